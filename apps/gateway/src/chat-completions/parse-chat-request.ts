@@ -1,0 +1,21 @@
+import { BadRequestException } from '@nestjs/common';
+import type { ChatCompletionRequest } from '#llm-router';
+import { openAiError } from '../errors/openai-error.js';
+import { chatCompletionRequestSchema } from './chat-completion-request.schema.js';
+
+/** Validate a body as a chat-completions request; a failure names the offending field. */
+export function parseChatRequest(body: unknown): ChatCompletionRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestException(openAiError('The request body must be a JSON object.', 'invalid_request_error', 'invalid_body'));
+  }
+  const parsed = chatCompletionRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+    throw new BadRequestException(openAiError(`Invalid value for '${param || 'body'}': ${issue.message}`, 'invalid_request_error', 'invalid_value', param || null));
+  }
+  // Drop explicit nulls: the router treats absent and null alike.
+  const request = parsed.data as Record<string, unknown>;
+  for (const key of Object.keys(request)) if (request[key] === null) delete request[key];
+  return request as unknown as ChatCompletionRequest;
+}

@@ -1,0 +1,49 @@
+import type { ServerResponse } from 'node:http';
+import type { Observable } from 'rxjs';
+import { LlmRouterError, type RoutedChunk } from '#llm-router';
+import { routingHeaders } from './routing-headers.js';
+
+/**
+ * Writes a routed stream as OpenAI SSE. Headers wait for the first chunk, so a
+ * failure before it can still be a proper HTTP error; after it, a failure is
+ * an explicit `error` event and no `[DONE]`: a truncated answer never looks complete.
+ * A client that disconnects unsubscribes, which aborts the upstream call.
+ */
+export function writeSse(
+  res: ServerResponse,
+  stream$: Observable<RoutedChunk>,
+  includeUsage: boolean,
+  onErrorBeforeFirstChunk: (err: unknown) => void,
+): void {
+  let started = false;
+  const subscription = stream$.subscribe({
+    next: ({ chunk, outcome, usage }) => {
+      if (!started) {
+        started = true;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+          ...routingHeaders(outcome),
+        });
+      }
+      // The usage-only chunk goes out only to callers who asked for it.
+      if (usage && chunk.choices.length === 0 && !includeUsage) return;
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    },
+    error: (err: unknown) => {
+      if (!started) {
+        onErrorBeforeFirstChunk(err);
+        return;
+      }
+      const body = err instanceof LlmRouterError ? err.toOpenAiError() : { error: { message: 'stream failed', type: 'gateway_error', code: 'stream_interrupted', param: null } };
+      // OpenAI sends in-stream errors as a plain data event; its clients raise them.
+      res.end(`data: ${JSON.stringify(body)}\n\n`);
+    },
+    complete: () => {
+      res.end('data: [DONE]\n\n');
+    },
+  });
+  res.on('close', () => subscription.unsubscribe());
+}

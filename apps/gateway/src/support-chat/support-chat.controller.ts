@@ -1,0 +1,35 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { LlmRouter, QualityFloor, TrafficClass } from '#llm-router';
+import { routingHeaders } from '../chat-completions/routing-headers.js';
+import { parseSupportChatRequest } from './support-chat-request.js';
+
+/**
+ * The sample workflow: a customer-facing support chat. The decorators set its
+ * traffic class and floor; the router reads them from the request context.
+ */
+@Controller('support')
+@TrafficClass('support-chat')
+@QualityFloor({ tier: 'premium' })
+export class SupportChatController {
+  constructor(private readonly router: LlmRouter) {}
+
+  @Post('chat')
+  @HttpCode(200)
+  async chat(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { message, history } = parseSupportChatRequest(body);
+    const { completion, outcome } = await this.router.complete({
+      messages: [
+        { role: 'system', content: 'You are a helpful, concise customer-support agent.' },
+        ...history,
+        { role: 'user', content: message },
+      ],
+    });
+    reply.headers(routingHeaders(outcome));
+    return {
+      reply: completion.choices[0]?.message.content ?? '',
+      routing: { model: outcome.model, provider: outcome.provider, fallback: outcome.fallback, attempts: outcome.attempts, requestId: outcome.requestId },
+      usage: completion.usage ?? null,
+    };
+  }
+}

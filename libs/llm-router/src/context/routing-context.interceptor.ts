@@ -1,0 +1,54 @@
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Observable } from 'rxjs';
+import { QualityFloor } from '../decorators/quality-floor.decorator.js';
+import { TrafficClass } from '../decorators/traffic-class.decorator.js';
+import { LLM_ROUTER_OPTIONS } from '../llm-router.constants.js';
+import type { IncomingRequestLike, LlmRouterModuleOptions } from '../llm-router-options.interface.js';
+import type { RoutingContext } from './routing-context.js';
+import { RoutingContextStore } from './routing-context.store.js';
+
+function header(request: IncomingRequestLike, name: string): string | undefined {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function contextFromHeaders(request: IncomingRequestLike): RoutingContext {
+  const context: RoutingContext = {};
+  const tenant = header(request, 'x-tenant-id');
+  const feature = header(request, 'x-feature');
+  const session = header(request, 'x-session-id');
+  const requestId = header(request, 'x-request-id');
+  if (tenant) context.tenant = tenant;
+  if (feature) context.feature = feature;
+  if (session) context.session = session;
+  if (requestId) context.requestId = requestId;
+  return context;
+}
+
+/**
+ * Puts the handler's traffic class and quality floor, and the caller's
+ * identifiers, into the routing context for everything the handler calls.
+ */
+@Injectable()
+export class RoutingContextInterceptor implements NestInterceptor {
+  private readonly fromRequest: (request: IncomingRequestLike) => RoutingContext;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(LLM_ROUTER_OPTIONS) options: LlmRouterModuleOptions,
+  ) {
+    this.fromRequest = options.contextFromRequest ?? contextFromHeaders;
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const targets = [context.getHandler(), context.getClass()];
+    const trafficClass = this.reflector.getAllAndOverride(TrafficClass, targets);
+    const qualityFloor = this.reflector.getAllAndOverride(QualityFloor, targets);
+    const routing: RoutingContext = context.getType() === 'http' ? this.fromRequest(context.switchToHttp().getRequest()) : {};
+    if (trafficClass !== undefined) routing.trafficClass = trafficClass;
+    if (qualityFloor !== undefined) routing.qualityFloor = qualityFloor;
+    // The handler runs on subscription, so subscribe inside the context.
+    return new Observable((subscriber) => RoutingContextStore.run(routing, () => next.handle().subscribe(subscriber)));
+  }
+}

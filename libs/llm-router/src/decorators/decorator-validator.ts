@@ -1,0 +1,43 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { LLM_ROUTER_POLICY } from '../llm-router.constants.js';
+import { PolicyValidationError, type PolicyIssue } from '../policy/policy-validation.error.js';
+import { QualityFloor } from './quality-floor.decorator.js';
+import { TrafficClass } from './traffic-class.decorator.js';
+
+/** Fails start-up when a decorator names a class or tier the policy does not define. */
+@Injectable()
+export class DecoratorValidator implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    @Inject(LLM_ROUTER_POLICY) private readonly policy: CompiledPolicy,
+  ) {}
+
+  onModuleInit(): void {
+    const issues: PolicyIssue[] = [];
+    for (const wrapper of this.discovery.getControllers()) {
+      const { metatype, instance } = wrapper;
+      if (!metatype || !instance) continue;
+      this.check(metatype, metatype.name, issues);
+      const prototype = Object.getPrototypeOf(instance);
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        this.check(prototype[method], `${metatype.name}.${method}`, issues);
+      }
+    }
+    if (issues.length > 0) throw new PolicyValidationError(issues, 'decorators (checked against the policy)');
+  }
+
+  private check(target: Function, where: string, issues: PolicyIssue[]): void {
+    const trafficClass = this.reflector.get(TrafficClass, target);
+    if (trafficClass !== undefined && !this.policy.classes.has(trafficClass)) {
+      issues.push({ path: `@TrafficClass on ${where}`, message: `unknown traffic class "${trafficClass}" (defined: ${[...this.policy.classes.keys()].join(', ')})` });
+    }
+    const floor = this.reflector.get(QualityFloor, target);
+    if (floor?.tier !== undefined && !this.policy.tiers.includes(floor.tier)) {
+      issues.push({ path: `@QualityFloor on ${where}`, message: `unknown tier "${floor.tier}" (tiers: ${this.policy.tiers.join(' > ')})` });
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { Observable } from 'rxjs';
+import type { ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
+import { UpstreamFailure } from '../errors/upstream-failure.js';
+import type { ProviderTarget } from '../providers/provider-targets.js';
+import type { Transport } from '../providers/http/transport.interface.js';
+import { SseDecoder } from '../providers/sse/sse-decoder.js';
+import type { AttemptOutput } from './routed-event.js';
+
+export interface AttemptSpec {
+  readonly target: ProviderTarget;
+  readonly request: ChatCompletionRequest;
+  readonly stream: boolean;
+  readonly firstByteTimeoutMs: number;
+}
+
+/**
+ * One call to one target: send, then translate the answer (or categorize the
+ * failure). After the first chunk of a stream, any failure becomes
+ * `stream_interrupted`: the caller already holds part of this model's answer.
+ */
+export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<AttemptOutput> {
+  const { target, stream } = spec;
+  const { adapter, adapterTarget, model } = target;
+  return new Observable<AttemptOutput>((subscriber) => {
+    let upstream: ReturnType<typeof adapter.buildRequest>;
+    try {
+      upstream = adapter.buildRequest(spec.request, adapterTarget, stream);
+    } catch (err) {
+      subscriber.error(new UpstreamFailure({ category: 'invalid_request', message: (err as Error).message }));
+      return;
+    }
+    let status = 0;
+    let headers: import('node:http').IncomingHttpHeaders = {};
+    let body = '';
+    let chunksSent = 0;
+    const sse = stream ? new SseDecoder() : undefined;
+    const decoder = stream ? adapter.createStreamDecoder(adapterTarget) : undefined;
+
+    const interrupted = (failure: UpstreamFailure): UpstreamFailure =>
+      chunksSent === 0
+        ? failure
+        : new UpstreamFailure({
+            category: 'stream_interrupted',
+            status: failure.status,
+            code: failure.code ?? failure.category,
+            message: `${model.name}: stream interrupted after ${chunksSent} chunks: ${failure.message}`,
+            afterFirstChunk: true,
+          });
+
+    const emitEvents = (text: string, end: boolean): void => {
+      const events = end ? sse!.end() : sse!.push(text);
+      for (const event of events) {
+        const chunks = decoder!.decode(event);
+        for (const chunk of chunks) {
+          const usage: Usage | undefined = chunk.usage ?? undefined;
+          chunksSent++;
+          subscriber.next(usage ? { type: 'chunk', chunk, usage } : { type: 'chunk', chunk });
+        }
+      }
+    };
+
+    return transport
+      .send({ provider: model.provider, request: upstream, firstByteTimeoutMs: spec.firstByteTimeoutMs })
+      .subscribe({
+        next: (event) => {
+          if (event.type === 'head') {
+            status = event.status;
+            headers = event.headers;
+            return;
+          }
+          if (status < 200 || status >= 300 || !stream) {
+            body += event.text;
+            return;
+          }
+          try {
+            emitEvents(event.text, false);
+          } catch (err) {
+            // Erroring the outer subscriber tears down (aborts) the upstream call.
+            subscriber.error(interrupted(asFailure(err)));
+          }
+        },
+        error: (err) => subscriber.error(interrupted(asFailure(err))),
+        complete: () => {
+          try {
+            if (status < 200 || status >= 300) {
+              subscriber.error(adapter.categorizeError(status, body, headers));
+              return;
+            }
+            if (!stream) {
+              subscriber.next({ type: 'completion', completion: adapter.parseCompletion(body, adapterTarget) });
+              subscriber.complete();
+              return;
+            }
+            emitEvents('', true);
+            if (!decoder!.finished) {
+              throw new UpstreamFailure({ category: 'transient', code: 'stream_truncated', message: `${model.name}: stream ended without its terminal event` });
+            }
+            subscriber.complete();
+          } catch (err) {
+            subscriber.error(interrupted(asFailure(err)));
+          }
+        },
+      });
+  });
+}
+
+function asFailure(err: unknown): UpstreamFailure {
+  if (err instanceof UpstreamFailure) return err;
+  return new UpstreamFailure({ category: 'transient', message: err instanceof Error ? err.message : String(err) });
+}

@@ -1,0 +1,93 @@
+import type { Usage } from '../chat/chat-completion.types.js';
+import type { RoutingContext } from '../context/routing-context.js';
+import type { CompiledModel } from '../policy/compiled-policy.js';
+import type { RoutePlan } from '../planning/route-plan.js';
+import type { AttemptRecord, RoutingRecord } from '../telemetry/routing-record.js';
+import type { FailureCategory } from './failure-category.js';
+import type { RouteOutcome } from './route-outcome.js';
+import type { AttemptOutput } from './routed-event.js';
+
+/** The mutable bookkeeping of one routed call; becomes its RoutingRecord. */
+export class CallState {
+  readonly attempts: AttemptRecord[] = [];
+  /** Upstream calls actually made (skips excluded). */
+  calls = 0;
+  /** Wait before the next attempt, recorded on it. */
+  pendingWaitMs = 0;
+  outcome?: RouteOutcome;
+  served?: CompiledModel;
+  firstChunkAt?: number;
+  usage?: Usage;
+  streamedChars = 0;
+  result?: 'success' | 'failure';
+  errorCategory?: FailureCategory;
+  errorMessage?: string;
+
+  constructor(
+    readonly requestId: string,
+    readonly startedAt: number,
+    readonly deadlineAt: number,
+    readonly plan: RoutePlan,
+    readonly context: RoutingContext,
+    readonly stream: boolean,
+    private readonly now: () => number,
+  ) {}
+
+  /** The time to wait before an attempt, consumed by the attempt that follows it. */
+  takeWait(): number {
+    const w = this.pendingWaitMs;
+    this.pendingWaitMs = 0;
+    return w;
+  }
+
+  observe(output: AttemptOutput): void {
+    if (output.type === 'completion') {
+      this.usage = output.completion.usage;
+      return;
+    }
+    if (this.firstChunkAt === undefined) this.firstChunkAt = this.now();
+    if (output.usage) this.usage = output.usage;
+    for (const choice of output.chunk.choices) {
+      const delta = choice.delta;
+      if (delta.content) this.streamedChars += delta.content.length;
+      if (delta.tool_calls) for (const t of delta.tool_calls) this.streamedChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+    }
+  }
+
+  toRecord(): RoutingRecord {
+    const { plan, context } = this;
+    // A stream is never charged zero: without reported usage, count what was delivered.
+    const estimated = this.usage === undefined && this.served !== undefined;
+    const promptTokens = this.usage?.prompt_tokens ?? (this.served ? plan.needs.estimatedPromptTokens : 0);
+    const completionTokens = this.usage?.completion_tokens ?? Math.ceil(this.streamedChars / 4);
+    const price = this.served?.price;
+    const costUsd = price ? (promptTokens * price.inputPerMTok + completionTokens * price.outputPerMTok) / 1e6 : 0;
+    return {
+      requestId: this.requestId,
+      startedAt: new Date(Date.now() - (this.now() - this.startedAt)).toISOString(),
+      tenant: context.tenant,
+      feature: context.feature,
+      session: context.session,
+      trafficClass: plan.trafficClass.name,
+      criticality: plan.trafficClass.criticality,
+      qualityFloor: plan.floor,
+      stream: this.stream,
+      plannedRoute: plan.candidates.map((m) => m.name),
+      excluded: plan.excluded,
+      attempts: this.attempts,
+      servedBy: this.served
+        ? { model: this.served.name, provider: this.served.provider.name, upstreamModel: this.served.upstreamModel }
+        : undefined,
+      fallback: this.outcome?.fallback ?? false,
+      outcome: this.result ?? 'aborted',
+      errorCategory: this.errorCategory,
+      errorMessage: this.errorMessage,
+      promptTokens,
+      completionTokens,
+      usageEstimated: estimated,
+      costUsd,
+      latencyMs: this.now() - this.startedAt,
+      firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
+    };
+  }
+}

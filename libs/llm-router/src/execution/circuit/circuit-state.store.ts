@@ -1,0 +1,34 @@
+/** Where a target's circuit stands. */
+export type CircuitStatus = 'closed' | 'open' | 'half_open';
+
+export interface CircuitSnapshot {
+  readonly target: string;
+  readonly status: CircuitStatus;
+  readonly consecutiveFailures: number;
+  /** When an open circuit lets its next probe through (epoch ms). */
+  readonly retryAt?: number;
+}
+
+/** The answer to "may I call this target now?". `probe`: yes, as the single half-open trial. */
+export type CircuitGate = 'pass' | 'probe' | 'reject';
+
+export interface CircuitFailureOptions {
+  readonly now: number;
+  readonly failureThreshold: number;
+  readonly cooldownMs: number;
+  /** Open at once (misconfigured target), whatever the count. */
+  readonly openNow: boolean;
+}
+
+/**
+ * Circuit state per target, shared by every request (and, with a shared store,
+ * by every gateway instance). Each method is one atomic step.
+ */
+export interface CircuitStateStore {
+  acquire(target: string, now: number, probeLeaseMs: number): Promise<CircuitGate>;
+  recordSuccess(target: string): Promise<void>;
+  recordFailure(target: string, options: CircuitFailureOptions): Promise<void>;
+  snapshot(now: number): Promise<CircuitSnapshot[]>;
+}
+
+export const CIRCUIT_STATE_STORE = Symbol('CIRCUIT_STATE_STORE');

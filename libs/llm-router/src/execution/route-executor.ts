@@ -1,0 +1,244 @@
+import {
+  catchError,
+  defer,
+  finalize,
+  from,
+  map,
+  mergeMap,
+  Observable,
+  retry,
+  tap,
+  throwError,
+  timeout,
+  timer,
+  type SchedulerLike,
+} from 'rxjs';
+import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
+import type { RoutingContext } from '../context/routing-context.js';
+import { UpstreamFailure } from '../errors/upstream-failure.js';
+import type { CompiledModel, CompiledPolicy } from '../policy/compiled-policy.js';
+import type { RoutePlan } from '../planning/route-plan.js';
+import type { Transport } from '../providers/http/transport.interface.js';
+import type { ProviderTarget } from '../providers/provider-targets.js';
+import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
+import { runAttempt } from './attempt.js';
+import { backoffDelay } from './backoff.js';
+import { CallState } from './call-state.js';
+import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
+import { CATEGORY_RULES } from './failure-category.js';
+import { toRouterError } from './to-router-error.js';
+import type { RoutedOutput } from './route-outcome.js';
+import { withDeadline } from './with-deadline.js';
+
+export interface RouteExecutorDeps {
+  readonly policy: CompiledPolicy;
+  readonly targets: ReadonlyMap<string, ProviderTarget>;
+  readonly transport: Transport;
+  readonly circuits: CircuitStateStore;
+  readonly recorder: RoutingRecorder;
+  readonly scheduler: SchedulerLike;
+  readonly random: () => number;
+}
+
+/**
+ * The routing pipeline for one planned call:
+ * per candidate, gate on its circuit, attempt with timeouts, categorize,
+ * retry the same target (`retry`) or switch to the next (`catchError`),
+ * all inside the class's attempt budget and total deadline.
+ */
+export class RouteExecutor {
+  constructor(private readonly deps: RouteExecutorDeps) {}
+
+  execute(plan: RoutePlan, request: ChatCompletionRequest, context: RoutingContext, requestId: string, stream: boolean): Observable<RoutedOutput> {
+    const { scheduler, recorder } = this.deps;
+    return defer(() => {
+      const now = scheduler.now();
+      const call = new CallState(requestId, now, now + plan.trafficClass.deadlineMs, plan, context, stream, () => scheduler.now());
+
+      const tryFrom = (candidates: readonly CompiledModel[], index: number): Observable<RoutedOutput> =>
+        this.onTarget(candidates[index]!, call, request).pipe(
+          catchError((err: unknown) => {
+            const next = this.nextAfterFailure(err, candidates, index, call);
+            return next ? tryFrom(next.candidates, next.index) : throwError(() => err);
+          }),
+        );
+
+      return tryFrom(plan.candidates, 0).pipe(
+        withDeadline(plan.trafficClass.deadlineMs, scheduler, () =>
+          new UpstreamFailure({
+            category: 'deadline_exceeded',
+            message: `The "${plan.trafficClass.name}" deadline of ${plan.trafficClass.deadlineMs} ms passed`,
+            afterFirstChunk: call.firstChunkAt !== undefined,
+          }),
+        ),
+        tap({
+          next: (routed) => call.observe(routed.output),
+          complete: () => {
+            call.result = 'success';
+          },
+        }),
+        catchError((err: unknown) => {
+          const routerError = toRouterError(err, call);
+          call.result = 'failure';
+          call.errorCategory = routerError.category;
+          call.errorMessage = routerError.message;
+          return throwError(() => routerError);
+        }),
+        finalize(() => recorder.emit(call.toRecord())),
+      );
+    });
+  }
+
+  /** All attempts against one target: gate, attempt, retry while the category allows. */
+  private onTarget(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
+    const cls = call.plan.trafficClass;
+    return defer(() => this.admit(model, call)).pipe(
+      mergeMap((gate) => this.attempt(model, gate, call, request)),
+      retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }),
+    );
+  }
+
+  /** Checks made before any call: cost ceiling, then the target's circuit. */
+  private admit(model: CompiledModel, call: CallState): Observable<CircuitGate> {
+    const { plan } = call;
+    const cls = plan.trafficClass;
+    if (cls.maxCostPerRequestUsd !== undefined) {
+      const maxOut = plan.needs.requestedMaxOutputTokens ?? model.maxOutputTokens ?? 4096;
+      const worstCase = (plan.needs.estimatedPromptTokens * model.price.inputPerMTok + maxOut * model.price.outputPerMTok) / 1e6;
+      if (worstCase > cls.maxCostPerRequestUsd) {
+        return this.skip(model, call, new UpstreamFailure({
+          category: 'cost_ceiling_exceeded',
+          message: `${model.name}: worst-case cost $${worstCase.toFixed(6)} exceeds the class ceiling $${cls.maxCostPerRequestUsd}`,
+        }));
+      }
+    }
+    const now = this.deps.scheduler.now();
+    return from(this.deps.circuits.acquire(model.name, now, cls.attemptTimeoutMs)).pipe(
+      mergeMap((gate) =>
+        gate === 'reject'
+          ? this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }))
+          : [gate],
+      ),
+    );
+  }
+
+  private skip(model: CompiledModel, call: CallState, failure: UpstreamFailure): Observable<never> {
+    call.attempts.push({ model: model.name, provider: model.provider.name, outcome: 'skipped', category: failure.category, message: failure.message, latencyMs: 0 });
+    return throwError(() => failure);
+  }
+
+  private attempt(model: CompiledModel, gate: CircuitGate, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
+    const { scheduler, circuits, transport, policy } = this.deps;
+    const cls = call.plan.trafficClass;
+    const target = this.deps.targets.get(model.name)!;
+    const startedAt = scheduler.now();
+    const waitedMs = call.takeWait();
+    call.calls++;
+    let outputs = 0;
+    let settled = false;
+
+    const settle = (outcome: 'success' | 'failure' | 'aborted', failure?: UpstreamFailure) => {
+      if (settled) return;
+      settled = true;
+      call.attempts.push({
+        model: model.name,
+        provider: model.provider.name,
+        outcome,
+        ...(failure ? { category: failure.category, status: failure.status, code: failure.code, message: failure.message } : {}),
+        latencyMs: scheduler.now() - startedAt,
+        ...(waitedMs > 0 ? { waitedMs } : {}),
+      });
+      if (outcome === 'success') {
+        void circuits.recordSuccess(model.name);
+      } else if (failure) {
+        const rule = CATEGORY_RULES[failure.category];
+        if (rule.tripsCircuit) {
+          void circuits.recordFailure(model.name, {
+            now: scheduler.now(),
+            failureThreshold: policy.circuit.failureThreshold,
+            cooldownMs: policy.circuit.cooldownMs,
+            openNow: rule.markUnhealthy || gate === 'probe',
+          });
+        }
+      }
+    };
+
+    const timeoutFailure = () =>
+      outputs === 0
+        ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${call.stream ? cls.firstByteTimeoutMs : cls.attemptTimeoutMs} ms` })
+        : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${outputs} chunks`, afterFirstChunk: true });
+
+    return runAttempt(transport, { target, request, stream: call.stream, firstByteTimeoutMs: Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs) }).pipe(
+      tap(() => outputs++),
+      timeout(
+        call.stream
+          ? { first: cls.firstByteTimeoutMs, each: cls.attemptTimeoutMs, scheduler, with: () => throwError(timeoutFailure) }
+          : { first: cls.attemptTimeoutMs, scheduler, with: () => throwError(timeoutFailure) },
+      ),
+      map((output) => {
+        if (call.outcome === undefined) {
+          // Committed: from here this target's answer is the answer.
+          call.served = model;
+          call.outcome = {
+            requestId: call.requestId,
+            trafficClass: cls.name,
+            model: model.name,
+            provider: model.provider.name,
+            upstreamModel: model.upstreamModel,
+            fallback: model !== call.plan.candidates[0],
+            attempts: call.calls,
+          };
+          if (call.stream) settle('success');
+        }
+        return { output, outcome: call.outcome };
+      }),
+      tap({
+        complete: () => settle('success'),
+        error: (err: unknown) => settle('failure', err instanceof UpstreamFailure ? err : undefined),
+        finalize: () => settle('aborted'),
+      }),
+    );
+  }
+
+  /** Retry the same target only when the category allows it and the wait fits the deadline. */
+  private retryDelay(err: unknown, retryNumber: number, call: CallState): Observable<number> {
+    const cls = call.plan.trafficClass;
+    if (!(err instanceof UpstreamFailure) || err.afterFirstChunk || !CATEGORY_RULES[err.category].retrySame || call.calls >= cls.maxAttempts) {
+      return throwError(() => err);
+    }
+    const remaining = call.deadlineAt - this.deps.scheduler.now();
+    const wait = err.retryAfterMs ?? backoffDelay(cls.backoff, retryNumber, this.deps.random);
+    // A Retry-After longer than the time left means: switch now rather than wait and miss the deadline.
+    if (wait >= remaining) return throwError(() => err);
+    call.pendingWaitMs = wait;
+    return timer(wait, this.deps.scheduler);
+  }
+
+  /** Where to go after a target failed for good: the next candidate, a filtered list, or nowhere. */
+  private nextAfterFailure(
+    err: unknown,
+    candidates: readonly CompiledModel[],
+    index: number,
+    call: CallState,
+  ): { candidates: readonly CompiledModel[]; index: number } | undefined {
+    if (!(err instanceof UpstreamFailure) || err.afterFirstChunk) return undefined;
+    const cls = call.plan.trafficClass;
+    if (call.calls >= cls.maxAttempts || this.deps.scheduler.now() >= call.deadlineAt) return undefined;
+    switch (CATEGORY_RULES[err.category].switchTarget) {
+      case 'no':
+        return undefined;
+      case 'if_class_allows':
+        if (!cls.switchOnContentFilter) return undefined;
+        break;
+      case 'larger_context': {
+        const failed = candidates[index]!;
+        const larger = candidates.slice(index + 1).filter((m) => m.contextWindow > failed.contextWindow);
+        return larger.length > 0 ? { candidates: larger, index: 0 } : undefined;
+      }
+      case 'yes':
+        break;
+    }
+    return index + 1 < candidates.length ? { candidates, index: index + 1 } : undefined;
+  }
+}
+

@@ -1,0 +1,19 @@
+import type { AttemptOutput } from './routed-event.js';
+
+/** Which target served a routed call: sent back with every completion and chunk. */
+export interface RouteOutcome {
+  readonly requestId: string;
+  readonly trafficClass: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly upstreamModel: string;
+  /** Served by a target other than the first planned candidate. */
+  readonly fallback: boolean;
+  /** Upstream calls made, the serving one included. */
+  readonly attempts: number;
+}
+
+export interface RoutedOutput {
+  readonly output: AttemptOutput;
+  readonly outcome: RouteOutcome;
+}

@@ -1,0 +1,56 @@
+import { LlmRouterError } from '../errors/llm-router.error.js';
+import { UpstreamFailure } from '../errors/upstream-failure.js';
+import type { CallState } from './call-state.js';
+
+/**
+ * The error the caller sees when a routed call ends in failure. Failures the
+ * caller must fix (bad request, context, content) keep the provider's words;
+ * an exhausted route says what was tried and why each target failed.
+ */
+export function toRouterError(err: unknown, call: CallState): LlmRouterError {
+  if (err instanceof LlmRouterError) {
+    err.requestId ??= call.requestId;
+    return err;
+  }
+  const requestId = call.requestId;
+  if (!(err instanceof UpstreamFailure)) {
+    return new LlmRouterError({ category: 'transient', httpStatus: 502, origin: 'gateway', code: 'router_error', message: String((err as Error)?.message ?? err), requestId });
+  }
+  const cls = call.plan.trafficClass.name;
+  switch (err.category) {
+    case 'invalid_request':
+      return new LlmRouterError({ category: err.category, httpStatus: 400, origin: 'upstream', code: err.code ?? 'invalid_request', message: err.message, requestId });
+    case 'context_length':
+      return new LlmRouterError({ category: err.category, httpStatus: 400, origin: 'upstream', code: 'context_length_exceeded', param: 'messages', message: err.message, requestId });
+    case 'content_filtered':
+      return new LlmRouterError({ category: err.category, httpStatus: 400, origin: 'upstream', code: 'content_filter', message: err.message, requestId });
+    case 'deadline_exceeded':
+      return new LlmRouterError({ category: err.category, httpStatus: 504, origin: 'gateway', message: `${err.message} after ${summarize(call)}`, requestId });
+    case 'stream_interrupted':
+      return new LlmRouterError({ category: err.category, httpStatus: 502, origin: 'upstream', code: 'stream_interrupted', message: err.message, requestId });
+    default:
+      break;
+  }
+  const madeCalls = call.calls > 0;
+  const everyCandidateCostly = !madeCalls && call.attempts.every((a) => a.category === 'cost_ceiling_exceeded');
+  if (everyCandidateCostly) {
+    return new LlmRouterError({ category: 'cost_ceiling_exceeded', httpStatus: 400, origin: 'gateway', param: 'max_tokens', message: `Every model on the "${cls}" route exceeds the class's per-request cost ceiling: ${summarize(call)}`, requestId });
+  }
+  const lastRateLimited = err.category === 'rate_limited';
+  return new LlmRouterError({
+    category: err.category,
+    httpStatus: lastRateLimited ? 429 : madeCalls ? 502 : 503,
+    origin: 'gateway',
+    code: 'route_exhausted',
+    retryAfterMs: err.retryAfterMs,
+    message: `No target on the "${cls}" route could serve the request: ${summarize(call)}`,
+    requestId,
+  });
+}
+
+function summarize(call: CallState): string {
+  if (call.attempts.length === 0) return 'no attempt was made';
+  return call.attempts
+    .map((a) => `${a.model} ${a.outcome === 'skipped' ? 'skipped' : 'failed'} (${a.category ?? a.outcome}${a.status ? ` ${a.status}` : ''})`)
+    .join(', ');
+}

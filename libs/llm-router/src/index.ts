@@ -1,0 +1,77 @@
+// The public surface of the llm-router library. Import from the package root only.
+
+// Module and configuration
+export { LlmRouterModule } from './llm-router.module.js';
+export { LLM_ROUTER_OPTIONS, LLM_ROUTER_POLICY } from './llm-router.constants.js';
+export type {
+  IncomingRequestLike,
+  LlmRouterModuleAsyncOptions,
+  LlmRouterModuleOptions,
+  LlmRouterOptionsFactory,
+} from './llm-router-options.interface.js';
+
+// Decorators and request context
+export { TrafficClass } from './decorators/traffic-class.decorator.js';
+export { QualityFloor } from './decorators/quality-floor.decorator.js';
+export type { RoutingContext } from './context/routing-context.js';
+export { RoutingContextStore } from './context/routing-context.store.js';
+export { contextFromHeaders, RoutingContextInterceptor } from './context/routing-context.interceptor.js';
+
+// The router
+export { LlmRouter } from './llm-router.service.js';
+export type { LlmRouterDeps, RoutedChunk, RoutedCompletion, RouteOptions } from './llm-router.service.js';
+export type { RouteOutcome } from './execution/route-outcome.js';
+
+// Policy
+export { compilePolicy } from './policy/compile-policy.js';
+export { describePolicy } from './policy/describe-policy.js';
+export { loadPolicyFile } from './policy/load-policy-file.js';
+export { CLASS_DEFAULTS, type ClassDefaults } from './policy/class-defaults.js';
+export { PolicyValidationError, type PolicyIssue } from './policy/policy-validation.error.js';
+export { CAPABILITIES, CRITICALITIES, DEFAULT_TIERS, policySchema } from './policy/policy.schema.js';
+export type {
+  BackoffConfig,
+  Capability,
+  CircuitConfig,
+  ClassConfig,
+  Criticality,
+  ModelConfig,
+  PolicyDocument,
+  ProviderConfig,
+  QualityFloorSpec,
+} from './policy/policy.schema.js';
+export type { CompiledClass, CompiledModel, CompiledPolicy, CompiledProvider } from './policy/compiled-policy.js';
+
+// Planning
+export { RoutePlanner, mergeFloors } from './planning/route-planner.js';
+export type { RoutePlan } from './planning/route-plan.js';
+export { deriveRequestNeeds, type RequestNeeds } from './planning/request-needs.js';
+
+// Failures and errors
+export { CATEGORY_RULES, type CategoryRule, type FailureCategory } from './execution/failure-category.js';
+export { LlmRouterError, type Exclusion, type RouterErrorOrigin } from './errors/llm-router.error.js';
+export { UpstreamFailure, type UpstreamFailureInit } from './errors/upstream-failure.js';
+
+// Circuit breaker storage
+export {
+  CIRCUIT_STATE_STORE,
+  type CircuitFailureOptions,
+  type CircuitGate,
+  type CircuitSnapshot,
+  type CircuitStateStore,
+  type CircuitStatus,
+} from './execution/circuit/circuit-state.store.js';
+export { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit-state.store.js';
+
+// Providers and transport
+export type { AdapterTarget, ProviderAdapter, ProviderKind, StreamDecoder, UpstreamRequest } from './providers/provider-adapter.interface.js';
+export { LLM_TRANSPORT, type Transport, type TransportEvent, type TransportRequest } from './providers/http/transport.interface.js';
+export { NodeHttpTransport } from './providers/http/node-http.transport.js';
+export { SseDecoder, type SseEvent } from './providers/sse/sse-decoder.js';
+
+// Telemetry and health
+export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
+export { LlmRouterHealthIndicator } from './health/llm-router.health.js';
+
+// OpenAI wire types
+export type * from './chat/chat-completion.types.js';

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { asyncScheduler, defer, filter, lastValueFrom, map, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from './chat/chat-completion.types.js';
+import type { RoutingContext } from './context/routing-context.js';
+import { RoutingContextStore } from './context/routing-context.store.js';
+import { LlmRouterError } from './errors/llm-router.error.js';
+import type { CircuitSnapshot, CircuitStateStore } from './execution/circuit/circuit-state.store.js';
+import { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit-state.store.js';
+import { RouteExecutor } from './execution/route-executor.js';
+import type { RouteOutcome } from './execution/route-outcome.js';
+import type { CompiledPolicy } from './policy/compiled-policy.js';
+import { describePolicy } from './policy/describe-policy.js';
+import { RoutePlanner } from './planning/route-planner.js';
+import type { Transport } from './providers/http/transport.interface.js';
+import { NodeHttpTransport } from './providers/http/node-http.transport.js';
+import { buildProviderTargets } from './providers/provider-targets.js';
+import type { RoutingRecord } from './telemetry/routing-record.js';
+import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
+
+/** Per-call options; each field overrides the request context set by the decorators. */
+export type RouteOptions = RoutingContext;
+
+export interface RoutedCompletion {
+  readonly completion: ChatCompletion;
+  readonly outcome: RouteOutcome;
+}
+
+export interface RoutedChunk {
+  readonly chunk: ChatCompletionChunk;
+  readonly outcome: RouteOutcome;
+  /** Set on the chunk that carries the provider's usage report. */
+  readonly usage?: Usage;
+}
+
+export interface LlmRouterDeps {
+  readonly policy: CompiledPolicy;
+  readonly circuits?: CircuitStateStore;
+  readonly transport?: Transport;
+  /** Virtual time in tests; the async scheduler otherwise. */
+  readonly scheduler?: SchedulerLike;
+  readonly random?: () => number;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Routes chat completions by the policy of their traffic class. Inject it
+ * anywhere below a handler decorated with `@TrafficClass()`: the class,
+ * quality floor, tenant, feature and session come from the request context.
+ */
+export class LlmRouter {
+  readonly policy: CompiledPolicy;
+  private readonly planner: RoutePlanner;
+  private readonly executor: RouteExecutor;
+  private readonly recorder = new RoutingRecorder();
+  private readonly circuits: CircuitStateStore;
+  private readonly transport: Transport;
+  private readonly ownsTransport: boolean;
+  private readonly scheduler: SchedulerLike;
+
+  /** Every routed call's record, successful or not. */
+  readonly records$: Observable<RoutingRecord> = this.recorder.records$;
+
+  constructor(deps: LlmRouterDeps) {
+    this.policy = deps.policy;
+    this.planner = new RoutePlanner(deps.policy);
+    this.circuits = deps.circuits ?? new InMemoryCircuitStateStore();
+    this.ownsTransport = deps.transport === undefined;
+    this.transport = deps.transport ?? new NodeHttpTransport();
+    this.scheduler = deps.scheduler ?? asyncScheduler;
+    this.executor = new RouteExecutor({
+      policy: deps.policy,
+      targets: buildProviderTargets(deps.policy, deps.env),
+      transport: this.transport,
+      circuits: this.circuits,
+      recorder: this.recorder,
+      scheduler: this.scheduler,
+      random: deps.random ?? Math.random,
+    });
+  }
+
+  /** One completion. Unsubscribing aborts the upstream call in flight. */
+  completion$(request: ChatCompletionRequest, options?: RouteOptions): Observable<RoutedCompletion> {
+    return this.route(request, options, false).pipe(
+      map((routed) => {
+        if (routed.output.type !== 'completion') throw new Error('unexpected stream output');
+        return { completion: routed.output.completion, outcome: routed.outcome };
+      }),
+    );
+  }
+
+  /**
+   * A streamed completion. A failure before the first chunk may switch target;
+   * after it, the stream errors with `stream_interrupted`: never a silent end,
+   * never an answer spliced from two models.
+   */
+  stream$(request: ChatCompletionRequest, options?: RouteOptions): Observable<RoutedChunk> {
+    return this.route(request, options, true).pipe(
+      filter((routed) => routed.output.type === 'chunk'),
+      map((routed) => {
+        const output = routed.output as Extract<typeof routed.output, { type: 'chunk' }>;
+        return output.usage ? { chunk: output.chunk, outcome: routed.outcome, usage: output.usage } : { chunk: output.chunk, outcome: routed.outcome };
+      }),
+    );
+  }
+
+  /** Promise form of `completion$`. */
+  complete(request: ChatCompletionRequest, options?: RouteOptions): Promise<RoutedCompletion> {
+    return lastValueFrom(this.completion$(request, options));
+  }
+
+  /** The policy with every default filled in. */
+  effectivePolicy(): Record<string, unknown> {
+    return describePolicy(this.policy);
+  }
+
+  circuitStates(): Promise<CircuitSnapshot[]> {
+    return this.circuits.snapshot(this.scheduler.now());
+  }
+
+  /** Called by Nest at shutdown. */
+  onApplicationShutdown(): void {
+    this.close();
+  }
+
+  close(): void {
+    this.recorder.complete();
+    if (this.ownsTransport) this.transport.close();
+  }
+
+  private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean) {
+    return defer(() => {
+      const current = RoutingContextStore.current();
+      const context: RoutingContext = options ? { ...current, ...options } : (current ?? {});
+      const requestId = context.requestId ?? randomUUID();
+      let plan;
+      try {
+        plan = this.planner.plan(request, context.trafficClass, context.qualityFloor);
+      } catch (err) {
+        return throwError(() => this.refuse(err, context, requestId, stream));
+      }
+      return this.executor.execute(plan, request, context, requestId, stream);
+    });
+  }
+
+  /** Planning refused the call: it still gets its record. */
+  private refuse(err: unknown, context: RoutingContext, requestId: string, stream: boolean): unknown {
+    if (!(err instanceof LlmRouterError)) return err;
+    err.requestId = requestId;
+    const trafficClass = context.trafficClass ?? this.policy.defaultClass;
+    this.recorder.emit({
+      requestId,
+      startedAt: new Date().toISOString(),
+      tenant: context.tenant,
+      feature: context.feature,
+      session: context.session,
+      trafficClass,
+      criticality: this.policy.classes.get(trafficClass)?.criticality,
+      qualityFloor: context.qualityFloor,
+      stream,
+      plannedRoute: [],
+      excluded: err.excluded,
+      attempts: [],
+      fallback: false,
+      outcome: 'failure',
+      errorCategory: err.category,
+      errorMessage: err.message,
+      promptTokens: 0,
+      completionTokens: 0,
+      usageEstimated: false,
+      costUsd: 0,
+      latencyMs: 0,
+    });
+    return err;
+  }
+}

@@ -1,0 +1,13 @@
+import type { Exclusion } from '../errors/llm-router.error.js';
+import type { CompiledClass, CompiledModel } from '../policy/compiled-policy.js';
+import type { QualityFloorSpec } from '../policy/policy.schema.js';
+import type { RequestNeeds } from './request-needs.js';
+
+/** The ordered targets one request may use, and the ones it may not. */
+export interface RoutePlan {
+  readonly trafficClass: CompiledClass;
+  readonly floor: QualityFloorSpec | undefined;
+  readonly needs: RequestNeeds;
+  readonly candidates: readonly CompiledModel[];
+  readonly excluded: readonly Exclusion[];
+}

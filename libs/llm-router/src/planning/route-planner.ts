@@ -1,0 +1,150 @@
+import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
+import { LlmRouterError, type Exclusion } from '../errors/llm-router.error.js';
+import type { CompiledClass, CompiledModel, CompiledPolicy } from '../policy/compiled-policy.js';
+import type { Capability, QualityFloorSpec } from '../policy/policy.schema.js';
+import { deriveRequestNeeds, type RequestNeeds } from './request-needs.js';
+import type { RoutePlan } from './route-plan.js';
+
+/**
+ * Turns (request, class, floor) into an ordered candidate list. Pure: no I/O,
+ * no circuit state; the executor skips open circuits at attempt time.
+ */
+export class RoutePlanner {
+  constructor(private readonly policy: CompiledPolicy) {}
+
+  plan(request: ChatCompletionRequest, className: string | undefined, callerFloor: QualityFloorSpec | undefined): RoutePlan {
+    const trafficClass = this.resolveClass(className);
+    const floor = mergeFloors(trafficClass.qualityFloor, callerFloor, this.policy);
+    const needs = deriveRequestNeeds(request);
+    const ordered = this.orderRoute(trafficClass, request.model);
+    const primary = ordered[0]!;
+    const floorRank = floor?.tier === undefined ? Infinity : this.policy.tiers.indexOf(floor.tier);
+
+    const candidates: CompiledModel[] = [];
+    const excluded: Exclusion[] = [];
+    let floorExclusions = 0;
+    for (const model of ordered) {
+      const reason = this.exclusionReason(model, primary, trafficClass, floor, floorRank, needs);
+      if (reason === undefined) candidates.push(model);
+      else {
+        excluded.push({ model: model.name, reason: reason.text });
+        if (reason.floor) floorExclusions++;
+      }
+    }
+
+    if (candidates.length === 0) {
+      if (floorExclusions === 0) {
+        throw new LlmRouterError({
+          category: 'context_length',
+          code: 'context_length_exceeded',
+          httpStatus: 400,
+          origin: 'gateway',
+          param: 'messages',
+          message: `The request (about ${needs.estimatedPromptTokens} prompt tokens) does not fit the context window of any model on the "${trafficClass.name}" route.`,
+          excluded,
+        });
+      }
+      throw new LlmRouterError({
+        category: 'quality_floor_unmet',
+        httpStatus: 422,
+        origin: 'gateway',
+        message: `No model on the "${trafficClass.name}" route meets the quality floor and the request's needs: ${excluded.map((e) => `${e.model} (${e.reason})`).join('; ')}.`,
+        excluded,
+      });
+    }
+    return { trafficClass, floor, needs, candidates, excluded };
+  }
+
+  resolveClass(className: string | undefined): CompiledClass {
+    const name = className ?? this.policy.defaultClass;
+    const found = this.policy.classes.get(name);
+    if (!found) {
+      throw new LlmRouterError({
+        category: 'invalid_request',
+        code: 'unknown_traffic_class',
+        httpStatus: 400,
+        origin: 'gateway',
+        param: 'traffic_class',
+        message: `Unknown traffic class "${name}". Defined classes: ${[...this.policy.classes.keys()].join(', ')}.`,
+      });
+    }
+    return found;
+  }
+
+  /** A model named in the request becomes the primary; the class route follows as fallback. */
+  private orderRoute(trafficClass: CompiledClass, requested: string | undefined): readonly CompiledModel[] {
+    if (requested === undefined || requested === '' || requested === 'auto' || requested === trafficClass.name) {
+      return trafficClass.route;
+    }
+    const pinned = this.policy.models.get(requested);
+    if (!pinned) {
+      throw new LlmRouterError({
+        category: 'invalid_request',
+        code: 'model_not_found',
+        httpStatus: 404,
+        origin: 'gateway',
+        param: 'model',
+        message: `The model "${requested}" is not in the routing catalog. Known models: ${[...this.policy.models.keys()].join(', ')}.`,
+      });
+    }
+    if (!trafficClass.fallback) return [pinned];
+    return [pinned, ...trafficClass.route.filter((m) => m !== pinned)];
+  }
+
+  private exclusionReason(
+    model: CompiledModel,
+    primary: CompiledModel,
+    trafficClass: CompiledClass,
+    floor: QualityFloorSpec | undefined,
+    floorRank: number,
+    needs: RequestNeeds,
+  ): { text: string; floor: boolean } | undefined {
+    if (model.tierRank > floorRank) {
+      return { text: `tier "${model.tier}" is below the quality floor "${floor!.tier}"`, floor: true };
+    }
+    const missing = missingCapability(model, floor?.capabilities, needs.capabilities);
+    if (missing) return { text: `lacks the "${missing.capability}" capability required by the ${missing.by}`, floor: true };
+    if (floor?.minContextWindow !== undefined && model.contextWindow < floor.minContextWindow) {
+      return { text: `context window ${model.contextWindow} is below the floor's ${floor.minContextWindow}`, floor: true };
+    }
+    if (trafficClass.equivalentQualityOnly && model.tierRank > primary.tierRank) {
+      return {
+        text: `tier "${model.tier}" is below the primary's "${primary.tier}" and class "${trafficClass.name}" switches only to equivalent quality`,
+        floor: true,
+      };
+    }
+    const needed = needs.estimatedPromptTokens + (needs.requestedMaxOutputTokens ?? 0);
+    if (needed > model.contextWindow) {
+      return { text: `context window ${model.contextWindow} is smaller than the request's ~${needed} tokens`, floor: false };
+    }
+    return undefined;
+  }
+}
+
+function missingCapability(
+  model: CompiledModel,
+  floorCaps: readonly Capability[] | undefined,
+  requestCaps: readonly Capability[],
+): { capability: Capability; by: string } | undefined {
+  if (floorCaps) for (const c of floorCaps) if (!model.capabilities.has(c)) return { capability: c, by: 'quality floor' };
+  for (const c of requestCaps) if (!model.capabilities.has(c)) return { capability: c, by: 'request' };
+  return undefined;
+}
+
+/** The stricter of two floors: a caller can raise a class's floor, never lower it. */
+export function mergeFloors(
+  a: QualityFloorSpec | undefined,
+  b: QualityFloorSpec | undefined,
+  policy: Pick<CompiledPolicy, 'tiers'>,
+): QualityFloorSpec | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const rank = (t: string | undefined) => (t === undefined ? Infinity : policy.tiers.indexOf(t));
+  const caps = [...new Set([...(a.capabilities ?? []), ...(b.capabilities ?? [])])];
+  const minContextWindow = Math.max(a.minContextWindow ?? 0, b.minContextWindow ?? 0);
+  return {
+    tier: rank(a.tier) <= rank(b.tier) ? a.tier : b.tier,
+    ...(caps.length > 0 ? { capabilities: caps } : {}),
+    ...(minContextWindow > 0 ? { minContextWindow } : {}),
+  };
+}

@@ -1,0 +1,66 @@
+import type {
+  BackoffConfig,
+  Capability,
+  CircuitConfig,
+  Criticality,
+  ProviderConfig,
+  QualityFloorSpec,
+} from './policy.schema.js';
+import type { ProviderKind } from '../providers/provider-adapter.interface.js';
+
+/** A provider with its URL taken apart once, at start-up. */
+export interface CompiledProvider {
+  readonly name: string;
+  readonly kind: ProviderKind;
+  readonly baseUrl: string;
+  readonly protocol: 'http:' | 'https:';
+  readonly hostname: string;
+  readonly port: number;
+  readonly basePath: string;
+  readonly apiKeyEnv?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeouts: ProviderConfig['timeouts'];
+  readonly maxSockets: number;
+}
+
+export interface CompiledModel {
+  readonly name: string;
+  readonly provider: CompiledProvider;
+  readonly upstreamModel: string;
+  readonly tier: string;
+  /** 0 is the best tier. */
+  readonly tierRank: number;
+  readonly capabilities: ReadonlySet<Capability>;
+  readonly contextWindow: number;
+  readonly maxOutputTokens?: number;
+  readonly price: { readonly inputPerMTok: number; readonly outputPerMTok: number };
+}
+
+export interface CompiledClass {
+  readonly name: string;
+  readonly criticality: Criticality;
+  readonly description?: string;
+  readonly route: readonly CompiledModel[];
+  readonly qualityFloor?: QualityFloorSpec;
+  readonly retriesPerTarget: number;
+  readonly maxAttempts: number;
+  readonly fallback: boolean;
+  readonly equivalentQualityOnly: boolean;
+  readonly switchOnContentFilter: boolean;
+  readonly attemptTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+  readonly deadlineMs: number;
+  readonly maxCostPerRequestUsd?: number;
+  readonly backoff: BackoffConfig;
+  readonly onExhausted: 'fail';
+}
+
+/** The policy after validation, cross-reference checks and defaults. Immutable. */
+export interface CompiledPolicy {
+  readonly tiers: readonly string[];
+  readonly providers: ReadonlyMap<string, CompiledProvider>;
+  readonly models: ReadonlyMap<string, CompiledModel>;
+  readonly classes: ReadonlyMap<string, CompiledClass>;
+  readonly defaultClass: string;
+  readonly circuit: CircuitConfig;
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/**
+ * The policy document as users write it (YAML, JSON, or an object given to
+ * `LlmRouterModule.forRoot()`). Everything a class leaves out is filled from
+ * the criticality defaults in `class-defaults.ts`.
+ */
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only');
+const positiveMs = z.number().int().positive();
+
+export const CAPABILITIES = ['tools', 'json', 'vision', 'streaming'] as const;
+export const CRITICALITIES = [
+  'critical',
+  'standard',
+  'nonessential',
+  'batch',
+  'internal_automation',
+  'experimentation',
+] as const;
+export const DEFAULT_TIERS = ['frontier', 'premium', 'standard', 'economy'] as const;
+
+export const providerSchema = z.strictObject({
+  kind: z.enum(['openai', 'anthropic']),
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** Name of the environment variable that holds the key; the key itself never sits in the policy. */
+  apiKeyEnv: z.string().min(1).optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeouts: z
+    .strictObject({
+      connectMs: positiveMs.default(2_000),
+      firstByteMs: positiveMs.default(30_000),
+    })
+    .prefault({}),
+  /** Keep-alive sockets per provider. */
+  maxSockets: z.number().int().positive().default(256),
+});
+
+export const modelSchema = z.strictObject({
+  provider: name,
+  upstreamModel: z.string().min(1),
+  tier: z.string().min(1),
+  capabilities: z.array(z.enum(CAPABILITIES)).default([]),
+  contextWindow: z.number().int().positive(),
+  maxOutputTokens: z.number().int().positive().optional(),
+  price: z.strictObject({
+    inputPerMTok: z.number().nonnegative(),
+    outputPerMTok: z.number().nonnegative(),
+  }),
+});
+
+export const qualityFloorSchema = z.strictObject({
+  tier: z.string().min(1).optional(),
+  capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+  minContextWindow: z.number().int().positive().optional(),
+});
+
+export const backoffSchema = z.strictObject({
+  baseMs: z.number().int().nonnegative(),
+  maxMs: z.number().int().nonnegative(),
+  /** Full jitter: the delay is drawn uniformly from [0, computed]. */
+  jitter: z.boolean(),
+});
+
+export const circuitSchema = z.strictObject({
+  /** Consecutive failures that open the circuit. */
+  failureThreshold: z.number().int().positive().default(5),
+  /** How long an open circuit rejects before one half-open probe is let through. */
+  cooldownMs: positiveMs.default(30_000),
+});
+
+export const classSchema = z.strictObject({
+  criticality: z.enum(CRITICALITIES),
+  description: z.string().optional(),
+  /** Ordered candidates: primary, secondary, tertiary ... (catalog model names). */
+  route: z.array(name).min(1),
+  qualityFloor: qualityFloorSchema.optional(),
+  /** Retries on the same target before switching (0 = switch at once). */
+  retriesPerTarget: z.number().int().min(0).max(10).optional(),
+  /** Upper bound on attempts across all targets for one request. */
+  maxAttempts: z.number().int().min(1).max(20).optional(),
+  /** Whether the router may move down the route at all. */
+  fallback: z.boolean().optional(),
+  /** Only switch to targets at least as good as the primary's tier. */
+  equivalentQualityOnly: z.boolean().optional(),
+  /** Whether a content-filter refusal may be retried on another provider. */
+  switchOnContentFilter: z.boolean().optional(),
+  attemptTimeoutMs: positiveMs.optional(),
+  firstByteTimeoutMs: positiveMs.optional(),
+  deadlineMs: positiveMs.optional(),
+  maxCostPerRequestUsd: z.number().positive().optional(),
+  backoff: backoffSchema.optional(),
+  onExhausted: z.enum(['fail']).optional(),
+});
+
+export const policySchema = z.strictObject({
+  version: z.literal(1).default(1),
+  /** Quality tiers, best first. */
+  tiers: z.array(z.string().min(1)).min(1).default([...DEFAULT_TIERS]),
+  providers: z.record(name, providerSchema),
+  models: z.record(name, modelSchema),
+  classes: z.record(name, classSchema),
+  /** The class used when neither a decorator nor the call names one. */
+  defaultClass: name.optional(),
+  circuit: circuitSchema.prefault({}),
+});
+
+export type PolicyDocument = z.input<typeof policySchema>;
+export type ParsedPolicy = z.output<typeof policySchema>;
+export type ProviderConfig = z.output<typeof providerSchema>;
+export type ModelConfig = z.output<typeof modelSchema>;
+export type ClassConfig = z.output<typeof classSchema>;
+export type Capability = (typeof CAPABILITIES)[number];
+export type Criticality = (typeof CRITICALITIES)[number];
+export type QualityFloorSpec = z.output<typeof qualityFloorSchema>;
+export type BackoffConfig = z.output<typeof backoffSchema>;
+export type CircuitConfig = z.output<typeof circuitSchema>;

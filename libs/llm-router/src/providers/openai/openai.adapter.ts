@@ -1,0 +1,29 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ChatCompletion, ChatCompletionRequest } from '../../chat/chat-completion.types.js';
+import type { UpstreamFailure } from '../../errors/upstream-failure.js';
+import type { AdapterTarget, ProviderAdapter, StreamDecoder, UpstreamRequest } from '../provider-adapter.interface.js';
+import { categorizeOpenAiError } from './openai.errors.js';
+import { buildOpenAiRequest } from './openai.request.js';
+import { parseOpenAiCompletion } from './openai.response.js';
+import { OpenAiStreamDecoder } from './openai.stream.js';
+
+/** Any OpenAI-compatible chat-completions API (OpenAI, Azure OpenAI, vLLM, OpenRouter, ...). */
+export class OpenAiAdapter implements ProviderAdapter {
+  readonly kind = 'openai' as const;
+
+  buildRequest(request: ChatCompletionRequest, target: AdapterTarget, stream: boolean): UpstreamRequest {
+    return buildOpenAiRequest(request, target, stream);
+  }
+
+  parseCompletion(body: string, target: AdapterTarget): ChatCompletion {
+    return parseOpenAiCompletion(body, target);
+  }
+
+  categorizeError(status: number, body: string, headers: IncomingHttpHeaders): UpstreamFailure {
+    return categorizeOpenAiError(status, body, headers);
+  }
+
+  createStreamDecoder(target: AdapterTarget): StreamDecoder {
+    return new OpenAiStreamDecoder(target);
+  }
+}

@@ -1,0 +1,20 @@
+import type { ChatCompletionRequest } from '../../chat/chat-completion.types.js';
+import type { AdapterTarget, UpstreamRequest } from '../provider-adapter.interface.js';
+
+/**
+ * OpenAI-compatible upstreams take the router's request as-is: only the model
+ * id and the stream flags change. One shallow copy, one JSON.stringify.
+ */
+export function buildOpenAiRequest(request: ChatCompletionRequest, target: AdapterTarget, stream: boolean): UpstreamRequest {
+  const { model: _model, stream: _stream, stream_options: _streamOptions, ...rest } = request;
+  const body = stream
+    ? { model: target.upstreamModel, ...rest, stream: true, stream_options: { include_usage: true } }
+    : { model: target.upstreamModel, ...rest };
+  return { path: `${target.basePath}/chat/completions`, headers: openAiHeaders(target), body: JSON.stringify(body) };
+}
+
+export function openAiHeaders(target: AdapterTarget): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+  return Object.assign(headers, target.headers);
+}

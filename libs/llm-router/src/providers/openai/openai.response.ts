@@ -1,0 +1,24 @@
+import type { ChatCompletion } from '../../chat/chat-completion.types.js';
+import { UpstreamFailure } from '../../errors/upstream-failure.js';
+import { isObject, safeJsonParse } from '../http-errors.js';
+import type { AdapterTarget } from '../provider-adapter.interface.js';
+import { isOpenAiErrorPayload, openAiInBandFailure } from './openai.errors.js';
+
+/**
+ * Parses a 2xx chat completion. The parsed object is fresh, so `model` is
+ * rewritten in place (no copy). Throws an UpstreamFailure for a body that is an
+ * error in disguise or not a completion at all.
+ */
+export function parseOpenAiCompletion(body: string, target: AdapterTarget): ChatCompletion {
+  const parsed = safeJsonParse(body);
+  if (!isObject(parsed)) {
+    throw new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_response', message: 'upstream answered 200 with a body that is not JSON' });
+  }
+  if (isOpenAiErrorPayload(parsed)) throw openAiInBandFailure(parsed);
+  if (!Array.isArray(parsed.choices)) {
+    throw new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_response', message: 'upstream answered 200 with no choices' });
+  }
+  parsed.model = target.model;
+  if (parsed.usage === null) delete parsed.usage;
+  return parsed as unknown as ChatCompletion;
+}

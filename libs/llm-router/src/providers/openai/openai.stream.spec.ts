@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
+import { UpstreamFailure } from '../../errors/upstream-failure.js';
+import type { AdapterTarget } from '../provider-adapter.interface.js';
+import { SseDecoder } from '../sse/sse-decoder.js';
+import { OpenAiAdapter } from './openai.adapter.js';
+
+const target: AdapterTarget = { model: 'fast-chat', upstreamModel: 'gpt-4o-mini', basePath: '/v1', headers: {} };
+const adapter = new OpenAiAdapter();
+
+/** A stream as OpenAI sends it with stream_options.include_usage: a tool call, then the usage chunk, then [DONE]. */
+const OPENAI_TOOL_STREAM = [
+  'data: {"id":"chatcmpl-AZ1","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_DdmO9pD3xa9XTPNJ32zg2hcA","type":"function","function":{"name":"get_weather","arguments":""}}],"refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}',
+  'data: {"id":"chatcmpl-AZ1","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\""}}]},"logprobs":null,"finish_reason":null}],"usage":null}',
+  'data: {"id":"chatcmpl-AZ1","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"location"}}]},"logprobs":null,"finish_reason":null}],"usage":null}',
+  'data: {"id":"chatcmpl-AZ1","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\\":\\"Paris, France\\"}"}}]},"logprobs":null,"finish_reason":null}],"usage":null}',
+  'data: {"id":"chatcmpl-AZ1","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"tool_calls"}],"usage":null}',
+  'data: {"id":"chatcmpl-AZ1","object":"chat.completion.chunk","created":1733000000,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_0ba0d124f1","choices":[],"usage":{"prompt_tokens":57,"completion_tokens":17,"total_tokens":74,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}',
+  'data: [DONE]',
+]
+  .map((line) => `${line}\n\n`)
+  .join('');
+
+type Decoder = ReturnType<OpenAiAdapter['createStreamDecoder']>;
+
+/** Feeds the raw stream through SseDecoder in the given pieces, then the provider decoder. */
+function decodePieces(pieces: string[]): { chunks: ChatCompletionChunk[]; decoder: Decoder } {
+  const sse = new SseDecoder();
+  const decoder = adapter.createStreamDecoder(target);
+  const chunks: ChatCompletionChunk[] = [];
+  for (const piece of pieces) for (const event of sse.push(piece)) chunks.push(...decoder.decode(event));
+  for (const event of sse.end()) chunks.push(...decoder.decode(event));
+  return { chunks, decoder };
+}
+
+function decodeAll(text: string): { chunks: ChatCompletionChunk[]; decoder: Decoder } {
+  return decodePieces([text]);
+}
+
+/** Deterministic pseudo-random split of a text into pieces of 1..maxLen characters. */
+function randomPieces(text: string, seed: number, maxLen: number): string[] {
+  let state = seed;
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    const len = 1 + (state % maxLen);
+    pieces.push(text.slice(i, i + len));
+    i += len;
+  }
+  return pieces;
+}
+
+describe('OpenAI stream decoder', () => {
+  it('passes chunks through with the catalog model, records usage, finishes on [DONE]', () => {
+    const { chunks, decoder } = decodeAll(OPENAI_TOOL_STREAM);
+    assert.equal(chunks.length, 6);
+    assert.ok(chunks.every((c) => c.model === 'fast-chat' && c.id === 'chatcmpl-AZ1'));
+    assert.equal(decoder.finished, true);
+    assert.deepEqual(
+      { p: decoder.usage?.prompt_tokens, c: decoder.usage?.completion_tokens, t: decoder.usage?.total_tokens },
+      { p: 57, c: 17, t: 74 },
+    );
+    // The usage chunk itself still reaches the caller.
+    assert.deepEqual(chunks[5].choices, []);
+    assert.equal(chunks[5].usage?.total_tokens, 74);
+  });
+
+  it('keeps tool-call deltas intact so arguments reassemble', () => {
+    const { chunks } = decodeAll(OPENAI_TOOL_STREAM);
+    const first = chunks[0].choices[0].delta.tool_calls?.[0];
+    assert.deepEqual(first, { index: 0, id: 'call_DdmO9pD3xa9XTPNJ32zg2hcA', type: 'function', function: { name: 'get_weather', arguments: '' } });
+    const args = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? [])).map((t) => t.function?.arguments ?? '').join('');
+    assert.deepEqual(JSON.parse(args), { location: 'Paris, France' });
+    assert.equal(chunks[4].choices[0].finish_reason, 'tool_calls');
+  });
+
+  it('is not finished and has no usage before [DONE]', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}],"usage":null}' });
+    assert.equal(decoder.finished, false);
+    assert.equal(decoder.usage, undefined);
+  });
+
+  it('throws a categorized failure for an error delivered inside a 200 stream', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: '{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}' });
+    assert.throws(
+      () => decoder.decode({ data: '{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}' }),
+      (e: unknown) => e instanceof UpstreamFailure && e.category === 'transient' && e.code === 'server_error' && e.status === 200,
+    );
+  });
+
+  it('categorizes in-stream errors by code and type', () => {
+    const cases: Array<[string, string]> = [
+      ['{"error":{"message":"Rate limit reached for gpt-4o on tokens per min (TPM)","type":"tokens","param":null,"code":"rate_limit_exceeded"}}', 'rate_limited'],
+      ['{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}', 'upstream_quota'],
+      ["{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens.\",\"type\":\"invalid_request_error\",\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}", 'context_length'],
+      ['{"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI\'s content management policy.","type":null,"param":"prompt","code":"content_filter","status":400}}', 'content_filtered'],
+      ['{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}', 'provider_misconfigured'],
+      ['{"error":{"message":"Invalid value for \'n\'","type":"invalid_request_error","param":"n","code":null}}', 'invalid_request'],
+      ['{"error":{"message":"something new"}}', 'transient'],
+    ];
+    for (const [data, category] of cases) {
+      const decoder = adapter.createStreamDecoder(target);
+      assert.throws(() => decoder.decode({ data }), (e: unknown) => e instanceof UpstreamFailure && e.category === category, data);
+    }
+  });
+
+  it('treats `event: error` as an error whatever its payload', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    assert.throws(
+      () => decoder.decode({ event: 'error', data: '{"message":"upstream connect error","type":"server_error"}' }),
+      (e: unknown) => e instanceof UpstreamFailure && e.category === 'transient' && e.message === 'upstream connect error',
+    );
+  });
+
+  it('ignores empty data and throws a transient failure for garbage data', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    assert.deepEqual(decoder.decode({ event: 'ping', data: '' }), []);
+    assert.throws(() => decoder.decode({ data: '{"id":' }), (e: unknown) => e instanceof UpstreamFailure && e.category === 'transient');
+  });
+
+  describe('SSE events split across arbitrary chunk boundaries', () => {
+    const whole = decodeAll(OPENAI_TOOL_STREAM);
+
+    it('gives the same chunks for every single split point', () => {
+      for (let i = 1; i < OPENAI_TOOL_STREAM.length; i++) {
+        const split = decodePieces([OPENAI_TOOL_STREAM.slice(0, i), OPENAI_TOOL_STREAM.slice(i)]);
+        assert.deepEqual(split.chunks, whole.chunks, `split at ${i}`);
+        assert.equal(split.decoder.finished, true);
+      }
+    });
+
+    it('gives the same chunks and usage for random chunkings, LF and CRLF', () => {
+      const crlf = OPENAI_TOOL_STREAM.replace(/\n/g, '\r\n');
+      for (let seed = 1; seed <= 50; seed++) {
+        for (const text of [OPENAI_TOOL_STREAM, crlf]) {
+          const split = decodePieces(randomPieces(text, seed, 1 + (seed % 17)));
+          assert.deepEqual(split.chunks, whole.chunks, `seed ${seed}`);
+          assert.deepEqual(split.decoder.usage, whole.decoder.usage);
+          assert.equal(split.decoder.finished, true);
+        }
+      }
+    });
+
+    it('decodes one byte at a time', () => {
+      assert.deepEqual(decodePieces([...OPENAI_TOOL_STREAM]).chunks, whole.chunks);
+    });
+  });
+});

@@ -1,0 +1,47 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
+import type { UpstreamFailure } from '../errors/upstream-failure.js';
+import type { SseEvent } from './sse/sse-decoder.js';
+
+export type ProviderKind = 'openai' | 'anthropic';
+
+/** What an adapter needs to know about the target of one attempt. */
+export interface AdapterTarget {
+  /** The catalog name callers use; reported back as `model`. */
+  readonly model: string;
+  /** The provider's own model id. */
+  readonly upstreamModel: string;
+  /** Base URL path prefix, e.g. `/v1` from `https://api.openai.com/v1`. */
+  readonly basePath: string;
+  readonly apiKey?: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface UpstreamRequest {
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Stateful translation of one upstream stream into OpenAI chunks. */
+export interface StreamDecoder {
+  /** Translate one SSE event; throws an UpstreamFailure for an error delivered inside the stream. */
+  decode(event: SseEvent): ChatCompletionChunk[];
+  /** True once the provider's terminal event arrived (`[DONE]`, `message_stop`). */
+  readonly finished: boolean;
+  /** Usage reported by the provider in the stream, if any. */
+  readonly usage: Usage | undefined;
+}
+
+/**
+ * One provider wire format. Adapters are pure translators: no I/O, no retries.
+ */
+export interface ProviderAdapter {
+  readonly kind: ProviderKind;
+  buildRequest(request: ChatCompletionRequest, target: AdapterTarget, stream: boolean): UpstreamRequest;
+  /** Parse a 2xx body. Throws an UpstreamFailure when the body is an error in disguise. */
+  parseCompletion(body: string, target: AdapterTarget): ChatCompletion;
+  /** Categorize a non-2xx response from its status, real error body and headers. */
+  categorizeError(status: number, body: string, headers: IncomingHttpHeaders): UpstreamFailure;
+  createStreamDecoder(target: AdapterTarget): StreamDecoder;
+}

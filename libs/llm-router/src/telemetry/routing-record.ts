@@ -1,0 +1,46 @@
+import type { FailureCategory } from '../execution/failure-category.js';
+import type { Exclusion } from '../errors/llm-router.error.js';
+import type { Criticality, QualityFloorSpec } from '../policy/policy.schema.js';
+
+/** One try against one target, or one target skipped without a call. */
+export interface AttemptRecord {
+  readonly model: string;
+  readonly provider: string;
+  readonly outcome: 'success' | 'failure' | 'skipped' | 'aborted';
+  readonly category?: FailureCategory;
+  readonly status?: number;
+  readonly code?: string;
+  readonly message?: string;
+  readonly latencyMs: number;
+  /** The wait before this attempt (backoff or Retry-After). */
+  readonly waitedMs?: number;
+}
+
+/** Everything about one routed call, successful or not: the audit trail. */
+export interface RoutingRecord {
+  readonly requestId: string;
+  readonly startedAt: string;
+  readonly tenant?: string;
+  readonly feature?: string;
+  readonly session?: string;
+  readonly trafficClass: string;
+  readonly criticality?: Criticality;
+  readonly qualityFloor?: QualityFloorSpec;
+  readonly stream: boolean;
+  readonly plannedRoute: readonly string[];
+  readonly excluded: readonly Exclusion[];
+  readonly attempts: readonly AttemptRecord[];
+  readonly servedBy?: { readonly model: string; readonly provider: string; readonly upstreamModel: string };
+  readonly fallback: boolean;
+  readonly outcome: 'success' | 'failure' | 'aborted';
+  readonly errorCategory?: FailureCategory;
+  readonly errorMessage?: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** True when the provider reported no usage and tokens were counted by the router. */
+  readonly usageEstimated: boolean;
+  readonly costUsd: number;
+  readonly latencyMs: number;
+  /** Streams: time to the first content chunk. */
+  readonly firstChunkMs?: number;
+}

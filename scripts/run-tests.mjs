@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Runs every compiled unit spec (*.spec.js beside the code) and end-to-end test
+// (test/**/*.e2e.js) with Node's own test runner, then prints one summary line.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+const filter = process.argv.slice(2);
+
+function collect(dir, out) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (/\.(spec|e2e)\.js$/.test(name)) out.push(path);
+  }
+  return out;
+}
+
+const files = ['libs', 'apps', 'test']
+  .map((d) => join(dist, d))
+  .flatMap((d) => {
+    try {
+      return collect(d, []);
+    } catch {
+      return [];
+    }
+  })
+  .filter((f) => filter.length === 0 || filter.some((p) => relative(root, f).includes(p)))
+  .sort();
+
+if (files.length === 0) {
+  console.error('no test files found under dist/: did the build run?');
+  process.exit(1);
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const stream = run({ files, concurrency: 2, timeout: 120_000 });
+stream.on('test:pass', (e) => {
+  if (e.details?.type === 'suite') return;
+  if (e.skip || e.todo) skipped++;
+  else passed++;
+});
+stream.on('test:fail', (e) => {
+  if (e.details?.type === 'suite' && e.details?.error?.failureType !== 'testCodeFailure' && e.details?.error?.failureType !== 'hookFailed') return;
+  failed++;
+});
+stream.compose(spec).pipe(process.stdout);
+stream.on('end', () => {
+  const line = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+  // Let the reporter flush before the closing line.
+  setImmediate(() => {
+    process.stdout.write(`\n${line}\n`);
+    process.exitCode = failed > 0 ? 1 : 0;
+  });
+});
