@@ -60,6 +60,7 @@ export {
   type CircuitSnapshot,
   type CircuitStateStore,
   type CircuitStatus,
+  type MaybePromise,
 } from './execution/circuit/circuit-state.store.js';
 export { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit-state.store.js';
 

@@ -113,7 +113,7 @@ export class LlmRouter {
     return describePolicy(this.policy);
   }
 
-  circuitStates(): Promise<CircuitSnapshot[]> {
+  async circuitStates(): Promise<CircuitSnapshot[]> {
     return this.circuits.snapshot(this.scheduler.now());
   }
 

@@ -6,6 +6,7 @@ import {
   map,
   mergeMap,
   Observable,
+  of,
   retry,
   tap,
   throwError,
@@ -113,13 +114,12 @@ export class RouteExecutor {
       }
     }
     const now = this.deps.scheduler.now();
-    return from(this.deps.circuits.acquire(model.name, now, cls.attemptTimeoutMs)).pipe(
-      mergeMap((gate) =>
-        gate === 'reject'
-          ? this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }))
-          : [gate],
-      ),
-    );
+    const gate = this.deps.circuits.acquire(model.name, now, cls.attemptTimeoutMs);
+    const onGate = (g: CircuitGate): Observable<CircuitGate> =>
+      g === 'reject'
+        ? this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }))
+        : of(g);
+    return gate instanceof Promise ? from(gate).pipe(mergeMap(onGate)) : onGate(gate);
   }
 
   private skip(model: CompiledModel, call: CallState, failure: UpstreamFailure): Observable<never> {
@@ -137,6 +137,19 @@ export class RouteExecutor {
     let outputs = 0;
     let settled = false;
 
+    const recordCircuit = (failure?: UpstreamFailure) => {
+      if (!failure) return settleStore(circuits.recordSuccess(model.name));
+      const rule = CATEGORY_RULES[failure.category];
+      if (!rule.tripsCircuit) return;
+      settleStore(
+        circuits.recordFailure(model.name, {
+          now: scheduler.now(),
+          failureThreshold: policy.circuit.failureThreshold,
+          cooldownMs: policy.circuit.cooldownMs,
+          openNow: rule.markUnhealthy || gate === 'probe',
+        }),
+      );
+    };
     const settle = (outcome: 'success' | 'failure' | 'aborted', failure?: UpstreamFailure) => {
       if (settled) return;
       settled = true;
@@ -148,19 +161,9 @@ export class RouteExecutor {
         latencyMs: scheduler.now() - startedAt,
         ...(waitedMs > 0 ? { waitedMs } : {}),
       });
-      if (outcome === 'success') {
-        void circuits.recordSuccess(model.name);
-      } else if (failure) {
-        const rule = CATEGORY_RULES[failure.category];
-        if (rule.tripsCircuit) {
-          void circuits.recordFailure(model.name, {
-            now: scheduler.now(),
-            failureThreshold: policy.circuit.failureThreshold,
-            cooldownMs: policy.circuit.cooldownMs,
-            openNow: rule.markUnhealthy || gate === 'probe',
-          });
-        }
-      }
+      // A stream reported its health at the first chunk; only a later failure still counts.
+      if (outcome === 'success' && !call.stream) recordCircuit();
+      else if (failure) recordCircuit(failure);
     };
 
     const timeoutFailure = () =>
@@ -188,7 +191,7 @@ export class RouteExecutor {
             fallback: model !== call.plan.candidates[0],
             attempts: call.calls,
           };
-          if (call.stream) settle('success');
+          if (call.stream) recordCircuit();
         }
         return { output, outcome: call.outcome };
       }),
@@ -242,3 +245,7 @@ export class RouteExecutor {
   }
 }
 
+/** Circuit bookkeeping is best effort: a store outage must not fail the call it describes. */
+function settleStore(result: void | Promise<void>): void {
+  if (result instanceof Promise) result.catch(() => undefined);
+}

@@ -20,15 +20,18 @@ export interface CircuitFailureOptions {
   readonly openNow: boolean;
 }
 
+/** In-process stores answer synchronously (no microtask on the hot path); shared stores return promises. */
+export type MaybePromise<T> = T | Promise<T>;
+
 /**
  * Circuit state per target, shared by every request (and, with a shared store,
  * by every gateway instance). Each method is one atomic step.
  */
 export interface CircuitStateStore {
-  acquire(target: string, now: number, probeLeaseMs: number): Promise<CircuitGate>;
-  recordSuccess(target: string): Promise<void>;
-  recordFailure(target: string, options: CircuitFailureOptions): Promise<void>;
-  snapshot(now: number): Promise<CircuitSnapshot[]>;
+  acquire(target: string, now: number, probeLeaseMs: number): MaybePromise<CircuitGate>;
+  recordSuccess(target: string): MaybePromise<void>;
+  recordFailure(target: string, options: CircuitFailureOptions): MaybePromise<void>;
+  snapshot(now: number): MaybePromise<CircuitSnapshot[]>;
 }
 
 export const CIRCUIT_STATE_STORE = Symbol('CIRCUIT_STATE_STORE');

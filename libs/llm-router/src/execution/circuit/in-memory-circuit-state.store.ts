@@ -8,36 +8,28 @@ interface Entry {
   probeUntil: number;
 }
 
-const RESOLVED = Promise.resolve();
-const GATES: Record<CircuitGate, Promise<CircuitGate>> = {
-  pass: Promise.resolve('pass'),
-  probe: Promise.resolve('probe'),
-  reject: Promise.resolve('reject'),
-};
-
 /** The single-instance default: plain maps, no allocation on the closed-circuit path. */
 export class InMemoryCircuitStateStore implements CircuitStateStore {
   private readonly entries = new Map<string, Entry>();
 
-  acquire(target: string, now: number, probeLeaseMs: number): Promise<CircuitGate> {
+  acquire(target: string, now: number, probeLeaseMs: number): CircuitGate {
     const e = this.entries.get(target);
-    if (!e || e.openUntil === 0) return GATES.pass;
-    if (now < e.openUntil || now < e.probeUntil) return GATES.reject;
+    if (!e || e.openUntil === 0) return 'pass';
+    if (now < e.openUntil || now < e.probeUntil) return 'reject';
     e.probeUntil = now + probeLeaseMs;
-    return GATES.probe;
+    return 'probe';
   }
 
-  recordSuccess(target: string): Promise<void> {
+  recordSuccess(target: string): void {
     const e = this.entries.get(target);
     if (e) {
       e.failures = 0;
       e.openUntil = 0;
       e.probeUntil = 0;
     }
-    return RESOLVED;
   }
 
-  recordFailure(target: string, o: CircuitFailureOptions): Promise<void> {
+  recordFailure(target: string, o: CircuitFailureOptions): void {
     let e = this.entries.get(target);
     if (!e) {
       e = { failures: 0, openUntil: 0, probeUntil: 0 };
@@ -49,17 +41,14 @@ export class InMemoryCircuitStateStore implements CircuitStateStore {
       e.openUntil = o.now + o.cooldownMs;
       e.probeUntil = 0;
     }
-    return RESOLVED;
   }
 
-  snapshot(now: number): Promise<CircuitSnapshot[]> {
-    return Promise.resolve(
-      [...this.entries].map(([target, e]) => ({
+  snapshot(now: number): CircuitSnapshot[] {
+    return [...this.entries].map(([target, e]) => ({
         target,
         status: e.openUntil === 0 ? 'closed' : now < e.openUntil ? 'open' : 'half_open',
         consecutiveFailures: e.failures,
         ...(e.openUntil !== 0 ? { retryAt: e.openUntil } : {}),
-      })),
-    );
+      }));
   }
 }
