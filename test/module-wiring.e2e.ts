@@ -1,0 +1,242 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Controller, Get, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import {
+  LlmRouter,
+  LlmRouterHealthIndicator,
+  LlmRouterModule,
+  PolicyValidationError,
+  QualityFloor,
+  TrafficClass,
+  type LlmRouterModuleOptions,
+  type LlmRouterOptionsFactory,
+  type PolicyDocument,
+  type RoutingRecord,
+} from '#llm-router';
+import { startSimulator, type SimulatorHandle } from '#simulator';
+
+function policyFor(simUrl: string): PolicyDocument {
+  return {
+    defaultClass: 'general',
+    providers: {
+      oa: { kind: 'openai', baseUrl: `${simUrl}/openai/v1` },
+      an: { kind: 'anthropic', baseUrl: `${simUrl}/anthropic/v1` },
+    },
+    models: {
+      'premium-a': { provider: 'oa', upstreamModel: 'sim-premium-a', tier: 'premium', capabilities: ['tools', 'streaming'], contextWindow: 100_000, price: { inputPerMTok: 3, outputPerMTok: 15 } },
+      'premium-b': { provider: 'an', upstreamModel: 'sim-premium-b', tier: 'premium', capabilities: ['tools', 'streaming'], contextWindow: 100_000, price: { inputPerMTok: 3, outputPerMTok: 15 } },
+      'standard-1': { provider: 'oa', upstreamModel: 'sim-standard-1', tier: 'standard', capabilities: ['streaming'], contextWindow: 30_000, price: { inputPerMTok: 0.5, outputPerMTok: 1.5 } },
+    },
+    classes: {
+      general: { criticality: 'standard', route: ['standard-1', 'premium-a'] },
+      'support-chat': { criticality: 'critical', route: ['premium-a', 'premium-b'] },
+    },
+    circuit: { failureThreshold: 1, cooldownMs: 60_000 },
+  };
+}
+
+/** A service far below the handler: it passes no class, tenant or floor. */
+@Injectable()
+class AnswerService {
+  constructor(private readonly router: LlmRouter) {}
+  async answer(options?: { trafficClass?: string }) {
+    await new Promise((r) => setTimeout(r, 1)); // context must survive async hops
+    const { outcome } = await this.router.complete({ messages: [{ role: 'user', content: 'hello' }] }, options);
+    return outcome;
+  }
+}
+
+@Controller('chat')
+@TrafficClass('general')
+class ChatController {
+  constructor(private readonly answers: AnswerService) {}
+
+  @Post('default')
+  byClass() {
+    return this.answers.answer();
+  }
+
+  @Post('support')
+  @TrafficClass('support-chat')
+  byMethod() {
+    return this.answers.answer();
+  }
+
+  @Post('explicit')
+  @TrafficClass('support-chat')
+  explicit() {
+    return this.answers.answer({ trafficClass: 'general' });
+  }
+
+  @Post('floor')
+  @QualityFloor({ tier: 'premium', capabilities: ['tools'] })
+  floor() {
+    return this.answers.answer();
+  }
+}
+
+@Controller('health')
+class HealthController {
+  constructor(private readonly health: LlmRouterHealthIndicator) {}
+  @Get()
+  check() {
+    return this.health.isHealthy('llm');
+  }
+}
+
+async function boot(routerModule: ReturnType<typeof LlmRouterModule.forRoot>, controllers: Function[] = [ChatController, HealthController]) {
+  @Module({ imports: [routerModule], controllers: controllers as never[], providers: [AnswerService] })
+  class AppModule {}
+  const app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false, abortOnError: false });
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+describe('LlmRouterModule wiring', () => {
+  let sim: SimulatorHandle;
+  let app: INestApplication;
+  let base: string;
+  const records: RoutingRecord[] = [];
+
+  before(async () => {
+    sim = await startSimulator({ port: 0 });
+    app = await boot(LlmRouterModule.forRoot({ policy: policyFor(sim.url) }));
+    base = await app.getUrl();
+    app.get(LlmRouter).records$.subscribe((r) => records.push(r));
+  });
+  after(async () => {
+    await app?.close();
+    await sim?.close();
+  });
+
+  const post = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('the class decorator sets the traffic class for calls made deep below the handler', async () => {
+    const res = await post('/chat/default');
+    assert.equal(res.status, 201);
+    assert.equal(res.body['trafficClass'], 'general');
+    assert.equal(res.body['model'], 'standard-1');
+  });
+
+  it('the method decorator wins over the controller decorator', async () => {
+    const res = await post('/chat/support');
+    assert.equal(res.body['trafficClass'], 'support-chat');
+    assert.equal(res.body['model'], 'premium-a');
+  });
+
+  it('explicit call options override the context', async () => {
+    const res = await post('/chat/explicit');
+    assert.equal(res.body['trafficClass'], 'general');
+  });
+
+  it('@QualityFloor raises the floor: the standard model is excluded', async () => {
+    const res = await post('/chat/floor');
+    assert.equal(res.body['model'], 'premium-a');
+    const record = records.at(-1)!;
+    assert.deepEqual(record.qualityFloor, { tier: 'premium', capabilities: ['tools'] });
+    assert.equal(record.excluded[0]!.model, 'standard-1');
+  });
+
+  it('tenant, feature, session and request id come from the request into the record', async () => {
+    await post('/chat/default', { 'x-tenant-id': 'acme', 'x-feature': 'faq', 'x-session-id': 'sess-9', 'x-request-id': 'req-42' });
+    const record = records.find((r) => r.requestId === 'req-42');
+    assert.ok(record, 'record with the caller request id');
+    assert.deepEqual([record.tenant, record.feature, record.session], ['acme', 'faq', 'sess-9']);
+  });
+
+  it('concurrent requests keep their own contexts', async () => {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 ? '/chat/support' : '/chat/default', { 'x-tenant-id': `t${i}`, 'x-request-id': `conc-${i}` })));
+    for (let i = 0; i < 20; i++) {
+      const r = records.find((x) => x.requestId === `conc-${i}`)!;
+      assert.equal(r.tenant, `t${i}`);
+      assert.equal(r.trafficClass, i % 2 ? 'support-chat' : 'general');
+    }
+  });
+
+  it('the health indicator turns degraded when a circuit opens, down when a class has no route', async () => {
+    const health = async () => (await (await fetch(`${base}/health`)).json()) as { llm: { status: string; openCircuits?: string[]; unroutableClasses?: string[] } };
+    const up = await health();
+    assert.equal(up.llm.status, 'up');
+    sim.addFaults({ match: { model: 'sim-premium-a' }, fault: { error: 'auth' } });
+    await post('/chat/support'); // 401 opens premium-a at once, premium-b serves
+    const degraded = await health();
+    assert.equal(degraded.llm.status, 'degraded');
+    assert.deepEqual(degraded.llm.openCircuits, ['premium-a']);
+    sim.addFaults({ match: { model: 'sim-premium-b' }, fault: { error: 'auth' } });
+    await post('/chat/support');
+    const down = await health();
+    assert.equal(down.llm.status, 'down');
+    assert.deepEqual(down.llm.unroutableClasses, ['support-chat']);
+    sim.clearFaults();
+  });
+});
+
+describe('LlmRouterModule start-up checks', () => {
+  let sim: SimulatorHandle;
+  before(async () => {
+    sim = await startSimulator({ port: 0 });
+  });
+  after(async () => {
+    await sim?.close();
+  });
+
+  it('a decorator naming an undefined class fails start-up, not the first request', async () => {
+    @Controller('bad')
+    class BadController {
+      @Post()
+      @TrafficClass('no-such-class')
+      go() {
+        return 'never';
+      }
+    }
+    await assert.rejects(boot(LlmRouterModule.forRoot({ policy: policyFor(sim.url) }), [BadController]), (err: unknown) => {
+      assert.ok(err instanceof PolicyValidationError);
+      assert.match(err.message, /@TrafficClass on BadController\.go: unknown traffic class "no-such-class"/);
+      return true;
+    });
+  });
+
+  it('an invalid policy stops start-up with the offending path', async () => {
+    const policy = policyFor(sim.url);
+    policy.classes['general']!.route = ['ghost'];
+    await assert.rejects(boot(LlmRouterModule.forRoot({ policy })), /classes\.general\.route\[0\]: unknown model "ghost"/);
+  });
+
+  it('forRootAsync with @nestjs/config and useFactory', async () => {
+    const app = await boot(
+      LlmRouterModule.forRootAsync({
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ simUrl: sim.url })] })],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService): LlmRouterModuleOptions => ({ policy: policyFor(config.getOrThrow<string>('simUrl')) }),
+      }),
+    );
+    try {
+      const res = await fetch(`${await app.getUrl()}/chat/support`, { method: 'POST' });
+      assert.equal(((await res.json()) as { model: string }).model, 'premium-a');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('forRootAsync with useClass', async () => {
+    @Injectable()
+    class RouterConfig implements LlmRouterOptionsFactory {
+      createLlmRouterOptions(): LlmRouterModuleOptions {
+        return { policy: policyFor(sim.url) };
+      }
+    }
+    const app = await boot(LlmRouterModule.forRootAsync({ useClass: RouterConfig }));
+    try {
+      assert.equal(app.get(LlmRouter).policy.defaultClass, 'general');
+    } finally {
+      await app.close();
+    }
+  });
+});
