@@ -4,6 +4,24 @@ import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LlmRouter, type PolicyDocument, type RoutingRecord } from '#llm-router';
 import { createGateway } from '../../apps/gateway/src/create-gateway.js';
+import { buildPolicy, fastClass, type ClassDoc, type PolicyOptions } from './policy.js';
+
+/**
+ * A policy the gateway accepts: its controllers' decorators name the classes
+ * `support-chat` and `batch-summaries`, so both exist (defaults given here
+ * unless `classes` brings its own). The first of `classes` is the default class.
+ */
+export function gatewayPolicy(simUrl: string, classes: Record<string, ClassDoc>, options: PolicyOptions = {}): PolicyDocument {
+  return buildPolicy(
+    simUrl,
+    {
+      ...classes,
+      'support-chat': classes['support-chat'] ?? fastClass('critical', ['oai-premium', 'ant-premium'], { qualityFloor: { tier: 'premium' } }),
+      'batch-summaries': classes['batch-summaries'] ?? fastClass('batch', ['oai-standard', 'ant-economy']),
+    },
+    { defaultClass: Object.keys(classes)[0], ...options },
+  );
+}
 
 export interface TestGateway {
   readonly app: NestFastifyApplication;

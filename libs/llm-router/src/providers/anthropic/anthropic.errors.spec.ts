@@ -59,6 +59,7 @@ const ROWS: Array<[string, Row]> = [
     },
   ],
   ['400 prompt is too long', { status: 400, body: body('invalid_request_error', 'prompt is too long: 208310 tokens > 200000 maximum'), category: 'context_length', code: 'invalid_request_error', message: /208310 tokens/ }],
+  ['400 output blocked by content filtering policy', { status: 400, body: body('invalid_request_error', 'Output blocked by content filtering policy'), category: 'content_filtered', code: 'invalid_request_error' }],
   [
     '400 input + max_tokens exceed context limit',
     {

@@ -28,6 +28,8 @@ export function readAnthropicError(obj: JsonObject): AnthropicErrorInfo | undefi
 /** A 400 whose input does not fit: "prompt is too long: 208310 tokens > 200000 maximum", or input + max_tokens over the window. */
 const CONTEXT_MESSAGE = /prompt is too long|exceed context limit/i;
 const LOW_CREDIT_MESSAGE = /credit balance is too low/i;
+/** Anthropic's refusal on policy grounds: "Output blocked by content filtering policy". */
+const CONTENT_FILTER_MESSAGE = /content filtering policy|blocked by content filter/i;
 
 /** Error types for errors delivered without a status (an `event: error` inside a 200 stream). */
 const IN_BAND: Readonly<Record<string, FailureCategory>> = {
@@ -49,6 +51,7 @@ export function anthropicCategory(status: number | undefined, info: AnthropicErr
     const message = info.message ?? '';
     if (info.type === 'billing_error' || LOW_CREDIT_MESSAGE.test(message)) return 'upstream_quota';
     if (CONTEXT_MESSAGE.test(message)) return 'context_length';
+    if (CONTENT_FILTER_MESSAGE.test(message)) return 'content_filtered';
   }
   if (status !== undefined) return categoryForStatus(status);
   return (info.type !== undefined ? IN_BAND[info.type] : undefined) ?? 'transient';
