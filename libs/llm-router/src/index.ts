@@ -20,7 +20,8 @@ export { contextFromHeaders, RoutingContextInterceptor } from './context/routing
 // The router
 export { LlmRouter } from './llm-router.service.js';
 export type { LlmRouterDeps, RoutedChunk, RoutedCompletion, RouteOptions } from './llm-router.service.js';
-export type { RouteOutcome } from './execution/route-outcome.js';
+export type { BudgetSnapshot, RouteOutcome } from './execution/route-outcome.js';
+export { BUDGET_TIERS, type BudgetEvent, type BudgetPeriod, type BudgetState, type BudgetThresholds, type BudgetTier, type TenantBudget } from './budget/budget.types.js';
 
 // Policy
 export { compilePolicy } from './policy/compile-policy.js';

@@ -1,3 +1,4 @@
+import type { BudgetTier } from '../budget/budget.types.js';
 import type { AttemptOutput } from './routed-event.js';
 
 /** Which target served a routed call: sent back with every completion and chunk. */
@@ -11,6 +12,19 @@ export interface RouteOutcome {
   readonly fallback: boolean;
   /** Upstream calls made, the serving one included. */
   readonly attempts: number;
+  /** The tenant's budget when the call was planned; absent for tenants without a budget. */
+  readonly budget?: BudgetSnapshot;
+}
+
+/** A tenant's budget position as reported with a routed call. */
+export interface BudgetSnapshot {
+  readonly tier: BudgetTier;
+  /** Settled spend / period budget, 0..1+. */
+  readonly shareUsed: number;
+  readonly budgetUsd: number;
+  readonly spentUsd: number;
+  /** What the tier changed for this call, e.g. `downgraded to cheaper route`. */
+  readonly action?: string;
 }
 
 export interface RoutedOutput {

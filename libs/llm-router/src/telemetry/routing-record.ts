@@ -1,4 +1,5 @@
 import type { FailureCategory } from '../execution/failure-category.js';
+import type { BudgetSnapshot } from '../execution/route-outcome.js';
 import type { Exclusion } from '../errors/llm-router.error.js';
 import type { Criticality, QualityFloorSpec } from '../policy/policy.schema.js';
 
@@ -43,4 +44,6 @@ export interface RoutingRecord {
   readonly latencyMs: number;
   /** Streams: time to the first content chunk. */
   readonly firstChunkMs?: number;
+  /** The tenant's budget tier and what it changed; absent for tenants without a budget. */
+  readonly budget?: BudgetSnapshot;
 }

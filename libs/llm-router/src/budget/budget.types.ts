@@ -1,0 +1,61 @@
+/**
+ * Budget tiers, from the share of the period budget already spent:
+ * - normal      below the notice threshold (70 %): full routing and fallback;
+ * - notice      70-80 %: normal routing, the tenant is told (event, header);
+ * - downgrade   80 % and above: nonessential classes take their cheaper routes;
+ * - restricted  95 % and above: batch and background classes are refused;
+ * - exhausted   100 %: every class gets an explicit quota-exhausted error.
+ */
+export type BudgetTier = 'normal' | 'notice' | 'downgrade' | 'restricted' | 'exhausted';
+
+export const BUDGET_TIERS: readonly BudgetTier[] = ['normal', 'notice', 'downgrade', 'restricted', 'exhausted'];
+
+export type BudgetPeriod = 'month' | 'week' | 'day';
+
+/** Thresholds as shares of the period budget (0..1). */
+export interface BudgetThresholds {
+  readonly notice: number;
+  readonly downgrade: number;
+  readonly restrict: number;
+}
+
+/** A tenant's budget as configured (policy or run-time API). */
+export interface TenantBudget {
+  /** US dollars per period. */
+  readonly budgetUsd: number;
+  readonly period: BudgetPeriod;
+  /** A daily cap that applies to batch and background classes. */
+  readonly dailyCapUsd?: number;
+  readonly thresholds: BudgetThresholds;
+}
+
+/** What the router knows of a tenant's spend right now. */
+export interface BudgetState {
+  readonly tenant: string;
+  readonly period: BudgetPeriod;
+  /** ISO start (inclusive) and end (exclusive) of the current period, UTC. */
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly budgetUsd: number;
+  /** Settled spend in the period. */
+  readonly spentUsd: number;
+  /** Worst-case cost of calls in flight. */
+  readonly reservedUsd: number;
+  /** spentUsd / budgetUsd. */
+  readonly shareUsed: number;
+  readonly tier: BudgetTier;
+  readonly dailyCapUsd?: number;
+  readonly dailySpentUsd?: number;
+}
+
+/** Emitted once per threshold crossing per tenant and period. */
+export interface BudgetEvent {
+  readonly type: 'budget.threshold_crossed';
+  readonly tenant: string;
+  readonly tier: BudgetTier;
+  readonly shareUsed: number;
+  readonly budgetUsd: number;
+  readonly spentUsd: number;
+  readonly periodStart: string;
+  readonly at: string;
+}
