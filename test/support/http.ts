@@ -102,3 +102,31 @@ export function joinedContent(events: any[]): string {
 export function chunksOf(events: any[]): any[] {
   return events.filter((e) => typeof e === 'object' && e !== null && Array.isArray(e.choices));
 }
+
+/**
+ * Read an SSE response until `until(events)` holds; resolves with the events
+ * so far. Rejects if the stream ends first or after `timeoutMs`.
+ */
+export function readSseUntil(res: IncomingMessage, until: (events: any[]) => boolean, timeoutMs = 3_000): Promise<any[]> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => finish(new Error(`SSE condition not met within ${timeoutMs} ms; got: ${text.slice(0, 500)}`)), timeoutMs);
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      res.off('data', onData);
+      res.off('end', onEnd);
+      if (err) reject(err);
+      else resolve(parseSse(text));
+    };
+    const onData = (t: string) => {
+      text += t;
+      // Only whole events count.
+      const complete = text.slice(0, text.lastIndexOf('\n\n') + 2);
+      if (until(parseSse(complete))) finish();
+    };
+    const onEnd = () => finish(new Error(`SSE stream ended before the condition held; got: ${text.slice(0, 500)}`));
+    res.setEncoding('utf8');
+    res.on('data', onData);
+    res.on('end', onEnd);
+  });
+}

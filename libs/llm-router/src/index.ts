@@ -40,6 +40,8 @@ export type {
   PolicyDocument,
   ProviderConfig,
   QualityFloorSpec,
+  BudgetsConfig,
+  TenantBudgetConfig,
 } from './policy/policy.schema.js';
 export type { CompiledClass, CompiledModel, CompiledPolicy, CompiledProvider } from './policy/compiled-policy.js';
 
@@ -70,6 +72,23 @@ export type { AdapterTarget, ProviderAdapter, ProviderKind, StreamDecoder, Upstr
 export { LLM_TRANSPORT, type Transport, type TransportEvent, type TransportRequest } from './providers/http/transport.interface.js';
 export { NodeHttpTransport } from './providers/http/node-http.transport.js';
 export { SseDecoder, type SseEvent } from './providers/sse/sse-decoder.js';
+
+// Budgets
+export { BudgetService, type BudgetAssessment, type BudgetReservation, type BudgetSetting, type ResolvedTenantBudget, type ReserveOutcome } from './budget/budget.service.js';
+export {
+  BUDGET_LEDGER_STORE,
+  type BudgetLedgerStore,
+  type LedgerBalance,
+  type LedgerKeys,
+  type LedgerLimits,
+  type ReserveResult,
+} from './budget/budget-ledger.store.js';
+export { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
+export { RedisBudgetLedgerStore, type RedisBudgetLedgerOptions } from './budget/redis-budget-ledger.store.js';
+export { periodWindow, type PeriodWindow } from './budget/budget-period.js';
+export { DEFAULT_THRESHOLDS, tierFor } from './budget/budget-tier.js';
+export { worstCaseCostMicros } from './budget/worst-case-cost.js';
+export { MICROS_PER_USD, microsToUsd, usdToMicros } from './budget/usd.js';
 
 // Telemetry and health
 export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';

@@ -1,6 +1,7 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { SchedulerLike } from 'rxjs';
 import type { RoutingContext } from './context/routing-context.js';
+import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import type { CircuitStateStore } from './execution/circuit/circuit-state.store.js';
 import type { PolicyDocument } from './policy/policy.schema.js';
 import type { Transport } from './providers/http/transport.interface.js';
@@ -17,6 +18,8 @@ export interface LlmRouterModuleOptions {
   policyFile?: string;
   /** Circuit state; defaults to in-process. Give a shared store to share circuits across instances. */
   circuitStore?: CircuitStateStore;
+  /** Tenant spend ledger; defaults to in-process. Give a `RedisBudgetLedgerStore` to share budgets across instances. */
+  budgetLedger?: BudgetLedgerStore;
   /** Upstream HTTP; defaults to the pooled keep-alive node:http transport. */
   transport?: Transport;
   /**

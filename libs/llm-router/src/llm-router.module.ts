@@ -63,6 +63,7 @@ export class LlmRouterModule {
             new LlmRouter({
               policy,
               circuits: options.circuitStore,
+              budgetLedger: options.budgetLedger,
               transport: options.transport,
               scheduler: options.scheduler,
               random: options.random,

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler, defer, filter, lastValueFrom, map, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, defer, filter, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
+import { postBudgetEvent } from './budget/budget-webhook.js';
+import { BudgetService, type BudgetAssessment } from './budget/budget.service.js';
+import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from './chat/chat-completion.types.js';
 import type { RoutingContext } from './context/routing-context.js';
 import { RoutingContextStore } from './context/routing-context.store.js';
@@ -35,7 +39,11 @@ export interface RoutedChunk {
 export interface LlmRouterDeps {
   readonly policy: CompiledPolicy;
   readonly circuits?: CircuitStateStore;
+  /** Tenant spend; in-process by default. Share one (Redis) across gateway instances. */
+  readonly budgetLedger?: BudgetLedgerStore;
   readonly transport?: Transport;
+  /** Wall clock for budget periods; `Date.now` by default. */
+  readonly clock?: () => number;
   /** Virtual time in tests; the async scheduler otherwise. */
   readonly scheduler?: SchedulerLike;
   readonly random?: () => number;
@@ -56,6 +64,8 @@ export class LlmRouter {
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
   private readonly scheduler: SchedulerLike;
+  /** Tenant budgets: set them, read their state, restore spend, watch threshold events. */
+  readonly budgets: BudgetService;
 
   /** Every routed call's record, successful or not. */
   readonly records$: Observable<RoutingRecord> = this.recorder.records$;
@@ -67,7 +77,15 @@ export class LlmRouter {
     this.ownsTransport = deps.transport === undefined;
     this.transport = deps.transport ?? new NodeHttpTransport();
     this.scheduler = deps.scheduler ?? asyncScheduler;
+    const webhookUrl = deps.policy.budgets.webhookUrl;
+    this.budgets = new BudgetService(
+      deps.policy,
+      deps.budgetLedger ?? new InMemoryBudgetLedgerStore(),
+      deps.clock,
+      webhookUrl ? (event) => void postBudgetEvent(webhookUrl, event) : undefined,
+    );
     this.executor = new RouteExecutor({
+      budgets: this.budgets,
       policy: deps.policy,
       targets: buildProviderTargets(deps.policy, deps.env),
       transport: this.transport,
@@ -124,6 +142,7 @@ export class LlmRouter {
 
   close(): void {
     this.recorder.complete();
+    this.budgets.close();
     if (this.ownsTransport) this.transport.close();
   }
 
@@ -132,13 +151,24 @@ export class LlmRouter {
       const current = RoutingContextStore.current();
       const context: RoutingContext = options ? { ...current, ...options } : (current ?? {});
       const requestId = context.requestId ?? randomUUID();
-      let plan;
+      const refuse = (err: unknown) => throwError(() => this.refuse(err, context, requestId, stream));
+      const proceed = (assessment: BudgetAssessment | undefined) => {
+        let plan;
+        try {
+          plan = this.planner.plan(request, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false);
+        } catch (err) {
+          return refuse(err);
+        }
+        const budget = assessment && plan.budgetAction ? { ...assessment, snapshot: { ...assessment.snapshot, action: plan.budgetAction } } : assessment;
+        return this.executor.execute(plan, request, context, requestId, stream, budget);
+      };
+      let assessed;
       try {
-        plan = this.planner.plan(request, context.trafficClass, context.qualityFloor);
+        assessed = this.budgets.assess(context.tenant, this.planner.resolveClass(context.trafficClass));
       } catch (err) {
-        return throwError(() => this.refuse(err, context, requestId, stream));
+        return refuse(err);
       }
-      return this.executor.execute(plan, request, context, requestId, stream);
+      return assessed instanceof Promise ? from(assessed).pipe(catchError(refuse), mergeMap(proceed)) : proceed(assessed);
     });
   }
 

@@ -1,10 +1,10 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { lastValueFrom } from 'rxjs';
 import { LlmRouter, type RouteOptions } from '#llm-router';
 import { toErrorResponse } from '../errors/error-response.js';
 import { parseChatRequest } from './parse-chat-request.js';
 import { routingHeaders } from './routing-headers.js';
+import { untilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 
 /**
@@ -32,7 +32,7 @@ export class ChatCompletionsController {
       );
       return;
     }
-    const { completion, outcome } = await lastValueFrom(this.router.completion$(request, options));
+    const { completion, outcome } = await untilClientGone(this.router.completion$(request, options), reply.raw);
     void reply.headers(routingHeaders(outcome)).send(completion);
   }
 

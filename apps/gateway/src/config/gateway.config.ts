@@ -1,33 +1,159 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 
-/** The gateway's environment, read once. Every variable is documented in the README. */
+/**
+ * The gateway's settings. `main.ts` reads them from the environment through
+ * `@nestjs/config` (see `gatewayConfigFromEnv`); `createGateway()` callers
+ * (tests, benchmarks) give them directly. Every variable is documented in the README.
+ */
 export interface GatewayConfig {
   host: string;
   port: number;
-  policyFile: string;
+  /** Absent when the router options come from the caller (tests). */
+  policyFile?: string;
   /** Start the simulated provider inside the gateway process (the quick start). */
   embeddedSimulator: boolean;
   simulatorPort: number;
   bodyLimitBytes: number;
+  /** `api-keys`: every /v1/* call needs a key. `disabled`: open, tenant from `x-tenant-id` (trusted networks, benchmarks). */
+  auth: 'api-keys' | 'disabled';
+  /** The admin credential; absent = admin API disabled. */
+  adminKey?: string;
+  /** True when the admin key was generated at start-up for the dev quick start. */
+  adminKeyGenerated: boolean;
+  store: StoreConfig;
+  /** Routing records are written in batches every this many ms ... */
+  recordFlushMs: number;
+  /** ... or as soon as this many are waiting. */
+  recordBatchSize: number;
+  /** How often keys are re-read from the store (picks up revocations made by other instances). 0 = never. */
+  keysRefreshMs: number;
+  /** One JSON line per routed request on stdout. */
+  requestLog: boolean;
+  /** Mount the sample workflows (/support/chat, /batch/summaries). */
+  sampleEndpoints: boolean;
 }
 
-export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
+export type StoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; schema: string; poolSize: number };
 
-export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const policyFile = env.LLM_POLICY_FILE ?? DEFAULT_POLICY_FILE;
+export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
+export const DEFAULT_SQLITE_PATH = 'data/gateway.sqlite';
+
+const int = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a non-negative integer, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const flag = (name: string, fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      if (/^(1|true|on|yes)$/i.test(v)) return true;
+      if (/^(0|false|off|no)$/i.test(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+/** The environment variables the gateway reads, validated once at start-up. */
+export const gatewayEnvSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int('PORT', 8080),
+  LLM_POLICY_FILE: z.string().min(1).optional(),
+  LLM_SIMULATOR: z.enum(['embedded', 'off']).optional(),
+  SIM_PORT: int('SIM_PORT', 4010),
+  LLM_BODY_LIMIT_BYTES: int('LLM_BODY_LIMIT_BYTES', 4 * 1024 * 1024),
+  LLM_AUTH: z.enum(['api-keys', 'disabled']).default('api-keys'),
+  LLM_ADMIN_KEY: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  LLM_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('public'),
+  LLM_PG_POOL_SIZE: int('LLM_PG_POOL_SIZE', 5),
+  LLM_SQLITE_PATH: z.string().min(1).default(DEFAULT_SQLITE_PATH),
+  LLM_RECORD_FLUSH_MS: int('LLM_RECORD_FLUSH_MS', 500),
+  LLM_RECORD_BATCH_SIZE: int('LLM_RECORD_BATCH_SIZE', 500),
+  LLM_KEYS_REFRESH_MS: int('LLM_KEYS_REFRESH_MS', 30_000),
+  LLM_REQUEST_LOG: flag('LLM_REQUEST_LOG', true),
+  LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
+});
+
+/** Admin keys shorter than this are refused at start-up. */
+export const MIN_ADMIN_KEY_LENGTH = 16;
+
+/**
+ * Settings from environment variables. Throws one error listing every bad variable.
+ * With no `LLM_ADMIN_KEY` in the dev quick start (embedded simulator), a
+ * random admin key is generated and printed once by main.ts: dev only.
+ */
+export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env): GatewayConfig {
+  const parsed = gatewayEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid gateway environment:\n${parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`).join('\n')}`);
+  }
+  const e = parsed.data;
+  const embeddedSimulator = (e.LLM_SIMULATOR ?? (e.LLM_POLICY_FILE ? 'off' : 'embedded')) === 'embedded';
+  let adminKey = e.LLM_ADMIN_KEY === '' ? undefined : e.LLM_ADMIN_KEY;
+  if (adminKey !== undefined && adminKey.length < MIN_ADMIN_KEY_LENGTH) {
+    throw new Error(`Invalid gateway environment:\n  LLM_ADMIN_KEY: must be at least ${MIN_ADMIN_KEY_LENGTH} characters`);
+  }
+  let adminKeyGenerated = false;
+  if (adminKey === undefined && embeddedSimulator) {
+    adminKey = `llmr_admin_dev_${randomBytes(18).toString('base64url')}`;
+    adminKeyGenerated = true;
+  }
+  const databaseUrl = e.DATABASE_URL === '' ? undefined : e.DATABASE_URL;
   return {
-    host: env.HOST ?? '127.0.0.1',
-    port: intOf(env.PORT, 8080, 'PORT'),
-    policyFile: resolve(policyFile),
-    embeddedSimulator: (env.LLM_SIMULATOR ?? (env.LLM_POLICY_FILE ? 'off' : 'embedded')) === 'embedded',
-    simulatorPort: intOf(env.SIM_PORT, 4010, 'SIM_PORT'),
-    bodyLimitBytes: intOf(env.LLM_BODY_LIMIT_BYTES, 4 * 1024 * 1024, 'LLM_BODY_LIMIT_BYTES'),
+    host: e.HOST,
+    port: e.PORT,
+    policyFile: resolve(e.LLM_POLICY_FILE ?? DEFAULT_POLICY_FILE),
+    embeddedSimulator,
+    simulatorPort: e.SIM_PORT,
+    bodyLimitBytes: e.LLM_BODY_LIMIT_BYTES,
+    auth: e.LLM_AUTH,
+    adminKey,
+    adminKeyGenerated,
+    store: databaseUrl
+      ? { kind: 'postgres', url: databaseUrl, schema: e.LLM_PG_SCHEMA, poolSize: Math.max(1, e.LLM_PG_POOL_SIZE) }
+      : { kind: 'sqlite', path: e.LLM_SQLITE_PATH === ':memory:' ? ':memory:' : resolve(e.LLM_SQLITE_PATH) },
+    recordFlushMs: Math.max(1, e.LLM_RECORD_FLUSH_MS),
+    recordBatchSize: Math.max(1, e.LLM_RECORD_BATCH_SIZE),
+    keysRefreshMs: e.LLM_KEYS_REFRESH_MS,
+    requestLog: e.LLM_REQUEST_LOG,
+    sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
   };
 }
 
-function intOf(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
+/** Programmatic defaults (tests, benchmarks): nothing read from the environment. */
+export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    embeddedSimulator: false,
+    simulatorPort: 0,
+    bodyLimitBytes: 4 * 1024 * 1024,
+    auth: 'disabled',
+    adminKeyGenerated: false,
+    store: { kind: 'sqlite', path: ':memory:' },
+    recordFlushMs: 200,
+    recordBatchSize: 500,
+    keysRefreshMs: 0,
+    requestLog: false,
+    sampleEndpoints: true,
+    ...overrides,
+  };
 }
+
+/** Where the settings sit in ConfigService: `config.get(GATEWAY_CONFIG_KEY)`. */
+export const GATEWAY_CONFIG_KEY = 'gateway';

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
+import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
 import { UpstreamFailure } from '../errors/upstream-failure.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import type { Transport } from '../providers/http/transport.interface.js';
@@ -47,15 +47,34 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
             afterFirstChunk: true,
           });
 
+    // Leading chunks without content (the role chunk, pings) are held back until
+    // content arrives: until then a failure may still switch target cleanly.
+    let held: AttemptOutput[] | undefined;
     const emitEvents = (text: string, end: boolean): void => {
       const events = end ? sse!.end() : sse!.push(text);
       for (const event of events) {
         const chunks = decoder!.decode(event);
         for (const chunk of chunks) {
           const usage: Usage | undefined = chunk.usage ?? undefined;
+          const output: AttemptOutput = usage ? { type: 'chunk', chunk, usage } : { type: 'chunk', chunk };
+          if (chunksSent === 0 && !carriesContent(chunk)) {
+            (held ??= []).push(output);
+            continue;
+          }
+          releaseHeld();
           chunksSent++;
-          subscriber.next(usage ? { type: 'chunk', chunk, usage } : { type: 'chunk', chunk });
+          subscriber.next(output);
         }
+      }
+      if (end) releaseHeld();
+    };
+    const releaseHeld = (): void => {
+      if (!held) return;
+      const pending = held;
+      held = undefined;
+      for (const output of pending) {
+        chunksSent++;
+        subscriber.next(output);
       }
     };
 
@@ -102,6 +121,14 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
         },
       });
   });
+}
+
+/** Content, a tool call, or a finish reason: from here the caller holds this model's answer. */
+function carriesContent(chunk: ChatCompletionChunk): boolean {
+  for (const choice of chunk.choices) {
+    if (choice.delta.content || choice.delta.tool_calls || choice.finish_reason) return true;
+  }
+  return false;
 }
 
 function asFailure(err: unknown): UpstreamFailure {

@@ -1,3 +1,5 @@
+import type { BudgetAssessment } from '../budget/budget.service.js';
+import { microsToUsd, tokenCostMicros } from '../budget/usd.js';
 import type { Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
@@ -31,6 +33,7 @@ export class CallState {
     readonly context: RoutingContext,
     readonly stream: boolean,
     private readonly now: () => number,
+    readonly budget?: BudgetAssessment,
   ) {}
 
   /** The time to wait before an attempt, consumed by the attempt that follows it. */
@@ -54,14 +57,30 @@ export class CallState {
     }
   }
 
+  /**
+   * Tokens of the serving attempt. A stream is never charged zero: without
+   * reported usage, the prompt estimate and the delivered text are counted.
+   */
+  tokens(): { promptTokens: number; completionTokens: number; estimated: boolean } {
+    if (this.served === undefined) return { promptTokens: 0, completionTokens: 0, estimated: false };
+    return {
+      promptTokens: this.usage?.prompt_tokens ?? this.plan.needs.estimatedPromptTokens,
+      completionTokens: this.usage?.completion_tokens ?? Math.ceil(this.streamedChars / 4),
+      estimated: this.usage === undefined,
+    };
+  }
+
+  /** What the serving attempt cost, in micro-dollars (0 when nothing served). */
+  costMicros(): number {
+    if (this.served === undefined) return 0;
+    const t = this.tokens();
+    return tokenCostMicros(t.promptTokens, t.completionTokens, this.served.price);
+  }
+
   toRecord(): RoutingRecord {
     const { plan, context } = this;
-    // A stream is never charged zero: without reported usage, count what was delivered.
-    const estimated = this.usage === undefined && this.served !== undefined;
-    const promptTokens = this.usage?.prompt_tokens ?? (this.served ? plan.needs.estimatedPromptTokens : 0);
-    const completionTokens = this.usage?.completion_tokens ?? Math.ceil(this.streamedChars / 4);
-    const price = this.served?.price;
-    const costUsd = price ? (promptTokens * price.inputPerMTok + completionTokens * price.outputPerMTok) / 1e6 : 0;
+    const { promptTokens, completionTokens, estimated } = this.tokens();
+    const costUsd = microsToUsd(this.costMicros());
     return {
       requestId: this.requestId,
       startedAt: new Date(Date.now() - (this.now() - this.startedAt)).toISOString(),
@@ -88,6 +107,7 @@ export class CallState {
       costUsd,
       latencyMs: this.now() - this.startedAt,
       firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
+      ...(this.budget ? { budget: this.budget.snapshot } : {}),
     };
   }
 }

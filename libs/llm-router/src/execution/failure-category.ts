@@ -17,6 +17,7 @@ export type FailureCategory =
   | 'circuit_open'
   | 'cost_ceiling_exceeded'
   | 'budget_exhausted'
+  | 'budget_reservation_denied'
   | 'budget_unavailable';
 
 export interface CategoryRule {
@@ -46,5 +47,7 @@ export const CATEGORY_RULES: Readonly<Record<FailureCategory, CategoryRule>> = {
   circuit_open: { retrySame: false, switchTarget: 'yes', tripsCircuit: false, markUnhealthy: false },
   cost_ceiling_exceeded: { retrySame: false, switchTarget: 'yes', tripsCircuit: false, markUnhealthy: false },
   budget_exhausted: { retrySame: false, switchTarget: 'no', tripsCircuit: false, markUnhealthy: false },
+  // This target's worst case does not fit what is left: a cheaper candidate may.
+  budget_reservation_denied: { retrySame: false, switchTarget: 'yes', tripsCircuit: false, markUnhealthy: false },
   budget_unavailable: { retrySame: false, switchTarget: 'no', tripsCircuit: false, markUnhealthy: false },
 };

@@ -14,6 +14,9 @@ import {
   timer,
   type SchedulerLike,
 } from 'rxjs';
+import type { BudgetAssessment, BudgetReservation, BudgetService, ReserveOutcome } from '../budget/budget.service.js';
+import { worstCaseCostMicros } from '../budget/worst-case-cost.js';
+import { microsToUsd } from '../budget/usd.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import { UpstreamFailure } from '../errors/upstream-failure.js';
@@ -31,12 +34,19 @@ import { toRouterError } from './to-router-error.js';
 import type { RoutedOutput } from './route-outcome.js';
 import { withDeadline } from './with-deadline.js';
 
+/** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
+interface Admission {
+  readonly gate: CircuitGate;
+  readonly reservation?: BudgetReservation;
+}
+
 export interface RouteExecutorDeps {
   readonly policy: CompiledPolicy;
   readonly targets: ReadonlyMap<string, ProviderTarget>;
   readonly transport: Transport;
   readonly circuits: CircuitStateStore;
   readonly recorder: RoutingRecorder;
+  readonly budgets: BudgetService;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
 }
@@ -50,11 +60,18 @@ export interface RouteExecutorDeps {
 export class RouteExecutor {
   constructor(private readonly deps: RouteExecutorDeps) {}
 
-  execute(plan: RoutePlan, request: ChatCompletionRequest, context: RoutingContext, requestId: string, stream: boolean): Observable<RoutedOutput> {
+  execute(
+    plan: RoutePlan,
+    request: ChatCompletionRequest,
+    context: RoutingContext,
+    requestId: string,
+    stream: boolean,
+    budget?: BudgetAssessment,
+  ): Observable<RoutedOutput> {
     const { scheduler, recorder } = this.deps;
     return defer(() => {
       const now = scheduler.now();
-      const call = new CallState(requestId, now, now + plan.trafficClass.deadlineMs, plan, context, stream, () => scheduler.now());
+      const call = new CallState(requestId, now, now + plan.trafficClass.deadlineMs, plan, context, stream, () => scheduler.now(), budget);
 
       const tryFrom = (candidates: readonly CompiledModel[], index: number): Observable<RoutedOutput> =>
         this.onTarget(candidates[index]!, call, request).pipe(
@@ -94,31 +111,35 @@ export class RouteExecutor {
   private onTarget(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
     const cls = call.plan.trafficClass;
     return defer(() => this.admit(model, call)).pipe(
-      mergeMap((gate) => this.attempt(model, gate, call, request)),
+      mergeMap((admission) => this.attempt(model, admission, call, request)),
       retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }),
     );
   }
 
-  /** Checks made before any call: cost ceiling, then the target's circuit. */
-  private admit(model: CompiledModel, call: CallState): Observable<CircuitGate> {
+  /** Checks made before any call: cost ceiling, the target's circuit, then the budget reservation. */
+  private admit(model: CompiledModel, call: CallState): Observable<Admission> {
     const { plan } = call;
     const cls = plan.trafficClass;
-    if (cls.maxCostPerRequestUsd !== undefined) {
-      const maxOut = plan.needs.requestedMaxOutputTokens ?? model.maxOutputTokens ?? 4096;
-      const worstCase = (plan.needs.estimatedPromptTokens * model.price.inputPerMTok + maxOut * model.price.outputPerMTok) / 1e6;
-      if (worstCase > cls.maxCostPerRequestUsd) {
-        return this.skip(model, call, new UpstreamFailure({
-          category: 'cost_ceiling_exceeded',
-          message: `${model.name}: worst-case cost $${worstCase.toFixed(6)} exceeds the class ceiling $${cls.maxCostPerRequestUsd}`,
-        }));
-      }
+    const worstCase = worstCaseCostMicros(model, plan.needs);
+    if (cls.maxCostPerRequestUsd !== undefined && microsToUsd(worstCase) > cls.maxCostPerRequestUsd) {
+      return this.skip(model, call, new UpstreamFailure({
+        category: 'cost_ceiling_exceeded',
+        message: `${model.name}: worst-case cost $${microsToUsd(worstCase).toFixed(6)} exceeds the class ceiling $${cls.maxCostPerRequestUsd}`,
+      }));
     }
-    const now = this.deps.scheduler.now();
-    const gate = this.deps.circuits.acquire(model.name, now, cls.attemptTimeoutMs);
-    const onGate = (g: CircuitGate): Observable<CircuitGate> =>
-      g === 'reject'
-        ? this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }))
-        : of(g);
+    const gate = this.deps.circuits.acquire(model.name, this.deps.scheduler.now(), cls.attemptTimeoutMs);
+    const onGate = (g: CircuitGate): Observable<Admission> => {
+      if (g === 'reject') {
+        return this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }));
+      }
+      if (!call.budget) return of({ gate: g });
+      const reserved = this.deps.budgets.reserve(call.budget, worstCase, cls);
+      const onReserved = (r: ReserveOutcome): Observable<Admission> =>
+        'denied' in r
+          ? this.skip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', message: `${model.name}: ${r.reason}` }))
+          : of({ gate: g, reservation: r });
+      return reserved instanceof Promise ? from(reserved).pipe(mergeMap(onReserved)) : onReserved(reserved);
+    };
     return gate instanceof Promise ? from(gate).pipe(mergeMap(onGate)) : onGate(gate);
   }
 
@@ -127,7 +148,7 @@ export class RouteExecutor {
     return throwError(() => failure);
   }
 
-  private attempt(model: CompiledModel, gate: CircuitGate, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
+  private attempt(model: CompiledModel, { gate, reservation }: Admission, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
     const { scheduler, circuits, transport, policy } = this.deps;
     const cls = call.plan.trafficClass;
     const target = this.deps.targets.get(model.name)!;
@@ -161,8 +182,9 @@ export class RouteExecutor {
         latencyMs: scheduler.now() - startedAt,
         ...(waitedMs > 0 ? { waitedMs } : {}),
       });
-      // A stream reported its health at the first chunk; only a later failure still counts.
-      if (outcome === 'success' && !call.stream) recordCircuit();
+      // Book what this attempt cost (zero unless it served output) and release the rest.
+      if (reservation) this.deps.budgets.settle(reservation, call.served === model ? call.costMicros() : 0);
+      if (outcome === 'success') recordCircuit();
       else if (failure) recordCircuit(failure);
     };
 
@@ -190,8 +212,8 @@ export class RouteExecutor {
             upstreamModel: model.upstreamModel,
             fallback: model !== call.plan.candidates[0],
             attempts: call.calls,
+            ...(call.budget ? { budget: call.budget.snapshot } : {}),
           };
-          if (call.stream) recordCircuit();
         }
         return { output, outcome: call.outcome };
       }),

@@ -36,6 +36,10 @@ export function toRouterError(err: unknown, call: CallState): LlmRouterError {
   if (everyCandidateCostly) {
     return new LlmRouterError({ category: 'cost_ceiling_exceeded', httpStatus: 400, origin: 'gateway', param: 'max_tokens', message: `Every model on the "${cls}" route exceeds the class's per-request cost ceiling: ${summarize(call)}`, requestId });
   }
+  if (err.category === 'budget_reservation_denied') {
+    // Refused before any call could overspend: a quota error the caller can act on, never a 5xx.
+    return new LlmRouterError({ category: 'budget_exhausted', httpStatus: 402, origin: 'gateway', code: 'insufficient_quota', message: `Tenant "${call.context.tenant}" cannot afford this request on the "${cls}" route: ${summarizeReasons(call)}`, requestId });
+  }
   const lastRateLimited = err.category === 'rate_limited';
   return new LlmRouterError({
     category: err.category,
@@ -53,4 +57,8 @@ function summarize(call: CallState): string {
   return call.attempts
     .map((a) => `${a.model} ${a.outcome === 'skipped' ? 'skipped' : 'failed'} (${a.category ?? a.outcome}${a.status ? ` ${a.status}` : ''})`)
     .join(', ');
+}
+
+function summarizeReasons(call: CallState): string {
+  return call.attempts.map((a) => a.message ?? `${a.model}: ${a.category}`).join('; ');
 }

@@ -10,4 +10,6 @@ export interface RoutePlan {
   readonly needs: RequestNeeds;
   readonly candidates: readonly CompiledModel[];
   readonly excluded: readonly Exclusion[];
+  /** What the tenant's budget tier changed in this plan. */
+  readonly budgetAction?: string;
 }

@@ -12,14 +12,54 @@ import type { RoutePlan } from './route-plan.js';
 export class RoutePlanner {
   constructor(private readonly policy: CompiledPolicy) {}
 
-  plan(request: ChatCompletionRequest, className: string | undefined, callerFloor: QualityFloorSpec | undefined): RoutePlan {
+  /**
+   * @param downgrade the tenant's budget tier asks for the class's cheaper route;
+   *   never below the floor: when the floor rules the cheaper route out, the route stays.
+   */
+  plan(request: ChatCompletionRequest, className: string | undefined, callerFloor: QualityFloorSpec | undefined, downgrade = false): RoutePlan {
     const trafficClass = this.resolveClass(className);
     const floor = mergeFloors(trafficClass.qualityFloor, callerFloor, this.policy);
     const needs = deriveRequestNeeds(request);
-    const ordered = this.orderRoute(trafficClass, request.model);
+
+    if (downgrade) {
+      const cheaper = this.select(trafficClass.downgradeRoute, trafficClass, floor, needs);
+      if (cheaper.candidates.length > 0) {
+        return { trafficClass, floor, needs, ...cheaper, budgetAction: 'downgraded to the cheaper route' };
+      }
+    }
+    const selected = this.select(this.orderRoute(trafficClass, request.model), trafficClass, floor, needs);
+    const budgetAction = downgrade ? 'downgrade blocked by the quality floor: route kept' : undefined;
+    if (selected.candidates.length > 0) return { trafficClass, floor, needs, candidates: selected.candidates, excluded: selected.excluded, ...(budgetAction ? { budgetAction } : {}) };
+
+    const excluded = selected.excluded;
+    if (selected.floorExclusions === 0) {
+      throw new LlmRouterError({
+        category: 'context_length',
+        code: 'context_length_exceeded',
+        httpStatus: 400,
+        origin: 'gateway',
+        param: 'messages',
+        message: `The request (about ${needs.estimatedPromptTokens} prompt tokens) does not fit the context window of any model on the "${trafficClass.name}" route.`,
+        excluded,
+      });
+    }
+    throw new LlmRouterError({
+      category: 'quality_floor_unmet',
+      httpStatus: 422,
+      origin: 'gateway',
+      message: `No model on the "${trafficClass.name}" route meets the quality floor and the request's needs: ${excluded.map((e) => `${e.model} (${e.reason})`).join('; ')}.`,
+      excluded,
+    });
+  }
+
+  private select(
+    ordered: readonly CompiledModel[],
+    trafficClass: CompiledClass,
+    floor: QualityFloorSpec | undefined,
+    needs: RequestNeeds,
+  ): { candidates: CompiledModel[]; excluded: Exclusion[]; floorExclusions: number } {
     const primary = ordered[0]!;
     const floorRank = floor?.tier === undefined ? Infinity : this.policy.tiers.indexOf(floor.tier);
-
     const candidates: CompiledModel[] = [];
     const excluded: Exclusion[] = [];
     let floorExclusions = 0;
@@ -31,28 +71,7 @@ export class RoutePlanner {
         if (reason.floor) floorExclusions++;
       }
     }
-
-    if (candidates.length === 0) {
-      if (floorExclusions === 0) {
-        throw new LlmRouterError({
-          category: 'context_length',
-          code: 'context_length_exceeded',
-          httpStatus: 400,
-          origin: 'gateway',
-          param: 'messages',
-          message: `The request (about ${needs.estimatedPromptTokens} prompt tokens) does not fit the context window of any model on the "${trafficClass.name}" route.`,
-          excluded,
-        });
-      }
-      throw new LlmRouterError({
-        category: 'quality_floor_unmet',
-        httpStatus: 422,
-        origin: 'gateway',
-        message: `No model on the "${trafficClass.name}" route meets the quality floor and the request's needs: ${excluded.map((e) => `${e.model} (${e.reason})`).join('; ')}.`,
-        excluded,
-      });
-    }
-    return { trafficClass, floor, needs, candidates, excluded };
+    return { candidates, excluded, floorExclusions };
   }
 
   resolveClass(className: string | undefined): CompiledClass {

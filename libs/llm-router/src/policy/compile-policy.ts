@@ -65,7 +65,7 @@ export function compilePolicy(document: PolicyDocument | unknown, source = 'poli
   }
   if (issues.length > 0) throw new PolicyValidationError(issues, source);
 
-  return { tiers: policy.tiers, providers, models, classes, defaultClass: defaultClass!, circuit: policy.circuit };
+  return { tiers: policy.tiers, providers, models, classes, defaultClass: defaultClass!, circuit: policy.circuit, budgets: policy.budgets };
 }
 
 function compileProvider(name: string, p: ProviderConfig): CompiledProvider {
@@ -118,6 +118,12 @@ function compileClass(
   if (backoff.maxMs < backoff.baseMs) {
     issues.push({ path: `classes.${name}.backoff.maxMs`, message: 'must be at least baseMs' });
   }
+  const downgradeRoute: CompiledModel[] = [];
+  (c.downgradeRoute ?? []).forEach((m, i) => {
+    const model = models.get(m);
+    if (model) downgradeRoute.push(model);
+    else if (!(m in policy.models)) issues.push({ path: `classes.${name}.downgradeRoute[${i}]`, message: `unknown model "${m}"` });
+  });
   if (route.length !== c.route.length) return undefined;
 
   const fallback = c.fallback ?? defaults.fallback;
@@ -141,5 +147,12 @@ function compileClass(
     maxCostPerRequestUsd: c.maxCostPerRequestUsd,
     backoff,
     onExhausted: c.onExhausted ?? 'fail',
+    // By default the cheaper route is the same models, cheapest first (stable).
+    downgradeRoute: c.downgradeRoute ? downgradeRoute : [...route].sort((a, b) => blendedPrice(a) - blendedPrice(b)),
+    onBudgetStoreUnavailable: c.onBudgetStoreUnavailable ?? 'fail_closed',
   };
+}
+
+function blendedPrice(m: CompiledModel): number {
+  return m.price.inputPerMTok + m.price.outputPerMTok;
 }

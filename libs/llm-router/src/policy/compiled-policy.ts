@@ -1,5 +1,6 @@
 import type {
   BackoffConfig,
+  BudgetsConfig,
   Capability,
   CircuitConfig,
   Criticality,
@@ -53,6 +54,9 @@ export interface CompiledClass {
   readonly maxCostPerRequestUsd?: number;
   readonly backoff: BackoffConfig;
   readonly onExhausted: 'fail';
+  /** The cheaper route for the downgrade budget tier. */
+  readonly downgradeRoute: readonly CompiledModel[];
+  readonly onBudgetStoreUnavailable: 'fail_closed' | { readonly failOpenUpToUsd: number };
 }
 
 /** The policy after validation, cross-reference checks and defaults. Immutable. */
@@ -63,4 +67,5 @@ export interface CompiledPolicy {
   readonly classes: ReadonlyMap<string, CompiledClass>;
   readonly defaultClass: string;
   readonly circuit: CircuitConfig;
+  readonly budgets: BudgetsConfig;
 }

@@ -6,6 +6,7 @@ export function describePolicy(policy: CompiledPolicy): Record<string, unknown> 
     tiers: policy.tiers,
     defaultClass: policy.defaultClass,
     circuit: policy.circuit,
+    budgets: { defaults: policy.budgets.defaults, tenants: Object.keys(policy.budgets.tenants), webhookUrl: policy.budgets.webhookUrl ?? null },
     providers: Object.fromEntries(
       [...policy.providers.values()].map((p) => [
         p.name,
@@ -44,6 +45,8 @@ export function describePolicy(policy: CompiledPolicy): Record<string, unknown> 
           maxCostPerRequestUsd: c.maxCostPerRequestUsd ?? null,
           backoff: c.backoff,
           onExhausted: c.onExhausted,
+          downgradeRoute: c.downgradeRoute.map((m) => m.name),
+          onBudgetStoreUnavailable: c.onBudgetStoreUnavailable,
         },
       ]),
     ),

@@ -91,6 +91,46 @@ export const classSchema = z.strictObject({
   maxCostPerRequestUsd: z.number().positive().optional(),
   backoff: backoffSchema.optional(),
   onExhausted: z.enum(['fail']).optional(),
+  /** The cheaper route taken at the downgrade tier (default: the route, cheapest first). */
+  downgradeRoute: z.array(name).min(1).optional(),
+  /** When the budget store cannot be reached: refuse (default), or serve unmetered up to an allowance. */
+  onBudgetStoreUnavailable: z
+    .union([z.literal('fail_closed'), z.strictObject({ failOpenUpToUsd: z.number().positive() })])
+    .optional(),
+});
+
+export const thresholdsSchema = z
+  .strictObject({
+    notice: z.number().gt(0).lt(1).default(0.7),
+    downgrade: z.number().gt(0).lt(1).default(0.8),
+    restrict: z.number().gt(0).lt(1).default(0.95),
+  })
+  .refine((t) => t.notice <= t.downgrade && t.downgrade <= t.restrict, { message: 'thresholds must be ordered: notice <= downgrade <= restrict' });
+
+export const tenantBudgetSchema = z.strictObject({
+  budgetUsd: z.number().positive(),
+  period: z.enum(['month', 'week', 'day']).optional(),
+  dailyCapUsd: z.number().positive().optional(),
+  thresholds: thresholdsSchema.optional(),
+  /** Criticalities downgraded at the downgrade tier, and refused at the restrict tier. */
+  downgradeCriticalities: z.array(z.enum(CRITICALITIES)).optional(),
+  restrictCriticalities: z.array(z.enum(CRITICALITIES)).optional(),
+});
+
+export const budgetsSchema = z.strictObject({
+  defaults: z
+    .strictObject({
+      period: z.enum(['month', 'week', 'day']).default('month'),
+      thresholds: thresholdsSchema.prefault({}),
+      downgradeCriticalities: z.array(z.enum(CRITICALITIES)).default(['nonessential']),
+      restrictCriticalities: z.array(z.enum(CRITICALITIES)).default(['batch', 'internal_automation']),
+      /** Criticalities a tenant's daily cap applies to. */
+      dailyCapCriticalities: z.array(z.enum(CRITICALITIES)).default(['batch', 'internal_automation']),
+    })
+    .prefault({}),
+  tenants: z.record(z.string().min(1), tenantBudgetSchema).default({}),
+  /** Threshold-crossing events are POSTed here as JSON. */
+  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export const policySchema = z.strictObject({
@@ -103,6 +143,7 @@ export const policySchema = z.strictObject({
   /** The class used when neither a decorator nor the call names one. */
   defaultClass: name.optional(),
   circuit: circuitSchema.prefault({}),
+  budgets: budgetsSchema.prefault({}),
 });
 
 export type PolicyDocument = z.input<typeof policySchema>;
@@ -115,3 +156,5 @@ export type Criticality = (typeof CRITICALITIES)[number];
 export type QualityFloorSpec = z.output<typeof qualityFloorSchema>;
 export type BackoffConfig = z.output<typeof backoffSchema>;
 export type CircuitConfig = z.output<typeof circuitSchema>;
+export type BudgetsConfig = z.output<typeof budgetsSchema>;
+export type TenantBudgetConfig = z.input<typeof tenantBudgetSchema>;

@@ -17,11 +17,15 @@ export class NodeHttpTransport implements Transport {
       const https = provider.protocol === 'https:';
       const body = request.body;
       let finished = false;
+      /** The response body was read to its end: the socket can go back to the pool. */
+      let drained = false;
       let req: ClientRequest | undefined;
       const fail = (failure: UpstreamFailure) => {
         if (finished) return;
         finished = true;
         clearTimeout(firstByteTimer);
+        // An attempt given up on (timeout, broken body) must not keep the upstream generating.
+        req?.destroy();
         subscriber.error(failure);
       };
       const firstByteTimer = setTimeout(
@@ -45,6 +49,7 @@ export class NodeHttpTransport implements Transport {
           if (!finished) subscriber.next({ type: 'data', text });
         });
         res.on('end', () => {
+          drained = true;
           if (finished) return;
           finished = true;
           subscriber.complete();
@@ -66,11 +71,9 @@ export class NodeHttpTransport implements Transport {
 
       return () => {
         clearTimeout(firstByteTimer);
-        if (!finished) {
-          finished = true;
-          // Destroying the socket is what stops the provider generating (and billing) tokens.
-          req?.destroy();
-        }
+        finished = true;
+        // Destroying the socket is what stops the provider generating (and billing) tokens.
+        if (!drained) req?.destroy();
       };
     });
   }

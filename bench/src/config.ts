@@ -1,0 +1,64 @@
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+
+/** The repository root, from dist/bench/src/ (compiled) or bench/src/ (sources). */
+function findRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const parts = here.split('/');
+  const i = parts.lastIndexOf('dist');
+  return i >= 0 ? parts.slice(0, i).join('/') || '/' : resolve(here, '..', '..');
+}
+
+export const ROOT = findRoot();
+export const BENCH_DIR = join(ROOT, 'bench');
+export const RUN_DIR = join(BENCH_DIR, '.run');
+export const RESULTS_DIR = join(BENCH_DIR, 'results');
+export const PORTKEY_SOURCE_DIR = join(BENCH_DIR, 'portkey');
+export const PORTKEY_DIR = join(BENCH_DIR, '.portkey');
+export const PORTKEY_VERSION = '1.15.2';
+export const HONO_NODE_SERVER_VERSION = '1.14.1';
+
+export const DIST = {
+  simulator: join(ROOT, 'dist/apps/simulator/src/main.js'),
+  gateway: join(ROOT, 'dist/apps/gateway/src/main.js'),
+  bareProxy: join(ROOT, 'dist/bench/src/bare-proxy.js'),
+  micro: join(ROOT, 'dist/bench/src/micro.js'),
+  profileEntry: join(ROOT, 'dist/bench/src/profile-entry.js'),
+  loopback: join(ROOT, 'dist/bench/src/loopback-only.js'),
+};
+
+function num(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  return n;
+}
+
+export interface BenchConfig {
+  /** Seconds per measurement. */
+  duration: number;
+  rounds: number;
+  /** Seconds of warm-up per target and scenario before the first round. */
+  warmup: number;
+  connections: readonly number[];
+  /** Library micro-benchmark: calls per batch and batches. */
+  microCalls: number;
+  /** 'auto' profiles when a target is missed; '1' always; '0' never. */
+  profile: 'auto' | 'always' | 'never';
+  /** Only run some scenarios (comma-separated ids), for development. */
+  only?: readonly string[];
+}
+
+export function benchConfig(): BenchConfig {
+  const profile = process.env.BENCH_PROFILE;
+  return {
+    duration: num('BENCH_DURATION', 5, 0.5),
+    rounds: Math.round(num('BENCH_ROUNDS', 3, 1)),
+    warmup: num('BENCH_WARMUP', 1, 0),
+    connections: (process.env.BENCH_CONNECTIONS ?? '1,32').split(',').map((c) => Number(c.trim())).filter((c) => c > 0),
+    microCalls: Math.round(num('BENCH_MICRO_CALLS', 20_000, 100)),
+    profile: profile === '1' || profile === 'always' ? 'always' : profile === '0' || profile === 'never' ? 'never' : 'auto',
+    only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
+  };
+}

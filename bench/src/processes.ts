@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { RUN_DIR } from './config.js';
+
+/** Every child this benchmark started, so that each one is stopped, by its own pid, on the way out. */
+const children = new Set<ChildProcess>();
+
+export interface Service {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Last lines the process printed, for error messages. */
+  log(): string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StartOptions {
+  name: string;
+  port: number;
+  /** node arguments (flags and script). */
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  /** A path answered once the service is ready (any HTTP status counts). */
+  readyPath?: string;
+  readyTimeoutMs?: number;
+}
+
+/** Starts `node ...args` and waits until it answers HTTP on 127.0.0.1:port. */
+export async function startService(o: StartOptions): Promise<Service> {
+  const logPath = join(RUN_DIR, `${o.name}.log`);
+  const logFile = createWriteStream(logPath);
+  const tail: string[] = [];
+  const child = spawn(process.execPath, o.args, {
+    cwd: o.cwd,
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const onData = (b: Buffer) => {
+    logFile.write(b);
+    tail.push(b.toString('utf8'));
+    if (tail.length > 40) tail.shift();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `exited (code ${code}, signal ${signal})`;
+    children.delete(child);
+    logFile.end();
+  });
+  const url = `http://127.0.0.1:${o.port}`;
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (exited) throw new Error(`${o.name} ${exited} before it was ready; its output (${logPath}):\n${tail.join('')}`);
+    if (await answers(url + (o.readyPath ?? '/'))) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${o.name} did not answer on ${url} within ${o.readyTimeoutMs ?? 30_000} ms; its output (${logPath}):\n${tail.join('')}`);
+    }
+    await sleep(100);
+  }
+  return { name: o.name, url, port: o.port, pid: child.pid!, child, log: () => tail.join('') };
+}
+
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'GET', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+/** Stops one service (SIGTERM, then SIGKILL after a grace period). */
+export async function stopService(s: { child: ChildProcess }, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+  const child = s.child;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Stops every child still running: each by its own pid. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => stopService({ child: c })));
+}
+
+/** Synchronous last resort on exit: kill each child we started, by pid. */
+export function killAllSync(): void {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI Node supports.
+
+/** utime + stime of a process, in microseconds (/proc/<pid>/stat fields 14 and 15). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: split after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1e6) / CLK_TCK;
+}
+
+/** Peak resident set size since the last reset, in bytes (VmHWM). */
+export function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Resets VmHWM to the current RSS (writing 5 to clear_refs); false where the kernel refuses. */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One JSON HTTP call (admin endpoints of the simulator, sanity checks). */
+export function httpJson(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; json: () => any }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const req = request(
+      url,
+      {
+        method,
+        headers: { ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers },
+        timeout: 15_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${url}`)));
+    req.end(payload);
+  });
+}
