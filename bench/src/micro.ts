@@ -12,24 +12,11 @@ import { join } from 'node:path';
 import { compilePolicy, loadPolicyFile, LlmRouter, type ChatCompletionRequest, type CompiledProvider, type PolicyDocument } from '#llm-router';
 import { ScriptedTransport } from '../../libs/llm-router/src/testing/scripted-transport.js';
 import { BENCH_DIR } from './config.js';
+import type { MicroResult } from './micro-result.js';
 
 const CALLS = Number(process.env.BENCH_MICRO_CALLS ?? 20_000);
 const BATCHES = Number(process.env.BENCH_MICRO_BATCHES ?? 7);
 
-export interface MicroResult {
-  calls: number;
-  batches: number;
-  /** Median µs per call over the batches. */
-  directUs: number;
-  routedUs: number;
-  overheadUs: number;
-  fallbackRoutedUs: number;
-  fallbackDirectUs: number;
-  fallbackOverheadUs: number;
-  streamRoutedUs: number;
-  streamDirectUs: number;
-  streamOverheadUs: number;
-}
 
 const completionBody = (model: string) =>
   JSON.stringify({

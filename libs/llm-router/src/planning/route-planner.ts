@@ -1,5 +1,6 @@
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError, type Exclusion } from '../errors/llm-router.error.js';
+import { blendedPrice } from '../policy/compile-policy.js';
 import type { CompiledClass, CompiledModel, CompiledPolicy } from '../policy/compiled-policy.js';
 import type { Capability, QualityFloorSpec } from '../policy/policy.schema.js';
 import { deriveRequestNeeds, type RequestNeeds } from './request-needs.js';
@@ -21,14 +22,18 @@ export class RoutePlanner {
     const floor = mergeFloors(trafficClass.qualityFloor, callerFloor, this.policy);
     const needs = deriveRequestNeeds(request);
 
+    const selected = this.select(this.orderRoute(trafficClass, request.model), trafficClass, floor, needs);
+    let budgetAction: string | undefined;
     if (downgrade) {
       const cheaper = this.select(trafficClass.downgradeRoute, trafficClass, floor, needs);
-      if (cheaper.candidates.length > 0) {
-        return { trafficClass, floor, needs, ...cheaper, budgetAction: 'downgraded to the cheaper route' };
+      const first = cheaper.candidates[0];
+      const normalFirst = selected.candidates[0];
+      // The downgrade only counts when the floor leaves something cheaper than the normal primary.
+      if (first && (!normalFirst || blendedPrice(first) < blendedPrice(normalFirst))) {
+        return { trafficClass, floor, needs, candidates: cheaper.candidates, excluded: cheaper.excluded, budgetAction: 'downgraded to the cheaper route' };
       }
+      budgetAction = 'downgrade blocked by the quality floor: route kept';
     }
-    const selected = this.select(this.orderRoute(trafficClass, request.model), trafficClass, floor, needs);
-    const budgetAction = downgrade ? 'downgrade blocked by the quality floor: route kept' : undefined;
     if (selected.candidates.length > 0) return { trafficClass, floor, needs, candidates: selected.candidates, excluded: selected.excluded, ...(budgetAction ? { budgetAction } : {}) };
 
     const excluded = selected.excluded;

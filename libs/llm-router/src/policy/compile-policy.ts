@@ -153,6 +153,7 @@ function compileClass(
   };
 }
 
-function blendedPrice(m: CompiledModel): number {
+/** Input plus output price per million tokens: the order of 'cheaper'. */
+export function blendedPrice(m: CompiledModel): number {
   return m.price.inputPerMTok + m.price.outputPerMTok;
 }

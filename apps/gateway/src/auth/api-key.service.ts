@@ -1,0 +1,177 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LlmRouter, type BudgetPeriod } from '#llm-router';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
+import { GATEWAY_STORE } from '../store/store.tokens.js';
+import type { GatewayStore, StoredApiKey } from '../store/gateway-store.js';
+import { generateApiKey, keyIdOf, keyMatches } from './api-key.js';
+import { resolveScope, type ActiveKey, type Principal } from './key-scope.js';
+
+export type AuthFailure = 'missing_api_key' | 'invalid_api_key' | 'revoked_api_key' | 'expired_api_key';
+export type AuthResult = { readonly principal: Principal } | { readonly failure: AuthFailure };
+
+export interface CreateKeyInput {
+  tenant: string;
+  name?: string | null;
+  allowedClasses?: string[] | null;
+  defaultClass?: string | null;
+  allowedModels?: string[] | null;
+  budget?: { budgetUsd: number; period: BudgetPeriod } | null;
+  expiresAt?: number | null;
+}
+
+/** A key as the admin API shows it: never the secret, never the hash. */
+export interface KeyView {
+  id: string;
+  tenant: string;
+  name: string | null;
+  allowedClasses: string[] | null;
+  defaultClass: string | null;
+  allowedModels: string[] | null;
+  /** What the scopes resolve to under the current policy. */
+  effective: { classes: string[]; models: string[]; defaultClass: string | null };
+  budget: { budgetUsd: number; period: BudgetPeriod } | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+  status: 'active' | 'revoked' | 'expired';
+}
+
+/**
+ * API keys, held in memory by key id: authenticating a request is a map
+ * lookup, one SHA-256 and a constant-time compare, with no database round
+ * trip. The map is loaded at start-up, updated at once by this instance's
+ * create and revoke, and re-read every `keysRefreshMs` to pick up other
+ * instances' changes.
+ */
+@Injectable()
+export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('ApiKeys');
+  private keys = new Map<string, ActiveKey>();
+  private refreshTimer?: NodeJS.Timeout;
+  private readonly config: GatewayConfig;
+
+  constructor(
+    @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
+    private readonly router: LlmRouter,
+    configService: ConfigService,
+  ) {
+    this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reload();
+    if (this.config.keysRefreshMs > 0) {
+      this.refreshTimer = setInterval(() => {
+        this.reload().catch((err: unknown) => this.logger.warn(`could not refresh API keys: ${err instanceof Error ? err.message : String(err)}`));
+      }, this.config.keysRefreshMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  onModuleDestroy(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+  }
+
+  /** Re-read every key from the store. */
+  async reload(): Promise<void> {
+    const next = new Map<string, ActiveKey>();
+    for (const stored of await this.store.listKeys()) next.set(stored.id, this.activate(stored));
+    this.keys = next;
+  }
+
+  /** The hot path: never awaits, never touches the store. */
+  authenticate(presented: string | undefined, now = Date.now()): AuthResult {
+    if (presented === undefined) return { failure: 'missing_api_key' };
+    const id = keyIdOf(presented);
+    const key = id === undefined ? undefined : this.keys.get(id);
+    if (key === undefined || !keyMatches(presented, key.hash)) return { failure: 'invalid_api_key' };
+    // Only a caller holding the whole key learns that it was revoked or expired.
+    if (key.stored.revokedAt !== null) return { failure: 'revoked_api_key' };
+    if (key.stored.expiresAt !== null && key.stored.expiresAt <= now) return { failure: 'expired_api_key' };
+    return { principal: key.principal };
+  }
+
+  async create(input: CreateKeyInput): Promise<{ key: KeyView; secret: string }> {
+    const generated = generateApiKey();
+    const stored: StoredApiKey = {
+      id: generated.id,
+      tenant: input.tenant,
+      name: input.name ?? null,
+      keyHash: generated.hash,
+      allowedClasses: input.allowedClasses ?? null,
+      defaultClass: input.defaultClass ?? null,
+      allowedModels: input.allowedModels ?? null,
+      budgetUsd: input.budget?.budgetUsd ?? null,
+      budgetPeriod: input.budget?.period ?? null,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+      createdAt: Date.now(),
+    };
+    await this.store.insertKey(stored);
+    this.keys.set(stored.id, this.activate(stored));
+    return { key: this.view(stored), secret: generated.secret };
+  }
+
+  list(tenant?: string): KeyView[] {
+    return [...this.keys.values()].filter((k) => tenant === undefined || k.stored.tenant === tenant).map((k) => this.view(k.stored));
+  }
+
+  get(id: string): KeyView | undefined {
+    const key = this.keys.get(id);
+    return key ? this.view(key.stored) : undefined;
+  }
+
+  /** Revoked in this instance at once; other instances within `keysRefreshMs`. */
+  async revoke(id: string): Promise<KeyView | undefined> {
+    const at = Date.now();
+    await this.store.revokeKey(id, at);
+    const key = this.keys.get(id);
+    if (key) {
+      // Re-read so a key revoked earlier keeps its first revocation time.
+      const stored = (await this.store.listKeys()).find((k) => k.id === id) ?? { ...key.stored, revokedAt: at };
+      this.keys.set(id, this.activate(stored));
+      return this.view(stored);
+    }
+    return undefined;
+  }
+
+  /** Keys with an own budget, for the spend tracker. */
+  budgeted(): { id: string; budgetUsd: number; period: BudgetPeriod }[] {
+    const out: { id: string; budgetUsd: number; period: BudgetPeriod }[] = [];
+    for (const k of this.keys.values()) {
+      if (k.stored.budgetUsd !== null && k.stored.budgetPeriod !== null) out.push({ id: k.stored.id, budgetUsd: k.stored.budgetUsd, period: k.stored.budgetPeriod });
+    }
+    return out;
+  }
+
+  private activate(stored: StoredApiKey): ActiveKey {
+    const scope = resolveScope(this.router.policy, stored.allowedClasses, stored.allowedModels, stored.defaultClass);
+    const principal: Principal = {
+      keyId: stored.id,
+      tenant: stored.tenant,
+      scope,
+      ...(stored.budgetUsd !== null && stored.budgetPeriod !== null ? { budget: { budgetUsd: stored.budgetUsd, period: stored.budgetPeriod } } : {}),
+    };
+    return { stored, hash: Buffer.from(stored.keyHash, 'hex'), principal };
+  }
+
+  private view(stored: StoredApiKey): KeyView {
+    const { scope } = this.keys.get(stored.id)?.principal ?? this.activate(stored).principal;
+    const now = Date.now();
+    return {
+      id: stored.id,
+      tenant: stored.tenant,
+      name: stored.name,
+      allowedClasses: stored.allowedClasses,
+      defaultClass: stored.defaultClass,
+      allowedModels: stored.allowedModels,
+      effective: { classes: [...scope.classes], models: [...scope.models], defaultClass: scope.defaultClass ?? null },
+      budget: stored.budgetUsd !== null && stored.budgetPeriod !== null ? { budgetUsd: stored.budgetUsd, period: stored.budgetPeriod } : null,
+      expiresAt: stored.expiresAt === null ? null : new Date(stored.expiresAt).toISOString(),
+      revokedAt: stored.revokedAt === null ? null : new Date(stored.revokedAt).toISOString(),
+      createdAt: new Date(stored.createdAt).toISOString(),
+      status: stored.revokedAt !== null ? 'revoked' : stored.expiresAt !== null && stored.expiresAt <= now ? 'expired' : 'active',
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import type { CompiledPolicy, RoutingRecord } from '#llm-router';
+import { redactOptional } from '../logging/redact.js';
+import type { RecordRow } from '../store/gateway-store.js';
+
+/** A routing record as a store row; free text is redacted, the key id attached. */
+export function toRecordRow(record: RoutingRecord, keyId: string | undefined, policy: CompiledPolicy): RecordRow {
+  const primaryModel = record.plannedRoute[0] ?? null;
+  const startedAt = Date.parse(record.startedAt);
+  return {
+    requestId: record.requestId,
+    startedAt: Number.isFinite(startedAt) ? startedAt : Date.now(),
+    tenant: record.tenant ?? null,
+    keyId: keyId ?? null,
+    feature: record.feature ?? null,
+    session: record.session ?? null,
+    trafficClass: record.trafficClass,
+    criticality: record.criticality ?? null,
+    stream: record.stream,
+    outcome: record.outcome,
+    errorCategory: record.errorCategory ?? null,
+    errorMessage: redactOptional(record.errorMessage),
+    primaryModel,
+    primaryProvider: primaryModel ? (policy.models.get(primaryModel)?.provider.name ?? null) : null,
+    servedModel: record.servedBy?.model ?? null,
+    servedProvider: record.servedBy?.provider ?? null,
+    upstreamModel: record.servedBy?.upstreamModel ?? null,
+    fallback: record.fallback,
+    upstreamCalls: record.attempts.filter((a) => a.outcome !== 'skipped').length,
+    promptTokens: record.promptTokens,
+    completionTokens: record.completionTokens,
+    usageEstimated: record.usageEstimated,
+    costUsd: record.costUsd,
+    latencyMs: record.latencyMs,
+    firstChunkMs: record.firstChunkMs ?? null,
+    budgetTier: record.budget?.tier ?? null,
+    budgetShare: record.budget?.shareUsed ?? null,
+    budgetAction: record.budget?.action ?? null,
+    detail: JSON.stringify({
+      plannedRoute: record.plannedRoute,
+      excluded: record.excluded,
+      ...(record.qualityFloor ? { qualityFloor: record.qualityFloor } : {}),
+    }),
+    attempts: record.attempts.map((a, seq) => ({
+      seq,
+      model: a.model,
+      provider: a.provider,
+      outcome: a.outcome,
+      category: a.category ?? null,
+      status: a.status ?? null,
+      code: a.code ?? null,
+      latencyMs: a.latencyMs,
+      waitedMs: a.waitedMs ?? null,
+    })),
+  };
+}

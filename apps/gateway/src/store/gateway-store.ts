@@ -1,0 +1,176 @@
+import type { BudgetPeriod } from '#llm-router';
+
+/** One routing record as persisted: flat columns for reports, the rest as JSON. */
+export interface RecordRow {
+  requestId: string;
+  startedAt: number;
+  tenant: string | null;
+  keyId: string | null;
+  feature: string | null;
+  session: string | null;
+  trafficClass: string;
+  criticality: string | null;
+  stream: boolean;
+  outcome: string;
+  errorCategory: string | null;
+  errorMessage: string | null;
+  primaryModel: string | null;
+  primaryProvider: string | null;
+  servedModel: string | null;
+  servedProvider: string | null;
+  upstreamModel: string | null;
+  fallback: boolean;
+  upstreamCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  usageEstimated: boolean;
+  costUsd: number;
+  latencyMs: number;
+  firstChunkMs: number | null;
+  budgetTier: string | null;
+  budgetShare: number | null;
+  budgetAction: string | null;
+  /** JSON: planned route, exclusions, quality floor. */
+  detail: string;
+  attempts: AttemptRow[];
+}
+
+export interface AttemptRow {
+  seq: number;
+  model: string;
+  provider: string;
+  outcome: string;
+  category: string | null;
+  status: number | null;
+  code: string | null;
+  latencyMs: number;
+  waitedMs: number | null;
+}
+
+/** An API key as stored: the hash only, never the key. */
+export interface StoredApiKey {
+  id: string;
+  tenant: string;
+  name: string | null;
+  keyHash: string;
+  /** null = every class. */
+  allowedClasses: string[] | null;
+  defaultClass: string | null;
+  /** null = every model the allowed classes route to. */
+  allowedModels: string[] | null;
+  budgetUsd: number | null;
+  budgetPeriod: BudgetPeriod | null;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  createdAt: number;
+}
+
+/** A tenant budget set through the admin API, re-applied at start-up. */
+export interface StoredTenantBudget {
+  tenant: string;
+  /** The setting given to `router.budgets.setTenantBudget`, as JSON. */
+  setting: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface TimeRange {
+  /** Epoch ms, inclusive. */
+  from: number;
+  /** Epoch ms, exclusive. */
+  to: number;
+}
+
+export interface UsageTotals {
+  requests: number;
+  succeeded: number;
+  failed: number;
+  fallbacks: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
+export interface UsageGroup extends UsageTotals {
+  key: string | null;
+}
+
+export interface TenantUsage {
+  totals: UsageTotals;
+  byDay: UsageGroup[];
+  byClass: UsageGroup[];
+  byFeature: UsageGroup[];
+  byModel: UsageGroup[];
+  byKey: UsageGroup[];
+}
+
+export interface CountRow {
+  key: string | null;
+  requests: number;
+  fallbacks: number;
+}
+
+export interface LatencyRow {
+  trafficClass: string;
+  requests: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface RefusalRow {
+  tenant: string | null;
+  trafficClass: string;
+  count: number;
+}
+
+export interface AdminReportData {
+  totals: UsageTotals;
+  fallbackByClass: CountRow[];
+  /** Requests whose primary target was on this provider, and how many of them fell back. */
+  fallbackByPrimaryProvider: CountRow[];
+  /** Fallbacks by the provider that finally served. */
+  servedByProviderAfterFallback: { key: string | null; count: number }[];
+  attemptFailures: { provider: string; category: string; count: number }[];
+  requestFailures: { category: string; count: number }[];
+  costByTenant: { key: string | null; costUsd: number; requests: number }[];
+  costByClass: { key: string | null; costUsd: number; requests: number }[];
+  costByModel: { key: string | null; costUsd: number; requests: number }[];
+  latencyByClass: LatencyRow[];
+  qualityFloorRefusals: RefusalRow[];
+  budgetRefusals: RefusalRow[];
+  budgetActions: { tenant: string | null; tier: string | null; action: string; count: number }[];
+}
+
+/**
+ * The gateway's persistence: routing records, API keys and tenant budgets.
+ * Two implementations share the SQL and the migrations: embedded SQLite
+ * (default) and PostgreSQL (when DATABASE_URL is set).
+ */
+export interface GatewayStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Apply pending migrations (idempotent; safe with several instances). */
+  migrate(): Promise<void>;
+  /** Connectivity check for readiness. */
+  ping(): Promise<void>;
+  insertRecords(rows: readonly RecordRow[]): Promise<void>;
+
+  insertKey(key: StoredApiKey): Promise<void>;
+  listKeys(): Promise<StoredApiKey[]>;
+  /** True when the key existed and was not yet revoked. */
+  revokeKey(id: string, at: number): Promise<boolean>;
+
+  upsertTenantBudget(budget: StoredTenantBudget): Promise<void>;
+  listTenantBudgets(): Promise<StoredTenantBudget[]>;
+
+  /** Settled spend (USD) per tenant in [from, to). */
+  spendByTenant(range: TimeRange): Promise<Map<string, number>>;
+  /** Settled spend (USD) per API key in [from, to). */
+  spendByKey(range: TimeRange): Promise<Map<string, number>>;
+
+  tenantUsage(tenant: string, range: TimeRange): Promise<TenantUsage>;
+  adminReport(range: TimeRange): Promise<AdminReportData>;
+
+  close(): Promise<void>;
+}

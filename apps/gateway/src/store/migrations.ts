@@ -1,0 +1,114 @@
+/**
+ * The one migration path for both stores. Each migration is a list of
+ * statements written once; the few type spellings that differ between SQLite
+ * and PostgreSQL are placeholders filled per dialect. Applied versions are
+ * kept in `llm_schema_migrations`; a migration runs in one transaction.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+const SPELLINGS: Record<Dialect, Record<string, string>> = {
+  sqlite: { '{{serial_pk}}': 'INTEGER PRIMARY KEY AUTOINCREMENT' },
+  postgres: { '{{serial_pk}}': 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' },
+};
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'routing records, attempts, api keys, tenant budgets',
+    statements: [
+      `CREATE TABLE llm_routing_records (
+        id {{serial_pk}},
+        request_id TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        tenant TEXT,
+        key_id TEXT,
+        feature TEXT,
+        session_id TEXT,
+        traffic_class TEXT NOT NULL,
+        criticality TEXT,
+        stream SMALLINT NOT NULL,
+        outcome TEXT NOT NULL,
+        error_category TEXT,
+        error_message TEXT,
+        primary_model TEXT,
+        primary_provider TEXT,
+        served_model TEXT,
+        served_provider TEXT,
+        upstream_model TEXT,
+        fallback SMALLINT NOT NULL,
+        upstream_calls INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        usage_estimated SMALLINT NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        first_chunk_ms DOUBLE PRECISION,
+        budget_tier TEXT,
+        budget_share DOUBLE PRECISION,
+        budget_action TEXT,
+        detail TEXT NOT NULL
+      )`,
+      'CREATE INDEX llm_routing_records_started_at ON llm_routing_records (started_at)',
+      'CREATE INDEX llm_routing_records_tenant_started_at ON llm_routing_records (tenant, started_at)',
+      'CREATE INDEX llm_routing_records_key_started_at ON llm_routing_records (key_id, started_at)',
+      'CREATE INDEX llm_routing_records_request_id ON llm_routing_records (request_id)',
+      `CREATE TABLE llm_routing_attempts (
+        id {{serial_pk}},
+        request_id TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        tenant TEXT,
+        traffic_class TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        category TEXT,
+        status INTEGER,
+        code TEXT,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        waited_ms DOUBLE PRECISION
+      )`,
+      'CREATE INDEX llm_routing_attempts_started_at ON llm_routing_attempts (started_at)',
+      'CREATE INDEX llm_routing_attempts_request_id ON llm_routing_attempts (request_id)',
+      `CREATE TABLE llm_api_keys (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        name TEXT,
+        key_hash TEXT NOT NULL UNIQUE,
+        allowed_classes TEXT,
+        default_class TEXT,
+        allowed_models TEXT,
+        budget_usd DOUBLE PRECISION,
+        budget_period TEXT,
+        expires_at BIGINT,
+        revoked_at BIGINT,
+        created_at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX llm_api_keys_tenant ON llm_api_keys (tenant)',
+      `CREATE TABLE llm_tenant_budgets (
+        tenant TEXT PRIMARY KEY,
+        setting TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+];
+
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+/** A statement in the dialect's spelling. */
+export function spell(statement: string, dialect: Dialect): string {
+  let out = statement;
+  for (const [placeholder, text] of Object.entries(SPELLINGS[dialect])) out = out.split(placeholder).join(text);
+  return out;
+}

@@ -1,0 +1,132 @@
+import pg from 'pg';
+import type { RecordRow } from './gateway-store.js';
+import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
+import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams, SqlGatewayStore } from './sql-gateway-store.js';
+
+type Param = string | number | null;
+
+export interface PostgresStoreOptions {
+  url: string;
+  /** Tables live in this schema (created if missing). */
+  schema?: string;
+  poolSize?: number;
+}
+
+/** int8 (COUNT, SUM of integers) and numeric come back as numbers, not strings. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** Rows per INSERT statement: well under PostgreSQL's 65,535 parameters. */
+const ROWS_PER_STATEMENT = 500;
+/** Any constant: serializes migrations across gateway instances. */
+const MIGRATION_LOCK = 0x6c6c6d72;
+
+/**
+ * The shared store: PostgreSQL through a small pool. A batch of records is
+ * one transaction of multi-row INSERTs.
+ */
+export class PostgresGatewayStore extends SqlGatewayStore {
+  readonly kind = 'postgres' as const;
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    super();
+    this.schema = options.schema ?? 'public';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new Error(`invalid PostgreSQL schema name "${this.schema}"`);
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 5,
+      types,
+      options: `-c search_path=${this.schema}`,
+      application_name: 'llm-gateway',
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client that errors (server restart) must not crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await client.query(MIGRATIONS_TABLE);
+      const done = new Set((await client.query<{ version: number }>('SELECT version FROM llm_schema_migrations')).rows.map((r) => Number(r.version)));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const statement of m.statements) await client.query(spell(statement, 'postgres'));
+        await client.query('INSERT INTO llm_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async insertRecords(rows: readonly RecordRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
+        await client.query(multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map(recordParams)));
+        const attempts = slice.flatMap(attemptParams);
+        for (let j = 0; j < attempts.length; j += ROWS_PER_STATEMENT) {
+          await client.query(multiInsert('llm_routing_attempts', ATTEMPT_COLUMNS, attempts.slice(j, j + ROWS_PER_STATEMENT)));
+        }
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  protected async query(sql: string, params: readonly Param[] = []): Promise<Record<string, unknown>[]> {
+    return (await this.pool.query(numbered(sql), params as Param[])).rows as Record<string, unknown>[];
+  }
+
+  protected async execute(sql: string, params: readonly Param[] = []): Promise<number> {
+    return (await this.pool.query(numbered(sql), params as Param[])).rowCount ?? 0;
+  }
+}
+
+/** `?` placeholders → `$1, $2, ...` (the shared SQL never has a `?` inside a literal). */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+function multiInsert(table: string, columns: readonly string[], rows: Param[][]): { text: string; values: Param[] } {
+  const values: Param[] = [];
+  const tuples = rows.map((row) => {
+    const start = values.length;
+    values.push(...row);
+    return `(${row.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+  });
+  return { text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, values };
+}

@@ -1,0 +1,384 @@
+import type { BudgetPeriod } from '#llm-router';
+import type {
+  AdminReportData,
+  GatewayStore,
+  LatencyRow,
+  RecordRow,
+  StoredApiKey,
+  StoredTenantBudget,
+  TenantUsage,
+  TimeRange,
+  UsageGroup,
+  UsageTotals,
+} from './gateway-store.js';
+import type { Dialect } from './migrations.js';
+
+type Row = Record<string, unknown>;
+type Param = string | number | null;
+
+/** Column order of `llm_routing_records` inserts. */
+export const RECORD_COLUMNS = [
+  'request_id',
+  'started_at',
+  'tenant',
+  'key_id',
+  'feature',
+  'session_id',
+  'traffic_class',
+  'criticality',
+  'stream',
+  'outcome',
+  'error_category',
+  'error_message',
+  'primary_model',
+  'primary_provider',
+  'served_model',
+  'served_provider',
+  'upstream_model',
+  'fallback',
+  'upstream_calls',
+  'prompt_tokens',
+  'completion_tokens',
+  'usage_estimated',
+  'cost_usd',
+  'latency_ms',
+  'first_chunk_ms',
+  'budget_tier',
+  'budget_share',
+  'budget_action',
+  'detail',
+] as const;
+
+export const ATTEMPT_COLUMNS = [
+  'request_id',
+  'started_at',
+  'tenant',
+  'traffic_class',
+  'seq',
+  'model',
+  'provider',
+  'outcome',
+  'category',
+  'status',
+  'code',
+  'latency_ms',
+  'waited_ms',
+] as const;
+
+export function recordParams(r: RecordRow): Param[] {
+  return [
+    r.requestId,
+    r.startedAt,
+    r.tenant,
+    r.keyId,
+    r.feature,
+    r.session,
+    r.trafficClass,
+    r.criticality,
+    r.stream ? 1 : 0,
+    r.outcome,
+    r.errorCategory,
+    r.errorMessage,
+    r.primaryModel,
+    r.primaryProvider,
+    r.servedModel,
+    r.servedProvider,
+    r.upstreamModel,
+    r.fallback ? 1 : 0,
+    r.upstreamCalls,
+    r.promptTokens,
+    r.completionTokens,
+    r.usageEstimated ? 1 : 0,
+    r.costUsd,
+    r.latencyMs,
+    r.firstChunkMs,
+    r.budgetTier,
+    r.budgetShare,
+    r.budgetAction,
+    r.detail,
+  ];
+}
+
+export function attemptParams(r: RecordRow): Param[][] {
+  return r.attempts.map((a) => [
+    r.requestId,
+    r.startedAt,
+    r.tenant,
+    r.trafficClass,
+    a.seq,
+    a.model,
+    a.provider,
+    a.outcome,
+    a.category,
+    a.status,
+    a.code,
+    a.latencyMs,
+    a.waitedMs,
+  ]);
+}
+
+const TOTALS = `COUNT(*) AS requests,
+  SUM(CASE WHEN outcome = 'success' THEN 1 ELSE 0 END) AS succeeded,
+  SUM(CASE WHEN outcome = 'success' THEN 0 ELSE 1 END) AS failed,
+  SUM(fallback) AS fallbacks,
+  SUM(prompt_tokens) AS prompt_tokens,
+  SUM(completion_tokens) AS completion_tokens,
+  SUM(cost_usd) AS cost_usd`;
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function totalsOf(row: Row | undefined): UsageTotals {
+  return {
+    requests: num(row?.requests),
+    succeeded: num(row?.succeeded),
+    failed: num(row?.failed),
+    fallbacks: num(row?.fallbacks),
+    promptTokens: num(row?.prompt_tokens),
+    completionTokens: num(row?.completion_tokens),
+    costUsd: num(row?.cost_usd),
+  };
+}
+
+function groupOf(row: Row): UsageGroup {
+  return { key: str(row.k), ...totalsOf(row) };
+}
+
+function jsonList(v: unknown): string[] | null {
+  if (v === null || v === undefined) return null;
+  const parsed = JSON.parse(String(v)) as unknown;
+  return Array.isArray(parsed) ? parsed.map(String) : null;
+}
+
+function keyOf(row: Row): StoredApiKey {
+  return {
+    id: String(row.id),
+    tenant: String(row.tenant),
+    name: str(row.name),
+    keyHash: String(row.key_hash),
+    allowedClasses: jsonList(row.allowed_classes),
+    defaultClass: str(row.default_class),
+    allowedModels: jsonList(row.allowed_models),
+    budgetUsd: row.budget_usd === null || row.budget_usd === undefined ? null : Number(row.budget_usd),
+    budgetPeriod: (str(row.budget_period) as BudgetPeriod | null) ?? null,
+    expiresAt: row.expires_at === null || row.expires_at === undefined ? null : Number(row.expires_at),
+    revokedAt: row.revoked_at === null || row.revoked_at === undefined ? null : Number(row.revoked_at),
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** Nearest-rank percentile position: ceil(p/100 * n), in integer arithmetic both dialects share. */
+const rank = (p: number) => `(cnt * ${p} + 99) / 100`;
+
+/**
+ * The SQL both stores share: queries are written once with `?` placeholders
+ * (PostgreSQL renumbers them) in the subset of SQL both engines speak,
+ * window functions included. Subclasses bring the driver, batched inserts
+ * and the migration transaction.
+ */
+export abstract class SqlGatewayStore implements GatewayStore {
+  abstract readonly kind: Dialect;
+
+  abstract migrate(): Promise<void>;
+  abstract ping(): Promise<void>;
+  abstract insertRecords(rows: readonly RecordRow[]): Promise<void>;
+  abstract close(): Promise<void>;
+
+  protected abstract query(sql: string, params?: readonly Param[]): Promise<Row[]>;
+  protected abstract execute(sql: string, params?: readonly Param[]): Promise<number>;
+
+  async insertKey(key: StoredApiKey): Promise<void> {
+    await this.execute(
+      `INSERT INTO llm_api_keys (id, tenant, name, key_hash, allowed_classes, default_class, allowed_models, budget_usd, budget_period, expires_at, revoked_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        key.id,
+        key.tenant,
+        key.name,
+        key.keyHash,
+        key.allowedClasses ? JSON.stringify(key.allowedClasses) : null,
+        key.defaultClass,
+        key.allowedModels ? JSON.stringify(key.allowedModels) : null,
+        key.budgetUsd,
+        key.budgetPeriod,
+        key.expiresAt,
+        key.revokedAt,
+        key.createdAt,
+      ],
+    );
+  }
+
+  async listKeys(): Promise<StoredApiKey[]> {
+    const rows = await this.query('SELECT * FROM llm_api_keys ORDER BY created_at, id');
+    return rows.map(keyOf);
+  }
+
+  async revokeKey(id: string, at: number): Promise<boolean> {
+    return (await this.execute('UPDATE llm_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id])) > 0;
+  }
+
+  async upsertTenantBudget(budget: StoredTenantBudget): Promise<void> {
+    await this.execute(
+      `INSERT INTO llm_tenant_budgets (tenant, setting, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (tenant) DO UPDATE SET setting = excluded.setting, updated_at = excluded.updated_at`,
+      [budget.tenant, JSON.stringify(budget.setting), budget.updatedAt],
+    );
+  }
+
+  async listTenantBudgets(): Promise<StoredTenantBudget[]> {
+    const rows = await this.query('SELECT tenant, setting, updated_at FROM llm_tenant_budgets ORDER BY tenant');
+    return rows.map((r) => ({ tenant: String(r.tenant), setting: JSON.parse(String(r.setting)) as Record<string, unknown>, updatedAt: Number(r.updated_at) }));
+  }
+
+  async spendByTenant(range: TimeRange): Promise<Map<string, number>> {
+    const rows = await this.query(
+      'SELECT tenant AS k, SUM(cost_usd) AS cost FROM llm_routing_records WHERE tenant IS NOT NULL AND started_at >= ? AND started_at < ? GROUP BY tenant',
+      [range.from, range.to],
+    );
+    return new Map(rows.map((r) => [String(r.k), num(r.cost)]));
+  }
+
+  async spendByKey(range: TimeRange): Promise<Map<string, number>> {
+    const rows = await this.query(
+      'SELECT key_id AS k, SUM(cost_usd) AS cost FROM llm_routing_records WHERE key_id IS NOT NULL AND started_at >= ? AND started_at < ? GROUP BY key_id',
+      [range.from, range.to],
+    );
+    return new Map(rows.map((r) => [String(r.k), num(r.cost)]));
+  }
+
+  async tenantUsage(tenant: string, range: TimeRange): Promise<TenantUsage> {
+    const where = 'WHERE tenant = ? AND started_at >= ? AND started_at < ?';
+    const params = [tenant, range.from, range.to];
+    const grouped = (expr: string) =>
+      this.query(`SELECT ${expr} AS k, ${TOTALS} FROM llm_routing_records ${where} GROUP BY ${expr} ORDER BY (${expr} IS NULL), ${expr}`, params).then((rows) => rows.map(groupOf));
+    const [totals, byDay, byClass, byFeature, byModel, byKey] = await Promise.all([
+      this.query(`SELECT ${TOTALS} FROM llm_routing_records ${where}`, params),
+      this.query(`SELECT started_at / 86400000 AS k, ${TOTALS} FROM llm_routing_records ${where} GROUP BY started_at / 86400000 ORDER BY 1`, params),
+      grouped('traffic_class'),
+      grouped('feature'),
+      grouped('served_model'),
+      grouped('key_id'),
+    ]);
+    return {
+      totals: totalsOf(totals[0]),
+      byDay: byDay.map((r) => ({ ...groupOf(r), key: new Date(num(r.k) * 86_400_000).toISOString().slice(0, 10) })),
+      byClass,
+      byFeature,
+      byModel,
+      byKey,
+    };
+  }
+
+  async adminReport(range: TimeRange): Promise<AdminReportData> {
+    const p = [range.from, range.to];
+    const inRange = 'started_at >= ? AND started_at < ?';
+    const [
+      totals,
+      fallbackByClass,
+      fallbackByPrimaryProvider,
+      servedAfterFallback,
+      attemptFailures,
+      requestFailures,
+      costByTenant,
+      costByClass,
+      costByModel,
+      latency,
+      floorRefusals,
+      budgetRefusals,
+      budgetActions,
+    ] = await Promise.all([
+      this.query(`SELECT ${TOTALS} FROM llm_routing_records WHERE ${inRange}`, p),
+      this.query(
+        `SELECT traffic_class AS k, COUNT(*) AS requests, SUM(fallback) AS fallbacks FROM llm_routing_records WHERE ${inRange} GROUP BY traffic_class ORDER BY traffic_class`,
+        p,
+      ),
+      this.query(
+        `SELECT primary_provider AS k, COUNT(*) AS requests, SUM(fallback) AS fallbacks FROM llm_routing_records
+         WHERE ${inRange} AND primary_provider IS NOT NULL GROUP BY primary_provider ORDER BY primary_provider`,
+        p,
+      ),
+      this.query(
+        `SELECT served_provider AS k, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} AND fallback = 1 GROUP BY served_provider ORDER BY served_provider`,
+        p,
+      ),
+      this.query(
+        `SELECT provider, COALESCE(category, 'unknown') AS category, COUNT(*) AS n FROM llm_routing_attempts
+         WHERE ${inRange} AND outcome <> 'success' GROUP BY provider, COALESCE(category, 'unknown') ORDER BY provider, 2`,
+        p,
+      ),
+      this.query(
+        `SELECT COALESCE(error_category, 'unknown') AS k, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} AND outcome <> 'success'
+         GROUP BY COALESCE(error_category, 'unknown') ORDER BY 1`,
+        p,
+      ),
+      this.query(`SELECT tenant AS k, SUM(cost_usd) AS cost, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} GROUP BY tenant ORDER BY 2 DESC, 1`, p),
+      this.query(
+        `SELECT traffic_class AS k, SUM(cost_usd) AS cost, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} GROUP BY traffic_class ORDER BY 2 DESC, 1`,
+        p,
+      ),
+      this.query(
+        `SELECT served_model AS k, SUM(cost_usd) AS cost, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} AND served_model IS NOT NULL
+         GROUP BY served_model ORDER BY 2 DESC, 1`,
+        p,
+      ),
+      this.query(
+        `SELECT traffic_class, MAX(cnt) AS n,
+           MAX(CASE WHEN rn = ${rank(50)} THEN latency_ms END) AS p50,
+           MAX(CASE WHEN rn = ${rank(90)} THEN latency_ms END) AS p90,
+           MAX(CASE WHEN rn = ${rank(95)} THEN latency_ms END) AS p95,
+           MAX(CASE WHEN rn = ${rank(99)} THEN latency_ms END) AS p99,
+           MAX(latency_ms) AS max_ms
+         FROM (
+           SELECT traffic_class, latency_ms,
+             ROW_NUMBER() OVER (PARTITION BY traffic_class ORDER BY latency_ms) AS rn,
+             COUNT(*) OVER (PARTITION BY traffic_class) AS cnt
+           FROM llm_routing_records WHERE ${inRange} AND outcome = 'success'
+         ) ranked
+         GROUP BY traffic_class ORDER BY traffic_class`,
+        p,
+      ),
+      this.query(
+        `SELECT tenant, traffic_class, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} AND error_category = 'quality_floor_unmet'
+         GROUP BY tenant, traffic_class ORDER BY 3 DESC, 1, 2`,
+        p,
+      ),
+      this.query(
+        `SELECT tenant, traffic_class, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} AND error_category = 'budget_exhausted'
+         GROUP BY tenant, traffic_class ORDER BY 3 DESC, 1, 2`,
+        p,
+      ),
+      this.query(
+        `SELECT tenant, budget_tier, budget_action, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} AND budget_action IS NOT NULL
+         GROUP BY tenant, budget_tier, budget_action ORDER BY 4 DESC, 1`,
+        p,
+      ),
+    ]);
+    const cost = (rows: Row[]) => rows.map((r) => ({ key: str(r.k), costUsd: num(r.cost), requests: num(r.n) }));
+    const refusals = (rows: Row[]) => rows.map((r) => ({ tenant: str(r.tenant), trafficClass: String(r.traffic_class), count: num(r.n) }));
+    return {
+      totals: totalsOf(totals[0]),
+      fallbackByClass: fallbackByClass.map((r) => ({ key: str(r.k), requests: num(r.requests), fallbacks: num(r.fallbacks) })),
+      fallbackByPrimaryProvider: fallbackByPrimaryProvider.map((r) => ({ key: str(r.k), requests: num(r.requests), fallbacks: num(r.fallbacks) })),
+      servedByProviderAfterFallback: servedAfterFallback.map((r) => ({ key: str(r.k), count: num(r.n) })),
+      attemptFailures: attemptFailures.map((r) => ({ provider: String(r.provider), category: String(r.category), count: num(r.n) })),
+      requestFailures: requestFailures.map((r) => ({ category: String(r.k), count: num(r.n) })),
+      costByTenant: cost(costByTenant),
+      costByClass: cost(costByClass),
+      costByModel: cost(costByModel),
+      latencyByClass: latency.map(
+        (r): LatencyRow => ({
+          trafficClass: String(r.traffic_class),
+          requests: num(r.n),
+          p50: num(r.p50),
+          p90: num(r.p90),
+          p95: num(r.p95),
+          p99: num(r.p99),
+          max: num(r.max_ms),
+        }),
+      ),
+      qualityFloorRefusals: refusals(floorRefusals),
+      budgetRefusals: refusals(budgetRefusals),
+      budgetActions: budgetActions.map((r) => ({ tenant: str(r.tenant), tier: str(r.budget_tier), action: String(r.budget_action), count: num(r.n) })),
+    };
+  }
+}

@@ -1,0 +1,329 @@
+/**
+ * `npm run bench`: the gateway's cost against a direct call, the Portkey
+ * gateway and a bare node:http proxy, on 127.0.0.1, interleaved, in rounds,
+ * medians reported. See bench/README.md.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { analyzeProfile, profileMarkdown, type ProfileSummary } from './analyze-profile.js';
+import { benchConfig, BENCH_DIR, DIST, RESULTS_DIR, ROOT, RUN_DIR, type BenchConfig } from './config.js';
+import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
+import type { MicroResult } from './micro-result.js';
+import { ensurePortkey, startPortkey } from './portkey.js';
+import { cpuMicros, freePort, httpJson, killAllSync, peakRss, resetPeakRss, sleep, startService, stopAll, stopService, type Service } from './processes.js';
+import { aggregate, checkTargets, mainTable, microTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
+import { PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target } from './scenarios.js';
+
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+process.on('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    log(`${sig}: stopping the processes this benchmark started`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    date: new Date().toISOString(),
+    nproc: availableParallelism(),
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+    node: process.version,
+    loadavg: loadavg().map((l) => l.toFixed(2)).join(' '),
+  };
+}
+
+/** Writes the policy copies the two gateway processes use, pointed at this run's simulator. */
+function writePolicies(simUrl: string): { policy: string; fallbackPolicy: string } {
+  const doc = parseYaml(readFileSync(join(BENCH_DIR, 'policy.yaml'), 'utf8')) as {
+    providers: Record<string, { baseUrl: string }>;
+    circuit?: Record<string, number>;
+  };
+  for (const p of Object.values(doc.providers)) p.baseUrl = p.baseUrl.replace(/^http:\/\/127\.0\.0\.1:\d+/, simUrl);
+  const policy = join(RUN_DIR, 'policy.yaml');
+  writeFileSync(policy, `# Written by the benchmark from bench/policy.yaml\n${toYaml(doc)}`);
+  doc.circuit = { ...doc.circuit, failureThreshold: 1_000_000_000 };
+  const fallbackPolicy = join(RUN_DIR, 'policy.fallback.yaml');
+  writeFileSync(fallbackPolicy, `# Written by the benchmark from bench/policy.yaml: the circuit never opens\n${toYaml(doc)}`);
+  return { policy, fallbackPolicy };
+}
+
+function runMicro(cfg: BenchConfig): Promise<MicroResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DIST.micro], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_MICRO_CALLS: String(cfg.microCalls) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`micro-benchmark exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as MicroResult);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+async function simStats(sim: Service): Promise<Record<string, number>> {
+  return (await httpJson(`${sim.url}/_sim/stats`)).json().byModel as Record<string, number>;
+}
+
+async function sanityCheck(sc: Scenario, t: Target): Promise<void> {
+  const r = await httpJson(t.spec.url, 'POST', t.spec.body, { ...t.spec.headers });
+  const ok = r.status === 200 && (sc.stream ? r.text.includes('data: ') && r.text.includes('[DONE]') : r.text.includes(`Simulated reply from ${SECONDARY}`));
+  if (!ok) throw new Error(`sanity check failed for ${TARGET_LABELS[t.id]} in "${sc.title}": HTTP ${r.status} ${r.text.slice(0, 400)}`);
+}
+
+/** Opens the primary's circuit on the default gateway: requests until one no longer reaches the primary. */
+async function openCircuit(sim: Service, target: Target): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const before = (await simStats(sim))[PRIMARY] ?? 0;
+    const r = await httpJson(target.spec.url, 'POST', target.spec.body, { ...target.spec.headers });
+    if (r.status !== 200) throw new Error(`opening the circuit: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+    const after = (await simStats(sim))[PRIMARY] ?? 0;
+    if (after === before && i >= 1) return;
+  }
+  throw new Error('the circuit for the primary did not open after 20 failing requests');
+}
+
+let warnedRss = false;
+
+async function measure(
+  kind: Kind,
+  sc: Scenario,
+  t: Target,
+  conns: number,
+  durationS: number,
+  services: Record<string, Service>,
+  sim: Service,
+): Promise<Omit<Measurement, 'round'>> {
+  const svc = t.service ? services[t.service] : undefined;
+  const statsBefore = await simStats(sim);
+  if (svc && !resetPeakRss(svc.pid) && !warnedRss) {
+    warnedRss = true;
+    log('cannot reset VmHWM (/proc/<pid>/clear_refs): peak RSS is since process start');
+  }
+  const cpuBefore = svc ? cpuMicros(svc.pid) : 0;
+  const load: LoadResult = kind === 'ttfc' ? await runStreamClient(t.spec, conns, durationS) : await runAutocannon(t.spec, conns, durationS);
+  const cpuAfter = svc ? cpuMicros(svc.pid) : 0;
+  const rss = svc ? peakRss(svc.pid) : NaN;
+  const statsAfter = await simStats(sim);
+  const calls = (m: string) => ((statsAfter[m] ?? 0) - (statsBefore[m] ?? 0)) / Math.max(1, load.requests);
+  return {
+    scenario: sc.id,
+    conns,
+    target: t.id,
+    kind,
+    load,
+    cpuUsPerReq: svc && load.requests > 0 ? (cpuAfter - cpuBefore) / load.requests : undefined,
+    peakRssMB: svc ? rss / 2 ** 20 : undefined,
+    primaryPerReq: calls(PRIMARY),
+    secondaryPerReq: calls(SECONDARY),
+  };
+}
+
+/** Profiles the gateway under load with `node --cpu-prof`; returns the summary. */
+async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenario[], sim: Service): Promise<ProfileSummary> {
+  const dir = join(RESULTS_DIR, 'profiles');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const gw = await startService({
+    name: 'ours-profiled',
+    port,
+    args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, DIST.profileEntry],
+    cwd: ROOT,
+    env: { PORT: String(port), HOST: '127.0.0.1', LLM_POLICY_FILE: policyFile, LLM_SIMULATOR: 'off', NODE_ENV: 'production' },
+    readyPath: '/health/live',
+  });
+  const conns = Math.max(...cfg.connections);
+  const url = (u: string) => u.replace(/^http:\/\/127\.0\.0\.1:\d+/, gw.url);
+  const loads: [string, RequestSpec][] = [];
+  for (const id of ['single', 'fallback', 'stream'] as const) {
+    const t = all.find((s) => s.id === id)!.targets.find((x) => x.id === 'ours')!;
+    loads.push([id, { ...t.spec, url: url(t.spec.url) }]);
+  }
+  for (const [id, spec] of loads) {
+    log(`profiling: ${id} at ${conns} connections for ${cfg.duration} s`);
+    await runAutocannon(spec, conns, cfg.duration);
+  }
+  await stopService(gw, 'SIGUSR2', 15_000);
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
+  void sim;
+  return analyzeProfile(file);
+}
+
+function rotate<T>(xs: readonly T[], n: number): T[] {
+  const k = ((n % xs.length) + xs.length) % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+async function main(): Promise<void> {
+  const cfg = benchConfig();
+  const started = Date.now();
+  mkdirSync(RUN_DIR, { recursive: true });
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const host = machine();
+  log(`${host.nproc} cores, ${host.cpu}, Node ${host.node}, load average ${host.loadavg}`);
+  log(`${cfg.rounds} rounds × ${cfg.duration} s per measurement, connections ${cfg.connections.join(', ')}`);
+
+  log('library micro-benchmark ...');
+  const micro = await runMicro(cfg);
+  log(`library: ${micro.routedUs.toFixed(1)} µs routed vs ${micro.directUs.toFixed(1)} µs direct: +${micro.overheadUs.toFixed(1)} µs/call`);
+
+  const portkeyEntry = ensurePortkey(log);
+
+  const [simPort, oursPort, oursFbPort, portkeyPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const sim = await startService({ name: 'simulator', port: simPort, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(simPort), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' });
+  const { policy, fallbackPolicy } = writePolicies(sim.url);
+  const gatewayEnv = (port: number, policyFile: string) => ({ PORT: String(port), HOST: '127.0.0.1', LLM_POLICY_FILE: policyFile, LLM_SIMULATOR: 'off', NODE_ENV: 'production' });
+  const [ours, oursFallback, portkey, bare] = await Promise.all([
+    startService({ name: 'ours', port: oursPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursPort, policy), readyPath: '/health/live' }),
+    startService({ name: 'ours-fallback', port: oursFbPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursFbPort, fallbackPolicy), readyPath: '/health/live' }),
+    startPortkey(portkeyEntry, portkeyPort),
+    startService({ name: 'bare', port: barePort, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(barePort), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' }),
+  ]);
+  const services: Record<string, Service> = { ours, oursFallback, portkey, bare };
+  log(`simulator ${sim.url}, llm-router ${ours.url} (+ ${oursFallback.url} for the fallback scenario), Portkey ${portkey.url}, bare proxy ${bare.url}`);
+
+  // The primary is down for the whole run: every request for it gets the OpenAI 503.
+  await httpJson(`${sim.url}/_sim/faults`, 'POST', { match: { model: PRIMARY }, fault: { error: 'overloaded' } });
+
+  const all = defineScenarios({ sim: sim.url, ours: ours.url, oursFallback: oursFallback.url, portkey: portkey.url, bare: bare.url });
+  const chosen = all.filter((s) => !cfg.only || cfg.only.includes(s.id));
+  for (const sc of chosen) for (const t of sc.targets) await sanityCheck(sc, t);
+  if (chosen.some((s) => s.id === 'circuit')) await openCircuit(sim, all.find((s) => s.id === 'circuit')!.targets[0]!);
+
+  // The plan of one round: every scenario, connection count and target, TTFC runs for streams at 1 connection.
+  type Step = { kind: Kind; sc: Scenario; conns: number; targets: readonly Target[] };
+  const steps: Step[] = [];
+  for (const sc of chosen) {
+    for (const conns of cfg.connections) steps.push({ kind: 'load', sc, conns, targets: sc.targets });
+    if (sc.stream) steps.push({ kind: 'ttfc', sc, conns: 1, targets: sc.targets });
+  }
+  const perRound = steps.reduce((n, s) => n + s.targets.length, 0);
+  log(`${perRound} measurements per round: about ${Math.ceil((perRound * (cfg.duration + 0.3) * cfg.rounds + perRound * cfg.warmup) / 60)} min`);
+
+  if (cfg.warmup > 0) {
+    log('warm-up ...');
+    for (const st of steps) for (const t of st.targets) await measure(st.kind, st.sc, t, Math.max(...cfg.connections), cfg.warmup, services, sim);
+  }
+
+  const measurements: Measurement[] = [];
+  for (let round = 0; round < cfg.rounds; round++) {
+    log(`round ${round + 1}/${cfg.rounds}`);
+    for (const st of steps) {
+      for (const t of rotate(st.targets, round)) {
+        const m = await measure(st.kind, st.sc, t, st.conns, cfg.duration, services, sim);
+        measurements.push({ round, ...m });
+        const l = m.load;
+        log(
+          `  ${st.sc.id.padEnd(8)} ${st.kind.padEnd(4)} c=${String(st.conns).padEnd(2)} ${TARGET_LABELS[t.id].padEnd(22)} ${l.rps.toFixed(0).padStart(6)} req/s  p50 ${l.p50.toFixed(3)} ms  p99 ${l.p99.toFixed(3)} ms` +
+            (l.ttfcP50 !== undefined ? `  ttfc ${l.ttfcP50.toFixed(3)} ms` : '') +
+            (m.cpuUsPerReq !== undefined ? `  cpu ${m.cpuUsPerReq.toFixed(0)} µs/req` : '') +
+            (l.non2xx + l.errors > 0 ? `  ${l.non2xx} non-2xx ${l.errors} errors` : ''),
+        );
+        await sleep(300);
+      }
+    }
+  }
+
+  const rows = aggregate(measurements, all);
+  const checks = checkTargets(rows, micro, Math.max(...cfg.connections));
+  const missed = checks.filter((c) => !c.met);
+
+  let profile: ProfileSummary | undefined;
+  if (cfg.profile === 'always' || (cfg.profile === 'auto' && missed.length > 0)) {
+    log(missed.length > 0 ? `${missed.length} target(s) missed: profiling the gateway` : 'profiling the gateway');
+    try {
+      profile = await profileGateway(cfg, fallbackPolicy, all, sim);
+    } catch (err) {
+      log(`profiling failed: ${(err as Error).message}`);
+    }
+  }
+
+  await Promise.all(Object.values(services).map((s) => stopService(s)));
+  await stopService(sim);
+
+  const md = renderMarkdown(host, cfg, rows, checks, micro, profile, all, (Date.now() - started) / 1000);
+  writeFileSync(join(RESULTS_DIR, 'latest.md'), md);
+  writeFileSync(
+    join(RESULTS_DIR, 'latest.json'),
+    JSON.stringify({ machine: host, config: cfg, micro, rows, targets: checks, measurements, profile: profile ?? null }, null, 2) + '\n',
+  );
+  process.stdout.write(`\n${md}\n`);
+  log(`written: bench/results/latest.md and bench/results/latest.json (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+function renderMarkdown(
+  host: ReturnType<typeof machine>,
+  cfg: BenchConfig,
+  rows: ReturnType<typeof aggregate>,
+  checks: TargetCheck[],
+  micro: MicroResult,
+  profile: ProfileSummary | undefined,
+  all: Scenario[],
+  seconds: number,
+): string {
+  const parts = [
+    '# Benchmark: llm-router gateway vs direct, Portkey and a bare node:http proxy',
+    '',
+    `${host.date.slice(0, 10)}, ${host.nproc} cores (${host.cpu}), Node ${host.node}, load average at start ${host.loadavg}. ` +
+      `${cfg.rounds} rounds × ${cfg.duration} s per measurement, interleaved; medians over the rounds. Run time ${Math.round(seconds)} s. ` +
+      'Reproduce: `npm ci && npm run bench` (`BENCH_DURATION`, `BENCH_ROUNDS` to change the length).',
+    '',
+    '## Gateways under load',
+    '',
+    mainTable(rows, all),
+    '',
+    'Everything on 127.0.0.1: the simulated provider (its own process), each gateway (its own process), and autocannon ' +
+      'in the benchmark process. *added p50*: p50 minus the direct call\'s p50 in the same round (the direct call to the secondary for the fallback rows). ' +
+      '*× direct*, *× Portkey*: req/s ratios within the same round (for the open circuit, against Portkey\'s fallback: without a breaker that is what it keeps doing). ' +
+      '*CPU µs/req*: utime + stime of the gateway process from /proc/<pid>/stat over the measurement, per request. *peak RSS*: VmHWM, reset before each measurement, highest over the rounds. ' +
+      '*upstream calls/req*: counted by the simulator. *± spread*: half the min–max range of req/s over the rounds.',
+    '',
+    '† The fallback scenario runs on a second llm-router gateway process whose policy raises `circuit.failureThreshold`, so that every request really tries the primary; ' +
+      'with the default (5) the circuit opens after five requests and the scenario becomes the open-circuit one, measured on the first process (default circuit settings, cool-down stretched to outlast the run).',
+    '',
+    '## Streaming: time to first chunk',
+    '',
+    ttfcTable(rows),
+    '',
+    'A node:http client times the first body chunk and the end of each stream (9 SSE events from the simulator, sent in one write).',
+    '',
+    '## Library alone',
+    '',
+    microTable(micro),
+    '',
+    `${micro.batches} interleaved batches of ${micro.calls.toLocaleString('en-US')} calls, median. Direct: the same in-process fake transport (ScriptedTransport) called without the router, serializing the request and parsing the answer. ` +
+      'Through LlmRouter: planning, request translation, circuit gate, categorization of the 503, response parsing and the routing record (with a subscriber).',
+    '',
+    '## Targets',
+    '',
+    targetsTable(checks),
+    '',
+  ];
+  if (profile) {
+    parts.push('## Where the gateway\'s time goes', '', `\`node --cpu-prof\` on a fresh gateway process under autocannon: single target, fallback and streaming, ${Math.max(...cfg.connections)} connections, ${cfg.duration} s each.`, '', profileMarkdown(profile), '');
+  }
+  return parts.join('\n');
+}
+
+main().catch(async (err: unknown) => {
+  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  await stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,233 @@
+import type { LoadResult } from './load.js';
+import { median } from './load.js';
+import type { MicroResult } from './micro-result.js';
+import { TARGET_LABELS, type Scenario, type ScenarioId, type TargetId } from './scenarios.js';
+
+export type Kind = 'load' | 'ttfc';
+
+export interface Measurement {
+  readonly round: number;
+  readonly scenario: ScenarioId;
+  readonly conns: number;
+  readonly target: TargetId;
+  readonly kind: Kind;
+  readonly load: LoadResult;
+  /** Gateway process CPU (utime + stime from /proc) per completed request. */
+  readonly cpuUsPerReq?: number;
+  /** Peak RSS (VmHWM) of the gateway process during the measurement, MB. */
+  readonly peakRssMB?: number;
+  /** Upstream calls per completed request, per model, counted by the simulator. */
+  readonly primaryPerReq: number;
+  readonly secondaryPerReq: number;
+}
+
+export interface Row {
+  readonly scenario: ScenarioId;
+  readonly conns: number;
+  readonly target: TargetId;
+  readonly kind: Kind;
+  readonly rounds: number;
+  readonly rps: number;
+  /** Half the min-max range of req/s over the rounds, as % of the median. */
+  readonly rpsSpreadPct: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly addedP50?: number;
+  readonly xDirect?: number;
+  readonly xPortkey?: number;
+  readonly cpuUsPerReq?: number;
+  readonly peakRssMB?: number;
+  readonly upstreamPerReq: number;
+  readonly primaryPerReq: number;
+  readonly ttfcP50?: number;
+  readonly ttfcP99?: number;
+  readonly addedTtfc?: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+export interface TargetCheck {
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const TARGET_ORDER: TargetId[] = ['direct', 'ours', 'portkey', 'bare'];
+
+export function aggregate(ms: readonly Measurement[], scenarios: readonly Scenario[]): Row[] {
+  const rows: Row[] = [];
+  const find = (round: number, scenario: ScenarioId, conns: number, target: TargetId, kind: Kind) =>
+    ms.find((m) => m.round === round && m.scenario === scenario && m.conns === conns && m.target === target && m.kind === kind);
+  const keys = new Map<string, Measurement[]>();
+  for (const m of ms) {
+    const k = `${m.scenario}|${m.kind}|${m.conns}|${m.target}`;
+    keys.set(k, [...(keys.get(k) ?? []), m]);
+  }
+  for (const sc of scenarios) {
+    for (const kind of ['load', 'ttfc'] as Kind[]) {
+      const conns = [...new Set(ms.filter((m) => m.scenario === sc.id && m.kind === kind).map((m) => m.conns))].sort((a, b) => a - b);
+      for (const c of conns) {
+        for (const t of TARGET_ORDER) {
+          const group = keys.get(`${sc.id}|${kind}|${c}|${t}`);
+          if (!group || group.length === 0) continue;
+          const per = <T>(f: (m: Measurement) => T | undefined) => group.map(f).filter((v): v is T => v !== undefined && (typeof v !== 'number' || Number.isFinite(v)));
+          const rpsList = per((m) => m.load.rps);
+          const rps = median(rpsList);
+          const added = per((m) => {
+            const d = find(m.round, sc.directFrom, c, 'direct', kind);
+            return d && t !== 'direct' ? m.load.p50 - d.load.p50 : undefined;
+          });
+          const addedTtfc = per((m) => {
+            const d = find(m.round, sc.directFrom, c, 'direct', kind);
+            return d && t !== 'direct' && m.load.ttfcP50 !== undefined && d.load.ttfcP50 !== undefined ? m.load.ttfcP50 - d.load.ttfcP50 : undefined;
+          });
+          const xDirect = per((m) => {
+            const d = find(m.round, sc.directFrom, c, 'direct', kind);
+            return d && t !== 'direct' ? m.load.rps / d.load.rps : undefined;
+          });
+          const xPortkey = per((m) => {
+            const p = find(m.round, sc.portkeyFrom, c, 'portkey', kind);
+            return p && t !== 'portkey' && t !== 'direct' ? m.load.rps / p.load.rps : undefined;
+          });
+          const cpu = per((m) => m.cpuUsPerReq);
+          const rss = per((m) => m.peakRssMB);
+          rows.push({
+            scenario: sc.id,
+            conns: c,
+            target: t,
+            kind,
+            rounds: group.length,
+            rps,
+            rpsSpreadPct: rpsList.length > 1 ? (50 * (Math.max(...rpsList) - Math.min(...rpsList))) / rps : 0,
+            p50: median(per((m) => m.load.p50)),
+            p99: median(per((m) => m.load.p99)),
+            addedP50: added.length ? median(added) : undefined,
+            xDirect: xDirect.length ? median(xDirect) : undefined,
+            xPortkey: xPortkey.length ? median(xPortkey) : undefined,
+            cpuUsPerReq: cpu.length ? median(cpu) : undefined,
+            peakRssMB: rss.length ? Math.max(...rss) : undefined,
+            upstreamPerReq: median(per((m) => m.primaryPerReq + m.secondaryPerReq)),
+            primaryPerReq: median(per((m) => m.primaryPerReq)),
+            ttfcP50: kind === 'ttfc' ? median(per((m) => m.load.ttfcP50)) : undefined,
+            ttfcP99: kind === 'ttfc' ? median(per((m) => m.load.ttfcP99)) : undefined,
+            addedTtfc: addedTtfc.length ? median(addedTtfc) : undefined,
+            non2xx: group.reduce((s, m) => s + m.load.non2xx, 0),
+            errors: group.reduce((s, m) => s + m.load.errors, 0),
+          });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+const f = (v: number | undefined, digits: number, suffix = '') => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(digits)}${suffix}`);
+const int = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : Math.round(v).toLocaleString('en-US'));
+const signed = (v: number | undefined, digits: number) => (v === undefined || !Number.isFinite(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`);
+
+export function mainTable(rows: readonly Row[], scenarios: readonly Scenario[]): string {
+  const title = (id: ScenarioId) => scenarios.find((s) => s.id === id)?.title ?? id;
+  const out = [
+    '| scenario | conns | gateway | req/s (± spread) | p50 ms | p99 ms | added p50 ms | × direct | × Portkey | CPU µs/req | peak RSS MB | upstream calls/req |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows.filter((r) => r.kind === 'load')) {
+    out.push(
+      `| ${title(r.scenario)} | ${r.conns} | ${TARGET_LABELS[r.target]}${r.scenario === 'fallback' && r.target === 'ours' ? ' †' : ''} | ${int(r.rps)} (±${f(r.rpsSpreadPct, 0)}%) | ${f(r.p50, 3)} | ${f(r.p99, 3)} | ${signed(r.addedP50, 3)} | ${f(r.xDirect, 2)} | ${f(r.xPortkey, 2)} | ${f(r.cpuUsPerReq, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.upstreamPerReq, 2)}${r.non2xx + r.errors > 0 ? ` (${r.non2xx} non-2xx, ${r.errors} errors)` : ''} |`,
+    );
+    if (r.scenario === 'circuit' && r.target === 'ours') {
+      out.push(`| ${title(r.scenario)} | ${r.conns} | ${TARGET_LABELS.portkey} | no circuit breaker: every request still calls the primary (see the fallback rows) | | | | | | | | |`);
+    }
+  }
+  return out.join('\n');
+}
+
+export function ttfcTable(rows: readonly Row[]): string {
+  const out = [
+    '| conns | gateway | streams/s | TTFC p50 ms | TTFC p99 ms | added TTFC p50 ms | total p50 ms | total p99 ms |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows.filter((r) => r.kind === 'ttfc')) {
+    out.push(`| ${r.conns} | ${TARGET_LABELS[r.target]} | ${int(r.rps)} | ${f(r.ttfcP50, 3)} | ${f(r.ttfcP99, 3)} | ${signed(r.addedTtfc, 3)} | ${f(r.p50, 3)} | ${f(r.p99, 3)} |`);
+  }
+  return out.join('\n');
+}
+
+export function microTable(m: MicroResult): string {
+  return [
+    '| call | direct to the fake transport µs | through LlmRouter µs | overhead µs/call |',
+    '|---|---:|---:|---:|',
+    `| single target, JSON | ${m.directUs.toFixed(2)} | ${m.routedUs.toFixed(2)} | ${m.overheadUs.toFixed(2)} |`,
+    `| fallback (503, then the secondary) | ${m.fallbackDirectUs.toFixed(2)} | ${m.fallbackRoutedUs.toFixed(2)} | ${m.fallbackOverheadUs.toFixed(2)} |`,
+    `| stream (9 chunks) | ${m.streamDirectUs.toFixed(2)} | ${m.streamRoutedUs.toFixed(2)} | ${m.streamOverheadUs.toFixed(2)} |`,
+  ].join('\n');
+}
+
+export function checkTargets(rows: readonly Row[], micro: MicroResult | undefined, maxConns: number): TargetCheck[] {
+  const row = (scenario: ScenarioId, conns: number, target: TargetId, kind: Kind = 'load') =>
+    rows.find((r) => r.scenario === scenario && r.conns === conns && r.target === target && r.kind === kind);
+  const checks: TargetCheck[] = [];
+  const missing = (goal: string) => checks.push({ goal, measured: 'not measured in this run', met: false });
+
+  for (const sc of ['single', 'fallback'] as const) {
+    const goal = `≥ 5× Portkey's throughput at ${maxConns} connections, ${sc === 'single' ? 'single target' : 'fallback'}`;
+    const r = row(sc, maxConns, 'ours');
+    if (!r?.xPortkey) missing(goal);
+    else checks.push({ goal, measured: `${r.xPortkey.toFixed(2)}× (${int(r.rps)} vs ${int(row(sc, maxConns, 'portkey')?.rps)} req/s)`, met: r.xPortkey >= 5 });
+  }
+  for (const sc of ['single', 'fallback', 'stream'] as const) {
+    const goal = `CPU per request ≤ 3× the bare node:http proxy's, ${sc}, ${maxConns} connections`;
+    const o = row(sc, maxConns, 'ours');
+    const b = row(sc, maxConns, 'bare');
+    if (!o?.cpuUsPerReq || !b?.cpuUsPerReq) missing(goal);
+    else {
+      const ratio = o.cpuUsPerReq / b.cpuUsPerReq;
+      checks.push({ goal, measured: `${ratio.toFixed(2)}× (${o.cpuUsPerReq.toFixed(0)} vs ${b.cpuUsPerReq.toFixed(0)} µs)`, met: ratio <= 3 });
+    }
+  }
+  for (const sc of ['single', 'fallback'] as const) {
+    const goal = `added p50 latency at 1 connection ≤ 1/5 of Portkey's, ${sc === 'single' ? 'single target' : 'fallback'}`;
+    const o = row(sc, 1, 'ours');
+    const p = row(sc, 1, 'portkey');
+    if (o?.addedP50 === undefined || p?.addedP50 === undefined) missing(goal);
+    else {
+      const ratio = o.addedP50 / p.addedP50;
+      checks.push({ goal, measured: `${ratio.toFixed(2)} of Portkey's (${(o.addedP50 * 1000).toFixed(0)} vs ${(p.addedP50 * 1000).toFixed(0)} µs)`, met: ratio <= 0.2 });
+    }
+  }
+  {
+    const goal = 'streaming: added time to first chunk < 1 ms at 1 connection (p50)';
+    const o = row('stream', 1, 'ours', 'ttfc');
+    if (o?.addedTtfc === undefined) missing(goal);
+    else checks.push({ goal, measured: `${(o.addedTtfc * 1000).toFixed(0)} µs (Portkey: ${f((row('stream', 1, 'portkey', 'ttfc')?.addedTtfc ?? NaN) * 1000, 0)} µs)`, met: o.addedTtfc < 1 });
+  }
+  {
+    const goal = 'open circuit: no upstream call to the primary';
+    const cs = rows.filter((r) => r.scenario === 'circuit' && r.target === 'ours' && r.kind === 'load');
+    if (cs.length === 0) missing(goal);
+    else {
+      const calls = Math.max(...cs.map((r) => r.primaryPerReq));
+      checks.push({ goal, measured: `${calls.toFixed(3)} calls to the primary per request (Portkey, no breaker: ${f(row('fallback', 1, 'portkey')?.primaryPerReq, 2)})`, met: calls === 0 });
+    }
+  }
+  {
+    const goal = 'open circuit: no measurable latency over the single-target case (p50 at 1 connection; within max(20 µs, 5 %))';
+    const c = row('circuit', 1, 'ours');
+    const s = row('single', 1, 'ours');
+    if (!c || !s) missing(goal);
+    else {
+      const d = c.p50 - s.p50;
+      checks.push({ goal, measured: `${d >= 0 ? '+' : ''}${(d * 1000).toFixed(0)} µs (${((100 * d) / s.p50).toFixed(1)} %)`, met: d <= Math.max(0.02, 0.05 * s.p50) });
+    }
+  }
+  {
+    const goal = 'library overhead per routed call < 20 µs';
+    if (!micro) missing(goal);
+    else checks.push({ goal, measured: `${micro.overheadUs.toFixed(1)} µs (${micro.routedUs.toFixed(1)} routed − ${micro.directUs.toFixed(1)} direct)`, met: micro.overheadUs < 20 });
+  }
+  return checks;
+}
+
+export function targetsTable(checks: readonly TargetCheck[]): string {
+  return ['| target | measured | |', '|---|---|---|', ...checks.map((c) => `| ${c.goal} | ${c.measured} | ${c.met ? '**met**' : '**missed**'} |`)].join('\n');
+}

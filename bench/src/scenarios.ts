@@ -1,0 +1,88 @@
+import type { RequestSpec } from './load.js';
+import { portkeyConfig } from './portkey.js';
+
+export type TargetId = 'direct' | 'ours' | 'portkey' | 'bare';
+export type ScenarioId = 'single' | 'fallback' | 'circuit' | 'stream';
+
+export const TARGET_LABELS: Record<TargetId, string> = {
+  direct: 'direct (no gateway)',
+  ours: 'llm-router gateway',
+  portkey: 'Portkey 1.15.2',
+  bare: 'bare node:http proxy',
+};
+
+export interface Target {
+  readonly id: TargetId;
+  /** The gateway process measured (/proc), none for direct. */
+  readonly service?: string;
+  readonly spec: RequestSpec;
+}
+
+export interface Scenario {
+  readonly id: ScenarioId;
+  readonly title: string;
+  readonly stream: boolean;
+  readonly targets: readonly Target[];
+  /** Scenario whose direct measurement is the baseline (the same upstream call). */
+  readonly directFrom: ScenarioId;
+  /** Scenario whose Portkey measurement is compared against. */
+  readonly portkeyFrom: ScenarioId;
+}
+
+export interface Endpoints {
+  sim: string;
+  ours: string;
+  oursFallback: string;
+  portkey: string;
+  bare: string;
+}
+
+const MESSAGES = [
+  { role: 'system', content: 'You are a concise assistant for an online shop.' },
+  { role: 'user', content: 'Where is my order #12345? It was due yesterday and the tracking page shows nothing.' },
+];
+
+export const body = (model: string, stream: boolean) => JSON.stringify({ model, messages: MESSAGES, max_tokens: 64, ...(stream ? { stream: true } : {}) });
+
+export const PRIMARY = 'sim-bench-a';
+export const SECONDARY = 'sim-bench-b';
+
+export function scenarios(e: Endpoints): Scenario[] {
+  const simOpenAi = `${e.sim}/openai/v1`;
+  const auth = { authorization: 'Bearer sk-bench' };
+  const chat = '/v1/chat/completions';
+  const single = (stream: boolean): Target[] => [
+    { id: 'direct', spec: { url: `${simOpenAi}/chat/completions`, headers: auth, body: body(SECONDARY, stream) } },
+    { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: { 'x-traffic-class': 'bench-single' }, body: body('auto', stream) } },
+    { id: 'portkey', service: 'portkey', spec: { url: e.portkey + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: SECONDARY }]) }, body: body(SECONDARY, stream) } },
+    { id: 'bare', service: 'bare', spec: { url: e.bare + chat, headers: auth, body: body(SECONDARY, stream) } },
+  ];
+  return [
+    { id: 'single', title: 'single healthy target (JSON)', stream: false, targets: single(false), directFrom: 'single', portkeyFrom: 'single' },
+    {
+      id: 'fallback',
+      title: 'fallback: primary answers 503, secondary serves (JSON)',
+      stream: false,
+      directFrom: 'single',
+      portkeyFrom: 'fallback',
+      targets: [
+        { id: 'ours', service: 'oursFallback', spec: { url: e.oursFallback + chat, headers: { 'x-traffic-class': 'bench-fallback' }, body: body('auto', false) } },
+        {
+          id: 'portkey',
+          service: 'portkey',
+          spec: { url: e.portkey + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: PRIMARY }, { model: SECONDARY }]) }, body: body(PRIMARY, false) },
+        },
+        { id: 'bare', service: 'bare', spec: { url: e.bare + chat, headers: { ...auth, 'x-bench-fallback-model': SECONDARY }, body: body(PRIMARY, false) } },
+      ],
+    },
+    {
+      id: 'circuit',
+      title: "fallback after the primary's circuit opened (JSON)",
+      stream: false,
+      directFrom: 'single',
+      portkeyFrom: 'fallback',
+      targets: [{ id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: { 'x-traffic-class': 'bench-fallback' }, body: body('auto', false) } }],
+    },
+    { id: 'stream', title: 'streaming, single healthy target (SSE)', stream: true, targets: single(true), directFrom: 'stream', portkeyFrom: 'stream' },
+  ];
+}

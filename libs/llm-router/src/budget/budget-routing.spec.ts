@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
+import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
+import { LlmRouterError } from '../errors/llm-router.error.js';
+import { LlmRouter } from '../llm-router.service.js';
+import { compilePolicy } from '../policy/compile-policy.js';
+import type { PolicyDocument } from '../policy/policy.schema.js';
+import type { RoutingRecord } from '../telemetry/routing-record.js';
+import { anthropicMessageBody, fixturePolicy, openAiCompletionBody, openAiStreamPieces } from '../testing/policy.fixture.js';
+import { ScriptedTransport } from '../testing/scripted-transport.js';
+
+const REQUEST: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 };
+
+function harness(doc: PolicyDocument) {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const transport = new ScriptedTransport(undefined, scheduler);
+  for (const m of ['frontier-1', 'premium-a', 'standard-1']) transport.script(m, { status: 200, body: openAiCompletionBody(m) });
+  for (const m of ['premium-b', 'economy-1']) transport.script(m, { status: 200, body: anthropicMessageBody(m) });
+  const router = new LlmRouter({ policy: compilePolicy(doc), transport, scheduler, clock: () => Date.UTC(2026, 10, 25) });
+  const records: RoutingRecord[] = [];
+  router.records$.subscribe((r) => records.push(r));
+  const run = <T>(source: Observable<T>) => {
+    const out: { values: T[]; error?: unknown } = { values: [] };
+    source.subscribe({ next: (v) => out.values.push(v), error: (e) => (out.error = e) });
+    scheduler.flush();
+    return out;
+  };
+  return { router, transport, records, run };
+}
+
+const withBudget = (budgetUsd: number) => fixturePolicy({ budgets: { tenants: { acme: { budgetUsd } } } });
+
+describe('budget-aware routing', () => {
+  it('every routed response carries the budget state; the record says which tier applied', async () => {
+    const h = harness(withBudget(100));
+    await h.router.budgets.restoreSpend('acme', { spentUsd: 72 });
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }));
+    assert.equal(out.values[0]!.outcome.budget!.tier, 'notice');
+    assert.equal(out.values[0]!.outcome.budget!.shareUsed, 0.72);
+    assert.equal(h.records[0]!.budget!.tier, 'notice');
+  });
+
+  it('at 80 % a nonessential class takes its cheaper route, and the record says so', async () => {
+    const h = harness(withBudget(100));
+    await h.router.budgets.restoreSpend('acme', { spentUsd: 81 });
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'titles', tenant: 'acme' }));
+    assert.equal(out.values[0]!.outcome.model, 'economy-1'); // the normal route starts with premium-a
+    assert.deepEqual(h.records[0]!.plannedRoute, ['economy-1', 'standard-1', 'premium-a']);
+    assert.equal(h.records[0]!.budget!.action, 'downgraded to the cheaper route');
+  });
+
+  it('a downgrade never goes below the quality floor: the class keeps its route', async () => {
+    const h = harness(withBudget(100));
+    await h.router.budgets.restoreSpend('acme', { spentUsd: 81 });
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'titles', tenant: 'acme', qualityFloor: { tier: 'premium' } }));
+    assert.equal(out.values[0]!.outcome.model, 'premium-a');
+    assert.equal(h.records[0]!.budget!.action, 'downgrade blocked by the quality floor: route kept');
+  });
+
+  it('at 100 % nothing is routed, not even to a cheaper fallback: 402 insufficient_quota, no upstream call', async () => {
+    const h = harness(withBudget(100));
+    await h.router.budgets.restoreSpend('acme', { spentUsd: 100 });
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'support', tenant: 'acme' }));
+    assert.ok(out.error instanceof LlmRouterError);
+    assert.equal(out.error.httpStatus, 402);
+    assert.equal(out.error.code, 'insufficient_quota');
+    assert.equal(h.transport.calls.length, 0);
+    assert.equal(h.records[0]!.errorCategory, 'budget_exhausted');
+  });
+
+  it('each attempt reserves its own worst case: a pricey fallback that does not fit is skipped for one that does', async () => {
+    // premium-a fails; premium-b would cost more than what is left; standard-1 fits.
+    const doc = withBudget(0.01);
+    doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'frontier-1', 'standard-1'], retriesPerTarget: 0 };
+    const h = harness(doc);
+    h.transport.script('premium-a', { status: 503, body: '{}' });
+    const out = h.run(h.router.completion$({ ...REQUEST, max_tokens: 500 }, { trafficClass: 'general', tenant: 'acme' }));
+    assert.equal(out.error, undefined);
+    assert.equal(out.values[0]!.outcome.model, 'standard-1');
+    const frontier = h.records[0]!.attempts.find((a) => a.model === 'frontier-1')!;
+    assert.equal(frontier.outcome, 'skipped');
+    assert.equal(frontier.category, 'budget_reservation_denied');
+    assert.deepEqual(h.transport.calls, ['premium-a', 'standard-1']);
+  });
+
+  it('a request whose worst case fits nowhere is refused with 402 before any call', () => {
+    const h = harness(withBudget(0.0001));
+    const out = h.run(h.router.completion$({ ...REQUEST, max_tokens: 4000 }, { trafficClass: 'general', tenant: 'acme' }));
+    assert.ok(out.error instanceof LlmRouterError);
+    assert.equal(out.error.httpStatus, 402);
+    assert.equal(out.error.code, 'insufficient_quota');
+    assert.equal(h.transport.calls.length, 0);
+  });
+
+  it('settles the provider-reported cost; a failed attempt releases its reservation', async () => {
+    const h = harness(withBudget(10));
+    h.transport.script('premium-a', { status: 503, body: '{}' }, { status: 200, body: openAiCompletionBody('premium-a') });
+    h.run(h.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }));
+    const state = (await h.router.budgets.state('acme'))!;
+    assert.equal(state.spentUsd, (10 * 3 + 5 * 15) / 1e6);
+    assert.equal(state.reservedUsd, 0);
+  });
+
+  it('streams are charged from the usage they report, never zero', async () => {
+    const h = harness(withBudget(10));
+    h.transport.script('premium-a', { status: 200, chunks: openAiStreamPieces('premium-a', ['a', 'b', 'c']) });
+    h.run(h.router.stream$({ ...REQUEST, stream: true }, { trafficClass: 'general', tenant: 'acme' }));
+    const state = (await h.router.budgets.state('acme'))!;
+    assert.equal(state.spentUsd, (10 * 3 + 3 * 15) / 1e6);
+    assert.equal(state.reservedUsd, 0);
+  });
+});

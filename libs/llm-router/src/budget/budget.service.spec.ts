@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LlmRouterError } from '../errors/llm-router.error.js';
+import { compilePolicy } from '../policy/compile-policy.js';
+import type { PolicyDocument } from '../policy/policy.schema.js';
+import { fixturePolicy } from '../testing/policy.fixture.js';
+import type { BudgetLedgerStore } from './budget-ledger.store.js';
+import { BudgetService, type BudgetAssessment, type BudgetReservation } from './budget.service.js';
+import type { BudgetEvent } from './budget.types.js';
+import { InMemoryBudgetLedgerStore } from './in-memory-budget-ledger.store.js';
+import { usdToMicros } from './usd.js';
+
+const NOV_25 = Date.UTC(2026, 10, 25, 12);
+
+function service(doc: PolicyDocument = fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 100, dailyCapUsd: 5 } } } }), ledger: BudgetLedgerStore = new InMemoryBudgetLedgerStore()) {
+  const policy = compilePolicy(doc);
+  let now = NOV_25;
+  const events: BudgetEvent[] = [];
+  const budgets = new BudgetService(policy, ledger, () => now);
+  budgets.events$.subscribe((e) => events.push(e));
+  const cls = (name: string) => policy.classes.get(name)!;
+  const assess = (name: string, tenant = 'acme') => budgets.assess(tenant, cls(name)) as BudgetAssessment | undefined;
+  /** Spend `usd` through a reservation, as a routed call would. */
+  const spend = (usd: number, name = 'general') => {
+    const a = assess(name)!;
+    const r = budgets.reserve(a, usdToMicros(usd), cls(name)) as BudgetReservation;
+    assert.ok(!('denied' in r), 'reservation granted');
+    budgets.settle(r, usdToMicros(usd));
+  };
+  return { budgets, policy, events, cls, assess, spend, ledger, setNow: (t: number) => (now = t) };
+}
+
+function refusal(fn: () => unknown): LlmRouterError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof LlmRouterError);
+    return err;
+  }
+  assert.fail('expected a refusal');
+}
+
+describe('BudgetService: tiers decide routing per class', () => {
+  it('tenants without a budget are not assessed', () => {
+    const s = service();
+    assert.equal(s.assess('general', 'nobody'), undefined);
+    assert.equal(s.budgets.assess(undefined, s.cls('general')), undefined);
+  });
+
+  it('below 70 %: normal, no downgrade for any class', () => {
+    const s = service();
+    s.spend(69.99);
+    for (const c of ['support', 'general', 'titles']) {
+      const a = s.assess(c)!;
+      assert.equal(a.snapshot.tier, 'normal');
+      assert.equal(a.downgrade, false);
+    }
+  });
+
+  it('70-80 %: notice, routing unchanged, one event', () => {
+    const s = service();
+    s.spend(70);
+    assert.equal(s.assess('titles')!.snapshot.tier, 'notice');
+    assert.equal(s.assess('titles')!.downgrade, false);
+    s.spend(1);
+    assert.deepEqual(s.events.map((e) => e.tier), ['notice'], 'once per crossing, not per request');
+  });
+
+  it('80 %: nonessential classes downgrade; critical and standard keep their routes', () => {
+    const s = service();
+    s.spend(80);
+    assert.equal(s.assess('titles')!.downgrade, true);
+    assert.equal(s.assess('general')!.downgrade, false);
+    assert.equal(s.assess('support')!.downgrade, false);
+    assert.deepEqual(s.events.map((e) => e.tier), ['notice', 'downgrade'], 'a jump past two thresholds emits both');
+  });
+
+  it('95 %: batch refused with a typed error, interactive classes go on', () => {
+    const s = service();
+    s.spend(95);
+    const err = refusal(() => s.assess('batch'));
+    assert.equal(err.httpStatus, 402);
+    assert.equal(err.code, 'budget_restricted');
+    assert.match(err.message, /Tenant "acme"/);
+    assert.equal(s.assess('support')!.snapshot.tier, 'restricted');
+    assert.equal(s.assess('general')!.downgrade, false);
+  });
+
+  it('100 %: every class gets an explicit quota-exhausted error naming tenant, budget and period', () => {
+    const s = service();
+    s.spend(100);
+    for (const c of ['support', 'general', 'titles', 'exp']) {
+      const err = refusal(() => s.assess(c));
+      assert.equal(err.category, 'budget_exhausted');
+      assert.equal(err.code, 'insufficient_quota');
+      assert.equal(err.httpStatus, 402);
+      assert.match(err.message, /"acme".*\$100 budget for the month 2026-11-01\.\.2026-12-01/);
+    }
+  });
+
+  it('thresholds and actions are configurable per tenant', () => {
+    const s = service(
+      fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 10, thresholds: { notice: 0.5, downgrade: 0.6, restrict: 0.7 }, downgradeCriticalities: ['standard'] } } } }),
+    );
+    s.spend(6);
+    assert.equal(s.assess('general')!.downgrade, true);
+    assert.equal(s.assess('titles')!.downgrade, false);
+  });
+
+  it('the daily cap refuses batch traffic but not interactive traffic', () => {
+    const s = service();
+    s.spend(5, 'batch');
+    assert.equal(refusal(() => s.assess('batch')).code, 'daily_cap_exhausted');
+    assert.equal(s.assess('general')!.snapshot.tier, 'normal');
+  });
+});
+
+describe('BudgetService: reservations never overspend', () => {
+  it('reserves while the worst case fits, then refuses', () => {
+    const s = service(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } }));
+    const a = s.assess('general')!;
+    const granted = [];
+    for (let i = 0; i < 5; i++) granted.push(s.budgets.reserve(a, usdToMicros(0.3), s.cls('general')));
+    assert.equal(granted.filter((r) => !('denied' in r)).length, 3);
+    const denied = granted.at(-1)!;
+    assert.ok('denied' in denied);
+    assert.match(denied.reason, /does not fit the remaining budget \(\$0\.900000 of \$1 committed\)/);
+  });
+
+  it('settling books the actual cost and releases the rest', () => {
+    const s = service(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } }));
+    const a = s.assess('general')!;
+    const r = s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as BudgetReservation;
+    s.budgets.settle(r, usdToMicros(0.1));
+    const b = s.ledger.balance('acme', a.limits) as { spentMicros: number; reservedMicros: number };
+    assert.deepEqual([b.spentMicros, b.reservedMicros], [100_000, 0]);
+    // A failed attempt releases everything.
+    const r2 = s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as BudgetReservation;
+    s.budgets.settle(r2, 0);
+    assert.equal((s.ledger.balance('acme', a.limits) as { spentMicros: number }).spentMicros, 100_000);
+  });
+
+  it('spend resets at the period boundary without a restart', async () => {
+    const s = service();
+    s.spend(100);
+    assert.equal(refusal(() => s.assess('general')).code, 'insufficient_quota');
+    s.setNow(Date.UTC(2026, 11, 1, 0, 0, 0));
+    const a = s.assess('general')!;
+    assert.equal(a.snapshot.tier, 'normal');
+    assert.equal(a.snapshot.spentUsd, 0);
+    const state = await s.budgets.state('acme');
+    assert.equal(state!.periodStart, '2026-12-01T00:00:00.000Z');
+  });
+
+  it('restoreSpend raises spend from persisted usage and never lowers it', async () => {
+    const s = service();
+    await s.budgets.restoreSpend('acme', { spentUsd: 85 });
+    assert.equal((await s.budgets.state('acme'))!.tier, 'downgrade');
+    await s.budgets.restoreSpend('acme', { spentUsd: 10 });
+    assert.equal((await s.budgets.state('acme'))!.spentUsd, 85);
+  });
+
+  it('budgets can be set and changed at run time', async () => {
+    const s = service();
+    s.spend(50);
+    const state = await s.budgets.setTenantBudget('acme', { budgetUsd: 70 }); // 50 of 70 = 71 %
+    assert.equal(state.tier, 'notice');
+    await s.budgets.setTenantBudget('newco', { budgetUsd: 1, period: 'day' });
+    assert.equal((await s.budgets.state('newco'))!.period, 'day');
+  });
+});
+
+describe('BudgetService: the store cannot be reached', () => {
+  const broken: BudgetLedgerStore = {
+    reserve: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+    settle: () => Promise.reject(new Error('down')),
+    balance: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')),
+    restore: () => Promise.reject(new Error('down')),
+    markCrossing: () => Promise.reject(new Error('down')),
+  };
+
+  it('fails closed by default with a clear 503-class error', async () => {
+    const s = service(undefined, broken);
+    await assert.rejects(s.budgets.assess('acme', s.cls('general')) as Promise<unknown>, (err: unknown) => {
+      assert.ok(err instanceof LlmRouterError);
+      assert.equal(err.httpStatus, 503);
+      assert.equal(err.code, 'budget_store_unavailable');
+      assert.match(err.message, /ECONNREFUSED/);
+      return true;
+    });
+  });
+
+  it('a fail-open class serves unmetered up to its allowance, then fails closed', async () => {
+    const doc = fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 100 } } } });
+    doc.classes['general']!.onBudgetStoreUnavailable = { failOpenUpToUsd: 1 };
+    const s = service(doc, broken);
+    const a = (await s.budgets.assess('acme', s.cls('general')))!;
+    assert.equal(a.unmetered, true);
+    assert.match(a.snapshot.action!, /fail-open/);
+    assert.ok(!('denied' in (s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as object)));
+    assert.throws(() => s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')), /allowance is used up/);
+  });
+});
