@@ -4,6 +4,7 @@
  * medians reported. See bench/README.md.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { cpuMicros, freePort, httpJson, killAllSync, peakRss, resetPeakRss, slee
 import { aggregate, checkTargets, mainTable, microTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
 import { PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target } from './scenarios.js';
 
+const ADMIN_KEY = `bench_admin_${randomBytes(16).toString('hex')}`;
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 process.on('exit', killAllSync);
@@ -95,6 +97,17 @@ async function openCircuit(sim: Service, target: Target): Promise<void> {
   throw new Error('the circuit for the primary did not open after 20 failing requests');
 }
 
+/** The gateway's environment: its production defaults, on loopback, with the bench's policy. */
+const gatewayEnv = (port: number, policyFile: string, name: string) => ({
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  LLM_POLICY_FILE: policyFile,
+  LLM_SIMULATOR: 'off',
+  NODE_ENV: 'production',
+  // Its own store file per run (persistence on, as in production), and an admin key to create the bench's API key with.
+  LLM_SQLITE_PATH: join(RUN_DIR, `${name}.sqlite`),
+  LLM_ADMIN_KEY: ADMIN_KEY,
+});
 let warnedRss = false;
 
 async function measure(
@@ -142,7 +155,7 @@ async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenari
     port,
     args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, DIST.profileEntry],
     cwd: ROOT,
-    env: { PORT: String(port), HOST: '127.0.0.1', LLM_POLICY_FILE: policyFile, LLM_SIMULATOR: 'off', NODE_ENV: 'production' },
+    env: gatewayEnv(port, policyFile, 'ours-profiled'),
     readyPath: '/health/live',
   });
   const conns = Math.max(...cfg.connections);
@@ -174,6 +187,8 @@ function rotate<T>(xs: readonly T[], n: number): T[] {
 async function main(): Promise<void> {
   const cfg = benchConfig();
   const started = Date.now();
+  // Per-run scratch: policies, logs, the gateways' store files. Each run starts empty.
+  rmSync(RUN_DIR, { recursive: true, force: true });
   mkdirSync(RUN_DIR, { recursive: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
   const host = machine();
@@ -189,10 +204,10 @@ async function main(): Promise<void> {
   const [simPort, oursPort, oursFbPort, portkeyPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const sim = await startService({ name: 'simulator', port: simPort, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(simPort), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' });
   const { policy, fallbackPolicy } = writePolicies(sim.url);
-  const gatewayEnv = (port: number, policyFile: string) => ({ PORT: String(port), HOST: '127.0.0.1', LLM_POLICY_FILE: policyFile, LLM_SIMULATOR: 'off', NODE_ENV: 'production' });
+
   const [ours, oursFallback, portkey, bare] = await Promise.all([
-    startService({ name: 'ours', port: oursPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursPort, policy), readyPath: '/health/live' }),
-    startService({ name: 'ours-fallback', port: oursFbPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursFbPort, fallbackPolicy), readyPath: '/health/live' }),
+    startService({ name: 'ours', port: oursPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursPort, policy, 'ours'), readyPath: '/health/live' }),
+    startService({ name: 'ours-fallback', port: oursFbPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursFbPort, fallbackPolicy, 'ours-fallback'), readyPath: '/health/live' }),
     startPortkey(portkeyEntry, portkeyPort),
     startService({ name: 'bare', port: barePort, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(barePort), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' }),
   ]);
@@ -202,7 +217,7 @@ async function main(): Promise<void> {
   // The primary is down for the whole run: every request for it gets the OpenAI 503.
   await httpJson(`${sim.url}/_sim/faults`, 'POST', { match: { model: PRIMARY }, fault: { error: 'overloaded' } });
 
-  const all = defineScenarios({ sim: sim.url, ours: ours.url, oursFallback: oursFallback.url, portkey: portkey.url, bare: bare.url });
+  const all = defineScenarios({ sim: sim.url, ours: ours.url, oursFallback: oursFallback.url, portkey: portkey.url, bare: bare.url, oursHeaders: {} });
   const chosen = all.filter((s) => !cfg.only || cfg.only.includes(s.id));
   for (const sc of chosen) for (const t of sc.targets) await sanityCheck(sc, t);
   if (chosen.some((s) => s.id === 'circuit')) await openCircuit(sim, all.find((s) => s.id === 'circuit')!.targets[0]!);

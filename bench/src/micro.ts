@@ -91,7 +91,7 @@ async function directFallback(): Promise<unknown> {
 
 function routedStream(): Promise<void> {
   return new Promise((resolve, reject) => {
-    streamRouter.stream$({ ...request, stream: true } as ChatCompletionRequest, { trafficClass: 'bench-single' }).subscribe({ error: reject, complete: resolve });
+    streamRouter.stream$({ ...request, stream: true } as ChatCompletionRequest, { trafficClass: 'bench-single', tenant: 'bench' }).subscribe({ error: reject, complete: resolve });
   });
 }
 
@@ -112,9 +112,9 @@ function median(v: number[]): number {
 
 const cases = {
   direct: () => direct('sim-bench-b', false),
-  routed: () => router.complete(request, { trafficClass: 'bench-single' }),
+  routed: () => router.complete(request, { trafficClass: 'bench-single', tenant: 'bench' }),
   fallbackDirect: directFallback,
-  fallbackRouted: () => router.complete(request, { trafficClass: 'bench-fallback' }),
+  fallbackRouted: () => router.complete(request, { trafficClass: 'bench-fallback', tenant: 'bench' }),
   streamDirect: () => direct('sim-bench-b', true),
   streamRouted: routedStream,
 };
@@ -122,7 +122,7 @@ type CaseName = keyof typeof cases;
 const samples: Record<CaseName, number[]> = { direct: [], routed: [], fallbackDirect: [], fallbackRouted: [], streamDirect: [], streamRouted: [] };
 
 // Sanity: every case completes and the routed calls land where expected.
-const check = (await router.complete(request, { trafficClass: 'bench-fallback' })).outcome;
+const check = (await router.complete(request, { trafficClass: 'bench-fallback', tenant: 'bench' })).outcome;
 if (check.model !== 'bench-b' || !check.fallback || check.attempts !== 2) throw new Error(`unexpected fallback outcome ${JSON.stringify(check)}`);
 for (const fn of Object.values(cases)) await fn();
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -43,40 +43,40 @@ export interface StartOptions {
 
 /** Starts `node ...args` and waits until it answers HTTP on 127.0.0.1:port. */
 export async function startService(o: StartOptions): Promise<Service> {
+  // Output goes straight to a file: no pipe for this process to drain while it measures.
   const logPath = join(RUN_DIR, `${o.name}.log`);
-  const logFile = createWriteStream(logPath);
-  const tail: string[] = [];
+  const fd = openSync(logPath, 'w');
   const child = spawn(process.execPath, o.args, {
     cwd: o.cwd,
     env: { ...process.env, ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
+  closeSync(fd);
   children.add(child);
-  const onData = (b: Buffer) => {
-    logFile.write(b);
-    tail.push(b.toString('utf8'));
-    if (tail.length > 40) tail.shift();
+  const tail = () => {
+    try {
+      return readFileSync(logPath, 'utf8').split('\n').slice(-40).join('\n');
+    } catch {
+      return '';
+    }
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `exited (code ${code}, signal ${signal})`;
     children.delete(child);
-    logFile.end();
   });
   const url = `http://127.0.0.1:${o.port}`;
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   for (;;) {
-    if (exited) throw new Error(`${o.name} ${exited} before it was ready; its output (${logPath}):\n${tail.join('')}`);
+    if (exited) throw new Error(`${o.name} ${exited} before it was ready; its output (${logPath}):\n${tail()}`);
     if (await answers(url + (o.readyPath ?? '/'))) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${o.name} did not answer on ${url} within ${o.readyTimeoutMs ?? 30_000} ms; its output (${logPath}):\n${tail.join('')}`);
+      throw new Error(`${o.name} did not answer on ${url} within ${o.readyTimeoutMs ?? 30_000} ms; its output (${logPath}):\n${tail()}`);
     }
     await sleep(100);
   }
-  return { name: o.name, url, port: o.port, pid: child.pid!, child, log: () => tail.join('') };
+  return { name: o.name, url, port: o.port, pid: child.pid!, child, log: tail };
 }
 
 function answers(url: string): Promise<boolean> {

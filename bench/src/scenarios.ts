@@ -35,6 +35,8 @@ export interface Endpoints {
   oursFallback: string;
   portkey: string;
   bare: string;
+  /** Extra headers for the llm-router gateway (its API key). */
+  oursHeaders: Record<string, string>;
 }
 
 const MESSAGES = [
@@ -51,9 +53,11 @@ export function scenarios(e: Endpoints): Scenario[] {
   const simOpenAi = `${e.sim}/openai/v1`;
   const auth = { authorization: 'Bearer sk-bench' };
   const chat = '/v1/chat/completions';
+  // Every request to the llm-router gateway is for tenant "bench", whose budget the policy sets: the budget guard is on.
+  const ourHeaders = (trafficClass: string) => ({ ...e.oursHeaders, 'x-tenant-id': 'bench', 'x-traffic-class': trafficClass });
   const single = (stream: boolean): Target[] => [
     { id: 'direct', spec: { url: `${simOpenAi}/chat/completions`, headers: auth, body: body(SECONDARY, stream) } },
-    { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: { 'x-traffic-class': 'bench-single' }, body: body('auto', stream) } },
+    { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: ourHeaders('bench-single'), body: body('auto', stream) } },
     { id: 'portkey', service: 'portkey', spec: { url: e.portkey + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: SECONDARY }]) }, body: body(SECONDARY, stream) } },
     { id: 'bare', service: 'bare', spec: { url: e.bare + chat, headers: auth, body: body(SECONDARY, stream) } },
   ];
@@ -66,7 +70,7 @@ export function scenarios(e: Endpoints): Scenario[] {
       directFrom: 'single',
       portkeyFrom: 'fallback',
       targets: [
-        { id: 'ours', service: 'oursFallback', spec: { url: e.oursFallback + chat, headers: { 'x-traffic-class': 'bench-fallback' }, body: body('auto', false) } },
+        { id: 'ours', service: 'oursFallback', spec: { url: e.oursFallback + chat, headers: ourHeaders('bench-fallback'), body: body('auto', false) } },
         {
           id: 'portkey',
           service: 'portkey',
@@ -81,7 +85,7 @@ export function scenarios(e: Endpoints): Scenario[] {
       stream: false,
       directFrom: 'single',
       portkeyFrom: 'fallback',
-      targets: [{ id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: { 'x-traffic-class': 'bench-fallback' }, body: body('auto', false) } }],
+      targets: [{ id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: ourHeaders('bench-fallback'), body: body('auto', false) } }],
     },
     { id: 'stream', title: 'streaming, single healthy target (SSE)', stream: true, targets: single(true), directFrom: 'stream', portkeyFrom: 'stream' },
   ];

@@ -77,6 +77,12 @@ export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   async reload(): Promise<void> {
     const next = new Map<string, ActiveKey>();
     for (const stored of await this.store.listKeys()) next.set(stored.id, this.activate(stored));
+    // Keys are never deleted, only revoked: a key created or revoked here while
+    // the snapshot was read must survive it, and a revocation is never undone.
+    for (const [id, current] of this.keys) {
+      const fresh = next.get(id);
+      if (fresh === undefined || (current.stored.revokedAt !== null && fresh.stored.revokedAt === null)) next.set(id, current);
+    }
     this.keys = next;
   }
 

@@ -1,8 +1,8 @@
 import type { RouteOutcome } from '#llm-router';
 
-/** The routing outcome as response headers: which target served and why. */
+/** The routing outcome as response headers: which target served and why, and the tenant's budget position. */
 export function routingHeaders(outcome: RouteOutcome): Record<string, string> {
-  return {
+  const headers: Record<string, string> = {
     'x-llm-request-id': outcome.requestId,
     'x-llm-traffic-class': outcome.trafficClass,
     'x-llm-model': outcome.model,
@@ -10,4 +10,17 @@ export function routingHeaders(outcome: RouteOutcome): Record<string, string> {
     'x-llm-fallback': String(outcome.fallback),
     'x-llm-attempts': String(outcome.attempts),
   };
+  const budget = outcome.budget;
+  if (budget) {
+    headers['x-llm-budget-tier'] = budget.tier;
+    // Share of the period budget spent, 0..1 (4 decimals).
+    headers['x-llm-budget-used'] = (Math.round(budget.shareUsed * 10_000) / 10_000).toString();
+    if (budget.action) headers['x-llm-budget-action'] = headerSafe(budget.action);
+  }
+  return headers;
+}
+
+/** Printable ASCII only: a header value must never carry a line break. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200);
 }

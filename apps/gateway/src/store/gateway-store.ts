@@ -122,6 +122,8 @@ export interface LatencyRow {
 export interface RefusalRow {
   tenant: string | null;
   trafficClass: string;
+  /** Budget refusals: budget_exhausted (tier or daily cap), budget_reservation_denied, budget_unavailable. */
+  category?: string;
   count: number;
 }
 
@@ -164,8 +166,8 @@ export interface GatewayStore {
   upsertTenantBudget(budget: StoredTenantBudget): Promise<void>;
   listTenantBudgets(): Promise<StoredTenantBudget[]>;
 
-  /** Settled spend (USD) per tenant in [from, to). */
-  spendByTenant(range: TimeRange): Promise<Map<string, number>>;
+  /** Settled spend (USD) per tenant in [from, to), optionally only of calls of these criticalities. */
+  spendByTenant(range: TimeRange, criticalities?: readonly string[]): Promise<Map<string, number>>;
   /** Settled spend (USD) per API key in [from, to). */
   spendByKey(range: TimeRange): Promise<Map<string, number>>;
 

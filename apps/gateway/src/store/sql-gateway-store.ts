@@ -230,10 +230,11 @@ export abstract class SqlGatewayStore implements GatewayStore {
     return rows.map((r) => ({ tenant: String(r.tenant), setting: JSON.parse(String(r.setting)) as Record<string, unknown>, updatedAt: Number(r.updated_at) }));
   }
 
-  async spendByTenant(range: TimeRange): Promise<Map<string, number>> {
+  async spendByTenant(range: TimeRange, criticalities?: readonly string[]): Promise<Map<string, number>> {
+    const only = criticalities === undefined ? '' : criticalities.length === 0 ? ' AND 1 = 0' : ` AND criticality IN (${criticalities.map(() => '?').join(', ')})`;
     const rows = await this.query(
-      'SELECT tenant AS k, SUM(cost_usd) AS cost FROM llm_routing_records WHERE tenant IS NOT NULL AND started_at >= ? AND started_at < ? GROUP BY tenant',
-      [range.from, range.to],
+      `SELECT tenant AS k, SUM(cost_usd) AS cost FROM llm_routing_records WHERE tenant IS NOT NULL AND started_at >= ? AND started_at < ?${only} GROUP BY tenant`,
+      [range.from, range.to, ...(criticalities ?? [])],
     );
     return new Map(rows.map((r) => [String(r.k), num(r.cost)]));
   }
@@ -343,8 +344,9 @@ export abstract class SqlGatewayStore implements GatewayStore {
         p,
       ),
       this.query(
-        `SELECT tenant, traffic_class, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} AND error_category = 'budget_exhausted'
-         GROUP BY tenant, traffic_class ORDER BY 3 DESC, 1, 2`,
+        `SELECT tenant, traffic_class, error_category, COUNT(*) AS n FROM llm_routing_records
+         WHERE ${inRange} AND error_category IN ('budget_exhausted', 'budget_reservation_denied', 'budget_unavailable')
+         GROUP BY tenant, traffic_class, error_category ORDER BY 4 DESC, 1, 2`,
         p,
       ),
       this.query(
@@ -354,7 +356,8 @@ export abstract class SqlGatewayStore implements GatewayStore {
       ),
     ]);
     const cost = (rows: Row[]) => rows.map((r) => ({ key: str(r.k), costUsd: num(r.cost), requests: num(r.n) }));
-    const refusals = (rows: Row[]) => rows.map((r) => ({ tenant: str(r.tenant), trafficClass: String(r.traffic_class), count: num(r.n) }));
+    const refusals = (rows: Row[]) =>
+      rows.map((r) => ({ tenant: str(r.tenant), trafficClass: String(r.traffic_class), ...(r.error_category ? { category: String(r.error_category) } : {}), count: num(r.n) }));
     return {
       totals: totalsOf(totals[0]),
       fallbackByClass: fallbackByClass.map((r) => ({ key: str(r.k), requests: num(r.requests), fallbacks: num(r.fallbacks) })),

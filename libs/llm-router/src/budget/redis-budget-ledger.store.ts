@@ -88,12 +88,11 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     const client =
       options.client ??
       new Redis(options.url!, {
-        // A budget check must answer now: no offline queue, no long retries.
-        enableOfflineQueue: false,
+        // A budget check must answer soon: a command waits at most commandTimeout
+        // (queued while the client connects), then the class's outage rule applies.
         maxRetriesPerRequest: 1,
         connectTimeout: 1_000,
         commandTimeout: options.commandTimeoutMs ?? 1_000,
-        lazyConnect: false,
       });
     if (this.ownsClient) client.on('error', () => undefined); // surfaced per command instead
     client.defineCommand('llmrReserve', { numberOfKeys: 2, lua: RESERVE });

@@ -1,0 +1,167 @@
+import { CATEGORY_RULES, type CompiledPolicy, type RoutingRecord } from '#llm-router';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const OTHER = 'other';
+const NONE = 'none';
+const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/**
+ * Prometheus metrics from routing records. Labels come only from bounded
+ * sets: the policy's classes, providers and models, the failure categories
+ * and fixed outcomes; anything else is `other`. Tenants are never labels.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly classes: ReadonlySet<string>;
+  private readonly models: ReadonlySet<string>;
+  private readonly providers: ReadonlySet<string>;
+  private readonly categories: ReadonlySet<string>;
+
+  private readonly requests: Counter<'class' | 'provider' | 'model' | 'outcome'>;
+  private readonly attempts: Counter<'class' | 'provider' | 'model' | 'outcome' | 'category'>;
+  private readonly fallbacks: Counter<'class' | 'provider' | 'model'>;
+  private readonly refusals: Counter<'class' | 'category'>;
+  private readonly spend: Counter<'class' | 'provider' | 'model'>;
+  private readonly tokens: Counter<'class' | 'provider' | 'model' | 'kind'>;
+  private readonly latency: Histogram<'class' | 'provider' | 'model'>;
+  private readonly firstChunk: Histogram<'class' | 'provider' | 'model'>;
+  private readonly budgetTier: Counter<'class' | 'tier'>;
+  readonly authFailures: Counter<'reason'>;
+
+  constructor(policy: CompiledPolicy, collect: { pendingRecords: () => number; droppedRecords: () => number; openCircuits: () => Promise<string[]> }) {
+    this.classes = new Set(policy.classes.keys());
+    this.models = new Set(policy.models.keys());
+    this.providers = new Set(policy.providers.keys());
+    this.categories = new Set(Object.keys(CATEGORY_RULES));
+    const registers = [this.registry];
+
+    this.requests = new Counter({
+      name: 'llm_gateway_requests_total',
+      help: 'Routed requests by class, serving provider and model (none when nothing served), and outcome.',
+      labelNames: ['class', 'provider', 'model', 'outcome'],
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'llm_gateway_attempts_total',
+      help: 'Upstream attempts by target, outcome and failure category (none on success).',
+      labelNames: ['class', 'provider', 'model', 'outcome', 'category'],
+      registers,
+    });
+    this.fallbacks = new Counter({
+      name: 'llm_gateway_fallbacks_total',
+      help: 'Requests served by a target other than the first planned, by the target that served.',
+      labelNames: ['class', 'provider', 'model'],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: 'llm_gateway_refusals_total',
+      help: 'Requests refused by the gateway without an upstream call (quality floor, budget, circuit, ...), by category.',
+      labelNames: ['class', 'category'],
+      registers,
+    });
+    this.spend = new Counter({
+      name: 'llm_gateway_spend_usd_total',
+      help: 'Settled cost in US dollars by class and serving target.',
+      labelNames: ['class', 'provider', 'model'],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'llm_gateway_tokens_total',
+      help: 'Tokens by class, serving target and kind (prompt, completion).',
+      labelNames: ['class', 'provider', 'model', 'kind'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'llm_gateway_request_duration_seconds',
+      help: 'Routed request latency, retries and fallbacks included, by class and serving target.',
+      labelNames: ['class', 'provider', 'model'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.firstChunk = new Histogram({
+      name: 'llm_gateway_time_to_first_chunk_seconds',
+      help: 'Streams: time to the first content chunk, by class and serving target.',
+      labelNames: ['class', 'provider', 'model'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.budgetTier = new Counter({
+      name: 'llm_gateway_budget_tier_requests_total',
+      help: 'Requests of tenants with a budget, by the budget tier that applied.',
+      labelNames: ['class', 'tier'],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'llm_gateway_auth_failures_total',
+      help: 'Requests refused for a missing, invalid, revoked or expired API key, or a bad admin credential.',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'llm_gateway_records_pending',
+      help: 'Routing records waiting to be written to the store.',
+      registers,
+      collect() {
+        this.set(collect.pendingRecords());
+      },
+    });
+    new Gauge({
+      name: 'llm_gateway_records_dropped',
+      help: 'Routing records dropped because the store failed for too long (since start).',
+      registers,
+      collect() {
+        this.set(collect.droppedRecords());
+      },
+    });
+    const targets = [...this.models];
+    new Gauge({
+      name: 'llm_gateway_circuit_open',
+      help: '1 when the circuit of a target (model) is open.',
+      labelNames: ['model'],
+      registers,
+      async collect() {
+        const open = new Set(await collect.openCircuits());
+        for (const t of targets) this.set({ model: t }, open.has(t) ? 1 : 0);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'llm_gateway_' });
+  }
+
+  observe(record: RoutingRecord): void {
+    const cls = this.bounded(this.classes, record.trafficClass);
+    const provider = record.servedBy ? this.bounded(this.providers, record.servedBy.provider) : NONE;
+    const model = record.servedBy ? this.bounded(this.models, record.servedBy.model) : NONE;
+    this.requests.inc({ class: cls, provider, model, outcome: record.outcome });
+    for (const a of record.attempts) {
+      this.attempts.inc({
+        class: cls,
+        provider: this.bounded(this.providers, a.provider),
+        model: this.bounded(this.models, a.model),
+        outcome: a.outcome,
+        category: a.category ? this.bounded(this.categories, a.category) : NONE,
+      });
+    }
+    if (record.fallback && record.servedBy) this.fallbacks.inc({ class: cls, provider, model });
+    if (record.outcome === 'failure' && !record.attempts.some((a) => a.outcome !== 'skipped')) {
+      this.refusals.inc({ class: cls, category: record.errorCategory ? this.bounded(this.categories, record.errorCategory) : OTHER });
+    }
+    if (record.costUsd > 0) this.spend.inc({ class: cls, provider, model }, record.costUsd);
+    if (record.promptTokens > 0) this.tokens.inc({ class: cls, provider, model, kind: 'prompt' }, record.promptTokens);
+    if (record.completionTokens > 0) this.tokens.inc({ class: cls, provider, model, kind: 'completion' }, record.completionTokens);
+    this.latency.observe({ class: cls, provider, model }, record.latencyMs / 1000);
+    if (record.firstChunkMs !== undefined) this.firstChunk.observe({ class: cls, provider, model }, record.firstChunkMs / 1000);
+    if (record.budget) this.budgetTier.inc({ class: cls, tier: record.budget.tier });
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private bounded(set: ReadonlySet<string>, value: string): string {
+    return set.has(value) ? value : OTHER;
+  }
+}

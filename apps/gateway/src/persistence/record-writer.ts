@@ -1,0 +1,121 @@
+import type { GatewayStore, RecordRow } from '../store/gateway-store.js';
+
+export interface RecordWriterOptions {
+  /** Write waiting rows at least this often. */
+  flushMs: number;
+  /** Write at once when this many rows wait. */
+  batchSize: number;
+  /** Rows kept while the store is failing; the oldest go first beyond it. */
+  maxPending?: number;
+  onError?: (err: unknown, rows: number) => void;
+}
+
+/**
+ * Batches routing records off the request path: `push` only appends to an
+ * array; a timer (or a full batch) writes them in one transaction. A failed
+ * write keeps the rows for the next try, up to `maxPending`. `close()` writes
+ * everything still waiting: a graceful shutdown loses nothing.
+ */
+export class RecordWriter {
+  private pending: RecordRow[] = [];
+  private timer?: NodeJS.Timeout;
+  private writing?: Promise<void>;
+  private closed = false;
+  /** Rows written since start. */
+  written = 0;
+  /** Rows dropped because the store failed for too long. */
+  dropped = 0;
+  private readonly maxPending: number;
+
+  constructor(
+    private readonly store: GatewayStore,
+    private readonly options: RecordWriterOptions,
+  ) {
+    this.maxPending = options.maxPending ?? 100_000;
+  }
+
+  get waiting(): number {
+    return this.pending.length;
+  }
+
+  push(row: RecordRow): void {
+    this.pending.push(row);
+    if (this.pending.length > this.maxPending) {
+      const excess = this.pending.length - this.maxPending;
+      this.pending.splice(0, excess);
+      this.dropped += excess;
+    }
+    if (this.pending.length >= this.options.batchSize) {
+      this.schedule(0);
+    } else if (this.timer === undefined && !this.closed) {
+      this.schedule(this.options.flushMs);
+    }
+  }
+
+  /** Write everything waiting now (and wait for a write in progress). */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // Rows may arrive while a batch is being written: loop until none wait.
+    for (;;) {
+      if (this.writing) {
+        await this.writing;
+        continue;
+      }
+      if (this.pending.length === 0) return;
+      await this.writeBatch();
+      // A failing store: one try per flush; the rows stay queued.
+      if (this.lastWriteFailed) return;
+    }
+  }
+
+  /** Stop the timer and write what is left. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private lastWriteFailed = false;
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.writeBatch().then(() => {
+        if (this.pending.length > 0 && !this.closed && this.timer === undefined) this.schedule(this.lastWriteFailed ? Math.max(this.options.flushMs, 1_000) : 0);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private writeBatch(): Promise<void> {
+    if (this.writing) return this.writing;
+    if (this.pending.length === 0) return Promise.resolve();
+    const rows = this.pending.splice(0, Math.max(this.options.batchSize, 1) * 4);
+    this.writing = this.store
+      .insertRecords(rows)
+      .then(
+        () => {
+          this.written += rows.length;
+          this.lastWriteFailed = false;
+        },
+        (err: unknown) => {
+          this.lastWriteFailed = true;
+          // Put them back in front, in order, for the next try.
+          this.pending.unshift(...rows);
+          if (this.pending.length > this.maxPending) {
+            const excess = this.pending.length - this.maxPending;
+            this.pending.splice(0, excess);
+            this.dropped += excess;
+          }
+          this.options.onError?.(err, rows.length);
+        },
+      )
+      .finally(() => {
+        this.writing = undefined;
+      });
+    return this.writing;
+  }
+}

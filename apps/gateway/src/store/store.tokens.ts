@@ -1,0 +1,2 @@
+/** Injection token of the GatewayStore. */
+export const GATEWAY_STORE = Symbol('GATEWAY_STORE');
