@@ -1,6 +1,7 @@
-import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { LlmRouter, type RouteOptions } from '#llm-router';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LlmRouter } from '#llm-router';
+import { RouteAccessService } from '../auth/route-access.service.js';
 import { toErrorResponse } from '../errors/error-response.js';
 import { parseChatRequest } from './parse-chat-request.js';
 import { routingHeaders } from './routing-headers.js';
@@ -8,23 +9,23 @@ import { untilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 
 /**
- * OpenAI-compatible chat completions. The traffic class comes from the
- * `x-traffic-class` header (or the policy's default class); the routing
- * outcome comes back in `x-llm-*` headers.
+ * OpenAI-compatible chat completions. The caller's API key gives the tenant
+ * and the scopes; the traffic class comes from the key's default, the
+ * `x-traffic-class` header or a class named as `model`; the routing outcome
+ * (and the tenant's budget position) comes back in `x-llm-*` headers.
  */
 @Controller('v1')
 export class ChatCompletionsController {
-  constructor(private readonly router: LlmRouter) {}
+  constructor(
+    private readonly router: LlmRouter,
+    private readonly access: RouteAccessService,
+  ) {}
 
   @Post('chat/completions')
   @HttpCode(200)
-  async create(
-    @Body() body: unknown,
-    @Headers('x-traffic-class') trafficClass: string | undefined,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
+  async create(@Body() body: unknown, @Req() httpRequest: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const request = parseChatRequest(body);
-    const options: RouteOptions | undefined = trafficClass ? { trafficClass } : undefined;
+    const options = this.access.optionsFor(httpRequest.llmPrincipal, httpRequest.headers, request.model);
     if (request.stream) {
       reply.hijack();
       writeSse(reply.raw, this.router.stream$(request, options), request.stream_options?.include_usage === true, (err) =>

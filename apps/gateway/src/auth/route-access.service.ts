@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { HttpException, Injectable } from '@nestjs/common';
+import { LlmRouter, LlmRouterError, type RouteOptions } from '#llm-router';
+import { openAiError } from '../errors/openai-error.js';
+import { RecordsService } from '../persistence/records.service.js';
+import { decideRoute, type Principal } from './key-scope.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** `x-feature` and `x-session-id`: printable ASCII, at most 128 characters. */
+const LABEL = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
+
+/**
+ * Turns a caller and its request into router options, or a 4xx:
+ * the traffic class (key default, `x-traffic-class`, or a class named as
+ * `model`) must be one the key may use; a named model must be in the key's
+ * scope; the key's own budget must not be spent. The tenant always comes from
+ * the key, never from a header.
+ */
+@Injectable()
+export class RouteAccessService {
+  constructor(
+    private readonly router: LlmRouter,
+    private readonly records: RecordsService,
+  ) {}
+
+  optionsFor(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions | undefined {
+    const headerClass = single(headers['x-traffic-class']);
+    if (principal === null || principal.keyId === null) {
+      // Authentication disabled: the router reads tenant, feature, session and request id from the headers.
+      return headerClass ? { trafficClass: headerClass } : undefined;
+    }
+    const decision = decideRoute(this.router.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
+    if (!decision.ok) {
+      const type = decision.status === 403 ? 'permission_error' : 'invalid_request_error';
+      throw new HttpException(openAiError(decision.message, type, decision.code, decision.param), decision.status);
+    }
+    const options: RouteOptions = { tenant: principal.tenant, trafficClass: decision.trafficClass, requestId: randomUUID() };
+    const feature = label(headers, 'x-feature');
+    if (feature !== undefined) options.feature = feature;
+    const session = label(headers, 'x-session-id');
+    if (session !== undefined) options.session = session;
+
+    if (principal.budget) {
+      const spent = this.records.keySpend.current(principal.keyId, principal.budget.period);
+      if (spent >= principal.budget.budgetUsd) {
+        const err = new LlmRouterError({
+          category: 'budget_exhausted',
+          httpStatus: 402,
+          origin: 'gateway',
+          code: 'insufficient_quota',
+          message: `API key ${principal.keyId} has spent $${spent.toFixed(6)} of its own $${principal.budget.budgetUsd} budget for this ${principal.budget.period} (UTC): every request with this key is refused until the period ends or the budget is raised.`,
+          requestId: options.requestId,
+        });
+        this.records.recordRefusal(principal, options, err);
+        throw err;
+      }
+    }
+    this.records.attribute(options.requestId!, principal);
+    return options;
+  }
+}
+
+function single(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function label(headers: Headers, name: string): string | undefined {
+  const value = single(headers[name]);
+  if (value === undefined || value === '') return undefined;
+  if (!LABEL.test(value)) {
+    throw new HttpException(
+      openAiError(`Invalid ${name} header: printable ASCII, 1 to 128 characters.`, 'invalid_request_error', 'invalid_header', name),
+      400,
+    );
+  }
+  return value;
+}
