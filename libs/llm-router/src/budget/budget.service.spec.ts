@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LlmRouterError } from '../errors/llm-router.error.js';
+import { refusal } from '../testing/refusal.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument } from '../policy/policy.schema.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';
@@ -30,15 +31,6 @@ function service(doc: PolicyDocument = fixturePolicy({ budgets: { tenants: { acm
   return { budgets, policy, events, cls, assess, spend, ledger, setNow: (t: number) => (now = t) };
 }
 
-function refusal(fn: () => unknown): LlmRouterError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LlmRouterError);
-    return err;
-  }
-  assert.fail('expected a refusal');
-}
 
 describe('BudgetService: tiers decide routing per class', () => {
   it('tenants without a budget are not assessed', () => {

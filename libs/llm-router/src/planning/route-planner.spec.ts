@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError } from '../errors/llm-router.error.js';
+import { refusal } from '../testing/refusal.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';
 import { deriveRequestNeeds } from './request-needs.js';
@@ -12,15 +13,6 @@ const planner = new RoutePlanner(policy);
 const hi: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi' }] };
 const names = (plan: { candidates: readonly { name: string }[] }) => plan.candidates.map((m) => m.name);
 
-function refusal(fn: () => unknown): LlmRouterError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LlmRouterError);
-    return err;
-  }
-  assert.fail('expected a refusal');
-}
 
 describe('RoutePlanner', () => {
   it('plans the class route in order', () => {
