@@ -29,7 +29,8 @@ after(async () => {
 
 /** A policy whose tenant budget fits exactly 50 worst-case requests. */
 function meteredPolicy(tenant: string): { policy: PolicyDocument; budgetMicros: number } {
-  const base = buildPolicy(sim.url, { metered: fastClass('standard', ['oai-premium', 'ant-premium']) });
+  // Generous timeouts: 200 concurrent calls on a loaded 2-core machine must not time out.
+  const base = buildPolicy(sim.url, { metered: fastClass('standard', ['oai-premium', 'ant-premium'], { firstByteTimeoutMs: 10_000, attemptTimeoutMs: 20_000, deadlineMs: 30_000 }) });
   const compiled = compilePolicy(base);
   const worst = Math.max(...['oai-premium', 'ant-premium'].map((m) => worstCaseCostMicros(compiled.models.get(m)!, deriveRequestNeeds(budgetRequest(199)))));
   const budgetMicros = 50 * worst;

@@ -57,7 +57,7 @@ export function benchConfig(): BenchConfig {
     rounds: Math.round(num('BENCH_ROUNDS', 3, 1)),
     warmup: num('BENCH_WARMUP', 1, 0),
     connections: (process.env.BENCH_CONNECTIONS ?? '1,32').split(',').map((c) => Number(c.trim())).filter((c) => c > 0),
-    microCalls: Math.round(num('BENCH_MICRO_CALLS', 20_000, 100)),
+    microCalls: Math.round(num('BENCH_MICRO_CALLS', 10_000, 100)),
     profile: profile === '1' || profile === 'always' ? 'always' : profile === '0' || profile === 'never' ? 'never' : 'auto',
     only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
   };

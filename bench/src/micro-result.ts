@@ -12,4 +12,8 @@ export interface MicroResult {
   streamRoutedUs: number;
   streamDirectUs: number;
   streamOverheadUs: number;
+  /** The fallback class with the primary's circuit open: no call to it. */
+  circuitRoutedUs: number;
+  /** circuitRoutedUs minus the single-target routed call. */
+  circuitOverheadUs: number;
 }

@@ -55,10 +55,21 @@ const router = new LlmRouter({ policy, transport });
 // Streams: the same policy over a second fake transport that answers with SSE pieces.
 const streamTransport = new ScriptedTransport().script('sim-bench-b', { status: 200, chunks: streamPieces('sim-bench-b') });
 const streamRouter = new LlmRouter({ policy, transport: streamTransport });
+// The fallback class with the primary's circuit open (default threshold, cool-down longer than the run).
+const circuitPolicy = compilePolicy(doc);
+const circuitTransport = new ScriptedTransport()
+  .script('sim-bench-b', { status: 200, body: completionBody('sim-bench-b') })
+  .script('sim-bench-a', { status: 503, body: errorBody, headers: { 'content-type': 'application/json' } });
+const circuitRouter = new LlmRouter({ policy: circuitPolicy, transport: circuitTransport });
 // Recording is part of a routed call: keep a consumer on the records, as persistence would.
 let records = 0;
 router.records$.subscribe(() => records++);
 streamRouter.records$.subscribe(() => records++);
+circuitRouter.records$.subscribe(() => records++);
+for (let i = 0; i < 10; i++) await circuitRouter.complete(request, { trafficClass: 'bench-fallback', tenant: 'bench' });
+circuitTransport.calls.length = 0;
+await circuitRouter.complete(request, { trafficClass: 'bench-fallback', tenant: 'bench' });
+if (circuitTransport.callsTo('sim-bench-a') !== 0) throw new Error("the primary's circuit did not open in the micro-benchmark");
 
 const provider = policy.providers.get('bench-sim') as CompiledProvider;
 
@@ -101,6 +112,7 @@ async function timeBatch(fn: () => Promise<unknown>, n: number): Promise<number>
   const us = Number(process.hrtime.bigint() - t0) / 1e3 / n;
   transport.calls.length = 0;
   streamTransport.calls.length = 0;
+  circuitTransport.calls.length = 0;
   return us;
 }
 
@@ -117,9 +129,10 @@ const cases = {
   fallbackRouted: () => router.complete(request, { trafficClass: 'bench-fallback', tenant: 'bench' }),
   streamDirect: () => direct('sim-bench-b', true),
   streamRouted: routedStream,
+  circuitRouted: () => circuitRouter.complete(request, { trafficClass: 'bench-fallback', tenant: 'bench' }),
 };
 type CaseName = keyof typeof cases;
-const samples: Record<CaseName, number[]> = { direct: [], routed: [], fallbackDirect: [], fallbackRouted: [], streamDirect: [], streamRouted: [] };
+const samples: Record<CaseName, number[]> = { direct: [], routed: [], fallbackDirect: [], fallbackRouted: [], streamDirect: [], streamRouted: [], circuitRouted: [] };
 
 // Sanity: every case completes and the routed calls land where expected.
 const check = (await router.complete(request, { trafficClass: 'bench-fallback', tenant: 'bench' })).outcome;
@@ -145,8 +158,11 @@ const result: MicroResult = {
   streamDirectUs: m('streamDirect'),
   streamRoutedUs: m('streamRouted'),
   streamOverheadUs: m('streamRouted') - m('streamDirect'),
+  circuitRoutedUs: m('circuitRouted'),
+  circuitOverheadUs: m('circuitRouted') - m('routed'),
 };
 router.close();
 streamRouter.close();
+circuitRouter.close();
 if (records === 0) throw new Error('no routing record was emitted');
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -35,8 +35,9 @@ export interface Endpoints {
   oursFallback: string;
   portkey: string;
   bare: string;
-  /** Extra headers for the llm-router gateway (its API key). */
+  /** Credentials for each llm-router gateway process: its API key, or the tenant header where it has no keys. */
   oursHeaders: Record<string, string>;
+  oursFallbackHeaders: Record<string, string>;
 }
 
 const MESSAGES = [
@@ -54,7 +55,7 @@ export function scenarios(e: Endpoints): Scenario[] {
   const auth = { authorization: 'Bearer sk-bench' };
   const chat = '/v1/chat/completions';
   // Every request to the llm-router gateway is for tenant "bench", whose budget the policy sets: the budget guard is on.
-  const ourHeaders = (trafficClass: string) => ({ ...e.oursHeaders, 'x-tenant-id': 'bench', 'x-traffic-class': trafficClass });
+  const ourHeaders = (trafficClass: string, credentials = e.oursHeaders) => ({ ...credentials, 'x-traffic-class': trafficClass });
   const single = (stream: boolean): Target[] => [
     { id: 'direct', spec: { url: `${simOpenAi}/chat/completions`, headers: auth, body: body(SECONDARY, stream) } },
     { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: ourHeaders('bench-single'), body: body('auto', stream) } },
@@ -70,7 +71,7 @@ export function scenarios(e: Endpoints): Scenario[] {
       directFrom: 'single',
       portkeyFrom: 'fallback',
       targets: [
-        { id: 'ours', service: 'oursFallback', spec: { url: e.oursFallback + chat, headers: ourHeaders('bench-fallback'), body: body('auto', false) } },
+        { id: 'ours', service: 'oursFallback', spec: { url: e.oursFallback + chat, headers: ourHeaders('bench-fallback', e.oursFallbackHeaders), body: body('auto', false) } },
         {
           id: 'portkey',
           service: 'portkey',

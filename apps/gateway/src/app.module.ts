@@ -1,23 +1,84 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { LlmRouterModule, type LlmRouterModuleOptions } from '#llm-router';
+import type { FastifyRequest } from 'fastify';
+import { contextFromHeaders, LlmRouterModule, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '#llm-router';
+import { AdminController } from './admin/admin.controller.js';
+import { ApiKeyService } from './auth/api-key.service.js';
+import { RouteAccessService } from './auth/route-access.service.js';
 import { BatchSummariesController } from './batch/batch-summaries.controller.js';
+import { GatewayBudgetsService } from './budgets/gateway-budgets.service.js';
 import { ChatCompletionsController } from './chat-completions/chat-completions.controller.js';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
+import { GatewayBootstrap } from './gateway-bootstrap.js';
 import { HealthController } from './health/health.controller.js';
+import { StoreHealthIndicator } from './health/store.health.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { ModelsController } from './models/models.controller.js';
+import { RecordsService } from './persistence/records.service.js';
 import { PolicyController } from './policy/policy.controller.js';
+import { createStore } from './store/create-store.js';
+import { GATEWAY_STORE } from './store/store.tokens.js';
 import { SupportChatController } from './support-chat/support-chat.controller.js';
+import { UsageController } from './usage/usage.controller.js';
+import { UsageService } from './usage/usage.service.js';
+import './auth/principal.decorator.js';
+
+export interface AppModuleOptions {
+  config: GatewayConfig;
+  /** The ConfigModule that carries `config` under `gateway` (env-validated in main.ts, given in tests). */
+  configModule: DynamicModule | Promise<DynamicModule>;
+  /** The router options; absent = the policy file from the config. */
+  router?: LlmRouterModuleOptions;
+}
+
+/**
+ * With API keys, the tenant in the routing context is the key's, never an
+ * `x-tenant-id` header: unauthenticated sample endpoints route tenant-less.
+ */
+function keyedContext(request: IncomingRequestLike): RoutingContext {
+  const context = contextFromHeaders(request);
+  delete context.tenant;
+  const tenant = (request as FastifyRequest).llmPrincipal?.tenant;
+  if (tenant !== undefined) context.tenant = tenant;
+  return context;
+}
 
 /** The gateway application around one LlmRouterModule. */
 @Module({})
 export class AppModule {
-  static register(router: LlmRouterModuleOptions): DynamicModule {
+  static register(options: AppModuleOptions): DynamicModule {
+    const { config } = options;
+    const contextFromRequest = config.auth === 'api-keys' ? keyedContext : undefined;
+    const routerModule = options.router
+      ? LlmRouterModule.forRoot({ ...options.router, contextFromRequest: options.router.contextFromRequest ?? contextFromRequest })
+      : LlmRouterModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (c: ConfigService) => ({ policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile, contextFromRequest }),
+        });
+    const controllers: Type[] = [ChatCompletionsController, ModelsController, UsageController, PolicyController, HealthController, MetricsController, AdminController];
+    if (config.sampleEndpoints) controllers.push(SupportChatController, BatchSummariesController);
     return {
       module: AppModule,
-      imports: [LlmRouterModule.forRoot(router), TerminusModule.forRoot({ logger: false })],
-      controllers: [ChatCompletionsController, SupportChatController, BatchSummariesController, PolicyController, HealthController],
-      providers: [{ provide: APP_FILTER, useClass: OpenAiExceptionFilter }],
+      imports: [options.configModule, routerModule, TerminusModule.forRoot({ logger: false })],
+      controllers,
+      providers: [
+        { provide: APP_FILTER, useClass: OpenAiExceptionFilter },
+        {
+          provide: GATEWAY_STORE,
+          useFactory: (c: ConfigService) => createStore(c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).store),
+          inject: [ConfigService],
+        },
+        RecordsService,
+        ApiKeyService,
+        RouteAccessService,
+        GatewayBudgetsService,
+        UsageService,
+        StoreHealthIndicator,
+        GatewayBootstrap,
+      ],
     };
   }
 }

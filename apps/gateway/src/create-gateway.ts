@@ -1,20 +1,60 @@
+import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { LlmRouterModuleOptions } from '#llm-router';
+import { LlmRouter, type LlmRouterModuleOptions } from '#llm-router';
 import { AppModule } from './app.module.js';
+import { ApiKeyService } from './auth/api-key.service.js';
+import { installAuthHook } from './auth/auth.hook.js';
+import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
+import { RecordsService } from './persistence/records.service.js';
 
-export interface CreateGatewayOptions {
-  router: LlmRouterModuleOptions;
-  bodyLimitBytes?: number;
+export interface CreateGatewayOptions extends Partial<GatewayConfig> {
+  /** The router (policy object or file). Required unless `fromEnv`. */
+  router?: LlmRouterModuleOptions;
+  /**
+   * Read every setting from the environment (and a `.env` file) through
+   * `@nestjs/config`, validated: what `main.ts` does. Otherwise nothing is
+   * read from the environment and unset fields take programmatic defaults:
+   * authentication disabled, an in-memory SQLite store, no request log.
+   */
+  fromEnv?: boolean;
   logger?: boolean;
 }
 
 /** Builds the gateway app (not yet listening): used by main.ts, the tests and the benchmarks. */
 export async function createGateway(options: CreateGatewayOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 4 * 1024 * 1024, keepAliveTimeout: 65_000 });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(options.router), adapter, {
-    logger: options.logger === false ? false : ['error', 'warn', 'log'],
+  const { router, fromEnv, logger, ...given } = options;
+  const overrides = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<GatewayConfig>;
+  let config: GatewayConfig;
+  let configModule;
+  if (fromEnv) {
+    let parsed: GatewayConfig | undefined;
+    configModule = await ConfigModule.forRoot({
+      isGlobal: true,
+      cache: true,
+      validate: (raw) => {
+        parsed = gatewayConfigFromEnv(raw);
+        return { ...raw, [GATEWAY_CONFIG_KEY]: parsed };
+      },
+    });
+    config = { ...parsed!, ...overrides };
+  } else {
+    if (!router) throw new Error('createGateway: give `router` options, or `fromEnv: true`');
+    config = defaultGatewayConfig(overrides);
+    configModule = ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, ignoreEnvVars: true, load: [() => ({ [GATEWAY_CONFIG_KEY]: config })] });
+  }
+
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, keepAliveTimeout: 65_000 });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, configModule, router }), adapter, {
+    logger: logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
+  });
+  const records = app.get(RecordsService);
+  installAuthHook(app.getHttpAdapter().getInstance(), {
+    keys: app.get(ApiKeyService),
+    policy: app.get(LlmRouter).policy,
+    config,
+    onFailure: (reason) => records.metrics.authFailures.inc({ reason }),
   });
   app.enableShutdownHooks();
   return app;

@@ -1,25 +1,47 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { startSimulator } from '#simulator';
-import { gatewayConfigFromEnv } from './config/gateway.config.js';
+import { ConfigService } from '@nestjs/config';
+import { startSimulator, type SimulatorHandle } from '#simulator';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { createGateway } from './create-gateway.js';
+import { describeStore } from './store/create-store.js';
 
 const logger = new Logger('Gateway');
 
 async function main(): Promise<void> {
-  const config = gatewayConfigFromEnv();
+  const app = await createGateway({ fromEnv: true });
+  const config = app.get(ConfigService).getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+  let sim: SimulatorHandle | undefined;
   if (config.embeddedSimulator) {
-    const sim = await startSimulator({ port: config.simulatorPort });
+    sim = await startSimulator({ port: config.simulatorPort });
     logger.log(`simulated provider on ${sim.url} (fault injection: POST ${sim.url}/_sim/faults)`);
-    process.once('beforeExit', () => void sim.close());
   }
-  const app = await createGateway({ router: { policyFile: config.policyFile }, bodyLimitBytes: config.bodyLimitBytes });
   await app.listen(config.port, config.host);
-  logger.log(`gateway on http://${config.host}:${config.port} (policy: ${config.policyFile})`);
+  const base = `http://${config.host}:${config.port}`;
+  logger.log(`gateway on ${base} (policy: ${config.policyFile}; store: ${describeStore(config.store)})`);
+  if (config.auth === 'disabled') {
+    logger.warn('LLM_AUTH=disabled: /v1/* is open to anyone who can reach this port, tenants come from x-tenant-id. Trusted networks and benchmarks only.');
+  }
+  if (config.adminKey === undefined) {
+    logger.log('admin API disabled: set LLM_ADMIN_KEY (at least 16 characters) to create API keys and set budgets');
+  } else if (config.adminKeyGenerated) {
+    // The dev quick start only: no LLM_ADMIN_KEY and the embedded simulator. A new one on every start.
+    logger.warn(
+      [
+        'DEV ONLY: no LLM_ADMIN_KEY was set, so this admin key was generated for this run (set LLM_ADMIN_KEY in production):',
+        `    export ADMIN_KEY=${config.adminKey}`,
+        '  create an API key:',
+        `    curl -s ${base}/admin/keys -H "authorization: Bearer $ADMIN_KEY" -H 'content-type: application/json' -d '{"tenant":"acme"}'`,
+      ].join('\n'),
+    );
+  }
+  // enableShutdownHooks(): SIGTERM/SIGINT close the app (records flushed, store closed), then the process exits.
+  process.once('beforeExit', () => void sim?.close());
 }
 
 main().catch((err: unknown) => {
-  // A bad policy stops start-up with the offending paths; nothing else is worth a stack.
-  console.error(err instanceof Error && err.name === 'PolicyValidationError' ? err.message : err);
+  // A bad policy or environment stops start-up with the offending paths; nothing else is worth a stack.
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(err instanceof Error && (err.name === 'PolicyValidationError' || /^Invalid gateway environment|could not open the/.test(message)) ? message : err);
   process.exit(1);
 });

@@ -37,7 +37,7 @@ export function installAuthHook(fastify: FastifyInstance, deps: AuthHookDeps): v
   const adminKey = deps.config.adminKey;
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-    const url = request.url;
+    const url = routePath(request);
     if (url.startsWith('/v1/') || url === '/v1') {
       if (open) {
         const tenant = request.headers['x-tenant-id'];
@@ -75,6 +75,23 @@ export function installAuthHook(fastify: FastifyInstance, deps: AuthHookDeps): v
     }
     done();
   });
+}
+
+/**
+ * The path the router matched (its pattern), so that `/%61dmin/keys` cannot
+ * slip past a prefix check on the raw URL; for unmatched paths the decoded path.
+ */
+function routePath(request: FastifyRequest): string {
+  const pattern = request.routeOptions.url;
+  if (pattern !== undefined) return pattern;
+  const raw = request.url;
+  const q = raw.indexOf('?');
+  const path = q === -1 ? raw : raw.slice(0, q);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 function sendError(reply: FastifyReply, status: number, body: unknown, challenge = false): FastifyReply {

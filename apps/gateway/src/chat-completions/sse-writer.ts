@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import { LlmRouterError, type RoutedChunk } from '#llm-router';
+import { redact } from '../logging/redact.js';
 import { routingHeaders } from './routing-headers.js';
 
 /**
@@ -38,6 +39,7 @@ export function writeSse(
         return;
       }
       const body = err instanceof LlmRouterError ? err.toOpenAiError() : { error: { message: 'stream failed', type: 'gateway_error', code: 'stream_interrupted', param: null } };
+      body.error.message = redact(body.error.message);
       // OpenAI sends in-stream errors as a plain data event; its clients raise them.
       res.end(`data: ${JSON.stringify(body)}\n\n`);
     },

@@ -31,6 +31,8 @@ export interface GatewayConfig {
   keysRefreshMs: number;
   /** One JSON line per routed request on stdout. */
   requestLog: boolean;
+  /** Where request log lines go instead of stdout (tests). */
+  requestLogSink?: (chunk: string) => void;
   /** Mount the sample workflows (/support/chat, /batch/summaries). */
   sampleEndpoints: boolean;
 }

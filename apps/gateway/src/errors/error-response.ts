@@ -1,5 +1,6 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { LlmRouterError } from '#llm-router';
+import { redact } from '../logging/redact.js';
 import { openAiError, type OpenAiErrorBody } from './openai-error.js';
 
 const STATUS_TYPES: Record<number, { type: string; code: string }> = {
@@ -28,7 +29,7 @@ const logger = new Logger('Gateway');
  * unexpected is logged and answered without internals.
  */
 export function toErrorResponse(exception: unknown): ErrorResponse {
-    if (exception instanceof LlmRouterError) {
+  if (exception instanceof LlmRouterError) {
     const headers: Record<string, string> = { 'x-should-retry': 'false' };
     if (exception.requestId) headers['x-llm-request-id'] = exception.requestId;
     if (exception.retryAfterMs !== undefined) {
@@ -36,7 +37,10 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
       // The route already retried; a rate-limited answer is the one case a client may try again later.
       headers['x-should-retry'] = 'true';
     }
-    return { status: exception.httpStatus, body: exception.toOpenAiError(), headers };
+    const body = exception.toOpenAiError();
+    // An upstream message can echo part of a provider key: it never reaches the caller.
+    body.error.message = redact(body.error.message);
+    return { status: exception.httpStatus, body, headers };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

@@ -46,7 +46,7 @@ export class RecordWriter {
       this.dropped += excess;
     }
     if (this.pending.length >= this.options.batchSize) {
-      this.schedule(0);
+      if (!this.urgent) this.schedule(0);
     } else if (this.timer === undefined && !this.closed) {
       this.schedule(this.options.flushMs);
     }
@@ -57,6 +57,7 @@ export class RecordWriter {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
+      this.urgent = false;
     }
     // Rows may arrive while a batch is being written: loop until none wait.
     for (;;) {
@@ -79,10 +80,15 @@ export class RecordWriter {
 
   private lastWriteFailed = false;
 
+  /** A zero-delay write is already scheduled. */
+  private urgent = false;
+
   private schedule(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
+    this.urgent = ms === 0;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.urgent = false;
       void this.writeBatch().then(() => {
         if (this.pending.length > 0 && !this.closed && this.timer === undefined) this.schedule(this.lastWriteFailed ? Math.max(this.options.flushMs, 1_000) : 0);
       });
@@ -93,7 +99,7 @@ export class RecordWriter {
   private writeBatch(): Promise<void> {
     if (this.writing) return this.writing;
     if (this.pending.length === 0) return Promise.resolve();
-    const rows = this.pending.splice(0, Math.max(this.options.batchSize, 1) * 4);
+    const rows = this.pending.splice(0, Math.max(this.options.batchSize, 1));
     this.writing = this.store
       .insertRecords(rows)
       .then(

@@ -50,7 +50,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
         this.logger.error(`could not write ${rows} routing records (kept for the next try): ${err instanceof Error ? err.message : String(err)}`);
       },
     });
-    if (this.config.requestLog) this.requestLog = new RequestLog();
+    if (this.config.requestLog) this.requestLog = new RequestLog(this.config.requestLogSink);
     this.metrics = new GatewayMetrics(router.policy, {
       pendingRecords: () => this.writer.waiting,
       droppedRecords: () => this.writer.dropped,

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { gatewayConfigFromEnv } from './gateway.config.js';
+
+test('no environment: the dev quick start (embedded simulator, SQLite under data/, keys on, a generated dev admin key)', () => {
+  const c = gatewayConfigFromEnv({});
+  assert.equal(c.port, 8080);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.embeddedSimulator, true);
+  assert.equal(c.auth, 'api-keys');
+  assert.deepEqual(c.store, { kind: 'sqlite', path: resolve('data/gateway.sqlite') });
+  assert.equal(c.adminKeyGenerated, true);
+  assert.match(c.adminKey ?? '', /^llmr_admin_dev_/);
+  assert.notEqual(gatewayConfigFromEnv({}).adminKey, c.adminKey, 'a new one each start');
+});
+
+test('a policy file without LLM_ADMIN_KEY: no simulator, admin API disabled', () => {
+  const c = gatewayConfigFromEnv({ LLM_POLICY_FILE: 'prod.yaml' });
+  assert.equal(c.embeddedSimulator, false);
+  assert.equal(c.adminKey, undefined);
+  assert.equal(c.adminKeyGenerated, false);
+});
+
+test('DATABASE_URL selects PostgreSQL; every knob is read', () => {
+  const c = gatewayConfigFromEnv({
+    DATABASE_URL: 'postgres://u:p@db:5432/llm',
+    LLM_PG_SCHEMA: 'gateway',
+    LLM_PG_POOL_SIZE: '9',
+    LLM_ADMIN_KEY: 'a-very-long-admin-key',
+    LLM_AUTH: 'disabled',
+    LLM_RECORD_FLUSH_MS: '50',
+    LLM_RECORD_BATCH_SIZE: '10',
+    LLM_KEYS_REFRESH_MS: '0',
+    LLM_REQUEST_LOG: 'false',
+    LLM_SAMPLE_ENDPOINTS: 'off',
+    PORT: '9000',
+  });
+  assert.deepEqual(c.store, { kind: 'postgres', url: 'postgres://u:p@db:5432/llm', schema: 'gateway', poolSize: 9 });
+  assert.equal(c.adminKey, 'a-very-long-admin-key');
+  assert.equal(c.auth, 'disabled');
+  assert.deepEqual([c.recordFlushMs, c.recordBatchSize, c.keysRefreshMs, c.requestLog, c.sampleEndpoints, c.port], [50, 10, 0, false, false, 9000]);
+});
+
+test('bad values: one error naming every variable', () => {
+  assert.throws(
+    () => gatewayConfigFromEnv({ PORT: 'x', LLM_AUTH: 'maybe', LLM_PG_SCHEMA: 'Bad-Name', LLM_REQUEST_LOG: 'perhaps' }),
+    (err: Error) => ['PORT', 'LLM_AUTH', 'LLM_PG_SCHEMA', 'LLM_REQUEST_LOG'].every((v) => err.message.includes(v)),
+  );
+  assert.throws(() => gatewayConfigFromEnv({ LLM_ADMIN_KEY: 'short' }), /LLM_ADMIN_KEY: must be at least 16/);
+});

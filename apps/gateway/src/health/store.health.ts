@@ -1,0 +1,29 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { RecordsService } from '../persistence/records.service.js';
+import type { GatewayStore } from '../store/gateway-store.js';
+import { GATEWAY_STORE } from '../store/store.tokens.js';
+
+/** Terminus indicator for the store: up when a trivial query answers within 2 s. */
+@Injectable()
+export class StoreHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
+    private readonly records: RecordsService,
+  ) {}
+
+  async isHealthy<const Key extends string = 'store'>(key: Key = 'store' as Key): Promise<HealthIndicatorResult<Key>> {
+    const indicator = this.health.check(key);
+    const details = { kind: this.store.kind, pendingRecords: this.records.pending };
+    try {
+      await Promise.race([
+        this.store.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2_000).unref()),
+      ]);
+      return indicator.up(details);
+    } catch (err) {
+      return indicator.down({ ...details, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

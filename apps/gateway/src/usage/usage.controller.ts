@@ -1,0 +1,31 @@
+import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
+import { LlmRouter } from '#llm-router';
+import { CurrentPrincipal } from '../auth/principal.decorator.js';
+import type { Principal } from '../auth/key-scope.js';
+import { openAiError } from '../errors/openai-error.js';
+import { resolveRange } from './time-range.js';
+import { UsageService } from './usage.service.js';
+
+/**
+ * `GET /v1/usage`: the caller's own tenant only: spend and tokens by day,
+ * class, feature, model and key, the fallback rate, the tenant's budget
+ * position and the key's own budget. `?period=month|week|day|all` or `?from=&to=`.
+ */
+@Controller('v1')
+export class UsageController {
+  constructor(
+    private readonly usage: UsageService,
+    private readonly router: LlmRouter,
+  ) {}
+
+  @Get('usage')
+  async get(@CurrentPrincipal() principal: Principal | null, @Query() query: Record<string, unknown>) {
+    const tenant = principal?.tenant;
+    if (tenant === undefined) {
+      throw new BadRequestException(openAiError('No tenant: with authentication disabled, name it in the x-tenant-id header.', 'invalid_request_error', 'missing_tenant', 'x-tenant-id'));
+    }
+    const budget = await this.router.budgets.state(tenant);
+    const range = resolveRange(query, budget?.period ?? 'month');
+    return this.usage.tenantUsage(tenant, range, principal ?? undefined);
+  }
+}
