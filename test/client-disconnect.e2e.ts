@@ -67,6 +67,17 @@ for (const fmt of FMTS) {
   });
 }
 
+describe('gateway, sample support chat', () => {
+  test('a customer who closes the chat aborts the upstream call', async () => {
+    sim.addFaults(faultOn('oai-premium', { latencyMs: 4_000 }));
+    const { req } = start(`${gw.url}/support/chat`, 'POST', { message: 'slow answer please' });
+    await waitFor(() => sim.stats().inFlight === 1, 'the upstream request to arrive');
+    req.destroy();
+    await upstreamClosed();
+    assert.deepEqual(callsByModel(sim), { 'oai-premium': 1 });
+  });
+});
+
 describe('router API', () => {
   const policy = () => buildPolicy(sim.url, { std: fastClass('standard', ['oai-premium', 'ant-premium'], { retriesPerTarget: 0 }) });
 

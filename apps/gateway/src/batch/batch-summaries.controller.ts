@@ -1,7 +1,9 @@
-import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { from, lastValueFrom, mergeMap, toArray, map, catchError, of } from 'rxjs';
+import { BadRequestException, Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { catchError, from, map, mergeMap, of, toArray } from 'rxjs';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { LlmRouter, LlmRouterError, TrafficClass } from '#llm-router';
+import { untilClientGone } from '../chat-completions/until-client-gone.js';
 import { openAiError } from '../errors/openai-error.js';
 
 const batchRequestSchema = z.object({
@@ -21,7 +23,7 @@ export class BatchSummariesController {
 
   @Post('summaries')
   @HttpCode(200)
-  async summarize(@Body() body: unknown) {
+  async summarize(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const parsed = batchRequestSchema.safeParse(body ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -29,7 +31,8 @@ export class BatchSummariesController {
       throw new BadRequestException(openAiError(`Invalid value for '${param}': ${issue.message}`, 'invalid_request_error', 'invalid_value', param));
     }
     const { items, concurrency } = parsed.data;
-    const results = await lastValueFrom(
+    // A caller that hangs up cancels the items still in flight.
+    const results = await untilClientGone(
       from(items).pipe(
         mergeMap(
           (item) =>
@@ -53,6 +56,7 @@ export class BatchSummariesController {
         ),
         toArray(),
       ),
+      reply.raw,
     );
     const order = new Map(items.map((item, i) => [item.id, i]));
     results.sort((a, b) => order.get(a.id)! - order.get(b.id)!);

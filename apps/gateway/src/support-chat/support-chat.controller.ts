@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { LlmRouter, QualityFloor, TrafficClass } from '#llm-router';
 import { routingHeaders } from '../chat-completions/routing-headers.js';
+import { untilClientGone } from '../chat-completions/until-client-gone.js';
 import { parseSupportChatRequest } from './support-chat-request.js';
 
 /**
@@ -18,13 +19,17 @@ export class SupportChatController {
   @HttpCode(200)
   async chat(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const { message, history } = parseSupportChatRequest(body);
-    const { completion, outcome } = await this.router.complete({
-      messages: [
-        { role: 'system', content: 'You are a helpful, concise customer-support agent.' },
-        ...history,
-        { role: 'user', content: message },
-      ],
-    });
+    // A customer who closes the chat aborts the upstream call.
+    const { completion, outcome } = await untilClientGone(
+      this.router.completion$({
+        messages: [
+          { role: 'system', content: 'You are a helpful, concise customer-support agent.' },
+          ...history,
+          { role: 'user', content: message },
+        ],
+      }),
+      reply.raw,
+    );
     reply.headers(routingHeaders(outcome));
     return {
       reply: completion.choices[0]?.message.content ?? '',
