@@ -53,8 +53,8 @@ export interface BenchConfig {
 export function benchConfig(): BenchConfig {
   const profile = process.env.BENCH_PROFILE;
   return {
-    duration: num('BENCH_DURATION', 5, 0.5),
-    rounds: Math.round(num('BENCH_ROUNDS', 3, 1)),
+    duration: num('BENCH_DURATION', 3, 0.5),
+    rounds: Math.round(num('BENCH_ROUNDS', 5, 1)),
     warmup: num('BENCH_WARMUP', 1, 0),
     connections: (process.env.BENCH_CONNECTIONS ?? '1,32').split(',').map((c) => Number(c.trim())).filter((c) => c > 0),
     microCalls: Math.round(num('BENCH_MICRO_CALLS', 10_000, 100)),
