@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler, catchError, defer, filter, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, defer, filter, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import { postBudgetEvent } from './budget/budget-webhook.js';
 import { BudgetService, type BudgetAssessment } from './budget/budget.service.js';
@@ -168,14 +168,34 @@ export class LlmRouter {
       } catch (err) {
         return refuse(err);
       }
-      return assessed instanceof Promise ? from(assessed).pipe(catchError(refuse), mergeMap(proceed)) : proceed(assessed);
+      if (!(assessed instanceof Promise)) return proceed(assessed);
+      // A caller gone while the budget store answers still leaves its record.
+      let decided = false;
+      return from(assessed).pipe(
+        catchError((err: unknown) => {
+          decided = true;
+          return refuse(err);
+        }),
+        mergeMap((assessment) => {
+          decided = true;
+          return proceed(assessment);
+        }),
+        finalize(() => {
+          if (!decided) this.recordWithoutPlan(context, requestId, stream, 'aborted');
+        }),
+      );
     });
   }
 
-  /** Planning refused the call: it still gets its record. */
+  /** Planning or the budget refused the call: it still gets its record. */
   private refuse(err: unknown, context: RoutingContext, requestId: string, stream: boolean): unknown {
     if (!(err instanceof LlmRouterError)) return err;
     err.requestId = requestId;
+    this.recordWithoutPlan(context, requestId, stream, 'failure', err);
+    return err;
+  }
+
+  private recordWithoutPlan(context: RoutingContext, requestId: string, stream: boolean, outcome: 'failure' | 'aborted', err?: LlmRouterError): void {
     const trafficClass = context.trafficClass ?? this.policy.defaultClass;
     this.recorder.emit({
       requestId,
@@ -188,18 +208,17 @@ export class LlmRouter {
       qualityFloor: context.qualityFloor,
       stream,
       plannedRoute: [],
-      excluded: err.excluded,
+      excluded: err?.excluded ?? [],
       attempts: [],
       fallback: false,
-      outcome: 'failure',
-      errorCategory: err.category,
-      errorMessage: err.message,
+      outcome,
+      errorCategory: err?.category,
+      errorMessage: err?.message,
       promptTokens: 0,
       completionTokens: 0,
       usageEstimated: false,
       costUsd: 0,
       latencyMs: 0,
     });
-    return err;
   }
 }

@@ -9,6 +9,8 @@ import type { PolicyDocument } from '../policy/policy.schema.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
 import { anthropicMessageBody, fixturePolicy, openAiCompletionBody, openAiStreamPieces } from '../testing/policy.fixture.js';
 import { ScriptedTransport } from '../testing/scripted-transport.js';
+import type { BudgetLedgerStore } from './budget-ledger.store.js';
+import { InMemoryBudgetLedgerStore } from './in-memory-budget-ledger.store.js';
 
 const REQUEST: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 };
 
@@ -109,5 +111,75 @@ describe('budget-aware routing', () => {
     const state = (await h.router.budgets.state('acme'))!;
     assert.equal(state.spentUsd, (10 * 3 + 3 * 15) / 1e6);
     assert.equal(state.reservedUsd, 0);
+  });
+});
+
+describe('budget-aware routing: asynchronous ledgers', () => {
+  /** The in-process ledger behind promises that resolve when the test says so. */
+  function deferredLedger() {
+    const inner = new InMemoryBudgetLedgerStore();
+    const pending: Array<() => void> = [];
+    const later = <T>(fn: () => T): Promise<T> => new Promise((resolve) => pending.push(() => resolve(fn())));
+    const ledger: BudgetLedgerStore = {
+      reserve: (t, a, l) => later(() => inner.reserve(t, a, l)),
+      settle: (t, r, a, k) => Promise.resolve(inner.settle(t, r, a, k)),
+      balance: (t, k) => later(() => inner.balance(t, k)),
+      restore: (t, k, s, d) => Promise.resolve(inner.restore(t, k, s, d)),
+      markCrossing: (t, k, tier) => Promise.resolve(inner.markCrossing(t, k, tier)),
+    };
+    const release = async () => {
+      while (pending.length > 0) {
+        pending.shift()!();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    const releaseOne = async () => {
+      pending.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    };
+    return { ledger, inner, release, releaseOne };
+  }
+
+  function asyncHarness() {
+    const d = deferredLedger();
+    const transport = new ScriptedTransport({ status: 200, body: openAiCompletionBody('premium-a') });
+    const router = new LlmRouter({ policy: compilePolicy(withBudget(10)), transport, budgetLedger: d.ledger, clock: () => Date.UTC(2026, 10, 25) });
+    const records: RoutingRecord[] = [];
+    router.records$.subscribe((r) => records.push(r));
+    return { ...d, router, transport, records };
+  }
+
+  it('a caller gone while the reservation is pending leaves nothing reserved', async () => {
+    const h = asyncHarness();
+    const sub = h.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }).subscribe({ error: () => undefined });
+    await h.releaseOne(); // the assessment answers; the reservation is now pending
+    sub.unsubscribe();
+    await h.releaseOne(); // the reservation is granted after the caller left
+    const balance = h.inner.balance('acme', { periodKey: '2026-11', periodTtlSec: 60 });
+    assert.equal(balance.reservedMicros, 0);
+    assert.equal(h.transport.calls.length, 0);
+  });
+
+  it('a caller gone while the budget is being assessed still leaves one record', async () => {
+    const h = asyncHarness();
+    const sub = h.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }).subscribe({ error: () => undefined });
+    sub.unsubscribe();
+    await h.release();
+    assert.equal(h.records.length, 1);
+    assert.equal(h.records[0]!.outcome, 'aborted');
+  });
+
+  it('a budgeted call without max_tokens sends the reserved allowance upstream', async () => {
+    const h = asyncHarness();
+    const sent: string[] = [];
+    const send = h.transport.send.bind(h.transport);
+    h.transport.send = (req) => {
+      sent.push(req.request.body);
+      return send(req);
+    };
+    const done = h.router.complete({ messages: [{ role: 'user', content: 'hi' }] }, { trafficClass: 'general', tenant: 'acme' });
+    await h.release();
+    await done;
+    assert.equal(JSON.parse(sent[0]!).max_tokens, 4096);
   });
 });

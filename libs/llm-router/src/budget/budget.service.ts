@@ -140,19 +140,30 @@ export class BudgetService {
                 ? `worst case $${microsToUsd(amountMicros).toFixed(6)} does not fit the daily cap ($${microsToUsd(r.balance.daySpentMicros + r.balance.dayReservedMicros).toFixed(6)} of $${microsToUsd(assessment.limits.dailyCapMicros ?? 0)} committed)`
                 : `worst case $${microsToUsd(amountMicros).toFixed(6)} does not fit the remaining budget ($${microsToUsd(r.balance.spentMicros + r.balance.reservedMicros).toFixed(6)} of $${microsToUsd(assessment.limits.budgetMicros)} committed)`,
           };
+    // The store went away after the assessment: the class's outage rule applies here too.
+    const onOutage = (err: unknown): ReserveOutcome => {
+      const mode = cls.onBudgetStoreUnavailable;
+      if (mode === 'fail_closed') return this.storeDown(assessment.tenant, cls, errorText(err));
+      return this.reserve({ ...assessment, unmetered: true, allowanceMicros: usdToMicros(mode.failOpenUpToUsd) }, amountMicros, cls) as ReserveOutcome;
+    };
     try {
       const r = this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits);
-      if (r instanceof Promise) return r.then(onResult, (err: unknown) => this.storeDown(assessment.tenant, cls, errorText(err)));
+      if (r instanceof Promise) return r.then(onResult, onOutage);
       return onResult(r);
     } catch (err) {
-      return this.storeDown(assessment.tenant, cls, errorText(err));
+      return onOutage(err);
     }
   }
 
   /** Book the actual cost and release the rest; fires threshold events. Never throws. */
   settle(reservation: BudgetReservation, actualMicros: number): void {
     const { assessment } = reservation;
-    if (assessment.unmetered) return;
+    if (assessment.unmetered) {
+      // The allowance counts what was actually spent, not what was feared.
+      const used = this.unmeteredMicros.get(assessment.tenant) ?? 0;
+      this.unmeteredMicros.set(assessment.tenant, Math.max(0, used - (reservation.amountMicros - actualMicros)));
+      return;
+    }
     let balance: MaybePromise<LedgerBalance>;
     try {
       balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits);

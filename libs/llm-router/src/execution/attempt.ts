@@ -66,7 +66,6 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
           subscriber.next(output);
         }
       }
-      if (end) releaseHeld();
     };
     const releaseHeld = (): void => {
       if (!held) return;
@@ -111,9 +110,11 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
               return;
             }
             emitEvents('', true);
+            // Checked before releasing held chunks: a stream cut before any content may still switch.
             if (!decoder!.finished) {
               throw new UpstreamFailure({ category: 'transient', code: 'stream_truncated', message: `${model.name}: stream ended without its terminal event` });
             }
+            releaseHeld();
             subscriber.complete();
           } catch (err) {
             subscriber.error(interrupted(asFailure(err)));

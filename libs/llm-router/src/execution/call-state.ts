@@ -20,6 +20,7 @@ export class CallState {
   served?: CompiledModel;
   firstChunkAt?: number;
   usage?: Usage;
+  /** Characters of answer delivered (content and tool calls): the fallback when no usage is reported. */
   streamedChars = 0;
   result?: 'success' | 'failure';
   errorCategory?: FailureCategory;
@@ -46,6 +47,10 @@ export class CallState {
   observe(output: AttemptOutput): void {
     if (output.type === 'completion') {
       this.usage = output.completion.usage;
+      for (const choice of output.completion.choices) {
+        this.streamedChars += choice.message.content?.length ?? 0;
+        for (const t of choice.message.tool_calls ?? []) this.streamedChars += t.function.name.length + t.function.arguments.length;
+      }
       return;
     }
     if (this.firstChunkAt === undefined) this.firstChunkAt = this.now();
@@ -63,10 +68,12 @@ export class CallState {
    */
   tokens(): { promptTokens: number; completionTokens: number; estimated: boolean } {
     if (this.served === undefined) return { promptTokens: 0, completionTokens: 0, estimated: false };
+    // An all-zero usage next to delivered text is no usage report at all.
+    const usage = this.usage && (this.usage.total_tokens > 0 || this.usage.prompt_tokens + this.usage.completion_tokens > 0 || this.streamedChars === 0) ? this.usage : undefined;
     return {
-      promptTokens: this.usage?.prompt_tokens ?? this.plan.needs.estimatedPromptTokens,
-      completionTokens: this.usage?.completion_tokens ?? Math.ceil(this.streamedChars / 4),
-      estimated: this.usage === undefined,
+      promptTokens: usage?.prompt_tokens ?? this.plan.needs.estimatedPromptTokens,
+      completionTokens: usage?.completion_tokens ?? Math.ceil(this.streamedChars / 4),
+      estimated: usage === undefined,
     };
   }
 

@@ -376,3 +376,25 @@ function anthropicStream(): string[] {
     ev('message_stop', {}),
   ];
 }
+
+describe('route executor: review regressions', () => {
+  it('a stream that ends without its terminal event after only the role chunk still switches', () => {
+    const h = harness();
+    const roleOnly = openAiStreamPieces('premium-a', []).slice(0, 1);
+    h.transport.script('premium-a', { status: 200, chunks: roleOnly }).script('premium-b', { status: 200, chunks: anthropicStream() });
+    const out = h.run(h.router.stream$({ ...REQUEST, stream: true }, { trafficClass: 'support' }));
+    assert.equal(out.error, undefined);
+    assert.ok(out.values.every((v) => v.chunk.model === 'premium-b'));
+  });
+
+  it('a completion without usage is charged from its content, never zero', () => {
+    const h = harness();
+    const body = JSON.parse(openAiCompletionBody('premium-a', 'x'.repeat(80))) as Record<string, unknown>;
+    delete body['usage'];
+    h.transport.script('premium-a', { status: 200, body: JSON.stringify(body) });
+    h.run(h.router.completion$(REQUEST, { trafficClass: 'general' }));
+    assert.equal(h.records[0]!.usageEstimated, true);
+    assert.equal(h.records[0]!.completionTokens, 20);
+    assert.ok(h.records[0]!.costUsd > 0);
+  });
+});

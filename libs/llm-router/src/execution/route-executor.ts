@@ -15,7 +15,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { BudgetAssessment, BudgetReservation, BudgetService, ReserveOutcome } from '../budget/budget.service.js';
-import { worstCaseCostMicros } from '../budget/worst-case-cost.js';
+import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseCostMicros } from '../budget/worst-case-cost.js';
 import { microsToUsd } from '../budget/usd.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
@@ -116,7 +116,10 @@ export class RouteExecutor {
     );
   }
 
-  /** Checks made before any call: cost ceiling, the target's circuit, then the budget reservation. */
+  /**
+   * Checks made before any call: the cost ceiling, the budget reservation, then
+   * the target's circuit (last, so a budget refusal never takes a probe lease).
+   */
   private admit(model: CompiledModel, call: CallState): Observable<Admission> {
     const { plan } = call;
     const cls = plan.trafficClass;
@@ -127,25 +130,54 @@ export class RouteExecutor {
         message: `${model.name}: worst-case cost $${microsToUsd(worstCase).toFixed(6)} exceeds the class ceiling $${cls.maxCostPerRequestUsd}`,
       }));
     }
-    const gate = this.deps.circuits.acquire(model.name, this.deps.scheduler.now(), cls.attemptTimeoutMs);
-    const onGate = (g: CircuitGate): Observable<Admission> => {
-      if (g === 'reject') {
-        return this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }));
-      }
-      if (!call.budget) return of({ gate: g });
-      const reserved = this.deps.budgets.reserve(call.budget, worstCase, cls);
-      const onReserved = (r: ReserveOutcome): Observable<Admission> =>
-        'denied' in r
-          ? this.skip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', message: `${model.name}: ${r.reason}` }))
-          : of({ gate: g, reservation: r });
-      return reserved instanceof Promise ? from(reserved).pipe(mergeMap(onReserved)) : onReserved(reserved);
+    const onGate = (g: CircuitGate, reservation: BudgetReservation | undefined): Observable<Admission> => {
+      if (g !== 'reject') return of(reservation ? { gate: g, reservation } : { gate: g });
+      if (reservation) this.deps.budgets.settle(reservation, 0);
+      return this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }));
     };
-    return gate instanceof Promise ? from(gate).pipe(mergeMap(onGate)) : onGate(gate);
+    const gate = (reservation: BudgetReservation | undefined): Observable<Admission> => {
+      const g = this.deps.circuits.acquire(model.name, this.deps.scheduler.now(), cls.attemptTimeoutMs);
+      return g instanceof Promise ? from(g).pipe(mergeMap((x) => onGate(x, reservation))) : onGate(g, reservation);
+    };
+    if (!call.budget) return gate(undefined);
+    return this.reserve(model, call, call.budget, worstCase).pipe(mergeMap(gate));
+  }
+
+  /**
+   * The budget reservation as an Observable: a reservation granted after the
+   * caller went away (async stores) is released at once, never left booked.
+   */
+  private reserve(model: CompiledModel, call: CallState, budget: BudgetAssessment, worstCase: number): Observable<BudgetReservation> {
+    const { budgets } = this.deps;
+    return new Observable<BudgetReservation>((subscriber) => {
+      let cancelled = false;
+      const deliver = (r: ReserveOutcome): void => {
+        if ('denied' in r) {
+          if (!cancelled) subscriber.error(this.recordSkip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', message: `${model.name}: ${r.reason}` })));
+          return;
+        }
+        if (cancelled) return budgets.settle(r, 0);
+        subscriber.next(r);
+        subscriber.complete();
+      };
+      const result = budgets.reserve(budget, worstCase, call.plan.trafficClass);
+      if (result instanceof Promise) result.then(deliver, (err: unknown) => !cancelled && subscriber.error(err));
+      else deliver(result);
+      return () => {
+        cancelled = true;
+      };
+    });
   }
 
   private skip(model: CompiledModel, call: CallState, failure: UpstreamFailure): Observable<never> {
+    return throwError(() => this.recordSkip(model, call, failure));
+  }
+
+  private recordSkip(model: CompiledModel, call: CallState, failure: UpstreamFailure): UpstreamFailure {
+    // A wait meant for a retry that never happened is not this skip's, nor the next attempt's.
+    call.takeWait();
     call.attempts.push({ model: model.name, provider: model.provider.name, outcome: 'skipped', category: failure.category, message: failure.message, latencyMs: 0 });
-    return throwError(() => failure);
+    return failure;
   }
 
   private attempt(model: CompiledModel, { gate, reservation }: Admission, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
@@ -193,7 +225,12 @@ export class RouteExecutor {
         ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${call.stream ? cls.firstByteTimeoutMs : cls.attemptTimeoutMs} ms` })
         : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${outputs} chunks`, afterFirstChunk: true });
 
-    return runAttempt(transport, { target, request, stream: call.stream, firstByteTimeoutMs: Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs) }).pipe(
+    // A budgeted call never lets the provider produce more than was reserved.
+    const bounded =
+      reservation && call.plan.needs.requestedMaxOutputTokens === undefined
+        ? { ...request, max_tokens: model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS }
+        : request;
+    return runAttempt(transport, { target, request: bounded, stream: call.stream, firstByteTimeoutMs: Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs) }).pipe(
       tap(() => outputs++),
       timeout(
         call.stream

@@ -142,3 +142,14 @@ describe('loadPolicyFile', () => {
     assert.throws(() => loadPolicyFile(join(dir, 'bad.yaml')), (e: unknown) => e instanceof PolicyValidationError && /cannot parse .*bad\.yaml/.test(e.message));
   });
 });
+
+describe('compilePolicy: the cheaper route', () => {
+  it('defaults to the route cheapest first, and keeps a no-fallback class to one target', () => {
+    const doc = fixturePolicy();
+    doc.classes['titles'] = { criticality: 'nonessential', route: ['premium-a', 'economy-1', 'standard-1'] };
+    doc.classes['solo'] = { criticality: 'standard', route: ['premium-a', 'economy-1'], fallback: false };
+    const policy = compilePolicy(doc);
+    assert.deepEqual(policy.classes.get('titles')!.downgradeRoute.map((m) => m.name), ['economy-1', 'standard-1', 'premium-a']);
+    assert.deepEqual(policy.classes.get('solo')!.downgradeRoute.map((m) => m.name), ['economy-1']);
+  });
+});

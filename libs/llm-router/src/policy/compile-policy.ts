@@ -130,11 +130,13 @@ function compileClass(
   const premiumFirst = defaults.premiumFirst;
   // Stable sort: the user's order is kept within a tier.
   const ordered = premiumFirst ? [...route].sort((a, b) => a.tierRank - b.tierRank) : route;
+  // A class without fallback has one target, on its cheaper route too.
+  const cutToFallback = (models: CompiledModel[], allowed: boolean) => (allowed ? models : models.slice(0, 1));
   return {
     name,
     criticality: c.criticality,
     description: c.description,
-    route: fallback ? ordered : ordered.slice(0, 1),
+    route: cutToFallback(ordered, fallback),
     qualityFloor: c.qualityFloor,
     retriesPerTarget: c.retriesPerTarget ?? defaults.retriesPerTarget,
     maxAttempts: c.maxAttempts ?? defaults.maxAttempts,
@@ -148,7 +150,7 @@ function compileClass(
     backoff,
     onExhausted: c.onExhausted ?? 'fail',
     // By default the cheaper route is the same models, cheapest first (stable).
-    downgradeRoute: c.downgradeRoute ? downgradeRoute : [...route].sort((a, b) => blendedPrice(a) - blendedPrice(b)),
+    downgradeRoute: cutToFallback(c.downgradeRoute ? downgradeRoute : [...route].sort((a, b) => blendedPrice(a) - blendedPrice(b)), fallback),
     onBudgetStoreUnavailable: c.onBudgetStoreUnavailable ?? 'fail_closed',
   };
 }
