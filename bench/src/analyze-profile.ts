@@ -203,7 +203,7 @@ export function windowsMarkdown(summaries: readonly ProfileSummary[]): string {
   return out.join('\n');
 }
 
-/** Layers (rows) by load (columns): % of the busy time, and µs per request where the load's CPU time is known. */
+/** Layers (rows) by load (columns): % of the busy time, and main-thread µs per request where the load's request count is known. */
 export function layersMarkdown(summaries: readonly ProfileSummary[]): string {
   const names = [...new Set(summaries.flatMap((s) => s.byLayer.map((l) => l.name)))];
   const total = (name: string) => summaries.reduce((t, s) => t + (s.byLayer.find((l) => l.name === name)?.ms ?? 0), 0);
@@ -214,7 +214,7 @@ export function layersMarkdown(summaries: readonly ProfileSummary[]): string {
     const cells = summaries.map((s) => {
       const l = s.byLayer.find((x) => x.name === n);
       if (!l) return '–';
-      const us = s.cpuMs !== undefined && s.requests ? ` (${((l.pct / 100) * ((1000 * s.cpuMs) / s.requests)).toFixed(0)} µs)` : '';
+      const us = s.requests ? ` (${((1000 * l.ms) / s.requests).toFixed(0)} µs)` : '';
       return `${l.pct.toFixed(1)} %${us}`;
     });
     return `| ${n} | ${cells.join(' | ')} |`;

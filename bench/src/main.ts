@@ -370,7 +370,7 @@ function renderMarkdown(
     '',
     microTable(micro),
     '',
-    `${micro.batches} interleaved batches of ${micro.calls.toLocaleString('en-US')} calls, median. Direct: the same in-process fake transport (ScriptedTransport) called without the router, serializing the request and parsing the answer. ` +
+    `${micro.batches} interleaved batches of ${micro.calls.toLocaleString('en-US')} calls each; the fastest batch counts (other work on the machine only adds time). Direct: the same in-process fake transport (ScriptedTransport) called without the router, serializing the request and parsing the answer. ` +
       'Through LlmRouter: planning, request translation, circuit gate, categorization of the 503, response parsing and the routing record (with a subscriber).',
     '',
     '## Targets',
@@ -386,13 +386,14 @@ function renderMarkdown(
       '',
       windowsMarkdown(profile.perLoad),
       '',
-      'By layer, per load: share of the busy time and, in brackets, that share of the CPU time per request (each sample counted once, for the first layer found from the leaf of its stack up, i.e. time spent in or on behalf of that layer):',
+      'By layer, per load: share of the busy time and, in brackets, main-thread µs per request (each sample counted once, for the first layer found from the leaf of its stack up, i.e. time spent in or on behalf of that layer). ' +
+        "The /proc CPU time above is higher than the profile's busy time: it also counts V8's garbage-collection and compiler threads.",
       '',
       layersMarkdown(profile.perLoad),
       '',
       "Caveat: V8's sampler tends to credit the `writev` binding (socket writes) with more than a native profiler does; " +
         'a `perf record` cross-check on this machine (2026-11-25, single-target load) put node::StreamBase::Writev, kernel TCP included, at about 12 % of the process CPU where the V8 profile said 22-26 %. ' +
-        'The bare proxy makes the same two socket writes per request.',
+        'The bare proxy makes the same socket writes: `strace -c` counts two `writev` per request for both, JSON and SSE alike (node corks the response within a tick).',
       '',
       profileMarkdown(profile.overall),
       '',

@@ -2,7 +2,7 @@
 export interface MicroResult {
   calls: number;
   batches: number;
-  /** Median µs per call over the batches. */
+  /** µs per call in the fastest of the batches. */
   directUs: number;
   routedUs: number;
   overheadUs: number;

@@ -193,7 +193,11 @@ export class RouteExecutor {
     const recordCircuit = (failure?: UpstreamFailure) => {
       if (!failure) return settleStore(circuits.recordSuccess(model.name));
       const rule = CATEGORY_RULES[failure.category];
-      if (!rule.tripsCircuit) return;
+      if (!rule.tripsCircuit) {
+        // The target answered (a bad request, a filter): a probe has shown it alive.
+        if (gate === 'probe' && failure.status !== undefined) settleStore(circuits.recordSuccess(model.name));
+        return;
+      }
       settleStore(
         circuits.recordFailure(model.name, {
           now: scheduler.now(),
