@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const entry = join(root, 'dist/bench/src/main.js');
 
-/** True when some .ts under libs/, apps/ or bench/ has no .js in dist/ or is newer than it. */
+/** Why a build is needed: some .ts under libs/, apps/ or bench/ has no .js in dist/ or is newer than it. */
 function stale() {
   const walk = (dir) =>
     readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -18,14 +18,14 @@ function stale() {
     });
   for (const src of ['libs', 'apps', 'bench'].flatMap((d) => walk(join(root, d)))) {
     const out = join(root, 'dist', relative(root, src)).replace(/\.ts$/, '.js');
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) return relative(root, src);
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) return `${relative(root, src)} has no up-to-date output in dist/`;
   }
   return undefined;
 }
 
 const reason = existsSync(entry) ? stale() : 'dist/bench/src/main.js is missing';
 if (reason) {
-  console.error(`[bench] building (${reason} is newer than dist/) ...`);
+  console.error(`[bench] building (${reason}) ...`);
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
   if (tsc.status !== 0) {
     // tsc still emits on type errors; go on if everything the benchmark runs is there.
