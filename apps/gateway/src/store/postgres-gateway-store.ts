@@ -53,9 +53,7 @@ export class PostgresGatewayStore extends SqlGatewayStore {
   }
 
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.inTransaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       await client.query(MIGRATIONS_TABLE);
@@ -65,13 +63,7 @@ export class PostgresGatewayStore extends SqlGatewayStore {
         for (const statement of m.statements) await client.query(spell(statement, 'postgres'));
         await client.query('INSERT INTO llm_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async ping(): Promise<void> {
@@ -80,9 +72,7 @@ export class PostgresGatewayStore extends SqlGatewayStore {
 
   async insertRecords(rows: readonly RecordRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.inTransaction(async (client) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
         await client.query(multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map(recordParams)));
@@ -91,6 +81,15 @@ export class PostgresGatewayStore extends SqlGatewayStore {
           await client.query(multiInsert('llm_routing_attempts', ATTEMPT_COLUMNS, attempts.slice(j, j + ROWS_PER_STATEMENT)));
         }
       }
+    });
+  }
+
+  /** One pooled client, BEGIN ... COMMIT, ROLLBACK on any error, released in every case. */
+  private async inTransaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await work(client);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
