@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import type { RoutingRecord } from '#llm-router';
-import type { StoreConfig } from '../apps/gateway/src/config/gateway.config.js';
+import type { StoreConfig } from '#gateway';
 import {
   ADMIN_KEY,
   PG_URL,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { splitChunks } from '../apps/simulator/src/wire-format.js';
+import { splitChunks } from '#simulator';
 import type { Fault } from '#simulator';
 import { fastClass, FMTS, other } from './support/policy.js';
 import { gatewayPolicy, startGateway, type TestGateway } from './support/gateway.js';

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { compilePolicy, loadPolicyFile, LlmRouter, type ChatCompletionRequest, type CompiledProvider, type PolicyDocument } from '#llm-router';
-import { ScriptedTransport } from '../../libs/llm-router/src/testing/scripted-transport.js';
+import { ScriptedTransport } from '#llm-router';
 import { BENCH_DIR } from './config.js';
 import type { MicroResult } from './micro-result.js';
 

@@ -13,8 +13,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { LlmRouter, type PolicyDocument, type RoutingRecord } from '#llm-router';
 import { startSimulator, type SimulatorHandle } from '#simulator';
-import { createGateway, type CreateGatewayOptions } from '../../apps/gateway/src/create-gateway.js';
-import type { StoreConfig } from '../../apps/gateway/src/config/gateway.config.js';
+import { createGateway, type CreateGatewayOptions } from '#gateway';
+import type { StoreConfig } from '#gateway';
 
 export type { SimulatorHandle };
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';

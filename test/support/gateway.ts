@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LlmRouter, type PolicyDocument, type RoutingRecord } from '#llm-router';
-import { createGateway } from '../../apps/gateway/src/create-gateway.js';
+import { createGateway } from '#gateway';
 import { buildPolicy, fastClass, type ClassDoc, type PolicyOptions } from './policy.js';
 
 /**

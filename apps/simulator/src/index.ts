@@ -30,4 +30,4 @@ export {
 } from './fault-rules.js';
 export { openaiFormat } from './openai-format.js';
 export { anthropicFormat } from './anthropic-format.js';
-export type { WireFormat, SimRequest, ReplyPlan, StreamScript, ErrorReply } from './wire-format.js';
+export { splitChunks, type WireFormat, type SimRequest, type ReplyPlan, type StreamScript, type ErrorReply } from './wire-format.js';

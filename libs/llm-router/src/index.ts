@@ -94,5 +94,8 @@ export { MICROS_PER_USD, microsToUsd, usdToMicros } from './budget/usd.js';
 export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
 export { LlmRouterHealthIndicator } from './health/llm-router.health.js';
 
+// Testing: an in-process Transport answering from scripts, on any RxJS scheduler
+export { ScriptedTransport, type ScriptedResponse } from './testing/scripted-transport.js';
+
 // OpenAI wire types
 export type * from './chat/chat-completion.types.js';
