@@ -193,3 +193,24 @@ describe('BudgetService: the store cannot be reached', () => {
     assert.throws(() => s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')), /allowance is used up/);
   });
 });
+
+describe('BudgetService: settling survives a store blip', () => {
+  it('a failed settle is tried again, so the reservation does not stay booked', async () => {
+    const inner = new InMemoryBudgetLedgerStore();
+    let failures = 1;
+    const flaky: BudgetLedgerStore = {
+      reserve: (t, a, l) => inner.reserve(t, a, l),
+      settle: (t, r, a, k) => (failures-- > 0 ? Promise.reject(new Error('ECONNRESET')) : Promise.resolve(inner.settle(t, r, a, k))),
+      balance: (t, k) => inner.balance(t, k),
+      restore: (t, k, s, d) => inner.restore(t, k, s, d),
+      markCrossing: (t, k, tier) => inner.markCrossing(t, k, tier),
+    };
+    const s = service(undefined, flaky);
+    const a = s.assess('general')!;
+    const r = s.budgets.reserve(a, usdToMicros(1), s.cls('general')) as BudgetReservation;
+    s.budgets.settle(r, usdToMicros(0.25));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const balance = inner.balance('acme', a.limits);
+    assert.deepEqual([balance.spentMicros, balance.reservedMicros], [250_000, 0]);
+  });
+});

@@ -164,13 +164,25 @@ export class BudgetService {
       this.unmeteredMicros.set(assessment.tenant, Math.max(0, used - (reservation.amountMicros - actualMicros)));
       return;
     }
+    this.settleWithRetry(reservation, actualMicros, SETTLE_RETRIES);
+  }
+
+  /**
+   * A settle lost to a store blip would leave its reservation booked (and the
+   * actual cost unbooked) until the period ends: try again a few times.
+   */
+  private settleWithRetry(reservation: BudgetReservation, actualMicros: number, retriesLeft: number): void {
+    const { assessment } = reservation;
+    const retry = () => {
+      if (retriesLeft > 0) setTimeout(() => this.settleWithRetry(reservation, actualMicros, retriesLeft - 1), SETTLE_RETRY_MS).unref();
+    };
     let balance: MaybePromise<LedgerBalance>;
     try {
       balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits);
     } catch {
-      return;
+      return retry();
     }
-    if (balance instanceof Promise) balance.then((b) => this.afterSettle(assessment, b), () => undefined);
+    if (balance instanceof Promise) balance.then((b) => this.afterSettle(assessment, b), retry);
     else this.afterSettle(assessment, balance);
   }
 
@@ -311,6 +323,9 @@ export class BudgetService {
     };
   }
 }
+
+const SETTLE_RETRIES = 3;
+const SETTLE_RETRY_MS = 250;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
