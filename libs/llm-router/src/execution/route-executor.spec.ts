@@ -291,7 +291,7 @@ describe('route executor: streams', () => {
 });
 
 describe('route executor: circuit breaker', () => {
-  it('opens after the threshold, skips without calling, probes once after the cool-down, closes on success', () => {
+  it('opens after the threshold, skips without calling, probes once after the cool-down, closes on success', async () => {
     const doc = fixturePolicy({ circuit: { failureThreshold: 2, cooldownMs: 1_000 } });
     doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'premium-b'], retriesPerTarget: 0 };
     const h = harness(doc);
@@ -310,7 +310,7 @@ describe('route executor: circuit breaker', () => {
     const probe = h.run(h.router.completion$(REQUEST, { trafficClass: 'general' }));
     assert.equal(probe.values[0]!.outcome.model, 'premium-a');
     assert.equal(h.transport.callsTo('premium-a'), 3);
-    const states = h.router.policy && (h.router as unknown as { circuits: { snapshot(n: number): Array<{ target: string; status: string }> } }).circuits.snapshot(h.scheduler.now());
+    const states = await h.router.circuitStates();
     assert.equal(states.find((s) => s.target === 'premium-a')!.status, 'closed');
   });
 

@@ -123,7 +123,8 @@ export class RouteExecutor {
   private admit(model: CompiledModel, call: CallState): Observable<Admission> {
     const { plan } = call;
     const cls = plan.trafficClass;
-    const worstCase = worstCaseCostMicros(model, plan.needs);
+    // Only priced when something checks it: most calls have neither a ceiling nor a budget.
+    const worstCase = cls.maxCostPerRequestUsd !== undefined || call.budget ? worstCaseCostMicros(model, plan.needs) : 0;
     if (cls.maxCostPerRequestUsd !== undefined && microsToUsd(worstCase) > cls.maxCostPerRequestUsd) {
       return this.skip(model, call, new UpstreamFailure({
         category: 'cost_ceiling_exceeded',
