@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler, catchError, defer, filter, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import { postBudgetEvent } from './budget/budget-webhook.js';
 import { BudgetService, type BudgetAssessment } from './budget/budget.service.js';
@@ -113,10 +113,10 @@ export class LlmRouter {
    */
   stream$(request: ChatCompletionRequest, options?: RouteOptions): Observable<RoutedChunk> {
     return this.route(request, options, true).pipe(
-      filter((routed) => routed.output.type === 'chunk'),
-      map((routed) => {
-        const output = routed.output as Extract<typeof routed.output, { type: 'chunk' }>;
-        return output.usage ? { chunk: output.chunk, outcome: routed.outcome, usage: output.usage } : { chunk: output.chunk, outcome: routed.outcome };
+      map(({ output, outcome }) => {
+        // A streamed attempt only ever yields chunks (mirrors the check in completion$).
+        if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
+        return output.usage ? { chunk: output.chunk, outcome, usage: output.usage } : { chunk: output.chunk, outcome };
       }),
     );
   }
