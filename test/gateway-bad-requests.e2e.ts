@@ -5,6 +5,7 @@
  * them reaches the upstream.
  */
 import assert from 'node:assert/strict';
+import { request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_KEY, call, createKey, startGw, startSim, type CreatedKey, type Gw, type Res, type SimulatorHandle } from './gateway-support/harness.js';
 
@@ -37,6 +38,34 @@ function assertClientError(res: Res, status: number, code?: string): void {
 }
 
 const valid = { messages: [{ role: 'user', content: 'hi' }] };
+
+function collect(res: IncomingMessage, resolve: (r: Res) => void): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (c: string) => (text += c));
+  res.on('end', () => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    resolve({ status: res.statusCode ?? 0, headers: new Headers(res.headers as Record<string, string>), json, text });
+  });
+}
+
+/** A POST whose body goes out in chunks (Transfer-Encoding: chunked): the limit must hold without a Content-Length. */
+function chunkedPost(base: string, apiKey: string, parts: Buffer[]): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' } }, (res) =>
+      collect(res, resolve),
+    );
+    // The gateway may answer 413 and close before the last part is sent.
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    for (const part of parts) req.write(part);
+    req.end();
+  });
+}
 const completions = (init: Parameters<typeof call>[2]) => call(gw.url, '/v1/chat/completions', { method: 'POST', ...init });
 
 describe('missing and bad keys: 401', () => {
@@ -93,6 +122,16 @@ describe('malformed bodies: 400', () => {
     assertClientError(await completions({ key: key.key, raw: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }), 400, 'invalid_body');
     assertClientError(await completions({ key: key.key, raw: '<xml/>', headers: { 'content-type': 'application/xml' } }), 415);
   });
+
+  test('a body without a Content-Type: 415; no body at all: 400 invalid_body', async () => {
+    const noType = await new Promise<Res>((resolve, reject) => {
+      const req = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key.key}`, 'content-length': 2 } }, (res) => collect(res, resolve));
+      req.on('error', reject);
+      req.end('{}');
+    });
+    assertClientError(noType, 415, 'unsupported_media_type');
+    assertClientError(await completions({ key: key.key, method: 'POST' }), 400, 'invalid_body');
+  });
 });
 
 describe('wrong types: 400 naming the field', () => {
@@ -125,6 +164,11 @@ describe('oversized bodies: 413', () => {
   test('a body over LLM_BODY_LIMIT_BYTES', async () => {
     const res = await completions({ key: key.key, body: { messages: [{ role: 'user', content: 'x'.repeat(LIMIT + 1) }] } });
     assertClientError(res, 413);
+  });
+
+  test('a chunked body (no Content-Length) that grows past the limit', async () => {
+    const res = await chunkedPost(gw.url, key.key, [Buffer.from('{"messages":[{"role":"user","content":"'), Buffer.alloc(LIMIT, 'x'), Buffer.from('"}]}')]);
+    assertClientError(res, 413, 'request_too_large');
   });
 
   test('a streaming request over the limit', async () => {

@@ -60,6 +60,13 @@ describe('class scope', () => {
     assert.ok(['economy-1', 'standard-1'].includes(res.headers.get('x-llm-model') ?? ''));
   });
 
+  test('a query string on the route (as some clients send api-version) changes nothing', async () => {
+    const res = await call(gw.url, '/v1/chat/completions?api-version=2024-10-21', { key: key.key, body: { messages: [{ role: 'user', content: 'hi' }] } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('x-llm-traffic-class'), 'cheap');
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+  });
+
   test('x-traffic-class of an allowed class: used', async () => {
     const res = await chat(gw, key.key, 'hi', {}, { 'x-traffic-class': 'general' });
     assert.equal(res.status, 200);

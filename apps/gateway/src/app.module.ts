@@ -9,7 +9,7 @@ import { ApiKeyService } from './auth/api-key.service.js';
 import { RouteAccessService } from './auth/route-access.service.js';
 import { BatchSummariesController } from './batch/batch-summaries.controller.js';
 import { GatewayBudgetsService } from './budgets/gateway-budgets.service.js';
-import { ChatCompletionsController } from './chat-completions/chat-completions.controller.js';
+import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
 import { GatewayBootstrap } from './gateway-bootstrap.js';
@@ -58,7 +58,7 @@ export class AppModule {
           inject: [ConfigService],
           useFactory: (c: ConfigService) => ({ policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile, contextFromRequest }),
         });
-    const controllers: Type[] = [ChatCompletionsController, ModelsController, UsageController, PolicyController, HealthController, MetricsController, AdminController];
+    const controllers: Type[] = [ModelsController, UsageController, PolicyController, HealthController, MetricsController, AdminController];
     if (config.sampleEndpoints) controllers.push(SupportChatController, BatchSummariesController);
     return {
       module: AppModule,
@@ -74,6 +74,7 @@ export class AppModule {
         RecordsService,
         ApiKeyService,
         RouteAccessService,
+        ChatCompletionsHandler,
         GatewayBudgetsService,
         UsageService,
         StoreHealthIndicator,

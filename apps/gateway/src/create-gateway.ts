@@ -5,7 +5,9 @@ import { LlmRouter, type LlmRouterModuleOptions } from '#llm-router';
 import { AppModule } from './app.module.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { installAuthHook } from './auth/auth.hook.js';
+import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
+import { GatewayHttpServer } from './http/gateway-http-server.js';
 import { RecordsService } from './persistence/records.service.js';
 
 export interface CreateGatewayOptions extends Partial<GatewayConfig> {
@@ -44,7 +46,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     configModule = ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, ignoreEnvVars: true, load: [() => ({ [GATEWAY_CONFIG_KEY]: config })] });
   }
 
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, keepAliveTimeout: 65_000 });
+  const httpServer = new GatewayHttpServer({ keepAliveTimeoutMs: 65_000 });
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, serverFactory: httpServer.factory });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, configModule, router }), adapter, {
     logger: logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
@@ -56,6 +59,8 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     config,
     onFailure: (reason) => records.metrics.authFailures.inc({ reason }),
   });
+  const chatCompletions = app.get(ChatCompletionsHandler);
+  httpServer.serveChatCompletions((req, res) => chatCompletions.handle(req, res));
   app.enableShutdownHooks();
   return app;
 }

@@ -1,75 +1,48 @@
-import type { CompiledPolicy } from '#llm-router';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { openAiError } from '../errors/openai-error.js';
 import type { GatewayConfig } from '../config/gateway.config.js';
+import type { ErrorResponse } from '../errors/error-response.js';
+import { openAiError } from '../errors/openai-error.js';
 import { bearerToken, secretsEqual } from './api-key.js';
-import type { ApiKeyService, AuthFailure } from './api-key.service.js';
-import { unrestrictedScope, type Principal } from './key-scope.js';
+import { createV1Authenticator, unauthorized, type V1AuthenticatorDeps } from './v1-authenticator.js';
 import './principal.decorator.js';
 
-const AUTH_MESSAGES: Record<AuthFailure, string> = {
-  missing_api_key: "You didn't provide an API key. Send it in the Authorization header: 'Authorization: Bearer llmr_...'.",
-  invalid_api_key: 'Invalid API key.',
-  revoked_api_key: 'This API key has been revoked.',
-  expired_api_key: 'This API key has expired.',
-};
-
-export interface AuthHookDeps {
-  keys: ApiKeyService;
-  policy: CompiledPolicy;
+export interface AuthHookDeps extends V1AuthenticatorDeps {
   config: Pick<GatewayConfig, 'auth' | 'adminKey'>;
-  onFailure?: (reason: string) => void;
 }
 
 /**
  * Authentication as a Fastify `onRequest` hook: it runs before the body is
  * read, so an unauthenticated caller never gets its body parsed.
  * - `/v1/*`: a gateway API key (`Authorization: Bearer llmr_...`); the caller's
- *   principal goes on `request.llmPrincipal`. With auth disabled every caller
- *   is unrestricted and the tenant comes from `x-tenant-id`.
+ *   principal goes on `request.llmPrincipal` (see v1-authenticator.ts).
  * - `/admin/*`: the admin credential (`LLM_ADMIN_KEY`), compared in constant time;
  *   403 when no admin credential is configured.
  */
 export function installAuthHook(fastify: FastifyInstance, deps: AuthHookDeps): void {
   fastify.decorateRequest('llmPrincipal', null);
-  const open = deps.config.auth === 'disabled';
-  const everything = unrestrictedScope(deps.policy);
+  const authenticateV1 = createV1Authenticator(deps);
   const adminKey = deps.config.adminKey;
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     const url = routePath(request);
     if (url.startsWith('/v1/') || url === '/v1') {
-      if (open) {
-        const tenant = request.headers['x-tenant-id'];
-        const principal: Principal = { keyId: null, tenant: typeof tenant === 'string' && tenant !== '' ? tenant : undefined, scope: everything };
-        request.llmPrincipal = principal;
-        return done();
-      }
-      const result = deps.keys.authenticate(bearerToken(request.headers.authorization));
-      if ('principal' in result) {
-        request.llmPrincipal = result.principal;
-        return done();
-      }
-      deps.onFailure?.(result.failure);
-      return void sendError(reply, 401, openAiError(AUTH_MESSAGES[result.failure], 'invalid_request_error', result.failure), true);
+      const outcome = authenticateV1(request.headers);
+      if ('refusal' in outcome) return void sendError(reply, outcome.refusal);
+      request.llmPrincipal = outcome.principal;
+      return done();
     }
     if (url.startsWith('/admin/') || url === '/admin') {
       if (adminKey === undefined) {
         deps.onFailure?.('admin_api_disabled');
-        return void sendError(
-          reply,
-          403,
-          openAiError('The admin API is disabled: set LLM_ADMIN_KEY (at least 16 characters) and restart the gateway.', 'permission_error', 'admin_api_disabled'),
-        );
+        const body = openAiError('The admin API is disabled: set LLM_ADMIN_KEY (at least 16 characters) and restart the gateway.', 'permission_error', 'admin_api_disabled');
+        return void sendError(reply, { status: 403, body, headers: { 'x-should-retry': 'false' } });
       }
       const token = bearerToken(request.headers.authorization);
       if (token === undefined || !secretsEqual(token, adminKey)) {
         deps.onFailure?.('invalid_admin_key');
         return void sendError(
           reply,
-          401,
-          openAiError("Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.", 'invalid_request_error', 'invalid_admin_key'),
-          true,
+          unauthorized(openAiError("Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.", 'invalid_request_error', 'invalid_admin_key')),
         );
       }
     }
@@ -94,8 +67,6 @@ function routePath(request: FastifyRequest): string {
   }
 }
 
-function sendError(reply: FastifyReply, status: number, body: unknown, challenge = false): FastifyReply {
-  reply.code(status).header('content-type', 'application/json; charset=utf-8').header('x-should-retry', 'false');
-  if (challenge) reply.header('www-authenticate', 'Bearer realm="llm-gateway"');
-  return reply.send(body);
+function sendError(reply: FastifyReply, { status, body, headers }: ErrorResponse): FastifyReply {
+  return reply.code(status).headers(headers).header('content-type', 'application/json; charset=utf-8').send(body);
 }

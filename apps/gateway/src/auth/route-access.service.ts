@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpException, Injectable } from '@nestjs/common';
-import { LlmRouter, LlmRouterError, type RouteOptions } from '#llm-router';
+import { contextFromHeaders, LlmRouter, LlmRouterError, type RouteOptions } from '#llm-router';
 import { openAiError } from '../errors/openai-error.js';
 import { RecordsService } from '../persistence/records.service.js';
 import { decideRoute, type Principal } from './key-scope.js';
@@ -27,8 +27,10 @@ export class RouteAccessService {
   optionsFor(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions | undefined {
     const headerClass = single(headers['x-traffic-class']);
     if (principal === null || principal.keyId === null) {
-      // Authentication disabled: the router reads tenant, feature, session and request id from the headers.
-      return headerClass ? { trafficClass: headerClass } : undefined;
+      // Authentication disabled: tenant, feature, session and request id come from the headers.
+      const options: RouteOptions = contextFromHeaders({ headers });
+      if (headerClass) options.trafficClass = headerClass;
+      return options;
     }
     const decision = decideRoute(this.router.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
     if (!decision.ok) {

@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpException, Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LlmRouter } from '#llm-router';
+import { ApiKeyService } from '../auth/api-key.service.js';
+import type { Principal } from '../auth/key-scope.js';
+import { RouteAccessService } from '../auth/route-access.service.js';
+import { createV1Authenticator, type V1AuthOutcome } from '../auth/v1-authenticator.js';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
+import { writeErrorBody, writeErrorResponse } from '../errors/write-error-response.js';
+import { RecordsService } from '../persistence/records.service.js';
+import { parseChatRequest } from './parse-chat-request.js';
+import { ClientGoneError, readJsonBody } from './read-json-body.js';
+import { routingHeaders } from './routing-headers.js';
+import { untilClientGone } from './until-client-gone.js';
+import { writeSse } from './sse-writer.js';
+
+/**
+ * `POST /v1/chat/completions`, OpenAI-compatible, on the raw node:http
+ * request: the one route every LLM call takes skips the web framework's
+ * routing, hooks and reply objects (see gateway-http-server.ts). Everything
+ * the framework did for it is here: the API key (before the body is read), the
+ * body limit and content types, and errors in the OpenAI shape.
+ *
+ * The caller's API key gives the tenant and the scopes; the traffic class comes
+ * from the key's default, the `x-traffic-class` header or a class named as
+ * `model`; the routing outcome (and the tenant's budget position) comes back in
+ * `x-llm-*` headers.
+ */
+@Injectable()
+export class ChatCompletionsHandler {
+  private readonly authenticate: (headers: IncomingMessage['headers']) => V1AuthOutcome;
+  private readonly bodyLimit: number;
+
+  constructor(
+    private readonly router: LlmRouter,
+    private readonly access: RouteAccessService,
+    keys: ApiKeyService,
+    records: RecordsService,
+    config: ConfigService,
+  ) {
+    const gateway = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+    this.bodyLimit = gateway.bodyLimitBytes;
+    this.authenticate = createV1Authenticator({
+      keys,
+      policy: router.policy,
+      config: gateway,
+      onFailure: (reason) => records.metrics.authFailures.inc({ reason }),
+    });
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const auth = this.authenticate(req.headers);
+    if ('refusal' in auth) {
+      // The body is never read for a caller without a valid key.
+      res.setHeader('connection', 'close');
+      return writeErrorBody(res, auth.refusal);
+    }
+    this.serve(req, res, auth.principal).catch((err: unknown) => {
+      if (err instanceof ClientGoneError) return;
+      // The rest of an oversized body is not read: this connection cannot carry another request.
+      if (err instanceof HttpException && err.getStatus() === 413) res.setHeader('connection', 'close');
+      writeErrorResponse(res, err);
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    const request = parseChatRequest(await readJsonBody(req, this.bodyLimit));
+    const options = this.access.optionsFor(principal, req.headers, request.model);
+    if (request.stream) {
+      const includeUsage = request.stream_options?.include_usage === true;
+      return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err));
+    }
+    const { completion, outcome } = await untilClientGone(this.router.completion$(request, options), res);
+    const payload = JSON.stringify(completion);
+    const headers = routingHeaders(outcome);
+    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+    res.writeHead(200, headers);
+    res.end(payload);
+  }
+}

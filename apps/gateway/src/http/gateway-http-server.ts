@@ -1,0 +1,39 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The route that carries every LLM call; anything else (other methods included) is the framework's. */
+function isChatCompletions(req: IncomingMessage): boolean {
+  if (req.method !== 'POST') return false;
+  const url = req.url!;
+  return url === '/v1/chat/completions' || url.startsWith('/v1/chat/completions?');
+}
+
+/**
+ * The gateway's node:http server, given to Fastify as its `serverFactory`.
+ * `POST /v1/chat/completions` goes straight to its handler once the app is
+ * built; every other request goes through Fastify and Nest. On this path the
+ * framework layers cost about as much CPU as the router itself (bench/), and
+ * that route needs none of them.
+ */
+export class GatewayHttpServer {
+  private chatCompletions?: RequestHandler;
+
+  constructor(private readonly options: { keepAliveTimeoutMs: number }) {}
+
+  /** Fastify's `serverFactory`. */
+  readonly factory = (frameworkHandler: RequestHandler): Server => {
+    const server = createServer((req, res) => {
+      const fastLane = this.chatCompletions;
+      if (fastLane !== undefined && isChatCompletions(req)) fastLane(req, res);
+      else frameworkHandler(req, res);
+    });
+    server.keepAliveTimeout = this.options.keepAliveTimeoutMs;
+    return server;
+  };
+
+  /** Called once the app's providers exist; until then the framework answers (404). */
+  serveChatCompletions(handler: RequestHandler): void {
+    this.chatCompletions = handler;
+  }
+}
