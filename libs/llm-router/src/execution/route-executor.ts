@@ -1,16 +1,13 @@
 import {
   catchError,
   defer,
-  finalize,
   from,
   map,
   mergeMap,
   Observable,
   of,
   retry,
-  tap,
   throwError,
-  timeout,
   timer,
   type SchedulerLike,
 } from 'rxjs';
@@ -33,6 +30,8 @@ import { CATEGORY_RULES } from './failure-category.js';
 import { toRouterError } from './to-router-error.js';
 import type { RoutedOutput } from './route-outcome.js';
 import { withDeadline } from './with-deadline.js';
+import { attemptTimeout } from './attempt-timeout.js';
+import type { AttemptOutput } from './routed-event.js';
 
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
 interface Admission {
@@ -69,9 +68,12 @@ export class RouteExecutor {
     budget?: BudgetAssessment,
   ): Observable<RoutedOutput> {
     const { scheduler, recorder } = this.deps;
-    return defer(() => {
+    const cls = plan.trafficClass;
+    // One subscriber does the call's bookkeeping (observe, result, record): this
+    // runs on every LLM call, and each rxjs operator layer costs a subscriber per call.
+    return new Observable<RoutedOutput>((subscriber) => {
       const now = scheduler.now();
-      const call = new CallState(requestId, now, now + plan.trafficClass.deadlineMs, plan, context, stream, () => scheduler.now(), budget);
+      const call = new CallState(requestId, now, now + cls.deadlineMs, plan, context, stream, () => scheduler.now(), budget);
 
       const tryFrom = (candidates: readonly CompiledModel[], index: number): Observable<RoutedOutput> =>
         this.onTarget(candidates[index]!, call, request).pipe(
@@ -81,97 +83,119 @@ export class RouteExecutor {
           }),
         );
 
-      return tryFrom(plan.candidates, 0).pipe(
-        withDeadline(plan.trafficClass.deadlineMs, scheduler, () =>
-          new UpstreamFailure({
-            category: 'deadline_exceeded',
-            message: `The "${plan.trafficClass.name}" deadline of ${plan.trafficClass.deadlineMs} ms passed`,
-            afterFirstChunk: call.firstChunkAt !== undefined,
-          }),
-        ),
-        tap({
-          next: (routed) => call.observe(routed.output),
-          complete: () => {
-            call.result = 'success';
-          },
+      const deadline = withDeadline<RoutedOutput>(cls.deadlineMs, scheduler, () =>
+        new UpstreamFailure({
+          category: 'deadline_exceeded',
+          message: `The "${cls.name}" deadline of ${cls.deadlineMs} ms passed`,
+          afterFirstChunk: call.firstChunkAt !== undefined,
         }),
-        catchError((err: unknown) => {
+      );
+      const inner = tryFrom(plan.candidates, 0).pipe(deadline).subscribe({
+        next: (routed) => {
+          call.observe(routed.output);
+          subscriber.next(routed);
+        },
+        error: (err: unknown) => {
           const routerError = toRouterError(err, call);
           call.result = 'failure';
           call.errorCategory = routerError.category;
           call.errorMessage = routerError.message;
-          return throwError(() => routerError);
-        }),
-        finalize(() => recorder.emit(call.toRecord())),
-      );
+          subscriber.error(routerError);
+        },
+        complete: () => {
+          call.result = 'success';
+          subscriber.complete();
+        },
+      });
+      return () => {
+        inner.unsubscribe();
+        // After the caller got its result (or left): every call, whatever its end, leaves one record.
+        recorder.emit(call.toRecord());
+      };
     });
   }
 
   /** All attempts against one target: gate, attempt, retry while the category allows. */
   private onTarget(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
     const cls = call.plan.trafficClass;
-    return defer(() => this.admit(model, call)).pipe(
-      mergeMap((admission) => this.attempt(model, admission, call, request)),
-      retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }),
-    );
+    return defer(() => {
+      const admission = this.admit(model, call);
+      return admission instanceof Observable
+        ? admission.pipe(mergeMap((a) => this.attempt(model, a, call, request)))
+        : this.attempt(model, admission, call, request);
+    }).pipe(retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }));
   }
 
   /**
    * Checks made before any call: the cost ceiling, the budget reservation, then
    * the target's circuit (last, so a budget refusal never takes a probe lease).
+   * Synchronous stores answer synchronously (no Observable on the common path);
+   * a refusal is thrown as its categorized failure.
    */
-  private admit(model: CompiledModel, call: CallState): Observable<Admission> {
+  private admit(model: CompiledModel, call: CallState): Admission | Observable<Admission> {
     const { plan } = call;
     const cls = plan.trafficClass;
     // Only priced when something checks it: most calls have neither a ceiling nor a budget.
     const worstCase = cls.maxCostPerRequestUsd !== undefined || call.budget ? worstCaseCostMicros(model, plan.needs) : 0;
     if (cls.maxCostPerRequestUsd !== undefined && microsToUsd(worstCase) > cls.maxCostPerRequestUsd) {
-      return this.skip(model, call, new UpstreamFailure({
+      throw this.recordSkip(model, call, new UpstreamFailure({
         category: 'cost_ceiling_exceeded',
         message: `${model.name}: worst-case cost $${microsToUsd(worstCase).toFixed(6)} exceeds the class ceiling $${cls.maxCostPerRequestUsd}`,
       }));
     }
-    const onGate = (g: CircuitGate, reservation: BudgetReservation | undefined): Observable<Admission> => {
-      if (g !== 'reject') return of(reservation ? { gate: g, reservation } : { gate: g });
+    const onGate = (g: CircuitGate, reservation: BudgetReservation | undefined): Admission => {
+      if (g !== 'reject') return reservation ? { gate: g, reservation } : { gate: g };
       if (reservation) this.deps.budgets.settle(reservation, 0);
-      return this.skip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }));
+      throw this.recordSkip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }));
     };
-    const gate = (reservation: BudgetReservation | undefined): Observable<Admission> => {
+    const gate = (reservation: BudgetReservation | undefined): Admission | Observable<Admission> => {
       const g = this.deps.circuits.acquire(model.name, this.deps.scheduler.now(), cls.attemptTimeoutMs);
-      return g instanceof Promise ? from(g).pipe(mergeMap((x) => onGate(x, reservation))) : onGate(g, reservation);
+      return g instanceof Promise ? from(g).pipe(map((x) => onGate(x, reservation))) : onGate(g, reservation);
     };
     if (!call.budget) return gate(undefined);
-    return this.reserve(model, call, call.budget, worstCase).pipe(mergeMap(gate));
+    const reserved = this.deps.budgets.reserve(call.budget, worstCase, cls);
+    if (!(reserved instanceof Promise)) return gate(this.granted(model, call, reserved));
+    return this.reserveAsync(model, call, reserved).pipe(mergeMap((r) => {
+      const admission = gate(r);
+      return admission instanceof Observable ? admission : of(admission);
+    }));
+  }
+
+  /** A reservation, or the categorized refusal thrown. */
+  private granted(model: CompiledModel, call: CallState, outcome: ReserveOutcome): BudgetReservation {
+    if ('denied' in outcome) {
+      throw this.recordSkip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', message: `${model.name}: ${outcome.reason}` }));
+    }
+    return outcome;
   }
 
   /**
-   * The budget reservation as an Observable: a reservation granted after the
-   * caller went away (async stores) is released at once, never left booked.
+   * An asynchronous store's reservation as an Observable: one granted after the
+   * caller went away is released at once, never left booked.
    */
-  private reserve(model: CompiledModel, call: CallState, budget: BudgetAssessment, worstCase: number): Observable<BudgetReservation> {
+  private reserveAsync(model: CompiledModel, call: CallState, pending: Promise<ReserveOutcome>): Observable<BudgetReservation> {
     const { budgets } = this.deps;
     return new Observable<BudgetReservation>((subscriber) => {
       let cancelled = false;
-      const deliver = (r: ReserveOutcome): void => {
-        if ('denied' in r) {
-          if (!cancelled) subscriber.error(this.recordSkip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', message: `${model.name}: ${r.reason}` })));
-          return;
-        }
-        if (cancelled) return budgets.settle(r, 0);
-        subscriber.next(r);
-        subscriber.complete();
-      };
-      const result = budgets.reserve(budget, worstCase, call.plan.trafficClass);
-      if (result instanceof Promise) result.then(deliver, (err: unknown) => !cancelled && subscriber.error(err));
-      else deliver(result);
+      pending.then(
+        (outcome) => {
+          if (cancelled) {
+            if (!('denied' in outcome)) budgets.settle(outcome, 0);
+            return;
+          }
+          try {
+            subscriber.next(this.granted(model, call, outcome));
+            subscriber.complete();
+          } catch (err) {
+            subscriber.error(err);
+          }
+        },
+        (err: unknown) => !cancelled && subscriber.error(err),
+      );
       return () => {
         cancelled = true;
       };
     });
-  }
-
-  private skip(model: CompiledModel, call: CallState, failure: UpstreamFailure): Observable<never> {
-    return throwError(() => this.recordSkip(model, call, failure));
   }
 
   private recordSkip(model: CompiledModel, call: CallState, failure: UpstreamFailure): UpstreamFailure {
@@ -235,36 +259,47 @@ export class RouteExecutor {
       reservation && call.plan.needs.requestedMaxOutputTokens === undefined
         ? { ...request, max_tokens: model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS }
         : request;
-    return runAttempt(transport, { target, request: bounded, stream: call.stream, firstByteTimeoutMs: Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs) }).pipe(
-      tap(() => outputs++),
-      timeout(
-        call.stream
-          ? { first: cls.firstByteTimeoutMs, each: cls.attemptTimeoutMs, scheduler, with: () => throwError(timeoutFailure) }
-          : { first: cls.attemptTimeoutMs, scheduler, with: () => throwError(timeoutFailure) },
-      ),
-      map((output) => {
-        if (call.outcome === undefined) {
-          // Committed: from here this target's answer is the answer.
-          call.served = model;
-          call.outcome = {
-            requestId: call.requestId,
-            trafficClass: cls.name,
-            model: model.name,
-            provider: model.provider.name,
-            upstreamModel: model.upstreamModel,
-            fallback: model !== call.plan.candidates[0],
-            attempts: call.calls,
-            ...(call.budget ? { budget: call.budget.snapshot } : {}),
-          };
-        }
-        return { output, outcome: call.outcome };
-      }),
-      tap({
-        complete: () => settle('success'),
-        error: (err: unknown) => settle('failure', err instanceof UpstreamFailure ? err : undefined),
-        finalize: () => settle('aborted'),
-      }),
+    const timeouts = attemptTimeout<AttemptOutput>(
+      call.stream
+        ? { firstMs: cls.firstByteTimeoutMs, eachMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure }
+        : { firstMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure },
     );
+    const attempt$ = runAttempt(transport, { target, request: bounded, stream: call.stream, firstByteTimeoutMs: Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs) }).pipe(timeouts);
+    // One subscriber for the attempt's bookkeeping: count, commit, settle.
+    return new Observable<RoutedOutput>((subscriber) => {
+      const inner = attempt$.subscribe({
+        next: (output) => {
+          outputs++;
+          if (call.outcome === undefined) {
+            // Committed: from here this target's answer is the answer.
+            call.served = model;
+            call.outcome = {
+              requestId: call.requestId,
+              trafficClass: cls.name,
+              model: model.name,
+              provider: model.provider.name,
+              upstreamModel: model.upstreamModel,
+              fallback: model !== call.plan.candidates[0],
+              attempts: call.calls,
+              ...(call.budget ? { budget: call.budget.snapshot } : {}),
+            };
+          }
+          subscriber.next({ output, outcome: call.outcome });
+        },
+        error: (err: unknown) => {
+          settle('failure', err instanceof UpstreamFailure ? err : undefined);
+          subscriber.error(err);
+        },
+        complete: () => {
+          settle('success');
+          subscriber.complete();
+        },
+      });
+      return () => {
+        inner.unsubscribe();
+        settle('aborted');
+      };
+    });
   }
 
   /** Retry the same target only when the category allows it and the wait fits the deadline. */
