@@ -9,8 +9,19 @@ export interface PeriodWindow {
 
 const DAY_MS = 86_400_000;
 
+/** The last window computed per period: nearly every call falls in it (checked before every budgeted call). */
+const lastWindow = new Map<BudgetPeriod, PeriodWindow>();
+
 /** The window of `period` that contains `now` (epoch ms). Weeks start on Monday (ISO). */
 export function periodWindow(period: BudgetPeriod, now: number): PeriodWindow {
+  const last = lastWindow.get(period);
+  if (last !== undefined && now >= last.start && now < last.end) return last;
+  const window = computeWindow(period, now);
+  lastWindow.set(period, window);
+  return window;
+}
+
+function computeWindow(period: BudgetPeriod, now: number): PeriodWindow {
   const d = new Date(now);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();

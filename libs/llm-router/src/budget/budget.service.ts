@@ -199,26 +199,31 @@ export class BudgetService {
     balance: LedgerBalance,
   ): BudgetAssessment {
     const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
-    const state = this.toState(tenant, budget, window, balance);
+    const shareUsed = balance.spentMicros / limits.budgetMicros;
+    const spentUsd = microsToUsd(balance.spentMicros);
     const snapshot = (action?: string): BudgetSnapshot => ({
       tier,
-      shareUsed: state.shareUsed,
+      shareUsed,
       budgetUsd: budget.budgetUsd,
-      spentUsd: state.spentUsd,
+      spentUsd,
       ...(action ? { action } : {}),
     });
-    const refuse = (code: string, message: string): never => {
-      throw new LlmRouterError({ category: 'budget_exhausted', httpStatus: 402, origin: 'gateway', code, message });
+    // Messages are built only for a refusal: this runs before every budgeted call.
+    const refuse = (code: string, message: () => string): never => {
+      throw new LlmRouterError({ category: 'budget_exhausted', httpStatus: 402, origin: 'gateway', code, message: message() });
     };
-    const periodText = `${budget.period} ${state.periodStart.slice(0, 10)}..${state.periodEnd.slice(0, 10)}`;
+    const periodText = () => {
+      const state = this.toState(tenant, budget, window, balance);
+      return `${budget.period} ${state.periodStart.slice(0, 10)}..${state.periodEnd.slice(0, 10)}`;
+    };
     if (tier === 'exhausted') {
-      refuse('insufficient_quota', `Tenant "${tenant}" has spent $${state.spentUsd.toFixed(6)} of its $${budget.budgetUsd} budget for the ${periodText}: every request is refused until the period ends or the budget is raised.`);
+      refuse('insufficient_quota', () => `Tenant "${tenant}" has spent $${spentUsd.toFixed(6)} of its $${budget.budgetUsd} budget for the ${periodText()}: every request is refused until the period ends or the budget is raised.`);
     }
     if (tier === 'restricted' && budget.restrictCriticalities.includes(cls.criticality)) {
-      refuse('budget_restricted', `Tenant "${tenant}" has used ${(state.shareUsed * 100).toFixed(1)}% of its $${budget.budgetUsd} budget for the ${periodText}: ${cls.criticality} traffic ("${cls.name}") is paused above ${budget.thresholds.restrict * 100}%.`);
+      refuse('budget_restricted', () => `Tenant "${tenant}" has used ${(shareUsed * 100).toFixed(1)}% of its $${budget.budgetUsd} budget for the ${periodText()}: ${cls.criticality} traffic ("${cls.name}") is paused above ${budget.thresholds.restrict * 100}%.`);
     }
     if (limits.dailyCapMicros !== undefined && balance.daySpentMicros >= limits.dailyCapMicros) {
-      refuse('daily_cap_exhausted', `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
+      refuse('daily_cap_exhausted', () => `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
     }
     const downgrade = tierRank(tier) >= tierRank('downgrade') && budget.downgradeCriticalities.includes(cls.criticality);
     return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0 };
