@@ -17,19 +17,29 @@ export function writeSse(
   onErrorBeforeFirstChunk: (err: unknown) => void,
 ): void {
   let started = false;
-  // Chunks decoded from one upstream read are written in one syscall: cork on
-  // the first write of a tick, uncork when the tick's work is done. No timer, no delay.
-  let corked = false;
-  const write = (text: string) => {
-    if (!corked) {
-      corked = true;
-      res.cork();
-      process.nextTick(() => {
-        corked = false;
-        res.uncork();
-      });
-    }
+  // Events decoded from one upstream read go out as one write: joined here and
+  // written when the tick's work is done (no timer, no delay). One write is one
+  // HTTP chunk; a write per event would frame and copy each one separately.
+  let pending = '';
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    if (pending === '' || res.writableEnded) return;
+    const text = pending;
+    pending = '';
     res.write(text);
+  };
+  const write = (text: string) => {
+    pending += text;
+    if (!flushQueued) {
+      flushQueued = true;
+      process.nextTick(flush);
+    }
+  };
+  const end = (text: string) => {
+    const last = pending + text;
+    pending = '';
+    res.end(last);
   };
   const subscription = stream$.subscribe({
     next: ({ chunk, outcome, usage }) => {
@@ -55,10 +65,10 @@ export function writeSse(
       const body = err instanceof LlmRouterError ? err.toOpenAiError() : { error: { message: 'stream failed', type: 'gateway_error', code: 'stream_interrupted', param: null } };
       body.error.message = redact(body.error.message);
       // OpenAI sends in-stream errors as a plain data event; its clients raise them.
-      res.end(`data: ${JSON.stringify(body)}\n\n`);
+      end(`data: ${JSON.stringify(body)}\n\n`);
     },
     complete: () => {
-      res.end('data: [DONE]\n\n');
+      end('data: [DONE]\n\n');
     },
   });
   res.on('close', () => subscription.unsubscribe());
