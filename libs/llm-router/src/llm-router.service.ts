@@ -34,6 +34,8 @@ export interface RoutedChunk {
   readonly outcome: RouteOutcome;
   /** Set on the chunk that carries the provider's usage report. */
   readonly usage?: Usage;
+  /** `chunk` as JSON text, when the provider's own bytes could be reused (OpenAI-format upstreams). */
+  readonly json?: string;
 }
 
 export interface LlmRouterDeps {
@@ -116,7 +118,10 @@ export class LlmRouter {
       map(({ output, outcome }) => {
         // A streamed attempt only ever yields chunks (mirrors the check in completion$).
         if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
-        return output.usage ? { chunk: output.chunk, outcome, usage: output.usage } : { chunk: output.chunk, outcome };
+        const routed: { chunk: ChatCompletionChunk; outcome: RouteOutcome; usage?: Usage; json?: string } = { chunk: output.chunk, outcome };
+        if (output.usage) routed.usage = output.usage;
+        if (output.json !== undefined) routed.json = output.json;
+        return routed;
       }),
     );
   }

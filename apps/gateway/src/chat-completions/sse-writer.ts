@@ -42,7 +42,7 @@ export function writeSse(
     res.end(last);
   };
   const subscription = stream$.subscribe({
-    next: ({ chunk, outcome, usage }) => {
+    next: ({ chunk, outcome, usage, json }) => {
       if (!started) {
         started = true;
         res.writeHead(200, {
@@ -55,7 +55,7 @@ export function writeSse(
       }
       // The usage-only chunk goes out only to callers who asked for it.
       if (usage && chunk.choices.length === 0 && !includeUsage) return;
-      write(`data: ${JSON.stringify(chunk)}\n\n`);
+      write(`data: ${json ?? JSON.stringify(chunk)}\n\n`);
     },
     error: (err: unknown) => {
       if (!started) {

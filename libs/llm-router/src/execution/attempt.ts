@@ -56,7 +56,10 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
         const chunks = decoder!.decode(event);
         for (const chunk of chunks) {
           const usage: Usage | undefined = chunk.usage ?? undefined;
-          const output: AttemptOutput = usage ? { type: 'chunk', chunk, usage } : { type: 'chunk', chunk };
+          const json = decoder!.serialized?.(chunk);
+          const output: { type: 'chunk'; chunk: ChatCompletionChunk; usage?: Usage; json?: string } = { type: 'chunk', chunk };
+          if (usage) output.usage = usage;
+          if (json !== undefined) output.json = json;
           if (chunksSent === 0 && !carriesContent(chunk)) {
             (held ??= []).push(output);
             continue;

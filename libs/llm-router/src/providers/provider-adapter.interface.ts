@@ -27,6 +27,11 @@ export interface UpstreamRequest {
 export interface StreamDecoder {
   /** Translate one SSE event; throws an UpstreamFailure for an error delivered inside the stream. */
   decode(event: SseEvent): ChatCompletionChunk[];
+  /**
+   * A chunk this decoder returned, already serialized as OpenAI JSON, when the
+   * provider's own text could be reused: saves a JSON.stringify per chunk.
+   */
+  serialized?(chunk: ChatCompletionChunk): string | undefined;
   /** True once the provider's terminal event arrived (`[DONE]`, `message_stop`). */
   readonly finished: boolean;
   /** Usage reported by the provider in the stream, if any. */

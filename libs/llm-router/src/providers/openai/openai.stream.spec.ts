@@ -30,6 +30,26 @@ function decodeAll(text: string): { chunks: ChatCompletionChunk[]; decoder: Stre
 }
 
 describe('OpenAI stream decoder', () => {
+  it("reuses the provider's text, with the model rewritten, as the chunk's JSON", () => {
+    const { chunks, decoder } = decodeAll(OPENAI_TOOL_STREAM);
+    for (const chunk of chunks) {
+      const json = decoder.serialized?.(chunk);
+      assert.ok(json !== undefined);
+      assert.deepEqual(JSON.parse(json), chunk);
+      assert.ok(json.includes('"model":"fast-chat"') && !json.includes('gpt-4o-mini'));
+    }
+  });
+
+  it('re-serializes a chunk spelled otherwise: spaces around the model, or data over several lines', () => {
+    const spaced = decodeAll('data: {"id":"c1","object":"chat.completion.chunk","model" : "gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\ndata: [DONE]\n\n');
+    assert.equal(spaced.chunks.length, 1);
+    assert.equal(spaced.decoder.serialized?.(spaced.chunks[0]!), undefined);
+    assert.equal(spaced.chunks[0]!.model, 'fast-chat');
+    const multiLine = decodeAll('data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-mini",\ndata: "choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\ndata: [DONE]\n\n');
+    assert.equal(multiLine.chunks.length, 1);
+    assert.equal(multiLine.decoder.serialized?.(multiLine.chunks[0]!), undefined);
+  });
+
   it('passes chunks through with the catalog model, records usage, finishes on [DONE]', () => {
     const { chunks, decoder } = decodeAll(OPENAI_TOOL_STREAM);
     assert.equal(chunks.length, 6);
