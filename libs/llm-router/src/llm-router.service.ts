@@ -27,6 +27,8 @@ export type RouteOptions = RoutingContext;
 export interface RoutedCompletion {
   readonly completion: ChatCompletion;
   readonly outcome: RouteOutcome;
+  /** `completion` as JSON text, when the provider's own bytes could be reused (OpenAI-format upstreams). */
+  readonly json?: string;
 }
 
 export interface RoutedChunk {
@@ -103,7 +105,8 @@ export class LlmRouter {
     return this.route(request, options, false).pipe(
       map((routed) => {
         if (routed.output.type !== 'completion') throw new Error('unexpected stream output');
-        return { completion: routed.output.completion, outcome: routed.outcome };
+        const { completion, json } = routed.output;
+        return json === undefined ? { completion, outcome: routed.outcome } : { completion, outcome: routed.outcome, json };
       }),
     );
   }

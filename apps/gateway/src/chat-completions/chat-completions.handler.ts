@@ -71,8 +71,8 @@ export class ChatCompletionsHandler {
       const includeUsage = request.stream_options?.include_usage === true;
       return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err));
     }
-    const { completion, outcome } = await untilClientGone(this.router.completion$(request, options), res);
-    const payload = JSON.stringify(completion);
+    const { completion, outcome, json } = await untilClientGone(this.router.completion$(request, options), res);
+    const payload = json ?? JSON.stringify(completion);
     const headers = routingHeaders(outcome);
     headers['content-type'] = 'application/json; charset=utf-8';
     headers['content-length'] = String(Buffer.byteLength(payload));

@@ -108,7 +108,9 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
               return;
             }
             if (!stream) {
-              subscriber.next({ type: 'completion', completion: adapter.parseCompletion(body, adapterTarget) });
+              const completion = adapter.parseCompletion(body, adapterTarget);
+              const json = adapter.serializedCompletion?.(completion);
+              subscriber.next(json === undefined ? { type: 'completion', completion } : { type: 'completion', completion, json });
               subscriber.complete();
               return;
             }

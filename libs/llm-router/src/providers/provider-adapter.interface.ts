@@ -46,6 +46,11 @@ export interface ProviderAdapter {
   buildRequest(request: ChatCompletionRequest, target: AdapterTarget, stream: boolean): UpstreamRequest;
   /** Parse a 2xx body. Throws an UpstreamFailure when the body is an error in disguise. */
   parseCompletion(body: string, target: AdapterTarget): ChatCompletion;
+  /**
+   * A completion this adapter parsed, already serialized as OpenAI JSON, when
+   * the provider's own text could be reused: saves a JSON.stringify per call.
+   */
+  serializedCompletion?(completion: ChatCompletion): string | undefined;
   /** Categorize a non-2xx response from its status, real error body and headers. */
   categorizeError(status: number, body: string, headers: IncomingHttpHeaders): UpstreamFailure;
   createStreamDecoder(target: AdapterTarget): StreamDecoder;

@@ -10,13 +10,21 @@ import { OpenAiStreamDecoder } from './openai.stream.js';
 /** Any OpenAI-compatible chat-completions API (OpenAI, Azure OpenAI, vLLM, OpenRouter, ...). */
 export class OpenAiAdapter implements ProviderAdapter {
   readonly kind = 'openai' as const;
+  /** Parsed completion → the provider's text with `model` rewritten. */
+  private readonly texts = new WeakMap<ChatCompletion, string>();
 
   buildRequest(request: ChatCompletionRequest, target: AdapterTarget, stream: boolean): UpstreamRequest {
     return buildOpenAiRequest(request, target, stream);
   }
 
   parseCompletion(body: string, target: AdapterTarget): ChatCompletion {
-    return parseOpenAiCompletion(body, target);
+    const { completion, text } = parseOpenAiCompletion(body, target);
+    if (text !== undefined) this.texts.set(completion, text);
+    return completion;
+  }
+
+  serializedCompletion(completion: ChatCompletion): string | undefined {
+    return this.texts.get(completion);
   }
 
   categorizeError(status: number, body: string, headers: IncomingHttpHeaders): UpstreamFailure {

@@ -39,6 +39,23 @@ const COMPLETION = `{
 const TOOL_CALL_COMPLETION =
   '{"id":"chatcmpl-abc123","object":"chat.completion","created":1699896916,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_abc123","type":"function","function":{"name":"get_current_weather","arguments":"{\\n\\"location\\": \\"Boston, MA\\"\\n}"}}]},"logprobs":null,"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":82,"completion_tokens":17,"total_tokens":99}}';
 
+describe('OpenAI completion text reuse', () => {
+  it("a compact body (as the API sends it) is reused with the model rewritten; it parses to the completion", () => {
+    const compact = JSON.stringify(JSON.parse(COMPLETION));
+    const completion = adapter.parseCompletion(compact, target);
+    const json = adapter.serializedCompletion(completion);
+    assert.ok(json !== undefined);
+    assert.deepEqual(JSON.parse(json), completion);
+    assert.ok(json.includes('"model":"smart-chat"') && !json.includes('gpt-4.1'));
+  });
+
+  it('a body spelled otherwise (pretty-printed) is re-serialized by the caller: no text', () => {
+    const completion = adapter.parseCompletion(COMPLETION, target);
+    assert.equal(adapter.serializedCompletion(completion), undefined);
+    assert.equal(completion.model, 'smart-chat');
+  });
+});
+
 describe('OpenAiAdapter.parseCompletion', () => {
   it('reports the catalog model name and keeps everything else', () => {
     const completion = adapter.parseCompletion(COMPLETION, target);

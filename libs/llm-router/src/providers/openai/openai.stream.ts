@@ -4,6 +4,7 @@ import { isObject, safeJsonParse } from '../http-errors.js';
 import type { AdapterTarget, StreamDecoder } from '../provider-adapter.interface.js';
 import type { SseEvent } from '../sse/sse-decoder.js';
 import { isOpenAiErrorPayload, openAiInBandFailure } from './openai.errors.js';
+import { modelField, rewriteModelField } from './openai-model-field.js';
 
 /**
  * OpenAI chunks pass through untouched except for `model`; the decoder only
@@ -12,22 +13,15 @@ import { isOpenAiErrorPayload, openAiInBandFailure } from './openai.errors.js';
 export class OpenAiStreamDecoder implements StreamDecoder {
   private done = false;
   private reported: Usage | undefined;
-  /** `"model":"<upstream id>"` and ours: the one field rewritten in the provider's text. */
-  private readonly upstreamField: string;
+  /** Our `"model":"<id>"`, spliced into the provider's text. */
   private readonly ownField: string;
   private readonly texts = new WeakMap<ChatCompletionChunk, string>();
 
   constructor(private readonly target: AdapterTarget) {
-    this.upstreamField = `"model":${JSON.stringify(target.upstreamModel)}`;
-    this.ownField = `"model":${JSON.stringify(target.model)}`;
+    this.ownField = modelField(target.model);
   }
 
-  /**
-   * The event's own text with `model` rewritten. Inside a JSON string a quote is
-   * escaped, so the exact `"model":"<id>"` can only be a field; in a chunk the
-   * top-level one comes first. A chunk spelled otherwise (spaces, several lines)
-   * is re-serialized.
-   */
+  /** The event's own text with `model` rewritten (see rewriteModelField), if it could be reused. */
   serialized(chunk: ChatCompletionChunk): string | undefined {
     return this.texts.get(chunk);
   }
@@ -55,10 +49,8 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     // A multi-line data field would break SSE framing if written back as one line.
     const upstreamModel = parsed.model;
     if (typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1) {
-      // Providers often answer with a dated snapshot id (gpt-4o-mini-2024-07-18), not the id asked for.
-      const field = upstreamModel === this.target.upstreamModel ? this.upstreamField : `"model":${JSON.stringify(upstreamModel)}`;
-      const at = data.indexOf(field);
-      if (at !== -1) this.texts.set(parsed as unknown as ChatCompletionChunk, data.slice(0, at) + this.ownField + data.slice(at + field.length));
+      const text = rewriteModelField(data, upstreamModel, this.ownField);
+      if (text !== undefined) this.texts.set(parsed as unknown as ChatCompletionChunk, text);
     }
     parsed.model = this.target.model;
     if (isObject(parsed.usage)) this.reported = parsed.usage as unknown as Usage;
