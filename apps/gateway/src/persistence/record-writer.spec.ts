@@ -1,44 +1,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import type { RecordRow } from '../store/gateway-store.js';
+import { row } from '../store/record-row.fixture.js';
 import { SqliteGatewayStore } from '../store/sqlite-gateway-store.js';
 import { RecordWriter } from './record-writer.js';
-
-function row(i: number, tenant = 't'): RecordRow {
-  return {
-    requestId: `r${i}`,
-    startedAt: Date.now(),
-    tenant,
-    keyId: null,
-    feature: null,
-    session: null,
-    trafficClass: 'general',
-    criticality: 'standard',
-    stream: false,
-    outcome: 'success',
-    errorCategory: null,
-    errorMessage: null,
-    primaryModel: 'a',
-    primaryProvider: 'p',
-    servedModel: 'a',
-    servedProvider: 'p',
-    upstreamModel: 'a',
-    fallback: false,
-    upstreamCalls: 1,
-    promptTokens: 1,
-    completionTokens: 2,
-    usageEstimated: false,
-    costUsd: 0.001,
-    latencyMs: 5,
-    firstChunkMs: null,
-    budgetTier: null,
-    budgetShare: null,
-    budgetAction: null,
-    detail: '{}',
-    attempts: [{ seq: 0, model: 'a', provider: 'p', outcome: 'success', category: null, status: 200, code: null, latencyMs: 5, waitedMs: null }],
-  };
-}
 
 async function store(): Promise<SqliteGatewayStore> {
   const s = new SqliteGatewayStore(':memory:');

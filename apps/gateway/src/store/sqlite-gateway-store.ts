@@ -1,16 +1,19 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { Logger } from '@nestjs/common';
+import type Database from 'better-sqlite3';
 import type { RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
-import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams, SqlGatewayStore } from './sql-gateway-store.js';
+import { SqlGatewayStore } from './sql-gateway-store.js';
+import { openSqlite, recordInserter } from './sqlite-database.js';
+import { RecordThreadGone, SqliteRecordThread } from './sqlite-record-thread.js';
 
 type Param = string | number | null;
 
 /**
  * The embedded store: one SQLite file (WAL), no set-up. better-sqlite3 is
- * synchronous, so a batch of records is one short transaction on the event
- * loop, run from the writer's timer, never from a request.
+ * synchronous: routing records, the one write on every call, are inserted on
+ * a worker thread with its own connection (an in-memory database, which a
+ * thread cannot share, inserts them here); keys, budgets and reports use this
+ * connection.
  */
 export class SqliteGatewayStore extends SqlGatewayStore {
   readonly kind = 'sqlite' as const;
@@ -18,13 +21,15 @@ export class SqliteGatewayStore extends SqlGatewayStore {
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
-  constructor(readonly path: string) {
+  private insertHere?: (rows: readonly RecordRow[]) => void;
+  private recordThread?: SqliteRecordThread;
+
+  constructor(
+    readonly path: string,
+    private readonly options: { recordThread?: boolean } = {},
+  ) {
     super();
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqlite(path);
   }
 
   async migrate(): Promise<void> {
@@ -39,6 +44,8 @@ export class SqliteGatewayStore extends SqlGatewayStore {
     });
     // IMMEDIATE: a second process migrating the same file waits instead of failing half-way.
     apply.immediate();
+    // The thread opens the file once its tables exist.
+    if (this.path !== ':memory:' && this.options.recordThread !== false && !this.recordThread) this.recordThread = new SqliteRecordThread(this.path);
   }
 
   async ping(): Promise<void> {
@@ -48,20 +55,27 @@ export class SqliteGatewayStore extends SqlGatewayStore {
 
   async insertRecords(rows: readonly RecordRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const insertRecord = this.prepared(`INSERT INTO llm_routing_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`);
-    const insertAttempt = this.prepared(`INSERT INTO llm_routing_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`);
-    this.db.transaction(() => {
-      for (const row of rows) {
-        insertRecord.run(recordParams(row));
-        for (const a of attemptParams(row)) insertAttempt.run(a);
+    if (this.recordThread) {
+      try {
+        return await this.recordThread.insert(rows);
+      } catch (err) {
+        if (!(err instanceof RecordThreadGone)) throw err;
+        new Logger('SqliteGatewayStore').warn(`${err.message}: routing records are written on the main thread from now on`);
+        this.recordThread = undefined;
       }
-    })();
+    }
+    this.insertHere ??= recordInserter(this.db);
+    this.insertHere(rows);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    try {
+      await this.recordThread?.close();
+    } finally {
+      this.db.close();
+    }
   }
 
   protected async query(sql: string, params: readonly Param[] = []): Promise<Record<string, unknown>[]> {

@@ -1,0 +1,27 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { RecordRow } from './gateway-store.js';
+import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams } from './sql-gateway-store.js';
+
+/** A connection to the gateway's SQLite file, as every connection to it is set up (WAL, NORMAL sync, 5 s busy wait). */
+export function openSqlite(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** Inserts a batch of routing records and their attempts in one transaction. */
+export function recordInserter(db: Database.Database): (rows: readonly RecordRow[]) => void {
+  const insertRecord = db.prepare(`INSERT INTO llm_routing_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`);
+  const insertAttempt = db.prepare(`INSERT INTO llm_routing_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`);
+  return db.transaction((rows: readonly RecordRow[]) => {
+    for (const row of rows) {
+      insertRecord.run(recordParams(row));
+      for (const a of attemptParams(row)) insertAttempt.run(a);
+    }
+  });
+}
