@@ -18,8 +18,12 @@ const MAX_IN_FLIGHT = 50_000;
 /**
  * The one subscriber of `router.records$`: each record is attributed to the
  * API key that made the call, then fanned out to the batched store writer,
- * the metrics, the request log and the per-key spend. All of it is
- * synchronous bookkeeping; the store write happens later, in batches.
+ * the metrics, the request log and the per-key spend. That bookkeeping runs
+ * once the event loop reaches its check phase (setImmediate), after the
+ * response that produced the record has been written: it costs tens of
+ * microseconds per call, and a caller should not wait for it. Nothing a
+ * caller sends after its response can be handled before it. The store write
+ * happens later still, in batches.
  */
 @Injectable()
 export class RecordsService implements OnModuleInit, OnApplicationShutdown {
@@ -32,6 +36,13 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
   private readonly inFlight = new Map<string, Principal>();
   private subscription?: Subscription;
   private closed = false;
+  /** Records waiting for the check phase. */
+  private queued: RoutingRecord[] = [];
+  private readonly drain = (): void => {
+    const records = this.queued;
+    this.queued = [];
+    for (const record of records) this.onRecord(record);
+  };
 
   constructor(
     @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
@@ -52,7 +63,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
     });
     if (this.config.requestLog) this.requestLog = new RequestLog(this.config.requestLogSink);
     this.metrics = new GatewayMetrics(router.policy, {
-      pendingRecords: () => this.writer.waiting,
+      pendingRecords: () => this.pending,
       droppedRecords: () => this.writer.dropped,
       openCircuits: async () => (await router.circuitStates()).filter((c) => c.status === 'open').map((c) => c.target),
     });
@@ -60,7 +71,9 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.subscription = this.router.records$.subscribe({
-      next: (record) => this.onRecord(record),
+      next: (record) => {
+        if (this.queued.push(record) === 1) setImmediate(this.drain);
+      },
       error: (err: unknown) => this.logger.error(`routing record stream failed: ${String(err)}`),
     });
   }
@@ -107,17 +120,19 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
 
   /** Write every waiting record now: read-your-writes for the usage reports. */
   flush(): Promise<void> {
+    this.drain();
     return this.writer.flush();
   }
 
   get pending(): number {
-    return this.writer.waiting;
+    return this.queued.length + this.writer.waiting;
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.subscription?.unsubscribe();
+    this.drain();
     this.requestLog?.flush();
     try {
       await this.writer.close();
