@@ -70,7 +70,7 @@ export { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit
 // Providers and transport
 export type { AdapterTarget, ProviderAdapter, ProviderKind, StreamDecoder, UpstreamRequest } from './providers/provider-adapter.interface.js';
 export { LLM_TRANSPORT, type Transport, type TransportEvent, type TransportRequest } from './providers/http/transport.interface.js';
-export { NodeHttpTransport } from './providers/http/node-http.transport.js';
+export { UndiciTransport } from './providers/http/undici.transport.js';
 export { SseDecoder, type SseEvent } from './providers/sse/sse-decoder.js';
 
 // Budgets

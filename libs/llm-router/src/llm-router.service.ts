@@ -16,7 +16,7 @@ import type { CompiledPolicy } from './policy/compiled-policy.js';
 import { describePolicy } from './policy/describe-policy.js';
 import { RoutePlanner } from './planning/route-planner.js';
 import type { Transport } from './providers/http/transport.interface.js';
-import { NodeHttpTransport } from './providers/http/node-http.transport.js';
+import { UndiciTransport } from './providers/http/undici.transport.js';
 import { buildProviderTargets } from './providers/provider-targets.js';
 import type { RoutingRecord } from './telemetry/routing-record.js';
 import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
@@ -79,7 +79,7 @@ export class LlmRouter {
     this.planner = new RoutePlanner(deps.policy);
     this.circuits = deps.circuits ?? new InMemoryCircuitStateStore();
     this.ownsTransport = deps.transport === undefined;
-    this.transport = deps.transport ?? new NodeHttpTransport();
+    this.transport = deps.transport ?? new UndiciTransport();
     this.scheduler = deps.scheduler ?? asyncScheduler;
     const webhookUrl = deps.policy.budgets.webhookUrl;
     this.budgets = new BudgetService(
