@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler, catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import { postBudgetEvent } from './budget/budget-webhook.js';
 import { BudgetService, type BudgetAssessment } from './budget/budget.service.js';
@@ -17,6 +17,7 @@ import { describePolicy } from './policy/describe-policy.js';
 import { RoutePlanner } from './planning/route-planner.js';
 import type { Transport } from './providers/http/transport.interface.js';
 import { UndiciTransport } from './providers/http/undici.transport.js';
+import { timeoutScheduler } from './execution/timeout-scheduler.js';
 import { buildProviderTargets } from './providers/provider-targets.js';
 import type { RoutingRecord } from './telemetry/routing-record.js';
 import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
@@ -80,7 +81,7 @@ export class LlmRouter {
     this.circuits = deps.circuits ?? new InMemoryCircuitStateStore();
     this.ownsTransport = deps.transport === undefined;
     this.transport = deps.transport ?? new UndiciTransport();
-    this.scheduler = deps.scheduler ?? asyncScheduler;
+    this.scheduler = deps.scheduler ?? timeoutScheduler;
     const webhookUrl = deps.policy.budgets.webhookUrl;
     this.budgets = new BudgetService(
       deps.policy,

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { lastValueFrom, take, timer, toArray } from 'rxjs';
+import { timeoutScheduler } from './timeout-scheduler.js';
+
+test('work runs once after its delay, with its state', async () => {
+  const seen: string[] = [];
+  const started = Date.now();
+  timeoutScheduler.schedule((state) => seen.push(`${state}@${Date.now() - started >= 20 ? 'late-enough' : 'early'}`), 20, 'a');
+  await sleep(60);
+  assert.deepEqual(seen, ['a@late-enough']);
+});
+
+test('unsubscribed before its delay, work never runs', async () => {
+  let ran = false;
+  const sub = timeoutScheduler.schedule(() => (ran = true), 20);
+  sub.unsubscribe();
+  assert.equal(sub.closed, true);
+  await sleep(50);
+  assert.equal(ran, false);
+});
+
+test('work that schedules itself again keeps running (rxjs timer with a period)', async () => {
+  const ticks = await lastValueFrom(timer(5, 5, timeoutScheduler).pipe(take(4), toArray()));
+  assert.deepEqual(ticks, [0, 1, 2, 3]);
+});
+
+test('a finished action is closed', async () => {
+  const sub = timeoutScheduler.schedule(() => undefined, 1);
+  await sleep(20);
+  assert.equal(sub.closed, true);
+});
