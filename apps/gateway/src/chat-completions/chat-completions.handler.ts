@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter } from '#llm-router';
+import { LlmRouter, type RoutedCompletion } from '#llm-router';
+import type { Observable, Subscription } from 'rxjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/key-scope.js';
 import { RouteAccessService } from '../auth/route-access.service.js';
@@ -12,7 +13,6 @@ import { RecordsService } from '../persistence/records.service.js';
 import { parseChatRequest } from './parse-chat-request.js';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { routingHeaders } from './routing-headers.js';
-import { untilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 
 /**
@@ -71,12 +71,33 @@ export class ChatCompletionsHandler {
       const includeUsage = request.stream_options?.include_usage === true;
       return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err));
     }
-    const { completion, outcome, json } = await untilClientGone(this.router.completion$(request, options), res);
-    const payload = json ?? JSON.stringify(completion);
-    const headers = routingHeaders(outcome);
-    headers['content-type'] = 'application/json; charset=utf-8';
-    headers['content-length'] = String(Buffer.byteLength(payload));
-    res.writeHead(200, headers);
-    res.end(payload);
+    this.respond(res, this.router.completion$(request, options));
+  }
+
+  /**
+   * Writes the completion as soon as it is routed: the call's own bookkeeping
+   * (budget settle, circuit, routing record) runs after the answer is on its
+   * way, not before. A client that hangs up unsubscribes, which aborts the
+   * upstream call.
+   */
+  private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>): void {
+    let subscription: Subscription | undefined;
+    const onClose = () => subscription?.unsubscribe();
+    subscription = completion$.subscribe({
+      next: ({ completion, outcome, json }) => {
+        const payload = json ?? JSON.stringify(completion);
+        const headers = routingHeaders(outcome);
+        headers['content-type'] = 'application/json; charset=utf-8';
+        headers['content-length'] = String(Buffer.byteLength(payload));
+        res.writeHead(200, headers);
+        res.end(payload);
+      },
+      error: (err: unknown) => {
+        res.off('close', onClose);
+        writeErrorResponse(res, err);
+      },
+      complete: () => res.off('close', onClose),
+    });
+    if (!subscription.closed) res.once('close', onClose);
   }
 }
