@@ -163,6 +163,8 @@ export interface ProfileResult {
   /** All load windows together (start-up and warm-up left out). */
   readonly overall: ProfileSummary;
   readonly perLoad: ProfileSummary[];
+  /** Worker threads (the SQLite record thread), busy time per load: their work never blocks the event loop. */
+  readonly workerBusyMs: number[];
 }
 
 /**
@@ -206,15 +208,20 @@ async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenari
     windows.push({ name, fromUs, toUs: Number(process.hrtime.bigint() / 1000n) });
   }
   await stopService(gw, 'SIGUSR2', 15_000);
-  const file = readdirSync(dir)
+  // One profile per thread: CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the event loop.
+  const files = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => join(dir, f))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  const isMain = (f: string) => /\.0\.\d+\.cpuprofile$/.test(f);
+  const file = files.find(isMain);
+  if (!file) throw new Error(`no main-thread .cpuprofile written in ${dir}`);
   const profile = readProfile(file);
+  const workers = files.filter((f) => !isMain(f)).map((f) => ({ f, p: readProfile(f) }));
   return {
     overall: analyzeProfile(file, profile, { name: 'all loads', fromUs: windows[0]!.fromUs, toUs: windows[windows.length - 1]!.toUs }),
     perLoad: windows.map((w, i) => ({ ...analyzeProfile(file, profile, w), requests: cpu[i]!.requests, cpuMs: cpu[i]!.cpuUs / 1000 })),
+    workerBusyMs: windows.map((w) => workers.reduce((sum, { f, p }) => sum + analyzeProfile(f, p, w).busyMs, 0)),
   };
 }
 
@@ -385,6 +392,10 @@ function renderMarkdown(
       `\`node --cpu-prof\` on a fresh llm-router gateway process (the fallback scenario's policy) under autocannon: single target, fallback and streaming, ${Math.max(...cfg.connections)} connections, ${cfg.duration} s each after a warm-up; only the samples taken during the loads are counted.`,
       '',
       windowsMarkdown(profile.perLoad),
+      '',
+      `The table is the event loop's (main thread's) profile. Beside it, the SQLite record thread (routing-record inserts) was busy ${profile.perLoad
+        .map((l, i) => `${((profile.workerBusyMs[i] ?? 0) / Math.max(1, l.requests ?? 1) * 1000).toFixed(0)} µs per request (${l.window})`)
+        .join('; ')}: counted in the /proc CPU time, never in the event loop's.`,
       '',
       'By layer, per load: share of the busy time and, in brackets, main-thread µs per request (each sample counted once, for the first layer found from the leaf of its stack up, i.e. time spent in or on behalf of that layer). ' +
         "The /proc CPU time above is higher than the profile's busy time: it also counts V8's garbage-collection and compiler threads.",
