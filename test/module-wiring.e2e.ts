@@ -79,6 +79,16 @@ class ChatController {
   }
 }
 
+/** No decorator: a request context only with `requestContext: 'every-route'` (the default). */
+@Controller('plain')
+class PlainController {
+  constructor(private readonly answers: AnswerService) {}
+  @Post()
+  plain() {
+    return this.answers.answer();
+  }
+}
+
 @Controller('health')
 class HealthController {
   constructor(private readonly health: LlmRouterHealthIndicator) {}
@@ -104,7 +114,7 @@ describe('LlmRouterModule wiring', () => {
 
   before(async () => {
     sim = await startSimulator({ port: 0 });
-    app = await boot(LlmRouterModule.forRoot({ policy: policyFor(sim.url) }));
+    app = await boot(LlmRouterModule.forRoot({ policy: policyFor(sim.url) }), [ChatController, HealthController, PlainController]);
     base = await app.getUrl();
     app.get(LlmRouter).records$.subscribe((r) => records.push(r));
   });
@@ -149,6 +159,30 @@ describe('LlmRouterModule wiring', () => {
     const record = records.find((r) => r.requestId === 'req-42');
     assert.ok(record, 'record with the caller request id');
     assert.deepEqual([record.tenant, record.feature, record.session], ['acme', 'faq', 'sess-9']);
+  });
+
+  it('an undecorated route still gets the caller\'s headers by default (requestContext: every-route)', async () => {
+    const before = records.length;
+    const res = await post('/plain', { 'x-tenant-id': 'acme-plain' });
+    assert.equal(res.status, 201);
+    assert.equal(records.at(-1)?.tenant, 'acme-plain');
+    assert.equal(records.length, before + 1);
+  });
+
+  it("requestContext: 'decorated-routes': decorated routes keep their context, undecorated ones run without one", async () => {
+    const other = await boot(LlmRouterModule.forRoot({ policy: policyFor(sim.url), requestContext: 'decorated-routes' }), [ChatController, PlainController]);
+    try {
+      const seen: RoutingRecord[] = [];
+      other.get(LlmRouter).records$.subscribe((r) => seen.push(r));
+      const url = await other.getUrl();
+      const call = (path: string) => fetch(`${url}${path}`, { method: 'POST', headers: { 'x-tenant-id': 'acme-decorated' } });
+      assert.equal((await call('/chat/support')).status, 201);
+      assert.deepEqual([seen.at(-1)?.trafficClass, seen.at(-1)?.tenant], ['support-chat', 'acme-decorated']);
+      assert.equal((await call('/plain')).status, 201);
+      assert.deepEqual([seen.at(-1)?.trafficClass, seen.at(-1)?.tenant], ['general', undefined]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('concurrent requests keep their own contexts', async () => {

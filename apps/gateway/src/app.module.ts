@@ -52,11 +52,13 @@ export class AppModule {
   static register(options: AppModuleOptions): DynamicModule {
     const { config } = options;
     const contextFromRequest = config.auth === 'api-keys' ? keyedContext : undefined;
+    // The gateway's own routes pass router options explicitly; only the decorated sample endpoints need a context.
+    const requestContext = 'decorated-routes' as const;
     const routerModule = options.router
-      ? LlmRouterModule.forRoot({ ...options.router, contextFromRequest: options.router.contextFromRequest ?? contextFromRequest })
+      ? LlmRouterModule.forRoot({ requestContext, ...options.router, contextFromRequest: options.router.contextFromRequest ?? contextFromRequest })
       : LlmRouterModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (c: ConfigService) => ({ policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile, contextFromRequest }),
+          useFactory: (c: ConfigService) => ({ policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile, contextFromRequest, requestContext }),
         });
     const controllers: Type[] = [ModelsController, UsageController, PolicyController, HealthController, MetricsController, AdminController];
     if (config.sampleEndpoints) controllers.push(SupportChatController, BatchSummariesController);

@@ -20,13 +20,23 @@ export interface LlmRouterModuleOptions {
   circuitStore?: CircuitStateStore;
   /** Tenant spend ledger; defaults to in-process. Give a `RedisBudgetLedgerStore` to share budgets across instances. */
   budgetLedger?: BudgetLedgerStore;
-  /** Upstream HTTP; defaults to the pooled keep-alive node:http transport. */
+  /** Upstream HTTP; defaults to the pooled keep-alive undici transport. */
   transport?: Transport;
   /**
    * Reads tenant, feature, session and request id from an incoming request.
    * Default: the `x-tenant-id`, `x-feature`, `x-session-id` and `x-request-id` headers.
    */
   contextFromRequest?: (request: IncomingRequestLike) => RoutingContext;
+  /**
+   * Which routes get a request context (AsyncLocalStorage). `'every-route'`
+   * (default): any handler's calls pick up the caller's headers.
+   * `'decorated-routes'`: only handlers under `@TrafficClass` or
+   * `@QualityFloor`; others pass their options explicitly. On Node 20 an
+   * AsyncLocalStorage, once entered, adds a hook to every promise, timer and
+   * socket of the process: an app whose hot routes pass options (a gateway)
+   * keeps that cost away until a decorated route is called.
+   */
+  requestContext?: 'every-route' | 'decorated-routes';
   /** Environment for API key variables; defaults to process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Tests only: virtual time and a fixed random source. */

@@ -33,18 +33,21 @@ export function contextFromHeaders(request: IncomingRequestLike): RoutingContext
 @Injectable()
 export class RoutingContextInterceptor implements NestInterceptor {
   private readonly fromRequest: (request: IncomingRequestLike) => RoutingContext;
+  private readonly decoratedOnly: boolean;
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(LLM_ROUTER_OPTIONS) options: LlmRouterModuleOptions,
   ) {
     this.fromRequest = options.contextFromRequest ?? contextFromHeaders;
+    this.decoratedOnly = options.requestContext === 'decorated-routes';
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const targets = [context.getHandler(), context.getClass()];
     const trafficClass = this.reflector.getAllAndOverride(TrafficClass, targets);
     const qualityFloor = this.reflector.getAllAndOverride(QualityFloor, targets);
+    if (this.decoratedOnly && trafficClass === undefined && qualityFloor === undefined) return next.handle();
     const routing: RoutingContext = context.getType() === 'http' ? this.fromRequest(context.switchToHttp().getRequest()) : {};
     if (trafficClass !== undefined) routing.trafficClass = trafficClass;
     if (qualityFloor !== undefined) routing.qualityFloor = qualityFloor;
