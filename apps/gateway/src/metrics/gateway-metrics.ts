@@ -1,5 +1,6 @@
 import { CATEGORY_RULES, type CompiledPolicy, type RoutingRecord } from '#llm-router';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SeriesCounter } from './series-counter.js';
 
 const OTHER = 'other';
 const NONE = 'none';
@@ -17,15 +18,15 @@ export class GatewayMetrics {
   private readonly providers: ReadonlySet<string>;
   private readonly categories: ReadonlySet<string>;
 
-  private readonly requests: Counter<'class' | 'provider' | 'model' | 'outcome'>;
-  private readonly attempts: Counter<'class' | 'provider' | 'model' | 'outcome' | 'category'>;
-  private readonly fallbacks: Counter<'class' | 'provider' | 'model'>;
-  private readonly refusals: Counter<'class' | 'category'>;
-  private readonly spend: Counter<'class' | 'provider' | 'model'>;
-  private readonly tokens: Counter<'class' | 'provider' | 'model' | 'kind'>;
+  private readonly requests: SeriesCounter<'class' | 'provider' | 'model' | 'outcome'>;
+  private readonly attempts: SeriesCounter<'class' | 'provider' | 'model' | 'outcome' | 'category'>;
+  private readonly fallbacks: SeriesCounter<'class' | 'provider' | 'model'>;
+  private readonly refusals: SeriesCounter<'class' | 'category'>;
+  private readonly spend: SeriesCounter<'class' | 'provider' | 'model'>;
+  private readonly tokens: SeriesCounter<'class' | 'provider' | 'model' | 'kind'>;
   private readonly latency: Histogram<'class' | 'provider' | 'model'>;
   private readonly firstChunk: Histogram<'class' | 'provider' | 'model'>;
-  private readonly budgetTier: Counter<'class' | 'tier'>;
+  private readonly budgetTier: SeriesCounter<'class' | 'tier'>;
   readonly authFailures: Counter<'reason'>;
 
   constructor(policy: CompiledPolicy, collect: { pendingRecords: () => number; droppedRecords: () => number; openCircuits: () => Promise<string[]> }) {
@@ -35,37 +36,37 @@ export class GatewayMetrics {
     this.categories = new Set(Object.keys(CATEGORY_RULES));
     const registers = [this.registry];
 
-    this.requests = new Counter({
+    this.requests = new SeriesCounter({
       name: 'llm_gateway_requests_total',
       help: 'Routed requests by class, serving provider and model (none when nothing served), and outcome.',
       labelNames: ['class', 'provider', 'model', 'outcome'],
       registers,
     });
-    this.attempts = new Counter({
+    this.attempts = new SeriesCounter({
       name: 'llm_gateway_attempts_total',
       help: 'Upstream attempts by target, outcome and failure category (none on success).',
       labelNames: ['class', 'provider', 'model', 'outcome', 'category'],
       registers,
     });
-    this.fallbacks = new Counter({
+    this.fallbacks = new SeriesCounter({
       name: 'llm_gateway_fallbacks_total',
       help: 'Requests served by a target other than the first planned, by the target that served.',
       labelNames: ['class', 'provider', 'model'],
       registers,
     });
-    this.refusals = new Counter({
+    this.refusals = new SeriesCounter({
       name: 'llm_gateway_refusals_total',
       help: 'Requests refused by the gateway without an upstream call (quality floor, budget, circuit, ...), by category.',
       labelNames: ['class', 'category'],
       registers,
     });
-    this.spend = new Counter({
+    this.spend = new SeriesCounter({
       name: 'llm_gateway_spend_usd_total',
       help: 'Settled cost in US dollars by class and serving target.',
       labelNames: ['class', 'provider', 'model'],
       registers,
     });
-    this.tokens = new Counter({
+    this.tokens = new SeriesCounter({
       name: 'llm_gateway_tokens_total',
       help: 'Tokens by class, serving target and kind (prompt, completion).',
       labelNames: ['class', 'provider', 'model', 'kind'],
@@ -85,7 +86,7 @@ export class GatewayMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.budgetTier = new Counter({
+    this.budgetTier = new SeriesCounter({
       name: 'llm_gateway_budget_tier_requests_total',
       help: 'Requests of tenants with a budget, by the budget tier that applied.',
       labelNames: ['class', 'tier'],
@@ -127,31 +128,31 @@ export class GatewayMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'llm_gateway_' });
   }
 
-  /** About 3 µs per record (prom-client hashes the label set on every update). */
+  /** One routing record into the series; label values are bounded, series keys are their values joined. */
   observe(record: RoutingRecord): void {
     const cls = this.bounded(this.classes, record.trafficClass);
     const provider = record.servedBy ? this.bounded(this.providers, record.servedBy.provider) : NONE;
     const model = record.servedBy ? this.bounded(this.models, record.servedBy.model) : NONE;
-    this.requests.inc({ class: cls, provider, model, outcome: record.outcome });
+    const target = `${cls}\u0000${provider}\u0000${model}`;
+    const outcome = record.outcome;
+    this.requests.inc(`${target}\u0000${outcome}`, { class: cls, provider, model, outcome });
     for (const a of record.attempts) {
-      this.attempts.inc({
-        class: cls,
-        provider: this.bounded(this.providers, a.provider),
-        model: this.bounded(this.models, a.model),
-        outcome: a.outcome,
-        category: a.category ? this.bounded(this.categories, a.category) : NONE,
-      });
+      const p = this.bounded(this.providers, a.provider);
+      const m = this.bounded(this.models, a.model);
+      const category = a.category ? this.bounded(this.categories, a.category) : NONE;
+      this.attempts.inc(`${cls}\u0000${p}\u0000${m}\u0000${a.outcome}\u0000${category}`, { class: cls, provider: p, model: m, outcome: a.outcome, category });
     }
-    if (record.fallback && record.servedBy) this.fallbacks.inc({ class: cls, provider, model });
+    if (record.fallback && record.servedBy) this.fallbacks.inc(target, { class: cls, provider, model });
     if (record.outcome === 'failure' && !record.attempts.some((a) => a.outcome !== 'skipped')) {
-      this.refusals.inc({ class: cls, category: record.errorCategory ? this.bounded(this.categories, record.errorCategory) : OTHER });
+      const category = record.errorCategory ? this.bounded(this.categories, record.errorCategory) : OTHER;
+      this.refusals.inc(`${cls}\u0000${category}`, { class: cls, category });
     }
-    if (record.costUsd > 0) this.spend.inc({ class: cls, provider, model }, record.costUsd);
-    if (record.promptTokens > 0) this.tokens.inc({ class: cls, provider, model, kind: 'prompt' }, record.promptTokens);
-    if (record.completionTokens > 0) this.tokens.inc({ class: cls, provider, model, kind: 'completion' }, record.completionTokens);
+    if (record.costUsd > 0) this.spend.inc(target, { class: cls, provider, model }, record.costUsd);
+    if (record.promptTokens > 0) this.tokens.inc(`${target}\u0000prompt`, { class: cls, provider, model, kind: 'prompt' }, record.promptTokens);
+    if (record.completionTokens > 0) this.tokens.inc(`${target}\u0000completion`, { class: cls, provider, model, kind: 'completion' }, record.completionTokens);
     this.latency.observe({ class: cls, provider, model }, record.latencyMs / 1000);
     if (record.firstChunkMs !== undefined) this.firstChunk.observe({ class: cls, provider, model }, record.firstChunkMs / 1000);
-    if (record.budget) this.budgetTier.inc({ class: cls, tier: record.budget.tier });
+    if (record.budget) this.budgetTier.inc(`${cls}\u0000${record.budget.tier}`, { class: cls, tier: record.budget.tier });
   }
 
   metrics(): Promise<string> {
