@@ -93,6 +93,21 @@ describe('missing and bad keys: 401', () => {
     assertClientError(await completions({ raw: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(LIMIT * 2) }] }) }), 401);
   });
 
+  test('a 401 closes the connection only when an unread body is pending', async () => {
+    const refused = (headers: Record<string, string | number>, body?: string) =>
+      new Promise<Res>((resolve, reject) => {
+        const req = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer nope-nope-nope', ...headers } }, (res) => collect(res, resolve));
+        req.on('error', reject);
+        req.end(body);
+      });
+    const withBody = await refused({ 'content-type': 'application/json', 'content-length': 2 }, '{}');
+    assertClientError(withBody, 401);
+    assert.equal(withBody.headers.get('connection'), 'close');
+    const withoutBody = await refused({ 'content-length': 0 });
+    assertClientError(withoutBody, 401);
+    assert.equal(withoutBody.headers.get('connection'), 'keep-alive');
+  });
+
   test('percent-encoded paths do not slip past authentication', async () => {
     for (const path of ['/%61dmin/keys', '/admin%2Fkeys', '/%76%31/models', '/v1/%6dodels', '/v1/../admin/keys']) {
       const res = await call(gw.url, path);

@@ -52,8 +52,8 @@ export class ChatCompletionsHandler {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const auth = this.authenticate(req.headers);
     if ('refusal' in auth) {
-      // The body is never read for a caller without a valid key.
-      res.setHeader('connection', 'close');
+      // The body is never read for a caller without a valid key: a connection with one pending cannot carry another request.
+      if (hasBody(req)) res.setHeader('connection', 'close');
       return writeErrorBody(res, auth.refusal);
     }
     this.serve(req, res, auth.principal).catch((err: unknown) => {
@@ -100,4 +100,9 @@ export class ChatCompletionsHandler {
     });
     if (!subscription.closed) res.once('close', onClose);
   }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
