@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LlmRouter, type RoutedCompletion } from '#llm-router';
-import type { Observable, Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/key-scope.js';
 import { RouteAccessService } from '../auth/route-access.service.js';
@@ -13,6 +13,7 @@ import { RecordsService } from '../persistence/records.service.js';
 import { parseChatRequest } from './parse-chat-request.js';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { routingHeaders } from './routing-headers.js';
+import { subscribeUntilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 
 /**
@@ -77,13 +78,10 @@ export class ChatCompletionsHandler {
   /**
    * Writes the completion as soon as it is routed: the call's own bookkeeping
    * (budget settle, circuit, routing record) runs after the answer is on its
-   * way, not before. A client that hangs up unsubscribes, which aborts the
-   * upstream call.
+   * way, not before.
    */
   private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>): void {
-    let subscription: Subscription | undefined;
-    const onClose = () => subscription?.unsubscribe();
-    subscription = completion$.subscribe({
+    subscribeUntilClientGone(completion$, res, {
       next: ({ completion, outcome, json }) => {
         const payload = json ?? JSON.stringify(completion);
         const headers = routingHeaders(outcome);
@@ -92,14 +90,10 @@ export class ChatCompletionsHandler {
         res.writeHead(200, headers);
         res.end(payload);
       },
-      error: (err: unknown) => {
-        res.off('close', onClose);
-        writeErrorResponse(res, err);
-      },
-      complete: () => res.off('close', onClose),
+      error: (err: unknown) => writeErrorResponse(res, err),
     });
-    if (!subscription.closed) res.once('close', onClose);
   }
+
 }
 
 function hasBody(req: IncomingMessage): boolean {

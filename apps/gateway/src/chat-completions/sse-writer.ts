@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import { LlmRouterError, type RoutedChunk } from '#llm-router';
 import { redact } from '../logging/redact.js';
 import { routingHeaders } from './routing-headers.js';
+import { subscribeUntilClientGone } from './until-client-gone.js';
 
 /**
  * Writes a routed stream as OpenAI SSE. Headers wait for the first chunk, so a
@@ -41,7 +42,7 @@ export function writeSse(
     pending = '';
     res.end(last);
   };
-  const subscription = stream$.subscribe({
+  subscribeUntilClientGone(stream$, res, {
     next: ({ chunk, outcome, usage, json }) => {
       if (!started) {
         started = true;
@@ -71,5 +72,4 @@ export function writeSse(
       end('data: [DONE]\n\n');
     },
   });
-  res.on('close', () => subscription.unsubscribe());
 }
