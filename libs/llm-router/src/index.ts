@@ -15,6 +15,7 @@ export { TrafficClass } from './decorators/traffic-class.decorator.js';
 export { QualityFloor } from './decorators/quality-floor.decorator.js';
 export type { RoutingContext } from './context/routing-context.js';
 export { RoutingContextStore } from './context/routing-context.store.js';
+export { newRequestId } from './context/request-id.js';
 export { contextFromHeaders, RoutingContextInterceptor } from './context/routing-context.interceptor.js';
 
 // The router

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import { postBudgetEvent } from './budget/budget-webhook.js';
@@ -7,6 +6,7 @@ import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.stor
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from './chat/chat-completion.types.js';
 import type { RoutingContext } from './context/routing-context.js';
 import { RoutingContextStore } from './context/routing-context.store.js';
+import { newRequestId } from './context/request-id.js';
 import { LlmRouterError } from './errors/llm-router.error.js';
 import type { CircuitSnapshot, CircuitStateStore } from './execution/circuit/circuit-state.store.js';
 import { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit-state.store.js';
@@ -159,7 +159,7 @@ export class LlmRouter {
     return defer(() => {
       const current = RoutingContextStore.current();
       const context: RoutingContext = options ? { ...current, ...options } : (current ?? {});
-      const requestId = context.requestId ?? randomUUID();
+      const requestId = context.requestId ?? newRequestId();
       const refuse = (err: unknown) => throwError(() => this.refuse(err, context, requestId, stream));
       const proceed = (assessment: BudgetAssessment | undefined) => {
         let plan;

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { HttpException, Injectable } from '@nestjs/common';
-import { contextFromHeaders, LlmRouter, LlmRouterError, type RouteOptions } from '#llm-router';
+import { contextFromHeaders, LlmRouter, LlmRouterError, newRequestId, type RouteOptions } from '#llm-router';
 import { openAiError } from '../errors/openai-error.js';
 import { RecordsService } from '../persistence/records.service.js';
 import { decideRoute, type Principal } from './key-scope.js';
@@ -37,7 +36,7 @@ export class RouteAccessService {
       const type = decision.status === 403 ? 'permission_error' : 'invalid_request_error';
       throw new HttpException(openAiError(decision.message, type, decision.code, decision.param), decision.status);
     }
-    const options: RouteOptions = { tenant: principal.tenant, trafficClass: decision.trafficClass, requestId: randomUUID() };
+    const options: RouteOptions = { tenant: principal.tenant, trafficClass: decision.trafficClass, requestId: newRequestId() };
     const feature = label(headers, 'x-feature');
     if (feature !== undefined) options.feature = feature;
     const session = label(headers, 'x-session-id');
