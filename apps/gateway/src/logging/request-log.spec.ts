@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RoutingRecord } from '#llm-router';
+import { RequestLog, requestLogLine } from './request-log.js';
+
+const base: RoutingRecord = {
+  requestId: '019abf00-0000-7000-8000-000000000001',
+  startedAt: '2026-11-25T18:00:00.000Z',
+  tenant: 'acme',
+  trafficClass: 'support-chat',
+  stream: false,
+  plannedRoute: ['premium-a', 'premium-b'],
+  excluded: [],
+  attempts: [
+    { model: 'premium-a', provider: 'openai', outcome: 'failure', category: 'transient', status: 503, latencyMs: 12.6 },
+    { model: 'premium-b', provider: 'anthropic', outcome: 'success', latencyMs: 40.2 },
+  ],
+  servedBy: { model: 'premium-b', provider: 'anthropic', upstreamModel: 'claude-x' },
+  fallback: true,
+  outcome: 'success',
+  promptTokens: 12,
+  completionTokens: 20,
+  usageEstimated: false,
+  costUsd: 0.000336,
+  latencyMs: 53.4,
+};
+
+describe('requestLogLine', () => {
+  it('writes one JSON object with every field of the record the log promises', () => {
+    const line = JSON.parse(requestLogLine({ ...base, budget: { tier: 'downgrade', shareUsed: 0.81, budgetUsd: 100, spentUsd: 81, action: 'downgraded to cheaper route' } }, 'key1', 'T'));
+    assert.deepEqual(line, {
+      time: 'T',
+      level: 'info',
+      msg: 'llm.request',
+      requestId: base.requestId,
+      tenant: 'acme',
+      keyId: 'key1',
+      feature: null,
+      session: null,
+      class: 'support-chat',
+      stream: false,
+      outcome: 'success',
+      model: 'premium-b',
+      provider: 'anthropic',
+      fallback: true,
+      plannedRoute: ['premium-a', 'premium-b'],
+      attempts: [
+        { model: 'premium-a', outcome: 'failure', category: 'transient', status: 503, latencyMs: 13 },
+        { model: 'premium-b', outcome: 'success', latencyMs: 40 },
+      ],
+      errorCategory: null,
+      error: null,
+      promptTokens: 12,
+      completionTokens: 20,
+      costUsd: 0.000336,
+      latencyMs: 53,
+      budget: { tier: 'downgrade', shareUsed: 0.81, action: 'downgraded to cheaper route' },
+    });
+  });
+
+  it('escapes what callers chose (tenant, feature, session) and redacts the error', () => {
+    const tricky = 'a"b\\c\nd\u0000e\u2028f ünïcode 🚀';
+    const line = requestLogLine(
+      {
+        ...base,
+        feature: tricky,
+        session: '"},"injected":true,"x":{"',
+        outcome: 'failure',
+        servedBy: undefined,
+        fallback: false,
+        attempts: [],
+        errorCategory: 'provider_misconfigured',
+        errorMessage: 'upstream said: invalid key sk-abcdefghijklmnop',
+      },
+      undefined,
+      'T',
+    );
+    assert.equal(line.includes('\n'), false);
+    const parsed = JSON.parse(line);
+    assert.equal(parsed.feature, tricky);
+    assert.equal(parsed.session, '"},"injected":true,"x":{"');
+    assert.equal(parsed.injected, undefined);
+    assert.equal(parsed.level, 'warn');
+    assert.equal(parsed.keyId, null);
+    assert.equal(parsed.model, null);
+    assert.equal(parsed.error, 'upstream said: invalid key sk-[redacted]');
+    assert.equal(parsed.errorCategory, 'provider_misconfigured');
+  });
+
+  it('adds firstChunkMs for streams and writes numbers JSON can carry', () => {
+    const parsed = JSON.parse(requestLogLine({ ...base, stream: true, firstChunkMs: 7.7, costUsd: Number.NaN, latencyMs: Number.POSITIVE_INFINITY }, 'k', 'T'));
+    assert.equal(parsed.stream, true);
+    assert.equal(parsed.firstChunkMs, 8);
+    assert.equal(parsed.costUsd, null);
+    assert.equal(parsed.latencyMs, null);
+    assert.equal('budget' in parsed, false);
+  });
+});
+
+describe('RequestLog', () => {
+  it('joins lines and writes them in one chunk on flush, each stamped with an ISO time', () => {
+    const chunks: string[] = [];
+    const log = new RequestLog((c) => chunks.push(c), 60_000);
+    log.write(base, 'k1');
+    log.write({ ...base, requestId: 'second' }, 'k2');
+    assert.equal(chunks.length, 0);
+    log.flush();
+    assert.equal(chunks.length, 1);
+    const lines = chunks[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as { requestId: string; time: string });
+    assert.deepEqual(lines.map((l) => l.requestId), [base.requestId, 'second']);
+    for (const l of lines) assert.ok(Math.abs(Date.parse(l.time) - Date.now()) < 5_000, l.time);
+  });
+});
