@@ -160,7 +160,7 @@ export class ApiKeyService implements OnModuleDestroy {
       scope,
       ...(stored.budgetUsd !== null && stored.budgetPeriod !== null ? { budget: { budgetUsd: stored.budgetUsd, period: stored.budgetPeriod } } : {}),
     };
-    return { stored, hash: Buffer.from(stored.keyHash, 'hex'), principal };
+    return { stored, hash: stored.keyHash.toLowerCase(), principal };
   }
 
   private view(stored: StoredApiKey): KeyView {

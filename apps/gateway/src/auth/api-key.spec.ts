@@ -23,10 +23,12 @@ test('keyIdOf: only well-formed keys', () => {
 
 test('keyMatches: the right key only', () => {
   const { secret, hash } = generateApiKey();
-  const stored = Buffer.from(hash, 'hex');
-  assert.equal(keyMatches(secret, stored), true);
-  assert.equal(keyMatches(`${secret.slice(0, -1)}A` === secret ? `${secret.slice(0, -1)}B` : `${secret.slice(0, -1)}A`, stored), false);
-  assert.equal(keyMatches(secret, Buffer.alloc(16)), false);
+  assert.equal(keyMatches(secret, hash), true);
+  assert.equal(keyMatches(`${secret.slice(0, -1)}A` === secret ? `${secret.slice(0, -1)}B` : `${secret.slice(0, -1)}A`, hash), false);
+  assert.equal(keyMatches(secret, hash.slice(0, 32)), false);
+  // One differing character anywhere, first or last, fails.
+  assert.equal(keyMatches(secret, `${hash[0] === '0' ? '1' : '0'}${hash.slice(1)}`), false);
+  assert.equal(keyMatches(secret, `${hash.slice(0, -1)}${hash.endsWith('0') ? '1' : '0'}`), false);
 });
 
 test('bearerToken: the token of a Bearer header, case-insensitive scheme; anything else undefined', () => {

@@ -20,10 +20,11 @@ export interface Principal {
   readonly budget?: { readonly budgetUsd: number; readonly period: BudgetPeriod };
 }
 
-/** A key held in memory: the stored fields plus its resolved scope and hash bytes. */
+/** A key held in memory: the stored fields plus its resolved scope and hash. */
 export interface ActiveKey {
   readonly stored: StoredApiKey;
-  readonly hash: Buffer;
+  /** Lower-case hex SHA-256 of the whole key. */
+  readonly hash: string;
   readonly principal: Principal;
 }
 
