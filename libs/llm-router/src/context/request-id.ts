@@ -1,5 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Random bytes for 256 ids, refilled when used up (as node:crypto's randomUUID does). */
+const pool = new Uint8Array(16 * 256);
+let offset = pool.length;
 let prefixMs = -1;
 let prefix = '';
 
@@ -9,7 +13,7 @@ let prefix = '';
  * index on request ids grows at its right edge: random (version 4) ids land on
  * a random index page each, and SQLite in WAL mode rewrites every page a batch
  * touched (measured: 50-70 µs per routing record with random ids, ~22 µs with
- * these, rising with the table for the former).
+ * these, rising with the table for the former). As cheap as randomUUID().
  */
 export function newRequestId(): string {
   const now = Date.now();
@@ -18,6 +22,27 @@ export function newRequestId(): string {
     const hex = now.toString(16).padStart(12, '0');
     prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7`;
   }
-  // randomUUID: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx; from index 15 on it is random, variant bits included.
-  return prefix + randomUUID().slice(15);
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const r = pool;
+  const o = offset;
+  offset += 16;
+  // 12 random bits, then the variant (binary 10) and 62 random bits.
+  return (
+    prefix +
+    HEX[r[o]!]!.slice(1) +
+    HEX[r[o + 1]!]! +
+    '-' +
+    HEX[(r[o + 2]! & 0x3f) | 0x80]! +
+    HEX[r[o + 3]!]! +
+    '-' +
+    HEX[r[o + 4]!]! +
+    HEX[r[o + 5]!]! +
+    HEX[r[o + 6]!]! +
+    HEX[r[o + 7]!]! +
+    HEX[r[o + 8]!]! +
+    HEX[r[o + 9]!]!
+  );
 }
