@@ -2,10 +2,22 @@ import type { CompiledPolicy, RoutingRecord } from '#llm-router';
 import { redactOptional } from '../logging/redact.js';
 import type { RecordRow } from '../store/gateway-store.js';
 
+let lastIso = '';
+let lastMs = Number.NaN;
+
+/** Date.parse, remembered for the last text: records that start within the same millisecond carry the same text. */
+function parseIso(iso: string): number {
+  if (iso !== lastIso) {
+    lastMs = Date.parse(iso);
+    lastIso = iso;
+  }
+  return lastMs;
+}
+
 /** A routing record as a store row; free text is redacted, the key id attached. */
 export function toRecordRow(record: RoutingRecord, keyId: string | undefined, policy: CompiledPolicy): RecordRow {
   const primaryModel = record.plannedRoute[0] ?? null;
-  const startedAt = Date.parse(record.startedAt);
+  const startedAt = parseIso(record.startedAt);
   return {
     requestId: record.requestId,
     startedAt: Number.isFinite(startedAt) ? startedAt : Date.now(),

@@ -4,6 +4,7 @@ import type { Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
 import type { RoutePlan } from '../planning/route-plan.js';
+import { isoTime } from '../telemetry/iso-time.js';
 import type { AttemptRecord, RoutingRecord } from '../telemetry/routing-record.js';
 import type { FailureCategory } from './failure-category.js';
 import type { RouteOutcome } from './route-outcome.js';
@@ -78,19 +79,18 @@ export class CallState {
   }
 
   /** What the serving attempt cost, in micro-dollars (0 when nothing served). */
-  costMicros(): number {
+  costMicros(tokens = this.tokens()): number {
     if (this.served === undefined) return 0;
-    const t = this.tokens();
-    return tokenCostMicros(t.promptTokens, t.completionTokens, this.served.price);
+    return tokenCostMicros(tokens.promptTokens, tokens.completionTokens, this.served.price);
   }
 
   toRecord(): RoutingRecord {
     const { plan, context } = this;
-    const { promptTokens, completionTokens, estimated } = this.tokens();
-    const costUsd = microsToUsd(this.costMicros());
-    return {
+    const tokens = this.tokens();
+    const elapsed = this.now() - this.startedAt;
+    const record: { -readonly [K in keyof RoutingRecord]: RoutingRecord[K] } = {
       requestId: this.requestId,
-      startedAt: new Date(Date.now() - (this.now() - this.startedAt)).toISOString(),
+      startedAt: isoTime(Date.now() - elapsed),
       tenant: context.tenant,
       feature: context.feature,
       session: context.session,
@@ -108,13 +108,14 @@ export class CallState {
       outcome: this.result ?? 'aborted',
       errorCategory: this.errorCategory,
       errorMessage: this.errorMessage,
-      promptTokens,
-      completionTokens,
-      usageEstimated: estimated,
-      costUsd,
-      latencyMs: this.now() - this.startedAt,
+      promptTokens: tokens.promptTokens,
+      completionTokens: tokens.completionTokens,
+      usageEstimated: tokens.estimated,
+      costUsd: microsToUsd(this.costMicros(tokens)),
+      latencyMs: elapsed,
       firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
-      ...(this.budget ? { budget: this.budget.snapshot } : {}),
     };
+    if (this.budget) record.budget = this.budget.snapshot;
+    return record;
   }
 }
