@@ -16,6 +16,7 @@ export { QualityFloor } from './decorators/quality-floor.decorator.js';
 export type { RoutingContext } from './context/routing-context.js';
 export { RoutingContextStore } from './context/routing-context.store.js';
 export { newRequestId } from './context/request-id.js';
+export { isoTime } from './telemetry/iso-time.js';
 export { contextFromHeaders, RoutingContextInterceptor } from './context/routing-context.interceptor.js';
 
 // The router
