@@ -16,7 +16,6 @@ export { QualityFloor } from './decorators/quality-floor.decorator.js';
 export type { RoutingContext } from './context/routing-context.js';
 export { RoutingContextStore } from './context/routing-context.store.js';
 export { newRequestId } from './context/request-id.js';
-export { isoTime } from './telemetry/iso-time.js';
 export { contextFromHeaders, RoutingContextInterceptor } from './context/routing-context.interceptor.js';
 
 // The router
@@ -94,6 +93,7 @@ export { MICROS_PER_USD, microsToUsd, usdToMicros } from './budget/usd.js';
 
 // Telemetry and health
 export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
+export { isoTime } from './telemetry/iso-time.js';
 export { LlmRouterHealthIndicator } from './health/llm-router.health.js';
 
 // Testing: an in-process Transport answering from scripts, on any RxJS scheduler

@@ -93,7 +93,6 @@ export class ChatCompletionsHandler {
       error: (err: unknown) => writeErrorResponse(res, err),
     });
   }
-
 }
 
 function hasBody(req: IncomingMessage): boolean {
