@@ -10,6 +10,7 @@ import type { RoutingRecord } from '../telemetry/routing-record.js';
 import { anthropicMessageBody, fixturePolicy, openAiCompletionBody, openAiStreamPieces } from '../testing/policy.fixture.js';
 import { ScriptedTransport } from '../testing/scripted-transport.js';
 import type { BudgetLedgerStore } from './budget-ledger.store.js';
+import { InMemoryCircuitStateStore } from '../execution/circuit/in-memory-circuit-state.store.js';
 import { InMemoryBudgetLedgerStore } from './in-memory-budget-ledger.store.js';
 
 const REQUEST: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 };
@@ -102,6 +103,31 @@ describe('budget-aware routing', () => {
     const state = (await h.router.budgets.state('acme'))!;
     assert.equal(state.spentUsd, (10 * 3 + 5 * 15) / 1e6);
     assert.equal(state.reservedUsd, 0);
+  });
+
+  it('a target whose circuit is open is skipped before any budget is reserved for it', async () => {
+    const ledger = new InMemoryBudgetLedgerStore();
+    const reserved: number[] = [];
+    const counting: BudgetLedgerStore = {
+      reserve: (t, a, l) => (reserved.push(a), ledger.reserve(t, a, l)),
+      settle: (t, r, a, k) => ledger.settle(t, r, a, k),
+      balance: (t, k) => ledger.balance(t, k),
+      restore: (t, k, s, d) => ledger.restore(t, k, s, d),
+      markCrossing: (t, k, tier) => ledger.markCrossing(t, k, tier),
+    };
+    const circuits = new InMemoryCircuitStateStore();
+    // The executor's clock is its scheduler's (real time here); the budget period's is the router's `clock`.
+    circuits.recordFailure('premium-a', { now: Date.now(), failureThreshold: 5, cooldownMs: 3_600_000, openNow: true });
+    const transport = new ScriptedTransport(undefined);
+    transport.script('premium-b', { status: 200, body: anthropicMessageBody('premium-b') });
+    const router = new LlmRouter({ policy: compilePolicy(withBudget(10)), transport, budgetLedger: counting, circuits, clock: () => Date.UTC(2026, 10, 25) });
+    const records: RoutingRecord[] = [];
+    router.records$.subscribe((r) => records.push(r));
+    await new Promise<void>((resolve, reject) => router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }).subscribe({ error: reject, complete: resolve }));
+    assert.deepEqual(records[0]!.attempts.map((a) => [a.model, a.outcome, a.category]), [['premium-a', 'skipped', 'circuit_open'], ['premium-b', 'success', undefined]]);
+    assert.equal(reserved.length, 1, 'one reservation: for the target that was called');
+    assert.deepEqual(transport.calls, ['premium-b']);
+    assert.equal((await router.budgets.state('acme'))!.reservedUsd, 0);
   });
 
   it('streams are charged from the usage they report, never zero', async () => {

@@ -127,14 +127,16 @@ export class RouteExecutor {
   }
 
   /**
-   * Checks made before any call: the cost ceiling, the budget reservation, then
-   * the target's circuit (last, so a budget refusal never takes a probe lease).
+   * Checks made before any call: an open circuit the store knows of without a
+   * round trip, the cost ceiling, the budget reservation, then the target's
+   * circuit gate (last, so a budget refusal never takes a probe lease).
    * Synchronous stores answer synchronously (no Observable on the common path);
    * a refusal is thrown as its categorized failure.
    */
   private admit(model: CompiledModel, call: CallState): Admission | Observable<Admission> {
     const { plan } = call;
     const cls = plan.trafficClass;
+    if (this.deps.circuits.isOpen?.(model.name, this.deps.scheduler.now()) === true) throw this.circuitOpen(model, call);
     // Only priced when something checks it: most calls have neither a ceiling nor a budget.
     const worstCase = cls.maxCostPerRequestUsd !== undefined || call.budget ? worstCaseCostMicros(model, plan.needs) : 0;
     if (cls.maxCostPerRequestUsd !== undefined && microsToUsd(worstCase) > cls.maxCostPerRequestUsd) {
@@ -146,7 +148,7 @@ export class RouteExecutor {
     const onGate = (g: CircuitGate, reservation: BudgetReservation | undefined): Admission => {
       if (g !== 'reject') return reservation ? { gate: g, reservation } : { gate: g };
       if (reservation) this.deps.budgets.settle(reservation, 0);
-      throw this.recordSkip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }));
+      throw this.circuitOpen(model, call);
     };
     const gate = (reservation: BudgetReservation | undefined): Admission | Observable<Admission> => {
       const g = this.deps.circuits.acquire(model.name, this.deps.scheduler.now(), cls.attemptTimeoutMs);
@@ -196,6 +198,10 @@ export class RouteExecutor {
         cancelled = true;
       };
     });
+  }
+
+  private circuitOpen(model: CompiledModel, call: CallState): UpstreamFailure {
+    return this.recordSkip(model, call, new UpstreamFailure({ category: 'circuit_open', message: `${model.name}: circuit open, skipped without a call` }));
   }
 
   private recordSkip(model: CompiledModel, call: CallState, failure: UpstreamFailure): UpstreamFailure {

@@ -29,6 +29,13 @@ export type MaybePromise<T> = T | Promise<T>;
  */
 export interface CircuitStateStore {
   acquire(target: string, now: number, probeLeaseMs: number): MaybePromise<CircuitGate>;
+  /**
+   * Optional, for stores that know without a round trip: true when `acquire`
+   * would answer `reject` now. Takes no probe lease. The executor asks it
+   * first, so a target whose circuit is open is skipped before any budget is
+   * reserved for it (a shared ledger would pay two round trips per skip).
+   */
+  isOpen?(target: string, now: number): boolean;
   recordSuccess(target: string): MaybePromise<void>;
   recordFailure(target: string, options: CircuitFailureOptions): MaybePromise<void>;
   snapshot(now: number): MaybePromise<CircuitSnapshot[]>;

@@ -20,6 +20,11 @@ export class InMemoryCircuitStateStore implements CircuitStateStore {
     return 'probe';
   }
 
+  isOpen(target: string, now: number): boolean {
+    const e = this.entries.get(target);
+    return e !== undefined && e.openUntil !== 0 && (now < e.openUntil || now < e.probeUntil);
+  }
+
   recordSuccess(target: string): void {
     const e = this.entries.get(target);
     if (e) {
