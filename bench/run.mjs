@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // `npm run bench`: build what the benchmark runs if the sources are newer than
-// dist/ (or dist/ is missing), then run it. See bench/README.md.
+// dist/ (or dist/ is missing), then run it. `npm run bench -- floors` runs the
+// floors comparison instead. See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const entry = join(root, 'dist/bench/src/main.js');
+const ENTRIES = { main: 'dist/bench/src/main.js', floors: 'dist/bench/src/floors.js' };
+const which = process.argv[2] ?? 'main';
+if (!(which in ENTRIES)) {
+  console.error(`[bench] unknown benchmark "${which}": one of ${Object.keys(ENTRIES).join(', ')}`);
+  process.exit(2);
+}
+const entry = join(root, ENTRIES[which]);
 
 /** Why a build is needed: some .ts under libs/, apps/ or bench/ has no .js in dist/ or is newer than it. */
 function stale() {
@@ -23,7 +30,7 @@ function stale() {
   return undefined;
 }
 
-const reason = existsSync(entry) ? stale() : 'dist/bench/src/main.js is missing';
+const reason = existsSync(entry) ? stale() : `${ENTRIES[which]} is missing`;
 if (reason) {
   console.error(`[bench] building (${reason}) ...`);
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
@@ -34,5 +41,5 @@ if (reason) {
     console.error('[bench] warning: the build reported errors; running what it emitted');
   }
 }
-const run = spawnSync(process.execPath, [entry, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const run = spawnSync(process.execPath, [entry], { cwd: root, stdio: 'inherit' });
 process.exit(run.status ?? 1);

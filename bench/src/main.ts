@@ -4,13 +4,12 @@
  * medians reported. See bench/README.md.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { analyzeProfile, layersMarkdown, profileMarkdown, readProfile, windowsMarkdown, type ProfileSummary, type Window } from './analyze-profile.js';
-import { benchConfig, BENCH_DIR, DIST, RESULTS_DIR, ROOT, RUN_DIR, type BenchConfig } from './config.js';
+import { benchConfig, DIST, RESULTS_DIR, ROOT, RUN_DIR, type BenchConfig } from './config.js';
+import { credentials, gatewayEnv, writePolicies } from './our-gateway.js';
 import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
 import { ensurePortkey, startPortkey } from './portkey.js';
@@ -18,7 +17,6 @@ import { cpuMicros, freePort, httpJson, killAllSync, peakRss, resetPeakRss, slee
 import { aggregate, checkTargets, mainTable, microTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
 import { PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target } from './scenarios.js';
 
-const ADMIN_KEY = `bench_admin_${randomBytes(16).toString('hex')}`;
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 process.on('exit', killAllSync);
@@ -38,21 +36,6 @@ function machine() {
     node: process.version,
     loadavg: loadavg().map((l) => l.toFixed(2)).join(' '),
   };
-}
-
-/** Writes the policy copies the two gateway processes use, pointed at this run's simulator. */
-function writePolicies(simUrl: string): { policy: string; fallbackPolicy: string } {
-  const doc = parseYaml(readFileSync(join(BENCH_DIR, 'policy.yaml'), 'utf8')) as {
-    providers: Record<string, { baseUrl: string }>;
-    circuit?: Record<string, number>;
-  };
-  for (const p of Object.values(doc.providers)) p.baseUrl = p.baseUrl.replace(/^http:\/\/127\.0\.0\.1:\d+/, simUrl);
-  const policy = join(RUN_DIR, 'policy.yaml');
-  writeFileSync(policy, `# Written by the benchmark from bench/policy.yaml\n${toYaml(doc)}`);
-  doc.circuit = { ...doc.circuit, failureThreshold: 1_000_000_000 };
-  const fallbackPolicy = join(RUN_DIR, 'policy.fallback.yaml');
-  writeFileSync(fallbackPolicy, `# Written by the benchmark from bench/policy.yaml: the circuit never opens\n${toYaml(doc)}`);
-  return { policy, fallbackPolicy };
 }
 
 function runMicro(cfg: BenchConfig): Promise<MicroResult> {
@@ -86,21 +69,6 @@ async function runMicroProcesses(cfg: BenchConfig): Promise<MicroResult & { proc
   return { ...middle, processes: runs.length };
 }
 
-/**
- * An API key for tenant "bench" from the gateway's admin API (its production
- * default is API keys on every /v1 call). A gateway without the admin API gets
- * the tenant in `x-tenant-id` instead.
- */
-async function credentials(gw: Service): Promise<Record<string, string>> {
-  const r = await httpJson(`${gw.url}/admin/keys`, 'POST', { tenant: 'bench', name: 'benchmark' }, { authorization: `Bearer ${ADMIN_KEY}` });
-  if (r.status === 201 || r.status === 200) return { authorization: `Bearer ${r.json().key as string}` };
-  if (r.status === 404) {
-    log(`${gw.name}: no admin API (POST /admin/keys: 404): sending the tenant in x-tenant-id`);
-    return { 'x-tenant-id': 'bench' };
-  }
-  throw new Error(`${gw.name}: creating an API key failed: HTTP ${r.status} ${r.text.slice(0, 300)}`);
-}
-
 async function simStats(sim: Service): Promise<Record<string, number>> {
   return (await httpJson(`${sim.url}/_sim/stats`)).json().byModel as Record<string, number>;
 }
@@ -123,17 +91,6 @@ async function openCircuit(sim: Service, target: Target): Promise<void> {
   throw new Error('the circuit for the primary did not open after 20 failing requests');
 }
 
-/** The gateway's environment: its production defaults, on loopback, with the bench's policy. */
-const gatewayEnv = (port: number, policyFile: string, name: string) => ({
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  LLM_POLICY_FILE: policyFile,
-  LLM_SIMULATOR: 'off',
-  NODE_ENV: 'production',
-  // Its own store file per run (persistence on, as in production), and an admin key to create the bench's API key with.
-  LLM_SQLITE_PATH: join(RUN_DIR, `${name}.sqlite`),
-  LLM_ADMIN_KEY: ADMIN_KEY,
-});
 let warnedRss = false;
 
 async function measure(
@@ -199,7 +156,7 @@ async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenari
   });
   const conns = Math.max(...cfg.connections);
   const url = (u: string) => u.replace(/^http:\/\/127\.0\.0\.1:\d+/, gw.url);
-  const cred = await credentials(gw);
+  const cred = await credentials(gw, log);
   const loads: [string, RequestSpec][] = [];
   for (const id of ['single', 'fallback', 'stream'] as const) {
     const sc = all.find((s) => s.id === id)!;
@@ -274,7 +231,7 @@ async function main(): Promise<void> {
   // The primary is down for the whole run: every request for it gets the OpenAI 503.
   await httpJson(`${sim.url}/_sim/faults`, 'POST', { match: { model: PRIMARY }, fault: { error: 'overloaded' } });
 
-  const all = defineScenarios({ sim: sim.url, ours: ours.url, oursFallback: oursFallback.url, portkey: portkey.url, bare: bare.url, oursHeaders: await credentials(ours), oursFallbackHeaders: await credentials(oursFallback) });
+  const all = defineScenarios({ sim: sim.url, ours: ours.url, oursFallback: oursFallback.url, portkey: portkey.url, bare: bare.url, oursHeaders: await credentials(ours, log), oursFallbackHeaders: await credentials(oursFallback, log) });
   const chosen = all.filter((s) => !cfg.only || cfg.only.includes(s.id));
   for (const sc of chosen) for (const t of sc.targets) await sanityCheck(sc, t);
   if (chosen.some((s) => s.id === 'circuit')) await openCircuit(sim, all.find((s) => s.id === 'circuit')!.targets[0]!);

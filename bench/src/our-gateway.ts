@@ -1,0 +1,55 @@
+/**
+ * The llm-router gateway as the benchmarks run it: its production defaults
+ * on loopback, the bench's policy pointed at this run's simulator, and an API
+ * key from its admin API.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { BENCH_DIR, RUN_DIR } from './config.js';
+import { httpJson, type Service } from './processes.js';
+
+const ADMIN_KEY = `bench_admin_${randomBytes(16).toString('hex')}`;
+
+/** The gateway's environment: its production defaults, on loopback, with the bench's policy. */
+export const gatewayEnv = (port: number, policyFile: string, name: string) => ({
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  LLM_POLICY_FILE: policyFile,
+  LLM_SIMULATOR: 'off',
+  NODE_ENV: 'production',
+  // Its own store file per run (persistence on, as in production), and an admin key to create the bench's API key with.
+  LLM_SQLITE_PATH: join(RUN_DIR, `${name}.sqlite`),
+  LLM_ADMIN_KEY: ADMIN_KEY,
+});
+
+/** Writes the policy copies the two gateway processes use, pointed at this run's simulator. */
+export function writePolicies(simUrl: string): { policy: string; fallbackPolicy: string } {
+  const doc = parseYaml(readFileSync(join(BENCH_DIR, 'policy.yaml'), 'utf8')) as {
+    providers: Record<string, { baseUrl: string }>;
+    circuit?: Record<string, number>;
+  };
+  for (const p of Object.values(doc.providers)) p.baseUrl = p.baseUrl.replace(/^http:\/\/127\.0\.0\.1:\d+/, simUrl);
+  const policy = join(RUN_DIR, 'policy.yaml');
+  writeFileSync(policy, `# Written by the benchmark from bench/policy.yaml\n${toYaml(doc)}`);
+  doc.circuit = { ...doc.circuit, failureThreshold: 1_000_000_000 };
+  const fallbackPolicy = join(RUN_DIR, 'policy.fallback.yaml');
+  writeFileSync(fallbackPolicy, `# Written by the benchmark from bench/policy.yaml: the circuit never opens\n${toYaml(doc)}`);
+  return { policy, fallbackPolicy };
+}
+
+/**
+ * An API key for tenant "bench" from the gateway's admin API (its production
+ * default is API keys on every /v1 call). A gateway without the admin API gets
+ * the tenant in `x-tenant-id` instead.
+ */
+export async function credentials(gw: Service, log: (s: string) => void): Promise<Record<string, string>> {
+  const r = await httpJson(`${gw.url}/admin/keys`, 'POST', { tenant: 'bench', name: 'benchmark' }, { authorization: `Bearer ${ADMIN_KEY}` });
+  if (r.status === 201 || r.status === 200) return { authorization: `Bearer ${r.json().key as string}` };
+  if (r.status === 404) {
+    log(`${gw.name}: no admin API (POST /admin/keys: 404): sending the tenant in x-tenant-id`);
+    return { 'x-tenant-id': 'bench' };
+  }
+  throw new Error(`${gw.name}: creating an API key failed: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+}
