@@ -236,13 +236,18 @@ async function main(): Promise<void> {
   for (const sc of chosen) for (const t of sc.targets) await sanityCheck(sc, t);
   if (chosen.some((s) => s.id === 'circuit')) await openCircuit(sim, all.find((s) => s.id === 'circuit')!.targets[0]!);
 
-  // The plan of one round: every scenario, connection count and target, TTFC runs for streams at 1 connection.
+  // The plan of one round: every connection count (fewest first), scenario and target, with the TTFC runs for
+  // streams (1 connection) after the 1-connection loads. No latency measurement at 1 connection directly follows a
+  // 32-connection load, whose after-effects (record inserts, collections) would land on it and not on the rows
+  // it is compared with (the open circuit's against the single target's).
   type Step = { kind: Kind; sc: Scenario; conns: number; targets: readonly Target[] };
   const steps: Step[] = [];
-  for (const sc of chosen) {
-    for (const conns of cfg.connections) steps.push({ kind: 'load', sc, conns, targets: sc.targets });
-    if (sc.stream) steps.push({ kind: 'ttfc', sc, conns: 1, targets: sc.targets });
+  const ttfcSteps: Step[] = chosen.filter((sc) => sc.stream).map((sc) => ({ kind: 'ttfc', sc, conns: 1, targets: sc.targets }));
+  for (const conns of [...cfg.connections].sort((a, b) => a - b)) {
+    if (conns > 1 && ttfcSteps.length > 0) steps.push(...ttfcSteps.splice(0));
+    for (const sc of chosen) steps.push({ kind: 'load', sc, conns, targets: sc.targets });
   }
+  steps.push(...ttfcSteps);
   const perRound = steps.reduce((n, s) => n + s.targets.length, 0);
   log(`${perRound} measurements per round, ${cfg.rounds} rounds: about ${Math.ceil((perRound * (cfg.duration + 0.4) * cfg.rounds) / 60)} min`);
 
