@@ -47,6 +47,12 @@ function netClient(): Send {
       answer(Number(message.head.slice(9, 12)), message.body);
     });
     socket.on('error', () => socket.destroy());
+    // A connection lost mid-request answers 502 rather than leaving the caller waiting.
+    socket.on('close', () => {
+      const at = idle.indexOf(socket);
+      if (at >= 0) idle.splice(at, 1);
+      else waiting.get(socket)?.(502, Buffer.from('{"error":{"message":"floor proxy: upstream connection closed"}}'));
+    });
     return socket;
   };
   return (path, body, answer) => {

@@ -5,10 +5,10 @@
  * the added latency of any Node gateway go here?" for the 1-connection
  * latency target. Writes bench/results/floors.md.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { benchConfig, DIST, RESULTS_DIR, ROOT } from './config.js';
+import { benchConfig, DIST, RESULTS_DIR, ROOT, RUN_DIR } from './config.js';
 import { median, runAutocannon, type RequestSpec } from './load.js';
 import { credentials, gatewayEnv, writePolicies } from './our-gateway.js';
 import { ensurePortkey, portkeyConfig, startPortkey } from './portkey.js';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const cfg = benchConfig();
   const started = Date.now();
   const load = loadavg();
+  // Logs and the policy copy go here; on a fresh clone it does not exist yet.
+  mkdirSync(RUN_DIR, { recursive: true });
   const simPort = await freePort();
   const sim = await startService({ name: 'simulator', port: simPort, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(simPort), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' });
   const simOpenAi = `${sim.url}/openai/v1`;
