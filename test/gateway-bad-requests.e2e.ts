@@ -164,6 +164,12 @@ describe('wrong types: 400 naming the field', () => {
     ['model is a number', { ...valid, model: 7 }, 'model'],
     ['tools is an object', { ...valid, tools: { name: 'x' } }, 'tools'],
     ['n other than 1', { ...valid, n: 3 }, 'n'],
+    ['presence_penalty out of range', { ...valid, presence_penalty: 2.5 }, 'presence_penalty'],
+    ['frequency_penalty is a string', { ...valid, frequency_penalty: 'some' }, 'frequency_penalty'],
+    ['logit_bias beyond 100', { ...valid, logit_bias: { '50256': -101 } }, 'logit_bias.50256'],
+    ['top_logprobs over 20', { ...valid, logprobs: true, top_logprobs: 21 }, 'top_logprobs'],
+    ['parallel_tool_calls is a string', { ...valid, parallel_tool_calls: 'no' }, 'parallel_tool_calls'],
+    ['metadata values must be strings', { ...valid, metadata: { run: 7 } }, 'metadata.run'],
   ];
   for (const [name, body, param] of cases) {
     test(name, async () => {

@@ -35,8 +35,14 @@ const tool = z.object({
   }),
 });
 
-/** The OpenAI chat-completions request, as far as the gateway honours it. */
-export const chatCompletionRequestSchema = z.object({
+const penalty = z.number().min(-2).max(2).nullable().optional();
+
+/**
+ * The OpenAI chat-completions request. The parameters named here are checked
+ * against OpenAI's ranges; any other top-level parameter is kept as sent and
+ * reaches OpenAI-compatible providers unchanged (see ChatCompletionRequest).
+ */
+export const chatCompletionRequestSchema = z.looseObject({
   model: z.string().optional(),
   messages: z.array(message).min(1),
   tools: z.array(tool).optional(),
@@ -63,4 +69,14 @@ export const chatCompletionRequestSchema = z.object({
   user: z.string().optional(),
   seed: z.number().int().nullable().optional(),
   n: z.literal(1).nullable().optional(),
+  presence_penalty: penalty,
+  frequency_penalty: penalty,
+  logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullable().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
+  reasoning_effort: z.string().min(1).nullable().optional(),
+  service_tier: z.string().min(1).nullable().optional(),
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
+  store: z.boolean().nullable().optional(),
 });

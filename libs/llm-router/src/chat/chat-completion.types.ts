@@ -45,6 +45,13 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean } };
 
+/**
+ * An OpenAI chat-completions request. OpenAI-compatible providers receive it
+ * as sent (only `model` and the stream flags change), including parameters
+ * not listed here (a vendor's `top_k`, say); the Anthropic adapter maps what
+ * has an equivalent and leaves out what has none (penalties, `logit_bias`,
+ * `logprobs`, `seed`, `service_tier`, `store`, `reasoning_effort`).
+ */
 export interface ChatCompletionRequest {
   /** A catalog model name, or absent to let the traffic class route decide. */
   model?: string;
@@ -61,6 +68,16 @@ export interface ChatCompletionRequest {
   stream_options?: { include_usage?: boolean };
   user?: string;
   seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  logit_bias?: Record<string, number>;
+  logprobs?: boolean;
+  top_logprobs?: number;
+  parallel_tool_calls?: boolean;
+  reasoning_effort?: string;
+  service_tier?: string;
+  metadata?: Record<string, string>;
+  store?: boolean;
 }
 
 export interface Usage {

@@ -242,3 +242,32 @@ describe('AnthropicAdapter.buildRequest', () => {
     assert.deepEqual(request, copy);
   });
 });
+
+describe('AnthropicAdapter.buildRequest: OpenAI-only parameters', () => {
+  const tools: ChatCompletionRequest['tools'] = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }];
+  const base: ChatCompletionRequest = { messages: [{ role: 'user', content: 'Hi' }], tools };
+
+  it('parallel_tool_calls: false becomes disable_parallel_tool_use on the tool choice', () => {
+    assert.deepEqual(translate({ ...base, parallel_tool_calls: false }).tool_choice, { type: 'auto', disable_parallel_tool_use: true });
+    assert.deepEqual(translate({ ...base, tool_choice: 'required', parallel_tool_calls: false }).tool_choice, { type: 'any', disable_parallel_tool_use: true });
+    assert.deepEqual(translate({ ...base, tool_choice: 'none', parallel_tool_calls: false }).tool_choice, { type: 'none' });
+    assert.equal(translate({ ...base, parallel_tool_calls: true }).tool_choice, undefined);
+  });
+
+  it('leaves out what the Messages API has no equivalent for', () => {
+    const body = translate({
+      messages: [{ role: 'user', content: 'Hi' }],
+      presence_penalty: 0.5,
+      frequency_penalty: 0.5,
+      logit_bias: { '42': 5 },
+      logprobs: true,
+      top_logprobs: 3,
+      seed: 7,
+      service_tier: 'flex',
+      store: true,
+      reasoning_effort: 'low',
+      metadata: { run: 'nightly' },
+    });
+    assert.deepEqual(Object.keys(body).sort(), ['max_tokens', 'messages', 'model']);
+  });
+});

@@ -38,7 +38,10 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
 }
 
-export type AnthropicToolChoice = { type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string };
+export type AnthropicToolChoice = ({ type: 'auto' } | { type: 'any' } | { type: 'none' } | { type: 'tool'; name: string }) & {
+  /** At most one tool call per turn (OpenAI's `parallel_tool_calls: false`). */
+  disable_parallel_tool_use?: boolean;
+};
 
 export interface AnthropicMessagesRequest {
   model: string;

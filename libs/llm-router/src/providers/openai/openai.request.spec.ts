@@ -91,3 +91,29 @@ describe('OpenAiAdapter.buildRequest', () => {
     assert.deepEqual(body.messages, multi.messages);
   });
 });
+
+describe('OpenAiAdapter.buildRequest: parameters passed through', () => {
+  it('sends the sampling, logprob, tool and service parameters as given, and ones the router does not know', () => {
+    const withParams = {
+      messages: [{ role: 'user', content: 'Hi' }],
+      presence_penalty: -0.5,
+      frequency_penalty: 1,
+      logit_bias: { '50256': -100 },
+      logprobs: true,
+      top_logprobs: 2,
+      parallel_tool_calls: false,
+      reasoning_effort: 'minimal',
+      service_tier: 'flex',
+      metadata: { run: 'nightly' },
+      store: false,
+      seed: 11,
+      top_k: 40, // a vendor parameter (vLLM, Together): not in ChatCompletionRequest
+    } as ChatCompletionRequest;
+    const body = JSON.parse(new OpenAiAdapter().buildRequest(withParams, target, false).body);
+    const { model, ...rest } = body;
+    assert.equal(model, 'gpt-4o-mini-2024-07-18');
+    const { messages: _m, ...expected } = withParams as unknown as Record<string, unknown>;
+    const { messages: _n, ...sent } = rest;
+    assert.deepEqual(sent, expected);
+  });
+});
