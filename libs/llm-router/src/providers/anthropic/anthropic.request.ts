@@ -99,7 +99,7 @@ export function toAnthropicRequest(request: ChatCompletionRequest, model: string
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map(toAnthropicTool);
     if (request.tool_choice !== undefined) body.tool_choice = toAnthropicToolChoice(request.tool_choice);
-    // 'none' allows no call at all, so there is nothing to serialize.
+    // With 'none' no tool is called at all: there is nothing to limit.
     if (request.parallel_tool_calls === false && body.tool_choice?.type !== 'none') {
       body.tool_choice = { ...(body.tool_choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
     }
