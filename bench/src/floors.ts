@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { benchConfig, DIST, RESULTS_DIR, ROOT, RUN_DIR } from './config.js';
+import { benchConfig, DIST, PORTKEY_VERSION, RESULTS_DIR, ROOT, RUN_DIR } from './config.js';
 import { median, runAutocannon, type RequestSpec } from './load.js';
 import { credentials, gatewayEnv, writePolicies } from './our-gateway.js';
 import { ensurePortkey, portkeyConfig, startPortkey } from './portkey.js';
@@ -63,9 +63,9 @@ async function main(): Promise<void> {
 
   const portkeyPort = await freePort();
   const portkey = await startPortkey(ensurePortkey(log), portkeyPort);
-  rows.push({ label: 'Portkey 1.15.2', spec: { url: portkey.url + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: SECONDARY }]) }, body: body(SECONDARY, false) }, pid: portkey.pid });
+  rows.push({ label: `Portkey ${PORTKEY_VERSION}`, spec: { url: portkey.url + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: SECONDARY }]) }, body: body(SECONDARY, false) }, pid: portkey.pid });
 
-  for (const r of rows) await runAutocannon(r.spec, 1, Math.max(1, cfg.warmup));
+  if (cfg.warmup > 0) for (const r of rows) await runAutocannon(r.spec, 1, cfg.warmup);
   const added = rows.map(() => [] as number[]);
   const cpu = rows.map(() => [] as number[]);
   for (let round = 0; round < cfg.rounds; round++) {
