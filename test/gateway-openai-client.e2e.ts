@@ -56,8 +56,12 @@ test('plain completion: the answer, routing headers and budget headers through w
   assert.equal(response.headers.get('x-llm-budget-tier'), 'normal');
   assert.ok(Number(response.headers.get('x-llm-budget-used')) >= 0);
   assert.equal(sent, 1);
-  // The request id in the header is the routing record's.
-  assert.ok(gw.records.some((r) => r.requestId === response.headers.get('x-llm-request-id') && r.tenant === 'acme'));
+  // The request id in the header is the routing record's, and so is the cost: the usage reported, at premium-a's price.
+  const record = gw.records.find((r) => r.requestId === response.headers.get('x-llm-request-id'));
+  assert.equal(record?.tenant, 'acme');
+  assert.ok(record.costUsd > 0);
+  assert.equal(response.headers.get('x-llm-cost-usd'), record.costUsd.toFixed(6));
+  assert.equal(record.costUsd, (data.usage!.prompt_tokens * 3 + data.usage!.completion_tokens * 15) / 1e6);
 });
 
 test('the class comes from x-traffic-class when the key allows it, or from `model` naming the class', async () => {
@@ -84,6 +88,8 @@ test('streaming: the SDK iterates the chunks to one answer; headers come with th
   assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
   assert.equal(response.headers.get('x-llm-model'), 'premium-a');
   assert.equal(response.headers.get('x-llm-budget-tier'), 'normal');
+  // The headers leave before the usage arrives: the cost is in the usage chunk and the routing record.
+  assert.equal(response.headers.get('x-llm-cost-usd'), null);
 });
 
 test('a fallback, seen from the client: premium-a overloaded, premium-b serves, headers say so', async () => {
@@ -93,6 +99,8 @@ test('a fallback, seen from the client: premium-a overloaded, premium-b serves, 
   assert.equal(response.headers.get('x-llm-provider'), 'an');
   assert.equal(response.headers.get('x-llm-fallback'), 'true');
   assert.equal(response.headers.get('x-llm-attempts'), '2');
+  // Only the serving attempt is paid for: premium-b's price (the same as premium-a's in this policy) on its usage.
+  assert.equal(response.headers.get('x-llm-cost-usd'), ((data.usage!.prompt_tokens * 3 + data.usage!.completion_tokens * 15) / 1e6).toFixed(6));
   assert.match(data.choices[0]!.message.content ?? '', /^Simulated reply from up-premium-b/);
   assert.equal(sent, 1);
 });

@@ -3,6 +3,7 @@ import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import { postBudgetEvent } from './budget/budget-webhook.js';
 import { BudgetService, type BudgetAssessment } from './budget/budget.service.js';
 import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
+import { microsToUsd, tokenCostMicros } from './budget/usd.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from './chat/chat-completion.types.js';
 import type { RoutingContext } from './context/routing-context.js';
 import { RoutingContextStore } from './context/routing-context.store.js';
@@ -30,6 +31,8 @@ export interface RoutedCompletion {
   readonly outcome: RouteOutcome;
   /** `completion` as JSON text, when the provider's own bytes could be reused (OpenAI-format upstreams). */
   readonly json?: string;
+  /** The call's cost at the serving model's price, as its routing record books it; absent when the provider reported no usage. */
+  readonly costUsd?: number;
 }
 
 export interface RoutedChunk {
@@ -107,7 +110,12 @@ export class LlmRouter {
       map((routed) => {
         if (routed.output.type !== 'completion') throw new Error('unexpected stream output');
         const { completion, json } = routed.output;
-        return json === undefined ? { completion, outcome: routed.outcome } : { completion, outcome: routed.outcome, json };
+        const result: { -readonly [K in keyof RoutedCompletion]: RoutedCompletion[K] } = { completion, outcome: routed.outcome };
+        if (json !== undefined) result.json = json;
+        const usage = completion.usage;
+        const price = this.policy.models.get(routed.outcome.model)?.price;
+        if (usage !== undefined && price !== undefined) result.costUsd = microsToUsd(tokenCostMicros(usage.prompt_tokens, usage.completion_tokens, price));
+        return result;
       }),
     );
   }

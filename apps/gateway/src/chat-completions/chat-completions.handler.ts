@@ -82,9 +82,9 @@ export class ChatCompletionsHandler {
    */
   private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>): void {
     subscribeUntilClientGone(completion$, res, {
-      next: ({ completion, outcome, json }) => {
+      next: ({ completion, outcome, json, costUsd }) => {
         const payload = json ?? JSON.stringify(completion);
-        const headers = routingHeaders(outcome);
+        const headers = routingHeaders(outcome, costUsd);
         headers['content-type'] = 'application/json; charset=utf-8';
         headers['content-length'] = String(Buffer.byteLength(payload));
         res.writeHead(200, headers);

@@ -1,7 +1,11 @@
 import type { RouteOutcome } from '#llm-router';
 
-/** The routing outcome as response headers: which target served and why, and the tenant's budget position. */
-export function routingHeaders(outcome: RouteOutcome): Record<string, string> {
+/**
+ * The routing outcome as response headers: which target served and why, the
+ * tenant's budget position and, for a completion whose provider reported
+ * usage, what it cost (a stream's headers go out before its usage).
+ */
+export function routingHeaders(outcome: RouteOutcome, costUsd?: number): Record<string, string> {
   const headers: Record<string, string> = {
     'x-llm-request-id': outcome.requestId,
     'x-llm-traffic-class': outcome.trafficClass,
@@ -10,6 +14,7 @@ export function routingHeaders(outcome: RouteOutcome): Record<string, string> {
     'x-llm-fallback': String(outcome.fallback),
     'x-llm-attempts': String(outcome.attempts),
   };
+  if (costUsd !== undefined) headers['x-llm-cost-usd'] = costUsd.toFixed(6);
   const budget = outcome.budget;
   if (budget) {
     headers['x-llm-budget-tier'] = budget.tier;

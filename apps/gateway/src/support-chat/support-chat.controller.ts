@@ -20,7 +20,7 @@ export class SupportChatController {
   async chat(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const { message, history } = parseSupportChatRequest(body);
     // A customer who closes the chat aborts the upstream call.
-    const { completion, outcome } = await untilClientGone(
+    const { completion, outcome, costUsd } = await untilClientGone(
       this.router.completion$({
         messages: [
           { role: 'system', content: 'You are a helpful, concise customer-support agent.' },
@@ -30,7 +30,7 @@ export class SupportChatController {
       }),
       reply.raw,
     );
-    reply.headers(routingHeaders(outcome));
+    reply.headers(routingHeaders(outcome, costUsd));
     return {
       reply: completion.choices[0]?.message.content ?? '',
       routing: { model: outcome.model, provider: outcome.provider, fallback: outcome.fallback, attempts: outcome.attempts, requestId: outcome.requestId },

@@ -105,6 +105,18 @@ describe('budget-aware routing', () => {
     assert.equal(state.reservedUsd, 0);
   });
 
+  it('a routed completion carries its cost as its routing record books it; none without reported usage', () => {
+    const h = harness(withBudget(10));
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }));
+    assert.equal(out.values[0]!.costUsd, (10 * 3 + 5 * 15) / 1e6);
+    assert.equal(out.values[0]!.costUsd, h.records[0]!.costUsd);
+    const noUsage = JSON.stringify({ ...JSON.parse(openAiCompletionBody('premium-a')), usage: undefined });
+    h.transport.script('premium-a', { status: 200, body: noUsage });
+    const without = h.run(h.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }));
+    assert.equal(without.error, undefined);
+    assert.equal(without.values[0]!.costUsd, undefined);
+  });
+
   it('a target whose circuit is open is skipped before any budget is reserved for it', async () => {
     const ledger = new InMemoryBudgetLedgerStore();
     const reserved: number[] = [];
