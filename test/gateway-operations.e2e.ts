@@ -43,6 +43,31 @@ after(async () => {
   dir.remove();
 });
 
+describe('/metrics behind LLM_METRICS_TOKEN', () => {
+  const TOKEN = 'scrape-token-0123456789abcdef';
+  let guarded: Gw;
+  before(async () => {
+    guarded = await startGw(sim, { metricsToken: TOKEN });
+  });
+  after(() => guarded.close());
+
+  test('no token or a wrong one: 401 in the OpenAI shape; the token: the exposition', async () => {
+    const wrong: Record<string, string>[] = [{}, { authorization: 'Bearer scrape-token-0123456789abcdeX' }, { authorization: TOKEN }];
+    for (const headers of wrong) {
+      const res = await call(guarded.url, '/metrics', { headers });
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.json.error.code, 'invalid_metrics_token');
+      assert.equal(res.json.error.type, 'invalid_request_error');
+      assert.ok('param' in res.json.error);
+    }
+    const ok = await call(guarded.url, '/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(ok.status, 200);
+    assert.match(ok.text, /llm_gateway_auth_failures_total\{reason="invalid_metrics_token"\} 3/);
+    // Health stays open for the orchestrator's probes.
+    assert.equal((await call(guarded.url, '/health/live')).status, 200);
+  });
+});
+
 describe('/metrics', () => {
   let text: string;
   before(async () => {

@@ -7,7 +7,7 @@ import { createV1Authenticator, unauthorized, type V1AuthenticatorDeps } from '.
 import './principal.decorator.js';
 
 export interface AuthHookDeps extends V1AuthenticatorDeps {
-  config: Pick<GatewayConfig, 'auth' | 'adminKey'>;
+  config: Pick<GatewayConfig, 'auth' | 'adminKey' | 'metricsToken'>;
 }
 
 /**
@@ -17,11 +17,13 @@ export interface AuthHookDeps extends V1AuthenticatorDeps {
  *   principal goes on `request.llmPrincipal` (see v1-authenticator.ts).
  * - `/admin/*`: the admin credential (`LLM_ADMIN_KEY`), compared in constant time;
  *   403 when no admin credential is configured.
+ * - `/metrics`: the scrape token (`LLM_METRICS_TOKEN`) when one is configured.
  */
 export function installAuthHook(fastify: FastifyInstance, deps: AuthHookDeps): void {
   fastify.decorateRequest('llmPrincipal', null);
   const authenticateV1 = createV1Authenticator(deps);
   const adminKey = deps.config.adminKey;
+  const metricsToken = deps.config.metricsToken;
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     const url = routePath(request);
@@ -31,23 +33,35 @@ export function installAuthHook(fastify: FastifyInstance, deps: AuthHookDeps): v
       request.llmPrincipal = outcome.principal;
       return done();
     }
+    if (url === '/metrics' && metricsToken !== undefined) {
+      const refusal = secretRefusal(request, metricsToken, 'invalid_metrics_token', "Invalid or missing metrics token. Send LLM_METRICS_TOKEN as 'Authorization: Bearer <token>'.");
+      if (refusal) {
+        deps.onFailure?.('invalid_metrics_token');
+        return void sendError(reply, refusal);
+      }
+      return done();
+    }
     if (url.startsWith('/admin/') || url === '/admin') {
       if (adminKey === undefined) {
         deps.onFailure?.('admin_api_disabled');
         const body = openAiError('The admin API is disabled: set LLM_ADMIN_KEY (at least 16 characters) and restart the gateway.', 'permission_error', 'admin_api_disabled');
         return void sendError(reply, { status: 403, body, headers: { 'x-should-retry': 'false' } });
       }
-      const token = bearerToken(request.headers.authorization);
-      if (token === undefined || !secretsEqual(token, adminKey)) {
+      const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
+      if (refusal) {
         deps.onFailure?.('invalid_admin_key');
-        return void sendError(
-          reply,
-          unauthorized(openAiError("Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.", 'invalid_request_error', 'invalid_admin_key')),
-        );
+        return void sendError(reply, refusal);
       }
     }
     done();
   });
+}
+
+/** A 401 unless the request carries `secret` as its bearer token (compared in constant time). */
+function secretRefusal(request: FastifyRequest, secret: string, code: string, message: string): ErrorResponse | undefined {
+  const token = bearerToken(request.headers.authorization);
+  if (token !== undefined && secretsEqual(token, secret)) return undefined;
+  return unauthorized(openAiError(message, 'invalid_request_error', code));
 }
 
 /**

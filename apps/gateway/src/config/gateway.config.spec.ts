@@ -48,4 +48,11 @@ test('bad values: one error naming every variable', () => {
     (err: Error) => ['PORT', 'LLM_AUTH', 'LLM_PG_SCHEMA', 'LLM_REQUEST_LOG'].every((v) => err.message.includes(v)),
   );
   assert.throws(() => gatewayConfigFromEnv({ LLM_ADMIN_KEY: 'short' }), /LLM_ADMIN_KEY: must be at least 16/);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_METRICS_TOKEN: 'short' }), /LLM_METRICS_TOKEN: must be at least 16/);
+});
+
+test('LLM_METRICS_TOKEN: absent or empty leaves /metrics open; set, it is the scrape token', () => {
+  assert.equal(gatewayConfigFromEnv({}).metricsToken, undefined);
+  assert.equal(gatewayConfigFromEnv({ LLM_METRICS_TOKEN: '' }).metricsToken, undefined);
+  assert.equal(gatewayConfigFromEnv({ LLM_METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken, 'scrape-token-0123456789');
 });

@@ -22,6 +22,8 @@ export interface GatewayConfig {
   adminKey?: string;
   /** True when the admin key was generated at start-up for the dev quick start. */
   adminKeyGenerated: boolean;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`; absent = open (an internal network's scraper). */
+  metricsToken?: string;
   store: StoreConfig;
   /** Routing records are written in batches every this many ms ... */
   recordFlushMs: number;
@@ -80,6 +82,7 @@ export const gatewayEnvSchema = z.object({
   LLM_BODY_LIMIT_BYTES: int('LLM_BODY_LIMIT_BYTES', 4 * 1024 * 1024),
   LLM_AUTH: z.enum(['api-keys', 'disabled']).default('api-keys'),
   LLM_ADMIN_KEY: z.string().optional(),
+  LLM_METRICS_TOKEN: z.string().optional(),
   DATABASE_URL: z.string().optional(),
   LLM_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('public'),
   LLM_PG_POOL_SIZE: int('LLM_PG_POOL_SIZE', 5),
@@ -91,7 +94,7 @@ export const gatewayEnvSchema = z.object({
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
 });
 
-/** Admin keys shorter than this are refused at start-up. */
+/** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
 export const MIN_ADMIN_KEY_LENGTH = 16;
 
 /**
@@ -110,6 +113,10 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
   if (adminKey !== undefined && adminKey.length < MIN_ADMIN_KEY_LENGTH) {
     throw new Error(`Invalid gateway environment:\n  LLM_ADMIN_KEY: must be at least ${MIN_ADMIN_KEY_LENGTH} characters`);
   }
+  const metricsToken = e.LLM_METRICS_TOKEN === '' ? undefined : e.LLM_METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken.length < MIN_ADMIN_KEY_LENGTH) {
+    throw new Error(`Invalid gateway environment:\n  LLM_METRICS_TOKEN: must be at least ${MIN_ADMIN_KEY_LENGTH} characters`);
+  }
   let adminKeyGenerated = false;
   if (adminKey === undefined && embeddedSimulator) {
     adminKey = `llmr_admin_dev_${randomBytes(18).toString('base64url')}`;
@@ -126,6 +133,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     auth: e.LLM_AUTH,
     adminKey,
     adminKeyGenerated,
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
     store: databaseUrl
       ? { kind: 'postgres', url: databaseUrl, schema: e.LLM_PG_SCHEMA, poolSize: Math.max(1, e.LLM_PG_POOL_SIZE) }
       : { kind: 'sqlite', path: e.LLM_SQLITE_PATH === ':memory:' ? ':memory:' : resolve(e.LLM_SQLITE_PATH) },

@@ -2,7 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RecordsService } from '../persistence/records.service.js';
 
-/** Prometheus text exposition. Unauthenticated, like /health: expose it on an internal network only. */
+/** Prometheus text exposition. Open unless LLM_METRICS_TOKEN is set (the auth hook checks it), like /health otherwise. */
 @Controller()
 export class MetricsController {
   constructor(private readonly records: RecordsService) {}
