@@ -4,7 +4,7 @@ import type { Capability } from '../policy/policy.schema.js';
 /** What a request demands of any model that serves it. */
 export interface RequestNeeds {
   readonly capabilities: readonly Capability[];
-  /** Rough prompt size: characters / 4, plus per-message and per-image overheads. */
+  /** Rough prompt size: text by script (see textTokens), plus per-message and per-image overheads. */
   readonly estimatedPromptTokens: number;
   /** The output the caller allows (max_completion_tokens or max_tokens), if stated. */
   readonly requestedMaxOutputTokens?: number;
@@ -12,23 +12,37 @@ export interface RequestNeeds {
 
 const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_IMAGE = 765;
+/**
+ * Tokens a text is likely to cost, as a fraction (summed, rounded up once):
+ * 4 characters per token in Latin scripts, about 1.6 in the two-byte UTF-8
+ * scripts (Greek, Cyrillic, Hebrew, Arabic) and 1 in the three-byte ones
+ * (CJK, Indic, ...), where a characters / 4 rule undercounts by four times:
+ * too small a budget reservation, and a prompt passed to a model whose
+ * context cannot hold it. Each byte beyond the first of a character adds
+ * 0.375: exact for ASCII and CJK, a little over for two-byte scripts.
+ * `Buffer.byteLength` is native: a small fraction of the JSON parse the
+ * request body already cost.
+ */
+export function textTokens(text: string): number {
+  return text.length / 4 + 0.375 * (Buffer.byteLength(text, 'utf8') - text.length);
+}
 
 /** Derived in one pass over the messages; cheap enough for every request. */
 export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds {
-  let chars = 0;
+  let tokens = 0;
   let images = 0;
   for (const m of request.messages) {
     const content = m.content;
-    if (typeof content === 'string') chars += content.length;
+    if (typeof content === 'string') tokens += textTokens(content);
     else if (Array.isArray(content)) {
       for (const part of content) {
-        if (part.type === 'text') chars += part.text.length;
+        if (part.type === 'text') tokens += textTokens(part.text);
         else if (part.type === 'image_url') images++;
       }
     }
-    if (m.tool_calls) for (const call of m.tool_calls) chars += call.function.name.length + call.function.arguments.length;
+    if (m.tool_calls) for (const call of m.tool_calls) tokens += textTokens(call.function.name) + textTokens(call.function.arguments);
   }
-  if (request.tools) chars += JSON.stringify(request.tools).length;
+  if (request.tools) tokens += textTokens(JSON.stringify(request.tools));
 
   const capabilities: Capability[] = [];
   if (request.tools && request.tools.length > 0) capabilities.push('tools');
@@ -39,7 +53,7 @@ export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds
 
   return {
     capabilities,
-    estimatedPromptTokens: Math.ceil(chars / 4) + request.messages.length * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE,
+    estimatedPromptTokens: Math.ceil(tokens) + request.messages.length * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE,
     requestedMaxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
   };
 }

@@ -5,7 +5,7 @@ import { LlmRouterError } from '../errors/llm-router.error.js';
 import { refusal } from '../testing/refusal.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';
-import { deriveRequestNeeds } from './request-needs.js';
+import { deriveRequestNeeds, textTokens } from './request-needs.js';
 import { mergeFloors, RoutePlanner } from './route-planner.js';
 
 const policy = compilePolicy(fixturePolicy());
@@ -108,5 +108,24 @@ describe('deriveRequestNeeds', () => {
     const needs = deriveRequestNeeds({ messages: [{ role: 'user', content: 'abcd'.repeat(100) }], max_tokens: 10, max_completion_tokens: 20 });
     assert.equal(needs.estimatedPromptTokens, 100 + 4);
     assert.equal(needs.requestedMaxOutputTokens, 20);
+  });
+
+  it('counts text by script: Latin 4 characters per token, Cyrillic about 1.6, CJK 1', () => {
+    const prompt = (content: string) => deriveRequestNeeds({ messages: [{ role: 'user', content }] }).estimatedPromptTokens - 4;
+    assert.equal(prompt('x'.repeat(4000)), 1000);
+    assert.equal(prompt('д'.repeat(4000)), 2500);
+    assert.equal(prompt('語'.repeat(4000)), 4000);
+    assert.equal(prompt('abcd語語語語'.repeat(500)), 500 + 2000);
+    assert.equal(textTokens(''), 0);
+    assert.equal(textTokens('é'), 0.625);
+  });
+
+  it('a CJK prompt that a characters / 4 rule would let through is kept from a model whose context cannot hold it', () => {
+    // 40,000 CJK characters: ~10,000 tokens by characters / 4 (fits standard-1's 32,000), ~40,000 by script (it does not).
+    const cjk: ChatCompletionRequest = { messages: [{ role: 'user', content: '請'.repeat(40_000) }], max_tokens: 100 };
+    assert.ok(deriveRequestNeeds(cjk).estimatedPromptTokens >= 40_000);
+    const plan = planner.plan(cjk, 'general', undefined);
+    assert.deepEqual(names(plan), ['premium-a', 'premium-b']);
+    assert.match(plan.excluded.find((e) => e.model === 'standard-1')?.reason ?? '', /context window 32000 is smaller/);
   });
 });
