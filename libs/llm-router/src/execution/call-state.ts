@@ -4,6 +4,7 @@ import type { Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
 import type { RoutePlan } from '../planning/route-plan.js';
+import { textTokens } from '../planning/request-needs.js';
 import { isoTime } from '../telemetry/iso-time.js';
 import type { AttemptRecord, RoutingRecord } from '../telemetry/routing-record.js';
 import type { FailureCategory } from './failure-category.js';
@@ -21,8 +22,8 @@ export class CallState {
   served?: CompiledModel;
   firstChunkAt?: number;
   usage?: Usage;
-  /** Characters of answer delivered (content and tool calls): the fallback when no usage is reported. */
-  streamedChars = 0;
+  /** Estimated tokens of answer delivered (content and tool calls, by script): the fallback when no usage is reported. */
+  deliveredTokens = 0;
   result?: 'success' | 'failure';
   errorCategory?: FailureCategory;
   errorMessage?: string;
@@ -49,8 +50,8 @@ export class CallState {
     if (output.type === 'completion') {
       this.usage = output.completion.usage;
       for (const choice of output.completion.choices) {
-        this.streamedChars += choice.message.content?.length ?? 0;
-        for (const t of choice.message.tool_calls ?? []) this.streamedChars += t.function.name.length + t.function.arguments.length;
+        this.deliveredTokens += textTokens(choice.message.content ?? '');
+        for (const t of choice.message.tool_calls ?? []) this.deliveredTokens += textTokens(t.function.name) + textTokens(t.function.arguments);
       }
       return;
     }
@@ -58,8 +59,8 @@ export class CallState {
     if (output.usage) this.usage = output.usage;
     for (const choice of output.chunk.choices) {
       const delta = choice.delta;
-      if (delta.content) this.streamedChars += delta.content.length;
-      if (delta.tool_calls) for (const t of delta.tool_calls) this.streamedChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
+      if (delta.content) this.deliveredTokens += textTokens(delta.content);
+      if (delta.tool_calls) for (const t of delta.tool_calls) this.deliveredTokens += textTokens(t.function?.arguments ?? '') + textTokens(t.function?.name ?? '');
     }
   }
 
@@ -70,10 +71,10 @@ export class CallState {
   tokens(): { promptTokens: number; completionTokens: number; estimated: boolean } {
     if (this.served === undefined) return { promptTokens: 0, completionTokens: 0, estimated: false };
     // An all-zero usage next to delivered text is no usage report at all.
-    const usage = this.usage && (this.usage.total_tokens > 0 || this.usage.prompt_tokens + this.usage.completion_tokens > 0 || this.streamedChars === 0) ? this.usage : undefined;
+    const usage = this.usage && (this.usage.total_tokens > 0 || this.usage.prompt_tokens + this.usage.completion_tokens > 0 || this.deliveredTokens === 0) ? this.usage : undefined;
     return {
       promptTokens: usage?.prompt_tokens ?? this.plan.needs.estimatedPromptTokens,
-      completionTokens: usage?.completion_tokens ?? Math.ceil(this.streamedChars / 4),
+      completionTokens: usage?.completion_tokens ?? Math.ceil(this.deliveredTokens),
       estimated: usage === undefined,
     };
   }

@@ -278,6 +278,14 @@ describe('route executor: streams', () => {
     assert.ok(record.costUsd > 0);
   });
 
+  it('counted tokens read the script: a CJK answer without usage is not charged a quarter of its length', () => {
+    const h = harness();
+    const pieces = openAiStreamPieces('premium-a', ['您好'.repeat(20), '謝謝'.repeat(20)]).filter((p) => !p.includes('"usage"'));
+    h.transport.script('premium-a', { status: 200, chunks: pieces });
+    h.run(h.router.stream$({ ...REQUEST, stream: true }, { trafficClass: 'general' }));
+    assert.equal(h.records[0]!.completionTokens, 80);
+  });
+
   it('unsubscribing aborts the upstream call and records the call as aborted', () => {
     const h = harness();
     h.transport.script('premium-a', { status: 200, chunks: openAiStreamPieces('premium-a', ['a', 'b', 'c']), chunkDelayMs: 100 });
