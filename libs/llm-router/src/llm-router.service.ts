@@ -3,7 +3,6 @@ import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import { postBudgetEvent } from './budget/budget-webhook.js';
 import { BudgetService, type BudgetAssessment } from './budget/budget.service.js';
 import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
-import { microsToUsd, tokenCostMicros } from './budget/usd.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from './chat/chat-completion.types.js';
 import type { RoutingContext } from './context/routing-context.js';
 import { RoutingContextStore } from './context/routing-context.store.js';
@@ -112,9 +111,7 @@ export class LlmRouter {
         const { completion, json } = routed.output;
         const result: { -readonly [K in keyof RoutedCompletion]: RoutedCompletion[K] } = { completion, outcome: routed.outcome };
         if (json !== undefined) result.json = json;
-        const usage = completion.usage;
-        const price = this.policy.models.get(routed.outcome.model)?.price;
-        if (usage !== undefined && price !== undefined) result.costUsd = microsToUsd(tokenCostMicros(usage.prompt_tokens, usage.completion_tokens, price));
+        if (routed.costUsd !== undefined) result.costUsd = routed.costUsd;
         return result;
       }),
     );

@@ -93,7 +93,10 @@ export class RouteExecutor {
       const inner = tryFrom(plan.candidates, 0).pipe(deadline).subscribe({
         next: (routed) => {
           call.observe(routed.output);
-          subscriber.next(routed);
+          if (routed.output.type !== 'completion') return subscriber.next(routed);
+          // A completion is the whole answer: its cost is final, and the same figure the record and the budget settle use.
+          const tokens = call.tokens();
+          subscriber.next(tokens.estimated ? routed : { ...routed, costUsd: microsToUsd(call.costMicros(tokens)) });
         },
         error: (err: unknown) => {
           const routerError = toRouterError(err, call);

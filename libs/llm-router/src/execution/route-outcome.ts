@@ -30,4 +30,6 @@ export interface BudgetSnapshot {
 export interface RoutedOutput {
   readonly output: AttemptOutput;
   readonly outcome: RouteOutcome;
+  /** A completion's cost as its routing record books it, when the provider reported usage (streams: absent). */
+  readonly costUsd?: number;
 }
