@@ -1,6 +1,6 @@
 import type { BudgetAssessment } from '../budget/budget.service.js';
 import { microsToUsd, tokenCostMicros } from '../budget/usd.js';
-import type { Usage } from '../chat/chat-completion.types.js';
+import type { ChatCompletion, Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
 import type { RoutePlan } from '../planning/route-plan.js';
@@ -22,8 +22,10 @@ export class CallState {
   served?: CompiledModel;
   firstChunkAt?: number;
   usage?: Usage;
-  /** Estimated tokens of answer delivered (content and tool calls, by script): the fallback when no usage is reported. */
-  deliveredTokens = 0;
+  /** Estimated tokens of the streamed answer (content and tool calls, by script): the fallback when no usage is reported. */
+  private streamedTokens = 0;
+  /** A JSON answer, counted only if its usage turns out unusable (most completions report it). */
+  private answer?: ChatCompletion;
   result?: 'success' | 'failure';
   errorCategory?: FailureCategory;
   errorMessage?: string;
@@ -49,18 +51,15 @@ export class CallState {
   observe(output: AttemptOutput): void {
     if (output.type === 'completion') {
       this.usage = output.completion.usage;
-      for (const choice of output.completion.choices) {
-        this.deliveredTokens += textTokens(choice.message.content ?? '');
-        for (const t of choice.message.tool_calls ?? []) this.deliveredTokens += textTokens(t.function.name) + textTokens(t.function.arguments);
-      }
+      this.answer = output.completion;
       return;
     }
     if (this.firstChunkAt === undefined) this.firstChunkAt = this.now();
     if (output.usage) this.usage = output.usage;
     for (const choice of output.chunk.choices) {
       const delta = choice.delta;
-      if (delta.content) this.deliveredTokens += textTokens(delta.content);
-      if (delta.tool_calls) for (const t of delta.tool_calls) this.deliveredTokens += textTokens(t.function?.arguments ?? '') + textTokens(t.function?.name ?? '');
+      if (delta.content) this.streamedTokens += textTokens(delta.content);
+      if (delta.tool_calls) for (const t of delta.tool_calls) this.streamedTokens += textTokens(t.function?.arguments ?? '') + textTokens(t.function?.name ?? '');
     }
   }
 
@@ -71,12 +70,22 @@ export class CallState {
   tokens(): { promptTokens: number; completionTokens: number; estimated: boolean } {
     if (this.served === undefined) return { promptTokens: 0, completionTokens: 0, estimated: false };
     // An all-zero usage next to delivered text is no usage report at all.
-    const usage = this.usage && (this.usage.total_tokens > 0 || this.usage.prompt_tokens + this.usage.completion_tokens > 0 || this.deliveredTokens === 0) ? this.usage : undefined;
+    const usage = this.usage && (this.usage.total_tokens > 0 || this.usage.prompt_tokens + this.usage.completion_tokens > 0 || this.deliveredTokens() === 0) ? this.usage : undefined;
     return {
       promptTokens: usage?.prompt_tokens ?? this.plan.needs.estimatedPromptTokens,
-      completionTokens: usage?.completion_tokens ?? Math.ceil(this.deliveredTokens),
+      completionTokens: usage?.completion_tokens ?? Math.ceil(this.deliveredTokens()),
       estimated: usage === undefined,
     };
+  }
+
+  /** Estimated tokens of answer delivered, streamed or in one completion. */
+  private deliveredTokens(): number {
+    let tokens = this.streamedTokens;
+    for (const choice of this.answer?.choices ?? []) {
+      tokens += textTokens(choice.message.content ?? '');
+      for (const t of choice.message.tool_calls ?? []) tokens += textTokens(t.function.name) + textTokens(t.function.arguments);
+    }
+    return tokens;
   }
 
   /** What the serving attempt cost, in micro-dollars (0 when nothing served). */
