@@ -109,14 +109,8 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
   }
   const e = parsed.data;
   const embeddedSimulator = (e.LLM_SIMULATOR ?? (e.LLM_POLICY_FILE ? 'off' : 'embedded')) === 'embedded';
-  let adminKey = e.LLM_ADMIN_KEY === '' ? undefined : e.LLM_ADMIN_KEY;
-  if (adminKey !== undefined && adminKey.length < MIN_ADMIN_KEY_LENGTH) {
-    throw new Error(`Invalid gateway environment:\n  LLM_ADMIN_KEY: must be at least ${MIN_ADMIN_KEY_LENGTH} characters`);
-  }
-  const metricsToken = e.LLM_METRICS_TOKEN === '' ? undefined : e.LLM_METRICS_TOKEN;
-  if (metricsToken !== undefined && metricsToken.length < MIN_ADMIN_KEY_LENGTH) {
-    throw new Error(`Invalid gateway environment:\n  LLM_METRICS_TOKEN: must be at least ${MIN_ADMIN_KEY_LENGTH} characters`);
-  }
+  let adminKey = secretFromEnv('LLM_ADMIN_KEY', e.LLM_ADMIN_KEY);
+  const metricsToken = secretFromEnv('LLM_METRICS_TOKEN', e.LLM_METRICS_TOKEN);
   let adminKeyGenerated = false;
   if (adminKey === undefined && embeddedSimulator) {
     adminKey = `llmr_admin_dev_${randomBytes(18).toString('base64url')}`;
@@ -143,6 +137,13 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     requestLog: e.LLM_REQUEST_LOG,
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
   };
+}
+
+/** A credential from the environment: unset or empty is none; a short one is refused at start-up. */
+function secretFromEnv(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < MIN_ADMIN_KEY_LENGTH) throw new Error(`Invalid gateway environment:\n  ${name}: must be at least ${MIN_ADMIN_KEY_LENGTH} characters`);
+  return value;
 }
 
 /** Programmatic defaults (tests, benchmarks): nothing read from the environment. */

@@ -1,8 +1,10 @@
 import { randomFillSync } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The random bytes of one id: 12 bits, then 62 bits after the variant (rounded up to whole bytes). */
+const ID_BYTES = 10;
 /** Random bytes for 256 ids, refilled when used up (as node:crypto's randomUUID does). */
-const pool = new Uint8Array(16 * 256);
+const pool = new Uint8Array(ID_BYTES * 256);
 let offset = pool.length;
 let prefixMs = -1;
 let prefix = '';
@@ -28,7 +30,7 @@ export function newRequestId(): string {
   }
   const r = pool;
   const o = offset;
-  offset += 16;
+  offset += ID_BYTES;
   // 12 random bits, then the variant (binary 10) and 62 random bits.
   return (
     prefix +
