@@ -71,6 +71,7 @@ describe('never overspend', () => {
       assert.ok(periodKey.includes(`{${tenant}}`), 'keys carry the {tenant} hash tag');
       const [spent, reserved] = await redis.hmget(periodKey, 'spent', 'reserved');
       assert.equal(Number(reserved), 0, 'every reservation was settled or released');
+      for (const leases of keys.filter((k) => k.includes(':l:'))) assert.equal(await redis.zcard(leases), 0, 'no lease left held');
       assertAccounted(results, 200, Number(spent), budgetMicros);
       await redis.del(...keys);
     } finally {

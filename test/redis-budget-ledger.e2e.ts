@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisBudgetLedgerStore, type LedgerLimits } from '#llm-router';
+import { RedisBudgetLedgerStore, type LedgerLease, type LedgerLimits } from '#llm-router';
 import { REDIS_URL, redisAvailable } from './support/services.js';
 
 const available = await redisAvailable();
@@ -13,6 +13,9 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
   let client: Redis;
   let store: RedisBudgetLedgerStore;
   const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000, dayKey: '2026-11-25', dailyCapMicros: 600 };
+  let leases = 0;
+  const lease = (ttlMs = 60_000): LedgerLease => ({ id: `lease-${++leases}`, ttlMs });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   before(() => {
     client = new Redis(REDIS_URL);
@@ -25,30 +28,67 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
   });
 
   test('reserve checks the period budget and the daily cap; settle books and releases', async () => {
-    assert.equal((await store.reserve('t', 400, limits)).granted, true);
-    assert.equal((await store.reserve('t', 400, { ...limits, dailyCapMicros: undefined })).granted, true);
-    const day = await store.reserve('t', 100, limits);
+    const a = lease();
+    const b = lease();
+    assert.equal((await store.reserve('t', 400, limits, a)).granted, true);
+    assert.equal((await store.reserve('t', 400, { ...limits, dailyCapMicros: undefined }, b)).granted, true);
+    const day = await store.reserve('t', 100, limits, lease());
     assert.deepEqual([day.granted, day.refusedBy], [false, 'day']);
-    const period = await store.reserve('t', 300, { ...limits, dailyCapMicros: 10_000 });
+    const period = await store.reserve('t', 300, { ...limits, dailyCapMicros: 10_000 }, lease());
     assert.deepEqual([period.granted, period.refusedBy], [false, 'period']);
-    const settled = await store.settle('t', 400, 150, limits);
+    const settled = await store.settle('t', 400, 150, limits, a.id);
     assert.deepEqual([settled.spentMicros, settled.reservedMicros], [150, 400]);
-    await store.settle('t', 400, 0, limits);
+    await store.settle('t', 400, 0, limits, b.id);
     assert.deepEqual(await store.balance('t', limits), { spentMicros: 150, reservedMicros: 0, daySpentMicros: 150, dayReservedMicros: 0 });
   });
 
   test('concurrent reservations never exceed the budget', async () => {
-    const results = await Promise.all(Array.from({ length: 50 }, () => store.reserve('c', 100, { ...limits, dayKey: undefined, dailyCapMicros: undefined })));
+    const results = await Promise.all(Array.from({ length: 50 }, () => store.reserve('c', 100, { ...limits, dayKey: undefined, dailyCapMicros: undefined }, lease())));
     assert.equal(results.filter((r) => r.granted).length, 10);
   });
 
+  test('a settle sent twice books once', async () => {
+    const a = lease();
+    await store.reserve('twice', 500, limits, a);
+    await store.settle('twice', 500, 200, limits, a.id);
+    const again = await store.settle('twice', 500, 200, limits, a.id);
+    assert.deepEqual(again, { spentMicros: 200, reservedMicros: 0, daySpentMicros: 200, dayReservedMicros: 0 });
+  });
+
+  test('a reservation never settled (its process died) is released when its lease runs out', async () => {
+    const dead = lease(50);
+    const roomy = { ...limits, dailyCapMicros: 10_000 };
+    assert.equal((await store.reserve('crash', 900, roomy, dead)).granted, true);
+    assert.equal((await store.reserve('crash', 300, roomy, lease())).granted, false, 'held while the lease runs');
+    await sleep(80);
+    // The next reserve of the tenant releases it: period and day alike.
+    const next = lease();
+    const r = await store.reserve('crash', 300, roomy, next);
+    assert.equal(r.granted, true);
+    assert.deepEqual([r.balance.reservedMicros, r.balance.dayReservedMicros], [300, 300]);
+    await store.settle('crash', 300, 100, limits, next.id);
+    assert.deepEqual(await store.balance('crash', limits), { spentMicros: 100, reservedMicros: 0, daySpentMicros: 100, dayReservedMicros: 0 });
+  });
+
+  test('a settle arriving after its lease ran out books the cost once and releases nothing twice', async () => {
+    const slow = lease(50);
+    const other = lease();
+    await store.reserve('late', 400, limits, slow);
+    await sleep(80);
+    await store.reserve('late', 200, limits, other);
+    const late = await store.settle('late', 400, 150, limits, slow.id);
+    assert.deepEqual([late.spentMicros, late.reservedMicros, late.daySpentMicros, late.dayReservedMicros], [150, 200, 150, 200], "the other call's reservation stays held");
+    const again = await store.settle('late', 400, 150, limits, slow.id);
+    assert.deepEqual([again.spentMicros, again.reservedMicros], [150, 200]);
+  });
+
   test('keys share the {tenant} hash tag and expire', async () => {
-    await store.reserve('{odd}tenant', 1, limits);
+    await store.reserve('{odd}tenant', 1, limits, lease());
     const keys = await client.keys(`${prefix}*odd*`);
-    assert.ok(keys.length >= 2);
+    assert.ok(keys.length >= 4, 'counters and leases, period and day');
     const slots = new Set(keys.map((k) => k.slice(k.indexOf('{'), k.indexOf('}') + 1)));
     assert.equal(slots.size, 1, 'one hash tag for all of a tenant\'s keys');
-    assert.ok((await client.ttl(keys[0]!)) > 0);
+    for (const key of keys) assert.ok((await client.ttl(key)) > 0, `${key} expires`);
   });
 
   test('restore only raises spend; a crossing is marked once', async () => {

@@ -81,6 +81,7 @@ export {
   type BudgetLedgerStore,
   type LedgerBalance,
   type LedgerKeys,
+  type LedgerLease,
   type LedgerLimits,
   type ReserveResult,
 } from './budget/budget-ledger.store.js';

@@ -29,15 +29,29 @@ export interface ReserveResult {
 }
 
 /**
+ * What a reservation is held as. A store shared by several processes keeps
+ * each reservation as a lease: one whose settle never comes (its process died
+ * mid-call) is released when the lease runs out instead of staying booked
+ * until the period ends, and a settle sent twice (a retry after a timeout
+ * that had in fact arrived) books nothing twice.
+ */
+export interface LedgerLease {
+  /** Unique among the reservations in flight, across every process sharing the store. */
+  readonly id: string;
+  /** How long the call may hold it: the class's deadline and a margin for the settle. */
+  readonly ttlMs: number;
+}
+
+/**
  * Per-tenant spend. `reserve` and `settle` are each one atomic step, so
  * concurrent requests (and several gateway instances sharing the store)
  * can never reserve past the budget.
  */
 export interface BudgetLedgerStore {
   /** Reserve `amountMicros` if spent + reserved + amount fits every limit. */
-  reserve(tenant: string, amountMicros: number, limits: LedgerLimits): MaybePromise<ReserveResult>;
-  /** Release a reservation and book the actual cost. */
-  settle(tenant: string, reservedMicros: number, actualMicros: number, keys: LedgerKeys): MaybePromise<LedgerBalance>;
+  reserve(tenant: string, amountMicros: number, limits: LedgerLimits, lease: LedgerLease): MaybePromise<ReserveResult>;
+  /** Release a reservation (`leaseId` is the id it was reserved with) and book the actual cost. */
+  settle(tenant: string, reservedMicros: number, actualMicros: number, keys: LedgerKeys, leaseId: string): MaybePromise<LedgerBalance>;
   balance(tenant: string, keys: LedgerKeys): MaybePromise<LedgerBalance>;
   /** Raise settled spend to at least these figures (rebuilding from persisted usage after a restart). */
   restore(tenant: string, keys: LedgerKeys, spentMicros: number, daySpentMicros: number): MaybePromise<void>;

@@ -213,4 +213,26 @@ describe('BudgetService: settling survives a store blip', () => {
     const balance = inner.balance('acme', a.limits);
     assert.deepEqual([balance.spentMicros, balance.reservedMicros], [250_000, 0]);
   });
+
+  it('each reservation is a lease of its own, held for the class deadline and a minute, settled by its id', () => {
+    const inner = new InMemoryBudgetLedgerStore();
+    const leases: Array<{ id: string; ttlMs: number }> = [];
+    const settled: string[] = [];
+    const recording: BudgetLedgerStore = {
+      reserve: (t, a, l, lease) => (leases.push(lease), inner.reserve(t, a, l)),
+      settle: (t, r, a, k, leaseId) => (settled.push(leaseId), inner.settle(t, r, a, k)),
+      balance: (t, k) => inner.balance(t, k),
+      restore: (t, k, s, d) => inner.restore(t, k, s, d),
+      markCrossing: (t, k, tier) => inner.markCrossing(t, k, tier),
+    };
+    const s = service(undefined, recording);
+    const a = s.assess('general')!;
+    const first = s.budgets.reserve(a, 1_000, s.cls('general')) as BudgetReservation;
+    const second = s.budgets.reserve(a, 1_000, s.cls('general')) as BudgetReservation;
+    s.budgets.settle(second, 500);
+    s.budgets.settle(first, 500);
+    assert.notEqual(leases[0]!.id, leases[1]!.id);
+    assert.equal(leases[0]!.ttlMs, s.cls('general').deadlineMs + 60_000);
+    assert.deepEqual(settled, [leases[1]!.id, leases[0]!.id]);
+  });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { LlmRouterError } from '../errors/llm-router.error.js';
 import type { MaybePromise } from '../execution/circuit/circuit-state.store.js';
@@ -33,6 +34,8 @@ export interface BudgetAssessment {
 export interface BudgetReservation {
   readonly assessment: BudgetAssessment;
   readonly amountMicros: number;
+  /** The ledger lease it is held as (none while the store is down and the class fails open). */
+  readonly leaseId?: string;
 }
 
 export type ReserveOutcome = BudgetReservation | { readonly denied: true; readonly reason: string };
@@ -130,9 +133,10 @@ export class BudgetService {
       this.unmeteredMicros.set(assessment.tenant, used + amountMicros);
       return { assessment, amountMicros };
     }
+    const leaseId = nextLeaseId();
     const onResult = (r: { granted: boolean; refusedBy?: 'period' | 'day'; balance: LedgerBalance }): ReserveOutcome =>
       r.granted
-        ? { assessment, amountMicros }
+        ? { assessment, amountMicros, leaseId }
         : {
             denied: true,
             reason:
@@ -147,7 +151,7 @@ export class BudgetService {
       return this.reserve({ ...assessment, unmetered: true, allowanceMicros: usdToMicros(mode.failOpenUpToUsd) }, amountMicros, cls) as ReserveOutcome;
     };
     try {
-      const r = this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits);
+      const r = this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, { id: leaseId, ttlMs: cls.deadlineMs + LEASE_MARGIN_MS });
       if (r instanceof Promise) return r.then(onResult, onOutage);
       return onResult(r);
     } catch (err) {
@@ -168,8 +172,9 @@ export class BudgetService {
   }
 
   /**
-   * A settle lost to a store blip would leave its reservation booked (and the
-   * actual cost unbooked) until the period ends: try again a few times.
+   * A settle lost to a store blip would leave the actual cost unbooked and
+   * the reservation held until its lease runs out: try again a few times. A
+   * retry of a settle that did arrive books nothing twice (the lease is gone).
    */
   private settleWithRetry(reservation: BudgetReservation, actualMicros: number, retriesLeft: number): void {
     const { assessment } = reservation;
@@ -178,7 +183,7 @@ export class BudgetService {
     };
     let balance: MaybePromise<LedgerBalance>;
     try {
-      balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits);
+      balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits, reservation.leaseId ?? '');
     } catch {
       return retry();
     }
@@ -331,6 +336,13 @@ export class BudgetService {
 
 const SETTLE_RETRIES = 3;
 const SETTLE_RETRY_MS = 250;
+/** A lease outlives its call's deadline by this much, so that the settle (and its retries) comes first. */
+const LEASE_MARGIN_MS = 60_000;
+
+/** Lease ids: unique per process (a random prefix) and per reservation (a counter); cheap enough for every attempt. */
+const LEASE_PREFIX = randomBytes(9).toString('base64url');
+let leaseSeq = 0;
+const nextLeaseId = (): string => `${LEASE_PREFIX}.${(++leaseSeq).toString(36)}`;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -5,7 +5,11 @@ interface Counter {
   reserved: number;
 }
 
-/** The single-instance ledger: synchronous, so check-and-reserve is atomic on the event loop. */
+/**
+ * The single-instance ledger: synchronous, so check-and-reserve is atomic on
+ * the event loop. Its reservations die with the process that holds them, and
+ * its settles cannot be lost or repeated, so leases need no tracking here.
+ */
 export class InMemoryBudgetLedgerStore implements BudgetLedgerStore {
   private readonly counters = new Map<string, Counter>();
   private readonly crossings = new Set<string>();

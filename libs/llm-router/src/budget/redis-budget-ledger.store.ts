@@ -1,14 +1,50 @@
 import { Redis, type Cluster } from 'ioredis';
-import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
+import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
 
 // Each script is one atomic step. All keys of a tenant share the `{tenant}` hash
 // tag, so they live in one Cluster slot and a script may touch them together.
-const RESERVE = `
+// KEYS: 1 period counters, 2 day counters, 3 the period's leases (a sorted set:
+// member "id:amount", score = when it runs out, ms), 4 the period's leases that
+// ran out (kept an hour, so a late settle still books its cost, once), 5 the
+// day's leases.
+const LEASES = `
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function release(key, amount)
+  local r = tonumber(redis.call('HGET', key, 'reserved') or '0') - amount
+  if r < 0 then r = 0 end
+  redis.call('HSET', key, 'reserved', r)
+  return r
+end
+-- Leases past their time belong to calls whose process is gone: release what they hold.
+local function reap(leases, counters, now, ranOut, ttl)
+  local dead = redis.call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0, 100)
+  if #dead == 0 then return end
+  for i = 1, #dead do
+    release(counters, tonumber(string.match(dead[i], ':(%d+)$')))
+    if ranOut then redis.call('ZADD', ranOut, now + 3600000, dead[i]) end
+  end
+  redis.call('ZREM', leases, unpack(dead))
+  if ranOut then
+    redis.call('ZREMRANGEBYSCORE', ranOut, '-inf', now)
+    redis.call('EXPIRE', ranOut, ttl)
+  end
+end
+`;
+
+const RESERVE = `${LEASES}
 local amount = tonumber(ARGV[1])
 local budget = tonumber(ARGV[2])
 local cap = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
 local hasDay = ARGV[5] == '1'
+local member = ARGV[6]
+local now = clock()
+local expires = now + tonumber(ARGV[7])
+reap(KEYS[3], KEYS[1], now, KEYS[4], ttl)
+if hasDay then reap(KEYS[5], KEYS[2], now, nil, ttl) end
 local ps = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
 local pr = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
 local ds, dr = 0, 0
@@ -20,31 +56,45 @@ if ps + pr + amount > budget then return {0, 1, ps, pr, ds, dr} end
 if hasDay and cap >= 0 and ds + dr + amount > cap then return {0, 2, ps, pr, ds, dr} end
 redis.call('HINCRBY', KEYS[1], 'reserved', amount)
 redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('ZADD', KEYS[3], expires, member)
+redis.call('EXPIRE', KEYS[3], ttl)
 if hasDay then
   redis.call('HINCRBY', KEYS[2], 'reserved', amount)
   redis.call('EXPIRE', KEYS[2], 172800)
+  redis.call('ZADD', KEYS[5], expires, member)
+  redis.call('EXPIRE', KEYS[5], 172800)
 end
 return {1, 0, ps, pr + amount, ds, dr + amount}
 `;
 
-const SETTLE = `
+const SETTLE = `${LEASES}
 local reserved = tonumber(ARGV[1])
 local actual = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local hasDay = ARGV[4] == '1'
-local out = {}
-local n = hasDay and 2 or 1
-for i = 1, n do
-  local r = tonumber(redis.call('HGET', KEYS[i], 'reserved') or '0') - reserved
-  if r < 0 then r = 0 end
-  redis.call('HSET', KEYS[i], 'reserved', r)
-  local s = redis.call('HINCRBY', KEYS[i], 'spent', actual)
-  redis.call('EXPIRE', KEYS[i], i == 1 and ttl or 172800)
-  out[#out + 1] = s
-  out[#out + 1] = r
+local member = ARGV[5]
+local held = redis.call('ZREM', KEYS[3], member) == 1
+local ps, pr, ds, dr
+if not held and redis.call('ZREM', KEYS[4], member) == 0 then
+  -- Settled before (a retry whose first try did arrive): book nothing twice.
+  ps = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
+  pr = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
+  ds = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
+  dr = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
+  if not hasDay then ds = 0; dr = 0 end
+  return {ps, pr, ds, dr}
 end
-if not hasDay then out[3] = 0; out[4] = 0 end
-return out
+-- A lease that ran out was released by the reaper: its cost is still booked, once.
+if held then pr = release(KEYS[1], reserved) else pr = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0') end
+ps = redis.call('HINCRBY', KEYS[1], 'spent', actual)
+redis.call('EXPIRE', KEYS[1], ttl)
+ds, dr = 0, 0
+if hasDay then
+  if redis.call('ZREM', KEYS[5], member) == 1 then dr = release(KEYS[2], reserved) else dr = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0') end
+  ds = redis.call('HINCRBY', KEYS[2], 'spent', actual)
+  redis.call('EXPIRE', KEYS[2], 172800)
+end
+return {ps, pr, ds, dr}
 `;
 
 const RESTORE = `
@@ -61,8 +111,8 @@ return 1
 `;
 
 type LedgerClient = (Redis | Cluster) & {
-  llmrReserve(k1: string, k2: string, ...args: Array<string | number>): Promise<number[]>;
-  llmrSettle(k1: string, k2: string, ...args: Array<string | number>): Promise<number[]>;
+  llmrReserve(...keysAndArgs: Array<string | number>): Promise<number[]>;
+  llmrSettle(...keysAndArgs: Array<string | number>): Promise<number[]>;
   llmrRestore(k1: string, k2: string, ...args: Array<string | number>): Promise<number>;
 };
 
@@ -76,7 +126,13 @@ export interface RedisBudgetLedgerOptions {
   commandTimeoutMs?: number;
 }
 
-/** The shared ledger: several gateway instances on one Redis (or Cluster) never reserve past a budget. */
+/**
+ * The shared ledger: several gateway instances on one Redis (or Cluster) never
+ * reserve past a budget. Each reservation is a lease (see `LedgerLease`): the
+ * next reserve of the tenant releases those whose time ran out, so a crashed
+ * instance's calls in flight stop counting against the budget after their
+ * class's deadline and a minute, not at the end of the period.
+ */
 export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   private readonly client: LedgerClient;
   private readonly ownsClient: boolean;
@@ -95,23 +151,30 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
         commandTimeout: options.commandTimeoutMs ?? 1_000,
       });
     if (this.ownsClient) client.on('error', () => undefined); // surfaced per command instead
-    client.defineCommand('llmrReserve', { numberOfKeys: 2, lua: RESERVE });
-    client.defineCommand('llmrSettle', { numberOfKeys: 2, lua: SETTLE });
+    client.defineCommand('llmrReserve', { numberOfKeys: 5, lua: RESERVE });
+    client.defineCommand('llmrSettle', { numberOfKeys: 5, lua: SETTLE });
     client.defineCommand('llmrRestore', { numberOfKeys: 2, lua: RESTORE });
     this.client = client as LedgerClient;
     this.prefix = options.keyPrefix ?? 'llmr:budget:';
   }
 
-  async reserve(tenant: string, amount: number, limits: LedgerLimits): Promise<ReserveResult> {
-    const [periodKey, dayKey] = this.keys(tenant, limits);
-    const r = await this.client.llmrReserve(periodKey, dayKey, amount, limits.budgetMicros, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0');
+  async reserve(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease): Promise<ReserveResult> {
+    const [periodKey, dayKey, leases, ranOut, dayLeases] = this.keys(tenant, limits);
+    const r = await this.client.llmrReserve(
+      periodKey, dayKey, leases, ranOut, dayLeases,
+      amount, limits.budgetMicros, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
+      leaseMember(lease.id, amount), Math.max(1, Math.ceil(lease.ttlMs)),
+    );
     const balance = { spentMicros: r[2]!, reservedMicros: r[3]!, daySpentMicros: r[4]!, dayReservedMicros: r[5]! };
     return r[0] === 1 ? { granted: true, balance } : { granted: false, refusedBy: r[1] === 2 ? 'day' : 'period', balance };
   }
 
-  async settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys): Promise<LedgerBalance> {
-    const [periodKey, dayKey] = this.keys(tenant, keys);
-    const r = await this.client.llmrSettle(periodKey, dayKey, reserved, actual, keys.periodTtlSec, keys.dayKey !== undefined ? '1' : '0');
+  async settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys, leaseId: string): Promise<LedgerBalance> {
+    const [periodKey, dayKey, leases, ranOut, dayLeases] = this.keys(tenant, keys);
+    const r = await this.client.llmrSettle(
+      periodKey, dayKey, leases, ranOut, dayLeases,
+      reserved, actual, keys.periodTtlSec, keys.dayKey !== undefined ? '1' : '0', leaseMember(leaseId, reserved),
+    );
     return { spentMicros: r[0]!, reservedMicros: r[1]!, daySpentMicros: r[2]!, dayReservedMicros: r[3]! };
   }
 
@@ -139,10 +202,11 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  private keys(tenant: string, keys: LedgerKeys): [string, string] {
+  private keys(tenant: string, keys: LedgerKeys): [string, string, string, string, string] {
     const base = `${this.prefix}{${this.tag(tenant)}}`;
-    // The day key must exist for the script's KEYS even when unused; it stays in the same slot.
-    return [`${base}:p:${keys.periodKey}`, `${base}:d:${keys.dayKey ?? 'none'}`];
+    // The day keys must exist for the scripts' KEYS even when unused; they stay in the same slot.
+    const day = keys.dayKey ?? 'none';
+    return [`${base}:p:${keys.periodKey}`, `${base}:d:${day}`, `${base}:l:${keys.periodKey}`, `${base}:lx:${keys.periodKey}`, `${base}:dl:${day}`];
   }
 
   /** Braces in a tenant id would break the hash tag. */
@@ -150,3 +214,6 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     return encodeURIComponent(tenant).replace(/[{}]/g, '_');
   }
 }
+
+/** A lease as the sorted sets hold it: the amount rides along, for the reaper. */
+const leaseMember = (id: string, amountMicros: number): string => `${id}:${amountMicros}`;
