@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { FastifyRequest } from 'fastify';
-import { contextFromHeaders, LlmRouterModule, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '#llm-router';
+import { contextFromHeaders, LlmRouterModule, RedisBudgetLedgerStore, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '#llm-router';
 import { AdminController } from './admin/admin.controller.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { RouteAccessService } from './auth/route-access.service.js';
@@ -14,11 +14,14 @@ import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
 import { GatewayBootstrap } from './gateway-bootstrap.js';
 import { HealthController } from './health/health.controller.js';
+import { RedisHealthIndicator } from './health/redis.health.js';
 import { StoreHealthIndicator } from './health/store.health.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ModelsController } from './models/models.controller.js';
 import { RecordsService } from './persistence/records.service.js';
 import { PolicyController } from './policy/policy.controller.js';
+import { GatewayRedis } from './redis/gateway-redis.js';
+import { GatewayRedisModule } from './redis/gateway-redis.module.js';
 import { createStore } from './store/create-store.js';
 import { GATEWAY_STORE } from './store/store.tokens.js';
 import { SupportChatController } from './support-chat/support-chat.controller.js';
@@ -54,17 +57,26 @@ export class AppModule {
     const contextFromRequest = config.auth === 'api-keys' ? keyedContext : undefined;
     // The gateway's own routes pass router options explicitly; only the decorated sample endpoints need a context.
     const requestContext = 'decorated-routes' as const;
-    const routerModule = options.router
-      ? LlmRouterModule.forRoot({ requestContext, ...options.router, contextFromRequest: options.router.contextFromRequest ?? contextFromRequest })
-      : LlmRouterModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (c: ConfigService) => ({ policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile, contextFromRequest, requestContext }),
-        });
+    const routerModule = LlmRouterModule.forRootAsync({
+      imports: [GatewayRedisModule],
+      inject: [ConfigService, GatewayRedis],
+      useFactory: (c: ConfigService, redis: GatewayRedis): LlmRouterModuleOptions => {
+        const given = options.router ?? { policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile };
+        // With LLM_REDIS_URL, every instance reserves from the same tenant budgets.
+        const budgetLedger = given.budgetLedger ?? (redis.client ? new RedisBudgetLedgerStore({ client: redis.client }) : undefined);
+        return {
+          requestContext,
+          ...given,
+          contextFromRequest: given.contextFromRequest ?? contextFromRequest,
+          ...(budgetLedger !== undefined ? { budgetLedger } : {}),
+        };
+      },
+    });
     const controllers: Type[] = [ModelsController, UsageController, PolicyController, HealthController, MetricsController, AdminController];
     if (config.sampleEndpoints) controllers.push(SupportChatController, BatchSummariesController);
     return {
       module: AppModule,
-      imports: [options.configModule, routerModule, TerminusModule.forRoot({ logger: false })],
+      imports: [options.configModule, GatewayRedisModule, routerModule, TerminusModule.forRoot({ logger: false })],
       controllers,
       providers: [
         { provide: APP_FILTER, useClass: OpenAiExceptionFilter },
@@ -80,6 +92,7 @@ export class AppModule {
         GatewayBudgetsService,
         UsageService,
         StoreHealthIndicator,
+        RedisHealthIndicator,
         GatewayBootstrap,
       ],
     };

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { LlmRouter, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState } from '#llm-router';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState } from '#llm-router';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { GatewayStore } from '../store/gateway-store.js';
@@ -11,10 +11,17 @@ import { GATEWAY_STORE } from '../store/store.tokens.js';
  * re-applied at start-up, and each budgeted tenant's ledger is seeded from the
  * persisted routing records of its current period (and day, for the daily
  * cap), so a restart neither forgets spend nor hands out a fresh budget.
+ * Budgets another instance sets in a shared store are picked up by
+ * `refresh()`, which the bootstrap runs every `keysRefreshMs`.
  */
 @Injectable()
-export class GatewayBudgetsService {
+export class GatewayBudgetsService implements OnModuleDestroy {
   private readonly logger = new Logger('Budgets');
+  /** The stored version (updatedAt) of each tenant budget applied here. */
+  private readonly applied = new Map<string, number>();
+  private refreshTimer?: NodeJS.Timeout;
+  /** Tenants whose spend could not be restored yet (the ledger did not answer). */
+  private readonly unrestored = new Set<string>();
 
   constructor(
     @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
@@ -26,30 +33,82 @@ export class GatewayBudgetsService {
   /** Start-up: stored budgets back on the router, spend restored for tenants and keys. */
   async restore(now = Date.now()): Promise<void> {
     const stored = await this.store.listTenantBudgets();
-    for (const b of stored) {
-      try {
-        await this.router.budgets.setTenantBudget(b.tenant, b.setting as unknown as BudgetSetting);
-      } catch (err) {
-        this.logger.error(`stored budget of tenant "${b.tenant}" was not applied: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
+    for (const b of stored) await this.apply(b.tenant, b.setting, b.updatedAt);
     const tenants = new Set([...stored.map((b) => b.tenant), ...Object.keys(this.router.policy.budgets.tenants)]);
-    for (const tenant of tenants) await this.restoreTenant(tenant, now);
+    for (const tenant of tenants) await this.tryRestoreTenant(tenant, now);
     await this.restoreKeys(now);
     if (tenants.size > 0) this.logger.log(`budgets restored for ${tenants.size} tenant(s) from persisted usage`);
   }
 
-  /** Admin: set (and persist) a tenant budget, then seed it with the spend already recorded. */
+  /** Re-read the stored budgets every `intervalMs` (0: never). */
+  startRefresh(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    this.refreshTimer = setInterval(() => {
+      this.refresh().catch((err: unknown) => this.logger.warn(`could not refresh tenant budgets: ${err instanceof Error ? err.message : String(err)}`));
+    }, intervalMs);
+    this.refreshTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+  }
+
+  /** Apply the budgets set or changed in the store since this instance last looked (another instance's admin calls). */
+  async refresh(now = Date.now()): Promise<void> {
+    for (const b of await this.store.listTenantBudgets()) {
+      if ((this.applied.get(b.tenant) ?? -1) >= b.updatedAt) continue;
+      if (await this.apply(b.tenant, b.setting, b.updatedAt)) await this.tryRestoreTenant(b.tenant, now);
+    }
+    for (const tenant of [...this.unrestored]) await this.tryRestoreTenant(tenant, now);
+  }
+
+  /**
+   * Admin: set (and persist) a tenant budget, then seed it with the spend
+   * already recorded. The setting takes effect and is stored even when the
+   * ledger does not answer; only the state returned then fails (503), and the
+   * spend is restored at a later refresh.
+   */
   async setTenantBudget(tenant: string, setting: BudgetSetting): Promise<BudgetState> {
-    await this.router.budgets.setTenantBudget(tenant, setting);
-    await this.store.upsertTenantBudget({ tenant, setting: { ...setting }, updatedAt: Date.now() });
+    await this.router.budgets.setTenantBudget(tenant, setting).catch((err: unknown) => {
+      if (!(err instanceof LlmRouterError && err.code === 'budget_store_unavailable')) throw err;
+    });
+    const updatedAt = Date.now();
+    await this.store.upsertTenantBudget({ tenant, setting: { ...setting }, updatedAt });
+    this.applied.set(tenant, updatedAt);
     await this.records.flush();
-    await this.restoreTenant(tenant, Date.now());
+    await this.tryRestoreTenant(tenant, Date.now());
     return (await this.router.budgets.state(tenant))!;
   }
 
   state(tenant: string): Promise<BudgetState | undefined> {
     return this.router.budgets.state(tenant);
+  }
+
+  private async apply(tenant: string, setting: Record<string, unknown>, updatedAt: number): Promise<boolean> {
+    // Marked applied either way: a setting that fails is logged once per version, not at every refresh.
+    this.applied.set(tenant, updatedAt);
+    try {
+      await this.router.budgets.setTenantBudget(tenant, setting as unknown as BudgetSetting);
+      return true;
+    } catch (err) {
+      this.logger.error(`stored budget of tenant "${tenant}" was not applied: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+  }
+
+  /**
+   * A ledger that cannot be reached (a shared Redis down at start-up) must not
+   * keep the gateway from starting: the tenant is restored at a later refresh,
+   * and until then its calls meet the class's `onBudgetStoreUnavailable` rule.
+   */
+  private async tryRestoreTenant(tenant: string, now: number): Promise<void> {
+    try {
+      await this.restoreTenant(tenant, now);
+      this.unrestored.delete(tenant);
+    } catch (err) {
+      if (!this.unrestored.has(tenant)) this.logger.error(`spend of tenant "${tenant}" not restored yet: ${err instanceof Error ? err.message : String(err)}`);
+      this.unrestored.add(tenant);
+    }
   }
 
   private async restoreTenant(tenant: string, now: number): Promise<void> {

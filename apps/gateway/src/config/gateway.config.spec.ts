@@ -56,3 +56,10 @@ test('LLM_METRICS_TOKEN: absent or empty leaves /metrics open; set, it is the sc
   assert.equal(gatewayConfigFromEnv({ LLM_METRICS_TOKEN: '' }).metricsToken, undefined);
   assert.equal(gatewayConfigFromEnv({ LLM_METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken, 'scrape-token-0123456789');
 });
+
+test('LLM_REDIS_URL: absent or empty keeps the in-process ledger; a redis URL shares it; anything else is refused', () => {
+  assert.equal(gatewayConfigFromEnv({}).redisUrl, undefined);
+  assert.equal(gatewayConfigFromEnv({ LLM_REDIS_URL: '' }).redisUrl, undefined);
+  assert.equal(gatewayConfigFromEnv({ LLM_REDIS_URL: 'redis://10.0.0.5:6379/2' }).redisUrl, 'redis://10.0.0.5:6379/2');
+  assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_URL: '10.0.0.5:6379' }), /LLM_REDIS_URL: a redis:\/\/ or rediss:\/\/ URL/);
+});

@@ -25,6 +25,11 @@ export interface GatewayConfig {
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`; absent = open (an internal network's scraper). */
   metricsToken?: string;
   store: StoreConfig;
+  /**
+   * A Redis URL: tenant budgets are reserved and settled in Redis, shared by
+   * every instance pointed at it. Absent: an in-process ledger (one instance).
+   */
+  redisUrl?: string;
   /** Routing records are written in batches every this many ms ... */
   recordFlushMs: number;
   /** ... or as soon as this many are waiting. */
@@ -86,6 +91,10 @@ export const gatewayEnvSchema = z.object({
   DATABASE_URL: z.string().optional(),
   LLM_PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier').default('public'),
   LLM_PG_POOL_SIZE: int('LLM_PG_POOL_SIZE', 5),
+  LLM_REDIS_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^rediss?:\/\//.test(v), 'a redis:// or rediss:// URL'),
   LLM_SQLITE_PATH: z.string().min(1).default(DEFAULT_SQLITE_PATH),
   LLM_RECORD_FLUSH_MS: int('LLM_RECORD_FLUSH_MS', 500),
   LLM_RECORD_BATCH_SIZE: int('LLM_RECORD_BATCH_SIZE', 500),
@@ -117,6 +126,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     adminKeyGenerated = true;
   }
   const databaseUrl = e.DATABASE_URL === '' ? undefined : e.DATABASE_URL;
+  const redisUrl = e.LLM_REDIS_URL === '' ? undefined : e.LLM_REDIS_URL;
   return {
     host: e.HOST,
     port: e.PORT,
@@ -131,6 +141,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     store: databaseUrl
       ? { kind: 'postgres', url: databaseUrl, schema: e.LLM_PG_SCHEMA, poolSize: Math.max(1, e.LLM_PG_POOL_SIZE) }
       : { kind: 'sqlite', path: e.LLM_SQLITE_PATH === ':memory:' ? ':memory:' : resolve(e.LLM_SQLITE_PATH) },
+    ...(redisUrl !== undefined ? { redisUrl } : {}),
     recordFlushMs: Math.max(1, e.LLM_RECORD_FLUSH_MS),
     recordBatchSize: Math.max(1, e.LLM_RECORD_BATCH_SIZE),
     keysRefreshMs: e.LLM_KEYS_REFRESH_MS,

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { LlmRouterHealthIndicator } from '#llm-router';
+import { RedisHealthIndicator } from './redis.health.js';
 import { StoreHealthIndicator } from './store.health.js';
 
 @Controller('health')
@@ -9,6 +10,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly router: LlmRouterHealthIndicator,
     private readonly store: StoreHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
   ) {}
 
   /** Liveness: the process answers. */
@@ -17,17 +19,23 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the store answers (503 when it does not). */
+  /** Readiness: the store answers, and the shared Redis when one is configured (503 when not). */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.store.isHealthy('store')]);
+    return this.health.check(this.stores());
   }
 
-  /** Routing health and store connectivity: degraded when a circuit is open, down when a class has no route or the store is down. */
+  /** Routing health and store connectivity: degraded when a circuit is open, down when a class has no route or a store is down. */
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([() => this.router.isHealthy('llm-router'), () => this.store.isHealthy('store')]);
+    return this.health.check([() => this.router.isHealthy('llm-router'), ...this.stores()]);
+  }
+
+  private stores(): HealthIndicatorFunction[] {
+    const checks: HealthIndicatorFunction[] = [() => this.store.isHealthy('store')];
+    if (this.redis.configured) checks.push(() => this.redis.isHealthy('redis'));
+    return checks;
   }
 }

@@ -87,7 +87,13 @@ export class BudgetService {
     if (!budget) return undefined;
     const window = periodWindow(budget.period, this.now());
     const limits = this.limits(budget, window, true);
-    return this.toState(tenant, budget, window, await this.ledger.balance(tenant, limits));
+    let balance: LedgerBalance;
+    try {
+      balance = await this.ledger.balance(tenant, limits);
+    } catch (err) {
+      throw unreachable(tenant, 'read', err);
+    }
+    return this.toState(tenant, budget, window, balance);
   }
 
   /** Rebuild spend from persisted usage after a restart: spend only ever goes up. */
@@ -95,7 +101,11 @@ export class BudgetService {
     const budget = this.tenants.get(tenant);
     const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, spend.at?.getTime() ?? this.now());
     const limits = this.limits(budget, window, true);
-    await this.ledger.restore(tenant, limits, usdToMicros(spend.spentUsd), usdToMicros(spend.dailySpentUsd ?? 0));
+    try {
+      await this.ledger.restore(tenant, limits, usdToMicros(spend.spentUsd), usdToMicros(spend.dailySpentUsd ?? 0));
+    } catch (err) {
+      throw unreachable(tenant, 'restored', err);
+    }
   }
 
   /**
@@ -343,6 +353,17 @@ const LEASE_MARGIN_MS = 60_000;
 const LEASE_PREFIX = randomBytes(9).toString('base64url');
 let leaseSeq = 0;
 const nextLeaseId = (): string => `${LEASE_PREFIX}.${(++leaseSeq).toString(36)}`;
+
+/** The ledger did not answer a read or a restore: the caller gets a 503 it can retry, not an internal error. */
+function unreachable(tenant: string, what: 'read' | 'restored', err: unknown): LlmRouterError {
+  return new LlmRouterError({
+    category: 'budget_unavailable',
+    httpStatus: 503,
+    origin: 'gateway',
+    code: 'budget_store_unavailable',
+    message: `The budget of tenant "${tenant}" cannot be ${what}: the budget store did not answer (${errorText(err)}).`,
+  });
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

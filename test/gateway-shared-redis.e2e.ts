@@ -1,0 +1,111 @@
+/**
+ * Several gateway instances behind one load balancer: one PostgreSQL store
+ * and one Redis (`LLM_REDIS_URL`). A tenant budget set through one instance
+ * applies on the other; spend through either counts against the same budget,
+ * and neither lets the pair overspend. Real PostgreSQL, real Redis, real HTTP.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { call, chat, createKey, postgresOrSkip, sqliteStore, startGw, startSim, tempDir, until, ADMIN_KEY, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { REDIS_URL, redisAvailable } from './support/services.js';
+
+const redis = await redisAvailable();
+const pgStore = await postgresOrSkip();
+const skip = redis !== true ? redis : 'skip' in pgStore ? pgStore.skip : false;
+
+describe('two gateway instances sharing PostgreSQL and Redis', { skip }, () => {
+  const tenant = `shared-${randomUUID()}`;
+  let sim: SimulatorHandle;
+  let a: Gw;
+  let b: Gw;
+
+  before(async () => {
+    if ('skip' in pgStore) return;
+    sim = await startSim();
+    const options = { store: pgStore.store, redisUrl: REDIS_URL, keysRefreshMs: 50 };
+    a = await startGw(sim, options);
+    b = await startGw(sim, options);
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await sim?.close();
+    if (!('skip' in pgStore)) await pgStore.drop();
+    const client = new Redis(REDIS_URL);
+    const keys = await client.keys(`llmr:budget:{${tenant}}*`);
+    if (keys.length > 0) await client.del(...keys);
+    client.disconnect();
+  });
+
+  test('a budget set on one instance applies on the other; both spend from it and neither overspends', async () => {
+    const { key } = await createKey(a, { tenant });
+    const budgetUsd = 0.002;
+    const set = await call(a.url, `/admin/tenants/${tenant}/budget`, { method: 'PUT', key: ADMIN_KEY, body: { budgetUsd } });
+    assert.equal(set.status, 200, set.text);
+    // Instance b learns of the key and the budget from the shared store at its next refresh.
+    await until(async () => (await call(b.url, `/admin/tenants/${tenant}/budget`, { key: ADMIN_KEY })).status === 200, 'the budget on b');
+    let last = '';
+    await until(async () => {
+      const res = await chat(b, key, 'hello', { max_tokens: 20 });
+      last = `${res.status} ${res.text}`;
+      return res.status === 200;
+    }, 'the key on b').catch((err: Error) => assert.fail(`${err.message}: last answer ${last}`));
+
+    const onA = (await call(a.url, `/admin/tenants/${tenant}/budget`, { key: ADMIN_KEY })).json;
+    const onB = (await call(b.url, `/admin/tenants/${tenant}/budget`, { key: ADMIN_KEY })).json;
+    assert.ok(onA.spentUsd > 0, 'the call through b is booked');
+    assert.equal(onB.spentUsd, onA.spentUsd, 'one ledger: both instances see the same spend');
+
+    // Spend through both, alternately, until the budget refuses.
+    const statuses: number[] = [];
+    for (let i = 0; i < 40 && !statuses.includes(402); i++) statuses.push((await chat(i % 2 === 0 ? a : b, key, `call ${i} ${'words '.repeat(20)}`, { max_tokens: 20 })).status);
+    assert.ok(statuses.includes(402), `the shared budget ran out (${statuses.join(',')})`);
+    assert.deepEqual([...new Set(statuses)].sort(), [200, 402]);
+    for (const gw of [a, b]) {
+      const refused = await chat(gw, key, 'one more', { max_tokens: 20 });
+      assert.equal(refused.status, 402);
+      assert.equal(refused.json.error.code, 'insufficient_quota');
+    }
+    const final = (await call(b.url, `/admin/tenants/${tenant}/budget`, { key: ADMIN_KEY })).json;
+    assert.ok(final.spentUsd <= budgetUsd, `spent ${final.spentUsd} of ${budgetUsd}`);
+    assert.equal(final.reservedUsd ?? 0, 0, 'every reservation settled');
+  });
+
+  test('readiness reports the shared Redis', async () => {
+    const ready = await call(a.url, '/health/ready');
+    assert.equal(ready.status, 200, ready.text);
+    assert.equal(ready.json.info.redis.status, 'up');
+    assert.equal(ready.json.info.store.status, 'up');
+  });
+});
+
+describe('a gateway whose Redis cannot be reached', { skip: redis !== true ? redis : false }, () => {
+  let sim: SimulatorHandle;
+  let gw: Gw;
+  const dir = tempDir();
+
+  before(async () => {
+    sim = await startSim();
+    // Nothing listens on port 1: every command fails within the client's timeouts.
+    gw = await startGw(sim, { store: sqliteStore(dir.path), redisUrl: 'redis://127.0.0.1:1' });
+  });
+  after(async () => {
+    await gw?.close();
+    await sim?.close();
+    dir.remove();
+  });
+
+  test('is not ready, and a budgeted tenant is refused by its class rule (fail closed: 503), not served unmetered', async () => {
+    const ready = await call(gw.url, '/health/ready');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.json.error.redis.status, 'down');
+    const { key } = await createKey(gw, { tenant: 'acme' });
+    const set = await call(gw.url, '/admin/tenants/acme/budget', { method: 'PUT', key: ADMIN_KEY, body: { budgetUsd: 5 } });
+    assert.equal(set.status, 503, set.text);
+    const res = await chat(gw, key, 'hello');
+    assert.equal(res.status, 503, res.text);
+    assert.equal(res.json.error.code, 'budget_store_unavailable');
+  });
+});
