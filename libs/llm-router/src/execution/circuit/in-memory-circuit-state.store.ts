@@ -1,28 +1,17 @@
+import { acquireOn, failOn, rejectsNow, snapshotOf, type CircuitEntry } from './circuit-entry.js';
 import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateStore } from './circuit-state.store.js';
-
-interface Entry {
-  failures: number;
-  /** Epoch ms after which an open circuit admits a probe; 0 when closed. */
-  openUntil: number;
-  /** A probe is in flight until this time; a crashed probe's lease expires. */
-  probeUntil: number;
-}
 
 /** The single-instance default: plain maps, no allocation on the closed-circuit path. */
 export class InMemoryCircuitStateStore implements CircuitStateStore {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, CircuitEntry>();
 
   acquire(target: string, now: number, probeLeaseMs: number): CircuitGate {
-    const e = this.entries.get(target);
-    if (!e || e.openUntil === 0) return 'pass';
-    if (now < e.openUntil || now < e.probeUntil) return 'reject';
-    e.probeUntil = now + probeLeaseMs;
-    return 'probe';
+    return acquireOn(this.entries.get(target), now, probeLeaseMs);
   }
 
   isOpen(target: string, now: number): boolean {
     const e = this.entries.get(target);
-    return e !== undefined && e.openUntil !== 0 && (now < e.openUntil || now < e.probeUntil);
+    return e !== undefined && rejectsNow(e, now);
   }
 
   recordSuccess(target: string): void {
@@ -40,20 +29,10 @@ export class InMemoryCircuitStateStore implements CircuitStateStore {
       e = { failures: 0, openUntil: 0, probeUntil: 0 };
       this.entries.set(target, e);
     }
-    e.failures++;
-    // A failed probe (circuit already open) re-opens for another cool-down.
-    if (o.openNow || e.failures >= o.failureThreshold || e.openUntil !== 0) {
-      e.openUntil = o.now + o.cooldownMs;
-      e.probeUntil = 0;
-    }
+    failOn(e, o);
   }
 
   snapshot(now: number): CircuitSnapshot[] {
-    return [...this.entries].map(([target, e]) => ({
-        target,
-        status: e.openUntil === 0 ? 'closed' : now < e.openUntil ? 'open' : 'half_open',
-        consecutiveFailures: e.failures,
-        ...(e.openUntil !== 0 ? { retryAt: e.openUntil } : {}),
-      }));
+    return [...this.entries].map(([target, e]) => snapshotOf(target, e, now));
   }
 }

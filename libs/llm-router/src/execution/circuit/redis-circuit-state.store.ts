@@ -1,0 +1,237 @@
+import { Redis, type Cluster } from 'ioredis';
+import { acquireOn, failOn, rejectsNow, snapshotOf, type CircuitEntry } from './circuit-entry.js';
+import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateStore } from './circuit-state.store.js';
+
+// Every key shares the `{circuits}` hash tag: one Cluster slot, so a script may
+// touch a target's hash and the set of targets together. Circuit writes are
+// rare (failures, and the success that closes a circuit), never per call.
+// KEYS: 1 the target's hash (failures, openUntil, probeUntil), 2 the set of targets.
+// Each script answers the target's state {failures, openUntil, probeUntil}.
+const READ = `
+local function state(key)
+  local v = redis.call('HMGET', key, 'failures', 'openUntil', 'probeUntil')
+  return {tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')}
+end
+`;
+
+/** ARGV: now, probe lease ms. The first caller past the cool-down takes the probe; the answer's 4th field says whether it did. */
+const ACQUIRE = `${READ}
+local now = tonumber(ARGV[1])
+local s = state(KEYS[1])
+if s[2] == 0 or now < s[2] or now < s[3] then return {s[1], s[2], s[3], 0} end
+s[3] = now + tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'probeUntil', s[3])
+return {s[1], s[2], s[3], 1}
+`;
+
+/** ARGV: now, failure threshold, cool-down ms, open now (1/0), retention ms, channel. */
+const FAILURE = `${READ}
+local now = tonumber(ARGV[1])
+local s = state(KEYS[1])
+s[1] = s[1] + 1
+if ARGV[4] == '1' or s[1] >= tonumber(ARGV[2]) or s[2] ~= 0 then
+  s[2] = now + tonumber(ARGV[3])
+  s[3] = 0
+end
+redis.call('HSET', KEYS[1], 'failures', s[1], 'openUntil', s[2], 'probeUntil', s[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
+redis.call('SADD', KEYS[2], KEYS[1])
+redis.call('PUBLISH', ARGV[6], KEYS[1] .. ' ' .. s[1] .. ' ' .. s[2] .. ' ' .. s[3])
+return s
+`;
+
+/** ARGV: channel. */
+const SUCCESS = `
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], KEYS[1])
+redis.call('PUBLISH', ARGV[1], KEYS[1] .. ' 0 0 0')
+return 1
+`;
+
+/** Every target's state: {key, failures, openUntil, probeUntil, ...}; forgets targets whose hash expired. */
+const SNAPSHOT = `${READ}
+local out = {}
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', key) == 1 then
+    local s = state(key)
+    out[#out + 1] = key
+    out[#out + 1] = s[1]
+    out[#out + 1] = s[2]
+    out[#out + 1] = s[3]
+  else
+    redis.call('SREM', KEYS[2], key)
+  end
+end
+return out
+`;
+
+type CircuitClient = (Redis | Cluster) & {
+  llmrCircuitAcquire(target: string, targets: string, now: number, leaseMs: number): Promise<number[]>;
+  llmrCircuitFailure(target: string, targets: string, ...args: Array<string | number>): Promise<number[]>;
+  llmrCircuitSuccess(target: string, targets: string, channel: string): Promise<number>;
+  llmrCircuitSnapshot(target: string, targets: string): Promise<Array<string | number>>;
+};
+
+export interface RedisCircuitStateOptions {
+  /** An existing client (or Cluster): used as is and never closed by the store. */
+  client?: Redis | Cluster;
+  /** Or a URL: the store creates, owns and closes its client. */
+  url?: string;
+  keyPrefix?: string;
+  /** Fail a command after this long; the store then decides from what this instance knows. */
+  commandTimeoutMs?: number;
+  /** The whole shared state is re-read this often besides the published changes (a missed message, a restart). */
+  syncIntervalMs?: number;
+}
+
+/**
+ * Circuits shared by every instance on one Redis (or Cluster). Each instance
+ * keeps a mirror of the shared state, so a call on a closed or cooling-down
+ * circuit costs no round trip (`acquire` answers synchronously, `isOpen`
+ * works); the state changes in Redis through atomic scripts that publish
+ * every change, and each store's subscription applies it to its mirror.
+ * Only taking the one probe after a cool-down, counting a failure and closing
+ * an open circuit go to Redis. Failures count across instances, so five
+ * instances that each see one timeout open the circuit for all.
+ *
+ * When Redis does not answer, the store never fails a call: it decides from
+ * its mirror as the in-process store would (this instance's own circuits),
+ * and picks up the shared state again at the next sync.
+ */
+export class RedisCircuitStateStore implements CircuitStateStore {
+  private readonly client: CircuitClient;
+  private readonly ownsClient: boolean;
+  private readonly subscriber: Redis | Cluster;
+  private readonly prefix: string;
+  private readonly targetsKey: string;
+  private readonly channel: string;
+  private readonly mirror = new Map<string, CircuitEntry>();
+  private readonly syncTimer: NodeJS.Timeout;
+  private closed = false;
+  /** Resolves once the mirror holds the shared state read at start (or the first read failed). */
+  readonly ready: Promise<void>;
+
+  constructor(options: RedisCircuitStateOptions) {
+    if (!options.client && !options.url) throw new Error('RedisCircuitStateStore needs a client or a url');
+    this.ownsClient = !options.client;
+    const commandTimeout = options.commandTimeoutMs ?? 1_000;
+    const client = options.client ?? new Redis(options.url!, { maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout });
+    if (this.ownsClient) client.on('error', () => undefined); // surfaced per command instead
+    client.defineCommand('llmrCircuitAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+    client.defineCommand('llmrCircuitFailure', { numberOfKeys: 2, lua: FAILURE });
+    client.defineCommand('llmrCircuitSuccess', { numberOfKeys: 2, lua: SUCCESS });
+    client.defineCommand('llmrCircuitSnapshot', { numberOfKeys: 2, lua: SNAPSHOT });
+    this.client = client as CircuitClient;
+    this.prefix = `${options.keyPrefix ?? 'llmr:'}{circuits}:`;
+    this.targetsKey = `${this.prefix}targets`;
+    this.channel = `${this.prefix}changes`;
+
+    // Subscribing takes a connection of its own; the store made it, so the store closes it.
+    this.subscriber = (client as Redis).duplicate(); // a Cluster duplicates the same way
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) this.applyMessage(message);
+    });
+    // On every (re)connect: subscribe (again: a subscribe that failed while Redis was away is not
+    // repeated by the client), then read everything, since changes published meanwhile were missed.
+    this.subscriber.on('ready', () => {
+      void this.subscriber.subscribe(this.channel).catch(() => undefined);
+      void this.sync();
+    });
+    this.ready = this.sync();
+    this.syncTimer = setInterval(() => void this.sync(), options.syncIntervalMs ?? 5_000);
+    this.syncTimer.unref();
+  }
+
+  acquire(target: string, now: number, probeLeaseMs: number): CircuitGate | Promise<CircuitGate> {
+    const e = this.mirror.get(target);
+    if (!e || e.openUntil === 0) return 'pass';
+    if (rejectsNow(e, now)) return 'reject';
+    // Past the cool-down: one instance, not each, may send the probe.
+    return this.client.llmrCircuitAcquire(this.key(target), this.targetsKey, now, probeLeaseMs).then(
+      (s) => {
+        this.mirror.set(target, { failures: s[0]!, openUntil: s[1]!, probeUntil: s[2]! });
+        if (s[1] === 0) return 'pass';
+        return s[3] === 1 ? 'probe' : 'reject';
+      },
+      () => acquireOn(e, now, probeLeaseMs),
+    );
+  }
+
+  isOpen(target: string, now: number): boolean {
+    const e = this.mirror.get(target);
+    return e !== undefined && rejectsNow(e, now);
+  }
+
+  recordSuccess(target: string): void | Promise<void> {
+    const e = this.mirror.get(target);
+    // The common case, a healthy target: nothing to close, no round trip.
+    if (e === undefined || (e.failures === 0 && e.openUntil === 0)) return;
+    this.mirror.delete(target);
+    return this.client.llmrCircuitSuccess(this.key(target), this.targetsKey, this.channel).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  recordFailure(target: string, o: CircuitFailureOptions): Promise<void> {
+    // This instance acts on the failure at once; the shared count corrects the mirror when Redis answers.
+    const local = this.mirror.get(target) ?? { failures: 0, openUntil: 0, probeUntil: 0 };
+    failOn(local, o);
+    this.mirror.set(target, local);
+    const retentionMs = Math.max(o.cooldownMs * 2, 3_600_000);
+    return this.client
+      .llmrCircuitFailure(this.key(target), this.targetsKey, o.now, o.failureThreshold, o.cooldownMs, o.openNow ? '1' : '0', retentionMs, this.channel)
+      .then(
+        (s) => {
+          this.mirror.set(target, { failures: s[0]!, openUntil: s[1]!, probeUntil: s[2]! });
+        },
+        () => undefined,
+      );
+  }
+
+  async snapshot(now: number): Promise<CircuitSnapshot[]> {
+    await this.sync();
+    return [...this.mirror].map(([target, e]) => snapshotOf(target, e, now));
+  }
+
+  /** Stops the sync, closes the subscription, and the client only if this store created it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.syncTimer);
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  /** Replace the mirror with the shared state; on failure keep what this instance knows. */
+  private async sync(): Promise<void> {
+    if (this.closed) return;
+    let flat: Array<string | number>;
+    try {
+      flat = await this.client.llmrCircuitSnapshot(this.targetsKey, this.targetsKey);
+    } catch {
+      return;
+    }
+    const next = new Map<string, CircuitEntry>();
+    for (let i = 0; i + 3 < flat.length; i += 4) {
+      next.set(String(flat[i]).slice(this.prefix.length + 2), { failures: Number(flat[i + 1]), openUntil: Number(flat[i + 2]), probeUntil: Number(flat[i + 3]) });
+    }
+    this.mirror.clear();
+    for (const [target, e] of next) this.mirror.set(target, e);
+  }
+
+  /** "<key> <failures> <openUntil> <probeUntil>", as the scripts publish it. */
+  private applyMessage(message: string): void {
+    const parts = message.split(' ');
+    if (parts.length !== 4 || !parts[0]!.startsWith(`${this.prefix}t:`)) return;
+    const target = parts[0]!.slice(this.prefix.length + 2);
+    const [failures, openUntil, probeUntil] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+    if (failures === 0 && openUntil === 0) this.mirror.delete(target);
+    else this.mirror.set(target, { failures, openUntil, probeUntil });
+  }
+
+  private key(target: string): string {
+    return `${this.prefix}t:${target}`;
+  }
+}

@@ -1,0 +1,117 @@
+/** Circuits shared through the real Redis: two stores stand for two gateway instances. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { RedisCircuitStateStore, type CircuitFailureOptions } from '#llm-router';
+import { REDIS_URL, redisAvailable } from './support/services.js';
+
+const available = await redisAvailable();
+
+/** Poll until `cond` holds (a published change reaches the other store within milliseconds). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 3_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('RedisCircuitStateStore', { skip: available === true ? false : available }, () => {
+  const prefix = `llmr-test:${randomUUID()}:`;
+  let client: Redis;
+  let a: RedisCircuitStateStore;
+  let b: RedisCircuitStateStore;
+  const fail = (now: number, extra: Partial<CircuitFailureOptions> = {}): CircuitFailureOptions => ({ now, failureThreshold: 3, cooldownMs: 1_000, openNow: false, ...extra });
+
+  before(async () => {
+    client = new Redis(REDIS_URL);
+    a = new RedisCircuitStateStore({ client, keyPrefix: prefix });
+    b = new RedisCircuitStateStore({ url: REDIS_URL, keyPrefix: prefix });
+    await Promise.all([a.ready, b.ready]);
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+    client.disconnect();
+  });
+
+  test('failures count across instances; the circuit one opens is open on the other, with no round trip per call', async () => {
+    const now = Date.now();
+    assert.equal(a.acquire('m1', now, 500), 'pass', 'a closed circuit answers synchronously');
+    await a.recordFailure('m1', fail(now));
+    await b.recordFailure('m1', fail(now));
+    assert.equal(b.isOpen('m1', now), false, 'two of three failures');
+    await a.recordFailure('m1', fail(now));
+    assert.equal(a.isOpen('m1', now), true);
+    await until(() => b.isOpen('m1', now), 'the open circuit on b');
+    assert.equal(b.acquire('m1', now + 10, 500), 'reject', 'answered from the mirror');
+    const snap = (await b.snapshot(now)).find((s) => s.target === 'm1');
+    assert.deepEqual([snap?.status, snap?.consecutiveFailures, snap?.retryAt], ['open', 3, now + 1_000]);
+  });
+
+  test('after the cool-down exactly one instance sends the probe; its success closes the circuit everywhere', async () => {
+    const now = Date.now();
+    await a.recordFailure('m2', fail(now, { openNow: true, cooldownMs: 50 }));
+    await until(() => b.isOpen('m2', now), 'the open circuit on b');
+    const later = now + 60;
+    const gates = await Promise.all([a.acquire('m2', later, 1_000), b.acquire('m2', later, 1_000)]);
+    assert.deepEqual([...gates].sort(), ['probe', 'reject']);
+    const prober = gates[0] === 'probe' ? a : b;
+    const other = prober === a ? b : a;
+    assert.equal(await other.acquire('m2', later + 1, 1_000), 'reject', 'the probe is in flight');
+    await prober.recordSuccess('m2');
+    await until(() => !other.isOpen('m2', later + 2) && other.acquire('m2', later + 2, 1_000) === 'pass', 'the closed circuit on the other');
+    assert.equal((await client.exists(`${prefix}{circuits}:t:m2`)), 0);
+  });
+
+  test('a failed probe re-opens the circuit for another cool-down', async () => {
+    const now = Date.now();
+    await b.recordFailure('m3', fail(now, { openNow: true, cooldownMs: 50 }));
+    await until(() => a.isOpen('m3', now), 'open on a');
+    assert.equal(await a.acquire('m3', now + 60, 1_000), 'probe');
+    await a.recordFailure('m3', fail(now + 70, { openNow: true, cooldownMs: 50 }));
+    await until(() => b.isOpen('m3', now + 100), 'open again on b');
+  });
+
+  test('a store that starts later learns the open circuits at once', async () => {
+    const now = Date.now();
+    await a.recordFailure('m4', fail(now, { openNow: true, cooldownMs: 60_000 }));
+    const late = new RedisCircuitStateStore({ url: REDIS_URL, keyPrefix: prefix });
+    try {
+      await late.ready;
+      assert.equal(late.isOpen('m4', now + 1), true);
+    } finally {
+      await late.close();
+    }
+  });
+
+  test('closing the store never closes a client it did not create', async () => {
+    const own = new RedisCircuitStateStore({ client, keyPrefix: prefix });
+    await own.ready;
+    await own.close();
+    assert.equal(await client.ping(), 'PONG');
+  });
+});
+
+describe('RedisCircuitStateStore without Redis', () => {
+  test('decides from what this instance knows, never fails a call', async () => {
+    const store = new RedisCircuitStateStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 200 });
+    try {
+      await store.ready;
+      const now = Date.now();
+      assert.equal(store.acquire('m', now, 100), 'pass');
+      await store.recordFailure('m', { now, failureThreshold: 2, cooldownMs: 50, openNow: false });
+      await store.recordFailure('m', { now, failureThreshold: 2, cooldownMs: 50, openNow: false });
+      assert.equal(store.isOpen('m', now + 1), true, 'opened locally');
+      assert.equal(await store.acquire('m', now + 60, 100), 'probe', 'the local probe');
+      await store.recordSuccess('m');
+      assert.equal(store.acquire('m', now + 70, 100), 'pass');
+      assert.deepEqual(await store.snapshot(now), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
