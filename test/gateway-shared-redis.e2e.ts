@@ -2,13 +2,14 @@
  * Several gateway instances behind one load balancer: one PostgreSQL store
  * and one Redis (`LLM_REDIS_URL`). A tenant budget set through one instance
  * applies on the other; spend through either counts against the same budget,
- * and neither lets the pair overspend. Real PostgreSQL, real Redis, real HTTP.
+ * and neither lets the pair overspend; a circuit one instance opens is open on
+ * the other. Real PostgreSQL, real Redis, real HTTP.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { call, chat, createKey, postgresOrSkip, sqliteStore, startGw, startSim, tempDir, until, ADMIN_KEY, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { call, chat, createKey, postgresOrSkip, simFault, sqliteStore, startGw, startSim, tempDir, testPolicy, until, ADMIN_KEY, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 import { REDIS_URL, redisAvailable } from './support/services.js';
 
 const redis = await redisAvailable();
@@ -17,6 +18,7 @@ const skip = redis !== true ? redis : 'skip' in pgStore ? pgStore.skip : false;
 
 describe('two gateway instances sharing PostgreSQL and Redis', { skip }, () => {
   const tenant = `shared-${randomUUID()}`;
+  const prefix = `llmr-test-${randomUUID()}:`;
   let sim: SimulatorHandle;
   let a: Gw;
   let b: Gw;
@@ -24,7 +26,9 @@ describe('two gateway instances sharing PostgreSQL and Redis', { skip }, () => {
   before(async () => {
     if ('skip' in pgStore) return;
     sim = await startSim();
-    const options = { store: pgStore.store, redisUrl: REDIS_URL, keysRefreshMs: 50 };
+    // Circuits open after two failures here.
+    const policy = { ...testPolicy(sim.url), circuit: { failureThreshold: 2, cooldownMs: 60_000 } };
+    const options = { store: pgStore.store, redisUrl: REDIS_URL, redisKeyPrefix: prefix, keysRefreshMs: 50, router: { policy } };
     a = await startGw(sim, options);
     b = await startGw(sim, options);
   });
@@ -34,7 +38,7 @@ describe('two gateway instances sharing PostgreSQL and Redis', { skip }, () => {
     await sim?.close();
     if (!('skip' in pgStore)) await pgStore.drop();
     const client = new Redis(REDIS_URL);
-    const keys = await client.keys(`llmr:budget:{${tenant}}*`);
+    const keys = await client.keys(`${prefix}*`);
     if (keys.length > 0) await client.del(...keys);
     client.disconnect();
   });
@@ -73,11 +77,36 @@ describe('two gateway instances sharing PostgreSQL and Redis', { skip }, () => {
     assert.equal(final.reservedUsd ?? 0, 0, 'every reservation settled');
   });
 
+  test('a circuit opened by failures seen on one instance is open on the other: it goes straight to the fallback', async () => {
+    const { key } = await createKey(a, { tenant: `circuits-${randomUUID()}` });
+    await until(async () => (await chat(b, key, 'hello', { max_tokens: 5 })).status === 200, 'the key on b');
+    for (let i = 0; i < 2; i++) {
+      const res = await chat(a, key, `down ${i} ${simFault('premium-a', { status: 503 })}`, { max_tokens: 5 });
+      assert.equal(res.headers.get('x-llm-model'), 'premium-b', 'served by the fallback');
+    }
+    await until(async () => (await call(b.url, '/health')).json?.details?.['llm-router']?.openCircuits?.includes('premium-a') === true, 'the open circuit on b');
+    const viaB = await chat(b, key, 'fine now', { max_tokens: 5 });
+    assert.equal(viaB.status, 200);
+    assert.equal(viaB.headers.get('x-llm-model'), 'premium-b');
+    assert.equal(viaB.headers.get('x-llm-attempts'), '1', 'the open circuit was skipped: no call to premium-a');
+  });
+
   test('readiness reports the shared Redis', async () => {
     const ready = await call(a.url, '/health/ready');
     assert.equal(ready.status, 200, ready.text);
     assert.equal(ready.json.info.redis.status, 'up');
     assert.equal(ready.json.info.store.status, 'up');
+  });
+
+  test('every key the gateways wrote is under their LLM_REDIS_PREFIX', async () => {
+    const client = new Redis(REDIS_URL);
+    try {
+      const keys = await client.keys(`${prefix}*`);
+      assert.ok(keys.some((k) => k.startsWith(`${prefix}budget:{${tenant}}`)), 'the ledger');
+      assert.ok(keys.some((k) => k.startsWith(`${prefix}{circuits}:`)), 'the circuits');
+    } finally {
+      client.disconnect();
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { FastifyRequest } from 'fastify';
-import { contextFromHeaders, LlmRouterModule, RedisBudgetLedgerStore, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '#llm-router';
+import { contextFromHeaders, LlmRouterModule, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '#llm-router';
 import { AdminController } from './admin/admin.controller.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { RouteAccessService } from './auth/route-access.service.js';
@@ -62,13 +62,15 @@ export class AppModule {
       inject: [ConfigService, GatewayRedis],
       useFactory: (c: ConfigService, redis: GatewayRedis): LlmRouterModuleOptions => {
         const given = options.router ?? { policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile };
-        // With LLM_REDIS_URL, every instance reserves from the same tenant budgets.
-        const budgetLedger = given.budgetLedger ?? (redis.client ? new RedisBudgetLedgerStore({ client: redis.client }) : undefined);
+        // With LLM_REDIS_URL, every instance reserves from the same tenant budgets and shares circuits.
+        const budgetLedger = given.budgetLedger ?? redis.budgetLedger;
+        const circuitStore = given.circuitStore ?? redis.circuits;
         return {
           requestContext,
           ...given,
           contextFromRequest: given.contextFromRequest ?? contextFromRequest,
           ...(budgetLedger !== undefined ? { budgetLedger } : {}),
+          ...(circuitStore !== undefined ? { circuitStore } : {}),
         };
       },
     });

@@ -63,3 +63,9 @@ test('LLM_REDIS_URL: absent or empty keeps the in-process ledger; a redis URL sh
   assert.equal(gatewayConfigFromEnv({ LLM_REDIS_URL: 'redis://10.0.0.5:6379/2' }).redisUrl, 'redis://10.0.0.5:6379/2');
   assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_URL: '10.0.0.5:6379' }), /LLM_REDIS_URL: a redis:\/\/ or rediss:\/\/ URL/);
 });
+
+test('LLM_REDIS_PREFIX: llmr: by default; a bad prefix is refused', () => {
+  assert.equal(gatewayConfigFromEnv({}).redisKeyPrefix, 'llmr:');
+  assert.equal(gatewayConfigFromEnv({ LLM_REDIS_PREFIX: 'fleet-eu:' }).redisKeyPrefix, 'fleet-eu:');
+  assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_PREFIX: 'has space' }), /LLM_REDIS_PREFIX/);
+});

@@ -30,6 +30,8 @@ export interface GatewayConfig {
    * every instance pointed at it. Absent: an in-process ledger (one instance).
    */
   redisUrl?: string;
+  /** Prefix of every key the gateway writes in that Redis: fleets (or tests) sharing one Redis stay apart. */
+  redisKeyPrefix: string;
   /** Routing records are written in batches every this many ms ... */
   recordFlushMs: number;
   /** ... or as soon as this many are waiting. */
@@ -95,6 +97,7 @@ export const gatewayEnvSchema = z.object({
     .string()
     .optional()
     .refine((v) => v === undefined || v === '' || /^rediss?:\/\//.test(v), 'a redis:// or rediss:// URL'),
+  LLM_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only, at most 64').default('llmr:'),
   LLM_SQLITE_PATH: z.string().min(1).default(DEFAULT_SQLITE_PATH),
   LLM_RECORD_FLUSH_MS: int('LLM_RECORD_FLUSH_MS', 500),
   LLM_RECORD_BATCH_SIZE: int('LLM_RECORD_BATCH_SIZE', 500),
@@ -142,6 +145,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
       ? { kind: 'postgres', url: databaseUrl, schema: e.LLM_PG_SCHEMA, poolSize: Math.max(1, e.LLM_PG_POOL_SIZE) }
       : { kind: 'sqlite', path: e.LLM_SQLITE_PATH === ':memory:' ? ':memory:' : resolve(e.LLM_SQLITE_PATH) },
     ...(redisUrl !== undefined ? { redisUrl } : {}),
+    redisKeyPrefix: e.LLM_REDIS_PREFIX,
     recordFlushMs: Math.max(1, e.LLM_RECORD_FLUSH_MS),
     recordBatchSize: Math.max(1, e.LLM_RECORD_BATCH_SIZE),
     keysRefreshMs: e.LLM_KEYS_REFRESH_MS,
@@ -171,6 +175,7 @@ export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): Ga
     recordFlushMs: 200,
     recordBatchSize: 500,
     keysRefreshMs: 0,
+    redisKeyPrefix: 'llmr:',
     requestLog: false,
     sampleEndpoints: true,
     ...overrides,
