@@ -70,7 +70,7 @@ export class GatewayBudgetsService implements OnModuleDestroy {
    */
   async setTenantBudget(tenant: string, setting: BudgetSetting): Promise<BudgetState> {
     await this.router.budgets.setTenantBudget(tenant, setting).catch((err: unknown) => {
-      if (!(err instanceof LlmRouterError && err.code === 'budget_store_unavailable')) throw err;
+      if (!isLedgerAway(err)) throw err;
     });
     const updatedAt = Date.now();
     await this.store.upsertTenantBudget({ tenant, setting: { ...setting }, updatedAt });
@@ -91,6 +91,8 @@ export class GatewayBudgetsService implements OnModuleDestroy {
       await this.router.budgets.setTenantBudget(tenant, setting as unknown as BudgetSetting);
       return true;
     } catch (err) {
+      // Applied; only reading its state failed (the ledger is away): the restore will be tried again.
+      if (isLedgerAway(err)) return true;
       this.logger.error(`stored budget of tenant "${tenant}" was not applied: ${err instanceof Error ? err.message : String(err)}`);
       return false;
     }
@@ -139,4 +141,9 @@ export class GatewayBudgetsService implements OnModuleDestroy {
       }
     }
   }
+}
+
+/** The budget ledger did not answer (a shared Redis away): the setting still took effect. */
+function isLedgerAway(err: unknown): boolean {
+  return err instanceof LlmRouterError && err.code === 'budget_store_unavailable';
 }
