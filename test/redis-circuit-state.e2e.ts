@@ -64,7 +64,7 @@ describe('RedisCircuitStateStore', { skip: available === true ? false : availabl
     assert.equal(await other.acquire('m2', later + 1, 1_000), 'reject', 'the probe is in flight');
     await prober.recordSuccess('m2');
     await until(() => !other.isOpen('m2', later + 2) && other.acquire('m2', later + 2, 1_000) === 'pass', 'the closed circuit on the other');
-    assert.equal((await client.exists(`${prefix}{circuits}:t:m2`)), 0);
+    assert.deepEqual(await client.hmget(`${prefix}{circuits}:t:m2`, 'failures', 'openUntil'), ['0', '0'], 'closed in Redis');
   });
 
   test('a failed probe re-opens the circuit for another cool-down', async () => {
@@ -74,6 +74,22 @@ describe('RedisCircuitStateStore', { skip: available === true ? false : availabl
     assert.equal(await a.acquire('m3', now + 60, 1_000), 'probe');
     await a.recordFailure('m3', fail(now + 70, { openNow: true, cooldownMs: 50 }));
     await until(() => b.isOpen('m3', now + 100), 'open again on b');
+  });
+
+  test('a state older than the one a store holds never replaces it, whichever connection brings it last', async () => {
+    const now = Date.now();
+    await a.recordFailure('m5', fail(now, { openNow: true, cooldownMs: 60_000 }));
+    await until(() => b.isOpen('m5', now), 'open on b');
+    const key = `${prefix}{circuits}:t:m5`;
+    const v = Number(await client.hget(key, 'v'));
+    const channel = `${prefix}{circuits}:changes`;
+    // A stale "closed" (an older version), then a marker on another target to know both were delivered.
+    await client.publish(channel, `${key} 0 0 0 ${v - 1}`);
+    await client.publish(channel, `${prefix}{circuits}:t:marker 1 ${now + 60_000} 0 1`);
+    await until(() => b.isOpen('marker', now), 'the marker on b');
+    assert.equal(b.isOpen('m5', now), true, 'the stale state was ignored');
+    await client.publish(channel, `${key} 0 0 0 ${v + 1}`);
+    await until(() => !b.isOpen('m5', now), 'the newer state on b');
   });
 
   test('a store that starts later learns the open circuits at once', async () => {
@@ -109,7 +125,7 @@ describe('RedisCircuitStateStore without Redis', () => {
       assert.equal(await store.acquire('m', now + 60, 100), 'probe', 'the local probe');
       await store.recordSuccess('m');
       assert.equal(store.acquire('m', now + 70, 100), 'pass');
-      assert.deepEqual(await store.snapshot(now), []);
+      assert.deepEqual(await store.snapshot(now), [{ target: 'm', status: 'closed', consecutiveFailures: 0 }]);
     } finally {
       await store.close();
     }

@@ -5,23 +5,32 @@ import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateS
 // Every key shares the `{circuits}` hash tag: one Cluster slot, so a script may
 // touch a target's hash and the set of targets together. Circuit writes are
 // rare (failures, and the success that closes a circuit), never per call.
-// KEYS: 1 the target's hash (failures, openUntil, probeUntil), 2 the set of targets.
-// Each script answers the target's state {failures, openUntil, probeUntil}.
+// KEYS: 1 the target's hash (failures, openUntil, probeUntil, v), 2 the set of targets.
+// Every change bumps the target's version `v`: a mirror applies a state only if
+// it is newer than the one it holds, whichever connection brought it first.
+// Each script answers the target's state {failures, openUntil, probeUntil, v}.
 const READ = `
 local function state(key)
-  local v = redis.call('HMGET', key, 'failures', 'openUntil', 'probeUntil')
-  return {tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')}
+  local v = redis.call('HMGET', key, 'failures', 'openUntil', 'probeUntil', 'v')
+  return {tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0'), tonumber(v[4] or '0')}
+end
+local function save(key, s, retentionMs, channel)
+  s[4] = redis.call('HINCRBY', key, 'v', 1)
+  redis.call('HSET', key, 'failures', s[1], 'openUntil', s[2], 'probeUntil', s[3])
+  redis.call('PEXPIRE', key, retentionMs)
+  redis.call('SADD', KEYS[2], key)
+  if channel then redis.call('PUBLISH', channel, key .. ' ' .. s[1] .. ' ' .. s[2] .. ' ' .. s[3] .. ' ' .. s[4]) end
 end
 `;
 
-/** ARGV: now, probe lease ms. The first caller past the cool-down takes the probe; the answer's 4th field says whether it did. */
+/** ARGV: now, probe lease ms, retention ms. The first caller past the cool-down takes the probe; the answer's 5th field says whether it did. */
 const ACQUIRE = `${READ}
 local now = tonumber(ARGV[1])
 local s = state(KEYS[1])
-if s[2] == 0 or now < s[2] or now < s[3] then return {s[1], s[2], s[3], 0} end
+if s[2] == 0 or now < s[2] or now < s[3] then return {s[1], s[2], s[3], s[4], 0} end
 s[3] = now + tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'probeUntil', s[3])
-return {s[1], s[2], s[3], 1}
+save(KEYS[1], s, tonumber(ARGV[3]), nil)
+return {s[1], s[2], s[3], s[4], 1}
 `;
 
 /** ARGV: now, failure threshold, cool-down ms, open now (1/0), retention ms, channel. */
@@ -33,31 +42,26 @@ if ARGV[4] == '1' or s[1] >= tonumber(ARGV[2]) or s[2] ~= 0 then
   s[2] = now + tonumber(ARGV[3])
   s[3] = 0
 end
-redis.call('HSET', KEYS[1], 'failures', s[1], 'openUntil', s[2], 'probeUntil', s[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
-redis.call('SADD', KEYS[2], KEYS[1])
-redis.call('PUBLISH', ARGV[6], KEYS[1] .. ' ' .. s[1] .. ' ' .. s[2] .. ' ' .. s[3])
+save(KEYS[1], s, tonumber(ARGV[5]), ARGV[6])
 return s
 `;
 
-/** ARGV: channel. */
-const SUCCESS = `
-redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], KEYS[1])
-redis.call('PUBLISH', ARGV[1], KEYS[1] .. ' 0 0 0')
-return 1
+/** ARGV: retention ms, channel. Closed, but kept (with its version) until it expires. */
+const SUCCESS = `${READ}
+local s = state(KEYS[1])
+s[1] = 0; s[2] = 0; s[3] = 0
+save(KEYS[1], s, tonumber(ARGV[1]), ARGV[2])
+return s
 `;
 
-/** Every target's state: {key, failures, openUntil, probeUntil, ...}; forgets targets whose hash expired. */
+/** Every target's state: {key, failures, openUntil, probeUntil, v, ...}; forgets targets whose hash expired. */
 const SNAPSHOT = `${READ}
 local out = {}
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', key) == 1 then
     local s = state(key)
     out[#out + 1] = key
-    out[#out + 1] = s[1]
-    out[#out + 1] = s[2]
-    out[#out + 1] = s[3]
+    for i = 1, 4 do out[#out + 1] = s[i] end
   else
     redis.call('SREM', KEYS[2], key)
   end
@@ -65,10 +69,15 @@ end
 return out
 `;
 
+/** A mirrored circuit: the rules' entry and the version of the shared state it reflects. */
+interface MirrorEntry extends CircuitEntry {
+  v: number;
+}
+
 type CircuitClient = (Redis | Cluster) & {
-  llmrCircuitAcquire(target: string, targets: string, now: number, leaseMs: number): Promise<number[]>;
+  llmrCircuitAcquire(target: string, targets: string, now: number, leaseMs: number, retentionMs: number): Promise<number[]>;
   llmrCircuitFailure(target: string, targets: string, ...args: Array<string | number>): Promise<number[]>;
-  llmrCircuitSuccess(target: string, targets: string, channel: string): Promise<number>;
+  llmrCircuitSuccess(target: string, targets: string, retentionMs: number, channel: string): Promise<number[]>;
   llmrCircuitSnapshot(target: string, targets: string): Promise<Array<string | number>>;
 };
 
@@ -105,8 +114,12 @@ export class RedisCircuitStateStore implements CircuitStateStore {
   private readonly prefix: string;
   private readonly targetsKey: string;
   private readonly channel: string;
-  private readonly mirror = new Map<string, CircuitEntry>();
+  private readonly mirror = new Map<string, MirrorEntry>();
   private readonly syncTimer: NodeJS.Timeout;
+  /** The sync in flight, shared by every caller that asks meanwhile. */
+  private syncing?: Promise<void>;
+  /** Targets whose state arrived while a sync was in flight: newer than its snapshot may be. */
+  private readonly touchedDuringSync = new Set<string>();
   private closed = false;
   /** Resolves once the mirror holds the shared state read at start (or the first read failed). */
   readonly ready: Promise<void>;
@@ -148,11 +161,11 @@ export class RedisCircuitStateStore implements CircuitStateStore {
     if (!e || e.openUntil === 0) return 'pass';
     if (rejectsNow(e, now)) return 'reject';
     // Past the cool-down: one instance, not each, may send the probe.
-    return this.client.llmrCircuitAcquire(this.key(target), this.targetsKey, now, probeLeaseMs).then(
+    return this.client.llmrCircuitAcquire(this.key(target), this.targetsKey, now, probeLeaseMs, RETENTION_MS).then(
       (s) => {
-        this.mirror.set(target, { failures: s[0]!, openUntil: s[1]!, probeUntil: s[2]! });
+        this.apply(target, s);
         if (s[1] === 0) return 'pass';
-        return s[3] === 1 ? 'probe' : 'reject';
+        return s[4] === 1 ? 'probe' : 'reject';
       },
       () => acquireOn(e, now, probeLeaseMs),
     );
@@ -167,25 +180,28 @@ export class RedisCircuitStateStore implements CircuitStateStore {
     const e = this.mirror.get(target);
     // The common case, a healthy target: nothing to close, no round trip.
     if (e === undefined || (e.failures === 0 && e.openUntil === 0)) return;
-    this.mirror.delete(target);
-    return this.client.llmrCircuitSuccess(this.key(target), this.targetsKey, this.channel).then(
-      () => undefined,
+    e.failures = 0;
+    e.openUntil = 0;
+    e.probeUntil = 0;
+    return this.client.llmrCircuitSuccess(this.key(target), this.targetsKey, RETENTION_MS, this.channel).then(
+      (s) => this.apply(target, s),
       () => undefined,
     );
   }
 
   recordFailure(target: string, o: CircuitFailureOptions): Promise<void> {
     // This instance acts on the failure at once; the shared count corrects the mirror when Redis answers.
-    const local = this.mirror.get(target) ?? { failures: 0, openUntil: 0, probeUntil: 0 };
+    let local = this.mirror.get(target);
+    if (local === undefined) {
+      local = { failures: 0, openUntil: 0, probeUntil: 0, v: 0 };
+      this.mirror.set(target, local);
+    }
     failOn(local, o);
-    this.mirror.set(target, local);
-    const retentionMs = Math.max(o.cooldownMs * 2, 3_600_000);
+    const retentionMs = Math.max(o.cooldownMs * 2, RETENTION_MS);
     return this.client
       .llmrCircuitFailure(this.key(target), this.targetsKey, o.now, o.failureThreshold, o.cooldownMs, o.openNow ? '1' : '0', retentionMs, this.channel)
       .then(
-        (s) => {
-          this.mirror.set(target, { failures: s[0]!, openUntil: s[1]!, probeUntil: s[2]! });
-        },
+        (s) => this.apply(target, s),
         () => undefined,
       );
   }
@@ -204,34 +220,61 @@ export class RedisCircuitStateStore implements CircuitStateStore {
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  /** Replace the mirror with the shared state; on failure keep what this instance knows. */
-  private async sync(): Promise<void> {
-    if (this.closed) return;
+  /** Re-read the shared state; on failure keep what this instance knows. */
+  private sync(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.syncing ??= this.readAll().finally(() => {
+      this.syncing = undefined;
+      this.touchedDuringSync.clear();
+    });
+    return this.syncing;
+  }
+
+  private async readAll(): Promise<void> {
+    this.touchedDuringSync.clear();
     let flat: Array<string | number>;
     try {
       flat = await this.client.llmrCircuitSnapshot(this.targetsKey, this.targetsKey);
     } catch {
       return;
     }
-    const next = new Map<string, CircuitEntry>();
-    for (let i = 0; i + 3 < flat.length; i += 4) {
-      next.set(String(flat[i]).slice(this.prefix.length + 2), { failures: Number(flat[i + 1]), openUntil: Number(flat[i + 2]), probeUntil: Number(flat[i + 3]) });
+    const seen = new Set<string>();
+    for (let i = 0; i + 4 < flat.length; i += 5) {
+      const target = String(flat[i]).slice(this.prefix.length + 2);
+      seen.add(target);
+      this.apply(target, [Number(flat[i + 1]), Number(flat[i + 2]), Number(flat[i + 3]), Number(flat[i + 4])], true);
     }
-    this.mirror.clear();
-    for (const [target, e] of next) this.mirror.set(target, e);
+    // Gone from Redis (expired after an hour without change): gone here, unless it changed meanwhile.
+    for (const target of this.mirror.keys()) {
+      if (!seen.has(target) && !this.touchedDuringSync.has(target)) this.mirror.delete(target);
+    }
   }
 
-  /** "<key> <failures> <openUntil> <probeUntil>", as the scripts publish it. */
+  /**
+   * A state from Redis {failures, openUntil, probeUntil, v}: kept only if newer
+   * than the mirror's (a script's answer and its message bring the same one; a
+   * snapshot may be older than a message that overtook it; this instance's own
+   * change, not yet in Redis, keeps the version it started from).
+   */
+  private apply(target: string, s: readonly number[], fromSnapshot = false): void {
+    const v = s[3]!;
+    const e = this.mirror.get(target);
+    if (e !== undefined && e.v >= v) return;
+    if (!fromSnapshot && this.syncing !== undefined) this.touchedDuringSync.add(target);
+    this.mirror.set(target, { failures: s[0]!, openUntil: s[1]!, probeUntil: s[2]!, v });
+  }
+
+  /** "<key> <failures> <openUntil> <probeUntil> <v>", as the scripts publish it. */
   private applyMessage(message: string): void {
     const parts = message.split(' ');
-    if (parts.length !== 4 || !parts[0]!.startsWith(`${this.prefix}t:`)) return;
-    const target = parts[0]!.slice(this.prefix.length + 2);
-    const [failures, openUntil, probeUntil] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-    if (failures === 0 && openUntil === 0) this.mirror.delete(target);
-    else this.mirror.set(target, { failures, openUntil, probeUntil });
+    if (parts.length !== 5 || !parts[0]!.startsWith(`${this.prefix}t:`)) return;
+    this.apply(parts[0]!.slice(this.prefix.length + 2), parts.slice(1).map(Number));
   }
 
   private key(target: string): string {
     return `${this.prefix}t:${target}`;
   }
 }
+
+/** A target's shared state is kept this long after its last change (longer for longer cool-downs). */
+const RETENTION_MS = 3_600_000;
