@@ -178,7 +178,7 @@ export class BudgetService {
       this.unmeteredMicros.set(assessment.tenant, Math.max(0, used - (reservation.amountMicros - actualMicros)));
       return;
     }
-    this.settleWithRetry(reservation, actualMicros, SETTLE_RETRIES);
+    this.settleWithRetry(reservation, actualMicros, 0);
   }
 
   /**
@@ -186,10 +186,11 @@ export class BudgetService {
    * the reservation held until its lease runs out: try again a few times. A
    * retry of a settle that did arrive books nothing twice (the lease is gone).
    */
-  private settleWithRetry(reservation: BudgetReservation, actualMicros: number, retriesLeft: number): void {
+  private settleWithRetry(reservation: BudgetReservation, actualMicros: number, tries: number): void {
     const { assessment } = reservation;
     const retry = () => {
-      if (retriesLeft > 0) setTimeout(() => this.settleWithRetry(reservation, actualMicros, retriesLeft - 1), SETTLE_RETRY_MS).unref();
+      const waitMs = SETTLE_RETRY_MS[tries];
+      if (waitMs !== undefined) setTimeout(() => this.settleWithRetry(reservation, actualMicros, tries + 1), waitMs).unref();
     };
     let balance: MaybePromise<LedgerBalance>;
     try {
@@ -344,8 +345,12 @@ export class BudgetService {
   }
 }
 
-const SETTLE_RETRIES = 3;
-const SETTLE_RETRY_MS = 250;
+/**
+ * Waits before each retry of a failed settle: about 80 s in all, so a Redis
+ * failover does not lose the cost. A retry is safe however late (the ledger
+ * books each lease once), and after its lease ran out the cost is still booked.
+ */
+const SETTLE_RETRY_MS = [250, 1_000, 4_000, 15_000, 60_000];
 /** A lease outlives its call's deadline by this much, so that the settle (and its retries) comes first. */
 const LEASE_MARGIN_MS = 60_000;
 
