@@ -56,11 +56,11 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
   });
 
   test('a reservation never settled (its process died) is released when its lease runs out', async () => {
-    const dead = lease(50);
+    const dead = lease(500);
     const roomy = { ...limits, dailyCapMicros: 10_000 };
     assert.equal((await store.reserve('crash', 900, roomy, dead)).granted, true);
     assert.equal((await store.reserve('crash', 300, roomy, lease())).granted, false, 'held while the lease runs');
-    await sleep(80);
+    await sleep(600);
     // The next reserve of the tenant releases it: period and day alike.
     const next = lease();
     const r = await store.reserve('crash', 300, roomy, next);

@@ -35,7 +35,7 @@ export class GatewayBudgetsService implements OnModuleDestroy {
     const stored = await this.store.listTenantBudgets();
     for (const b of stored) await this.apply(b.tenant, b.setting, b.updatedAt);
     const tenants = new Set([...stored.map((b) => b.tenant), ...Object.keys(this.router.policy.budgets.tenants)]);
-    for (const tenant of tenants) await this.tryRestoreTenant(tenant, now);
+    await this.tryRestoreTenants(tenants, now);
     await this.restoreKeys(now);
     if (tenants.size > 0) this.logger.log(`budgets restored for ${tenants.size} tenant(s) from persisted usage`);
   }
@@ -43,8 +43,14 @@ export class GatewayBudgetsService implements OnModuleDestroy {
   /** Re-read the stored budgets every `intervalMs` (0: never). */
   startRefresh(intervalMs: number): void {
     if (intervalMs <= 0) return;
+    let running = false;
     this.refreshTimer = setInterval(() => {
-      this.refresh().catch((err: unknown) => this.logger.warn(`could not refresh tenant budgets: ${err instanceof Error ? err.message : String(err)}`));
+      // A slow store must not stack refreshes up: a tick that finds one running is skipped.
+      if (running) return;
+      running = true;
+      this.refresh()
+        .catch((err: unknown) => this.logger.warn(`could not refresh tenant budgets: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => (running = false));
     }, intervalMs);
     this.refreshTimer.unref();
   }
@@ -55,11 +61,13 @@ export class GatewayBudgetsService implements OnModuleDestroy {
 
   /** Apply the budgets set or changed in the store since this instance last looked (another instance's admin calls). */
   async refresh(now = Date.now()): Promise<void> {
+    const changed: string[] = [];
     for (const b of await this.store.listTenantBudgets()) {
-      if ((this.applied.get(b.tenant) ?? -1) >= b.updatedAt) continue;
-      if (await this.apply(b.tenant, b.setting, b.updatedAt)) await this.tryRestoreTenant(b.tenant, now);
+      // Any other version than the one applied here is news (instances' clocks need not agree).
+      if (this.applied.get(b.tenant) === b.updatedAt) continue;
+      if (await this.apply(b.tenant, b.setting, b.updatedAt)) changed.push(b.tenant);
     }
-    for (const tenant of [...this.unrestored]) await this.tryRestoreTenant(tenant, now);
+    await this.tryRestoreTenants(new Set([...changed, ...this.unrestored]), now);
   }
 
   /**
@@ -103,13 +111,24 @@ export class GatewayBudgetsService implements OnModuleDestroy {
    * keep the gateway from starting: the tenant is restored at a later refresh,
    * and until then its calls meet the class's `onBudgetStoreUnavailable` rule.
    */
-  private async tryRestoreTenant(tenant: string, now: number): Promise<void> {
+  private async tryRestoreTenant(tenant: string, now: number): Promise<boolean> {
     try {
       await this.restoreTenant(tenant, now);
       this.unrestored.delete(tenant);
+      return true;
     } catch (err) {
       if (!this.unrestored.has(tenant)) this.logger.error(`spend of tenant "${tenant}" not restored yet: ${err instanceof Error ? err.message : String(err)}`);
       this.unrestored.add(tenant);
+      return false;
+    }
+  }
+
+  /** One by one; once the ledger is found away, the rest wait for the next refresh instead of each waiting for its timeout. */
+  private async tryRestoreTenants(tenants: Iterable<string>, now: number): Promise<void> {
+    let away = false;
+    for (const tenant of tenants) {
+      if (away) this.unrestored.add(tenant);
+      else away = !(await this.tryRestoreTenant(tenant, now));
     }
   }
 

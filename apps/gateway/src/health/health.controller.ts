@@ -19,23 +19,24 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the store answers, and the shared Redis when one is configured (503 when not). */
+  /**
+   * Readiness: the store answers (503 when it does not). Not the shared Redis:
+   * every instance shares it, so taking them all out of the load balancer
+   * would not help, and without it unbudgeted tenants are still served and
+   * budgeted calls follow their class's outage rule.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check(this.stores());
+    return this.health.check([() => this.store.isHealthy('store')]);
   }
 
-  /** Routing health and store connectivity: degraded when a circuit is open, down when a class has no route or a store is down. */
+  /** Routing health and connectivity: degraded when a circuit is open, down when a class has no route or a store (or Redis) is down. */
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([() => this.router.isHealthy('llm-router'), ...this.stores()]);
-  }
-
-  private stores(): HealthIndicatorFunction[] {
-    const checks: HealthIndicatorFunction[] = [() => this.store.isHealthy('store')];
+    const checks: HealthIndicatorFunction[] = [() => this.router.isHealthy('llm-router'), () => this.store.isHealthy('store')];
     if (this.redis.configured) checks.push(() => this.redis.isHealthy('redis'));
-    return checks;
+    return this.health.check(checks);
   }
 }

@@ -4,8 +4,8 @@ import { GatewayRedis } from '../redis/gateway-redis.js';
 
 /**
  * Terminus indicator for the shared Redis (`LLM_REDIS_URL`): up when PING
- * answers within 2 s. Without it budget reservations fail by each class's
- * `onBudgetStoreUnavailable` rule, so readiness reports it.
+ * answers within 2 s. Without it budget reservations follow each class's
+ * `onBudgetStoreUnavailable` rule and circuits are per instance.
  */
 @Injectable()
 export class RedisHealthIndicator {
@@ -23,11 +23,14 @@ export class RedisHealthIndicator {
     const indicator = this.health.check(key);
     const client = this.redis.client;
     if (client === undefined) return indicator.up({ configured: false });
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([client.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2_000).unref())]);
+      await Promise.race([client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2_000)))]);
       return indicator.up({ connection: client.status });
     } catch (err) {
       return indicator.down({ connection: client.status, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
