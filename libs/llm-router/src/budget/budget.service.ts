@@ -351,7 +351,7 @@ export class BudgetService {
  * books each lease once), and after its lease ran out the cost is still booked.
  */
 const SETTLE_RETRY_MS = [250, 1_000, 4_000, 15_000, 60_000];
-/** A lease outlives its call's deadline by this much, so that the settle (and its retries) comes first. */
+/** A lease outlives its call's deadline by this much, so that the settle and its first retries come before it runs out. */
 const LEASE_MARGIN_MS = 60_000;
 
 /** Lease ids: unique per process (a random prefix) and per reservation (a counter); cheap enough for every attempt. */
