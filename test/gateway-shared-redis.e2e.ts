@@ -98,6 +98,18 @@ describe('two gateway instances sharing PostgreSQL and Redis', { skip }, () => {
     assert.deepEqual((await call(b.url, '/health')).json.details['llm-router'].openCircuits, ['premium-a']);
   });
 
+  test("a key's own budget spent through one instance is refused by the other (the records in the shared store)", async () => {
+    const capped = await createKey(a, { tenant: `keyed-${randomUUID()}`, budget: { budgetUsd: 0.0000001, period: 'day' } });
+    await until(async () => (await call(b.url, '/v1/usage', { key: capped.key })).status === 200, 'the key on b');
+    assert.equal((await chat(a, capped.key, 'spend it', { max_tokens: 5 })).status, 200);
+    // No call through b meanwhile: b learns the spend from a's records at its refresh.
+    await until(async () => (await call(b.url, '/v1/usage', { key: capped.key })).json.key.budget.spentUsd > 0, "a's spend on b");
+    const refused = await chat(b, capped.key, 'again', { max_tokens: 5 });
+    assert.equal(refused.status, 402, refused.text);
+    assert.equal(refused.json.error.code, 'insufficient_quota');
+    assert.match(refused.json.error.message, new RegExp(capped.id));
+  });
+
   test('/health reports the shared Redis', async () => {
     const health = await call(a.url, '/health');
     assert.equal(health.json.details.redis.status, 'up', health.text);

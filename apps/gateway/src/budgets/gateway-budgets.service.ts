@@ -12,7 +12,8 @@ import { GATEWAY_STORE } from '../store/store.tokens.js';
  * persisted routing records of its current period (and day, for the daily
  * cap), so a restart neither forgets spend nor hands out a fresh budget.
  * Budgets another instance sets in a shared store are picked up by
- * `refresh()`, which the bootstrap runs every `keysRefreshMs`.
+ * `refresh()`, which the bootstrap runs every `keysRefreshMs`; on PostgreSQL
+ * it also raises each key's spend to what the records of every instance say.
  */
 @Injectable()
 export class GatewayBudgetsService implements OnModuleDestroy {
@@ -68,6 +69,8 @@ export class GatewayBudgetsService implements OnModuleDestroy {
       if (await this.apply(b.tenant, b.setting, b.updatedAt)) changed.push(b.tenant);
     }
     await this.tryRestoreTenants(new Set([...changed, ...this.unrestored]), now);
+    // A store other instances write to: their calls count against a key's own budget here too.
+    if (this.store.kind === 'postgres') await this.restoreKeys(now);
   }
 
   /**
