@@ -109,6 +109,23 @@ describe('two gateway instances sharing PostgreSQL and Redis', { skip }, () => {
     assert.match(refused.json.error.message, new RegExp(capped.id));
   });
 
+  test('a ledger Redis lost (a restart without persistence, a failover) is rebuilt from the records', async () => {
+    const t = `rebuilt-${randomUUID()}`;
+    const { key } = await createKey(a, { tenant: t });
+    assert.equal((await call(a.url, `/admin/tenants/${t}/budget`, { method: 'PUT', key: ADMIN_KEY, body: { budgetUsd: 5 } })).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await chat(a, key, `spend ${i}`, { max_tokens: 20 })).status, 200);
+    const spent = (await call(a.url, `/admin/tenants/${t}/budget`, { key: ADMIN_KEY })).json.spentUsd;
+    assert.ok(spent > 0);
+    await until(async () => (await call(b.url, `/admin/tenants/${t}/budget`, { key: ADMIN_KEY })).status === 200, 'the budget on b');
+    const client = new Redis(REDIS_URL);
+    try {
+      await client.del(...(await client.keys(`${prefix}budget:{${t}}*`)));
+    } finally {
+      client.disconnect();
+    }
+    await until(async () => (await call(b.url, `/admin/tenants/${t}/budget`, { key: ADMIN_KEY })).json.spentUsd >= spent - 1e-9, 'the spend back from the records');
+  });
+
   test('/health reports the shared Redis', async () => {
     const health = await call(a.url, '/health');
     assert.equal(health.json.details.redis.status, 'up', health.text);

@@ -13,7 +13,8 @@ import { GATEWAY_STORE } from '../store/store.tokens.js';
  * cap), so a restart neither forgets spend nor hands out a fresh budget.
  * Budgets another instance sets in a shared store are picked up by
  * `refresh()`, which the bootstrap runs every `keysRefreshMs`; on PostgreSQL
- * it also raises each key's spend to what the records of every instance say.
+ * every tenth refresh also raises the tenants' ledger and each key's spend to
+ * what the records of every instance say.
  */
 @Injectable()
 export class GatewayBudgetsService implements OnModuleDestroy {
@@ -23,6 +24,7 @@ export class GatewayBudgetsService implements OnModuleDestroy {
   private refreshTimer?: NodeJS.Timeout;
   /** Tenants whose spend could not be restored yet (the ledger did not answer). */
   private readonly unrestored = new Set<string>();
+  private refreshes = 0;
 
   constructor(
     @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
@@ -69,8 +71,12 @@ export class GatewayBudgetsService implements OnModuleDestroy {
       if (await this.apply(b.tenant, b.setting, b.updatedAt)) changed.push(b.tenant);
     }
     await this.tryRestoreTenants(new Set([...changed, ...this.unrestored]), now);
-    // A store other instances write to: their calls count against a key's own budget here too.
-    if (this.store.kind === 'postgres') await this.restoreKeys(now);
+    // A store other instances write to: every tenth refresh, the ledger (which a Redis restart or failover may
+    // have lost, or a settle lost past its retries) and each key's spend are raised to what all records say.
+    if (this.store.kind === 'postgres' && ++this.refreshes % RECONCILE_EVERY === 0) {
+      await this.tryRestoreTenants(new Set([...this.applied.keys(), ...Object.keys(this.router.policy.budgets.tenants)]), now);
+      await this.restoreKeys(now);
+    }
   }
 
   /**
@@ -114,9 +120,9 @@ export class GatewayBudgetsService implements OnModuleDestroy {
    * keep the gateway from starting: the tenant is restored at a later refresh,
    * and until then its calls meet the class's `onBudgetStoreUnavailable` rule.
    */
-  private async tryRestoreTenant(tenant: string, now: number): Promise<boolean> {
+  private async tryRestoreTenant(tenant: string, now: number, queries?: SpendQueries): Promise<boolean> {
     try {
-      await this.restoreTenant(tenant, now);
+      await this.restoreTenant(tenant, now, queries);
       this.unrestored.delete(tenant);
       return true;
     } catch (err) {
@@ -126,25 +132,34 @@ export class GatewayBudgetsService implements OnModuleDestroy {
     }
   }
 
-  /** One by one; once the ledger is found away, the rest wait for the next refresh instead of each waiting for its timeout. */
+  /**
+   * One by one, with one spend query per window for all of them; once the
+   * ledger is found away, the rest wait for the next refresh instead of each
+   * waiting for its timeout.
+   */
   private async tryRestoreTenants(tenants: Iterable<string>, now: number): Promise<void> {
+    const spend: SpendQueries = new Map();
     let away = false;
     for (const tenant of tenants) {
       if (away) this.unrestored.add(tenant);
-      else away = !(await this.tryRestoreTenant(tenant, now));
+      else away = !(await this.tryRestoreTenant(tenant, now, spend));
     }
   }
 
-  private async restoreTenant(tenant: string, now: number): Promise<void> {
+  private async restoreTenant(tenant: string, now: number, queries: SpendQueries = new Map()): Promise<void> {
     const state = await this.router.budgets.state(tenant);
     if (!state) return;
-    const period = { from: Date.parse(state.periodStart), to: Date.parse(state.periodEnd) };
-    const spentUsd = (await this.store.spendByTenant(period)).get(tenant) ?? 0;
+    const spendIn = (from: number, to: number, criticalities?: readonly string[]) => {
+      const key = `${from}:${to}:${criticalities?.join(',') ?? '*'}`;
+      let query = queries.get(key);
+      if (query === undefined) queries.set(key, (query = this.store.spendByTenant({ from, to }, criticalities)));
+      return query;
+    };
+    const spentUsd = (await spendIn(Date.parse(state.periodStart), Date.parse(state.periodEnd))).get(tenant) ?? 0;
     let dailySpentUsd: number | undefined;
     if (state.dailyCapUsd !== undefined) {
       const day = periodWindow('day', now);
-      const criticalities = this.router.policy.budgets.defaults.dailyCapCriticalities;
-      dailySpentUsd = (await this.store.spendByTenant({ from: day.start, to: day.end }, criticalities)).get(tenant) ?? 0;
+      dailySpentUsd = (await spendIn(day.start, day.end, this.router.policy.budgets.defaults.dailyCapCriticalities)).get(tenant) ?? 0;
     }
     if (spentUsd > 0 || (dailySpentUsd ?? 0) > 0) {
       await this.router.budgets.restoreSpend(tenant, { spentUsd, ...(dailySpentUsd !== undefined ? { dailySpentUsd } : {}), at: new Date(now) });
@@ -164,6 +179,12 @@ export class GatewayBudgetsService implements OnModuleDestroy {
     }
   }
 }
+
+/** Spend queries of one restore pass, by window (and criticalities): each is asked once for every tenant. */
+type SpendQueries = Map<string, Promise<Map<string, number>>>;
+
+/** On a shared store, the ledger and key spend are reconciled with the records every this many refreshes. */
+const RECONCILE_EVERY = 10;
 
 /** The budget ledger did not answer (a shared Redis away): the setting still took effect. */
 function isLedgerAway(err: unknown): boolean {
