@@ -68,6 +68,7 @@ export {
 } from './execution/circuit/circuit-state.store.js';
 export { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit-state.store.js';
 export { RedisCircuitStateStore, type RedisCircuitStateOptions } from './execution/circuit/redis-circuit-state.store.js';
+export { createRedisStoreClient } from './redis/redis-store-client.js';
 
 // Providers and transport
 export type { AdapterTarget, ProviderAdapter, ProviderKind, StreamDecoder, UpstreamRequest } from './providers/provider-adapter.interface.js';

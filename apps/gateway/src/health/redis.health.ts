@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { GatewayRedis } from '../redis/gateway-redis.js';
+import { answerWithin } from './answer-within.js';
 
 /**
  * Terminus indicator for the shared Redis (`LLM_REDIS_URL`): up when PING
@@ -23,14 +24,11 @@ export class RedisHealthIndicator {
     const indicator = this.health.check(key);
     const client = this.redis.client;
     if (client === undefined) return indicator.up({ configured: false });
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2_000)))]);
+      await answerWithin(client.ping(), 2_000);
       return indicator.up({ connection: client.status });
     } catch (err) {
       return indicator.down({ connection: client.status, error: err instanceof Error ? err.message : String(err) });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { RecordsService } from '../persistence/records.service.js';
+import { answerWithin } from './answer-within.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 
@@ -17,10 +18,7 @@ export class StoreHealthIndicator {
     const indicator = this.health.check(key);
     const details = { kind: this.store.kind, pendingRecords: this.records.pending };
     try {
-      await Promise.race([
-        this.store.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2_000).unref()),
-      ]);
+      await answerWithin(this.store.ping(), 2_000);
       return indicator.up(details);
     } catch (err) {
       return indicator.down({ ...details, error: err instanceof Error ? err.message : String(err) });

@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Redis } from 'ioredis';
-import { RedisBudgetLedgerStore, RedisCircuitStateStore } from '#llm-router';
+import type { Redis } from 'ioredis';
+import { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore } from '#llm-router';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 
 /**
@@ -19,15 +19,7 @@ export class GatewayRedis implements OnApplicationShutdown {
   constructor(config: ConfigService) {
     const { redisUrl: url, redisKeyPrefix: prefix } = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     if (url === undefined) return;
-    this.client = new Redis(url, {
-      // A budget check must answer soon: a command waits at most this long
-      // (queued while the client reconnects), then the class's outage rule applies.
-      maxRetriesPerRequest: 1,
-      connectTimeout: 1_000,
-      commandTimeout: 1_000,
-    });
-    // Surfaced per command (a refused reservation, a down health check), not as an unhandled event.
-    this.client.on('error', () => undefined);
+    this.client = createRedisStoreClient(url);
     this.budgetLedger = new RedisBudgetLedgerStore({ client: this.client, keyPrefix: `${prefix}budget:` });
     this.circuits = new RedisCircuitStateStore({ client: this.client, keyPrefix: prefix });
   }

@@ -1,4 +1,5 @@
-import { Redis, type Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { createRedisStoreClient } from '../redis/redis-store-client.js';
 import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
 
 // Each script is one atomic step. All keys of a tenant share the `{tenant}` hash
@@ -141,16 +142,7 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   constructor(options: RedisBudgetLedgerOptions) {
     if (!options.client && !options.url) throw new Error('RedisBudgetLedgerStore needs a client or a url');
     this.ownsClient = !options.client;
-    const client =
-      options.client ??
-      new Redis(options.url!, {
-        // A budget check must answer soon: a command waits at most commandTimeout
-        // (queued while the client connects), then the class's outage rule applies.
-        maxRetriesPerRequest: 1,
-        connectTimeout: 1_000,
-        commandTimeout: options.commandTimeoutMs ?? 1_000,
-      });
-    if (this.ownsClient) client.on('error', () => undefined); // surfaced per command instead
+    const client = options.client ?? createRedisStoreClient(options.url!, options.commandTimeoutMs);
     client.defineCommand('llmrReserve', { numberOfKeys: 5, lua: RESERVE });
     client.defineCommand('llmrSettle', { numberOfKeys: 5, lua: SETTLE });
     client.defineCommand('llmrRestore', { numberOfKeys: 2, lua: RESTORE });

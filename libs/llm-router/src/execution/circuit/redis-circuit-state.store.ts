@@ -1,4 +1,5 @@
-import { Redis, type Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { createRedisStoreClient } from '../../redis/redis-store-client.js';
 import { acquireOn, failOn, rejectsNow, snapshotOf, type CircuitEntry } from './circuit-entry.js';
 import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateStore } from './circuit-state.store.js';
 
@@ -127,9 +128,7 @@ export class RedisCircuitStateStore implements CircuitStateStore {
   constructor(options: RedisCircuitStateOptions) {
     if (!options.client && !options.url) throw new Error('RedisCircuitStateStore needs a client or a url');
     this.ownsClient = !options.client;
-    const commandTimeout = options.commandTimeoutMs ?? 1_000;
-    const client = options.client ?? new Redis(options.url!, { maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout });
-    if (this.ownsClient) client.on('error', () => undefined); // surfaced per command instead
+    const client = options.client ?? createRedisStoreClient(options.url!, options.commandTimeoutMs);
     client.defineCommand('llmrCircuitAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     client.defineCommand('llmrCircuitFailure', { numberOfKeys: 2, lua: FAILURE });
     client.defineCommand('llmrCircuitSuccess', { numberOfKeys: 2, lua: SUCCESS });
@@ -231,7 +230,6 @@ export class RedisCircuitStateStore implements CircuitStateStore {
   }
 
   private async readAll(): Promise<void> {
-    this.touchedDuringSync.clear();
     let flat: Array<string | number>;
     try {
       flat = await this.client.llmrCircuitSnapshot(this.targetsKey, this.targetsKey);
