@@ -3,8 +3,8 @@
 // dist/ (or dist/ is missing), then run it. `npm run bench -- floors` runs the
 // floors comparison instead. See bench/README.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { buildIfStale } from '../scripts/build-if-stale.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const ENTRIES = { main: 'dist/bench/src/main.js', floors: 'dist/bench/src/floors.js' };
@@ -15,31 +15,6 @@ if (!(which in ENTRIES)) {
 }
 const entry = join(root, ENTRIES[which]);
 
-/** Why a build is needed: some .ts under libs/, apps/ or bench/ has no .js in dist/ or is newer than it. */
-function stale() {
-  const walk = (dir) =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
-      if (d.name === 'node_modules' || d.name.startsWith('.')) return [];
-      const p = join(dir, d.name);
-      return d.isDirectory() ? walk(p) : p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
-    });
-  for (const src of ['libs', 'apps', 'bench'].flatMap((d) => walk(join(root, d)))) {
-    const out = join(root, 'dist', relative(root, src)).replace(/\.ts$/, '.js');
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) return `${relative(root, src)} has no up-to-date output in dist/`;
-  }
-  return undefined;
-}
-
-const reason = existsSync(entry) ? stale() : `${ENTRIES[which]} is missing`;
-if (reason) {
-  console.error(`[bench] building (${reason}) ...`);
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
-  if (tsc.status !== 0) {
-    // tsc still emits on type errors; go on if everything the benchmark runs is there.
-    const needed = ['dist/bench/src/main.js', 'dist/apps/gateway/src/main.js', 'dist/apps/simulator/src/main.js'];
-    if (needed.some((f) => !existsSync(join(root, f)))) process.exit(tsc.status ?? 1);
-    console.error('[bench] warning: the build reported errors; running what it emitted');
-  }
-}
+buildIfStale('bench', [ENTRIES[which], 'dist/apps/gateway/src/main.js', 'dist/apps/simulator/src/main.js', 'libs/llm-router/dist/index.js']);
 const run = spawnSync(process.execPath, [entry], { cwd: root, stdio: 'inherit' });
 process.exit(run.status ?? 1);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
-import type { LlmRouter } from '#llm-router';
+import type { LlmRouter } from '@llm-router/nestjs';
 import { buildPolicy, fastClass } from './support/policy.js';
 import { ask, makeRouter, rejection, type TestRouter } from './support/router.js';
 import { callsByModel, faultOn, resetSim, startSim, waitFor, type SimulatorHandle } from './support/sim.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { RoutedChunk } from '#llm-router';
+import type { RoutedChunk } from '@llm-router/nestjs';
 import { buildPolicy, fastClass, FMTS } from './support/policy.js';
 import { gatewayPolicy, startGateway, type TestGateway } from './support/gateway.js';
 import { joinedContent, readSseUntil, start } from './support/http.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { Fault } from '#simulator';
+import type { Fault } from '../apps/simulator/src/index.js';
 import { buildPolicy, fastClass, FMTS, other, type ClassDoc, type PolicyOptions } from './support/policy.js';
 import { ask, makeRouter, rejection, simReply, type TestRouter } from './support/router.js';
 import { callsByModel, closedPort, faultOn, resetSim, startSim, type SimulatorHandle } from './support/sim.js';

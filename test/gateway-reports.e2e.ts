@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import type { RoutingRecord } from '#llm-router';
-import type { StoreConfig } from '#gateway';
+import type { RoutingRecord } from '@llm-router/nestjs';
+import type { StoreConfig } from '../apps/gateway/src/index.js';
 import {
   ADMIN_KEY,
   PG_URL,

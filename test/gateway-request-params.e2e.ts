@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import OpenAI from 'openai';
-import { createGateway } from '#gateway';
+import { createGateway } from '../apps/gateway/src/index.js';
 import { ADMIN_KEY, createKey, testPolicy } from './gateway-support/harness.js';
 
 let upstream: Server;

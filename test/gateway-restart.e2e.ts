@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { StoreConfig } from '#gateway';
+import type { StoreConfig } from '../apps/gateway/src/index.js';
 import { call, chat, createKey, postgresOrSkip, setBudget, sqliteStore, startGw, startSim, tempDir, type CreatedKey, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 
 const near = (a: number, b: number) => Math.abs(a - b) < 1e-5;

@@ -3,21 +3,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Controller, Get, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import {
-  LlmRouter,
-  LlmRouterHealthIndicator,
-  LlmRouterModule,
-  PolicyValidationError,
-  QualityFloor,
-  TrafficClass,
-  type LlmRouterModuleOptions,
-  type LlmRouterOptionsFactory,
-  type PolicyDocument,
-  type RoutingRecord,
-} from '#llm-router';
-import { startSimulator, type SimulatorHandle } from '#simulator';
+import { LlmRouter, LlmRouterModule, PolicyValidationError, RoutingContextInterceptor, QualityFloor, TrafficClass, type LlmRouterModuleOptions, type LlmRouterOptionsFactory, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
+import { LlmRouterHealthIndicator, LlmRouterHealthModule } from '@llm-router/nestjs/health';
+import { startSimulator, type SimulatorHandle } from '../apps/simulator/src/index.js';
 
 function policyFor(simUrl: string): PolicyDocument {
   return {
@@ -99,7 +89,12 @@ class HealthController {
 }
 
 async function boot(routerModule: ReturnType<typeof LlmRouterModule.forRoot>, controllers: Function[] = [ChatController, HealthController]) {
-  @Module({ imports: [routerModule], controllers: controllers as never[], providers: [AnswerService] })
+  // The app opts in to the request context and the terminus indicator; the module imposes neither.
+  @Module({
+    imports: [routerModule, LlmRouterHealthModule],
+    controllers: controllers as never[],
+    providers: [AnswerService, { provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }],
+  })
   class AppModule {}
   const app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false, abortOnError: false });
   await app.listen(0, '127.0.0.1');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisBudgetLedgerStore, type LedgerLease, type LedgerLimits } from '#llm-router';
+import { type LedgerLease, type LedgerLimits } from '@llm-router/nestjs';
+import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
 import { REDIS_URL, redisAvailable } from './support/services.js';
 
 const available = await redisAvailable();

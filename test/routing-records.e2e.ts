@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
-import { splitChunks } from '#simulator';
+import { splitChunks } from '../apps/simulator/src/index.js';
 import { buildPolicy, fastClass, PRICES } from './support/policy.js';
 import { ask, makeRouter, rejection, simReply, type TestRouter } from './support/router.js';
 import { callsByModel, faultOn, resetSim, settle, startSim, type SimulatorHandle } from './support/sim.js';

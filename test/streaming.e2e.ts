@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { splitChunks } from '#simulator';
-import type { Fault } from '#simulator';
+import { splitChunks } from '../apps/simulator/src/index.js';
+import type { Fault } from '../apps/simulator/src/index.js';
 import { fastClass, FMTS, other } from './support/policy.js';
 import { gatewayPolicy, startGateway, type TestGateway } from './support/gateway.js';
 import { chunksOf, joinedContent, postSse } from './support/http.js';

@@ -73,7 +73,7 @@ export function areaOf(frame: CallFrame): string {
     const parts = url.slice(5).split('/');
     return parts[0] === 'internal' && parts.length > 2 ? `node:internal/${parts[1]}` : `node:${parts.slice(0, 2).join('/')}`;
   }
-  if (url.includes('/dist/libs/llm-router/')) return 'llm-router library';
+  if (url.includes('/libs/llm-router/dist/')) return 'llm-router library';
   if (url.includes('/dist/apps/gateway/')) return 'gateway app';
   if (url.includes('/dist/')) return 'this repository (other)';
   return url;
@@ -96,9 +96,9 @@ const LAYERS: [string, (f: CallFrame) => boolean][] = [
   ['persistence, request log, metrics (gateway)', (f) => /\/dist\/apps\/gateway\/src\/(persistence|logging|metrics|store|usage)\/|\/node_modules\/(prom-client|better-sqlite3|pg)\//.test(f.url)],
   ['API-key auth (gateway)', (f) => f.url.includes('/dist/apps/gateway/src/auth/')],
   ['chat-completions controller: validation, SSE writer, headers (gateway)', (f) => /\/dist\/apps\/gateway\/src\//.test(f.url)],
-  ['upstream HTTP transport (library)', (f) => f.url.includes('/dist/libs/llm-router/src/providers/http/')],
+  ['upstream HTTP transport (library)', (f) => f.url.includes('/libs/llm-router/dist/providers/http/')],
   ['rxjs', (f) => f.url.includes('/node_modules/rxjs/')],
-  ['routing library: planning, executor, adapters, budget, records', (f) => f.url.includes('/dist/libs/llm-router/')],
+  ['routing library: planning, executor, adapters, budget, records', (f) => f.url.includes('/libs/llm-router/dist/')],
   ['zod', (f) => f.url.includes('/node_modules/zod/')],
   ['NestJS', (f) => f.url.includes('/node_modules/@nestjs/')],
   ['Fastify', (f) => /\/node_modules\/(fastify|@fastify\/[^/]+|find-my-way|avvio|secure-json-parse|light-my-request|fast-json-stringify|fast-querystring)\//.test(f.url)],
@@ -111,7 +111,7 @@ function label(frame: CallFrame): string {
 }
 
 function isOwn(frame: CallFrame): boolean {
-  return frame.url.includes('/dist/libs/') || frame.url.includes('/dist/apps/');
+  return frame.url.includes('/libs/llm-router/dist/') || frame.url.includes('/dist/apps/');
 }
 
 export function readProfile(file: string): CpuProfile {

@@ -10,8 +10,8 @@
  * Env: BENCH_MICRO_CALLS (calls per batch, default 10000), BENCH_MICRO_BATCHES (default 9).
  */
 import { join } from 'node:path';
-import { compilePolicy, loadPolicyFile, LlmRouter, type ChatCompletionRequest, type CompiledProvider, type PolicyDocument } from '#llm-router';
-import { ScriptedTransport } from '#llm-router';
+import { compilePolicy, loadPolicyFile, createLlmRouter, type ChatCompletionRequest, type CompiledProvider, type PolicyDocument } from '@llm-router/nestjs';
+import { ScriptedTransport } from '@llm-router/nestjs/testing';
 import { BENCH_DIR } from './config.js';
 import type { MicroResult } from './micro-result.js';
 
@@ -52,16 +52,16 @@ const transport = new ScriptedTransport();
 transport
   .script('sim-bench-b', { status: 200, body: completionBody('sim-bench-b') })
   .script('sim-bench-a', { status: 503, body: errorBody, headers: { 'content-type': 'application/json' } });
-const router = new LlmRouter({ policy, transport });
+const router = createLlmRouter({ policy, transport });
 // Streams: the same policy over a second fake transport that answers with SSE pieces.
 const streamTransport = new ScriptedTransport().script('sim-bench-b', { status: 200, chunks: streamPieces('sim-bench-b') });
-const streamRouter = new LlmRouter({ policy, transport: streamTransport });
+const streamRouter = createLlmRouter({ policy, transport: streamTransport });
 // The fallback class with the primary's circuit open (default threshold, cool-down longer than the run).
 const circuitPolicy = compilePolicy(doc);
 const circuitTransport = new ScriptedTransport()
   .script('sim-bench-b', { status: 200, body: completionBody('sim-bench-b') })
   .script('sim-bench-a', { status: 503, body: errorBody, headers: { 'content-type': 'application/json' } });
-const circuitRouter = new LlmRouter({ policy: circuitPolicy, transport: circuitTransport });
+const circuitRouter = createLlmRouter({ policy: circuitPolicy, transport: circuitTransport });
 // Recording is part of a routed call: keep a consumer on the records, as persistence would.
 let records = 0;
 router.records$.subscribe(() => records++);

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
-import { LlmRouter, type PolicyDocument, type RoutingRecord } from '#llm-router';
-import { startSimulator, type SimulatorHandle } from '#simulator';
-import { createGateway, type CreateGatewayOptions } from '#gateway';
-import type { StoreConfig } from '#gateway';
+import { LlmRouter, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
+import { startSimulator, type SimulatorHandle } from '../../apps/simulator/src/index.js';
+import { createGateway, type CreateGatewayOptions } from '../../apps/gateway/src/index.js';
+import type { StoreConfig } from '../../apps/gateway/src/index.js';
 
 export type { SimulatorHandle };
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';

@@ -1,5 +1,5 @@
 import { lastValueFrom, toArray } from 'rxjs';
-import { LlmRouter, LlmRouterError, type LlmRouterDeps, type PolicyDocument, compilePolicy, type RoutingRecord } from '#llm-router';
+import { createLlmRouter, LlmRouterError, type LlmRouterDeps, type PolicyDocument, compilePolicy, type RoutingRecord } from '@llm-router/nestjs';
 
 export interface LoadResult {
   served: number;
@@ -11,7 +11,7 @@ export interface LoadResult {
 
 /** Fire `count` concurrent routed calls for one tenant and tally what happened to each. */
 export async function budgetLoad(policy: PolicyDocument, tenant: string, count: number, deps: Partial<LlmRouterDeps> = {}): Promise<LoadResult> {
-  const router = new LlmRouter({ policy: compilePolicy(policy), ...deps });
+  const router = createLlmRouter({ policy: compilePolicy(policy), ...deps });
   const records: RoutingRecord[] = [];
   router.records$.subscribe((r) => records.push(r));
   const result: LoadResult = { served: 0, refused: 0, other: [], recordedMicros: 0 };

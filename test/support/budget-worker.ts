@@ -2,7 +2,8 @@
  * A second gateway process for the shared-budget test: one router on the
  * shared Redis ledger, a burst of calls, the tally on stdout as JSON.
  */
-import { RedisBudgetLedgerStore, type PolicyDocument } from '#llm-router';
+import { type PolicyDocument } from '@llm-router/nestjs';
+import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
 import { budgetLoad } from './budget-load.js';
 
 const policy = JSON.parse(process.env.BUDGET_POLICY!) as PolicyDocument;

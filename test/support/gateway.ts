@@ -2,8 +2,8 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LlmRouter, type PolicyDocument, type RoutingRecord } from '#llm-router';
-import { createGateway } from '#gateway';
+import { LlmRouter, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
+import { createGateway } from '../../apps/gateway/src/index.js';
 import { buildPolicy, fastClass, type ClassDoc, type PolicyOptions } from './policy.js';
 
 /**

@@ -3,7 +3,7 @@
  * plus an optional provider on a closed port) and traffic classes with small
  * timeouts and backoff so the suite stays fast.
  */
-import type { PolicyDocument } from '#llm-router';
+import type { PolicyDocument } from '@llm-router/nestjs';
 
 export type ClassDoc = PolicyDocument['classes'][string];
 export type ModelDoc = PolicyDocument['models'][string];

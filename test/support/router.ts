@@ -1,5 +1,5 @@
 /** An LlmRouter on a test policy, with every routing record collected. */
-import { compilePolicy, LlmRouter, LlmRouterError, type ChatCompletionRequest, type PolicyDocument, type RoutingRecord } from '#llm-router';
+import { compilePolicy, createLlmRouter, type LlmRouter, LlmRouterError, type ChatCompletionRequest, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
 
 export interface TestRouter {
   readonly router: LlmRouter;
@@ -8,7 +8,7 @@ export interface TestRouter {
 }
 
 export function makeRouter(policy: PolicyDocument): TestRouter {
-  const router = new LlmRouter({ policy: compilePolicy(policy) });
+  const router = createLlmRouter({ policy: compilePolicy(policy) });
   const records: RoutingRecord[] = [];
   router.records$.subscribe((r) => records.push(r));
   return { router, records, close: () => router.close() };

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulator, type Fault, type FaultRule, type SimulatorHandle } from '#simulator';
+import { startSimulator, type Fault, type FaultRule, type SimulatorHandle } from '../../apps/simulator/src/index.js';
 import { up } from './policy.js';
 
 export type { SimulatorHandle };

@@ -1,9 +1,9 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { FastifyRequest } from 'fastify';
-import { contextFromHeaders, LlmRouterModule, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '#llm-router';
+import { contextFromHeaders, LlmRouterModule, RoutingContextInterceptor, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '@llm-router/nestjs';
 import { AdminController } from './admin/admin.controller.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { RouteAccessService } from './auth/route-access.service.js';
@@ -27,6 +27,7 @@ import { GATEWAY_STORE } from './store/store.tokens.js';
 import { SupportChatController } from './support-chat/support-chat.controller.js';
 import { UsageController } from './usage/usage.controller.js';
 import { UsageService } from './usage/usage.service.js';
+import { LlmRouterHealthIndicator } from '@llm-router/nestjs/health';
 import './auth/principal.decorator.js';
 
 export interface AppModuleOptions {
@@ -82,6 +83,9 @@ export class AppModule {
       controllers,
       providers: [
         { provide: APP_FILTER, useClass: OpenAiExceptionFilter },
+        // Only the decorated sample endpoints read it (requestContext: 'decorated-routes').
+        { provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor },
+        LlmRouterHealthIndicator,
         {
           provide: GATEWAY_STORE,
           useFactory: (c: ConfigService) => createStore(c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).store),

@@ -1,7 +1,7 @@
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LlmRouter, type LlmRouterModuleOptions } from '#llm-router';
+import { LlmRouter, type LlmRouterModuleOptions } from '@llm-router/nestjs';
 import { AppModule } from './app.module.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { installAuthHook } from './auth/auth.hook.js';

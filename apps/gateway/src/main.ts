@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { startSimulator, type SimulatorHandle } from '#simulator';
+import { startSimulator, type SimulatorHandle } from '../../simulator/src/index.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { createGateway } from './create-gateway.js';
 import { describeStore } from './store/create-store.js';

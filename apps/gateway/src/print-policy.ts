@@ -3,7 +3,7 @@
  * in: `npm run policy -- config/policy.yaml`. Exits 1 with the offending paths
  * when the policy is invalid, so it can gate a deploy.
  */
-import { compilePolicy, describePolicy, loadPolicyFile } from '#llm-router';
+import { compilePolicy, describePolicy, loadPolicyFile } from '@llm-router/nestjs';
 import { DEFAULT_POLICY_FILE } from './config/gateway.config.js';
 
 const path = process.argv[2] ?? process.env.LLM_POLICY_FILE ?? DEFAULT_POLICY_FILE;

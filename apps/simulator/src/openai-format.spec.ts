@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { ChatCompletion, ChatCompletionChunk } from '../../../libs/llm-router/src/chat/chat-completion.types.js';
+import type { ChatCompletion, ChatCompletionChunk } from '@llm-router/nestjs';
 import { ERROR_KINDS, type ErrorKind } from './fault-rules.js';
 import { startSimulator, type SimulatorHandle } from './simulator.server.js';
 import { call, parseSse, postJson } from './spec-helpers.js';

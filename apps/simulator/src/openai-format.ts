@@ -9,7 +9,7 @@ import type {
   ToolCall,
   ToolCallDelta,
   Usage,
-} from '../../../libs/llm-router/src/chat/chat-completion.types.js';
+} from '@llm-router/nestjs';
 import type { ErrorKind } from './fault-rules.js';
 import {
   estimateTokens,

@@ -1,44 +1,52 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { SchedulerLike } from 'rxjs';
-import type { RoutingContext } from './context/routing-context.js';
 import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
+import type { RoutingContextOptions } from './context/routing-context.options.js';
 import type { CircuitStateStore } from './execution/circuit/circuit-state.store.js';
 import type { PolicyDocument } from './policy/policy.schema.js';
 import type { Transport } from './providers/http/transport.interface.js';
 
-/** The request as the module sees it: enough to read identifying headers. */
-export interface IncomingRequestLike {
-  headers: Record<string, string | string[] | undefined>;
+/**
+ * How the container gets one of the router's ports: a class it builds, a
+ * provider that exists elsewhere, or a factory with its own `inject`. A
+ * factory may return `undefined` for "use the in-process default".
+ */
+export type PortProvider<T> =
+  | { useValue: T }
+  | { useClass: Type<T> }
+  | { useExisting: InjectionToken }
+  | {
+      useFactory: (...args: any[]) => T | undefined | Promise<T | undefined>;
+      inject?: Array<InjectionToken | OptionalFactoryDependency>;
+    };
+
+/** The router's ports. Each left out gets its in-process default (undici for the transport). */
+export interface LlmRouterPorts {
+  /** Circuit state. Share one (`RedisCircuitStateStore`) to share circuits across instances. */
+  circuitStore?: PortProvider<CircuitStateStore>;
+  /** Tenant spend ledger. Share one (`RedisBudgetLedgerStore`) to share budgets across instances. */
+  budgetLedger?: PortProvider<BudgetLedgerStore>;
+  /** Upstream HTTP. */
+  transport?: PortProvider<Transport>;
 }
 
-export interface LlmRouterModuleOptions {
+export interface LlmRouterModuleOptions extends RoutingContextOptions {
   /** The policy as an object; or give `policyFile`. */
   policy?: PolicyDocument;
   /** Path of a YAML or JSON policy file. */
   policyFile?: string;
-  /** Circuit state; defaults to in-process. Give a shared store to share circuits across instances. */
+  /** A ready circuit store; or give a provider in `forRoot`/`forRootAsync`'s ports. */
   circuitStore?: CircuitStateStore;
-  /** Tenant spend ledger; defaults to in-process. Give a `RedisBudgetLedgerStore` to share budgets across instances. */
+  /** A ready budget ledger; or give a provider in `forRoot`/`forRootAsync`'s ports. */
   budgetLedger?: BudgetLedgerStore;
-  /** Upstream HTTP; defaults to the pooled keep-alive undici transport. */
+  /** A ready transport; or give a provider in `forRoot`/`forRootAsync`'s ports. */
   transport?: Transport;
-  /**
-   * Reads tenant, feature, session and request id from an incoming request.
-   * Default: the `x-tenant-id`, `x-feature`, `x-session-id` and `x-request-id` headers.
-   */
-  contextFromRequest?: (request: IncomingRequestLike) => RoutingContext;
-  /**
-   * Which routes get a request context (AsyncLocalStorage). `'every-route'`
-   * (default): any handler's calls pick up the caller's headers.
-   * `'decorated-routes'`: only handlers under `@TrafficClass` or
-   * `@QualityFloor`; others pass their options explicitly. On Node 20 an
-   * AsyncLocalStorage, once entered, adds a hook to every promise, timer and
-   * socket of the process: an app whose hot routes pass options (a gateway)
-   * keeps that cost away until a decorated route is called.
-   */
-  requestContext?: 'every-route' | 'decorated-routes';
+  /** Ports built by the container (`useClass`, `useExisting`, `useFactory` with `inject`); in `forRootAsync`, give them beside `useFactory`. */
+  ports?: LlmRouterPorts;
   /** Environment for API key variables; defaults to process.env. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Wall clock for budget periods; `Date.now` by default. */
+  clock?: () => number;
   /** Tests only: virtual time and a fixed random source. */
   scheduler?: SchedulerLike;
   random?: () => number;
@@ -49,6 +57,8 @@ export interface LlmRouterOptionsFactory {
 }
 
 export interface LlmRouterModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Ports built by the container; known when the module is defined, so they sit here and not in the factory's result. */
+  ports?: LlmRouterPorts;
   useFactory?: (...args: any[]) => Promise<LlmRouterModuleOptions> | LlmRouterModuleOptions;
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
   useClass?: Type<LlmRouterOptionsFactory>;

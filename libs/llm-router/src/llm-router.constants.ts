@@ -1,3 +1,2 @@
-/** Injection tokens of the module. */
+/** Injection token of the options given to `LlmRouterModule.forRoot` / `forRootAsync`. */
 export const LLM_ROUTER_OPTIONS = Symbol('LLM_ROUTER_OPTIONS');
-export const LLM_ROUTER_POLICY = Symbol('LLM_ROUTER_POLICY');

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { CRITICALITIES } from '#llm-router';
+import { CRITICALITIES } from '@llm-router/nestjs';
 import { z } from 'zod';
 import { openAiError } from '../errors/openai-error.js';
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
-import { LlmRouter } from '#llm-router';
+import { LlmRouter } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import { resolveScope } from '../auth/key-scope.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';

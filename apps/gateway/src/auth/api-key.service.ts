@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type BudgetPeriod } from '#llm-router';
+import { LlmRouter, type BudgetPeriod } from '@llm-router/nestjs';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 import type { GatewayStore, StoredApiKey } from '../store/gateway-store.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compilePolicy, type PolicyDocument } from '#llm-router';
+import { compilePolicy, type PolicyDocument } from '@llm-router/nestjs';
 import { decideRoute, resolveScope, unrestrictedScope } from './key-scope.js';
 
 const doc: PolicyDocument = {

@@ -1,4 +1,4 @@
-import type { BudgetPeriod, CompiledPolicy } from '#llm-router';
+import type { BudgetPeriod, CompiledPolicy } from '@llm-router/nestjs';
 import type { StoredApiKey } from '../store/gateway-store.js';
 
 /** What a caller may do, resolved once per key against the policy. */

@@ -1,5 +1,5 @@
 import { HttpException, Injectable } from '@nestjs/common';
-import { contextFromHeaders, LlmRouter, LlmRouterError, newRequestId, type RouteOptions } from '#llm-router';
+import { contextFromHeaders, LlmRouter, LlmRouterError, newRequestId, type RouteOptions } from '@llm-router/nestjs';
 import { openAiError } from '../errors/openai-error.js';
 import { RecordsService } from '../persistence/records.service.js';
 import { decideRoute, type Principal } from './key-scope.js';

@@ -1,4 +1,4 @@
-import type { CompiledPolicy } from '#llm-router';
+import type { CompiledPolicy } from '@llm-router/nestjs';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import type { ErrorResponse } from '../errors/error-response.js';
 import { openAiError } from '../errors/openai-error.js';

@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, HttpCode, Post, Res } from '@nes
 import { catchError, from, map, mergeMap, of, toArray } from 'rxjs';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { LlmRouter, LlmRouterError, TrafficClass } from '#llm-router';
+import { LlmRouter, LlmRouterError, TrafficClass } from '@llm-router/nestjs';
 import { untilClientGone } from '../chat-completions/until-client-gone.js';
 import { openAiError } from '../errors/openai-error.js';
 

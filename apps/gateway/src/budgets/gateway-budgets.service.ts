@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState } from '#llm-router';
+import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { GatewayStore } from '../store/gateway-store.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type RoutedCompletion } from '#llm-router';
+import { LlmRouter, type RoutedCompletion } from '@llm-router/nestjs';
 import type { Observable } from 'rxjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/key-scope.js';

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import type { ChatCompletionRequest } from '#llm-router';
+import type { ChatCompletionRequest } from '@llm-router/nestjs';
 import { openAiError } from '../errors/openai-error.js';
 import { chatCompletionRequestSchema } from './chat-completion-request.schema.js';
 

@@ -1,4 +1,4 @@
-import type { RouteOutcome } from '#llm-router';
+import type { RouteOutcome } from '@llm-router/nestjs';
 
 /**
  * The routing outcome as response headers: which target served and why, the

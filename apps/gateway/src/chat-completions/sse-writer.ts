@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
-import { LlmRouterError, type RoutedChunk } from '#llm-router';
+import { LlmRouterError, type RoutedChunk } from '@llm-router/nestjs';
 import { redact } from '../logging/redact.js';
 import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';

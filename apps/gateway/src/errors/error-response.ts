@@ -1,5 +1,5 @@
 import { HttpException, Logger } from '@nestjs/common';
-import { LlmRouterError } from '#llm-router';
+import { LlmRouterError } from '@llm-router/nestjs';
 import { redact } from '../logging/redact.js';
 import { openAiError, type OpenAiErrorBody } from './openai-error.js';
 

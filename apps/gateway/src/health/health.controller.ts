@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthIndicatorFunction } from '@nestjs/terminus';
-import { LlmRouterHealthIndicator } from '#llm-router';
+import { LlmRouterHealthIndicator } from '@llm-router/nestjs/health';
 import { RedisHealthIndicator } from './redis.health.js';
 import { StoreHealthIndicator } from './store.health.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RoutingRecord } from '#llm-router';
+import type { RoutingRecord } from '@llm-router/nestjs';
 import { RequestLog, requestLogLine } from './request-log.js';
 
 const base: RoutingRecord = {

@@ -1,4 +1,4 @@
-import { isoTime, type RoutingRecord } from '#llm-router';
+import { isoTime, type RoutingRecord } from '@llm-router/nestjs';
 import { redactOptional } from './redact.js';
 
 export type LineSink = (chunk: string) => void;

@@ -1,4 +1,4 @@
-import { CATEGORY_RULES, type CompiledPolicy, type RoutingRecord } from '#llm-router';
+import { CATEGORY_RULES, type CompiledPolicy, type RoutingRecord } from '@llm-router/nestjs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SeriesCounter } from './series-counter.js';
 

@@ -1,4 +1,4 @@
-import { periodWindow, type BudgetPeriod } from '#llm-router';
+import { periodWindow, type BudgetPeriod } from '@llm-router/nestjs';
 
 /**
  * Spend per API key in its budget period, in memory: fed from routing

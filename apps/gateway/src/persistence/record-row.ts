@@ -1,4 +1,4 @@
-import type { CompiledPolicy, RoutingRecord } from '#llm-router';
+import type { CompiledPolicy, RoutingRecord } from '@llm-router/nestjs';
 import { redactOptional } from '../logging/redact.js';
 import type { RecordRow } from '../store/gateway-store.js';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type LlmRouterError, type RouteOptions, type RoutingRecord } from '#llm-router';
+import { LlmRouter, type LlmRouterError, type RouteOptions, type RoutingRecord } from '@llm-router/nestjs';
 import type { Subscription } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { LlmRouter } from '#llm-router';
+import { LlmRouter } from '@llm-router/nestjs';
 
 @Controller('v1')
 export class PolicyController {

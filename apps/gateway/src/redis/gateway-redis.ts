@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Redis } from 'ioredis';
-import { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore } from '#llm-router';
+import { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore } from '@llm-router/nestjs/redis';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from '#llm-router';
+import type { BudgetPeriod } from '@llm-router/nestjs';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
 export interface RecordRow {

@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from '#llm-router';
+import type { BudgetPeriod } from '@llm-router/nestjs';
 import type {
   AdminReportData,
   GatewayStore,

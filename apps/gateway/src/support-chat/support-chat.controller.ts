@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { LlmRouter, QualityFloor, TrafficClass } from '#llm-router';
+import { LlmRouter, QualityFloor, TrafficClass } from '@llm-router/nestjs';
 import { routingHeaders } from '../chat-completions/routing-headers.js';
 import { untilClientGone } from '../chat-completions/until-client-gone.js';
 import { parseSupportChatRequest } from './support-chat-request.js';

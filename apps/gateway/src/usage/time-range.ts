@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { periodWindow, type BudgetPeriod } from '#llm-router';
+import { periodWindow, type BudgetPeriod } from '@llm-router/nestjs';
 import { openAiError } from '../errors/openai-error.js';
 import type { TimeRange } from '../store/gateway-store.js';
 

@@ -1,5 +1,5 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
-import { LlmRouter } from '#llm-router';
+import { LlmRouter } from '@llm-router/nestjs';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import type { Principal } from '../auth/key-scope.js';
 import { openAiError } from '../errors/openai-error.js';

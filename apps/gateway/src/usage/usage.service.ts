@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LlmRouter, type BudgetState } from '#llm-router';
+import { LlmRouter, type BudgetState } from '@llm-router/nestjs';
 import type { Principal } from '../auth/key-scope.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { RecordsService } from '../persistence/records.service.js';

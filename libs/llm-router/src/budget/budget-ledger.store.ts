@@ -1,4 +1,4 @@
-import type { MaybePromise } from '../execution/circuit/circuit-state.store.js';
+import type { MaybePromise } from '../shared/maybe-promise.js';
 
 /** The ledger keys of one request: its budget period, and its day when a daily cap applies. */
 export interface LedgerKeys {

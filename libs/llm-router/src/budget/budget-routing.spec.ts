@@ -4,7 +4,8 @@ import { VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError } from '../errors/llm-router.error.js';
 import { InMemoryCircuitStateStore } from '../execution/circuit/in-memory-circuit-state.store.js';
-import { LlmRouter } from '../llm-router.service.js';
+import { createLlmRouter } from '../router/create-llm-router.js';
+import type { LlmRouter } from '../router/llm-router.service.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument } from '../policy/policy.schema.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
@@ -20,7 +21,7 @@ function harness(doc: PolicyDocument) {
   const transport = new ScriptedTransport(undefined, scheduler);
   for (const m of ['frontier-1', 'premium-a', 'standard-1']) transport.script(m, { status: 200, body: openAiCompletionBody(m) });
   for (const m of ['premium-b', 'economy-1']) transport.script(m, { status: 200, body: anthropicMessageBody(m) });
-  const router = new LlmRouter({ policy: compilePolicy(doc), transport, scheduler, clock: () => Date.UTC(2026, 10, 25) });
+  const router = createLlmRouter({ policy: compilePolicy(doc), transport, scheduler, clock: () => Date.UTC(2026, 10, 25) });
   const records: RoutingRecord[] = [];
   router.records$.subscribe((r) => records.push(r));
   const run = <T>(source: Observable<T>) => {
@@ -132,7 +133,7 @@ describe('budget-aware routing', () => {
     circuits.recordFailure('premium-a', { now: Date.now(), failureThreshold: 5, cooldownMs: 3_600_000, openNow: true });
     const transport = new ScriptedTransport(undefined);
     transport.script('premium-b', { status: 200, body: anthropicMessageBody('premium-b') });
-    const router = new LlmRouter({ policy: compilePolicy(withBudget(10)), transport, budgetLedger: counting, circuits, clock: () => Date.UTC(2026, 10, 25) });
+    const router = createLlmRouter({ policy: compilePolicy(withBudget(10)), transport, budgetLedger: counting, circuits, clock: () => Date.UTC(2026, 10, 25) });
     const records: RoutingRecord[] = [];
     router.records$.subscribe((r) => records.push(r));
     await new Promise<void>((resolve, reject) => router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }).subscribe({ error: reject, complete: resolve }));
@@ -181,7 +182,7 @@ describe('budget-aware routing: asynchronous ledgers', () => {
   function asyncHarness() {
     const d = deferredLedger();
     const transport = new ScriptedTransport({ status: 200, body: openAiCompletionBody('premium-a') });
-    const router = new LlmRouter({ policy: compilePolicy(withBudget(10)), transport, budgetLedger: d.ledger, clock: () => Date.UTC(2026, 10, 25) });
+    const router = createLlmRouter({ policy: compilePolicy(withBudget(10)), transport, budgetLedger: d.ledger, clock: () => Date.UTC(2026, 10, 25) });
     const records: RoutingRecord[] = [];
     router.records$.subscribe((r) => records.push(r));
     return { ...d, router, transport, records };

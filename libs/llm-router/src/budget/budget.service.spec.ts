@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LlmRouterError } from '../errors/llm-router.error.js';
-import { refusal } from '../testing/refusal.js';
+import { refusal } from '../testing/refusal.spec-helper.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument } from '../policy/policy.schema.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { LlmRouterError } from '../errors/llm-router.error.js';
-import type { MaybePromise } from '../execution/circuit/circuit-state.store.js';
-import type { BudgetSnapshot } from '../execution/route-outcome.js';
+import type { MaybePromise } from '../shared/maybe-promise.js';
+import type { BudgetSnapshot } from './budget.types.js';
 import type { CompiledClass, CompiledPolicy } from '../policy/compiled-policy.js';
 import type { BudgetsConfig, Criticality } from '../policy/policy.schema.js';
 import type { BudgetLedgerStore, LedgerBalance, LedgerLimits } from './budget-ledger.store.js';

@@ -59,3 +59,14 @@ export interface BudgetEvent {
   readonly periodStart: string;
   readonly at: string;
 }
+
+/** A tenant's budget position as reported with a routed call. */
+export interface BudgetSnapshot {
+  readonly tier: BudgetTier;
+  /** Settled spend / period budget, 0..1+. */
+  readonly shareUsed: number;
+  readonly budgetUsd: number;
+  readonly spentUsd: number;
+  /** What the tier changed for this call, e.g. `downgraded to cheaper route`. */
+  readonly action?: string;
+}

@@ -3,9 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { QualityFloor } from '../decorators/quality-floor.decorator.js';
 import { TrafficClass } from '../decorators/traffic-class.decorator.js';
-import { LLM_ROUTER_OPTIONS } from '../llm-router.constants.js';
-import type { IncomingRequestLike, LlmRouterModuleOptions } from '../llm-router-options.interface.js';
 import type { RoutingContext } from './routing-context.js';
+import { ROUTING_CONTEXT_OPTIONS, type IncomingRequestLike, type RoutingContextOptions } from './routing-context.options.js';
 import { RoutingContextStore } from './routing-context.store.js';
 
 function header(request: IncomingRequestLike, name: string): string | undefined {
@@ -37,7 +36,7 @@ export class RoutingContextInterceptor implements NestInterceptor {
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(LLM_ROUTER_OPTIONS) options: LlmRouterModuleOptions,
+    @Inject(ROUTING_CONTEXT_OPTIONS) options: RoutingContextOptions,
   ) {
     this.fromRequest = options.contextFromRequest ?? contextFromHeaders;
     this.decoratedOnly = options.requestContext === 'decorated-routes';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
-import { LLM_ROUTER_POLICY } from '../llm-router.constants.js';
+import { LLM_ROUTER_POLICY } from '../policy/policy.token.js';
 import { PolicyValidationError, type PolicyIssue } from '../policy/policy-validation.error.js';
 import { QualityFloor } from './quality-floor.decorator.js';
 import { TrafficClass } from './traffic-class.decorator.js';

@@ -1,4 +1,4 @@
-import type { FailureCategory } from '../execution/failure-category.js';
+import type { FailureCategory } from './failure-category.js';
 
 /** A model the planner left out, and why. */
 export interface Exclusion {

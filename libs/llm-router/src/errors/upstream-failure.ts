@@ -1,4 +1,4 @@
-import type { FailureCategory } from '../execution/failure-category.js';
+import type { FailureCategory } from './failure-category.js';
 
 export interface UpstreamFailureInit {
   category: FailureCategory;

@@ -7,7 +7,7 @@ import type { RoutePlan } from '../planning/route-plan.js';
 import { textTokens } from '../planning/request-needs.js';
 import { isoTime } from '../telemetry/iso-time.js';
 import type { AttemptRecord, RoutingRecord } from '../telemetry/routing-record.js';
-import type { FailureCategory } from './failure-category.js';
+import type { FailureCategory } from '../errors/failure-category.js';
 import type { RouteOutcome } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
 

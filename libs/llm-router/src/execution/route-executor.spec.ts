@@ -4,7 +4,8 @@ import { VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError } from '../errors/llm-router.error.js';
 import { UpstreamFailure } from '../errors/upstream-failure.js';
-import { LlmRouter } from '../llm-router.service.js';
+import { createLlmRouter } from '../router/create-llm-router.js';
+import type { LlmRouter } from '../router/llm-router.service.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument } from '../policy/policy.schema.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
@@ -30,7 +31,7 @@ const status = (code: number, body = openAiErrorBody('The server had an error', 
 function harness(doc: PolicyDocument = fixturePolicy(), random = () => 1) {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const transport = new ScriptedTransport(undefined, scheduler);
-  const router = new LlmRouter({ policy: compilePolicy(doc), transport, scheduler, random });
+  const router = createLlmRouter({ policy: compilePolicy(doc), transport, scheduler, random });
   const records: RoutingRecord[] = [];
   router.records$.subscribe((r) => records.push(r));
   function run<T>(source: Observable<T>): { values: T[]; error?: unknown; completed: boolean } {

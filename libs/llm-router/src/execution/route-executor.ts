@@ -26,7 +26,7 @@ import { runAttempt } from './attempt.js';
 import { backoffDelay } from './backoff.js';
 import { CallState } from './call-state.js';
 import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
-import { CATEGORY_RULES } from './failure-category.js';
+import { CATEGORY_RULES } from '../errors/failure-category.js';
 import { toRouterError } from './to-router-error.js';
 import type { RoutedOutput } from './route-outcome.js';
 import { withDeadline } from './with-deadline.js';

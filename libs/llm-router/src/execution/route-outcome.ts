@@ -1,4 +1,4 @@
-import type { BudgetTier } from '../budget/budget.types.js';
+import type { BudgetSnapshot } from '../budget/budget.types.js';
 import type { AttemptOutput } from './routed-event.js';
 
 /** Which target served a routed call: sent back with every completion and chunk. */
@@ -16,16 +16,6 @@ export interface RouteOutcome {
   readonly budget?: BudgetSnapshot;
 }
 
-/** A tenant's budget position as reported with a routed call. */
-export interface BudgetSnapshot {
-  readonly tier: BudgetTier;
-  /** Settled spend / period budget, 0..1+. */
-  readonly shareUsed: number;
-  readonly budgetUsd: number;
-  readonly spentUsd: number;
-  /** What the tier changed for this call, e.g. `downgraded to cheaper route`. */
-  readonly action?: string;
-}
 
 export interface RoutedOutput {
   readonly output: AttemptOutput;

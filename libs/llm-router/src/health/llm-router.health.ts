@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { LlmRouter } from '../llm-router.service.js';
+import { LlmRouter } from '../router/llm-router.service.js';
 
 /**
  * Terminus indicator for the router: `up` when every circuit is closed,

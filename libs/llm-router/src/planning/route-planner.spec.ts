@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError } from '../errors/llm-router.error.js';
-import { refusal } from '../testing/refusal.js';
+import { refusal } from '../testing/refusal.spec-helper.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';
 import { deriveRequestNeeds, textTokens } from './request-needs.js';

@@ -5,9 +5,9 @@ import type {
   CircuitConfig,
   Criticality,
   ProviderConfig,
+  ProviderKind,
   QualityFloorSpec,
 } from './policy.schema.js';
-import type { ProviderKind } from '../providers/provider-adapter.interface.js';
 
 /** A provider with its URL taken apart once, at start-up. */
 export interface CompiledProvider {

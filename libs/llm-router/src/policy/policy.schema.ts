@@ -19,9 +19,11 @@ export const CRITICALITIES = [
   'experimentation',
 ] as const;
 export const DEFAULT_TIERS = ['frontier', 'premium', 'standard', 'economy'] as const;
+/** The wire formats a provider may speak: `openai` for any OpenAI-compatible API, `anthropic` for the Messages API. */
+export const PROVIDER_KINDS = ['openai', 'anthropic'] as const;
 
 export const providerSchema = z.strictObject({
-  kind: z.enum(['openai', 'anthropic']),
+  kind: z.enum(PROVIDER_KINDS),
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** Name of the environment variable that holds the key; the key itself never sits in the policy. */
   apiKeyEnv: z.string().min(1).optional(),
@@ -153,6 +155,7 @@ export type ModelConfig = z.output<typeof modelSchema>;
 export type ClassConfig = z.output<typeof classSchema>;
 export type Capability = (typeof CAPABILITIES)[number];
 export type Criticality = (typeof CRITICALITIES)[number];
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 export type QualityFloorSpec = z.output<typeof qualityFloorSchema>;
 export type BackoffConfig = z.output<typeof backoffSchema>;
 export type CircuitConfig = z.output<typeof circuitSchema>;

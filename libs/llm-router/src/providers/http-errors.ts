@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FailureCategory } from '../execution/failure-category.js';
+import type { FailureCategory } from '../errors/failure-category.js';
 
 /**
  * Small pieces shared by every provider adapter: tolerant JSON parsing,

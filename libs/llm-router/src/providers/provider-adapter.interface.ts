@@ -1,9 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
 import type { UpstreamFailure } from '../errors/upstream-failure.js';
+import type { ProviderKind } from '../policy/policy.schema.js';
 import type { SseEvent } from './sse/sse-decoder.js';
-
-export type ProviderKind = 'openai' | 'anthropic';
 
 /** What an adapter needs to know about the target of one attempt. */
 export interface AdapterTarget {

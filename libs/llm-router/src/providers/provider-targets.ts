@@ -1,7 +1,8 @@
 import type { CompiledModel, CompiledPolicy } from '../policy/compiled-policy.js';
 import { AnthropicAdapter } from './anthropic/anthropic.adapter.js';
 import { OpenAiAdapter } from './openai/openai.adapter.js';
-import type { AdapterTarget, ProviderAdapter, ProviderKind } from './provider-adapter.interface.js';
+import type { ProviderKind } from '../policy/policy.schema.js';
+import type { AdapterTarget, ProviderAdapter } from './provider-adapter.interface.js';
 
 /** A catalog model bound to its wire format and credentials, built once at start-up. */
 export interface ProviderTarget {

@@ -1,5 +1,5 @@
-import type { FailureCategory } from '../execution/failure-category.js';
-import type { BudgetSnapshot } from '../execution/route-outcome.js';
+import type { FailureCategory } from '../errors/failure-category.js';
+import type { BudgetSnapshot } from '../budget/budget.types.js';
 import type { Exclusion } from '../errors/llm-router.error.js';
 import type { Criticality, QualityFloorSpec } from '../policy/policy.schema.js';
 

@@ -1,3 +1,5 @@
+import type { MaybePromise } from '../../shared/maybe-promise.js';
+
 /** Where a target's circuit stands. */
 export type CircuitStatus = 'closed' | 'open' | 'half_open';
 
@@ -20,8 +22,6 @@ export interface CircuitFailureOptions {
   readonly openNow: boolean;
 }
 
-/** In-process stores answer synchronously (no microtask on the hot path); shared stores return promises. */
-export type MaybePromise<T> = T | Promise<T>;
 
 /**
  * Circuit state per target, shared by every request (and, with a shared store,

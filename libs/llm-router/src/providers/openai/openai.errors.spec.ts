@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
-import type { FailureCategory } from '../../execution/failure-category.js';
+import type { FailureCategory } from '../../errors/failure-category.js';
 import { parseRetryAfter } from '../http-errors.js';
 import { OpenAiAdapter } from './openai.adapter.js';
 

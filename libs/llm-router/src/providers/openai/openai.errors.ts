@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
-import type { FailureCategory } from '../../execution/failure-category.js';
+import type { FailureCategory } from '../../errors/failure-category.js';
 import {
   categoryForStatus,
   describeUnparsedBody,

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
-import { createRedisStoreClient } from '../../redis/redis-store-client.js';
-import { acquireOn, failOn, rejectsNow, snapshotOf, type CircuitEntry } from './circuit-entry.js';
-import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateStore } from './circuit-state.store.js';
+import { createRedisStoreClient } from './redis-store-client.js';
+import { acquireOn, failOn, rejectsNow, snapshotOf, type CircuitEntry } from '../execution/circuit/circuit-entry.js';
+import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
 
 // Every key shares the `{circuits}` hash tag: one Cluster slot, so a script may
 // touch a target's hash and the set of targets together. Circuit writes are

@@ -1,26 +1,21 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
-import type { BudgetLedgerStore } from './budget/budget-ledger.store.js';
-import { postBudgetEvent } from './budget/budget-webhook.js';
-import { BudgetService, type BudgetAssessment } from './budget/budget.service.js';
-import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from './chat/chat-completion.types.js';
-import type { RoutingContext } from './context/routing-context.js';
-import { RoutingContextStore } from './context/routing-context.store.js';
-import { newRequestId } from './context/request-id.js';
-import { LlmRouterError } from './errors/llm-router.error.js';
-import type { CircuitSnapshot, CircuitStateStore } from './execution/circuit/circuit-state.store.js';
-import { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit-state.store.js';
-import { RouteExecutor } from './execution/route-executor.js';
-import type { RouteOutcome } from './execution/route-outcome.js';
-import type { CompiledPolicy } from './policy/compiled-policy.js';
-import { describePolicy } from './policy/describe-policy.js';
-import { RoutePlanner } from './planning/route-planner.js';
-import type { Transport } from './providers/http/transport.interface.js';
-import { UndiciTransport } from './providers/http/undici.transport.js';
-import { timeoutScheduler } from './execution/timeout-scheduler.js';
-import { buildProviderTargets } from './providers/provider-targets.js';
-import type { RoutingRecord } from './telemetry/routing-record.js';
-import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
+import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
+import type { RoutingContext } from '../context/routing-context.js';
+import { RoutingContextStore } from '../context/routing-context.store.js';
+import { newRequestId } from '../context/request-id.js';
+import { LlmRouterError } from '../errors/llm-router.error.js';
+import type { CircuitSnapshot, CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
+import type { RouteExecutor } from '../execution/route-executor.js';
+import type { RouteOutcome } from '../execution/route-outcome.js';
+import { timeoutScheduler } from '../execution/timeout-scheduler.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { describePolicy } from '../policy/describe-policy.js';
+import type { RoutePlanner } from '../planning/route-planner.js';
+import type { RoutingRecord } from '../telemetry/routing-record.js';
+import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
+import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
 export type RouteOptions = RoutingContext;
@@ -43,64 +38,50 @@ export interface RoutedChunk {
   readonly json?: string;
 }
 
-export interface LlmRouterDeps {
+/** What a router is made of: the module builds each part in Nest's container, `createLlmRouter` by hand. */
+export interface LlmRouterParts {
   readonly policy: CompiledPolicy;
-  readonly circuits?: CircuitStateStore;
-  /** Tenant spend; in-process by default. Share one (Redis) across gateway instances. */
-  readonly budgetLedger?: BudgetLedgerStore;
-  readonly transport?: Transport;
-  /** Wall clock for budget periods; `Date.now` by default. */
-  readonly clock?: () => number;
+  readonly planner: RoutePlanner;
+  readonly executor: RouteExecutor;
+  readonly budgets: BudgetService;
+  readonly recorder: RoutingRecorder;
+  readonly circuits: CircuitStateStore;
   /** Virtual time in tests; the async scheduler otherwise. */
   readonly scheduler?: SchedulerLike;
-  readonly random?: () => number;
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Called by `close()` after the router's own parts: releases what the builder created (a default transport). */
+  readonly onClose?: () => void;
 }
 
 /**
  * Routes chat completions by the policy of their traffic class. Inject it
  * anywhere below a handler decorated with `@TrafficClass()`: the class,
  * quality floor, tenant, feature and session come from the request context.
+ * Without Nest, build one with `createLlmRouter({ policy })`.
  */
-export class LlmRouter {
+@Injectable()
+export class LlmRouter implements OnApplicationShutdown {
   readonly policy: CompiledPolicy;
-  private readonly planner: RoutePlanner;
-  private readonly executor: RouteExecutor;
-  private readonly recorder = new RoutingRecorder();
-  private readonly circuits: CircuitStateStore;
-  private readonly transport: Transport;
-  private readonly ownsTransport: boolean;
-  private readonly scheduler: SchedulerLike;
   /** Tenant budgets: set them, read their state, restore spend, watch threshold events. */
   readonly budgets: BudgetService;
-
   /** Every routed call's record, successful or not. */
-  readonly records$: Observable<RoutingRecord> = this.recorder.records$;
+  readonly records$: Observable<RoutingRecord>;
+  private readonly planner: RoutePlanner;
+  private readonly executor: RouteExecutor;
+  private readonly recorder: RoutingRecorder;
+  private readonly circuits: CircuitStateStore;
+  private readonly scheduler: SchedulerLike;
+  private readonly onClose: (() => void) | undefined;
 
-  constructor(deps: LlmRouterDeps) {
-    this.policy = deps.policy;
-    this.planner = new RoutePlanner(deps.policy);
-    this.circuits = deps.circuits ?? new InMemoryCircuitStateStore();
-    this.ownsTransport = deps.transport === undefined;
-    this.transport = deps.transport ?? new UndiciTransport();
-    this.scheduler = deps.scheduler ?? timeoutScheduler;
-    const webhookUrl = deps.policy.budgets.webhookUrl;
-    this.budgets = new BudgetService(
-      deps.policy,
-      deps.budgetLedger ?? new InMemoryBudgetLedgerStore(),
-      deps.clock,
-      webhookUrl ? (event) => void postBudgetEvent(webhookUrl, event) : undefined,
-    );
-    this.executor = new RouteExecutor({
-      budgets: this.budgets,
-      policy: deps.policy,
-      targets: buildProviderTargets(deps.policy, deps.env),
-      transport: this.transport,
-      circuits: this.circuits,
-      recorder: this.recorder,
-      scheduler: this.scheduler,
-      random: deps.random ?? Math.random,
-    });
+  constructor(@Inject(LLM_ROUTER_PARTS) parts: LlmRouterParts) {
+    this.policy = parts.policy;
+    this.planner = parts.planner;
+    this.executor = parts.executor;
+    this.budgets = parts.budgets;
+    this.recorder = parts.recorder;
+    this.records$ = parts.recorder.records$;
+    this.circuits = parts.circuits;
+    this.scheduler = parts.scheduler ?? timeoutScheduler;
+    this.onClose = parts.onClose;
   }
 
   /** One completion. Unsubscribing aborts the upstream call in flight. */
@@ -157,7 +138,7 @@ export class LlmRouter {
   close(): void {
     this.recorder.complete();
     this.budgets.close();
-    if (this.ownsTransport) this.transport.close();
+    this.onClose?.();
   }
 
   private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean) {

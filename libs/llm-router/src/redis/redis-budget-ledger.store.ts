@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { createRedisStoreClient } from '../redis/redis-store-client.js';
-import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
+import { createRedisStoreClient } from './redis-store-client.js';
+import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
 
 // Each script is one atomic step. All keys of a tenant share the `{tenant}` hash
 // tag, so they live in one Cluster slot and a script may touch them together.

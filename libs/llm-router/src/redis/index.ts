@@ -1,0 +1,6 @@
+// @llm-router/nestjs/redis: the shared stores on Redis. Only this entry point
+// loads ioredis (an optional peer dependency): an app that never imports it
+// never needs ioredis installed.
+export { RedisBudgetLedgerStore, type RedisBudgetLedgerOptions } from './redis-budget-ledger.store.js';
+export { RedisCircuitStateStore, type RedisCircuitStateOptions } from './redis-circuit-state.store.js';
+export { createRedisStoreClient } from './redis-store-client.js';

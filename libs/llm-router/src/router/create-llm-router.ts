@@ -1,0 +1,74 @@
+import type { SchedulerLike } from 'rxjs';
+import type { BudgetLedgerStore } from '../budget/budget-ledger.store.js';
+import { postBudgetEvent } from '../budget/budget-webhook.js';
+import { BudgetService } from '../budget/budget.service.js';
+import { InMemoryBudgetLedgerStore } from '../budget/in-memory-budget-ledger.store.js';
+import type { CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
+import { InMemoryCircuitStateStore } from '../execution/circuit/in-memory-circuit-state.store.js';
+import { RouteExecutor } from '../execution/route-executor.js';
+import { timeoutScheduler } from '../execution/timeout-scheduler.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { RoutePlanner } from '../planning/route-planner.js';
+import type { Transport } from '../providers/http/transport.interface.js';
+import { UndiciTransport } from '../providers/http/undici.transport.js';
+import { buildProviderTargets } from '../providers/provider-targets.js';
+import { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
+import { LlmRouter } from './llm-router.service.js';
+
+/** The ports and knobs of a router; what is left out gets its in-process default. */
+export interface LlmRouterDeps {
+  readonly policy: CompiledPolicy;
+  /** Circuit state; in-process by default. */
+  readonly circuits?: CircuitStateStore;
+  /** Tenant spend; in-process by default. Share one (Redis) across instances. */
+  readonly budgetLedger?: BudgetLedgerStore;
+  /** Upstream HTTP; the pooled keep-alive undici transport by default (closed with the router). */
+  readonly transport?: Transport;
+  /** Wall clock for budget periods; `Date.now` by default. */
+  readonly clock?: () => number;
+  /** Virtual time in tests; the async scheduler otherwise. */
+  readonly scheduler?: SchedulerLike;
+  readonly random?: () => number;
+  /** Environment for API key variables; process.env by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The webhook poster for a policy's `budgets.webhookUrl`, if it has one. */
+export function budgetEventSink(policy: CompiledPolicy): ((event: Parameters<typeof postBudgetEvent>[1]) => void) | undefined {
+  const url = policy.budgets.webhookUrl;
+  return url ? (event) => void postBudgetEvent(url, event) : undefined;
+}
+
+/**
+ * An `LlmRouter` without Nest, for scripts and tests: the same parts the
+ * module builds in the container, wired by hand. `close()` closes the
+ * transport only when this function created it.
+ */
+export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
+  const { policy } = deps;
+  const scheduler = deps.scheduler ?? timeoutScheduler;
+  const circuits = deps.circuits ?? new InMemoryCircuitStateStore();
+  const transport = deps.transport ?? new UndiciTransport();
+  const budgets = new BudgetService(policy, deps.budgetLedger ?? new InMemoryBudgetLedgerStore(), deps.clock, budgetEventSink(policy));
+  const recorder = new RoutingRecorder();
+  const executor = new RouteExecutor({
+    policy,
+    budgets,
+    targets: buildProviderTargets(policy, deps.env),
+    transport,
+    circuits,
+    recorder,
+    scheduler,
+    random: deps.random ?? Math.random,
+  });
+  return new LlmRouter({
+    policy,
+    planner: new RoutePlanner(policy),
+    executor,
+    budgets,
+    recorder,
+    circuits,
+    scheduler,
+    onClose: deps.transport === undefined ? () => transport.close() : undefined,
+  });
+}
