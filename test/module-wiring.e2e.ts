@@ -1,12 +1,27 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Get, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Global, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { LlmRouter, LlmRouterModule, PolicyValidationError, RoutingContextInterceptor, QualityFloor, TrafficClass, type LlmRouterModuleOptions, type LlmRouterOptionsFactory, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
+import {
+  InjectBudgetLedgerStore,
+  InjectCircuitStateStore,
+  InjectLlmTransport,
+  InMemoryBudgetLedgerStore,
+  InMemoryCircuitStateStore,
+  UndiciTransport,
+  type BudgetLedgerStore,
+  type CircuitStateStore,
+  type Transport,
+  LlmRouter, LlmRouterModule, PolicyValidationError, RoutingContextInterceptor, QualityFloor, TrafficClass, type LlmRouterModuleOptions, type LlmRouterOptionsFactory, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
 import { LlmRouterHealthIndicator, LlmRouterHealthModule } from '@llm-router/nestjs/health';
+import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
+import { ScriptedTransport } from '@llm-router/nestjs/testing';
+import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { REDIS_URL, redisAvailable } from './support/services.js';
 import { startSimulator, type SimulatorHandle } from '../apps/simulator/src/index.js';
 
 function policyFor(simUrl: string): PolicyDocument {
@@ -267,5 +282,106 @@ describe('LlmRouterModule start-up checks', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('ports in the container', () => {
+    const REDIS = Symbol('REDIS');
+
+    @Injectable()
+    class PortReader {
+      constructor(
+        @InjectLlmTransport() readonly transport: Transport,
+        @InjectBudgetLedgerStore() readonly ledger: BudgetLedgerStore,
+        @InjectCircuitStateStore() readonly circuits: CircuitStateStore,
+      ) {}
+    }
+
+    async function bootWith(routerModule: ReturnType<typeof LlmRouterModule.forRoot>) {
+      @Module({ imports: [routerModule], controllers: [ChatController], providers: [AnswerService, PortReader, { provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }] })
+      class PortsAppModule {}
+      const app = await NestFactory.create(PortsAppModule, new FastifyAdapter(), { logger: false, abortOnError: false });
+      await app.listen(0, '127.0.0.1');
+      return app;
+    }
+
+    it('defaults: in-process stores and the undici transport, which the module closes at shutdown', async () => {
+      const app = await bootWith(LlmRouterModule.forRoot({ policy: policyFor(sim.url) }));
+      const ports = app.get(PortReader);
+      assert.ok(ports.transport instanceof UndiciTransport);
+      assert.ok(ports.ledger instanceof InMemoryBudgetLedgerStore);
+      assert.ok(ports.circuits instanceof InMemoryCircuitStateStore);
+      let closed = 0;
+      const close = ports.transport.close.bind(ports.transport);
+      ports.transport.close = () => {
+        closed++;
+        close();
+      };
+      await app.close();
+      assert.equal(closed, 1);
+    });
+
+    it('a transport given with useFactory serves the calls and is not closed by the module', async () => {
+      const scripted = new ScriptedTransport().script('sim-standard-1', {
+        status: 200,
+        body: JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'sim-standard-1', choices: [{ index: 0, message: { role: 'assistant', content: 'scripted' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }),
+      });
+      let closed = 0;
+      scripted.close = () => void closed++;
+      const app = await bootWith(LlmRouterModule.forRoot({ policy: policyFor(sim.url), ports: { transport: { useFactory: () => scripted } } }));
+      try {
+        assert.equal(app.get(PortReader).transport, scripted);
+        const res = await fetch(`${await app.getUrl()}/chat/default`, { method: 'POST' });
+        assert.equal(((await res.json()) as { model: string }).model, 'standard-1');
+        assert.deepEqual(scripted.calls, ['sim-standard-1']);
+      } finally {
+        await app.close();
+      }
+      assert.equal(closed, 0);
+    });
+
+    it('a factory returning undefined keeps the default', async () => {
+      const app = await bootWith(LlmRouterModule.forRoot({ policy: policyFor(sim.url), ports: { circuitStore: { useFactory: () => undefined } } }));
+      try {
+        assert.ok(app.get(PortReader).circuits instanceof InMemoryCircuitStateStore);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('forRootAsync: a Redis ledger built from the app\'s client (useFactory + inject) books the budget there, and the client stays the app\'s', async (t) => {
+      const available = await redisAvailable();
+      if (available !== true) return t.skip(available);
+      const client = new Redis(REDIS_URL);
+      const keyPrefix = `llmr-test:${randomUUID()}:`;
+      @Global()
+      @Module({ providers: [{ provide: REDIS, useValue: client }], exports: [REDIS] })
+      class RedisClientModule {}
+      const app = await bootWith(
+        LlmRouterModule.forRootAsync({
+          imports: [RedisClientModule],
+          useFactory: (): LlmRouterModuleOptions => ({ policy: policyFor(sim.url) }),
+          ports: { budgetLedger: { useFactory: (redis: Redis) => new RedisBudgetLedgerStore({ client: redis, keyPrefix }), inject: [REDIS] } },
+        }),
+      );
+      try {
+        assert.ok(app.get(PortReader).ledger instanceof RedisBudgetLedgerStore);
+        const router = app.get(LlmRouter);
+        await router.budgets.setTenantBudget('acme', { budgetUsd: 10 });
+        const res = await fetch(`${await app.getUrl()}/chat/default`, { method: 'POST', headers: { 'x-tenant-id': 'acme' } });
+        assert.equal(res.status, 201);
+        const state = await router.budgets.state('acme');
+        assert.ok(state !== undefined && state.spentUsd > 0, `spend booked: ${JSON.stringify(state)}`);
+        assert.ok((await client.keys(`${keyPrefix}*`)).length > 0, 'the ledger keys are in Redis');
+      } finally {
+        await app.close();
+      }
+      try {
+        assert.equal(await client.ping(), 'PONG', 'the app\'s client is still open after shutdown');
+      } finally {
+        const keys = await client.keys(`${keyPrefix}*`);
+        if (keys.length > 0) await client.del(...keys);
+        client.disconnect();
+      }
+    });
   });
 });

@@ -138,6 +138,7 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   private readonly client: LedgerClient;
   private readonly ownsClient: boolean;
   private readonly prefix: string;
+  private closing: Promise<void> | undefined;
 
   constructor(options: RedisBudgetLedgerOptions) {
     if (!options.client && !options.url) throw new Error('RedisBudgetLedgerStore needs a client or a url');
@@ -189,9 +190,15 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     return (await this.client.set(key, '1', 'EX', keys.periodTtlSec, 'NX')) === 'OK';
   }
 
-  /** Closes the client only if this store created it. */
-  async close(): Promise<void> {
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  /** Closes the client only if this store created it; a second call waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.ownsClient ? this.client.quit().then(() => undefined, () => this.client.disconnect()) : Promise.resolve();
+    return this.closing;
+  }
+
+  /** Nest calls this when the store is a provider (e.g. a `ports.budgetLedger` factory): the same rule as `close()`. */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
   }
 
   private keys(tenant: string, keys: LedgerKeys): [string, string, string, string, string] {

@@ -210,6 +210,11 @@ export class RedisCircuitStateStore implements CircuitStateStore {
     return [...this.mirror].map(([target, e]) => snapshotOf(target, e, now));
   }
 
+  /** Nest calls this when the store is a provider (e.g. a `ports.circuitStore` factory): the same rule as `close()`. */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
   /** Stops the sync, closes the subscription, and the client only if this store created it. */
   async close(): Promise<void> {
     if (this.closed) return;
