@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Get, Global, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Global, Injectable, Module, Post, type INestApplication, type Provider } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -282,6 +282,25 @@ describe('LlmRouterModule start-up checks', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('a decorated controller in an app without RoutingContextInterceptor is named in a start-up warning', async () => {
+    const warnings: string[] = [];
+    const logger = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };
+    const create = async (providers: Provider[]) => {
+      @Module({ imports: [LlmRouterModule.forRoot({ policy: policyFor(sim.url) })], controllers: [ChatController], providers: [AnswerService, ...providers] })
+      class CheckedAppModule {}
+      const app = await NestFactory.create(CheckedAppModule, new FastifyAdapter(), { logger, abortOnError: false });
+      await app.init();
+      await app.close();
+    };
+    await create([]);
+    const warning = warnings.find((w) => w.includes('RoutingContextInterceptor'));
+    assert.ok(warning, `warned: ${JSON.stringify(warnings)}`);
+    assert.match(warning, /ChatController/);
+    warnings.length = 0;
+    await create([{ provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }]);
+    assert.deepEqual(warnings.filter((w) => w.includes('RoutingContextInterceptor')), []);
   });
 
   describe('ports in the container', () => {

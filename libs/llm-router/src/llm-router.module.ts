@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { BUDGET_LEDGER_STORE, type BudgetLedgerStore } from './budget/budget-ledger.store.js';
 import { BudgetService } from './budget/budget.service.js';
 import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
+import { RoutingContextCheck } from './context/routing-context.check.js';
 import { ROUTING_CONTEXT_OPTIONS } from './context/routing-context.options.js';
 import { DecoratorValidator } from './decorators/decorator-validator.js';
 import { CIRCUIT_STATE_STORE, type CircuitStateStore } from './execution/circuit/circuit-state.store.js';
@@ -128,6 +129,7 @@ function coreProviders(ports: LlmRouterPorts): Provider[] {
     },
     LlmRouter,
     DecoratorValidator,
+    RoutingContextCheck,
   ];
 }
 

@@ -25,6 +25,9 @@ export function contextFromHeaders(request: IncomingRequestLike): RoutingContext
   return context;
 }
 
+/** The options objects of the apps whose interceptor exists: read by `RoutingContextCheck` at bootstrap. */
+export const interceptorRegistered = new WeakSet<object>();
+
 /**
  * Puts the handler's traffic class and quality floor, and the caller's
  * identifiers, into the routing context for everything the handler calls.
@@ -38,6 +41,7 @@ export class RoutingContextInterceptor implements NestInterceptor {
     private readonly reflector: Reflector,
     @Inject(ROUTING_CONTEXT_OPTIONS) options: RoutingContextOptions,
   ) {
+    interceptorRegistered.add(options);
     this.fromRequest = options.contextFromRequest ?? contextFromHeaders;
     this.decoratedOnly = options.requestContext === 'decorated-routes';
   }

@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { LLM_ROUTER_POLICY } from '../policy/policy.token.js';
 import { PolicyValidationError, type PolicyIssue } from '../policy/policy-validation.error.js';
+import { controllerTargets } from './controller-targets.js';
 import { QualityFloor } from './quality-floor.decorator.js';
 import { TrafficClass } from './traffic-class.decorator.js';
 
@@ -18,15 +19,7 @@ export class DecoratorValidator implements OnModuleInit {
 
   onModuleInit(): void {
     const issues: PolicyIssue[] = [];
-    for (const wrapper of this.discovery.getControllers()) {
-      const { metatype, instance } = wrapper;
-      if (!metatype || !instance) continue;
-      this.check(metatype, metatype.name, issues);
-      const prototype = Object.getPrototypeOf(instance);
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        this.check(prototype[method], `${metatype.name}.${method}`, issues);
-      }
-    }
+    for (const { target, where } of controllerTargets(this.discovery, this.scanner)) this.check(target, where, issues);
     if (issues.length > 0) throw new PolicyValidationError(issues, 'decorators (checked against the policy)');
   }
 
