@@ -1,3 +1,4 @@
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { BudgetEvent } from './budget.types.js';
@@ -19,4 +20,10 @@ export function postBudgetEvent(url: string, event: BudgetEvent, timeoutMs = 2_0
     req.on('error', () => resolve(undefined));
     req.end(body);
   });
+}
+
+/** The poster for a policy's `budgets.webhookUrl`, if it names one: fire and forget, never in a call's way. */
+export function budgetEventSink(policy: CompiledPolicy): ((event: BudgetEvent) => void) | undefined {
+  const url = policy.budgets.webhookUrl;
+  return url ? (event) => void postBudgetEvent(url, event) : undefined;
 }

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import type { BudgetLedgerStore } from '../budget/budget-ledger.store.js';
-import { postBudgetEvent } from '../budget/budget-webhook.js';
+import { budgetEventSink } from '../budget/budget-webhook.js';
 import { BudgetService } from '../budget/budget.service.js';
 import { InMemoryBudgetLedgerStore } from '../budget/in-memory-budget-ledger.store.js';
 import type { CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
@@ -31,12 +31,6 @@ export interface LlmRouterDeps {
   readonly random?: () => number;
   /** Environment for API key variables; process.env by default. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** The webhook poster for a policy's `budgets.webhookUrl`, if it has one. */
-export function budgetEventSink(policy: CompiledPolicy): ((event: Parameters<typeof postBudgetEvent>[1]) => void) | undefined {
-  const url = policy.budgets.webhookUrl;
-  return url ? (event) => void postBudgetEvent(url, event) : undefined;
 }
 
 /**

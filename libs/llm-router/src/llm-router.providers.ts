@@ -1,0 +1,121 @@
+import type { FactoryProvider, InjectionToken, Provider } from '@nestjs/common';
+import { BUDGET_LEDGER_STORE, type BudgetLedgerStore } from './budget/budget-ledger.store.js';
+import { budgetEventSink } from './budget/budget-webhook.js';
+import { BudgetService } from './budget/budget.service.js';
+import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
+import { RoutingContextCheck } from './context/routing-context.check.js';
+import { ROUTING_CONTEXT_OPTIONS } from './context/routing-context.options.js';
+import { DecoratorValidator } from './decorators/decorator-validator.js';
+import { CIRCUIT_STATE_STORE, type CircuitStateStore } from './execution/circuit/circuit-state.store.js';
+import { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit-state.store.js';
+import { RouteExecutor } from './execution/route-executor.js';
+import { timeoutScheduler } from './execution/timeout-scheduler.js';
+import { LLM_ROUTER_OPTIONS } from './llm-router.constants.js';
+import type { LlmRouterModuleOptions, LlmRouterPorts, PortProvider } from './llm-router-options.interface.js';
+import { ModuleOwnedPorts } from './module-owned-ports.js';
+import { RoutePlanner } from './planning/route-planner.js';
+import { compilePolicy } from './policy/compile-policy.js';
+import type { CompiledPolicy } from './policy/compiled-policy.js';
+import { loadPolicyFile } from './policy/load-policy-file.js';
+import { PolicyValidationError } from './policy/policy-validation.error.js';
+import { LLM_ROUTER_POLICY } from './policy/policy.token.js';
+import { LLM_TRANSPORT, type Transport } from './providers/http/transport.interface.js';
+import { UndiciTransport } from './providers/http/undici.transport.js';
+import { buildProviderTargets } from './providers/provider-targets.js';
+import { LlmRouter, type LlmRouterParts } from './router/llm-router.service.js';
+import { LLM_ROUTER_PARTS } from './router/llm-router.tokens.js';
+import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
+
+function policyFrom(options: LlmRouterModuleOptions): CompiledPolicy {
+  if (options.policy !== undefined) return compilePolicy(options.policy);
+  if (options.policyFile !== undefined) return compilePolicy(loadPolicyFile(options.policyFile), `policy file ${options.policyFile}`);
+  throw new PolicyValidationError([{ path: '(options)', message: 'give LlmRouterModule either `policy` or `policyFile`' }]);
+}
+
+type PortKey = keyof LlmRouterPorts;
+
+/**
+ * Two providers per port, as `ThrottlerStorageProvider` does: the app's own
+ * (from `ports`, else an instance in the options) under a private token, and
+ * the public token, which falls back to the in-process default.
+ */
+function portProviders<T extends object>(
+  key: PortKey,
+  token: InjectionToken,
+  given: PortProvider<T> | undefined,
+  makeDefault: () => T,
+): Provider[] {
+  const appToken = Symbol(`llm-router ${key} (given by the app)`);
+  const app: Provider =
+    given === undefined
+      ? { provide: appToken, useFactory: (options: LlmRouterModuleOptions) => options[key], inject: [LLM_ROUTER_OPTIONS] }
+      : ({ provide: appToken, ...given } as Provider);
+  const resolved: FactoryProvider = {
+    provide: token,
+    useFactory: (fromApp: T | undefined, owned: ModuleOwnedPorts) => {
+      if (fromApp !== undefined && fromApp !== null) return fromApp;
+      const created = makeDefault() as T & { close?: () => unknown };
+      return typeof created.close === 'function' ? owned.own(created as T & { close(): unknown }) : created;
+    },
+    inject: [appToken, ModuleOwnedPorts],
+  };
+  return [app, resolved];
+}
+
+/** Everything the module provides besides its options: policy, ports, the router and the parts it is made of. */
+export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
+  return [
+    ModuleOwnedPorts,
+    { provide: ROUTING_CONTEXT_OPTIONS, useExisting: LLM_ROUTER_OPTIONS },
+    { provide: LLM_ROUTER_POLICY, useFactory: policyFrom, inject: [LLM_ROUTER_OPTIONS] },
+    ...portProviders<CircuitStateStore>('circuitStore', CIRCUIT_STATE_STORE, ports.circuitStore, () => new InMemoryCircuitStateStore()),
+    ...portProviders<BudgetLedgerStore>('budgetLedger', BUDGET_LEDGER_STORE, ports.budgetLedger, () => new InMemoryBudgetLedgerStore()),
+    ...portProviders<Transport>('transport', LLM_TRANSPORT, ports.transport, () => new UndiciTransport()),
+    { provide: RoutePlanner, useFactory: (policy: CompiledPolicy) => new RoutePlanner(policy), inject: [LLM_ROUTER_POLICY] },
+    { provide: RoutingRecorder, useFactory: () => new RoutingRecorder() },
+    {
+      provide: BudgetService,
+      useFactory: (policy: CompiledPolicy, ledger: BudgetLedgerStore, options: LlmRouterModuleOptions) =>
+        new BudgetService(policy, ledger, options.clock, budgetEventSink(policy)),
+      inject: [LLM_ROUTER_POLICY, BUDGET_LEDGER_STORE, LLM_ROUTER_OPTIONS],
+    },
+    {
+      provide: RouteExecutor,
+      useFactory: (
+        policy: CompiledPolicy,
+        options: LlmRouterModuleOptions,
+        transport: Transport,
+        circuits: CircuitStateStore,
+        recorder: RoutingRecorder,
+        budgets: BudgetService,
+      ) =>
+        new RouteExecutor({
+          policy,
+          targets: buildProviderTargets(policy, options.env),
+          transport,
+          circuits,
+          recorder,
+          budgets,
+          scheduler: options.scheduler ?? timeoutScheduler,
+          random: options.random ?? Math.random,
+        }),
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, LLM_TRANSPORT, CIRCUIT_STATE_STORE, RoutingRecorder, BudgetService],
+    },
+    {
+      provide: LLM_ROUTER_PARTS,
+      useFactory: (
+        policy: CompiledPolicy,
+        options: LlmRouterModuleOptions,
+        planner: RoutePlanner,
+        executor: RouteExecutor,
+        budgets: BudgetService,
+        recorder: RoutingRecorder,
+        circuits: CircuitStateStore,
+      ): LlmRouterParts => ({ policy, planner, executor, budgets, recorder, circuits, scheduler: options.scheduler ?? timeoutScheduler }),
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE],
+    },
+    LlmRouter,
+    DecoratorValidator,
+    RoutingContextCheck,
+  ];
+}
