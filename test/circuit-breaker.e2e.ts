@@ -18,11 +18,11 @@ before(async () => {
   sim = await startSim();
 });
 after(() => sim.close());
+const routerWithCooldown = (cooldownMs: number) =>
+  makeRouter(buildPolicy(sim.url, { std: fastClass('standard', ['oai-premium', 'ant-premium'], { retriesPerTarget: 0 }) }, { circuit: { failureThreshold: 3, cooldownMs } }));
 beforeEach(() => {
   resetSim(sim);
-  t = makeRouter(
-    buildPolicy(sim.url, { std: fastClass('standard', ['oai-premium', 'ant-premium'], { retriesPerTarget: 0 }) }, { circuit: { failureThreshold: 3, cooldownMs: 200 } }),
-  );
+  t = routerWithCooldown(200);
 });
 // Each test gets fresh circuits.
 const done = () => t.close();
@@ -33,6 +33,9 @@ async function circuit(router: LlmRouter, target: string) {
 }
 
 test('opens after failureThreshold consecutive transient failures; then skipped with zero upstream calls', async () => {
+  // A cool-down no busy machine outlasts between the third failure and the skipped call.
+  t.close();
+  t = routerWithCooldown(60_000);
   try {
     sim.addFaults(faultOn('oai-premium', { status: 503 }));
     await call();

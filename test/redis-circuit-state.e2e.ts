@@ -9,6 +9,8 @@ import { REDIS_URL, redisAvailable } from './support/services.js';
 
 const available = await redisAvailable();
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Poll until `cond` holds (a published change reaches the other store within milliseconds). */
 async function until(cond: () => boolean, what: string): Promise<void> {
   const end = Date.now() + 3_000;
@@ -50,14 +52,17 @@ describe('RedisCircuitStateStore', { skip: available === true ? false : availabl
     await until(() => b.isOpen('m1', now), 'the open circuit on b');
     assert.equal(b.acquire('m1', now + 10, 500), 'reject', 'answered from the mirror');
     const snap = (await b.snapshot(now)).find((s) => s.target === 'm1');
-    assert.deepEqual([snap?.status, snap?.consecutiveFailures, snap?.retryAt], ['open', 3, now + 1_000]);
+    assert.deepEqual([snap?.status, snap?.consecutiveFailures], ['open', 3]);
+    // Opened on the server's clock, reported on this instance's: a second's cool-down from about now.
+    assert.ok(Math.abs(snap!.retryAt! - (now + 1_000)) < 500, `retryAt ${snap?.retryAt} near ${now + 1_000}`);
   });
 
   test('after the cool-down exactly one instance sends the probe; its success closes the circuit everywhere', async () => {
     const now = Date.now();
     await a.recordFailure('m2', fail(now, { openNow: true, cooldownMs: 50 }));
-    await until(() => b.isOpen('m2', now), 'the open circuit on b');
-    const later = now + 60;
+    await until(() => b.isOpen('m2', Date.now()), 'the open circuit on b');
+    await sleep(80); // the cool-down runs on Redis's clock
+    const later = Date.now();
     const gates = await Promise.all([a.acquire('m2', later, 1_000), b.acquire('m2', later, 1_000)]);
     assert.deepEqual([...gates].sort(), ['probe', 'reject']);
     const prober = gates[0] === 'probe' ? a : b;
@@ -71,10 +76,21 @@ describe('RedisCircuitStateStore', { skip: available === true ? false : availabl
   test('a failed probe re-opens the circuit for another cool-down', async () => {
     const now = Date.now();
     await b.recordFailure('m3', fail(now, { openNow: true, cooldownMs: 50 }));
-    await until(() => a.isOpen('m3', now), 'open on a');
-    assert.equal(await a.acquire('m3', now + 60, 1_000), 'probe');
-    await a.recordFailure('m3', fail(now + 70, { openNow: true, cooldownMs: 50 }));
-    await until(() => b.isOpen('m3', now + 100), 'open again on b');
+    await until(() => a.isOpen('m3', Date.now()), 'open on a');
+    await sleep(80);
+    assert.equal(await a.acquire('m3', Date.now(), 1_000), 'probe');
+    await a.recordFailure('m3', fail(Date.now(), { openNow: true, cooldownMs: 50 }));
+    await until(() => b.isOpen('m3', Date.now()), 'open again on b');
+  });
+
+  test("cool-downs run on Redis's clock: an instance whose clock is 10 minutes fast cannot stretch everyone's", async () => {
+    const fast = () => Date.now() + 600_000;
+    await a.recordFailure('m6', fail(fast(), { openNow: true, cooldownMs: 200 }));
+    await until(() => b.isOpen('m6', Date.now()), 'open on b');
+    assert.equal(await a.acquire('m6', fast(), 1_000), 'reject', 'the fast instance still sees the cool-down');
+    await sleep(250);
+    assert.equal(await b.acquire('m6', Date.now(), 1_000), 'probe', 'a 200 ms cool-down is over for everyone after 250 ms');
+    assert.equal(await a.acquire('m6', fast(), 1_000), 'reject', 'the probe is in flight');
   });
 
   test('a state older than the one a store holds never replaces it, whichever connection brings it last', async () => {

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisStoreClient } from './redis-store-client.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
 
 // Each script is one atomic step. All keys of a tenant share the `{tenant}` hash
@@ -8,11 +9,7 @@ import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLease, LedgerL
 // member "id:amount", score = when it runs out, ms), 4 the period's leases that
 // ran out (kept an hour, so a late settle still books its cost, once), 5 the
 // day's leases.
-const LEASES = `
-local function clock()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+const LEASES = `${SERVER_CLOCK_LUA}
 local function release(key, amount)
   local r = tonumber(redis.call('HGET', key, 'reserved') or '0') - amount
   if r < 0 then r = 0 end

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisStoreClient } from './redis-store-client.js';
+import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 import { acquireOn, failOn, rejectsNow, snapshotOf, type CircuitEntry } from '../execution/circuit/circuit-entry.js';
 import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
 
@@ -9,8 +10,10 @@ import type { CircuitFailureOptions, CircuitGate, CircuitSnapshot, CircuitStateS
 // KEYS: 1 the target's hash (failures, openUntil, probeUntil, v), 2 the set of targets.
 // Every change bumps the target's version `v`: a mirror applies a state only if
 // it is newer than the one it holds, whichever connection brought it first.
-// Each script answers the target's state {failures, openUntil, probeUntil, v}.
-const READ = `
+// Times are the Redis server's (`clock()`), never the caller's. Each script
+// answers the target's state {failures, openUntil, probeUntil, v} and the
+// server's time last, from which each store learns its own clock's offset.
+const READ = `${SERVER_CLOCK_LUA}
 local function state(key)
   local v = redis.call('HMGET', key, 'failures', 'openUntil', 'probeUntil', 'v')
   return {tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0'), tonumber(v[4] or '0')}
@@ -24,27 +27,27 @@ local function save(key, s, retentionMs, channel)
 end
 `;
 
-/** ARGV: now, probe lease ms, retention ms. The first caller past the cool-down takes the probe; the answer's 5th field says whether it did. */
+/** ARGV: probe lease ms, retention ms. The first caller past the cool-down takes the probe; the answer's 5th field says whether it did. */
 const ACQUIRE = `${READ}
-local now = tonumber(ARGV[1])
+local now = clock()
 local s = state(KEYS[1])
-if s[2] == 0 or now < s[2] or now < s[3] then return {s[1], s[2], s[3], s[4], 0} end
-s[3] = now + tonumber(ARGV[2])
-save(KEYS[1], s, tonumber(ARGV[3]), nil)
-return {s[1], s[2], s[3], s[4], 1}
+if s[2] == 0 or now < s[2] or now < s[3] then return {s[1], s[2], s[3], s[4], 0, now} end
+s[3] = now + tonumber(ARGV[1])
+save(KEYS[1], s, tonumber(ARGV[2]), nil)
+return {s[1], s[2], s[3], s[4], 1, now}
 `;
 
-/** ARGV: now, failure threshold, cool-down ms, open now (1/0), retention ms, channel. */
+/** ARGV: failure threshold, cool-down ms, open now (1/0), retention ms, channel. */
 const FAILURE = `${READ}
-local now = tonumber(ARGV[1])
+local now = clock()
 local s = state(KEYS[1])
 s[1] = s[1] + 1
-if ARGV[4] == '1' or s[1] >= tonumber(ARGV[2]) or s[2] ~= 0 then
-  s[2] = now + tonumber(ARGV[3])
+if ARGV[3] == '1' or s[1] >= tonumber(ARGV[1]) or s[2] ~= 0 then
+  s[2] = now + tonumber(ARGV[2])
   s[3] = 0
 end
-save(KEYS[1], s, tonumber(ARGV[5]), ARGV[6])
-return s
+save(KEYS[1], s, tonumber(ARGV[4]), ARGV[5])
+return {s[1], s[2], s[3], s[4], now}
 `;
 
 /** ARGV: retention ms, channel. Closed, but kept (with its version) until it expires. */
@@ -55,9 +58,9 @@ save(KEYS[1], s, tonumber(ARGV[1]), ARGV[2])
 return s
 `;
 
-/** Every target's state: {key, failures, openUntil, probeUntil, v, ...}; forgets targets whose hash expired. */
+/** The server's time, then every target's state: {now, key, failures, openUntil, probeUntil, v, ...}; forgets targets whose hash expired. */
 const SNAPSHOT = `${READ}
-local out = {}
+local out = {clock()}
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', key) == 1 then
     local s = state(key)
@@ -76,7 +79,7 @@ interface MirrorEntry extends CircuitEntry {
 }
 
 type CircuitClient = (Redis | Cluster) & {
-  llmrCircuitAcquire(target: string, targets: string, now: number, leaseMs: number, retentionMs: number): Promise<number[]>;
+  llmrCircuitAcquire(target: string, targets: string, leaseMs: number, retentionMs: number): Promise<number[]>;
   llmrCircuitFailure(target: string, targets: string, ...args: Array<string | number>): Promise<number[]>;
   llmrCircuitSuccess(target: string, targets: string, retentionMs: number, channel: string): Promise<number[]>;
   llmrCircuitSnapshot(target: string, targets: string): Promise<Array<string | number>>;
@@ -122,6 +125,12 @@ export class RedisCircuitStateStore implements CircuitStateStore {
   /** Targets whose state arrived while a sync was in flight: newer than its snapshot may be. */
   private readonly touchedDuringSync = new Set<string>();
   private closed = false;
+  /**
+   * The Redis server's clock minus this instance's, learned from every script's
+   * answer: the mirror compares the shared times (server clock) with a caller's
+   * `now` shifted by it, so a skewed instance still reads cool-downs right.
+   */
+  private skew = 0;
   /** Resolves once the mirror holds the shared state read at start (or the first read failed). */
   readonly ready: Promise<void>;
 
@@ -158,21 +167,22 @@ export class RedisCircuitStateStore implements CircuitStateStore {
   acquire(target: string, now: number, probeLeaseMs: number): CircuitGate | Promise<CircuitGate> {
     const e = this.mirror.get(target);
     if (!e || e.openUntil === 0) return 'pass';
-    if (rejectsNow(e, now)) return 'reject';
+    if (rejectsNow(e, now + this.skew)) return 'reject';
     // Past the cool-down: one instance, not each, may send the probe.
-    return this.client.llmrCircuitAcquire(this.key(target), this.targetsKey, now, probeLeaseMs, RETENTION_MS).then(
+    return this.client.llmrCircuitAcquire(this.key(target), this.targetsKey, probeLeaseMs, RETENTION_MS).then(
       (s) => {
+        this.learnSkew(s[5]!);
         this.apply(target, s);
         if (s[1] === 0) return 'pass';
         return s[4] === 1 ? 'probe' : 'reject';
       },
-      () => acquireOn(e, now, probeLeaseMs),
+      () => acquireOn(e, now + this.skew, probeLeaseMs),
     );
   }
 
   isOpen(target: string, now: number): boolean {
     const e = this.mirror.get(target);
-    return e !== undefined && rejectsNow(e, now);
+    return e !== undefined && rejectsNow(e, now + this.skew);
   }
 
   recordSuccess(target: string): void | Promise<void> {
@@ -195,19 +205,24 @@ export class RedisCircuitStateStore implements CircuitStateStore {
       local = { failures: 0, openUntil: 0, probeUntil: 0, v: 0 };
       this.mirror.set(target, local);
     }
-    failOn(local, o);
+    failOn(local, { ...o, now: o.now + this.skew });
     const retentionMs = Math.max(o.cooldownMs * 2, RETENTION_MS);
     return this.client
-      .llmrCircuitFailure(this.key(target), this.targetsKey, o.now, o.failureThreshold, o.cooldownMs, o.openNow ? '1' : '0', retentionMs, this.channel)
+      .llmrCircuitFailure(this.key(target), this.targetsKey, o.failureThreshold, o.cooldownMs, o.openNow ? '1' : '0', retentionMs, this.channel)
       .then(
-        (s) => this.apply(target, s),
+        (s) => {
+          this.learnSkew(s[4]!);
+          this.apply(target, s);
+        },
         () => undefined,
       );
   }
 
   async snapshot(now: number): Promise<CircuitSnapshot[]> {
     await this.sync();
-    return [...this.mirror].map(([target, e]) => snapshotOf(target, e, now));
+    // Shared times back on this instance's clock: `retryAt` is compared with the caller's `now`.
+    const toLocal = (t: number) => (t === 0 ? 0 : t - this.skew);
+    return [...this.mirror].map(([target, e]) => snapshotOf(target, { failures: e.failures, openUntil: toLocal(e.openUntil), probeUntil: toLocal(e.probeUntil) }, now));
   }
 
   /** Nest calls this when the store is a provider (e.g. a `ports.circuitStore` factory): the same rule as `close()`. */
@@ -241,8 +256,9 @@ export class RedisCircuitStateStore implements CircuitStateStore {
     } catch {
       return;
     }
+    this.learnSkew(Number(flat[0]));
     const seen = new Set<string>();
-    for (let i = 0; i + 4 < flat.length; i += 5) {
+    for (let i = 1; i + 4 < flat.length; i += 5) {
       const target = String(flat[i]).slice(this.prefix.length + 2);
       seen.add(target);
       this.apply(target, [Number(flat[i + 1]), Number(flat[i + 2]), Number(flat[i + 3]), Number(flat[i + 4])], true);
@@ -272,6 +288,11 @@ export class RedisCircuitStateStore implements CircuitStateStore {
     const parts = message.split(' ');
     if (parts.length !== 5 || !parts[0]!.startsWith(`${this.prefix}t:`)) return;
     this.apply(parts[0]!.slice(this.prefix.length + 2), parts.slice(1).map(Number));
+  }
+
+  /** The server's time `serverNow`, read just now: its offset from this instance's clock. */
+  private learnSkew(serverNow: number): void {
+    this.skew = serverNow - Date.now();
   }
 
   private key(target: string): string {
