@@ -53,6 +53,11 @@ test('a failing store keeps the rows for the next try, bounded by maxPending', a
     if (fail) throw new Error('store down');
     return real(rows);
   };
+  const ping = s.ping.bind(s);
+  s.ping = async () => {
+    if (fail) throw new Error('store down');
+    return ping();
+  };
   const errors: number[] = [];
   const writer = new RecordWriter(s, { flushMs: 60_000, batchSize: 1_000, maxPending: 8, onError: (_, n) => errors.push(n) });
   for (let i = 0; i < 5; i++) writer.push(row(i));
@@ -63,6 +68,60 @@ test('a failing store keeps the rows for the next try, bounded by maxPending', a
   assert.equal(writer.waiting, 8);
   assert.equal(writer.dropped, 2);
   fail = false;
+  await writer.close();
+  assert.equal(await requests(s), 8);
+  await s.close();
+});
+
+test('a row the store refuses is dead-lettered alone; the rest of its batch and the batches behind it are written', async () => {
+  const s = await store();
+  const dead: string[] = [];
+  const writer = new RecordWriter(s, { flushMs: 60_000, batchSize: 10, onDeadLetter: (r) => dead.push(r.requestId) });
+  // NOT NULL traffic_class: SQLite refuses this row, and with it the whole transaction of its batch.
+  const poisoned = { ...row(3), trafficClass: null as unknown as string };
+  for (let i = 0; i < 10; i++) writer.push(i === 3 ? poisoned : row(i));
+  for (let i = 10; i < 25; i++) writer.push(row(i));
+  await writer.close();
+  assert.equal(await requests(s), 24, 'every row but the refused one');
+  assert.equal(writer.written, 24);
+  assert.equal(writer.deadLettered, 1);
+  assert.equal(writer.waiting, 0);
+  assert.deepEqual(dead, ['r3']);
+  const kept = await s.listDeadRecords(10);
+  assert.equal(kept.length, 1);
+  assert.equal(kept[0]!.requestId, 'r3');
+  assert.match(kept[0]!.reason, /NOT NULL/);
+  assert.equal((JSON.parse(kept[0]!.rowJson) as { requestId: string }).requestId, 'r3');
+  await s.close();
+});
+
+test('a store that stops answering while a batch is split keeps the unplaced rows queued, not dead-lettered', async () => {
+  const s = await store();
+  const real = s.insertRecords.bind(s);
+  let calls = 0;
+  // The first insert is refused while the store still answers the ping; then the store is gone.
+  s.insertRecords = async (rows) => {
+    calls++;
+    if (calls === 1) throw new Error('refused');
+    if (calls > 1 && down) throw new Error('store down');
+    return real(rows);
+  };
+  let down = false;
+  const ping = s.ping.bind(s);
+  s.ping = async () => {
+    const answer = ping();
+    down = true;
+    return answer;
+  };
+  s.insertDeadRecord = async () => {
+    throw new Error('store down');
+  };
+  const writer = new RecordWriter(s, { flushMs: 60_000, batchSize: 8 });
+  for (let i = 0; i < 8; i++) writer.push(row(i));
+  await writer.flush();
+  assert.equal(writer.waiting, 8, 'all eight wait for the next try');
+  assert.equal(writer.deadLettered, 0);
+  down = false;
   await writer.close();
   assert.equal(await requests(s), 8);
   await s.close();

@@ -8,13 +8,19 @@ export interface RecordWriterOptions {
   /** Rows kept while the store is failing; the oldest go first beyond it. */
   maxPending?: number;
   onError?: (err: unknown, rows: number) => void;
+  /** A row the store refused while it answered otherwise: it went to the dead-letter table. */
+  onDeadLetter?: (row: RecordRow, err: unknown) => void;
 }
 
 /**
  * Batches routing records off the request path: `push` only appends to an
  * array; a timer (or a full batch) writes them in one transaction. A failed
- * write keeps the rows for the next try, up to `maxPending`. `close()` writes
- * everything still waiting: a graceful shutdown loses nothing.
+ * write keeps the rows for the next try, up to `maxPending`, but only while
+ * the store itself is failing: when it still answers, the batch holds a row it
+ * refuses, so the batch is split until that row is alone, the rest written and
+ * the refused row dead-lettered. A poisoned row never blocks the ones behind
+ * it. `close()` writes everything still waiting: a graceful shutdown loses
+ * nothing.
  */
 export class RecordWriter {
   private pending: RecordRow[] = [];
@@ -25,6 +31,8 @@ export class RecordWriter {
   written = 0;
   /** Rows dropped because the store failed for too long. */
   dropped = 0;
+  /** Rows the store refused, kept in its dead-letter table. */
+  deadLettered = 0;
   private readonly maxPending: number;
 
   constructor(
@@ -40,11 +48,7 @@ export class RecordWriter {
 
   push(row: RecordRow): void {
     this.pending.push(row);
-    if (this.pending.length > this.maxPending) {
-      const excess = this.pending.length - this.maxPending;
-      this.pending.splice(0, excess);
-      this.dropped += excess;
-    }
+    if (this.pending.length > this.maxPending) this.dropOldest();
     if (this.pending.length >= this.options.batchSize) {
       if (!this.urgent) this.schedule(0);
     } else if (this.timer === undefined && !this.closed) {
@@ -100,28 +104,74 @@ export class RecordWriter {
     if (this.writing) return this.writing;
     if (this.pending.length === 0) return Promise.resolve();
     const rows = this.pending.splice(0, Math.max(this.options.batchSize, 1));
-    this.writing = this.store
-      .insertRecords(rows)
-      .then(
-        () => {
-          this.written += rows.length;
-          this.lastWriteFailed = false;
-        },
-        (err: unknown) => {
-          this.lastWriteFailed = true;
-          // Put them back in front, in order, for the next try.
-          this.pending.unshift(...rows);
-          if (this.pending.length > this.maxPending) {
-            const excess = this.pending.length - this.maxPending;
-            this.pending.splice(0, excess);
-            this.dropped += excess;
-          }
-          this.options.onError?.(err, rows.length);
-        },
-      )
-      .finally(() => {
-        this.writing = undefined;
-      });
+    this.writing = this.write(rows).finally(() => {
+      this.writing = undefined;
+    });
     return this.writing;
+  }
+
+  private async write(rows: RecordRow[]): Promise<void> {
+    try {
+      await this.store.insertRecords(rows);
+      this.written += rows.length;
+      this.lastWriteFailed = false;
+      return;
+    } catch (err) {
+      const unplaced = (await this.storeAnswers()) ? await this.isolate(rows, err) : rows;
+      this.lastWriteFailed = unplaced.length > 0;
+      if (unplaced.length === 0) return;
+      this.requeue(unplaced);
+      this.options.onError?.(err, unplaced.length);
+    }
+  }
+
+  private async storeAnswers(): Promise<boolean> {
+    try {
+      await this.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Halves a refused batch until each refused row is alone: the halves the
+   * store takes are written, a lone refused row is dead-lettered. Returns the
+   * rows it could place nowhere (the store stopped answering meanwhile).
+   */
+  private async isolate(rows: RecordRow[], err: unknown): Promise<RecordRow[]> {
+    if (rows.length === 1) {
+      try {
+        await this.store.insertDeadRecord(rows[0]!, err instanceof Error ? err.message : String(err), Date.now());
+      } catch {
+        return rows;
+      }
+      this.deadLettered++;
+      this.options.onDeadLetter?.(rows[0]!, err);
+      return [];
+    }
+    const unplaced: RecordRow[] = [];
+    const middle = rows.length >>> 1;
+    for (const half of [rows.slice(0, middle), rows.slice(middle)]) {
+      try {
+        await this.store.insertRecords(half);
+        this.written += half.length;
+      } catch (halfErr) {
+        unplaced.push(...(await this.isolate(half, halfErr)));
+      }
+    }
+    return unplaced;
+  }
+
+  /** Back in front, in order, for the next try; bounded by maxPending. */
+  private requeue(rows: RecordRow[]): void {
+    this.pending.unshift(...rows);
+    if (this.pending.length > this.maxPending) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    const excess = this.pending.length - this.maxPending;
+    this.pending.splice(0, excess);
+    this.dropped += excess;
   }
 }

@@ -60,6 +60,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
         lastErrorLog = now;
         this.logger.error(`could not write ${rows} routing records (kept for the next try): ${err instanceof Error ? err.message : String(err)}`);
       },
+      onDeadLetter: (row, err) => this.logger.error(`routing record ${row.requestId} refused by the store, kept in llm_dead_records: ${err instanceof Error ? err.message : String(err)}`),
     });
     if (this.config.requestLog) this.requestLog = new RequestLog(this.config.requestLogSink);
     this.metrics = new GatewayMetrics(router.policy, {

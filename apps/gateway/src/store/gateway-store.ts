@@ -47,6 +47,15 @@ export interface AttemptRow {
   waitedMs: number | null;
 }
 
+/** A routing record the store refused to write, kept aside. */
+export interface DeadRecord {
+  requestId: string;
+  failedAt: number;
+  reason: string;
+  /** The row as JSON text; any U+0000 stays escaped as `\u0000`. */
+  rowJson: string;
+}
+
 /** An API key as stored: the hash only, never the key. */
 export interface StoredApiKey {
   id: string;
@@ -157,6 +166,10 @@ export interface GatewayStore {
   /** Connectivity check for readiness. */
   ping(): Promise<void>;
   insertRecords(rows: readonly RecordRow[]): Promise<void>;
+  /** Keeps a record the store refused, as escaped JSON with the reason, out of the way of the records behind it. */
+  insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void>;
+  /** Dead-lettered records, newest first. */
+  listDeadRecords(limit: number): Promise<DeadRecord[]>;
 
   insertKey(key: StoredApiKey): Promise<void>;
   listKeys(): Promise<StoredApiKey[]>;

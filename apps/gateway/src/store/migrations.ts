@@ -98,6 +98,21 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'dead-lettered routing records',
+    statements: [
+      // A record the store refused, as JSON text (escaped, so always storable), with the reason.
+      `CREATE TABLE llm_dead_records (
+        id {{serial_pk}},
+        request_id TEXT NOT NULL,
+        failed_at BIGINT NOT NULL,
+        reason TEXT NOT NULL,
+        row_json TEXT NOT NULL
+      )`,
+      'CREATE INDEX llm_dead_records_failed_at ON llm_dead_records (failed_at)',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (

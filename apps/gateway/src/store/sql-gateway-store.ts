@@ -1,6 +1,7 @@
 import type { BudgetPeriod } from '@llm-router/nestjs';
 import type {
   AdminReportData,
+  DeadRecord,
   GatewayStore,
   LatencyRow,
   RecordRow,
@@ -12,6 +13,7 @@ import type {
   UsageTotals,
 } from './gateway-store.js';
 import type { Dialect } from './migrations.js';
+import { storableParams } from './storable-text.js';
 
 type Row = Record<string, unknown>;
 type Param = string | number | null;
@@ -66,7 +68,7 @@ export const ATTEMPT_COLUMNS = [
 ] as const;
 
 export function recordParams(r: RecordRow): Param[] {
-  return [
+  return storableParams([
     r.requestId,
     r.startedAt,
     r.tenant,
@@ -96,25 +98,13 @@ export function recordParams(r: RecordRow): Param[] {
     r.budgetShare,
     r.budgetAction,
     r.detail,
-  ];
+  ]);
 }
 
 export function attemptParams(r: RecordRow): Param[][] {
-  return r.attempts.map((a) => [
-    r.requestId,
-    r.startedAt,
-    r.tenant,
-    r.trafficClass,
-    a.seq,
-    a.model,
-    a.provider,
-    a.outcome,
-    a.category,
-    a.status,
-    a.code,
-    a.latencyMs,
-    a.waitedMs,
-  ]);
+  return r.attempts.map((a) =>
+    storableParams([r.requestId, r.startedAt, r.tenant, r.trafficClass, a.seq, a.model, a.provider, a.outcome, a.category, a.status, a.code, a.latencyMs, a.waitedMs]),
+  );
 }
 
 const TOTALS = `COUNT(*) AS requests,
@@ -187,11 +177,21 @@ export abstract class SqlGatewayStore implements GatewayStore {
   protected abstract query(sql: string, params?: readonly Param[]): Promise<Row[]>;
   protected abstract execute(sql: string, params?: readonly Param[]): Promise<number>;
 
+  async insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void> {
+    // JSON.stringify escapes U+0000 as text; the request id and reason are made storable.
+    await this.execute('INSERT INTO llm_dead_records (request_id, failed_at, reason, row_json) VALUES (?, ?, ?, ?)', storableParams([String(row.requestId), at, reason, JSON.stringify(row)]));
+  }
+
+  async listDeadRecords(limit: number): Promise<DeadRecord[]> {
+    const rows = await this.query('SELECT request_id, failed_at, reason, row_json FROM llm_dead_records ORDER BY failed_at DESC, id DESC LIMIT ?', [limit]);
+    return rows.map((r) => ({ requestId: String(r.request_id), failedAt: Number(r.failed_at), reason: String(r.reason), rowJson: String(r.row_json) }));
+  }
+
   async insertKey(key: StoredApiKey): Promise<void> {
     await this.execute(
       `INSERT INTO llm_api_keys (id, tenant, name, key_hash, allowed_classes, default_class, allowed_models, budget_usd, budget_period, expires_at, revoked_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
+      storableParams([
         key.id,
         key.tenant,
         key.name,
@@ -204,7 +204,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
         key.expiresAt,
         key.revokedAt,
         key.createdAt,
-      ],
+      ]),
     );
   }
 
@@ -221,7 +221,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
     await this.execute(
       `INSERT INTO llm_tenant_budgets (tenant, setting, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (tenant) DO UPDATE SET setting = excluded.setting, updated_at = excluded.updated_at`,
-      [budget.tenant, JSON.stringify(budget.setting), budget.updatedAt],
+      storableParams([budget.tenant, JSON.stringify(budget.setting), budget.updatedAt]),
     );
   }
 
