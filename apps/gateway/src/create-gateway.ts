@@ -7,7 +7,9 @@ import { ApiKeyService } from './auth/api-key.service.js';
 import { installAuthHook } from './auth/auth.hook.js';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
+import { clientErrorHandler, frameworkErrors } from './errors/framework-errors.js';
 import { GatewayHttpServer } from './http/gateway-http-server.js';
+import { boundedJsonParser } from './http/bounded-json.parser.js';
 import { RecordsService } from './persistence/records.service.js';
 
 export interface CreateGatewayOptions extends Partial<GatewayConfig> {
@@ -46,12 +48,13 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     configModule = ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, ignoreEnvVars: true, load: [() => ({ [GATEWAY_CONFIG_KEY]: config })] });
   }
 
-  const httpServer = new GatewayHttpServer({ keepAliveTimeoutMs: 65_000 });
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, serverFactory: httpServer.factory });
+  const httpServer = new GatewayHttpServer(config);
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, serverFactory: httpServer.factory, frameworkErrors, clientErrorHandler });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, configModule, router }), adapter, {
     logger: logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
   });
+  app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, boundedJsonParser(app.getHttpAdapter().getInstance(), { maxDepth: config.jsonMaxDepth, maxValues: config.jsonMaxValues }));
   const records = app.get(RecordsService);
   installAuthHook(app.getHttpAdapter().getInstance(), {
     keys: app.get(ApiKeyService),

@@ -6,6 +6,7 @@ import { openAiError } from '../errors/openai-error.js';
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, 'letters, digits and . _ : @ / - only');
 const period = z.enum(['month', 'week', 'day']);
 const share = z.number().gt(0).lte(1);
+const MAX_KEY_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 
 export const createKeySchema = z
   .strictObject({
@@ -19,7 +20,8 @@ export const createKeySchema = z
     /** The key's own budget, on top of the tenant's. */
     budget: z.strictObject({ budgetUsd: z.number().positive(), period: period.default('month') }).nullable().optional(),
     expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
-    expiresInSeconds: z.number().int().positive().optional(),
+    // Ten years at most: an expiry must stay a valid date.
+    expiresInSeconds: z.number().int().positive().max(MAX_KEY_LIFETIME_SECONDS).optional(),
   })
   .refine((v) => !(v.expiresAt && v.expiresInSeconds), { message: 'give expiresAt or expiresInSeconds, not both', path: ['expiresAt'] });
 

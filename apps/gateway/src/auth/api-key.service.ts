@@ -175,10 +175,21 @@ export class ApiKeyService implements OnModuleDestroy {
       allowedModels: stored.allowedModels,
       effective: { classes: [...scope.classes], models: [...scope.models], defaultClass: scope.defaultClass ?? null },
       budget: stored.budgetUsd !== null && stored.budgetPeriod !== null ? { budgetUsd: stored.budgetUsd, period: stored.budgetPeriod } : null,
-      expiresAt: stored.expiresAt === null ? null : new Date(stored.expiresAt).toISOString(),
-      revokedAt: stored.revokedAt === null ? null : new Date(stored.revokedAt).toISOString(),
-      createdAt: new Date(stored.createdAt).toISOString(),
+      expiresAt: isoTime(stored.expiresAt),
+      revokedAt: isoTime(stored.revokedAt),
+      createdAt: isoTime(stored.createdAt) ?? '',
       status: stored.revokedAt !== null ? 'revoked' : stored.expiresAt !== null && stored.expiresAt <= now ? 'expired' : 'active',
     };
   }
+}
+
+/**
+ * Epoch ms as ISO text. A time past what a Date can hold (an expiry stored
+ * before expiries were bounded) reads as none instead of throwing: one such
+ * row must not break listing every key.
+ */
+function isoTime(ms: number | null): string | null {
+  if (ms === null) return null;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }

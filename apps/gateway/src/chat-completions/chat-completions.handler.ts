@@ -15,6 +15,7 @@ import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
+import type { JsonBounds } from '../http/json-bounds.js';
 
 /**
  * `POST /v1/chat/completions`, OpenAI-compatible, on the raw node:http
@@ -32,6 +33,7 @@ import { writeSse } from './sse-writer.js';
 export class ChatCompletionsHandler {
   private readonly authenticate: (headers: IncomingMessage['headers']) => V1AuthOutcome;
   private readonly bodyLimit: number;
+  private readonly bounds: JsonBounds;
 
   constructor(
     private readonly router: LlmRouter,
@@ -42,6 +44,7 @@ export class ChatCompletionsHandler {
   ) {
     const gateway = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     this.bodyLimit = gateway.bodyLimitBytes;
+    this.bounds = { maxDepth: gateway.jsonMaxDepth, maxValues: gateway.jsonMaxValues };
     this.authenticate = createV1Authenticator({
       keys,
       policy: router.policy,
@@ -66,7 +69,7 @@ export class ChatCompletionsHandler {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
-    const request = parseChatRequest(await readJsonBody(req, this.bodyLimit));
+    const request = parseChatRequest(await readJsonBody(req, this.bodyLimit, this.bounds));
     const options = this.access.optionsFor(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;

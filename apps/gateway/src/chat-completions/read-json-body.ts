@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpException } from '@nestjs/common';
 import { openAiError } from '../errors/openai-error.js';
+import { jsonBoundsError, type JsonBounds } from '../http/json-bounds.js';
 
 /** The body could not be read because the client went away: there is nobody to answer. */
 export class ClientGoneError extends Error {}
@@ -12,9 +13,10 @@ const refuse = (status: number, message: string, code: string) => new HttpExcept
  * parsers answer it: `application/json` is parsed, `text/plain` and an empty
  * body without a type reach validation as non-objects (400 invalid_body),
  * any other type is 415, and too large is 413 before a byte is buffered when
- * Content-Length says so.
+ * Content-Length says so. JSON past its bounds (depth, values) is 400 before
+ * it is parsed.
  */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limit: number, bounds: JsonBounds): Promise<unknown> {
   const type = mediaType(req.headers['content-type']);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
@@ -37,12 +39,15 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     };
     const onEnd = () => {
       cleanup();
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const text = bytes.toString('utf8');
       if (type !== 'application/json') {
         if (text !== '' && type === undefined) return reject(refuse(415, 'A request body needs a Content-Type: send application/json.', 'unsupported_media_type'));
         return resolve(text === '' ? undefined : text);
       }
       if (text === '') return reject(refuse(400, "We could not parse the JSON body of your request: the body is empty.", 'invalid_json'));
+      const outOfBounds = jsonBoundsError(bytes, bounds);
+      if (outOfBounds) return reject(outOfBounds);
       try {
         resolve(JSON.parse(text));
       } catch (err) {

@@ -16,6 +16,18 @@ export interface GatewayConfig {
   embeddedSimulator: boolean;
   simulatorPort: number;
   bodyLimitBytes: number;
+  /** Deepest nesting of a JSON body (400 json_too_deep beyond). */
+  jsonMaxDepth: number;
+  /** Values in a JSON body, all levels counted (400 json_too_large beyond). */
+  jsonMaxValues: number;
+  /** A client must send its request headers within this time (408 after). */
+  headersTimeoutMs: number;
+  /** ... and its whole request, body included, within this time (408 after): slow bodies cannot hold a connection. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this many are closed on arrival. */
+  maxConnections: number;
   /** `api-keys`: every /v1/* call needs a key. `disabled`: open, tenant from `x-tenant-id` (trusted networks, benchmarks). */
   auth: 'api-keys' | 'disabled';
   /** The admin credential; absent = admin API disabled. */
@@ -49,6 +61,24 @@ export interface GatewayConfig {
 export type StoreConfig =
   | { kind: 'sqlite'; path: string }
   | { kind: 'postgres'; url: string; schema: string; poolSize: number };
+
+/**
+ * What one client may cost the gateway. A 4 MiB body is about 60-120 ms of
+ * parsing and serializing; 20,000 values cover 128 tools with rich schemas and
+ * a long conversation; 64 levels are far past any real JSON schema. A client
+ * has 10 s for its headers and 30 s for its whole request (0 turns a timeout
+ * off); idle keep-alive connections close after 65 s, past the usual load
+ * balancers' 60 s.
+ */
+export const HTTP_DEFAULTS = {
+  bodyLimitBytes: 4 * 1024 * 1024,
+  jsonMaxDepth: 64,
+  jsonMaxValues: 20_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 10_000,
+} as const satisfies Partial<GatewayConfig>;
 
 export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
 export const DEFAULT_SQLITE_PATH = 'data/gateway.sqlite';
@@ -86,7 +116,13 @@ export const gatewayEnvSchema = z.object({
   LLM_POLICY_FILE: z.string().min(1).optional(),
   LLM_SIMULATOR: z.enum(['embedded', 'off']).optional(),
   SIM_PORT: int('SIM_PORT', 4010),
-  LLM_BODY_LIMIT_BYTES: int('LLM_BODY_LIMIT_BYTES', 4 * 1024 * 1024),
+  LLM_BODY_LIMIT_BYTES: int('LLM_BODY_LIMIT_BYTES', HTTP_DEFAULTS.bodyLimitBytes),
+  LLM_JSON_MAX_DEPTH: int('LLM_JSON_MAX_DEPTH', HTTP_DEFAULTS.jsonMaxDepth),
+  LLM_JSON_MAX_VALUES: int('LLM_JSON_MAX_VALUES', HTTP_DEFAULTS.jsonMaxValues),
+  LLM_HEADERS_TIMEOUT_MS: int('LLM_HEADERS_TIMEOUT_MS', HTTP_DEFAULTS.headersTimeoutMs),
+  LLM_REQUEST_TIMEOUT_MS: int('LLM_REQUEST_TIMEOUT_MS', HTTP_DEFAULTS.requestTimeoutMs),
+  LLM_KEEP_ALIVE_TIMEOUT_MS: int('LLM_KEEP_ALIVE_TIMEOUT_MS', HTTP_DEFAULTS.keepAliveTimeoutMs),
+  LLM_MAX_CONNECTIONS: int('LLM_MAX_CONNECTIONS', HTTP_DEFAULTS.maxConnections),
   LLM_AUTH: z.enum(['api-keys', 'disabled']).default('api-keys'),
   LLM_ADMIN_KEY: z.string().optional(),
   LLM_METRICS_TOKEN: z.string().optional(),
@@ -137,6 +173,12 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     embeddedSimulator,
     simulatorPort: e.SIM_PORT,
     bodyLimitBytes: e.LLM_BODY_LIMIT_BYTES,
+    jsonMaxDepth: Math.max(1, e.LLM_JSON_MAX_DEPTH),
+    jsonMaxValues: Math.max(1, e.LLM_JSON_MAX_VALUES),
+    headersTimeoutMs: e.LLM_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.LLM_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.LLM_MAX_CONNECTIONS,
     auth: e.LLM_AUTH,
     adminKey,
     adminKeyGenerated,
@@ -168,7 +210,7 @@ export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): Ga
     port: 0,
     embeddedSimulator: false,
     simulatorPort: 0,
-    bodyLimitBytes: 4 * 1024 * 1024,
+    ...HTTP_DEFAULTS,
     auth: 'disabled',
     adminKeyGenerated: false,
     store: { kind: 'sqlite', path: ':memory:' },

@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { GatewayConfig } from '../config/gateway.config.js';
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** How long a client may take and how many may connect (see HTTP_DEFAULTS). */
+export type ConnectionLimits = Pick<GatewayConfig, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>;
 
 /** The route that carries every LLM call; anything else (other methods included) is the framework's. */
 function isChatCompletions(req: IncomingMessage): boolean {
@@ -19,16 +23,27 @@ function isChatCompletions(req: IncomingMessage): boolean {
 export class GatewayHttpServer {
   private chatCompletions?: RequestHandler;
 
-  constructor(private readonly options: { keepAliveTimeoutMs: number }) {}
+  constructor(private readonly limits: ConnectionLimits) {}
 
   /** Fastify's `serverFactory`. */
   readonly factory = (frameworkHandler: RequestHandler): Server => {
-    const server = createServer((req, res) => {
-      const fastLane = this.chatCompletions;
-      if (fastLane !== undefined && isChatCompletions(req)) fastLane(req, res);
-      else frameworkHandler(req, res);
-    });
-    server.keepAliveTimeout = this.options.keepAliveTimeoutMs;
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = this.limits;
+    const server = createServer(
+      {
+        // Node refuses a header timeout longer than the request's.
+        headersTimeout: requestTimeoutMs > 0 ? Math.min(headersTimeoutMs, requestTimeoutMs) : headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        // Node looks for expired requests this often (30 s by default): a 10 s limit should mean about 10 s.
+        connectionsCheckingInterval: 1_000,
+      },
+      (req, res) => {
+        const fastLane = this.chatCompletions;
+        if (fastLane !== undefined && isChatCompletions(req)) fastLane(req, res);
+        else frameworkHandler(req, res);
+      },
+    );
+    server.maxConnections = maxConnections;
     return server;
   };
 
