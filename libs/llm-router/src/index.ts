@@ -84,7 +84,8 @@ export type { UpstreamRequest } from './providers/provider-adapter.interface.js'
 export type { MaybePromise } from './shared/maybe-promise.js';
 
 // Budgets
-export type { BudgetService, BudgetAssessment, BudgetSetting, ResolvedTenantBudget } from './budget/budget.service.js';
+export type { BudgetService, BudgetAssessment } from './budget/budget.service.js';
+export type { BudgetSetting, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
 export {
   BUDGET_TIERS,
   type BudgetEvent,

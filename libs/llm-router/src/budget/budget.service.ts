@@ -4,19 +4,13 @@ import { LlmRouterError } from '../errors/llm-router.error.js';
 import type { MaybePromise } from '../shared/maybe-promise.js';
 import type { BudgetSnapshot } from './budget.types.js';
 import type { CompiledClass, CompiledPolicy } from '../policy/compiled-policy.js';
-import type { BudgetsConfig, Criticality } from '../policy/policy.schema.js';
+import type { BudgetsConfig } from '../policy/policy.schema.js';
 import type { BudgetLedgerStore, LedgerBalance, LedgerLimits } from './budget-ledger.store.js';
 import { periodWindow, type PeriodWindow } from './budget-period.js';
 import { DEFAULT_THRESHOLDS, tierFor, tierRank } from './budget-tier.js';
-import type { BudgetEvent, BudgetPeriod, BudgetState, BudgetThresholds, TenantBudget } from './budget.types.js';
+import type { BudgetEvent, BudgetState } from './budget.types.js';
+import type { BudgetSetting, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
 import { microsToUsd, usdToMicros } from './usd.js';
-
-/** A tenant's budget with its per-tenant actions resolved. */
-export interface ResolvedTenantBudget extends TenantBudget {
-  readonly downgradeCriticalities: readonly Criticality[];
-  readonly restrictCriticalities: readonly Criticality[];
-  readonly dailyCapCriticalities: readonly Criticality[];
-}
 
 /** What the budget says about one call, decided before planning. */
 export interface BudgetAssessment {
@@ -40,21 +34,12 @@ export interface BudgetReservation {
 
 export type ReserveOutcome = BudgetReservation | { readonly denied: true; readonly reason: string };
 
-export interface BudgetSetting {
-  budgetUsd: number;
-  period?: BudgetPeriod;
-  dailyCapUsd?: number;
-  thresholds?: Partial<BudgetThresholds>;
-  downgradeCriticalities?: Criticality[];
-  restrictCriticalities?: Criticality[];
-}
-
 /**
  * Spend tiers that change routing, and reservations that cannot overspend.
  * Before each attempt the worst-case cost is reserved atomically; after it the
  * actual cost is settled and the rest released.
  */
-export class BudgetService {
+export class BudgetService implements TenantBudgets {
   private readonly tenants = new Map<string, ResolvedTenantBudget>();
   private readonly events = new Subject<BudgetEvent>();
   /** Unmetered spend per tenant while the store is unreachable (fail-open classes). */
