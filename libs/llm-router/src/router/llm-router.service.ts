@@ -157,8 +157,7 @@ export class LlmRouter implements OnApplicationShutdown {
         } catch (err) {
           return refuse(err);
         }
-        const budget = assessment && plan.budgetAction ? { ...assessment, snapshot: { ...assessment.snapshot, action: plan.budgetAction } } : assessment;
-        return this.executor.execute(plan, request, context, requestId, stream, budget);
+        return this.executor.execute(plan, request, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan));
       };
       let assessed;
       try {
