@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { compilePolicy, deriveRequestNeeds, worstCaseCostMicros, type PolicyDocument } from '@llm-router/nestjs';
+import { compilePolicy, requestWorstCaseMicros, type PolicyDocument } from '@llm-router/nestjs';
 import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
 import { budgetLoad, budgetRequest, type LoadResult } from './support/budget-load.js';
 import { buildPolicy, fastClass } from './support/policy.js';
@@ -33,7 +33,7 @@ function meteredPolicy(tenant: string): { policy: PolicyDocument; budgetMicros: 
   // Generous timeouts: 200 concurrent calls on a loaded 2-core machine must not time out.
   const base = buildPolicy(sim.url, { metered: fastClass('standard', ['oai-premium', 'ant-premium'], { firstByteTimeoutMs: 10_000, attemptTimeoutMs: 20_000, deadlineMs: 30_000 }) });
   const compiled = compilePolicy(base);
-  const worst = Math.max(...['oai-premium', 'ant-premium'].map((m) => worstCaseCostMicros(compiled.models.get(m)!, deriveRequestNeeds(budgetRequest(199)))));
+  const worst = Math.max(...['oai-premium', 'ant-premium'].map((m) => requestWorstCaseMicros(compiled.models.get(m)!, budgetRequest(199))));
   const budgetMicros = 50 * worst;
   return { policy: { ...base, budgets: { tenants: { [tenant]: { budgetUsd: budgetMicros / 1e6 } } } }, budgetMicros };
 }
@@ -102,7 +102,7 @@ describe('the budget store cannot be reached', () => {
   test('fail open up to the stated allowance, then closed', async () => {
     const { policy } = meteredPolicy('acme');
     const compiled = compilePolicy(policy);
-    const worst = worstCaseCostMicros(compiled.models.get('oai-premium')!, deriveRequestNeeds(budgetRequest(199)));
+    const worst = requestWorstCaseMicros(compiled.models.get('oai-premium')!, budgetRequest(199));
     policy.classes['metered']!.onBudgetStoreUnavailable = { failOpenUpToUsd: (3 * worst) / 1e6 };
     const ledger = new RedisBudgetLedgerStore({ url: deadRedis });
     try {

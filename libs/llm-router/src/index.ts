@@ -25,7 +25,7 @@ export { contextFromHeaders, RoutingContextInterceptor } from './context/routing
 export { newRequestId } from './context/request-id.js';
 
 // The router
-export { LlmRouter, type LlmRouterParts, type RoutedChunk, type RoutedCompletion, type RouteOptions } from './router/llm-router.service.js';
+export { LlmRouter, type RoutedChunk, type RoutedCompletion, type RouteOptions } from './router/llm-router.service.js';
 export { createLlmRouter, type LlmRouterDeps } from './router/create-llm-router.js';
 export type { RouteOutcome } from './execution/route-outcome.js';
 
@@ -51,7 +51,6 @@ export type {
   TenantBudgetConfig,
 } from './policy/policy.schema.js';
 export type { CompiledClass, CompiledModel, CompiledPolicy, CompiledProvider } from './policy/compiled-policy.js';
-export { deriveRequestNeeds, type RequestNeeds } from './planning/request-needs.js';
 
 // Failures and errors
 export { CATEGORY_RULES, type CategoryRule, type FailureCategory } from './errors/failure-category.js';
@@ -83,8 +82,8 @@ export { UndiciTransport } from './providers/http/undici.transport.js';
 export type { UpstreamRequest } from './providers/provider-adapter.interface.js';
 export type { MaybePromise } from './shared/maybe-promise.js';
 
-// Budgets
-export type { BudgetService, BudgetAssessment, BudgetSetting, ResolvedTenantBudget } from './budget/budget.service.js';
+// Budgets (`router.budgets`); how a call reserves and settles is internal
+export type { BudgetSetting, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
 export {
   BUDGET_TIERS,
   type BudgetEvent,
@@ -95,13 +94,14 @@ export {
   type BudgetTier,
   type TenantBudget,
 } from './budget/budget.types.js';
+// The UTC windows budgets are counted in: an app summing spend from its own records (the gateway's restore) needs the same ones.
 export { periodWindow, type PeriodWindow } from './budget/budget-period.js';
-export { DEFAULT_THRESHOLDS, tierFor } from './budget/budget-tier.js';
-export { worstCaseCostMicros } from './budget/worst-case-cost.js';
-export { MICROS_PER_USD, microsToUsd, usdToMicros } from './budget/usd.js';
+// What one attempt of a request reserves on a model: for sizing a budget in whole worst cases.
+export { requestWorstCaseMicros } from './budget/worst-case-cost.js';
 
 // Records
 export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
+// The records' timestamp formatter (cached, allocation-light): the gateway's request log stamps its lines with it.
 export { isoTime } from './telemetry/iso-time.js';
 
 // OpenAI wire types

@@ -87,7 +87,6 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
         transport: Transport,
         circuits: CircuitStateStore,
         recorder: RoutingRecorder,
-        budgets: BudgetService,
       ) =>
         new RouteExecutor({
           policy,
@@ -95,11 +94,10 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
           transport,
           circuits,
           recorder,
-          budgets,
           scheduler: options.scheduler ?? timeoutScheduler,
           random: options.random ?? Math.random,
         }),
-      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, LLM_TRANSPORT, CIRCUIT_STATE_STORE, RoutingRecorder, BudgetService],
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, LLM_TRANSPORT, CIRCUIT_STATE_STORE, RoutingRecorder],
     },
     {
       provide: LLM_ROUTER_PARTS,

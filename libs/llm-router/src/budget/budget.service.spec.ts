@@ -6,7 +6,7 @@ import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument } from '../policy/policy.schema.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';
 import type { BudgetLedgerStore } from './budget-ledger.store.js';
-import { BudgetService, type BudgetAssessment, type BudgetReservation } from './budget.service.js';
+import { BudgetService, type BudgetAssessment, type BudgetReservation, type ReserveOutcome } from './budget.service.js';
 import type { BudgetEvent } from './budget.types.js';
 import { InMemoryBudgetLedgerStore } from './in-memory-budget-ledger.store.js';
 import { usdToMicros } from './usd.js';
@@ -24,8 +24,8 @@ function service(doc: PolicyDocument = fixturePolicy({ budgets: { tenants: { acm
   /** Spend `usd` through a reservation, as a routed call would. */
   const spend = (usd: number, name = 'general') => {
     const a = assess(name)!;
-    const r = budgets.reserve(a, usdToMicros(usd), cls(name)) as BudgetReservation;
-    assert.ok(!('denied' in r), 'reservation granted');
+    const r = budgets.reserve(a, usdToMicros(usd), cls(name)) as ReserveOutcome;
+    assert.ok(r.fits, 'reservation granted');
     budgets.settle(r, usdToMicros(usd));
   };
   return { budgets, policy, events, cls, assess, spend, ledger, setNow: (t: number) => (now = t) };
@@ -112,10 +112,10 @@ describe('BudgetService: reservations never overspend', () => {
     const s = service(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } }));
     const a = s.assess('general')!;
     const granted = [];
-    for (let i = 0; i < 5; i++) granted.push(s.budgets.reserve(a, usdToMicros(0.3), s.cls('general')));
-    assert.equal(granted.filter((r) => !('denied' in r)).length, 3);
+    for (let i = 0; i < 5; i++) granted.push(s.budgets.reserve(a, usdToMicros(0.3), s.cls('general')) as ReserveOutcome);
+    assert.equal(granted.filter((r) => r.fits).length, 3);
     const denied = granted.at(-1)!;
-    assert.ok('denied' in denied);
+    assert.ok(!denied.fits);
     assert.match(denied.reason, /does not fit the remaining budget \(\$0\.900000 of \$1 committed\)/);
   });
 
@@ -189,7 +189,7 @@ describe('BudgetService: the store cannot be reached', () => {
     const a = (await s.budgets.assess('acme', s.cls('general')))!;
     assert.equal(a.unmetered, true);
     assert.match(a.snapshot.action!, /fail-open/);
-    assert.ok(!('denied' in (s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as object)));
+    assert.equal((s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as ReserveOutcome).fits, true);
     assert.throws(() => s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')), /allowance is used up/);
   });
 });

@@ -2,21 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Subject, type Observable } from 'rxjs';
 import { LlmRouterError } from '../errors/llm-router.error.js';
 import type { MaybePromise } from '../shared/maybe-promise.js';
-import type { BudgetSnapshot } from './budget.types.js';
 import type { CompiledClass, CompiledPolicy } from '../policy/compiled-policy.js';
-import type { BudgetsConfig, Criticality } from '../policy/policy.schema.js';
+import type { BudgetsConfig } from '../policy/policy.schema.js';
+import type { RoutePlan } from '../planning/route-plan.js';
 import type { BudgetLedgerStore, LedgerBalance, LedgerLimits } from './budget-ledger.store.js';
 import { periodWindow, type PeriodWindow } from './budget-period.js';
 import { DEFAULT_THRESHOLDS, tierFor, tierRank } from './budget-tier.js';
-import type { BudgetEvent, BudgetPeriod, BudgetState, BudgetThresholds, TenantBudget } from './budget.types.js';
+import type { BudgetEvent, BudgetSnapshot, BudgetState } from './budget.types.js';
+import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budget.js';
+import type { BudgetSetting, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
 import { microsToUsd, usdToMicros } from './usd.js';
-
-/** A tenant's budget with its per-tenant actions resolved. */
-export interface ResolvedTenantBudget extends TenantBudget {
-  readonly downgradeCriticalities: readonly Criticality[];
-  readonly restrictCriticalities: readonly Criticality[];
-  readonly dailyCapCriticalities: readonly Criticality[];
-}
 
 /** What the budget says about one call, decided before planning. */
 export interface BudgetAssessment {
@@ -32,29 +27,23 @@ export interface BudgetAssessment {
 
 /** A granted reservation, settled exactly once. */
 export interface BudgetReservation {
+  readonly fits: true;
   readonly assessment: BudgetAssessment;
   readonly amountMicros: number;
   /** The ledger lease it is held as (none while the store is down and the class fails open). */
   readonly leaseId?: string;
 }
 
-export type ReserveOutcome = BudgetReservation | { readonly denied: true; readonly reason: string };
-
-export interface BudgetSetting {
-  budgetUsd: number;
-  period?: BudgetPeriod;
-  dailyCapUsd?: number;
-  thresholds?: Partial<BudgetThresholds>;
-  downgradeCriticalities?: Criticality[];
-  restrictCriticalities?: Criticality[];
-}
+export type ReserveOutcome = BudgetReservation | DoesNotFit;
 
 /**
  * Spend tiers that change routing, and reservations that cannot overspend.
  * Before each attempt the worst-case cost is reserved atomically; after it the
- * actual cost is settled and the rest released.
+ * actual cost is settled and the rest released. The lifecycle of one call:
+ * `assess` before planning (refuse, downgrade or let through), then `forCall`,
+ * whose CallBudget the executor asks once per attempt.
  */
-export class BudgetService {
+export class BudgetService implements TenantBudgets {
   private readonly tenants = new Map<string, ResolvedTenantBudget>();
   private readonly events = new Subject<BudgetEvent>();
   /** Unmetered spend per tenant while the store is unreachable (fail-open classes). */
@@ -133,6 +122,11 @@ export class BudgetService {
     return this.decide(tenant, cls, budget, window, limits, balance);
   }
 
+  /** The budget of one planned call, for the executor to reserve and settle its attempts through. */
+  forCall(assessment: BudgetAssessment, plan: RoutePlan): CallBudget {
+    return new LedgerCallBudget(this, assessment, plan);
+  }
+
   /** Reserve an attempt's worst-case cost. */
   reserve(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass): MaybePromise<ReserveOutcome> {
     if (assessment.unmetered) {
@@ -141,14 +135,14 @@ export class BudgetService {
         return this.storeDown(assessment.tenant, cls, 'the fail-open allowance is used up');
       }
       this.unmeteredMicros.set(assessment.tenant, used + amountMicros);
-      return { assessment, amountMicros };
+      return { fits: true, assessment, amountMicros };
     }
     const leaseId = nextLeaseId();
     const onResult = (r: { granted: boolean; refusedBy?: 'period' | 'day'; balance: LedgerBalance }): ReserveOutcome =>
       r.granted
-        ? { assessment, amountMicros, leaseId }
+        ? { fits: true, assessment, amountMicros, leaseId }
         : {
-            denied: true,
+            fits: false,
             reason:
               r.refusedBy === 'day'
                 ? `worst case $${microsToUsd(amountMicros).toFixed(6)} does not fit the daily cap ($${microsToUsd(r.balance.daySpentMicros + r.balance.dayReservedMicros).toFixed(6)} of $${microsToUsd(assessment.limits.dailyCapMicros ?? 0)} committed)`

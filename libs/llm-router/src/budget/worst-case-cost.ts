@@ -1,14 +1,39 @@
-import type { CompiledModel } from '../policy/compiled-policy.js';
-import type { RequestNeeds } from '../planning/request-needs.js';
-import { tokenCostMicros } from './usd.js';
+import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
+import type { CompiledClass, CompiledModel } from '../policy/compiled-policy.js';
+import { deriveRequestNeeds, type RequestNeeds } from '../planning/request-needs.js';
+import { microsToUsd, tokenCostMicros } from './usd.js';
 
 /** Output assumed when the request sets no max_tokens and the model states no limit. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** The prompt estimate is characters / 4; providers may count more, so reserve a margin. */
 const PROMPT_MARGIN = 1.25;
 
+/** The most output one attempt on `model` may produce: the request's own limit, else the model's, else the default. */
+export function outputAllowance(model: CompiledModel, needs: RequestNeeds): number {
+  return needs.requestedMaxOutputTokens ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+}
+
 /** The most one attempt on `model` can cost: the estimated prompt plus the whole output allowance. */
 export function worstCaseCostMicros(model: CompiledModel, needs: RequestNeeds): number {
-  const maxOut = needs.requestedMaxOutputTokens ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
-  return tokenCostMicros(Math.ceil(needs.estimatedPromptTokens * PROMPT_MARGIN), maxOut, model.price);
+  return tokenCostMicros(Math.ceil(needs.estimatedPromptTokens * PROMPT_MARGIN), outputAllowance(model, needs), model.price);
+}
+
+/**
+ * What one attempt of `request` on `model` reserves from a tenant's budget,
+ * in micro-dollars: for sizing a budget in whole worst cases.
+ */
+export function requestWorstCaseMicros(model: CompiledModel, request: ChatCompletionRequest): number {
+  return worstCaseCostMicros(model, deriveRequestNeeds(request));
+}
+
+/**
+ * Why an attempt on `model` would break the class's per-request cost ceiling,
+ * or undefined when the class has none or the worst case stays under it.
+ */
+export function costCeilingBreach(model: CompiledModel, needs: RequestNeeds, cls: CompiledClass): string | undefined {
+  const ceiling = cls.maxCostPerRequestUsd;
+  // Only priced when there is a ceiling: most classes have none.
+  if (ceiling === undefined) return undefined;
+  const worstCaseUsd = microsToUsd(worstCaseCostMicros(model, needs));
+  return worstCaseUsd > ceiling ? `worst-case cost $${worstCaseUsd.toFixed(6)} exceeds the class ceiling $${ceiling}` : undefined;
 }

@@ -1,5 +1,5 @@
-import type { BudgetAssessment } from '../budget/budget.service.js';
-import { microsToUsd, tokenCostMicros } from '../budget/usd.js';
+import type { CallBudget } from '../budget/call-budget.js';
+import { tokenCostUsd, type TokenCount } from '../budget/usd.js';
 import type { ChatCompletion, Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
@@ -38,7 +38,7 @@ export class CallState {
     readonly context: RoutingContext,
     readonly stream: boolean,
     private readonly now: () => number,
-    readonly budget?: BudgetAssessment,
+    readonly budget?: CallBudget,
   ) {}
 
   /** The time to wait before an attempt, consumed by the attempt that follows it. */
@@ -67,7 +67,7 @@ export class CallState {
    * Tokens of the serving attempt. A stream is never charged zero: without
    * reported usage, the prompt estimate and the delivered text are counted.
    */
-  tokens(): { promptTokens: number; completionTokens: number; estimated: boolean } {
+  tokens(): TokenCount & { estimated: boolean } {
     if (this.served === undefined) return { promptTokens: 0, completionTokens: 0, estimated: false };
     // An all-zero usage next to delivered text is no usage report at all.
     const usage = this.usage && (this.usage.total_tokens > 0 || this.usage.prompt_tokens + this.usage.completion_tokens > 0 || this.deliveredTokens() === 0) ? this.usage : undefined;
@@ -88,10 +88,10 @@ export class CallState {
     return tokens;
   }
 
-  /** What the serving attempt cost, in micro-dollars (0 when nothing served). */
-  costMicros(tokens = this.tokens()): number {
+  /** What the serving attempt cost, in US dollars (0 when nothing served): the figure its budget settle books. */
+  costUsd(tokens: TokenCount = this.tokens()): number {
     if (this.served === undefined) return 0;
-    return tokenCostMicros(tokens.promptTokens, tokens.completionTokens, this.served.price);
+    return tokenCostUsd(tokens, this.served.price);
   }
 
   toRecord(): RoutingRecord {
@@ -121,7 +121,7 @@ export class CallState {
       promptTokens: tokens.promptTokens,
       completionTokens: tokens.completionTokens,
       usageEstimated: tokens.estimated,
-      costUsd: microsToUsd(this.costMicros(tokens)),
+      costUsd: this.costUsd(tokens),
       latencyMs: elapsed,
       firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
     };

@@ -11,9 +11,8 @@ import {
   timer,
   type SchedulerLike,
 } from 'rxjs';
-import type { BudgetAssessment, BudgetReservation, BudgetService, ReserveOutcome } from '../budget/budget.service.js';
-import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseCostMicros } from '../budget/worst-case-cost.js';
-import { microsToUsd } from '../budget/usd.js';
+import type { AttemptReservation, CallBudget, DoesNotFit } from '../budget/call-budget.js';
+import { costCeilingBreach } from '../budget/worst-case-cost.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import { UpstreamFailure } from '../errors/upstream-failure.js';
@@ -36,7 +35,7 @@ import type { AttemptOutput } from './routed-event.js';
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
 interface Admission {
   readonly gate: CircuitGate;
-  readonly reservation?: BudgetReservation;
+  readonly reservation?: AttemptReservation;
 }
 
 export interface RouteExecutorDeps {
@@ -45,7 +44,6 @@ export interface RouteExecutorDeps {
   readonly transport: Transport;
   readonly circuits: CircuitStateStore;
   readonly recorder: RoutingRecorder;
-  readonly budgets: BudgetService;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
 }
@@ -65,7 +63,7 @@ export class RouteExecutor {
     context: RoutingContext,
     requestId: string,
     stream: boolean,
-    budget?: BudgetAssessment,
+    budget?: CallBudget,
   ): Observable<RoutedOutput> {
     const { scheduler, recorder } = this.deps;
     const cls = plan.trafficClass;
@@ -97,7 +95,7 @@ export class RouteExecutor {
           // A completion is the whole answer: its cost is final, and the same figure the record and the budget settle use.
           // A literal, not `{ ...routed }`: the spread cost ~1 µs per call in the library micro-benchmark.
           const tokens = call.tokens();
-          subscriber.next(tokens.estimated ? routed : { output: routed.output, outcome: routed.outcome, costUsd: microsToUsd(call.costMicros(tokens)) });
+          subscriber.next(tokens.estimated ? routed : { output: routed.output, outcome: routed.outcome, costUsd: call.costUsd(tokens) });
         },
         error: (err: unknown) => {
           const routerError = toRouterError(err, call);
@@ -141,25 +139,21 @@ export class RouteExecutor {
     const { plan } = call;
     const cls = plan.trafficClass;
     if (this.deps.circuits.isOpen?.(model.name, this.deps.scheduler.now()) === true) throw this.circuitOpen(model, call);
-    // Only priced when something checks it: most calls have neither a ceiling nor a budget.
-    const worstCase = cls.maxCostPerRequestUsd !== undefined || call.budget ? worstCaseCostMicros(model, plan.needs) : 0;
-    if (cls.maxCostPerRequestUsd !== undefined && microsToUsd(worstCase) > cls.maxCostPerRequestUsd) {
-      throw this.recordSkip(model, call, new UpstreamFailure({
-        category: 'cost_ceiling_exceeded',
-        message: `${model.name}: worst-case cost $${microsToUsd(worstCase).toFixed(6)} exceeds the class ceiling $${cls.maxCostPerRequestUsd}`,
-      }));
+    const breach = costCeilingBreach(model, plan.needs, cls);
+    if (breach !== undefined) {
+      throw this.recordSkip(model, call, new UpstreamFailure({ category: 'cost_ceiling_exceeded', message: `${model.name}: ${breach}` }));
     }
-    const onGate = (g: CircuitGate, reservation: BudgetReservation | undefined): Admission => {
+    const onGate = (g: CircuitGate, reservation: AttemptReservation | undefined): Admission => {
       if (g !== 'reject') return reservation ? { gate: g, reservation } : { gate: g };
-      if (reservation) this.deps.budgets.settle(reservation, 0);
+      reservation?.release();
       throw this.circuitOpen(model, call);
     };
-    const gate = (reservation: BudgetReservation | undefined): Admission | Observable<Admission> => {
+    const gate = (reservation: AttemptReservation | undefined): Admission | Observable<Admission> => {
       const g = this.deps.circuits.acquire(model.name, this.deps.scheduler.now(), cls.attemptTimeoutMs);
       return g instanceof Promise ? from(g).pipe(map((x) => onGate(x, reservation))) : onGate(g, reservation);
     };
     if (!call.budget) return gate(undefined);
-    const reserved = this.deps.budgets.reserve(call.budget, worstCase, cls);
+    const reserved = call.budget.reserve(model);
     if (!(reserved instanceof Promise)) return gate(this.granted(model, call, reserved));
     return this.reserveAsync(model, call, reserved).pipe(mergeMap((r) => {
       const admission = gate(r);
@@ -168,8 +162,8 @@ export class RouteExecutor {
   }
 
   /** A reservation, or the categorized refusal thrown. */
-  private granted(model: CompiledModel, call: CallState, outcome: ReserveOutcome): BudgetReservation {
-    if ('denied' in outcome) {
+  private granted(model: CompiledModel, call: CallState, outcome: AttemptReservation | DoesNotFit): AttemptReservation {
+    if (!outcome.fits) {
       throw this.recordSkip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', message: `${model.name}: ${outcome.reason}` }));
     }
     return outcome;
@@ -179,14 +173,13 @@ export class RouteExecutor {
    * An asynchronous store's reservation as an Observable: one granted after the
    * caller went away is released at once, never left booked.
    */
-  private reserveAsync(model: CompiledModel, call: CallState, pending: Promise<ReserveOutcome>): Observable<BudgetReservation> {
-    const { budgets } = this.deps;
-    return new Observable<BudgetReservation>((subscriber) => {
+  private reserveAsync(model: CompiledModel, call: CallState, pending: Promise<AttemptReservation | DoesNotFit>): Observable<AttemptReservation> {
+    return new Observable<AttemptReservation>((subscriber) => {
       let cancelled = false;
       pending.then(
         (outcome) => {
           if (cancelled) {
-            if (!('denied' in outcome)) budgets.settle(outcome, 0);
+            if (outcome.fits) outcome.release();
             return;
           }
           try {
@@ -253,8 +246,11 @@ export class RouteExecutor {
         latencyMs: scheduler.now() - startedAt,
         ...(waitedMs > 0 ? { waitedMs } : {}),
       });
-      // Book what this attempt cost (zero unless it served output) and release the rest.
-      if (reservation) this.deps.budgets.settle(reservation, call.served === model ? call.costMicros() : 0);
+      // Book what this attempt cost (nothing unless it served output) and release the rest.
+      if (reservation) {
+        if (call.served === model) reservation.settle(call.tokens());
+        else reservation.release();
+      }
       if (outcome === 'success') recordCircuit();
       else if (failure) recordCircuit(failure);
     };
@@ -265,10 +261,7 @@ export class RouteExecutor {
         : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${outputs} chunks`, afterFirstChunk: true });
 
     // A budgeted call never lets the provider produce more than was reserved.
-    const bounded =
-      reservation && call.plan.needs.requestedMaxOutputTokens === undefined
-        ? { ...request, max_tokens: model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS }
-        : request;
+    const bounded = reservation ? reservation.bound(request) : request;
     const timeouts = attemptTimeout<AttemptOutput>(
       call.stream
         ? { firstMs: cls.firstByteTimeoutMs, eachMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure }

@@ -10,6 +10,6 @@ export interface RoutePlan {
   readonly needs: RequestNeeds;
   readonly candidates: readonly CompiledModel[];
   readonly excluded: readonly Exclusion[];
-  /** What the tenant's budget tier changed in this plan. */
-  readonly budgetAction?: string;
+  /** When the tenant's budget tier asked for the cheaper route: whether it was taken or the floor kept the route. */
+  readonly downgrade?: 'taken' | 'blocked_by_floor';
 }

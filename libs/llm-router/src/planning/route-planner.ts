@@ -23,18 +23,18 @@ export class RoutePlanner {
     const needs = deriveRequestNeeds(request);
 
     const selected = this.select(this.orderRoute(trafficClass, request.model), trafficClass, floor, needs);
-    let budgetAction: string | undefined;
+    let downgraded: RoutePlan['downgrade'];
     if (downgrade) {
       const cheaper = this.select(trafficClass.downgradeRoute, trafficClass, floor, needs);
       const first = cheaper.candidates[0];
       const normalFirst = selected.candidates[0];
       // The downgrade only counts when the floor leaves something cheaper than the normal primary.
       if (first && (!normalFirst || blendedPrice(first) < blendedPrice(normalFirst))) {
-        return { trafficClass, floor, needs, candidates: cheaper.candidates, excluded: cheaper.excluded, budgetAction: 'downgraded to the cheaper route' };
+        return { trafficClass, floor, needs, candidates: cheaper.candidates, excluded: cheaper.excluded, downgrade: 'taken' };
       }
-      budgetAction = 'downgrade blocked by the quality floor: route kept';
+      downgraded = 'blocked_by_floor';
     }
-    if (selected.candidates.length > 0) return { trafficClass, floor, needs, candidates: selected.candidates, excluded: selected.excluded, ...(budgetAction ? { budgetAction } : {}) };
+    if (selected.candidates.length > 0) return { trafficClass, floor, needs, candidates: selected.candidates, excluded: selected.excluded, ...(downgraded ? { downgrade: downgraded } : {}) };
 
     const excluded = selected.excluded;
     if (selected.floorExclusions === 0) {

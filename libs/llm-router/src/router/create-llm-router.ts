@@ -47,7 +47,6 @@ export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
   const recorder = new RoutingRecorder();
   const executor = new RouteExecutor({
     policy,
-    budgets,
     targets: buildProviderTargets(policy, deps.env),
     transport,
     circuits,

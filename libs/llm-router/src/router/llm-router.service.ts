@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
+import type { TenantBudgets } from '../budget/tenant-budgets.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import { RoutingContextStore } from '../context/routing-context.store.js';
@@ -62,9 +63,11 @@ export interface LlmRouterParts {
 export class LlmRouter implements OnApplicationShutdown {
   readonly policy: CompiledPolicy;
   /** Tenant budgets: set them, read their state, restore spend, watch threshold events. */
-  readonly budgets: BudgetService;
+  readonly budgets: TenantBudgets;
   /** Every routed call's record, successful or not. */
   readonly records$: Observable<RoutingRecord>;
+  /** The same budgets as `budgets`, with what a call needs of them: assessment, reservations. */
+  private readonly budgetService: BudgetService;
   private readonly planner: RoutePlanner;
   private readonly executor: RouteExecutor;
   private readonly recorder: RoutingRecorder;
@@ -76,7 +79,7 @@ export class LlmRouter implements OnApplicationShutdown {
     this.policy = parts.policy;
     this.planner = parts.planner;
     this.executor = parts.executor;
-    this.budgets = parts.budgets;
+    this.budgets = this.budgetService = parts.budgets;
     this.recorder = parts.recorder;
     this.records$ = parts.recorder.records$;
     this.circuits = parts.circuits;
@@ -137,7 +140,7 @@ export class LlmRouter implements OnApplicationShutdown {
 
   close(): void {
     this.recorder.complete();
-    this.budgets.close();
+    this.budgetService.close();
     this.onClose?.();
   }
 
@@ -154,12 +157,11 @@ export class LlmRouter implements OnApplicationShutdown {
         } catch (err) {
           return refuse(err);
         }
-        const budget = assessment && plan.budgetAction ? { ...assessment, snapshot: { ...assessment.snapshot, action: plan.budgetAction } } : assessment;
-        return this.executor.execute(plan, request, context, requestId, stream, budget);
+        return this.executor.execute(plan, request, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan));
       };
       let assessed;
       try {
-        assessed = this.budgets.assess(context.tenant, this.planner.resolveClass(context.trafficClass));
+        assessed = this.budgetService.assess(context.tenant, this.planner.resolveClass(context.trafficClass));
       } catch (err) {
         return refuse(err);
       }

@@ -4,15 +4,15 @@ import { VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError } from '../errors/llm-router.error.js';
 import { InMemoryCircuitStateStore } from '../execution/circuit/in-memory-circuit-state.store.js';
-import { createLlmRouter } from '../router/create-llm-router.js';
-import type { LlmRouter } from '../router/llm-router.service.js';
+import { createLlmRouter } from './create-llm-router.js';
+import type { LlmRouter } from './llm-router.service.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument } from '../policy/policy.schema.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
 import { anthropicMessageBody, fixturePolicy, openAiCompletionBody, openAiStreamPieces } from '../testing/policy.fixture.js';
 import { ScriptedTransport } from '../testing/scripted-transport.js';
-import type { BudgetLedgerStore } from './budget-ledger.store.js';
-import { InMemoryBudgetLedgerStore } from './in-memory-budget-ledger.store.js';
+import type { BudgetLedgerStore } from '../budget/budget-ledger.store.js';
+import { InMemoryBudgetLedgerStore } from '../budget/in-memory-budget-ledger.store.js';
 
 const REQUEST: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 };
 

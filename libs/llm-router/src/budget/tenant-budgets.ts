@@ -1,0 +1,37 @@
+import type { Observable } from 'rxjs';
+import type { Criticality } from '../policy/policy.schema.js';
+import type { BudgetEvent, BudgetPeriod, BudgetState, BudgetThresholds, TenantBudget } from './budget.types.js';
+
+/** A tenant's budget as set at run time; what is left out comes from the policy's budget defaults. */
+export interface BudgetSetting {
+  budgetUsd: number;
+  period?: BudgetPeriod;
+  dailyCapUsd?: number;
+  thresholds?: Partial<BudgetThresholds>;
+  downgradeCriticalities?: Criticality[];
+  restrictCriticalities?: Criticality[];
+}
+
+/** A tenant's budget with its per-tenant actions resolved. */
+export interface ResolvedTenantBudget extends TenantBudget {
+  readonly downgradeCriticalities: readonly Criticality[];
+  readonly restrictCriticalities: readonly Criticality[];
+  readonly dailyCapCriticalities: readonly Criticality[];
+}
+
+/**
+ * Tenant budgets as an app sees them (`router.budgets`): set them, read their
+ * state, restore spend after a restart, watch threshold events. How a call
+ * reserves and settles its spend is the router's own business.
+ */
+export interface TenantBudgets {
+  /** Emits once per threshold crossing per tenant and period. */
+  readonly events$: Observable<BudgetEvent>;
+  /** Set or change a tenant's budget at run time. */
+  setTenantBudget(tenant: string, setting: BudgetSetting): Promise<BudgetState>;
+  getTenantBudget(tenant: string): ResolvedTenantBudget | undefined;
+  /** The tenant's position now; undefined for a tenant without a budget. */
+  state(tenant: string): Promise<BudgetState | undefined>;
+  /** Rebuild spend from persisted usage after a restart: spend only ever goes up. */
+  restoreSpend(tenant: string, spend: { spentUsd: number; dailySpentUsd?: number; at?: Date }): Promise<void>;
+}
