@@ -102,6 +102,7 @@ export { MICROS_PER_USD, microsToUsd, usdToMicros } from './budget/usd.js';
 
 // Records
 export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
+export { unplannedRecord, type UnplannedRecordInput } from './telemetry/unplanned-record.js';
 export { isoTime } from './telemetry/iso-time.js';
 
 // OpenAI wire types

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type LlmRouterError, type RouteOptions, type RoutingRecord } from '@llm-router/nestjs';
+import { LlmRouter, unplannedRecord, type LlmRouterError, type RouteOptions, type RoutingRecord } from '@llm-router/nestjs';
 import type { Subscription } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
@@ -92,31 +92,10 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
    * A refusal decided by the gateway before the router saw the call (a key's
    * own budget): it gets a routing record like any other, so reports count it.
    */
-  recordRefusal(principal: Principal, options: RouteOptions, err: LlmRouterError): void {
-    const trafficClass = options.trafficClass ?? this.router.policy.defaultClass;
-    this.onRecord({
-      requestId: options.requestId ?? '',
-      startedAt: new Date().toISOString(),
-      tenant: principal.tenant,
-      feature: options.feature,
-      session: options.session,
-      trafficClass,
-      criticality: this.router.policy.classes.get(trafficClass)?.criticality,
-      stream: false,
-      plannedRoute: [],
-      excluded: [],
-      attempts: [],
-      fallback: false,
-      outcome: 'failure',
-      errorCategory: err.category,
-      errorMessage: err.message,
-      promptTokens: 0,
-      completionTokens: 0,
-      usageEstimated: false,
-      costUsd: 0,
-      latencyMs: 0,
-    }, principal);
+  recordRefusal(principal: Principal, options: RouteOptions, error: LlmRouterError): void {
+    this.onRecord(unplannedRecord(this.router.policy, { requestId: options.requestId ?? '', context: options, stream: false, outcome: 'failure', error }), principal);
   }
+
 
   /** Write every waiting record now: read-your-writes for the usage reports. */
   flush(): Promise<void> {
