@@ -53,7 +53,12 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     abortOnError: false,
   });
   const records = app.get(RecordsService);
-  installAuthHook(app.getHttpAdapter().getInstance(), {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('preClose', (done) => {
+    httpServer.drain();
+    done();
+  });
+  installAuthHook(fastify, {
     keys: app.get(ApiKeyService),
     policy: app.get(LlmRouter).policy,
     config,
