@@ -6,16 +6,18 @@ import type { FastifyRequest } from 'fastify';
 import { contextFromHeaders, LlmRouterModule, RoutingContextInterceptor, type IncomingRequestLike, type LlmRouterModuleOptions, type RoutingContext } from '@llm-router/nestjs';
 import { AdminController } from './admin/admin.controller.js';
 import { ApiKeyService } from './auth/api-key.service.js';
+import { AuthHook } from './auth/auth.hook.js';
 import { RouteAccessService } from './auth/route-access.service.js';
+import { V1Authenticator } from './auth/v1-authenticator.js';
 import { BatchSummariesController } from './batch/batch-summaries.controller.js';
 import { GatewayBudgetsService } from './budgets/gateway-budgets.service.js';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
-import { GatewayBootstrap } from './gateway-bootstrap.js';
 import { HealthController } from './health/health.controller.js';
 import { RedisHealthIndicator } from './health/redis.health.js';
 import { StoreHealthIndicator } from './health/store.health.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ModelsController } from './models/models.controller.js';
 import { RecordsService } from './persistence/records.service.js';
@@ -91,15 +93,17 @@ export class AppModule {
           useFactory: (c: ConfigService) => createStore(c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).store),
           inject: [ConfigService],
         },
+        GatewayMetrics,
         RecordsService,
         ApiKeyService,
+        V1Authenticator,
+        AuthHook,
         RouteAccessService,
         ChatCompletionsHandler,
         GatewayBudgetsService,
         UsageService,
         StoreHealthIndicator,
         RedisHealthIndicator,
-        GatewayBootstrap,
       ],
     };
   }

@@ -1,6 +1,8 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
@@ -12,12 +14,12 @@ import { GATEWAY_STORE } from '../store/store.tokens.js';
  * persisted routing records of its current period (and day, for the daily
  * cap), so a restart neither forgets spend nor hands out a fresh budget.
  * Budgets another instance sets in a shared store are picked up by
- * `refresh()`, which the bootstrap runs every `keysRefreshMs`; on PostgreSQL
+ * `refresh()`, run every `keysRefreshMs`; on PostgreSQL
  * every tenth refresh also raises the tenants' ledger and each key's spend to
  * what the records of every instance say.
  */
 @Injectable()
-export class GatewayBudgetsService implements OnModuleDestroy {
+export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Budgets');
   /** The stored version (updatedAt) of each tenant budget applied here. */
   private readonly applied = new Map<string, number>();
@@ -31,10 +33,21 @@ export class GatewayBudgetsService implements OnModuleDestroy {
     private readonly router: LlmRouter,
     private readonly records: RecordsService,
     private readonly keys: ApiKeyService,
+    private readonly config: ConfigService,
   ) {}
 
+  /**
+   * Start-up, before the server listens and after the API keys are loaded
+   * (key budgets need them): stored budgets and spend restored, then re-read
+   * every `keysRefreshMs` (other instances' changes).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.restore();
+    this.startRefresh(this.config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).keysRefreshMs);
+  }
+
   /** Start-up: stored budgets back on the router, spend restored for tenants and keys. */
-  async restore(now = Date.now()): Promise<void> {
+  private async restore(now = Date.now()): Promise<void> {
     const stored = await this.store.listTenantBudgets();
     for (const b of stored) await this.apply(b.tenant, b.setting, b.updatedAt);
     const tenants = new Set([...stored.map((b) => b.tenant), ...Object.keys(this.router.policy.budgets.tenants)]);
@@ -44,7 +57,7 @@ export class GatewayBudgetsService implements OnModuleDestroy {
   }
 
   /** Re-read the stored budgets every `intervalMs` (0: never). */
-  startRefresh(intervalMs: number): void {
+  private startRefresh(intervalMs: number): void {
     if (intervalMs <= 0) return;
     let running = false;
     this.refreshTimer = setInterval(() => {

@@ -5,7 +5,7 @@ import type { Subscription } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { RequestLog } from '../logging/request-log.js';
-import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { GatewayMetrics, type RecordQueue } from '../metrics/gateway-metrics.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 import { KeySpend } from './key-spend.js';
@@ -26,12 +26,11 @@ const MAX_IN_FLIGHT = 50_000;
  * happens later still, in batches.
  */
 @Injectable()
-export class RecordsService implements OnModuleInit, OnApplicationShutdown {
+export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Records');
   private readonly config: GatewayConfig;
   private readonly writer: RecordWriter;
   private readonly requestLog?: RequestLog;
-  readonly metrics: GatewayMetrics;
   readonly keySpend = new KeySpend();
   private readonly inFlight = new Map<string, Principal>();
   private subscription?: Subscription;
@@ -47,6 +46,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
     private readonly router: LlmRouter,
+    private readonly metrics: GatewayMetrics,
     configService: ConfigService,
   ) {
     this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
@@ -62,11 +62,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
       },
     });
     if (this.config.requestLog) this.requestLog = new RequestLog(this.config.requestLogSink);
-    this.metrics = new GatewayMetrics(router.policy, {
-      pendingRecords: () => this.pending,
-      droppedRecords: () => this.writer.dropped,
-      openCircuits: async () => (await router.circuitStates()).filter((c) => c.status === 'open').map((c) => c.target),
-    });
+    metrics.watchRecords(this);
   }
 
   onModuleInit(): void {
@@ -105,6 +101,11 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
 
   get pending(): number {
     return this.queued.length + this.writer.waiting;
+  }
+
+  /** Records dropped because the store failed for too long (since start). */
+  get dropped(): number {
+    return this.writer.dropped;
   }
 
   async onApplicationShutdown(): Promise<void> {
