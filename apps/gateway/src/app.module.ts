@@ -7,11 +7,12 @@ import { contextFromHeaders, LlmRouterModule, RoutingContextInterceptor, type In
 import { AdminController } from './admin/admin.controller.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { AuthHook } from './auth/auth.hook.js';
-import { RouteAccessService } from './auth/route-access.service.js';
 import { V1Authenticator } from './auth/v1-authenticator.js';
 import { BatchSummariesController } from './batch/batch-summaries.controller.js';
 import { GatewayBudgetsService } from './budgets/gateway-budgets.service.js';
+import { KeySpend } from './budgets/key-spend.js';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
+import { RouteAccessService } from './chat-completions/route-access.service.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { OpenAiExceptionFilter } from './errors/openai-exception.filter.js';
 import { HealthController } from './health/health.controller.js';
@@ -101,6 +102,7 @@ export class AppModule {
         RouteAccessService,
         ChatCompletionsHandler,
         GatewayBudgetsService,
+        KeySpend,
         UsageService,
         StoreHealthIndicator,
         RedisHealthIndicator,

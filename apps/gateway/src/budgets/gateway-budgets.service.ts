@@ -1,14 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState } from '@llm-router/nestjs';
+import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState, type RouteOptions } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
+import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
+import { KeySpend } from './key-spend.js';
 
 /**
- * Tenant budgets across restarts, on the router's budget API
+ * The gateway's budgets, in one place: each API key's own budget (its spend,
+ * fed from the routing records, and the admission of its calls) and the
+ * tenant budgets across restarts, on the router's budget API
  * (`router.budgets`): budgets set through the admin API are stored and
  * re-applied at start-up, and each budgeted tenant's ledger is seeded from the
  * persisted routing records of its current period (and day, for the daily
@@ -33,8 +37,13 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
     private readonly router: LlmRouter,
     private readonly records: RecordsService,
     private readonly keys: ApiKeyService,
+    private readonly keySpend: KeySpend,
     private readonly config: ConfigService,
-  ) {}
+  ) {
+    records.listen((record, principal) => {
+      if (principal?.budget && principal.keyId !== null) keySpend.add(principal.keyId, principal.budget.period, record.costUsd);
+    });
+  }
 
   /**
    * Start-up, before the server listens and after the API keys are loaded
@@ -54,6 +63,33 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
     await this.tryRestoreTenants(tenants, now);
     await this.restoreKeys(now);
     if (tenants.size > 0) this.logger.log(`budgets restored for ${tenants.size} tenant(s) from persisted usage`);
+  }
+
+  /**
+   * On the request path, before routing a call with an API key: once the
+   * key has spent its own budget for the period, the call is refused (402)
+   * and recorded like any other. Never awaits.
+   */
+  admitKey(principal: Principal, options: RouteOptions): void {
+    const { keyId, budget } = principal;
+    if (keyId === null || budget === undefined) return;
+    const spent = this.keySpend.current(keyId, budget.period);
+    if (spent < budget.budgetUsd) return;
+    const err = new LlmRouterError({
+      category: 'budget_exhausted',
+      httpStatus: 402,
+      origin: 'gateway',
+      code: 'insufficient_quota',
+      message: `API key ${keyId} has spent $${spent.toFixed(6)} of its own $${budget.budgetUsd} budget for this ${budget.period} (UTC): every request with this key is refused until the period ends or the budget is raised.`,
+      requestId: options.requestId,
+    });
+    this.records.recordRefusal(principal, options, err);
+    throw err;
+  }
+
+  /** What a key has spent of its own budget in the current period. */
+  keySpent(keyId: string, period: BudgetPeriod): number {
+    return this.keySpend.current(keyId, period);
   }
 
   /** Re-read the stored budgets every `intervalMs` (0: never). */
@@ -187,7 +223,7 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
       const spend = await this.store.spendByKey({ from: window.start, to: window.end });
       for (const id of ids) {
         const usd = spend.get(id);
-        if (usd !== undefined) this.records.keySpend.restore(id, period, usd, now);
+        if (usd !== undefined) this.keySpend.restore(id, period, usd, now);
       }
     }
   }

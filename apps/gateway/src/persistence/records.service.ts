@@ -8,9 +8,11 @@ import { RequestLog } from '../logging/request-log.js';
 import { GatewayMetrics, type RecordQueue } from '../metrics/gateway-metrics.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
-import { KeySpend } from './key-spend.js';
 import { RecordWriter } from './record-writer.js';
 import { toRecordRow } from './record-row.js';
+
+/** Told of each routing record and the caller it was attributed to (none: a call without an API key). */
+export type RecordListener = (record: RoutingRecord, principal: Principal | undefined) => void;
 
 /** Attribution entries kept for calls whose record has not arrived yet. */
 const MAX_IN_FLIGHT = 50_000;
@@ -18,7 +20,7 @@ const MAX_IN_FLIGHT = 50_000;
 /**
  * The one subscriber of `router.records$`: each record is attributed to the
  * API key that made the call, then fanned out to the batched store writer,
- * the metrics, the request log and the per-key spend. That bookkeeping runs
+ * the metrics, the request log and the listeners (the per-key spend). That bookkeeping runs
  * once the event loop reaches its check phase (setImmediate), after the
  * response that produced the record has been written: it costs tens of
  * microseconds per call, and a caller should not wait for it. Nothing a
@@ -31,7 +33,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
   private readonly config: GatewayConfig;
   private readonly writer: RecordWriter;
   private readonly requestLog?: RequestLog;
-  readonly keySpend = new KeySpend();
+  private readonly listeners: RecordListener[] = [];
   private readonly inFlight = new Map<string, Principal>();
   private subscription?: Subscription;
   private closed = false;
@@ -72,6 +74,11 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
       },
       error: (err: unknown) => this.logger.error(`routing record stream failed: ${String(err)}`),
     });
+  }
+
+  /** Hear of every record from now on, with its caller; in the check phase, after the response. */
+  listen(listener: RecordListener): void {
+    this.listeners.push(listener);
   }
 
   /** Called on the request path before routing: ties the coming record to its caller. */
@@ -133,7 +140,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
       this.writer.push(toRecordRow(record, keyId, this.router.policy));
       this.metrics.observe(record);
       this.requestLog?.write(record, keyId);
-      if (keyId !== undefined && principal?.budget) this.keySpend.add(keyId, principal.budget.period, record.costUsd);
+      for (const listener of this.listeners) listener(record, principal);
     } catch (err) {
       this.logger.error(`could not process routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`);
     }
