@@ -3,14 +3,16 @@
  * hooks): a gateway on a SQLite file and a shared Redis is closed while a JSON
  * call and a stream wait on the provider. Both are answered; their routing
  * records, still waiting in the batch, are written to the store; their spend is
- * settled in the Redis ledger (booked, nothing left reserved), which is only
- * possible if the records were flushed and the settles sent before the Redis
- * connection was closed.
+ * settled in the Redis ledger (booked, nothing left reserved). Nest shuts the
+ * modules down in order: the records' final flush ends before the Redis
+ * connection starts closing.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { RecordsService } from '../apps/gateway/src/persistence/records.service.js';
+import { GatewayRedis } from '../apps/gateway/src/redis/gateway-redis.js';
 import { ADMIN_KEY, call, chat, createKey, setBudget, simFault, sqliteStore, startGw, startSim, tempDir, until, type SimulatorHandle } from './gateway-support/harness.js';
 import { REDIS_URL, redisAvailable } from './support/services.js';
 
@@ -39,6 +41,17 @@ describe('gateway shutdown with calls in flight', { skip: redis !== true ? redis
     // A long flush interval: the records are written by the shutdown alone.
     const gw = await startGw(sim, { store, redisUrl: REDIS_URL, redisKeyPrefix: prefix, recordFlushMs: 60_000 });
     let closed: Promise<void> | undefined;
+    const order: string[] = [];
+    const watch = (instance: { onApplicationShutdown(): Promise<void> }, name: string) => {
+      const hook = instance.onApplicationShutdown.bind(instance);
+      instance.onApplicationShutdown = async () => {
+        order.push(`${name} starts`);
+        await hook();
+        order.push(`${name} done`);
+      };
+    };
+    watch(gw.app.get(RecordsService), 'records flush');
+    watch(gw.app.get(GatewayRedis), 'redis close');
     try {
       const { key } = await createKey(gw, { tenant });
       await setBudget(gw, tenant, { budgetUsd: 100 });
@@ -58,6 +71,7 @@ describe('gateway shutdown with calls in flight', { skip: redis !== true ? redis
     } finally {
       await (closed ?? gw.close());
     }
+    assert.deepEqual(order, ['records flush starts', 'records flush done', 'redis close starts', 'redis close done']);
     const spent = gw.records.filter((r) => r.tenant === tenant).reduce((sum, r) => sum + Math.round(r.costUsd * 1e6), 0);
     assert.equal(gw.records.length, 3);
     assert.ok(spent > 0);

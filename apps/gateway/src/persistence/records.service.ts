@@ -46,7 +46,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
   };
 
   constructor(
-    @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
+    @Inject(GATEWAY_STORE) store: GatewayStore,
     private readonly router: LlmRouter,
     private readonly metrics: GatewayMetrics,
     configService: ConfigService,
@@ -121,12 +121,9 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     this.subscription?.unsubscribe();
     this.drain();
     this.requestLog?.flush();
-    try {
-      await this.writer.close();
-      if (this.writer.waiting > 0) this.logger.error(`${this.writer.waiting} routing records could not be written at shutdown`);
-    } finally {
-      await this.store.close();
-    }
+    // The store closes after this (StoreModule, which this module imports, shuts down later).
+    await this.writer.close();
+    if (this.writer.waiting > 0) this.logger.error(`${this.writer.waiting} routing records could not be written at shutdown`);
   }
 
   private onRecord(record: RoutingRecord, known?: Principal): void {
