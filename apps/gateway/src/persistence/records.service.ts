@@ -20,8 +20,8 @@ const MAX_IN_FLIGHT = 50_000;
 /**
  * The one subscriber of `router.records$`: each record is attributed to the
  * API key that made the call, then fanned out to the batched store writer,
- * the metrics, the request log and the listeners (the per-key spend). That bookkeeping runs
- * once the event loop reaches its check phase (setImmediate), after the
+ * the metrics, the request log and the listeners (the per-key spend). That
+ * bookkeeping runs once the event loop reaches its check phase (setImmediate), after the
  * response that produced the record has been written: it costs tens of
  * microseconds per call, and a caller should not wait for it. Nothing a
  * caller sends after its response can be handled before it. The store write
