@@ -93,6 +93,8 @@ describe('/metrics', () => {
     assert.equal(value('llm_gateway_request_duration_seconds_bucket{le="+Inf",class="general",provider="oa",model="premium-a"}'), 2);
     assert.equal(value('llm_gateway_auth_failures_total{reason="invalid_api_key"}'), 1);
     assert.equal(value('llm_gateway_circuit_open{model="premium-a"}'), 0);
+    assert.ok((value('llm_gateway_records_pending') ?? -1) >= 0);
+    assert.equal(value('llm_gateway_records_dropped'), 0);
     assert.ok(text.includes('llm_gateway_process_cpu_seconds_total'));
   });
 

@@ -1,16 +1,13 @@
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LlmRouter, type LlmRouterModuleOptions } from '@llm-router/nestjs';
+import type { LlmRouterModuleOptions } from '@llm-router/nestjs';
 import { AppModule } from './app.module.js';
-import { ApiKeyService } from './auth/api-key.service.js';
-import { installAuthHook } from './auth/auth.hook.js';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
 import { clientErrorHandler, frameworkErrors } from './errors/framework-errors.js';
 import { GatewayHttpServer } from './http/gateway-http-server.js';
 import { boundedJsonParser } from './http/bounded-json.parser.js';
-import { RecordsService } from './persistence/records.service.js';
 
 export interface CreateGatewayOptions extends Partial<GatewayConfig> {
   /** The router (policy object or file). Required unless `fromEnv`. */
@@ -55,12 +52,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     abortOnError: false,
   });
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, boundedJsonParser(app.getHttpAdapter().getInstance(), { maxDepth: config.jsonMaxDepth, maxValues: config.jsonMaxValues }));
-  const records = app.get(RecordsService);
-  installAuthHook(app.getHttpAdapter().getInstance(), {
-    keys: app.get(ApiKeyService),
-    policy: app.get(LlmRouter).policy,
-    config,
-    onFailure: (reason) => records.metrics.authFailures.inc({ reason }),
+  app.getHttpAdapter().getInstance().addHook('preClose', (done) => {
+    httpServer.drain();
+    done();
   });
   const chatCompletions = app.get(ChatCompletionsHandler);
   httpServer.serveChatCompletions((req, res) => chatCompletions.handle(req, res));

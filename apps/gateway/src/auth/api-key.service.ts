@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LlmRouter, type BudgetPeriod } from '@llm-router/nestjs';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
@@ -45,7 +45,7 @@ export interface KeyView {
  * instances' changes.
  */
 @Injectable()
-export class ApiKeyService implements OnModuleDestroy {
+export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ApiKeys');
   private keys = new Map<string, ActiveKey>();
   private refreshTimer?: NodeJS.Timeout;
@@ -59,8 +59,8 @@ export class ApiKeyService implements OnModuleDestroy {
     this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
   }
 
-  /** Start-up (called by GatewayBootstrap before the server listens): load every key, start the refresh. */
-  async start(): Promise<void> {
+  /** Start-up, before the server listens (and before the budgets, which need the keys): load every key, start the refresh. */
+  async onApplicationBootstrap(): Promise<void> {
     await this.reload();
     if (this.config.keysRefreshMs > 0) {
       this.refreshTimer = setInterval(() => {

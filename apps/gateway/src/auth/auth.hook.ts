@@ -1,14 +1,14 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayConfig } from '../config/gateway.config.js';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import type { ErrorResponse } from '../errors/error-response.js';
 import { openAiError } from '../errors/openai-error.js';
+import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { bearerToken, secretsEqual } from './api-key.js';
-import { createV1Authenticator, unauthorized, type V1AuthenticatorDeps } from './v1-authenticator.js';
+import { unauthorized, V1Authenticator } from './v1-authenticator.js';
 import './principal.decorator.js';
-
-export interface AuthHookDeps extends V1AuthenticatorDeps {
-  config: Pick<GatewayConfig, 'auth' | 'adminKey' | 'metricsToken'>;
-}
 
 /**
  * Authentication as a Fastify `onRequest` hook: it runs before the body is
@@ -19,42 +19,54 @@ export interface AuthHookDeps extends V1AuthenticatorDeps {
  *   403 when no admin credential is configured.
  * - `/metrics`: the scrape token (`LLM_METRICS_TOKEN`) when one is configured.
  */
-export function installAuthHook(fastify: FastifyInstance, deps: AuthHookDeps): void {
-  fastify.decorateRequest('llmPrincipal', null);
-  const authenticateV1 = createV1Authenticator(deps);
-  const adminKey = deps.config.adminKey;
-  const metricsToken = deps.config.metricsToken;
+@Injectable()
+export class AuthHook implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly v1: V1Authenticator,
+    private readonly config: ConfigService,
+    private readonly metrics: GatewayMetrics,
+  ) {}
 
-  fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-    const url = routePath(request);
-    if (url.startsWith('/v1/') || url === '/v1') {
-      const outcome = authenticateV1(request.headers);
-      if ('refusal' in outcome) return void sendError(reply, outcome.refusal);
-      request.llmPrincipal = outcome.principal;
-      return done();
-    }
-    if (url === '/metrics' && metricsToken !== undefined) {
-      const refusal = secretRefusal(request, metricsToken, 'invalid_metrics_token', "Invalid or missing metrics token. Send LLM_METRICS_TOKEN as 'Authorization: Bearer <token>'.");
-      if (refusal) {
-        deps.onFailure?.('invalid_metrics_token');
-        return void sendError(reply, refusal);
+  /** Installed before the app serves its first request. */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.decorateRequest('llmPrincipal', null);
+    const authenticateV1 = this.v1.authenticate;
+    const { adminKey, metricsToken } = this.config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+    const authFailure = (reason: string) => this.metrics.authFailures.inc({ reason });
+
+    fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      const url = routePath(request);
+      if (url.startsWith('/v1/') || url === '/v1') {
+        const outcome = authenticateV1(request.headers);
+        if ('refusal' in outcome) return void sendError(reply, outcome.refusal);
+        request.llmPrincipal = outcome.principal;
+        return done();
       }
-      return done();
-    }
-    if (url.startsWith('/admin/') || url === '/admin') {
-      if (adminKey === undefined) {
-        deps.onFailure?.('admin_api_disabled');
-        const body = openAiError('The admin API is disabled: set LLM_ADMIN_KEY (at least 16 characters) and restart the gateway.', 'permission_error', 'admin_api_disabled');
-        return void sendError(reply, { status: 403, body, headers: { 'x-should-retry': 'false' } });
+      if (url === '/metrics' && metricsToken !== undefined) {
+        const refusal = secretRefusal(request, metricsToken, 'invalid_metrics_token', "Invalid or missing metrics token. Send LLM_METRICS_TOKEN as 'Authorization: Bearer <token>'.");
+        if (refusal) {
+          authFailure('invalid_metrics_token');
+          return void sendError(reply, refusal);
+        }
+        return done();
       }
-      const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
-      if (refusal) {
-        deps.onFailure?.('invalid_admin_key');
-        return void sendError(reply, refusal);
+      if (url.startsWith('/admin/') || url === '/admin') {
+        if (adminKey === undefined) {
+          authFailure('admin_api_disabled');
+          const body = openAiError('The admin API is disabled: set LLM_ADMIN_KEY (at least 16 characters) and restart the gateway.', 'permission_error', 'admin_api_disabled');
+          return void sendError(reply, { status: 403, body, headers: { 'x-should-retry': 'false' } });
+        }
+        const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
+        if (refusal) {
+          authFailure('invalid_admin_key');
+          return void sendError(reply, refusal);
+        }
       }
-    }
-    done();
-  });
+      done();
+    });
+  }
 }
 
 /** A 401 unless the request carries `secret` as its bearer token (compared in constant time). */

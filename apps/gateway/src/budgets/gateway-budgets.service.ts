@@ -1,23 +1,29 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState } from '@llm-router/nestjs';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState, type RouteOptions } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
+import type { Principal } from '../auth/key-scope.js';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
+import { KeySpend } from './key-spend.js';
 
 /**
- * Tenant budgets across restarts, on the router's budget API
+ * The gateway's budgets, in one place: each API key's own budget (its spend,
+ * fed from the routing records, and the admission of its calls) and the
+ * tenant budgets across restarts, on the router's budget API
  * (`router.budgets`): budgets set through the admin API are stored and
  * re-applied at start-up, and each budgeted tenant's ledger is seeded from the
  * persisted routing records of its current period (and day, for the daily
  * cap), so a restart neither forgets spend nor hands out a fresh budget.
  * Budgets another instance sets in a shared store are picked up by
- * `refresh()`, which the bootstrap runs every `keysRefreshMs`; on PostgreSQL
+ * `refresh()`, run every `keysRefreshMs`; on PostgreSQL
  * every tenth refresh also raises the tenants' ledger and each key's spend to
  * what the records of every instance say.
  */
 @Injectable()
-export class GatewayBudgetsService implements OnModuleDestroy {
+export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Budgets');
   /** The stored version (updatedAt) of each tenant budget applied here. */
   private readonly applied = new Map<string, number>();
@@ -31,10 +37,26 @@ export class GatewayBudgetsService implements OnModuleDestroy {
     private readonly router: LlmRouter,
     private readonly records: RecordsService,
     private readonly keys: ApiKeyService,
-  ) {}
+    private readonly keySpend: KeySpend,
+    private readonly config: ConfigService,
+  ) {
+    records.listen((record, principal) => {
+      if (principal?.budget && principal.keyId !== null) keySpend.add(principal.keyId, principal.budget.period, record.costUsd);
+    });
+  }
+
+  /**
+   * Start-up, before the server listens and after the API keys are loaded
+   * (key budgets need them): stored budgets and spend restored, then re-read
+   * every `keysRefreshMs` (other instances' changes).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.restore();
+    this.startRefresh(this.config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).keysRefreshMs);
+  }
 
   /** Start-up: stored budgets back on the router, spend restored for tenants and keys. */
-  async restore(now = Date.now()): Promise<void> {
+  private async restore(now = Date.now()): Promise<void> {
     const stored = await this.store.listTenantBudgets();
     for (const b of stored) await this.apply(b.tenant, b.setting, b.updatedAt);
     const tenants = new Set([...stored.map((b) => b.tenant), ...Object.keys(this.router.policy.budgets.tenants)]);
@@ -43,8 +65,35 @@ export class GatewayBudgetsService implements OnModuleDestroy {
     if (tenants.size > 0) this.logger.log(`budgets restored for ${tenants.size} tenant(s) from persisted usage`);
   }
 
+  /**
+   * On the request path, before routing a call with an API key: once the
+   * key has spent its own budget for the period, the call is refused (402)
+   * and recorded like any other. Never awaits.
+   */
+  admitKey(principal: Principal, options: RouteOptions): void {
+    const { keyId, budget } = principal;
+    if (keyId === null || budget === undefined) return;
+    const spent = this.keySpend.current(keyId, budget.period);
+    if (spent < budget.budgetUsd) return;
+    const err = new LlmRouterError({
+      category: 'budget_exhausted',
+      httpStatus: 402,
+      origin: 'gateway',
+      code: 'insufficient_quota',
+      message: `API key ${keyId} has spent $${spent.toFixed(6)} of its own $${budget.budgetUsd} budget for this ${budget.period} (UTC): every request with this key is refused until the period ends or the budget is raised.`,
+      requestId: options.requestId,
+    });
+    this.records.recordRefusal(principal, options, err);
+    throw err;
+  }
+
+  /** What a key has spent of its own budget in the current period. */
+  keySpent(keyId: string, period: BudgetPeriod): number {
+    return this.keySpend.current(keyId, period);
+  }
+
   /** Re-read the stored budgets every `intervalMs` (0: never). */
-  startRefresh(intervalMs: number): void {
+  private startRefresh(intervalMs: number): void {
     if (intervalMs <= 0) return;
     let running = false;
     this.refreshTimer = setInterval(() => {
@@ -174,7 +223,7 @@ export class GatewayBudgetsService implements OnModuleDestroy {
       const spend = await this.store.spendByKey({ from: window.start, to: window.end });
       for (const id of ids) {
         const usd = spend.get(id);
-        if (usd !== undefined) this.records.keySpend.restore(id, period, usd, now);
+        if (usd !== undefined) this.keySpend.restore(id, period, usd, now);
       }
     }
   }

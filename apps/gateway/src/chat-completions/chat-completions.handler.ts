@@ -3,15 +3,13 @@ import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LlmRouter, type RoutedCompletion } from '@llm-router/nestjs';
 import type { Observable } from 'rxjs';
-import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/key-scope.js';
-import { RouteAccessService } from '../auth/route-access.service.js';
-import { createV1Authenticator, type V1AuthOutcome } from '../auth/v1-authenticator.js';
+import { V1Authenticator } from '../auth/v1-authenticator.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { writeErrorBody, writeErrorResponse } from '../errors/write-error-response.js';
-import { RecordsService } from '../persistence/records.service.js';
 import { parseChatRequest } from './parse-chat-request.js';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
+import { RouteAccessService } from './route-access.service.js';
 import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
@@ -31,26 +29,20 @@ import type { JsonBounds } from '../http/json-bounds.js';
  */
 @Injectable()
 export class ChatCompletionsHandler {
-  private readonly authenticate: (headers: IncomingMessage['headers']) => V1AuthOutcome;
+  private readonly authenticate: V1Authenticator['authenticate'];
   private readonly bodyLimit: number;
   private readonly bounds: JsonBounds;
 
   constructor(
     private readonly router: LlmRouter,
     private readonly access: RouteAccessService,
-    keys: ApiKeyService,
-    records: RecordsService,
+    authenticator: V1Authenticator,
     config: ConfigService,
   ) {
     const gateway = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     this.bodyLimit = gateway.bodyLimitBytes;
     this.bounds = { maxDepth: gateway.jsonMaxDepth, maxValues: gateway.jsonMaxValues };
-    this.authenticate = createV1Authenticator({
-      keys,
-      policy: router.policy,
-      config: gateway,
-      onFailure: (reason) => records.metrics.authFailures.inc({ reason }),
-    });
+    this.authenticate = authenticator.authenticate;
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {

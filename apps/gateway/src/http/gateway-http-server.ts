@@ -22,6 +22,8 @@ function isChatCompletions(req: IncomingMessage): boolean {
  */
 export class GatewayHttpServer {
   private chatCompletions?: RequestHandler;
+  private server?: Server;
+  private closing = false;
 
   constructor(private readonly limits: ConnectionLimits) {}
 
@@ -39,13 +41,31 @@ export class GatewayHttpServer {
       },
       (req, res) => {
         const fastLane = this.chatCompletions;
-        if (fastLane !== undefined && isChatCompletions(req)) fastLane(req, res);
-        else frameworkHandler(req, res);
+        if (fastLane !== undefined && isChatCompletions(req)) {
+          // As Fastify does on its own routes once closing: the answer ends the connection.
+          if (this.closing) res.shouldKeepAlive = false;
+          fastLane(req, res);
+        } else frameworkHandler(req, res);
       },
     );
     server.maxConnections = maxConnections;
+    this.server = server;
     return server;
   };
+
+  /**
+   * The app is closing (Fastify's `preClose`, before the server stops
+   * listening). A keep-alive connection whose call was in flight would hold
+   * the close up to `keepAliveTimeoutMs` after its answer, and a shutdown
+   * (SIGTERM) with it: each is closed as soon as it is idle.
+   */
+  drain(): void {
+    const server = this.server;
+    if (this.closing || server === undefined || !server.listening) return;
+    this.closing = true;
+    const timer = setInterval(() => server.closeIdleConnections(), 50).unref();
+    server.once('close', () => clearInterval(timer));
+  }
 
   /** Called once the app's providers exist; until then the framework answers (404). */
   serveChatCompletions(handler: RequestHandler): void {

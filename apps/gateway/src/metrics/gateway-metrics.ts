@@ -1,4 +1,5 @@
-import { CATEGORY_RULES, type CompiledPolicy, type RoutingRecord } from '@llm-router/nestjs';
+import { Injectable } from '@nestjs/common';
+import { CATEGORY_RULES, LlmRouter, type RoutingRecord } from '@llm-router/nestjs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SeriesCounter } from './series-counter.js';
 
@@ -6,11 +7,18 @@ const OTHER = 'other';
 const NONE = 'none';
 const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+/** The routing records waiting for the store, as the gauges read them. */
+export interface RecordQueue {
+  readonly pending: number;
+  readonly dropped: number;
+}
+
 /**
  * Prometheus metrics from routing records. Labels come only from bounded
  * sets: the policy's classes, providers and models, the failure categories
  * and fixed outcomes; anything else is `other`. Tenants are never labels.
  */
+@Injectable()
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly classes: ReadonlySet<string>;
@@ -28,8 +36,11 @@ export class GatewayMetrics {
   private readonly firstChunk: Histogram<'class' | 'provider' | 'model'>;
   private readonly budgetTier: SeriesCounter<'class' | 'tier'>;
   readonly authFailures: Counter<'reason'>;
+  private recordQueue?: RecordQueue;
 
-  constructor(policy: CompiledPolicy, collect: { pendingRecords: () => number; droppedRecords: () => number; openCircuits: () => Promise<string[]> }) {
+  constructor(router: LlmRouter) {
+    const policy = router.policy;
+    const records = (): RecordQueue | undefined => this.recordQueue;
     this.classes = new Set(policy.classes.keys());
     this.models = new Set(policy.models.keys());
     this.providers = new Set(policy.providers.keys());
@@ -103,7 +114,7 @@ export class GatewayMetrics {
       help: 'Routing records waiting to be written to the store.',
       registers,
       collect() {
-        this.set(collect.pendingRecords());
+        this.set(records()?.pending ?? 0);
       },
     });
     new Gauge({
@@ -111,7 +122,7 @@ export class GatewayMetrics {
       help: 'Routing records dropped because the store failed for too long (since start).',
       registers,
       collect() {
-        this.set(collect.droppedRecords());
+        this.set(records()?.dropped ?? 0);
       },
     });
     const targets = [...this.models];
@@ -121,11 +132,16 @@ export class GatewayMetrics {
       labelNames: ['model'],
       registers,
       async collect() {
-        const open = new Set(await collect.openCircuits());
+        const open = new Set((await router.circuitStates()).filter((c) => c.status === 'open').map((c) => c.target));
         for (const t of targets) this.set({ model: t }, open.has(t) ? 1 : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'llm_gateway_' });
+  }
+
+  /** Where the pending and dropped record gauges read from: the records' writer, which registers itself. */
+  watchRecords(queue: RecordQueue): void {
+    this.recordQueue = queue;
   }
 
   /** One routing record into the series; label values are bounded, series keys are their values joined. */

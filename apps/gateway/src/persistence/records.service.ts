@@ -1,16 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type LlmRouterError, type RouteOptions, type RoutingRecord } from '@llm-router/nestjs';
+import { LlmRouter, unplannedRecord, type LlmRouterError, type RouteOptions, type RoutingRecord } from '@llm-router/nestjs';
 import type { Subscription } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { RequestLog } from '../logging/request-log.js';
-import { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { GatewayMetrics, type RecordQueue } from '../metrics/gateway-metrics.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
-import { KeySpend } from './key-spend.js';
 import { RecordWriter } from './record-writer.js';
 import { toRecordRow } from './record-row.js';
+
+/** Told of each routing record and the caller it was attributed to (none: a call without an API key). */
+export type RecordListener = (record: RoutingRecord, principal: Principal | undefined) => void;
 
 /** Attribution entries kept for calls whose record has not arrived yet. */
 const MAX_IN_FLIGHT = 50_000;
@@ -18,21 +20,20 @@ const MAX_IN_FLIGHT = 50_000;
 /**
  * The one subscriber of `router.records$`: each record is attributed to the
  * API key that made the call, then fanned out to the batched store writer,
- * the metrics, the request log and the per-key spend. That bookkeeping runs
- * once the event loop reaches its check phase (setImmediate), after the
+ * the metrics, the request log and the listeners (the per-key spend). That
+ * bookkeeping runs once the event loop reaches its check phase (setImmediate), after the
  * response that produced the record has been written: it costs tens of
  * microseconds per call, and a caller should not wait for it. Nothing a
  * caller sends after its response can be handled before it. The store write
  * happens later still, in batches.
  */
 @Injectable()
-export class RecordsService implements OnModuleInit, OnApplicationShutdown {
+export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Records');
   private readonly config: GatewayConfig;
   private readonly writer: RecordWriter;
   private readonly requestLog?: RequestLog;
-  readonly metrics: GatewayMetrics;
-  readonly keySpend = new KeySpend();
+  private readonly listeners: RecordListener[] = [];
   private readonly inFlight = new Map<string, Principal>();
   private subscription?: Subscription;
   private closed = false;
@@ -45,8 +46,9 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
   };
 
   constructor(
-    @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
+    @Inject(GATEWAY_STORE) store: GatewayStore,
     private readonly router: LlmRouter,
+    private readonly metrics: GatewayMetrics,
     configService: ConfigService,
   ) {
     this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
@@ -63,11 +65,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
       onDeadLetter: (row, err) => this.logger.error(`routing record ${row.requestId} refused by the store, kept in llm_dead_records: ${err instanceof Error ? err.message : String(err)}`),
     });
     if (this.config.requestLog) this.requestLog = new RequestLog(this.config.requestLogSink);
-    this.metrics = new GatewayMetrics(router.policy, {
-      pendingRecords: () => this.pending,
-      droppedRecords: () => this.writer.dropped,
-      openCircuits: async () => (await router.circuitStates()).filter((c) => c.status === 'open').map((c) => c.target),
-    });
+    metrics.watchRecords(this);
   }
 
   onModuleInit(): void {
@@ -77,6 +75,11 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
       },
       error: (err: unknown) => this.logger.error(`routing record stream failed: ${String(err)}`),
     });
+  }
+
+  /** Hear of every record from now on, with its caller; in the check phase, after the response. */
+  listen(listener: RecordListener): void {
+    this.listeners.push(listener);
   }
 
   /** Called on the request path before routing: ties the coming record to its caller. */
@@ -93,31 +96,10 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
    * A refusal decided by the gateway before the router saw the call (a key's
    * own budget): it gets a routing record like any other, so reports count it.
    */
-  recordRefusal(principal: Principal, options: RouteOptions, err: LlmRouterError): void {
-    const trafficClass = options.trafficClass ?? this.router.policy.defaultClass;
-    this.onRecord({
-      requestId: options.requestId ?? '',
-      startedAt: new Date().toISOString(),
-      tenant: principal.tenant,
-      feature: options.feature,
-      session: options.session,
-      trafficClass,
-      criticality: this.router.policy.classes.get(trafficClass)?.criticality,
-      stream: false,
-      plannedRoute: [],
-      excluded: [],
-      attempts: [],
-      fallback: false,
-      outcome: 'failure',
-      errorCategory: err.category,
-      errorMessage: err.message,
-      promptTokens: 0,
-      completionTokens: 0,
-      usageEstimated: false,
-      costUsd: 0,
-      latencyMs: 0,
-    }, principal);
+  recordRefusal(principal: Principal, options: RouteOptions, error: LlmRouterError): void {
+    this.onRecord(unplannedRecord(this.router.policy, { requestId: options.requestId ?? '', context: options, stream: false, outcome: 'failure', error }), principal);
   }
+
 
   /** Write every waiting record now: read-your-writes for the usage reports. */
   flush(): Promise<void> {
@@ -129,18 +111,20 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
     return this.queued.length + this.writer.waiting;
   }
 
+  /** Records dropped because the store failed for too long (since start). */
+  get dropped(): number {
+    return this.writer.dropped;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.subscription?.unsubscribe();
     this.drain();
     this.requestLog?.flush();
-    try {
-      await this.writer.close();
-      if (this.writer.waiting > 0) this.logger.error(`${this.writer.waiting} routing records could not be written at shutdown`);
-    } finally {
-      await this.store.close();
-    }
+    // The store closes after this (StoreModule, which this module imports, shuts down later).
+    await this.writer.close();
+    if (this.writer.waiting > 0) this.logger.error(`${this.writer.waiting} routing records could not be written at shutdown`);
   }
 
   private onRecord(record: RoutingRecord, known?: Principal): void {
@@ -154,7 +138,7 @@ export class RecordsService implements OnModuleInit, OnApplicationShutdown {
       this.writer.push(toRecordRow(record, keyId, this.router.policy));
       this.metrics.observe(record);
       this.requestLog?.write(record, keyId);
-      if (keyId !== undefined && principal?.budget) this.keySpend.add(keyId, principal.budget.period, record.costUsd);
+      for (const listener of this.listeners) listener(record, principal);
     } catch (err) {
       this.logger.error(`could not process routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`);
     }

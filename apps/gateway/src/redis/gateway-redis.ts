@@ -6,9 +6,11 @@ import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config
 
 /**
  * The state gateway instances share when `LLM_REDIS_URL` is set (else none):
- * one Redis connection, the tenant budget ledger and the circuits on it. The
- * gateway created them, so the gateway closes them, after everything that
- * uses them.
+ * one Redis connection, the tenant budget ledger and the circuits on it, given
+ * to the router as its ports (GatewayRouterModule). The gateway created them,
+ * so the gateway closes them (StoreModule), once the calls in flight are
+ * answered and their records flushed: their settles were sent by then, and
+ * `quit` lets them complete.
  */
 @Injectable()
 export class GatewayRedis implements OnApplicationShutdown {

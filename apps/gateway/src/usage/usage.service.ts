@@ -44,7 +44,7 @@ export class UsageService {
             key: {
               id: principal.keyId,
               budget: principal.budget
-                ? { ...principal.budget, spentUsd: usd(this.records.keySpend.current(principal.keyId, principal.budget.period)) }
+                ? { ...principal.budget, spentUsd: usd(this.budgets.keySpent(principal.keyId, principal.budget.period)) }
                 : null,
             },
           }

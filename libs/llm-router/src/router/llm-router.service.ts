@@ -16,6 +16,7 @@ import { describePolicy } from '../policy/describe-policy.js';
 import type { RoutePlanner } from '../planning/route-planner.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
+import { unplannedRecord } from '../telemetry/unplanned-record.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
@@ -192,30 +193,7 @@ export class LlmRouter implements OnApplicationShutdown {
     return err;
   }
 
-  private recordWithoutPlan(context: RoutingContext, requestId: string, stream: boolean, outcome: 'failure' | 'aborted', err?: LlmRouterError): void {
-    const trafficClass = context.trafficClass ?? this.policy.defaultClass;
-    this.recorder.emit({
-      requestId,
-      startedAt: new Date().toISOString(),
-      tenant: context.tenant,
-      feature: context.feature,
-      session: context.session,
-      trafficClass,
-      criticality: this.policy.classes.get(trafficClass)?.criticality,
-      qualityFloor: context.qualityFloor,
-      stream,
-      plannedRoute: [],
-      excluded: err?.excluded ?? [],
-      attempts: [],
-      fallback: false,
-      outcome,
-      errorCategory: err?.category,
-      errorMessage: err?.message,
-      promptTokens: 0,
-      completionTokens: 0,
-      usageEstimated: false,
-      costUsd: 0,
-      latencyMs: 0,
-    });
+  private recordWithoutPlan(context: RoutingContext, requestId: string, stream: boolean, outcome: 'failure' | 'aborted', error?: LlmRouterError): void {
+    this.recorder.emit(unplannedRecord(this.policy, { requestId, context, stream, outcome, error }));
   }
 }

@@ -1,8 +1,9 @@
 import { HttpException, Injectable } from '@nestjs/common';
-import { contextFromHeaders, LlmRouter, LlmRouterError, newRequestId, type RouteOptions } from '@llm-router/nestjs';
+import { contextFromHeaders, LlmRouter, newRequestId, type RouteOptions } from '@llm-router/nestjs';
+import { decideRoute, type Principal } from '../auth/key-scope.js';
+import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
 import { RecordsService } from '../persistence/records.service.js';
-import { decideRoute, type Principal } from './key-scope.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -13,13 +14,14 @@ const LABEL = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
  * Turns a caller and its request into router options, or a 4xx:
  * the traffic class (key default, `x-traffic-class`, or a class named as
  * `model`) must be one the key may use; a named model must be in the key's
- * scope; the key's own budget must not be spent. The tenant always comes from
- * the key, never from a header.
+ * scope; the key's own budget must not be spent (GatewayBudgetsService
+ * admits the key). The tenant always comes from the key, never from a header.
  */
 @Injectable()
 export class RouteAccessService {
   constructor(
     private readonly router: LlmRouter,
+    private readonly budgets: GatewayBudgetsService,
     private readonly records: RecordsService,
   ) {}
 
@@ -42,21 +44,7 @@ export class RouteAccessService {
     const session = label(headers, 'x-session-id');
     if (session !== undefined) options.session = session;
 
-    if (principal.budget) {
-      const spent = this.records.keySpend.current(principal.keyId, principal.budget.period);
-      if (spent >= principal.budget.budgetUsd) {
-        const err = new LlmRouterError({
-          category: 'budget_exhausted',
-          httpStatus: 402,
-          origin: 'gateway',
-          code: 'insufficient_quota',
-          message: `API key ${principal.keyId} has spent $${spent.toFixed(6)} of its own $${principal.budget.budgetUsd} budget for this ${principal.budget.period} (UTC): every request with this key is refused until the period ends or the budget is raised.`,
-          requestId: options.requestId,
-        });
-        this.records.recordRefusal(principal, options, err);
-        throw err;
-      }
-    }
+    this.budgets.admitKey(principal, options);
     this.records.attribute(options.requestId!, principal);
     return options;
   }

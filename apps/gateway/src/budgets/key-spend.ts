@@ -1,11 +1,13 @@
+import { Injectable } from '@nestjs/common';
 import { periodWindow, type BudgetPeriod } from '@llm-router/nestjs';
 
 /**
  * Spend per API key in its budget period, in memory: fed from routing
- * records, seeded from the store at start-up. A key's own budget is checked
- * against it before each call; the tenant budget (reserved and settled by the
- * router) stays the hard limit.
+ * records, seeded from the store at start-up (GatewayBudgetsService does
+ * both). A key's own budget is checked against it before each call; the
+ * tenant budget (reserved and settled by the router) stays the hard limit.
  */
+@Injectable()
 export class KeySpend {
   private readonly spent = new Map<string, { window: string; usd: number }>();
 

@@ -1,0 +1,66 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { FastifyRequest } from 'fastify';
+import {
+  contextFromHeaders,
+  LLM_ROUTER_OPTIONS,
+  LlmRouterModule,
+  type IncomingRequestLike,
+  type LlmRouterModuleOptions,
+  type RoutingContext,
+} from '@llm-router/nestjs';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
+import { GatewayRedis } from '../redis/gateway-redis.js';
+import { StoreModule } from '../store/store.module.js';
+import '../auth/principal.decorator.js';
+
+/**
+ * With API keys, the tenant in the routing context is the key's, never an
+ * `x-tenant-id` header: unauthenticated sample endpoints route tenant-less.
+ */
+function keyedContext(request: IncomingRequestLike): RoutingContext {
+  const context = contextFromHeaders(request);
+  delete context.tenant;
+  const tenant = (request as FastifyRequest).llmPrincipal?.tenant;
+  if (tenant !== undefined) context.tenant = tenant;
+  return context;
+}
+
+/** A store given in the router options wins; else, with `LLM_REDIS_URL`, the shared one (undefined: the in-process default). */
+function sharedOr<K extends 'budgetLedger' | 'circuitStore'>(key: K, shared: (redis: GatewayRedis) => LlmRouterModuleOptions[K]) {
+  return {
+    useFactory: (options: LlmRouterModuleOptions, redis: GatewayRedis) => options[key] ?? shared(redis),
+    inject: [LLM_ROUTER_OPTIONS, GatewayRedis],
+  };
+}
+
+/**
+ * The one LlmRouterModule: its options (the policy file from the config unless
+ * given), and with `LLM_REDIS_URL` the Redis budget ledger and circuit store
+ * as its ports, so that every instance reserves from the same tenant budgets
+ * and shares circuits.
+ */
+@Module({})
+export class GatewayRouterModule {
+  static register(config: GatewayConfig, router?: LlmRouterModuleOptions): DynamicModule {
+    const contextFromRequest = config.auth === 'api-keys' ? keyedContext : undefined;
+    return {
+      module: GatewayRouterModule,
+      imports: [
+        LlmRouterModule.forRootAsync({
+          imports: [StoreModule],
+          inject: [ConfigService],
+          useFactory: (c: ConfigService): LlmRouterModuleOptions => {
+            const given = router ?? { policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile };
+            // The gateway's own routes pass router options explicitly; only the decorated sample endpoints need a context.
+            return { requestContext: 'decorated-routes', ...given, contextFromRequest: given.contextFromRequest ?? contextFromRequest };
+          },
+          ports: {
+            budgetLedger: sharedOr('budgetLedger', (redis) => redis.budgetLedger),
+            circuitStore: sharedOr('circuitStore', (redis) => redis.circuits),
+          },
+        }),
+      ],
+    };
+  }
+}

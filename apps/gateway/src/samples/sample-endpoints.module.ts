@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { RoutingContextInterceptor } from '@llm-router/nestjs';
+import { BatchSummariesController } from './batch-summaries.controller.js';
+import { SupportChatController } from './support-chat.controller.js';
+
+/**
+ * The sample workflows (`LLM_SAMPLE_ENDPOINTS`), written as any Nest app would
+ * use the library: controllers decorated with `@TrafficClass`/`@QualityFloor`
+ * and the request-context interceptor that reads the decorators.
+ */
+@Module({
+  controllers: [SupportChatController, BatchSummariesController],
+  providers: [{ provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }],
+})
+export class SampleEndpointsModule {}

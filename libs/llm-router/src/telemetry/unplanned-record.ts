@@ -1,0 +1,47 @@
+import type { RoutingContext } from '../context/routing-context.js';
+import type { LlmRouterError } from '../errors/llm-router.error.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { RoutingRecord } from './routing-record.js';
+
+export interface UnplannedRecordInput {
+  readonly requestId: string;
+  /** Tenant, feature, session, class and floor of the call; the policy's default class when it names none. */
+  readonly context: RoutingContext;
+  readonly stream: boolean;
+  readonly outcome: 'failure' | 'aborted';
+  /** Why the call was refused; absent when the caller left first. */
+  readonly error?: LlmRouterError;
+}
+
+/**
+ * The routing record of a call that ended before any route was planned or
+ * tried: refused by planning, by a budget (the router's or an app's own,
+ * such as a gateway's per-key budget), or abandoned while the budget store
+ * answered. No attempts, no tokens, no cost.
+ */
+export function unplannedRecord(policy: CompiledPolicy, { requestId, context, stream, outcome, error }: UnplannedRecordInput): RoutingRecord {
+  const trafficClass = context.trafficClass ?? policy.defaultClass;
+  return {
+    requestId,
+    startedAt: new Date().toISOString(),
+    tenant: context.tenant,
+    feature: context.feature,
+    session: context.session,
+    trafficClass,
+    criticality: policy.classes.get(trafficClass)?.criticality,
+    qualityFloor: context.qualityFloor,
+    stream,
+    plannedRoute: [],
+    excluded: error?.excluded ?? [],
+    attempts: [],
+    fallback: false,
+    outcome,
+    errorCategory: error?.category,
+    errorMessage: error?.message,
+    promptTokens: 0,
+    completionTokens: 0,
+    usageEstimated: false,
+    costUsd: 0,
+    latencyMs: 0,
+  };
+}
