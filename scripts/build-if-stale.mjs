@@ -22,7 +22,8 @@ const newer = (src, out) => !existsSync(out) || statSync(out).mtimeMs < statSync
 /** Why a build is needed, or undefined when every output is up to date. */
 export function staleReason(dirs = ['libs', 'apps', 'bench']) {
   for (const src of sources(join(root, LIBRARY, 'src'))) {
-    if (src.endsWith('.spec.ts')) continue;
+    // Specs and their helpers are not part of the package build (tsconfig.build.json excludes them).
+    if (src.endsWith('.spec.ts') || src.endsWith('.spec-helper.ts')) continue;
     const out = join(root, LIBRARY, 'dist', relative(join(root, LIBRARY, 'src'), src)).replace(/\.ts$/, '.js');
     if (newer(src, out)) return `${relative(root, src)} has no up-to-date output in ${LIBRARY}/dist/`;
   }
