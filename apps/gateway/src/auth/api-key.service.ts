@@ -124,6 +124,11 @@ export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     return [...this.keys.values()].filter((k) => tenant === undefined || k.stored.tenant === tenant).map((k) => this.view(k.stored));
   }
 
+  /** The caller a key id stands for (a record labelled with it), if the key is known here. */
+  principalOf(id: string): Principal | undefined {
+    return this.keys.get(id)?.principal;
+  }
+
   get(id: string): KeyView | undefined {
     const key = this.keys.get(id);
     return key ? this.view(key.stored) : undefined;

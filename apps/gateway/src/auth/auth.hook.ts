@@ -13,8 +13,10 @@ import './principal.decorator.js';
 /**
  * Authentication as a Fastify `onRequest` hook: it runs before the body is
  * read, so an unauthenticated caller never gets its body parsed.
- * - `/v1/*`: a gateway API key (`Authorization: Bearer llmr_...`); the caller's
- *   principal goes on `request.llmPrincipal` (see v1-authenticator.ts).
+ * - `/v1/*` and the sample workflows (`/support/*`, `/batch/*`), every route
+ *   that spends on a tenant's behalf: a gateway API key (`Authorization:
+ *   Bearer llmr_...`); the caller's principal goes on `request.llmPrincipal`
+ *   (see v1-authenticator.ts), and the calls run as the key's tenant.
  * - `/admin/*`: the admin credential (`LLM_ADMIN_KEY`), compared in constant time;
  *   403 when no admin credential is configured.
  * - `/metrics`: the scrape token (`LLM_METRICS_TOKEN`) when one is configured.
@@ -38,7 +40,7 @@ export class AuthHook implements OnModuleInit {
 
     fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
       const url = routePath(request);
-      if (url.startsWith('/v1/') || url === '/v1') {
+      if (spendsForATenant(url)) {
         const outcome = authenticateV1(request.headers);
         if ('refusal' in outcome) return void sendError(reply, outcome.refusal);
         request.llmPrincipal = outcome.principal;
@@ -67,6 +69,11 @@ export class AuthHook implements OnModuleInit {
       done();
     });
   }
+}
+
+/** Routes whose calls are charged to a tenant: the key decides which. */
+function spendsForATenant(url: string): boolean {
+  return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/support/') || url.startsWith('/batch/');
 }
 
 /** A 401 unless the request carries `secret` as its bearer token (compared in constant time). */

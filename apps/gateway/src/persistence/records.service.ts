@@ -10,6 +10,8 @@ import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 import { RecordWriter } from './record-writer.js';
 import { toRecordRow } from './record-row.js';
+import { ApiKeyService } from '../auth/api-key.service.js';
+import { KEY_LABEL } from '../auth/keyed-context.js';
 
 /** Told of each routing record and the caller it was attributed to (none: a call without an API key). */
 export type RecordListener = (record: RoutingRecord, principal: Principal | undefined) => void;
@@ -49,6 +51,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     @Inject(GATEWAY_STORE) store: GatewayStore,
     private readonly router: LlmRouter,
     private readonly metrics: GatewayMetrics,
+    private readonly keys: ApiKeyService,
     configService: ConfigService,
   ) {
     this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
@@ -132,6 +135,8 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     if (principal === undefined) {
       principal = this.inFlight.get(record.requestId);
       if (principal !== undefined) this.inFlight.delete(record.requestId);
+      // A call of a decorated route (a sample workflow) carries its key as a label (keyed-context.ts).
+      else if (record.labels?.[KEY_LABEL] !== undefined) principal = this.keys.principalOf(record.labels[KEY_LABEL]);
     }
     const keyId = principal?.keyId ?? undefined;
     try {

@@ -1,30 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { FastifyRequest } from 'fastify';
-import {
-  contextFromHeaders,
-  LLM_ROUTER_OPTIONS,
-  LlmRouterModule,
-  type IncomingRequestLike,
-  type LlmRouterModuleOptions,
-  type RoutingContext,
-} from '@llm-router/nestjs';
+import { LLM_ROUTER_OPTIONS, LlmRouterModule, type LlmRouterModuleOptions } from '@llm-router/nestjs';
+import { keyedContext } from '../auth/keyed-context.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { GatewayRedis } from '../redis/gateway-redis.js';
 import { StoreModule } from '../store/store.module.js';
-import '../auth/principal.decorator.js';
-
-/**
- * With API keys, the tenant in the routing context is the key's, never an
- * `x-tenant-id` header: unauthenticated sample endpoints route tenant-less.
- */
-function keyedContext(request: IncomingRequestLike): RoutingContext {
-  const context = contextFromHeaders(request);
-  delete context.tenant;
-  const tenant = (request as FastifyRequest).llmPrincipal?.tenant;
-  if (tenant !== undefined) context.tenant = tenant;
-  return context;
-}
 
 /** A store given in the router options wins; else, with `LLM_REDIS_URL`, the shared one (undefined: the in-process default). */
 function sharedOr<K extends 'budgetLedger' | 'circuitStore'>(key: K, shared: (redis: GatewayRedis) => LlmRouterModuleOptions[K]) {

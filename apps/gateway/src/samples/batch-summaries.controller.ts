@@ -1,10 +1,11 @@
-import { BadRequestException, Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { catchError, from, map, mergeMap, of, toArray } from 'rxjs';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { LlmRouter, LlmRouterError, TrafficClass } from '@llm-router/nestjs';
 import { untilClientGone } from '../chat-completions/until-client-gone.js';
 import { openAiError } from '../errors/openai-error.js';
+import { SampleAccessGuard } from './sample-access.guard.js';
 
 const batchRequestSchema = z.object({
   items: z.array(z.object({ id: z.string().min(1), text: z.string().min(1).max(100_000) })).min(1).max(500),
@@ -17,6 +18,7 @@ const batchRequestSchema = z.object({
  * failed item never loses the others.
  */
 @Controller('batch')
+@UseGuards(SampleAccessGuard)
 @TrafficClass('batch-summaries')
 export class BatchSummariesController {
   constructor(private readonly router: LlmRouter) {}

@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { RoutingContextInterceptor } from '@llm-router/nestjs';
+import { BudgetsModule } from '../budgets/budgets.module.js';
 import { BatchSummariesController } from './batch-summaries.controller.js';
+import { SampleAccessGuard } from './sample-access.guard.js';
 import { SupportChatController } from './support-chat.controller.js';
 
 /**
  * The sample workflows (`LLM_SAMPLE_ENDPOINTS`), written as any Nest app would
  * use the library: controllers decorated with `@TrafficClass`/`@QualityFloor`
- * and the request-context interceptor that reads the decorators.
+ * and the request-context interceptor that reads the decorators. Under API
+ * keys they need a key, as `/v1` does (SampleAccessGuard).
  */
 @Module({
+  imports: [BudgetsModule],
   controllers: [SupportChatController, BatchSummariesController],
-  providers: [{ provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }],
+  providers: [{ provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }, SampleAccessGuard],
 })
 export class SampleEndpointsModule {}

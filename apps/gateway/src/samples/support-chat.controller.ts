@@ -1,15 +1,17 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { LlmRouter, QualityFloor, TrafficClass } from '@llm-router/nestjs';
 import { routingHeaders } from '../chat-completions/routing-headers.js';
 import { untilClientGone } from '../chat-completions/until-client-gone.js';
 import { parseSupportChatRequest } from './support-chat-request.js';
+import { SampleAccessGuard } from './sample-access.guard.js';
 
 /**
  * The sample workflow: a customer-facing support chat. The decorators set its
  * traffic class and floor; the router reads them from the request context.
  */
 @Controller('support')
+@UseGuards(SampleAccessGuard)
 @TrafficClass('support-chat')
 @QualityFloor({ tier: 'premium' })
 export class SupportChatController {

@@ -8,4 +8,9 @@ export interface RoutingContext {
   trafficClass?: string;
   qualityFloor?: QualityFloorSpec;
   requestId?: string;
+  /**
+   * The caller's own labels (a customer, an API key, a workflow step): not
+   * used for routing, copied as they are into each call's routing record.
+   */
+  labels?: Readonly<Record<string, string>>;
 }

@@ -104,6 +104,7 @@ export class CallState {
       tenant: context.tenant,
       feature: context.feature,
       session: context.session,
+      labels: context.labels,
       trafficClass: plan.trafficClass.name,
       criticality: plan.trafficClass.criticality,
       qualityFloor: plan.floor,

@@ -24,6 +24,8 @@ export interface RoutingRecord {
   readonly tenant?: string;
   readonly feature?: string;
   readonly session?: string;
+  /** The routing context's labels, as the caller set them. */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly trafficClass: string;
   readonly criticality?: Criticality;
   readonly qualityFloor?: QualityFloorSpec;

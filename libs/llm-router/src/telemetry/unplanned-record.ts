@@ -27,6 +27,7 @@ export function unplannedRecord(policy: CompiledPolicy, { requestId, context, st
     tenant: context.tenant,
     feature: context.feature,
     session: context.session,
+    labels: context.labels,
     trafficClass,
     criticality: policy.classes.get(trafficClass)?.criticality,
     qualityFloor: context.qualityFloor,

@@ -1,0 +1,66 @@
+/**
+ * Issue #13, item 9: under API-key auth the sample workflows (`/support/chat`,
+ * `/batch/summaries`) spend like `/v1` does, so they need a key: one keyless
+ * batch of 500 items made 501 upstream calls charged to no tenant. With a key
+ * they run as its tenant, within its classes and its own budget, and each
+ * call's record is the key's. Real gateway, real simulator.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { call, chat, createKey, startGw, startSim, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+
+let sim: SimulatorHandle;
+let gw: Gw;
+
+before(async () => {
+  sim = await startSim();
+  gw = await startGw(sim);
+});
+after(async () => {
+  await gw.close();
+  await sim.close();
+});
+
+const items = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, text: `text ${i}` }));
+
+describe('the sample workflows need an API key', () => {
+  test('without a key: 401 in the OpenAI shape, and nothing reaches the upstream', async () => {
+    sim.resetStats();
+    const batch = await call(gw.url, '/batch/summaries', { body: { items: items(500) } });
+    assert.equal(batch.status, 401, batch.text);
+    assert.equal(batch.json.error.code, 'missing_api_key');
+    const support = await call(gw.url, '/support/chat', { body: { message: 'hi' }, headers: { 'x-tenant-id': 'someone-else' } });
+    assert.equal(support.status, 401, support.text);
+    assert.equal(sim.stats().requests, 0);
+  });
+
+  test('with a key: the calls run as its tenant (an x-tenant-id header cannot change that) and are recorded as the key\'s', async () => {
+    const key = await createKey(gw, { tenant: 'acme' });
+    const batch = await call(gw.url, '/batch/summaries', { key: key.key, body: { items: items(3) }, headers: { 'x-tenant-id': 'victim' } });
+    assert.equal(batch.status, 200, batch.text);
+    const support = await call(gw.url, '/support/chat', { key: key.key, body: { message: 'where is my order?' } });
+    assert.equal(support.status, 200, support.text);
+    const mine = gw.records.filter((r) => r.tenant === 'acme');
+    assert.equal(mine.length, 4);
+    assert.ok(!gw.records.some((r) => r.tenant === 'victim'));
+    const usage = await call(gw.url, '/v1/usage?period=all', { key: key.key });
+    assert.equal(usage.status, 200, usage.text);
+    assert.equal(usage.json.totals.requests, 4);
+    const byKey = usage.json.byKey as { key: string; requests: number }[];
+    assert.deepEqual(byKey.map((k) => [k.key, k.requests]), [[key.id, 4]], 'every call attributed to the key');
+  });
+
+  test('a key not allowed the workflow\'s class: 403; a key whose own budget is spent: 402', async () => {
+    const generalOnly = await createKey(gw, { tenant: 'acme', allowedClasses: ['general'] });
+    const refused = await call(gw.url, '/support/chat', { key: generalOnly.key, body: { message: 'hi' } });
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.json.error.code, 'traffic_class_not_allowed');
+
+    const tiny = await createKey(gw, { tenant: 'acme', budget: { budgetUsd: 0.000001 } });
+    assert.equal((await chat(gw, tiny.key, 'spend it')).status, 200);
+    await call(gw.url, '/v1/usage', { key: tiny.key }); // the spend is counted once its record is in
+    const spent = await call(gw.url, '/batch/summaries', { key: tiny.key, body: { items: items(2) } });
+    assert.equal(spent.status, 402, spent.text);
+    assert.equal(spent.json.error.code, 'insufficient_quota');
+  });
+});
