@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { startSimulator, type SimulatorHandle } from '../../simulator/src/index.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
+import { startupWarnings } from './config/startup-warnings.js';
 import { createGateway } from './create-gateway.js';
 import { describeStore } from './store/create-store.js';
 
@@ -19,9 +20,7 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const base = `http://${config.host}:${config.port}`;
   logger.log(`gateway on ${base} (policy: ${config.policyFile}; store: ${describeStore(config.store)})`);
-  if (config.auth === 'disabled') {
-    logger.warn('LLM_AUTH=disabled: /v1/* is open to anyone who can reach this port, tenants come from x-tenant-id. Trusted networks and benchmarks only.');
-  }
+  for (const warning of startupWarnings(config)) logger.warn(warning);
   if (config.adminKey === undefined) {
     logger.log('admin API disabled: set LLM_ADMIN_KEY (at least 16 characters) to create API keys and set budgets');
   } else if (config.adminKeyGenerated) {

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { contextFromHeaders, type IncomingRequestLike, type RoutingContext } from '@llm-router/nestjs';
+import { redactLabels } from '../logging/redact.js';
 import './principal.decorator.js';
 
 /** The routing-context label that names the API key behind a call; the records service attributes the call by it. */
@@ -7,7 +8,8 @@ export const KEY_LABEL = 'apiKeyId';
 
 /**
  * The routing context of a decorated route (the sample workflows) under API
- * keys: the tenant is the key's, never an `x-tenant-id` header, and the key
+ * keys: the tenant is the key's, never an `x-tenant-id` header, labels are
+ * redacted, and the key
  * id rides along as a label, so that each call's record is the key's. (A
  * label, read from the record, not the async context at the record's
  * emission: that runs in the upstream socket's context, which may be another
@@ -16,6 +18,7 @@ export const KEY_LABEL = 'apiKeyId';
 export function keyedContext(request: IncomingRequestLike): RoutingContext {
   const context = contextFromHeaders(request);
   delete context.tenant;
+  redactLabels(context);
   const principal = (request as FastifyRequest).llmPrincipal;
   if (principal?.tenant !== undefined) context.tenant = principal.tenant;
   if (principal?.keyId) context.labels = { [KEY_LABEL]: principal.keyId };

@@ -3,6 +3,7 @@ import { contextFromHeaders, LlmRouter, newRequestId, type RouteOptions } from '
 import { decideRoute, type Principal } from '../auth/key-scope.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
+import { redact, redactLabels } from '../logging/redact.js';
 import { RecordsService } from '../persistence/records.service.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -30,6 +31,7 @@ export class RouteAccessService {
     if (principal === null || principal.keyId === null) {
       // Authentication disabled: tenant, feature, session and request id come from the headers.
       const options: RouteOptions = contextFromHeaders({ headers });
+      redactLabels(options);
       if (headerClass) options.trafficClass = headerClass;
       return options;
     }
@@ -63,5 +65,6 @@ function label(headers: Headers, name: string): string | undefined {
       400,
     );
   }
-  return value;
+  // A key pasted into a label would be stored and logged verbatim.
+  return redact(value);
 }

@@ -23,3 +23,9 @@ export function redactOptional(text: string | undefined | null, max = 2_000): st
   const clean = redact(text);
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
+
+/** `x-feature` and `x-session-id` as given, with any secret in them redacted: a key pasted into a label would be stored and logged verbatim. */
+export function redactLabels(context: { feature?: string; session?: string }): void {
+  if (context.feature !== undefined) context.feature = redact(context.feature);
+  if (context.session !== undefined) context.session = redact(context.session);
+}
