@@ -14,6 +14,7 @@ import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 import type { JsonBounds } from '../http/json-bounds.js';
+import { ShutdownGrace } from '../http/shutdown-grace.js';
 
 /**
  * `POST /v1/chat/completions`, OpenAI-compatible, on the raw node:http
@@ -36,6 +37,7 @@ export class ChatCompletionsHandler {
   constructor(
     private readonly router: LlmRouter,
     private readonly access: RouteAccessService,
+    private readonly grace: ShutdownGrace,
     authenticator: V1Authenticator,
     config: ConfigService,
   ) {
@@ -65,9 +67,9 @@ export class ChatCompletionsHandler {
     const options = this.access.optionsFor(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
-      return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err));
+      return writeSse(res, this.grace.bound(this.router.stream$(request, options)), includeUsage, (err) => writeErrorResponse(res, err));
     }
-    this.respond(res, this.router.completion$(request, options));
+    this.respond(res, this.grace.bound(this.router.completion$(request, options)));
   }
 
   /**

@@ -28,6 +28,8 @@ export interface GatewayConfig {
   keepAliveTimeoutMs: number;
   /** Connections beyond this many are closed on arrival. */
   maxConnections: number;
+  /** On shutdown, calls in flight get this long to finish; then they end with an explicit error and every connection closes. */
+  shutdownGraceMs: number;
   /** `api-keys`: every /v1/* call needs a key. `disabled`: open, tenant from `x-tenant-id` (trusted networks, benchmarks). */
   auth: 'api-keys' | 'disabled';
   /** The admin credential; absent = admin API disabled. */
@@ -68,7 +70,8 @@ export type StoreConfig =
  * a long conversation; 64 levels are far past any real JSON schema. A client
  * has 10 s for its headers and 30 s for its whole request (0 turns a timeout
  * off); idle keep-alive connections close after 65 s, past the usual load
- * balancers' 60 s.
+ * balancers' 60 s. On shutdown, calls in flight have 20 s, inside
+ * Kubernetes' default 30 s grace with room for the final writes.
  */
 export const HTTP_DEFAULTS = {
   bodyLimitBytes: 4 * 1024 * 1024,
@@ -78,6 +81,7 @@ export const HTTP_DEFAULTS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 65_000,
   maxConnections: 10_000,
+  shutdownGraceMs: 20_000,
 } as const satisfies Partial<GatewayConfig>;
 
 export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
@@ -123,6 +127,7 @@ export const gatewayEnvSchema = z.object({
   LLM_REQUEST_TIMEOUT_MS: int('LLM_REQUEST_TIMEOUT_MS', HTTP_DEFAULTS.requestTimeoutMs),
   LLM_KEEP_ALIVE_TIMEOUT_MS: int('LLM_KEEP_ALIVE_TIMEOUT_MS', HTTP_DEFAULTS.keepAliveTimeoutMs),
   LLM_MAX_CONNECTIONS: int('LLM_MAX_CONNECTIONS', HTTP_DEFAULTS.maxConnections),
+  LLM_SHUTDOWN_GRACE_MS: int('LLM_SHUTDOWN_GRACE_MS', HTTP_DEFAULTS.shutdownGraceMs),
   LLM_AUTH: z.enum(['api-keys', 'disabled']).default('api-keys'),
   LLM_ADMIN_KEY: z.string().optional(),
   LLM_METRICS_TOKEN: z.string().optional(),
@@ -179,6 +184,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.LLM_KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: e.LLM_MAX_CONNECTIONS,
+    shutdownGraceMs: e.LLM_SHUTDOWN_GRACE_MS,
     auth: e.LLM_AUTH,
     adminKey,
     adminKeyGenerated,

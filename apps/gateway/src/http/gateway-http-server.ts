@@ -1,5 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../config/gateway.config.js';
+
+const logger = new Logger('Shutdown');
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -55,16 +58,30 @@ export class GatewayHttpServer {
 
   /**
    * The app is closing (Fastify's `preClose`, before the server stops
-   * listening). A keep-alive connection whose call was in flight would hold
-   * the close up to `keepAliveTimeoutMs` after its answer, and a shutdown
-   * (SIGTERM) with it: each is closed as soon as it is idle.
+   * listening): no new connections; a keep-alive connection is closed as soon
+   * as it is idle (else it would hold the close up to `keepAliveTimeoutMs`);
+   * calls in flight get `graceMs` to finish. Then `onGraceOver` ends the ones
+   * left with an explicit error, and, once that is written, every connection
+   * is closed.
    */
-  drain(): void {
+  drain(graceMs: number, onGraceOver: () => void): void {
     const server = this.server;
     if (this.closing || server === undefined || !server.listening) return;
     this.closing = true;
-    const timer = setInterval(() => server.closeIdleConnections(), 50).unref();
-    server.once('close', () => clearInterval(timer));
+    server.closeIdleConnections();
+    server.getConnections((_err, open) => logger.log(`shutdown: accepting no new connections; ${open} open, calls in flight have ${graceMs} ms`));
+    const idle = setInterval(() => server.closeIdleConnections(), 50).unref();
+    const grace = setTimeout(() => {
+      logger.warn('shutdown: grace period over: calls still in flight end with a gateway_shutting_down error');
+      onGraceOver();
+      // The error events are written; let them leave before the sockets go.
+      setTimeout(() => server.closeAllConnections(), 250).unref();
+    }, graceMs).unref();
+    server.once('close', () => {
+      clearInterval(idle);
+      clearTimeout(grace);
+      logger.log('shutdown: every connection closed');
+    });
   }
 
   /** Called once the app's providers exist; until then the framework answers (404). */

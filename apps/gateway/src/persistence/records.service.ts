@@ -126,8 +126,10 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     this.drain();
     this.requestLog?.flush();
     // The store closes after this (StoreModule, which this module imports, shuts down later).
+    const before = this.writer.written;
     await this.writer.close();
     if (this.writer.waiting > 0) this.logger.error(`${this.writer.waiting} routing records could not be written at shutdown`);
+    this.logger.log(`shutdown: the last ${this.writer.written - before} routing records written`);
   }
 
   private onRecord(record: RoutingRecord, known?: Principal): void {

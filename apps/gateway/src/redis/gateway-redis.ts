@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Redis } from 'ioredis';
 import { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore } from '@llm-router/nestjs/redis';
@@ -28,6 +28,9 @@ export class GatewayRedis implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.circuits?.close();
-    await this.client?.quit().catch(() => this.client?.disconnect());
+    if (this.client === undefined) return;
+    // quit() is queued behind the commands already sent: settles in flight still land.
+    await this.client.quit().catch(() => this.client?.disconnect());
+    new Logger('Shutdown').log('shutdown: Redis connection closed');
   }
 }
