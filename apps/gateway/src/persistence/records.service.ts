@@ -122,6 +122,9 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
   async onApplicationShutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The calls have ended (the server is closed): their settles land before Redis closes (StoreModule, later).
+    const retried = await this.router.settleOutstanding();
+    if (retried > 0) this.logger.log(`shutdown: ${retried} budget settles that had failed tried once more`);
     this.subscription?.unsubscribe();
     this.drain();
     this.requestLog?.flush();

@@ -214,6 +214,37 @@ describe('BudgetService: settling survives a store blip', () => {
     assert.deepEqual([balance.spentMicros, balance.reservedMicros], [250_000, 0]);
   });
 
+  it('at shutdown, settles waiting for a retry are tried at once and settles in flight are awaited', async () => {
+    const inner = new InMemoryBudgetLedgerStore();
+    let failures = 1;
+    let answer: (() => void) | undefined;
+    const flaky: BudgetLedgerStore = {
+      reserve: (t, a, l) => inner.reserve(t, a, l),
+      settle: (t, r, a, k) => {
+        if (failures-- > 0) return Promise.reject(new Error('ECONNRESET'));
+        // The ledger answers late: settleOutstanding must wait for it.
+        return new Promise((resolve) => (answer = () => resolve(inner.settle(t, r, a, k))));
+      },
+      balance: (t, k) => inner.balance(t, k),
+      restore: (t, k, s, d) => inner.restore(t, k, s, d),
+      markCrossing: (t, k, tier) => inner.markCrossing(t, k, tier),
+    };
+    const s = service(undefined, flaky);
+    const a = s.assess('general')!;
+    const r = s.budgets.reserve(a, usdToMicros(1), s.cls('general')) as BudgetReservation;
+    s.budgets.settle(r, usdToMicros(0.25));
+    await new Promise((resolve) => setImmediate(resolve)); // the first try has failed; the retry waits 250 ms
+    let done = false;
+    const outstanding = s.budgets.settleOutstanding().then((n) => ((done = true), n));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(answer, 'the retry was sent at once, not after its 250 ms');
+    assert.equal(done, false, 'and is awaited');
+    answer!();
+    assert.equal(await outstanding, 1);
+    const balance = inner.balance('acme', a.limits);
+    assert.deepEqual([balance.spentMicros, balance.reservedMicros], [250_000, 0]);
+  });
+
   it('each reservation is a lease of its own, held for the class deadline and a minute, settled by its id', () => {
     const inner = new InMemoryBudgetLedgerStore();
     const leases: Array<{ id: string; ttlMs: number }> = [];

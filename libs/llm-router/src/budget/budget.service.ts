@@ -184,7 +184,14 @@ export class BudgetService implements TenantBudgets {
     const { assessment } = reservation;
     const retry = () => {
       const waitMs = SETTLE_RETRY_MS[tries];
-      if (waitMs !== undefined) setTimeout(() => this.settleWithRetry(reservation, actualMicros, tries + 1), waitMs).unref();
+      if (waitMs === undefined) return;
+      const later = () => {
+        this.pendingSettles.delete(pending);
+        this.settleWithRetry(reservation, actualMicros, tries + 1);
+      };
+      // `again`: one last try now, at shutdown (see settleOutstanding).
+      const pending = { timer: setTimeout(later, waitMs).unref(), again: () => this.settleWithRetry(reservation, actualMicros, SETTLE_RETRY_MS.length) };
+      this.pendingSettles.add(pending);
     };
     let balance: MaybePromise<LedgerBalance>;
     try {
@@ -192,8 +199,32 @@ export class BudgetService implements TenantBudgets {
     } catch {
       return retry();
     }
-    if (balance instanceof Promise) balance.then((b) => this.afterSettle(assessment, b), retry);
-    else this.afterSettle(assessment, balance);
+    if (balance instanceof Promise) {
+      const landed = balance.then((b) => this.afterSettle(assessment, b), retry);
+      this.settlesInFlight.add(landed);
+      void landed.finally(() => this.settlesInFlight.delete(landed));
+    } else this.afterSettle(assessment, balance);
+  }
+
+  /** Settles sent and not yet answered. */
+  private readonly settlesInFlight = new Set<Promise<void>>();
+  /** Settles waiting to be tried again after a failure. */
+  private readonly pendingSettles = new Set<{ timer: NodeJS.Timeout; again: () => void }>();
+
+  /**
+   * Before the ledger's connection closes (a shutdown): waits for the settles
+   * in flight and tries every settle waiting for a retry once more, now, so
+   * that none is lost with the process. Returns how many were retried.
+   */
+  async settleOutstanding(): Promise<number> {
+    const waiting = [...this.pendingSettles];
+    this.pendingSettles.clear();
+    for (const pending of waiting) {
+      clearTimeout(pending.timer);
+      pending.again();
+    }
+    await Promise.allSettled([...this.settlesInFlight]);
+    return waiting.length;
   }
 
   close(): void {

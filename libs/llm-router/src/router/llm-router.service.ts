@@ -130,6 +130,15 @@ export class LlmRouter implements OnApplicationShutdown {
     return describePolicy(this.policy);
   }
 
+  /**
+   * Call before closing the budget ledger's connection (a shutdown, after the
+   * calls in flight ended): waits for budget settles in flight and retries,
+   * now, those waiting after a failure. Resolves with how many were retried.
+   */
+  settleOutstanding(): Promise<number> {
+    return this.budgetService.settleOutstanding();
+  }
+
   async circuitStates(): Promise<CircuitSnapshot[]> {
     return this.circuits.snapshot(this.scheduler.now());
   }
