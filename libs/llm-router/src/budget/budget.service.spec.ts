@@ -194,17 +194,22 @@ describe('BudgetService: the store cannot be reached', () => {
   });
 });
 
+/** The in-memory ledger, with `settle` replaced. */
+function ledgerSettling(inner: InMemoryBudgetLedgerStore, settle: BudgetLedgerStore['settle']): BudgetLedgerStore {
+  return {
+    reserve: (t, a, l) => inner.reserve(t, a, l),
+    settle,
+    balance: (t, k) => inner.balance(t, k),
+    restore: (t, k, s, d) => inner.restore(t, k, s, d),
+    markCrossing: (t, k, tier) => inner.markCrossing(t, k, tier),
+  };
+}
+
 describe('BudgetService: settling survives a store blip', () => {
   it('a failed settle is tried again, so the reservation does not stay booked', async () => {
     const inner = new InMemoryBudgetLedgerStore();
     let failures = 1;
-    const flaky: BudgetLedgerStore = {
-      reserve: (t, a, l) => inner.reserve(t, a, l),
-      settle: (t, r, a, k) => (failures-- > 0 ? Promise.reject(new Error('ECONNRESET')) : Promise.resolve(inner.settle(t, r, a, k))),
-      balance: (t, k) => inner.balance(t, k),
-      restore: (t, k, s, d) => inner.restore(t, k, s, d),
-      markCrossing: (t, k, tier) => inner.markCrossing(t, k, tier),
-    };
+    const flaky = ledgerSettling(inner, (t, r, a, k) => (failures-- > 0 ? Promise.reject(new Error('ECONNRESET')) : Promise.resolve(inner.settle(t, r, a, k))));
     const s = service(undefined, flaky);
     const a = s.assess('general')!;
     const r = s.budgets.reserve(a, usdToMicros(1), s.cls('general')) as BudgetReservation;
@@ -218,17 +223,11 @@ describe('BudgetService: settling survives a store blip', () => {
     const inner = new InMemoryBudgetLedgerStore();
     let failures = 1;
     let answer: (() => void) | undefined;
-    const flaky: BudgetLedgerStore = {
-      reserve: (t, a, l) => inner.reserve(t, a, l),
-      settle: (t, r, a, k) => {
-        if (failures-- > 0) return Promise.reject(new Error('ECONNRESET'));
-        // The ledger answers late: settleOutstanding must wait for it.
-        return new Promise((resolve) => (answer = () => resolve(inner.settle(t, r, a, k))));
-      },
-      balance: (t, k) => inner.balance(t, k),
-      restore: (t, k, s, d) => inner.restore(t, k, s, d),
-      markCrossing: (t, k, tier) => inner.markCrossing(t, k, tier),
-    };
+    const flaky = ledgerSettling(inner, (t, r, a, k) => {
+      if (failures-- > 0) return Promise.reject(new Error('ECONNRESET'));
+      // The ledger answers late: settleOutstanding must wait for it.
+      return new Promise((resolve) => (answer = () => resolve(inner.settle(t, r, a, k))));
+    });
     const s = service(undefined, flaky);
     const a = s.assess('general')!;
     const r = s.budgets.reserve(a, usdToMicros(1), s.cls('general')) as BudgetReservation;
