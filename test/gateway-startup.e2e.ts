@@ -1,0 +1,46 @@
+/**
+ * The gateway's own start (dist/apps/gateway/src/main.js) with a bad policy
+ * or environment: it stops with the list of offending paths, printed once,
+ * without a framework stack, and exits non-zero.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { tempDir } from './gateway-support/harness.js';
+
+const MAIN = new URL('../apps/gateway/src/main.js', import.meta.url).pathname;
+
+function start(env: Record<string, string>) {
+  const run = spawnSync(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+test('a policy with errors: every offending path once, no stack, exit 1', () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir.path, 'policy.yaml');
+    writeFileSync(file, 'providers: {}\nmodels: {}\nclasses: {}\n');
+    const { status, output } = start({ LLM_POLICY_FILE: file, LLM_SQLITE_PATH: join(dir.path, 'g.sqlite') });
+    assert.equal(status, 1, output);
+    assert.equal(output.match(/Invalid LLM routing policy/g)?.length, 1, output);
+    assert.match(output, /classes: at least one traffic class is required/);
+    assert.doesNotMatch(output, /ExceptionHandler|    at /, 'no framework stack');
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a policy naming an unset variable: the path and the variable, exit 1', () => {
+  const dir = tempDir();
+  try {
+    const file = join(dir.path, 'policy.yaml');
+    writeFileSync(file, 'providers:\n  p: { kind: openai, baseUrl: "${NOT_SET_ANYWHERE}" }\nmodels: {}\nclasses: {}\n');
+    const { status, output } = start({ LLM_POLICY_FILE: file, LLM_SQLITE_PATH: join(dir.path, 'g.sqlite') });
+    assert.equal(status, 1, output);
+    assert.match(output, /providers\.p\.baseUrl: refers to \$\{NOT_SET_ANYWHERE\}/);
+  } finally {
+    dir.remove();
+  }
+});
