@@ -7,13 +7,13 @@
  * unreachable, except under CI=true).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import type { StoreConfig } from '../apps/gateway/src/index.js';
-import { call, chat, createKey, postgresOrSkip, setBudget, sqliteStore, startGw, startSim, tempDir, type CreatedKey, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { after, before, describe, test } from 'node:test';
+import { call, chat, createKey, forEachStore, setBudget, startGw, startSim, type CreatedKey, type SuiteStore, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 
 const near = (a: number, b: number) => Math.abs(a - b) < 1e-5;
 
-function restartSuite(name: string, storeFor: () => Promise<{ store: StoreConfig; cleanup(): Promise<void> } | { skip: string }>) {
+function restartSuite(name: string, storeFor: () => Promise<SuiteStore>) {
   describe(`restart on ${name}`, () => {
     let sim: SimulatorHandle;
     let store: StoreConfig;
@@ -101,13 +101,4 @@ function restartSuite(name: string, storeFor: () => Promise<{ store: StoreConfig
   });
 }
 
-restartSuite('SQLite', async () => {
-  const dir = tempDir();
-  return { store: sqliteStore(dir.path), cleanup: async () => dir.remove() };
-});
-
-restartSuite('PostgreSQL', async () => {
-  const pgStore = await postgresOrSkip();
-  if ('skip' in pgStore) return pgStore;
-  return { store: pgStore.store, cleanup: pgStore.drop };
-});
+forEachStore(restartSuite);

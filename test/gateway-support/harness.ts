@@ -206,3 +206,19 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** A store for one suite: its config and how to remove it after, or why it is skipped. */
+export type SuiteStore = { store: StoreConfig; cleanup(): Promise<void> } | { skip: string };
+
+/** Declares `suite` once per store kind: an SQLite file in a temporary directory, then a PostgreSQL schema of its own. */
+export function forEachStore(suite: (name: string, storeFor: () => Promise<SuiteStore>) => void): void {
+  suite('SQLite', async () => {
+    const dir = tempDir();
+    return { store: sqliteStore(dir.path), cleanup: async () => dir.remove() };
+  });
+  suite('PostgreSQL', async () => {
+    const pgStore = await postgresOrSkip();
+    if ('skip' in pgStore) return pgStore;
+    return { store: pgStore.store, cleanup: pgStore.drop };
+  });
+}

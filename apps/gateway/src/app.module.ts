@@ -11,6 +11,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { ModelsModule } from './models/models.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PolicyModule } from './policy/policy.module.js';
+import { RecordsModule } from './records/records.module.js';
 import { GatewayRouterModule } from './router/gateway-router.module.js';
 import { SampleEndpointsModule } from './samples/sample-endpoints.module.js';
 import { StoreModule } from './store/store.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         HealthModule,
         ModelsModule,
         PolicyModule,
+        RecordsModule,
         ...(config.sampleEndpoints ? [SampleEndpointsModule] : []),
       ],
     };

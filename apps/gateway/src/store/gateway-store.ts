@@ -47,6 +47,32 @@ export interface AttemptRow {
   waitedMs: number | null;
 }
 
+/** Which routing records to find: every field given must match. */
+export interface RecordFilter extends TimeRange {
+  tenant?: string;
+  trafficClass?: string;
+  keyId?: string;
+  session?: string;
+  /** The model that served, or the planned primary. */
+  model?: string;
+  outcome?: string;
+  fallback?: boolean;
+  /** The failure category of the call. */
+  category?: string;
+}
+
+/** Where a page of records ends: the next page starts after it (newest first). */
+export interface RecordCursor {
+  startedAt: number;
+  id: number;
+}
+
+/** A routing record as stored, with its attempts. */
+export interface StoredRecord extends RecordRow {
+  /** The store's own row id (a request id may repeat). */
+  id: number;
+}
+
 /** A routing record the store refused to write, kept aside. */
 export interface DeadRecord {
   requestId: string;
@@ -168,6 +194,10 @@ export interface GatewayStore {
   insertRecords(rows: readonly RecordRow[]): Promise<void>;
   /** Keeps a record the store refused, as escaped JSON with the reason, out of the way of the records behind it. */
   insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void>;
+  /** Records matching `filter`, newest first, `limit` at most, after `cursor` when given. */
+  searchRecords(filter: RecordFilter, limit: number, cursor?: RecordCursor): Promise<{ records: StoredRecord[]; next?: RecordCursor }>;
+  /** Every record of one request id (newest first), with its attempts. */
+  recordsOfRequest(requestId: string): Promise<StoredRecord[]>;
   /** Dead-lettered records, newest first. */
   listDeadRecords(limit: number): Promise<DeadRecord[]>;
 

@@ -1,7 +1,11 @@
 import type { BudgetPeriod } from '@llm-router/nestjs';
 import type {
   AdminReportData,
+  AttemptRow,
   DeadRecord,
+  RecordCursor,
+  RecordFilter,
+  StoredRecord,
   GatewayStore,
   LatencyRow,
   RecordRow,
@@ -157,6 +161,44 @@ function keyOf(row: Row): StoredApiKey {
   };
 }
 
+const flag = (v: unknown): boolean => num(v) !== 0;
+const optionalNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function recordOf(r: Row): Omit<StoredRecord, 'attempts'> {
+  return {
+    id: num(r.id),
+    requestId: String(r.request_id),
+    startedAt: num(r.started_at),
+    tenant: str(r.tenant),
+    keyId: str(r.key_id),
+    feature: str(r.feature),
+    session: str(r.session_id),
+    trafficClass: String(r.traffic_class),
+    criticality: str(r.criticality),
+    stream: flag(r.stream),
+    outcome: String(r.outcome),
+    errorCategory: str(r.error_category),
+    errorMessage: str(r.error_message),
+    primaryModel: str(r.primary_model),
+    primaryProvider: str(r.primary_provider),
+    servedModel: str(r.served_model),
+    servedProvider: str(r.served_provider),
+    upstreamModel: str(r.upstream_model),
+    fallback: flag(r.fallback),
+    upstreamCalls: num(r.upstream_calls),
+    promptTokens: num(r.prompt_tokens),
+    completionTokens: num(r.completion_tokens),
+    usageEstimated: flag(r.usage_estimated),
+    costUsd: num(r.cost_usd),
+    latencyMs: num(r.latency_ms),
+    firstChunkMs: optionalNum(r.first_chunk_ms),
+    budgetTier: str(r.budget_tier),
+    budgetShare: optionalNum(r.budget_share),
+    budgetAction: str(r.budget_action),
+    detail: String(r.detail),
+  };
+}
+
 /** Nearest-rank percentile position: ceil(p/100 * n), in integer arithmetic both dialects share. */
 const rank = (p: number) => `(cnt * ${p} + 99) / 100`;
 
@@ -176,6 +218,65 @@ export abstract class SqlGatewayStore implements GatewayStore {
 
   protected abstract query(sql: string, params?: readonly Param[]): Promise<Row[]>;
   protected abstract execute(sql: string, params?: readonly Param[]): Promise<number>;
+
+  async searchRecords(filter: RecordFilter, limit: number, cursor?: RecordCursor): Promise<{ records: StoredRecord[]; next?: RecordCursor }> {
+    const where = ['started_at >= ?', 'started_at < ?'];
+    const params: Param[] = [filter.from, filter.to];
+    const equal = (column: string, value: string | undefined) => {
+      if (value === undefined) return;
+      where.push(`${column} = ?`);
+      params.push(value);
+    };
+    equal('tenant', filter.tenant);
+    equal('traffic_class', filter.trafficClass);
+    equal('key_id', filter.keyId);
+    equal('session_id', filter.session);
+    equal('outcome', filter.outcome);
+    equal('error_category', filter.category);
+    if (filter.model !== undefined) {
+      where.push('(served_model = ? OR primary_model = ?)');
+      params.push(filter.model, filter.model);
+    }
+    if (filter.fallback !== undefined) where.push(`fallback = ${filter.fallback ? 1 : 0}`);
+    if (cursor !== undefined) {
+      where.push('(started_at < ? OR (started_at = ? AND id < ?))');
+      params.push(cursor.startedAt, cursor.startedAt, cursor.id);
+    }
+    const rows = await this.query(`SELECT * FROM llm_routing_records WHERE ${where.join(' AND ')} ORDER BY started_at DESC, id DESC LIMIT ?`, [...params, limit + 1]);
+    const page = rows.slice(0, limit);
+    const records = await this.withAttempts(page);
+    const last = records[records.length - 1];
+    return rows.length > limit && last ? { records, next: { startedAt: last.startedAt, id: last.id } } : { records };
+  }
+
+  async recordsOfRequest(requestId: string): Promise<StoredRecord[]> {
+    return this.withAttempts(await this.query('SELECT * FROM llm_routing_records WHERE request_id = ? ORDER BY started_at DESC, id DESC LIMIT 100', [requestId]));
+  }
+
+  /** Record rows as StoredRecords, each with its attempts (matched on request id and start time). */
+  private async withAttempts(rows: Row[]): Promise<StoredRecord[]> {
+    if (rows.length === 0) return [];
+    const ids = [...new Set(rows.map((r) => String(r.request_id)))];
+    const attempts = await this.query(`SELECT * FROM llm_routing_attempts WHERE request_id IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`, ids);
+    const byCall = new Map<string, AttemptRow[]>();
+    for (const a of attempts) {
+      const call = `${String(a.request_id)}@${num(a.started_at)}`;
+      let list = byCall.get(call);
+      if (!list) byCall.set(call, (list = []));
+      list.push({
+        seq: num(a.seq),
+        model: String(a.model),
+        provider: String(a.provider),
+        outcome: String(a.outcome),
+        category: str(a.category),
+        status: a.status === null || a.status === undefined ? null : num(a.status),
+        code: str(a.code),
+        latencyMs: num(a.latency_ms),
+        waitedMs: a.waited_ms === null || a.waited_ms === undefined ? null : num(a.waited_ms),
+      });
+    }
+    return rows.map((r) => ({ ...recordOf(r), attempts: byCall.get(`${String(r.request_id)}@${num(r.started_at)}`) ?? [] }));
+  }
 
   async insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void> {
     // JSON.stringify escapes U+0000 as text; the request id and reason are made storable.
