@@ -49,6 +49,7 @@ export const RECORD_COLUMNS = [
   'budget_share',
   'budget_action',
   'detail',
+  'record_id',
 ] as const;
 
 export const ATTEMPT_COLUMNS = [
@@ -98,6 +99,7 @@ export function recordParams(r: RecordRow): Param[] {
     r.budgetShare,
     r.budgetAction,
     r.detail,
+    r.recordId,
   ]);
 }
 
@@ -178,8 +180,9 @@ export abstract class SqlGatewayStore implements GatewayStore {
   protected abstract execute(sql: string, params?: readonly Param[]): Promise<number>;
 
   async insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void> {
-    // JSON.stringify escapes U+0000 as text; the request id and reason are made storable.
-    await this.execute('INSERT INTO llm_dead_records (request_id, failed_at, reason, row_json) VALUES (?, ?, ?, ?)', storableParams([String(row.requestId), at, reason, JSON.stringify(row)]));
+    // JSON.stringify escapes U+0000 as text; the request id and reason are made storable. The journal's mark is not the row's.
+    const json = JSON.stringify(row, (key, value: unknown) => (key === 'journal' ? undefined : value));
+    await this.execute('INSERT INTO llm_dead_records (request_id, failed_at, reason, row_json) VALUES (?, ?, ?, ?)', storableParams([String(row.requestId), at, reason, json]));
   }
 
   async listDeadRecords(limit: number): Promise<DeadRecord[]> {
