@@ -220,8 +220,10 @@ killRestartSuite('PostgreSQL with the Redis ledger', async () => {
   if (pgStore.store.kind !== 'postgres') throw new Error('expected a PostgreSQL store');
   const { url, schema } = pgStore.store;
   const prefix = `llmr-kill-${randomUUID()}:`;
+  // With PostgreSQL the journal's files (Redis's fallback) would go under ./data: here, a folder of the test's own.
+  const files = tempDir();
   return {
-    env: { DATABASE_URL: url, LLM_PG_SCHEMA: schema, LLM_REDIS_URL: REDIS_URL, LLM_REDIS_PREFIX: prefix },
+    env: { DATABASE_URL: url, LLM_PG_SCHEMA: schema, LLM_REDIS_URL: REDIS_URL, LLM_REDIS_PREFIX: prefix, LLM_RECORD_JOURNAL_DIR: files.path },
     probe: {
       records: async () => {
         const client = new pg.Client({ connectionString: url });
@@ -235,6 +237,7 @@ killRestartSuite('PostgreSQL with the Redis ledger', async () => {
       },
     },
     cleanup: async () => {
+      files.remove();
       await pgStore.drop();
       const client = new Redis(REDIS_URL);
       const keys = await client.keys(`${prefix}*`);
