@@ -73,13 +73,20 @@ export class ChatCompletionsHandler {
   }
 
   /**
-   * Writes the completion as soon as it is routed: the call's own bookkeeping
-   * (budget settle, circuit, routing record) runs after the answer is on its
-   * way, not before.
+   * Writes the completion once the routed call completes, in the same tick as
+   * its answer: the router emits the call's routing record (which the records
+   * journal keeps at once) before it completes, so a caller never holds an
+   * answer whose record a crash could lose. The rest of the call's
+   * bookkeeping (metrics, log, the store write) runs after the answer is on
+   * its way.
    */
   private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>): void {
+    let routed: RoutedCompletion | undefined;
     subscribeUntilClientGone(completion$, res, {
-      next: ({ completion, outcome, json, costUsd }) => {
+      next: (value) => (routed = value),
+      complete: () => {
+        if (!routed) return writeErrorResponse(res, new Error('the routed call completed without a result'));
+        const { completion, outcome, json, costUsd } = routed;
         const payload = json ?? JSON.stringify(completion);
         const headers = routingHeaders(outcome, costUsd);
         headers['content-type'] = 'application/json; charset=utf-8';

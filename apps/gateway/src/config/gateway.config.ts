@@ -50,6 +50,14 @@ export interface GatewayConfig {
   recordFlushMs: number;
   /** ... or as soon as this many are waiting. */
   recordBatchSize: number;
+  /**
+   * `auto`: every record is journaled before its answer's last bytes (a Redis
+   * stream with `redisUrl`, else files in `recordJournalDir`) and recovered
+   * after a crash. `off`: records wait in memory until written (kill -9 loses them).
+   */
+  recordJournal: 'auto' | 'off';
+  /** The journal's files (the fallback while Redis is away); default next to the SQLite file, none for an in-memory store. */
+  recordJournalDir?: string;
   /** How often keys are re-read from the store (picks up revocations made by other instances). 0 = never. */
   keysRefreshMs: number;
   /** One JSON line per routed request on stdout. */
@@ -86,6 +94,14 @@ export const HTTP_DEFAULTS = {
 
 export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
 export const DEFAULT_SQLITE_PATH = 'data/gateway.sqlite';
+/** The record journal's files with PostgreSQL (with SQLite: `<LLM_SQLITE_PATH>.records/`). */
+export const DEFAULT_JOURNAL_DIR = 'data/records-journal';
+
+/** Where the record journal keeps its files, if anywhere. */
+export function recordJournalDir(config: Pick<GatewayConfig, 'recordJournalDir' | 'store'>): string | undefined {
+  if (config.recordJournalDir !== undefined) return config.recordJournalDir;
+  return config.store.kind === 'sqlite' && config.store.path !== ':memory:' ? `${config.store.path}.records` : undefined;
+}
 
 const int = (name: string, fallback: number) =>
   z
@@ -142,6 +158,8 @@ export const gatewayEnvSchema = z.object({
   LLM_SQLITE_PATH: z.string().min(1).default(DEFAULT_SQLITE_PATH),
   LLM_RECORD_FLUSH_MS: int('LLM_RECORD_FLUSH_MS', 500),
   LLM_RECORD_BATCH_SIZE: int('LLM_RECORD_BATCH_SIZE', 500),
+  LLM_RECORD_JOURNAL: z.enum(['auto', 'off']).default('auto'),
+  LLM_RECORD_JOURNAL_DIR: z.string().optional(),
   LLM_KEYS_REFRESH_MS: int('LLM_KEYS_REFRESH_MS', 30_000),
   LLM_REQUEST_LOG: flag('LLM_REQUEST_LOG', true),
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
@@ -196,6 +214,9 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     redisKeyPrefix: e.LLM_REDIS_PREFIX,
     recordFlushMs: Math.max(1, e.LLM_RECORD_FLUSH_MS),
     recordBatchSize: Math.max(1, e.LLM_RECORD_BATCH_SIZE),
+    recordJournal: e.LLM_RECORD_JOURNAL,
+    // With PostgreSQL there is no SQLite file to sit beside: the files go under data/.
+    ...(e.LLM_RECORD_JOURNAL_DIR ? { recordJournalDir: resolve(e.LLM_RECORD_JOURNAL_DIR) } : databaseUrl ? { recordJournalDir: resolve(DEFAULT_JOURNAL_DIR) } : {}),
     keysRefreshMs: e.LLM_KEYS_REFRESH_MS,
     requestLog: e.LLM_REQUEST_LOG,
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
@@ -222,6 +243,7 @@ export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): Ga
     store: { kind: 'sqlite', path: ':memory:' },
     recordFlushMs: 200,
     recordBatchSize: 500,
+    recordJournal: 'auto',
     keysRefreshMs: 0,
     redisKeyPrefix: 'llmr:',
     requestLog: false,

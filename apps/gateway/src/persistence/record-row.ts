@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { CompiledPolicy, RoutingRecord } from '@llm-router/nestjs';
 import { redactOptional } from '../logging/redact.js';
 import type { RecordRow } from '../store/gateway-store.js';
@@ -14,11 +15,16 @@ function parseIso(iso: string): number {
   return lastMs;
 }
 
-/** A routing record as a store row; free text is redacted, the key id attached. */
+/** Record ids: unique per process (a random prefix) and per record (a counter). */
+const RECORD_ID_PREFIX = randomBytes(9).toString('base64url');
+let recordSeq = 0;
+
+/** A routing record as a store row; free text is redacted, the key id attached, a unique record id given. */
 export function toRecordRow(record: RoutingRecord, keyId: string | undefined, policy: CompiledPolicy): RecordRow {
   const primaryModel = record.plannedRoute[0] ?? null;
   const startedAt = parseIso(record.startedAt);
   return {
+    recordId: `${RECORD_ID_PREFIX}.${(++recordSeq).toString(36)}`,
     requestId: record.requestId,
     startedAt: Number.isFinite(startedAt) ? startedAt : Date.now(),
     tenant: record.tenant ?? null,

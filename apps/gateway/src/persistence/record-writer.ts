@@ -10,6 +10,8 @@ export interface RecordWriterOptions {
   onError?: (err: unknown, rows: number) => void;
   /** A row the store refused while it answered otherwise: it went to the dead-letter table. */
   onDeadLetter?: (row: RecordRow, err: unknown) => void;
+  /** Rows now in the store (or its dead-letter table): the journal may forget them. */
+  onWritten?: (rows: readonly RecordRow[]) => void;
 }
 
 /**
@@ -114,6 +116,7 @@ export class RecordWriter {
     try {
       await this.store.insertRecords(rows);
       this.written += rows.length;
+      this.options.onWritten?.(rows);
       this.lastWriteFailed = false;
       return;
     } catch (err) {
@@ -147,6 +150,7 @@ export class RecordWriter {
         return rows;
       }
       this.deadLettered++;
+      this.options.onWritten?.(rows);
       this.options.onDeadLetter?.(rows[0]!, err);
       return [];
     }
@@ -156,6 +160,7 @@ export class RecordWriter {
       try {
         await this.store.insertRecords(half);
         this.written += half.length;
+        this.options.onWritten?.(half);
       } catch (halfErr) {
         unplaced.push(...(await this.isolate(half, halfErr)));
       }

@@ -2,6 +2,12 @@ import type { BudgetPeriod } from '@llm-router/nestjs';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
 export interface RecordRow {
+  /**
+   * Unique per record (the request id need not be: a caller may send its
+   * own): a record written twice, once by the writer and once from the
+   * journal, is kept once.
+   */
+  recordId: string;
   requestId: string;
   startedAt: number;
   tenant: string | null;
@@ -33,6 +39,8 @@ export interface RecordRow {
   /** JSON: planned route, exclusions, quality floor. */
   detail: string;
   attempts: AttemptRow[];
+  /** The journal's mark for this row (which file segment holds it), not stored. */
+  journal?: number;
 }
 
 export interface AttemptRow {
@@ -191,6 +199,7 @@ export interface GatewayStore {
   migrate(): Promise<void>;
   /** Connectivity check for readiness. */
   ping(): Promise<void>;
+  /** Rows (with their attempts) in one transaction; a row whose recordId is already stored is skipped, attempts included. */
   insertRecords(rows: readonly RecordRow[]): Promise<void>;
   /** Keeps a record the store refused, as escaped JSON with the reason, out of the way of the records behind it. */
   insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void>;

@@ -113,6 +113,16 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX llm_dead_records_failed_at ON llm_dead_records (failed_at)',
     ],
   },
+  {
+    version: 3,
+    name: 'a unique id per routing record',
+    statements: [
+      // Records replayed from the journal after a crash may already be stored: a second copy is skipped on this id.
+      // Rows from before this migration have none (NULLs never conflict).
+      'ALTER TABLE llm_routing_records ADD COLUMN record_id TEXT',
+      'CREATE UNIQUE INDEX llm_routing_records_record_id ON llm_routing_records (record_id)',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
+import { storableText } from './storable-text.js';
 import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams, SqlGatewayStore } from './sql-gateway-store.js';
 
 type Param = string | number | null;
@@ -75,8 +76,12 @@ export class PostgresGatewayStore extends SqlGatewayStore {
     await this.inTransaction(async (client) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
-        await client.query(multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map(recordParams)));
-        const attempts = slice.flatMap(attemptParams);
+        const insert = multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map(recordParams));
+        // A record already stored (replayed from the journal) is skipped, and so are its attempts.
+        insert.text += ' ON CONFLICT (record_id) DO NOTHING RETURNING record_id';
+        const inserted = (await client.query<{ record_id: string }>(insert)).rows;
+        const fresh = inserted.length === slice.length ? slice : onlyInserted(slice, inserted);
+        const attempts = fresh.flatMap(attemptParams);
         for (let j = 0; j < attempts.length; j += ROWS_PER_STATEMENT) {
           await client.query(multiInsert('llm_routing_attempts', ATTEMPT_COLUMNS, attempts.slice(j, j + ROWS_PER_STATEMENT)));
         }
@@ -112,6 +117,12 @@ export class PostgresGatewayStore extends SqlGatewayStore {
   protected async execute(sql: string, params: readonly Param[] = []): Promise<number> {
     return (await this.pool.query(numbered(sql), params as Param[])).rowCount ?? 0;
   }
+}
+
+/** The rows of `slice` whose record id came back from the insert (the others were stored before). */
+function onlyInserted(slice: readonly RecordRow[], inserted: readonly { record_id: string }[]): RecordRow[] {
+  const ids = new Set(inserted.map((r) => r.record_id));
+  return slice.filter((r) => ids.has(storableText(r.recordId)));
 }
 
 /** `?` placeholders → `$1, $2, ...` (the shared SQL never has a `?` inside a literal). */

@@ -3,6 +3,7 @@ import type { RecordRow } from './gateway-store.js';
 /** A routing-record row for store and writer specs: one successful attempt, $0.001. */
 export function row(i: number, tenant = 't'): RecordRow {
   return {
+    recordId: `rec-${i}`,
     requestId: `r${i}`,
     startedAt: Date.now(),
     tenant,

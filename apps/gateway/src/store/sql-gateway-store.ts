@@ -53,6 +53,7 @@ export const RECORD_COLUMNS = [
   'budget_share',
   'budget_action',
   'detail',
+  'record_id',
 ] as const;
 
 export const ATTEMPT_COLUMNS = [
@@ -102,6 +103,7 @@ export function recordParams(r: RecordRow): Param[] {
     r.budgetShare,
     r.budgetAction,
     r.detail,
+    r.recordId,
   ]);
 }
 
@@ -167,6 +169,8 @@ const optionalNum = (v: unknown): number | null => (v === null || v === undefine
 function recordOf(r: Row): Omit<StoredRecord, 'attempts'> {
   return {
     id: num(r.id),
+    // Rows written before migration 3 have none: their row id stands in.
+    recordId: str(r.record_id) ?? `row-${num(r.id)}`,
     requestId: String(r.request_id),
     startedAt: num(r.started_at),
     tenant: str(r.tenant),
@@ -279,8 +283,9 @@ export abstract class SqlGatewayStore implements GatewayStore {
   }
 
   async insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void> {
-    // JSON.stringify escapes U+0000 as text; the request id and reason are made storable.
-    await this.execute('INSERT INTO llm_dead_records (request_id, failed_at, reason, row_json) VALUES (?, ?, ?, ?)', storableParams([String(row.requestId), at, reason, JSON.stringify(row)]));
+    // JSON.stringify escapes U+0000 as text; the request id and reason are made storable. The journal's mark is not the row's.
+    const json = JSON.stringify(row, (key, value: unknown) => (key === 'journal' ? undefined : value));
+    await this.execute('INSERT INTO llm_dead_records (request_id, failed_at, reason, row_json) VALUES (?, ?, ?, ?)', storableParams([String(row.requestId), at, reason, json]));
   }
 
   async listDeadRecords(limit: number): Promise<DeadRecord[]> {

@@ -14,13 +14,15 @@ export function openSqlite(path: string): Database.Database {
   return db;
 }
 
-/** Inserts a batch of routing records and their attempts in one transaction. */
+/** Inserts a batch of routing records and their attempts in one transaction; a record already stored (its recordId) is skipped. */
 export function recordInserter(db: Database.Database): (rows: readonly RecordRow[]) => void {
-  const insertRecord = db.prepare(`INSERT INTO llm_routing_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`);
+  const insertRecord = db.prepare(
+    `INSERT INTO llm_routing_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (record_id) DO NOTHING`,
+  );
   const insertAttempt = db.prepare(`INSERT INTO llm_routing_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`);
   return db.transaction((rows: readonly RecordRow[]) => {
     for (const row of rows) {
-      insertRecord.run(recordParams(row));
+      if (insertRecord.run(recordParams(row)).changes === 0) continue;
       for (const a of attemptParams(row)) insertAttempt.run(a);
     }
   });

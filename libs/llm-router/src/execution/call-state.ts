@@ -7,6 +7,7 @@ import type { RoutePlan } from '../planning/route-plan.js';
 import { textTokens } from '../planning/request-needs.js';
 import { isoTime } from '../telemetry/iso-time.js';
 import type { AttemptRecord, RoutingRecord } from '../telemetry/routing-record.js';
+import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import type { FailureCategory } from '../errors/failure-category.js';
 import type { RouteOutcome } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
@@ -29,6 +30,31 @@ export class CallState {
   result?: 'success' | 'failure';
   errorCategory?: FailureCategory;
   errorMessage?: string;
+  /** The record was emitted: a settle from now on runs at once. */
+  private recorded = false;
+  /** The serving attempt's budget settle, held until the record is out. */
+  private heldSettle?: () => void;
+
+  /**
+   * Runs the serving attempt's settle once the call's record is emitted (at
+   * once if it already was): a settle never lands before its record, so a
+   * store that keeps the record as soon as it is emitted (the gateway's
+   * journal) never loses one whose cost the ledger booked.
+   */
+  settleAfterRecord(settle: () => void): void {
+    if (this.recorded) settle();
+    else this.heldSettle = settle;
+  }
+
+  /** Emits the record once (later calls do nothing), then the held settle. */
+  finish(recorder: Pick<RoutingRecorder, 'emit'>): void {
+    if (this.recorded) return;
+    this.recorded = true;
+    recorder.emit(this.toRecord());
+    const settle = this.heldSettle;
+    this.heldSettle = undefined;
+    settle?.();
+  }
 
   constructor(
     readonly requestId: string,

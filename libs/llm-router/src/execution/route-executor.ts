@@ -106,13 +106,18 @@ export class RouteExecutor {
         },
         complete: () => {
           call.result = 'success';
+          // A success's record goes out before the caller hears the call is complete
+          // (and before the serving attempt's settle): a listener that keeps it at
+          // once has it before the caller's last bytes are written.
+          call.finish(recorder);
           subscriber.complete();
         },
       });
       return () => {
         inner.unsubscribe();
-        // After the caller got its result (or left): every call, whatever its end, leaves one record.
-        recorder.emit(call.toRecord());
+        // Every call, whatever its end, leaves one record: a failure's (with the
+        // attempts its teardown aborted) and a departed caller's, here.
+        call.finish(recorder);
       };
     });
   }
@@ -248,7 +253,7 @@ export class RouteExecutor {
       });
       // Book what this attempt cost (nothing unless it served output) and release the rest.
       if (reservation) {
-        if (call.served === model) reservation.settle(call.tokens());
+        if (call.served === model) call.settleAfterRecord(() => reservation.settle(call.tokens()));
         else reservation.release();
       }
       if (outcome === 'success') recordCircuit();
