@@ -100,6 +100,23 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     assert.equal(await store.markCrossing('r', limits, 'notice'), false);
   });
 
+  test("a caller's own budget is reserved, settled and restored in the tenant's step and slot", async () => {
+    const caller = { id: 'key/1', periodKey: '2026-11-25', periodTtlSec: 600, budgetMicros: 500 };
+    const withCaller = { ...limits, dailyCapMicros: 10_000, caller };
+    await store.restore('callers', limits, 0, 0, [{ keys: caller, spentMicros: 100 }]);
+    const first = lease();
+    const r = await store.reserve('callers', 300, withCaller, first);
+    assert.equal(r.granted, true);
+    assert.deepEqual([r.balance.callerSpentMicros, r.balance.callerReservedMicros, r.balance.reservedMicros], [100, 300, 300]);
+    const refused = await store.reserve('callers', 200, withCaller, lease());
+    assert.deepEqual([refused.granted, refused.refusedBy], [false, 'caller']);
+    const settled = await store.settle('callers', 300, 50, withCaller, first.id);
+    assert.deepEqual([settled.callerSpentMicros, settled.callerReservedMicros, settled.spentMicros, settled.reservedMicros], [150, 0, 50, 0]);
+    const keys = await client.keys(`${prefix}*callers*`);
+    assert.equal(new Set(keys.map((k) => k.slice(k.indexOf('{'), k.indexOf('}') + 1))).size, 1, 'one hash tag');
+    for (const key of keys) assert.ok((await client.ttl(key)) > 0, `${key} expires`);
+  });
+
   test('closing the store never closes a client it did not create', async () => {
     await store.close();
     assert.equal(await client.ping(), 'PONG');

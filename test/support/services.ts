@@ -21,3 +21,20 @@ export async function redisAvailable(): Promise<true | string> {
     client.disconnect();
   }
 }
+
+/** Every key under `prefix` deleted (SCAN, DEL): a test's own keys, or a Redis restarted without its data as far as they go. */
+export async function deletePrefix(url: string, prefix: string): Promise<number> {
+  const client = new Redis(url);
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await client.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    client.disconnect();
+  }
+}

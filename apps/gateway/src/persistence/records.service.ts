@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, unplannedRecord, type LlmRouterError, type RouteOptions, type RoutingRecord } from '@llm-router/nestjs';
+import { LlmRouter, type RoutingRecord } from '@llm-router/nestjs';
 import type { Subscription } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
@@ -11,16 +11,13 @@ import { GATEWAY_STORE } from '../store/store.tokens.js';
 import { RecordWriter } from './record-writer.js';
 import { toRecordRow } from './record-row.js';
 
-/** Told of each routing record and the caller it was attributed to (none: a call without an API key). */
-export type RecordListener = (record: RoutingRecord, principal: Principal | undefined) => void;
-
 /** Attribution entries kept for calls whose record has not arrived yet. */
 const MAX_IN_FLIGHT = 50_000;
 
 /**
  * The one subscriber of `router.records$`: each record is attributed to the
  * API key that made the call, then fanned out to the batched store writer,
- * the metrics, the request log and the listeners (the per-key spend). That
+ * the metrics and the request log. That
  * bookkeeping runs once the event loop reaches its check phase (setImmediate), after the
  * response that produced the record has been written: it costs tens of
  * microseconds per call, and a caller should not wait for it. Nothing a
@@ -33,7 +30,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
   private readonly config: GatewayConfig;
   private readonly writer: RecordWriter;
   private readonly requestLog?: RequestLog;
-  private readonly listeners: RecordListener[] = [];
   private readonly inFlight = new Map<string, Principal>();
   private subscription?: Subscription;
   private closed = false;
@@ -77,11 +73,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     });
   }
 
-  /** Hear of every record from now on, with its caller; in the check phase, after the response. */
-  listen(listener: RecordListener): void {
-    this.listeners.push(listener);
-  }
-
   /** Called on the request path before routing: ties the coming record to its caller. */
   attribute(requestId: string, principal: Principal): void {
     if (this.inFlight.size >= MAX_IN_FLIGHT) {
@@ -91,15 +82,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     }
     this.inFlight.set(requestId, principal);
   }
-
-  /**
-   * A refusal decided by the gateway before the router saw the call (a key's
-   * own budget): it gets a routing record like any other, so reports count it.
-   */
-  recordRefusal(principal: Principal, options: RouteOptions, error: LlmRouterError): void {
-    this.onRecord(unplannedRecord(this.router.policy, { requestId: options.requestId ?? '', context: options, stream: false, outcome: 'failure', error }), principal);
-  }
-
 
   /** Write every waiting record now: read-your-writes for the usage reports. */
   flush(): Promise<void> {
@@ -127,18 +109,14 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     if (this.writer.waiting > 0) this.logger.error(`${this.writer.waiting} routing records could not be written at shutdown`);
   }
 
-  private onRecord(record: RoutingRecord, known?: Principal): void {
-    let principal = known;
-    if (principal === undefined) {
-      principal = this.inFlight.get(record.requestId);
-      if (principal !== undefined) this.inFlight.delete(record.requestId);
-    }
+  private onRecord(record: RoutingRecord): void {
+    const principal = this.inFlight.get(record.requestId);
+    if (principal !== undefined) this.inFlight.delete(record.requestId);
     const keyId = principal?.keyId ?? undefined;
     try {
       this.writer.push(toRecordRow(record, keyId, this.router.policy));
       this.metrics.observe(record);
       this.requestLog?.write(record, keyId);
-      for (const listener of this.listeners) listener(record, principal);
     } catch (err) {
       this.logger.error(`could not process routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Criticality } from '../policy/policy.schema.js';
-import type { BudgetEvent, BudgetPeriod, BudgetState, BudgetThresholds, TenantBudget } from './budget.types.js';
+import type { BudgetEvent, BudgetPeriod, BudgetState, BudgetThresholds, CallerBudget, TenantBudget } from './budget.types.js';
 
 /** A tenant's budget as set at run time; what is left out comes from the policy's budget defaults. */
 export interface BudgetSetting {
@@ -10,6 +10,18 @@ export interface BudgetSetting {
   thresholds?: Partial<BudgetThresholds>;
   downgradeCriticalities?: Criticality[];
   restrictCriticalities?: Criticality[];
+}
+
+/** Spend an app sums from its own records, to rebuild the ledger from. */
+export interface RecordedSpend {
+  /** In the tenant's current period. */
+  spentUsd: number;
+  /** Today (UTC), in the classes the daily cap applies to. */
+  dailySpentUsd?: number;
+  /** When the figures were taken (now by default): it picks the periods. */
+  at?: Date;
+  /** Each caller's own budget of the tenant, with its spend in that budget's current period. */
+  callers?: ReadonlyArray<{ budget: CallerBudget; spentUsd: number }>;
 }
 
 /** A tenant's budget with its per-tenant actions resolved. */
@@ -33,5 +45,7 @@ export interface TenantBudgets {
   /** The tenant's position now; undefined for a tenant without a budget. */
   state(tenant: string): Promise<BudgetState | undefined>;
   /** Rebuild spend from persisted usage after a restart: spend only ever goes up. */
-  restoreSpend(tenant: string, spend: { spentUsd: number; dailySpentUsd?: number; at?: Date }): Promise<void>;
+  restoreSpend(tenant: string, spend: RecordedSpend): Promise<void>;
+  /** What a caller's own budget has spent and holds in its current period. */
+  callerSpend(tenant: string, caller: CallerBudget): Promise<{ spentUsd: number; reservedUsd: number }>;
 }
