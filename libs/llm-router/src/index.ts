@@ -86,7 +86,7 @@ export type { UpstreamRequest } from './providers/provider-adapter.interface.js'
 export type { MaybePromise } from './shared/maybe-promise.js';
 
 // Budgets (`router.budgets`); how a call reserves and settles is internal
-export type { BudgetSetting, RecordedSpend, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
+export type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
 export {
   BUDGET_TIERS,
   type BudgetEvent,

@@ -16,10 +16,12 @@ import { GATEWAY_STORE } from '../store/store.tokens.js';
  * the admin API are stored and re-applied at start-up, and each tenant's
  * ledger (its period, its day for the daily cap, its keys' own budgets) is
  * seeded from the persisted routing records, so a restart neither forgets
- * spend nor hands out a fresh budget. Budgets another instance sets in a shared store are picked up by
+ * spend nor hands out a fresh budget. The same records rebuild the ledger
+ * when it turns out to have lost a tenant's state (a Redis restarted without
+ * persistence): the router asks for them before it serves the tenant again.
+ * Budgets another instance sets in a shared store are picked up by
  * `refresh()`, run every `keysRefreshMs`; on PostgreSQL every tenth refresh
- * also raises the ledger (a Redis restarted without persistence, a failover,
- * a settle lost past its retries) to what the records of every instance say.
+ * also raises the ledger to what the records of every instance say.
  */
 @Injectable()
 export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -30,6 +32,8 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
   private refreshTimer?: NodeJS.Timeout;
   /** Tenants whose spend could not be restored yet (the ledger did not answer). */
   private readonly unrestored = new Set<string>();
+  /** Second passes of rebuilds, pending (see `rebuildSource`). */
+  private readonly latePasses = new Set<NodeJS.Timeout>();
   private refreshes = 0;
 
   constructor(
@@ -40,6 +44,7 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
     configService: ConfigService,
   ) {
     this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+    router.budgets.rebuildFrom((tenant, at) => this.rebuildSource(tenant, at.getTime()));
   }
 
   /**
@@ -94,6 +99,8 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
 
   onModuleDestroy(): void {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    for (const timer of this.latePasses) clearTimeout(timer);
+    this.latePasses.clear();
   }
 
   /** Apply the budgets set or changed in the store since this instance last looked (another instance's admin calls). */
@@ -105,8 +112,8 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
       if (await this.apply(b.tenant, b.setting, b.updatedAt)) changed.push(b.tenant);
     }
     await this.tryRestoreTenants(new Set([...changed, ...this.unrestored]), now);
-    // A store other instances write to: every tenth refresh, the ledger (which a Redis restart or failover may
-    // have lost, or a settle lost past its retries) is raised to what all records say, for tenants and their keys alike.
+    // A store other instances write to: every tenth refresh, the ledger (a settle lost past its retries, a Redis
+    // restored from an older snapshot) is raised to what all records say, for tenants and their keys alike.
     if (this.store.kind === 'postgres' && ++this.refreshes % RECONCILE_EVERY === 0) {
       await this.tryRestoreTenants(this.ledgerTenants(this.applied.keys()), now);
     }
@@ -153,6 +160,27 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
     const tenants = new Set([...budgeted, ...Object.keys(this.router.policy.budgets.tenants)]);
     for (const k of this.keys.budgeted()) tenants.add(k.tenant);
     return tenants;
+  }
+
+  /**
+   * The router found the ledger without a tenant's state: the spend it is
+   * rebuilt from. Every record this instance holds is written first. Other
+   * instances' records still waiting in their writers reach PostgreSQL within
+   * their flush interval: a second pass after it raises the ledger again.
+   */
+  private async rebuildSource(tenant: string, now: number): Promise<RecordedSpend> {
+    await this.records.flush();
+    const spend = await this.recordedSpend(tenant, now);
+    this.logger.warn(`the budget ledger had no state for tenant "${tenant}" (new to this Redis, or Redis restarted): rebuilding it from the records`);
+    if (this.store.kind === 'postgres') {
+      const timer = setTimeout(() => {
+        this.latePasses.delete(timer);
+        void this.tryRestoreTenant(tenant, Date.now());
+      }, LATE_PASS_FLUSHES * this.config.recordFlushMs);
+      timer.unref();
+      this.latePasses.add(timer);
+    }
+    return spend;
   }
 
   /**
@@ -231,6 +259,8 @@ const newPass = (): RestorePass => ({ queries: new Map() });
 
 /** On a shared store, the ledger is reconciled with the records every this many refreshes. */
 const RECONCILE_EVERY = 10;
+/** A rebuild on PostgreSQL is repeated after this many record flush intervals (other instances' records). */
+const LATE_PASS_FLUSHES = 3;
 
 /** The budget ledger did not answer (a shared Redis away): the setting still took effect. */
 function isLedgerAway(err: unknown): boolean {

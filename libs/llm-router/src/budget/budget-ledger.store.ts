@@ -38,12 +38,18 @@ export interface LedgerBalance {
   /** The caller's own budget (0 without one). */
   readonly callerSpentMicros?: number;
   readonly callerReservedMicros?: number;
+  /**
+   * The shared ledger lost this tenant's state (a Redis restarted without
+   * persistence, or restarted from an older snapshot): the figures mean
+   * nothing, and nothing was reserved, until `restore` rebuilds it.
+   */
+  readonly lost?: boolean;
 }
 
 export interface ReserveResult {
   readonly granted: boolean;
-  /** Which limit refused it. */
-  readonly refusedBy?: 'period' | 'day' | 'caller';
+  /** Which limit refused it; `lost`: the ledger lost the tenant's state (see `LedgerBalance.lost`). */
+  readonly refusedBy?: 'period' | 'day' | 'caller' | 'lost';
   readonly balance: LedgerBalance;
 }
 
@@ -78,7 +84,12 @@ export interface BudgetLedgerStore {
   /** Release a reservation (`leaseId` is the id it was reserved with) and book the actual cost. */
   settle(tenant: string, reservedMicros: number, actualMicros: number, keys: LedgerKeys, leaseId: string): MaybePromise<LedgerBalance>;
   balance(tenant: string, keys: LedgerKeys): MaybePromise<LedgerBalance>;
-  /** Raise settled spend to at least these figures (rebuilding from persisted usage after a restart), the callers' budgets too. */
+  /**
+   * Raise settled spend, the tenant's and its callers', to at least these
+   * figures (rebuilding from persisted usage after a restart). A store that
+   * can lose its state marks the tenant rebuilt: `lost` is not reported again
+   * until it loses it again.
+   */
   restore(tenant: string, keys: LedgerKeys, spentMicros: number, daySpentMicros: number, callers?: readonly CallerSpend[]): MaybePromise<void>;
   /** True the first time a tier is reached in a period: events fire once per crossing. */
   markCrossing(tenant: string, keys: LedgerKeys, tier: string): MaybePromise<boolean>;

@@ -268,3 +268,68 @@ describe("BudgetService: a caller's own budget", () => {
     assert.equal((await s.budgets.callerSpend('nobody', key)).spentUsd, 0.75, 'restored from the records, only ever up');
   });
 });
+
+describe('BudgetService: a ledger that lost a tenant state', () => {
+  /** The in-process ledger, reporting every tenant lost until it is restored (as a Redis restarted empty does). */
+  function forgetful() {
+    const inner = new InMemoryBudgetLedgerStore();
+    const restored = new Set<string>();
+    const lost = { lost: true, spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
+    const ledger: BudgetLedgerStore = {
+      reserve: async (t, a, l) => (restored.has(t) ? inner.reserve(t, a, l) : { granted: false, refusedBy: 'lost', balance: lost }),
+      settle: async (t, r, a, k) => inner.settle(t, r, a, k),
+      balance: async (t, k) => (restored.has(t) ? inner.balance(t, k) : lost),
+      restore: async (t, k, s, d, c) => {
+        inner.restore(t, k, s, d, c);
+        restored.add(t);
+      },
+      markCrossing: async (t, k, tier) => inner.markCrossing(t, k, tier),
+    };
+    return { ledger, forget: () => restored.clear() };
+  }
+
+  it('is rebuilt from the recorded spend before the call is assessed: an exhausted tenant stays refused', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    const asked: string[] = [];
+    s.budgets.rebuildFrom(async (tenant) => {
+      asked.push(tenant);
+      return { spentUsd: 100 };
+    });
+    await assert.rejects(s.budgets.assess('acme', s.cls('general')) as Promise<unknown>, (err: unknown) => err instanceof LlmRouterError && err.code === 'insufficient_quota');
+    assert.deepEqual(asked, ['acme']);
+    assert.equal((await s.budgets.state('acme'))!.spentUsd, 100);
+  });
+
+  it('calls that find it lost together wait for one rebuild', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    let rebuilds = 0;
+    s.budgets.rebuildFrom(async () => (rebuilds++, { spentUsd: 10 }));
+    const assessed = await Promise.all([1, 2, 3].map(() => s.budgets.assess('acme', s.cls('general'))));
+    assert.ok(assessed.every((a) => a?.snapshot?.spentUsd === 10));
+    assert.equal(rebuilds, 1);
+  });
+
+  it('lost between the assessment and the reservation: rebuilt, then reserved on the rebuilt figures', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    s.budgets.rebuildFrom(async () => ({ spentUsd: 99.5 }));
+    const a = (await s.budgets.assess('acme', s.cls('general')))!;
+    f.forget();
+    const refused = (await s.budgets.reserve(a, usdToMicros(1), s.cls('general'))) as ReserveOutcome;
+    assert.equal(refused.fits, false, 'the rebuilt spend leaves room for less');
+  });
+
+  it('a rebuild that fails: the class outage rule (fail closed by default)', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    s.budgets.rebuildFrom(() => Promise.reject(new Error('records store down')));
+    await assert.rejects(s.budgets.assess('acme', s.cls('general')) as Promise<unknown>, (err: unknown) => {
+      assert.ok(err instanceof LlmRouterError);
+      assert.equal(err.code, 'budget_store_unavailable');
+      assert.match(err.message, /records store down/);
+      return true;
+    });
+  });
+});

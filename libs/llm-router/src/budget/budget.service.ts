@@ -10,7 +10,7 @@ import { periodWindow, type PeriodWindow } from './budget-period.js';
 import { DEFAULT_THRESHOLDS, tierFor, tierRank } from './budget-tier.js';
 import type { BudgetEvent, BudgetSnapshot, BudgetState, CallerBudget } from './budget.types.js';
 import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budget.js';
-import type { BudgetSetting, RecordedSpend, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
+import type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
 import { microsToUsd, usdToMicros } from './usd.js';
 
 /** What the budget says about one call, decided before planning. */
@@ -51,6 +51,10 @@ export class BudgetService implements TenantBudgets {
   private readonly events = new Subject<BudgetEvent>();
   /** Unmetered spend per tenant while the store is unreachable (fail-open classes). */
   private readonly unmeteredMicros = new Map<string, number>();
+  /** Where a ledger that lost a tenant's state is rebuilt from; none: taken as it is. */
+  private spendSource: RecordedSpendSource | undefined;
+  /** Rebuilds in progress, one per tenant: every call that finds the state lost waits for the same. */
+  private readonly rebuilding = new Map<string, Promise<void>>();
   readonly events$: Observable<BudgetEvent> = this.events.asObservable();
 
   constructor(
@@ -66,7 +70,8 @@ export class BudgetService implements TenantBudgets {
   async setTenantBudget(tenant: string, setting: BudgetSetting): Promise<BudgetState> {
     if (!(setting.budgetUsd > 0)) throw new RangeError('budgetUsd must be a positive number');
     this.tenants.set(tenant, this.resolve(setting));
-    return (await this.state(tenant))!;
+    // What the ledger holds now: an app restores a new budget's spend itself (and with it, a lost state).
+    return (await this.stateOf(tenant, false))!;
   }
 
   getTenantBudget(tenant: string): ResolvedTenantBudget | undefined {
@@ -74,17 +79,23 @@ export class BudgetService implements TenantBudgets {
   }
 
   /** The tenant's position now; undefined for a tenant without a budget. */
-  async state(tenant: string): Promise<BudgetState | undefined> {
+  state(tenant: string): Promise<BudgetState | undefined> {
+    return this.stateOf(tenant, true);
+  }
+
+  private async stateOf(tenant: string, rebuildLost: boolean): Promise<BudgetState | undefined> {
     const budget = this.tenants.get(tenant);
     if (!budget) return undefined;
     const window = periodWindow(budget.period, this.now());
-    return this.toState(tenant, budget, window, await this.read(tenant, this.limits(budget, window, true)));
+    return this.toState(tenant, budget, window, await this.read(tenant, this.limits(budget, window, true), rebuildLost));
   }
 
-  /** The ledger's balance; a ledger that does not answer: the typed 503. */
-  private async read(tenant: string, limits: LedgerLimits): Promise<LedgerBalance> {
+  /** The ledger's balance; a lost state rebuilt first when `rebuildLost`. A ledger that does not answer: the typed 503. */
+  private async read(tenant: string, limits: LedgerLimits, rebuildLost: boolean): Promise<LedgerBalance> {
     try {
-      return await this.ledger.balance(tenant, limits);
+      const balance = await this.ledger.balance(tenant, limits);
+      if (!balance.lost || !rebuildLost) return balance;
+      return await this.afterRebuild(tenant, () => this.ledger.balance(tenant, limits), (b) => b.lost === true);
     } catch (err) {
       throw unreachable(tenant, 'read', err);
     }
@@ -104,9 +115,13 @@ export class BudgetService implements TenantBudgets {
     }
   }
 
+  rebuildFrom(source: RecordedSpendSource): void {
+    this.spendSource = source;
+  }
+
   async callerSpend(tenant: string, caller: CallerBudget): Promise<{ spentUsd: number; reservedUsd: number }> {
     const window = periodWindow(this.tenants.get(tenant)?.period ?? this.policy.budgets.defaults.period, this.now());
-    const balance = await this.read(tenant, this.limits(this.tenants.get(tenant), window, false, caller));
+    const balance = await this.read(tenant, this.limits(this.tenants.get(tenant), window, false, caller), true);
     return { spentUsd: microsToUsd(balance.callerSpentMicros ?? 0), reservedUsd: microsToUsd(balance.callerReservedMicros ?? 0) };
   }
 
@@ -122,13 +137,16 @@ export class BudgetService implements TenantBudgets {
     const limits = this.limits(budget, window, budget?.dailyCapCriticalities.includes(cls.criticality) ?? false, caller);
     const decide = (b: LedgerBalance) => this.decide(tenant, cls, budget, window, limits, b, caller);
     const unavailable = (err: unknown) => this.unavailable(tenant, cls, limits, budget, err, caller);
+    // A ledger that lost the tenant's state is rebuilt before anything is decided on it.
+    const onBalance = (b: LedgerBalance) =>
+      b.lost ? this.afterRebuild(tenant, () => this.ledger.balance(tenant, limits), (again) => again.lost === true).then(decide, unavailable) : decide(b);
     let balance: MaybePromise<LedgerBalance>;
     try {
       balance = this.ledger.balance(tenant, limits);
     } catch (err) {
       return unavailable(err);
     }
-    return balance instanceof Promise ? balance.then(decide, unavailable) : decide(balance);
+    return balance instanceof Promise ? balance.then(onBalance, unavailable) : onBalance(balance);
   }
 
   /** The budget of one planned call, for the executor to reserve and settle its attempts through. */
@@ -156,13 +174,37 @@ export class BudgetService implements TenantBudgets {
       if (mode === 'fail_closed') return this.storeDown(assessment.tenant, cls, errorText(err));
       return this.reserve({ ...assessment, unmetered: true, allowanceMicros: usdToMicros(mode.failOpenUpToUsd) }, amountMicros, cls) as ReserveOutcome;
     };
+    // The ledger lost the tenant's state since the assessment: rebuilt, then asked once more.
+    const onResult = (r: ReserveResult): MaybePromise<ReserveOutcome> =>
+      r.refusedBy === 'lost' ? this.afterRebuild(assessment.tenant, reserveOnce, (again) => again.refusedBy === 'lost').then(outcome, onOutage) : outcome(r);
     try {
       const r = reserveOnce();
-      if (r instanceof Promise) return r.then(outcome, onOutage);
-      return outcome(r);
+      if (r instanceof Promise) return r.then(onResult, onOutage);
+      return onResult(r);
     } catch (err) {
       return onOutage(err);
     }
+  }
+
+  /**
+   * The ledger lost the tenant's state: rebuild it from the app's records
+   * (one rebuild per tenant at a time, shared by every call that found it
+   * lost), then ask `again`. Rejects when the rebuild fails or the state is
+   * still lost: the caller's outage rule applies.
+   */
+  private afterRebuild<R>(tenant: string, again: () => MaybePromise<R>, lost: (r: R) => boolean): Promise<R> {
+    let rebuild = this.rebuilding.get(tenant);
+    if (rebuild === undefined) {
+      const at = new Date(this.now());
+      rebuild = (this.spendSource ? this.spendSource(tenant, at) : Promise.resolve<RecordedSpend>({ spentUsd: 0 }))
+        .then((spend) => this.restoreSpend(tenant, { at, ...spend }))
+        .finally(() => this.rebuilding.delete(tenant));
+      this.rebuilding.set(tenant, rebuild);
+    }
+    return rebuild.then(again).then((r) => {
+      if (lost(r)) throw new Error('the budget ledger lost its state and is not rebuilt yet');
+      return r;
+    });
   }
 
   /** Book the actual cost and release the rest; fires threshold events. Never throws. */

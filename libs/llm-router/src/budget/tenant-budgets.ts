@@ -24,6 +24,12 @@ export interface RecordedSpend {
   callers?: ReadonlyArray<{ budget: CallerBudget; spentUsd: number }>;
 }
 
+/**
+ * Sums a tenant's spend from the app's records (including those not written
+ * yet), for the ledger to be rebuilt from.
+ */
+export type RecordedSpendSource = (tenant: string, at: Date) => Promise<RecordedSpend>;
+
 /** A tenant's budget with its per-tenant actions resolved. */
 export interface ResolvedTenantBudget extends TenantBudget {
   readonly downgradeCriticalities: readonly Criticality[];
@@ -46,6 +52,14 @@ export interface TenantBudgets {
   state(tenant: string): Promise<BudgetState | undefined>;
   /** Rebuild spend from persisted usage after a restart: spend only ever goes up. */
   restoreSpend(tenant: string, spend: RecordedSpend): Promise<void>;
+  /**
+   * Where the ledger is rebuilt from when it turns out to have lost a
+   * tenant's state (a shared Redis restarted without persistence): the next
+   * budgeted call of the tenant waits for `source` and `restoreSpend`, and if
+   * they fail, meets its class's `onBudgetStoreUnavailable` rule. Without a
+   * source the ledger is taken as it is (spend starts again from zero).
+   */
+  rebuildFrom(source: RecordedSpendSource): void;
   /** What a caller's own budget has spent and holds in its current period. */
   callerSpend(tenant: string, caller: CallerBudget): Promise<{ spentUsd: number; reservedUsd: number }>;
 }
