@@ -15,6 +15,7 @@ import {
   call,
   chat,
   createKey,
+  oneWorstCaseUsd,
   sqliteStore,
   startGw,
   startSim,
@@ -257,11 +258,11 @@ describe('revocation and expiry', () => {
 });
 
 describe("a key's own budget", () => {
-  test('once spent, the key is refused with 402 insufficient_quota; another key of the tenant is not', async () => {
-    const capped = await createKey(gw, { tenant: 'budgeted', budget: { budgetUsd: 0.0000001, period: 'day' } });
+  test('once its budget cannot take another worst case, the key is refused with 402 insufficient_quota; another key of the tenant is not', async () => {
+    const capped = await createKey(gw, { tenant: 'budgeted', budget: { budgetUsd: oneWorstCaseUsd(gw, 'premium-a', 'spend it'), period: 'day' } });
     const free = await createKey(gw, { tenant: 'budgeted' });
     assert.equal((await chat(gw, capped.key, 'spend it')).status, 200);
-    const refused = await chat(gw, capped.key, 'again');
+    const refused = await chat(gw, capped.key, 'spend it');
     assert.equal(refused.status, 402);
     assert.equal(refused.json.error.code, 'insufficient_quota');
     assert.equal(refused.json.error.category, 'budget_exhausted');
@@ -270,7 +271,7 @@ describe("a key's own budget", () => {
     assert.equal((await chat(gw, free.key, 'still fine')).status, 200);
     const usage = await call(gw.url, '/v1/usage', { key: capped.key });
     assert.equal(usage.json.key.id, capped.id);
-    assert.ok(usage.json.key.budget.spentUsd > 0.0000001);
+    assert.ok(usage.json.key.budget.spentUsd > 0);
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, chat, createKey, startGw, startSim, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { call, chat, createKey, oneWorstCaseUsd, startGw, startSim, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 
 let sim: SimulatorHandle;
 let gw: Gw;
@@ -50,17 +50,26 @@ describe('the sample workflows need an API key', () => {
     assert.deepEqual(byKey.map((k) => [k.key, k.requests]), [[key.id, 4]], 'every call attributed to the key');
   });
 
-  test('a key not allowed the workflow\'s class: 403; a key whose own budget is spent: 402', async () => {
+  test('a key not allowed the workflow\'s class: 403; a key whose own budget cannot hold another call: 402 per call', async () => {
     const generalOnly = await createKey(gw, { tenant: 'acme', allowedClasses: ['general'] });
     const refused = await call(gw.url, '/support/chat', { key: generalOnly.key, body: { message: 'hi' } });
     assert.equal(refused.status, 403, refused.text);
     assert.equal(refused.json.error.code, 'traffic_class_not_allowed');
 
-    const tiny = await createKey(gw, { tenant: 'acme', budget: { budgetUsd: 0.000001 } });
+    // Room for exactly one worst case: the first call fits, and its cost leaves less than any next call's worst case.
+    const tiny = await createKey(gw, { tenant: 'acme', budget: { budgetUsd: oneWorstCaseUsd(gw, 'premium-a', 'spend it') } });
     assert.equal((await chat(gw, tiny.key, 'spend it')).status, 200);
     await call(gw.url, '/v1/usage', { key: tiny.key }); // the spend is counted once its record is in
-    const spent = await call(gw.url, '/batch/summaries', { key: tiny.key, body: { items: items(2) } });
-    assert.equal(spent.status, 402, spent.text);
-    assert.equal(spent.json.error.code, 'insufficient_quota');
+    // What is left of the key's budget holds no call's worst case: each call is refused on the key's lease.
+    const support = await call(gw.url, '/support/chat', { key: tiny.key, body: { message: 'more' } });
+    assert.equal(support.status, 402, support.text);
+    assert.equal(support.json.error.code, 'insufficient_quota');
+    // The batch class's cheaper models still fit what is left: its items reserve on the key too, and the key stays within its budget.
+    const batch = await call(gw.url, '/batch/summaries', { key: tiny.key, body: { items: items(2) } });
+    assert.equal(batch.status, 200, batch.text);
+    const usage = await call(gw.url, '/v1/usage?period=all', { key: tiny.key });
+    const spentByKey = (usage.json.byKey as { key: string; requests: number; costUsd: number }[]).find((k) => k.key === tiny.id)!;
+    assert.equal(spentByKey.requests, 4, 'the /v1 call, the refused support chat and the two items');
+    assert.ok(spentByKey.costUsd <= oneWorstCaseUsd(gw, 'premium-a', 'spend it'));
   });
 });

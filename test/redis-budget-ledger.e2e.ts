@@ -18,9 +18,11 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
   const lease = (ttlMs = 60_000): LedgerLease => ({ id: `lease-${++leases}`, ttlMs });
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  before(() => {
+  before(async () => {
     client = new Redis(REDIS_URL);
     store = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
+    // A tenant the store never rebuilt is reported lost (see the suite below): these start as rebuilt, empty.
+    for (const t of ['t', 'c', 'twice', 'crash', 'late', '{odd}tenant']) await store.restore(t, limits, 0, 0);
   });
   after(async () => {
     const keys = await client.keys(`${prefix}*`);
@@ -98,6 +100,35 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     assert.equal((await store.balance('r', limits)).spentMicros, 500);
     assert.equal(await store.markCrossing('r', limits, 'notice'), true);
     assert.equal(await store.markCrossing('r', limits, 'notice'), false);
+  });
+
+  test('a tenant without its marker (never rebuilt, or a Redis that lost its data) is lost: nothing reserved until restored', async () => {
+    const fresh = await store.reserve('wiped', 100, limits, lease());
+    assert.deepEqual([fresh.granted, fresh.refusedBy, fresh.balance.lost], [false, 'lost', true]);
+    assert.equal((await store.balance('wiped', limits)).lost, true);
+    assert.deepEqual(await client.keys(`${prefix}{wiped}*`), [], 'a lost reserve writes nothing');
+    await store.restore('wiped', limits, 300, 0);
+    assert.equal((await store.reserve('wiped', 100, limits, lease())).granted, true);
+    assert.equal((await store.balance('wiped', limits)).lost, undefined);
+    await client.del(...(await client.keys(`${prefix}{wiped}*`)));
+    assert.equal((await store.reserve('wiped', 100, limits, lease())).refusedBy, 'lost', 'lost again with the keys gone');
+  });
+
+  test("a caller's own budget is reserved, settled and restored in the tenant's step and slot", async () => {
+    const caller = { id: 'key/1', periodKey: '2026-11-25', periodTtlSec: 600, budgetMicros: 500 };
+    const withCaller = { ...limits, dailyCapMicros: 10_000, caller };
+    await store.restore('callers', limits, 0, 0, [{ keys: caller, spentMicros: 100 }]);
+    const first = lease();
+    const r = await store.reserve('callers', 300, withCaller, first);
+    assert.equal(r.granted, true);
+    assert.deepEqual([r.balance.callerSpentMicros, r.balance.callerReservedMicros, r.balance.reservedMicros], [100, 300, 300]);
+    const refused = await store.reserve('callers', 200, withCaller, lease());
+    assert.deepEqual([refused.granted, refused.refusedBy], [false, 'caller']);
+    const settled = await store.settle('callers', 300, 50, withCaller, first.id);
+    assert.deepEqual([settled.callerSpentMicros, settled.callerReservedMicros, settled.spentMicros, settled.reservedMicros], [150, 0, 50, 0]);
+    const keys = await client.keys(`${prefix}*callers*`);
+    assert.equal(new Set(keys.map((k) => k.slice(k.indexOf('{'), k.indexOf('}') + 1))).size, 1, 'one hash tag');
+    for (const key of keys) assert.ok((await client.ttl(key)) > 0, `${key} expires`);
   });
 
   test('closing the store never closes a client it did not create', async () => {

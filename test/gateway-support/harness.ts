@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
-import { LlmRouter, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
+import { LlmRouter, requestWorstCaseMicros, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
 import { startSimulator, type SimulatorHandle } from '../../apps/simulator/src/index.js';
 import { createGateway, type CreateGatewayOptions } from '../../apps/gateway/src/index.js';
 import type { StoreConfig } from '../../apps/gateway/src/index.js';
@@ -144,6 +144,15 @@ export function chat(gw: { url: string }, key: string | undefined, content: stri
   return call(gw.url, '/v1/chat/completions', { key, body: { messages: [{ role: 'user', content }], ...extra }, headers });
 }
 
+/**
+ * A budget (USD) with room for exactly one worst case of `chat(gw, key,
+ * content, extra)` on `model`: the first such call fits, and once anything is
+ * spent (or reserved) the next does not.
+ */
+export function oneWorstCaseUsd(gw: { router: LlmRouter }, model: string, content: string, extra: Record<string, unknown> = {}): number {
+  return (requestWorstCaseMicros(gw.router.policy.models.get(model)!, { messages: [{ role: 'user', content }], ...extra }) + 1) / 1e6;
+}
+
 /** A fault directive for the simulator, inside a message: fail `model` with `fault`. */
 export function simFault(model: string, fault: Record<string, unknown>): string {
   return `[[sim ${JSON.stringify({ model: `up-${model}`, ...fault })}]]`;
@@ -162,6 +171,22 @@ export function tempDir(): { path: string; remove(): void } {
 
 export function sqliteStore(dir: string, name = 'gateway.sqlite'): StoreConfig {
   return { kind: 'sqlite', path: join(dir, name) };
+}
+
+/** The simulator and one gateway on a fresh SQLite file; `close()` stops both and removes the file. */
+export async function sqliteGateway(options: Partial<CreateGatewayOptions> = {}): Promise<{ sim: SimulatorHandle; gw: Gw; close(): Promise<void> }> {
+  const sim = await startSim();
+  const dir = tempDir();
+  const gw = await startGw(sim, { store: sqliteStore(dir.path), ...options });
+  return {
+    sim,
+    gw,
+    close: async () => {
+      await gw.close();
+      await sim.close();
+      dir.remove();
+    },
+  };
 }
 
 /**

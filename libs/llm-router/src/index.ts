@@ -70,6 +70,9 @@ export { InMemoryCircuitStateStore } from './execution/circuit/in-memory-circuit
 export {
   BUDGET_LEDGER_STORE,
   type BudgetLedgerStore,
+  type CallerLedgerKeys,
+  type CallerLedgerLimits,
+  type CallerSpend,
   type LedgerBalance,
   type LedgerKeys,
   type LedgerLease,
@@ -83,7 +86,7 @@ export type { UpstreamRequest } from './providers/provider-adapter.interface.js'
 export type { MaybePromise } from './shared/maybe-promise.js';
 
 // Budgets (`router.budgets`); how a call reserves and settles is internal
-export type { BudgetSetting, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
+export type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
 export {
   BUDGET_TIERS,
   type BudgetEvent,
@@ -92,6 +95,7 @@ export {
   type BudgetState,
   type BudgetThresholds,
   type BudgetTier,
+  type CallerBudget,
   type TenantBudget,
 } from './budget/budget.types.js';
 // The UTC windows budgets are counted in: an app summing spend from its own records (the gateway's restore) needs the same ones.

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type BudgetPeriod } from '@llm-router/nestjs';
+import { LlmRouter, type BudgetPeriod, type CallerBudget } from '@llm-router/nestjs';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 import type { GatewayStore, StoredApiKey } from '../store/gateway-store.js';
@@ -148,12 +148,10 @@ export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     return undefined;
   }
 
-  /** Keys with an own budget, for the spend tracker. */
-  budgeted(): { id: string; budgetUsd: number; period: BudgetPeriod }[] {
-    const out: { id: string; budgetUsd: number; period: BudgetPeriod }[] = [];
-    for (const k of this.keys.values()) {
-      if (k.stored.budgetUsd !== null && k.stored.budgetPeriod !== null) out.push({ id: k.stored.id, budgetUsd: k.stored.budgetUsd, period: k.stored.budgetPeriod });
-    }
+  /** Keys with an own budget, and their tenants: the ledger keeps their spend. */
+  budgeted(): { tenant: string; budget: CallerBudget }[] {
+    const out: { tenant: string; budget: CallerBudget }[] = [];
+    for (const k of this.keys.values()) if (k.principal.budget !== undefined) out.push({ tenant: k.stored.tenant, budget: k.principal.budget });
     return out;
   }
 
@@ -163,7 +161,9 @@ export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
       keyId: stored.id,
       tenant: stored.tenant,
       scope,
-      ...(stored.budgetUsd !== null && stored.budgetPeriod !== null ? { budget: { budgetUsd: stored.budgetUsd, period: stored.budgetPeriod } } : {}),
+      ...(stored.budgetUsd !== null && stored.budgetPeriod !== null
+        ? { budget: { id: stored.id, budgetUsd: stored.budgetUsd, period: stored.budgetPeriod, name: `API key ${stored.id}` } }
+        : {}),
     };
     return { stored, hash: stored.keyHash.toLowerCase(), principal };
   }

@@ -1,4 +1,4 @@
-import type { BudgetPeriod, CompiledPolicy } from '@llm-router/nestjs';
+import type { CallerBudget, CompiledPolicy } from '@llm-router/nestjs';
 import type { StoredApiKey } from '../store/gateway-store.js';
 
 /** What a caller may do, resolved once per key against the policy. */
@@ -17,7 +17,8 @@ export interface Principal {
   readonly keyId: string | null;
   readonly tenant: string | undefined;
   readonly scope: Scope;
-  readonly budget?: { readonly budgetUsd: number; readonly period: BudgetPeriod };
+  /** The key's own budget, as the router reserves it with the tenant's. */
+  readonly budget?: CallerBudget;
 }
 
 /** A key held in memory: the stored fields plus its resolved scope and hash. */

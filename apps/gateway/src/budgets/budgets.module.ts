@@ -3,8 +3,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { PersistenceModule } from '../persistence/persistence.module.js';
 import { StoreModule } from '../store/store.module.js';
 import { GatewayBudgetsService } from './gateway-budgets.service.js';
-import { KeySpend } from './key-spend.js';
 
-/** The gateway's budgets: each key's own (spend and admission) and the tenants' (stored, restored, refreshed). */
-@Module({ imports: [StoreModule, AuthModule, PersistenceModule], providers: [GatewayBudgetsService, KeySpend], exports: [GatewayBudgetsService] })
+/** The gateway's budgets: each key's own (given to the router with its calls) and the tenants' (stored, restored, refreshed, rebuilt). */
+@Module({ imports: [StoreModule, AuthModule, PersistenceModule], providers: [GatewayBudgetsService], exports: [GatewayBudgetsService] })
 export class BudgetsModule {}

@@ -1,35 +1,39 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, LlmRouterError, periodWindow, type BudgetPeriod, type BudgetSetting, type BudgetState, type RouteOptions } from '@llm-router/nestjs';
+import { LlmRouter, LlmRouterError, periodWindow, type BudgetSetting, type BudgetState, type CallerBudget, type RecordedSpend, type RouteOptions } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
-import { KeySpend } from './key-spend.js';
 
 /**
- * The gateway's budgets, in one place: each API key's own budget (its spend,
- * fed from the routing records, and the admission of its calls) and the
- * tenant budgets across restarts, on the router's budget API
- * (`router.budgets`): budgets set through the admin API are stored and
- * re-applied at start-up, and each budgeted tenant's ledger is seeded from the
- * persisted routing records of its current period (and day, for the daily
- * cap), so a restart neither forgets spend nor hands out a fresh budget.
+ * The gateway's budgets, in one place: each API key's own budget (given to
+ * the router with each of the key's calls, which reserves and settles it with
+ * the tenant's, in the same ledger step) and the tenant budgets across
+ * restarts, on the router's budget API (`router.budgets`): budgets set through
+ * the admin API are stored and re-applied at start-up, and each tenant's
+ * ledger (its period, its day for the daily cap, its keys' own budgets) is
+ * seeded from the persisted routing records, so a restart neither forgets
+ * spend nor hands out a fresh budget. The same records rebuild the ledger
+ * when it turns out to have lost a tenant's state (a Redis restarted without
+ * persistence): the router asks for them before it serves the tenant again.
  * Budgets another instance sets in a shared store are picked up by
- * `refresh()`, run every `keysRefreshMs`; on PostgreSQL
- * every tenth refresh also raises the tenants' ledger and each key's spend to
- * what the records of every instance say.
+ * `refresh()`, run every `keysRefreshMs`; on PostgreSQL every tenth refresh
+ * also raises the ledger to what the records of every instance say.
  */
 @Injectable()
 export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Budgets');
+  private readonly config: GatewayConfig;
   /** The stored version (updatedAt) of each tenant budget applied here. */
   private readonly applied = new Map<string, number>();
   private refreshTimer?: NodeJS.Timeout;
   /** Tenants whose spend could not be restored yet (the ledger did not answer). */
   private readonly unrestored = new Set<string>();
+  /** Second passes of rebuilds, pending (see `rebuildSource`). */
+  private readonly latePasses = new Set<NodeJS.Timeout>();
   private refreshes = 0;
 
   constructor(
@@ -37,12 +41,10 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
     private readonly router: LlmRouter,
     private readonly records: RecordsService,
     private readonly keys: ApiKeyService,
-    private readonly keySpend: KeySpend,
-    private readonly config: ConfigService,
+    configService: ConfigService,
   ) {
-    records.listen((record, principal) => {
-      if (principal?.budget && principal.keyId !== null) keySpend.add(principal.keyId, principal.budget.period, record.costUsd);
-    });
+    this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+    router.budgets.rebuildFrom((tenant, at) => this.rebuildSource(tenant, at.getTime()));
   }
 
   /**
@@ -52,44 +54,32 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.restore();
-    this.startRefresh(this.config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).keysRefreshMs);
+    this.startRefresh(this.config.keysRefreshMs);
   }
 
-  /** Start-up: stored budgets back on the router, spend restored for tenants and keys. */
+  /** Start-up: stored budgets back on the router, spend restored for tenants and their keys. */
   private async restore(now = Date.now()): Promise<void> {
     const stored = await this.store.listTenantBudgets();
     for (const b of stored) await this.apply(b.tenant, b.setting, b.updatedAt);
-    const tenants = new Set([...stored.map((b) => b.tenant), ...Object.keys(this.router.policy.budgets.tenants)]);
+    const tenants = this.ledgerTenants(stored.map((b) => b.tenant));
     await this.tryRestoreTenants(tenants, now);
-    await this.restoreKeys(now);
     if (tenants.size > 0) this.logger.log(`budgets restored for ${tenants.size} tenant(s) from persisted usage`);
   }
 
   /**
-   * On the request path, before routing a call with an API key: once the
-   * key has spent its own budget for the period, the call is refused (402)
-   * and recorded like any other. Never awaits.
+   * On the request path, before routing a call with an API key: the key's
+   * own budget goes with the call, and the router reserves each attempt's
+   * worst case on it as on the tenant's (402 once it is spent or the worst
+   * case does not fit). Never awaits.
    */
-  admitKey(principal: Principal, options: RouteOptions): void {
-    const { keyId, budget } = principal;
-    if (keyId === null || budget === undefined) return;
-    const spent = this.keySpend.current(keyId, budget.period);
-    if (spent < budget.budgetUsd) return;
-    const err = new LlmRouterError({
-      category: 'budget_exhausted',
-      httpStatus: 402,
-      origin: 'gateway',
-      code: 'insufficient_quota',
-      message: `API key ${keyId} has spent $${spent.toFixed(6)} of its own $${budget.budgetUsd} budget for this ${budget.period} (UTC): every request with this key is refused until the period ends or the budget is raised.`,
-      requestId: options.requestId,
-    });
-    this.records.recordRefusal(principal, options, err);
-    throw err;
+  applyKeyBudget(principal: Principal, options: RouteOptions): void {
+    if (principal.keyId !== null && principal.budget !== undefined) options.callerBudget = principal.budget;
   }
 
-  /** What a key has spent of its own budget in the current period. */
-  keySpent(keyId: string, period: BudgetPeriod): number {
-    return this.keySpend.current(keyId, period);
+  /** What a key has spent of its own budget in the current period (the ledger's figure). */
+  async keySpent(principal: Principal): Promise<number> {
+    if (principal.tenant === undefined || principal.budget === undefined) return 0;
+    return (await this.router.budgets.callerSpend(principal.tenant, principal.budget)).spentUsd;
   }
 
   /** Re-read the stored budgets every `intervalMs` (0: never). */
@@ -101,7 +91,7 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
       if (running) return;
       running = true;
       this.refresh()
-        .catch((err: unknown) => this.logger.warn(`could not refresh tenant budgets: ${err instanceof Error ? err.message : String(err)}`))
+        .catch((err: unknown) => this.logger.warn(`could not refresh tenant budgets: ${errorText(err)}`))
         .finally(() => (running = false));
     }, intervalMs);
     this.refreshTimer.unref();
@@ -109,6 +99,8 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
 
   onModuleDestroy(): void {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    for (const timer of this.latePasses) clearTimeout(timer);
+    this.latePasses.clear();
   }
 
   /** Apply the budgets set or changed in the store since this instance last looked (another instance's admin calls). */
@@ -120,11 +112,10 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
       if (await this.apply(b.tenant, b.setting, b.updatedAt)) changed.push(b.tenant);
     }
     await this.tryRestoreTenants(new Set([...changed, ...this.unrestored]), now);
-    // A store other instances write to: every tenth refresh, the ledger (which a Redis restart or failover may
-    // have lost, or a settle lost past its retries) and each key's spend are raised to what all records say.
+    // A store other instances write to: every tenth refresh, the ledger (a settle lost past its retries, a Redis
+    // restored from an older snapshot) is raised to what all records say, for tenants and their keys alike.
     if (this.store.kind === 'postgres' && ++this.refreshes % RECONCILE_EVERY === 0) {
-      await this.tryRestoreTenants(new Set([...this.applied.keys(), ...Object.keys(this.router.policy.budgets.tenants)]), now);
-      await this.restoreKeys(now);
+      await this.tryRestoreTenants(this.ledgerTenants(this.applied.keys()), now);
     }
   }
 
@@ -159,9 +150,37 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
     } catch (err) {
       // Applied; only reading its state failed (the ledger is away): the restore will be tried again.
       if (isLedgerAway(err)) return true;
-      this.logger.error(`stored budget of tenant "${tenant}" was not applied: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.error(`stored budget of tenant "${tenant}" was not applied: ${errorText(err)}`);
       return false;
     }
+  }
+
+  /** The tenants the ledger keeps: those with a budget (`budgeted`, and the policy's) and those with keys that have one. */
+  private ledgerTenants(budgeted: Iterable<string>): Set<string> {
+    const tenants = new Set([...budgeted, ...Object.keys(this.router.policy.budgets.tenants)]);
+    for (const k of this.keys.budgeted()) tenants.add(k.tenant);
+    return tenants;
+  }
+
+  /**
+   * The router found the ledger without a tenant's state: the spend it is
+   * rebuilt from. Every record this instance holds is written first. Other
+   * instances' records still waiting in their writers reach PostgreSQL within
+   * their flush interval: a second pass after it raises the ledger again.
+   */
+  private async rebuildSource(tenant: string, now: number): Promise<RecordedSpend> {
+    await this.records.flush();
+    const spend = await this.recordedSpend(tenant, now);
+    this.logger.warn(`the budget ledger had no state for tenant "${tenant}" (new to this Redis, or Redis restarted): rebuilding it from the records`);
+    if (this.store.kind === 'postgres') {
+      const timer = setTimeout(() => {
+        this.latePasses.delete(timer);
+        void this.tryRestoreTenant(tenant, Date.now());
+      }, LATE_PASS_FLUSHES * this.config.recordFlushMs);
+      timer.unref();
+      this.latePasses.add(timer);
+    }
+    return spend;
   }
 
   /**
@@ -169,13 +188,13 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
    * keep the gateway from starting: the tenant is restored at a later refresh,
    * and until then its calls meet the class's `onBudgetStoreUnavailable` rule.
    */
-  private async tryRestoreTenant(tenant: string, now: number, queries?: SpendQueries): Promise<boolean> {
+  private async tryRestoreTenant(tenant: string, now: number, pass: RestorePass = newPass()): Promise<boolean> {
     try {
-      await this.restoreTenant(tenant, now, queries);
+      await this.router.budgets.restoreSpend(tenant, await this.recordedSpend(tenant, now, pass));
       this.unrestored.delete(tenant);
       return true;
     } catch (err) {
-      if (!this.unrestored.has(tenant)) this.logger.error(`spend of tenant "${tenant}" not restored yet: ${err instanceof Error ? err.message : String(err)}`);
+      if (!this.unrestored.has(tenant)) this.logger.error(`spend of tenant "${tenant}" not restored yet: ${errorText(err)}`);
       this.unrestored.add(tenant);
       return false;
     }
@@ -187,55 +206,67 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
    * waiting for its timeout.
    */
   private async tryRestoreTenants(tenants: Iterable<string>, now: number): Promise<void> {
-    const spend: SpendQueries = new Map();
+    const pass = newPass();
     let away = false;
     for (const tenant of tenants) {
       if (away) this.unrestored.add(tenant);
-      else away = !(await this.tryRestoreTenant(tenant, now, spend));
+      else away = !(await this.tryRestoreTenant(tenant, now, pass));
     }
   }
 
-  private async restoreTenant(tenant: string, now: number, queries: SpendQueries = new Map()): Promise<void> {
-    const state = await this.router.budgets.state(tenant);
-    if (!state) return;
-    const spendIn = (from: number, to: number, criticalities?: readonly string[]) => {
-      const key = `${from}:${to}:${criticalities?.join(',') ?? '*'}`;
-      let query = queries.get(key);
-      if (query === undefined) queries.set(key, (query = this.store.spendByTenant({ from, to }, criticalities)));
+  /** What the records say a tenant spent: in its budget's period, today (daily cap), and through each of its keys that has a budget. */
+  private async recordedSpend(tenant: string, now: number, pass: RestorePass = newPass()): Promise<RecordedSpend> {
+    const ask = (what: 'tenant' | 'key', from: number, to: number, criticalities?: readonly string[]) => {
+      const key = `${what}:${from}:${to}:${criticalities?.join(',') ?? '*'}`;
+      let query = pass.queries.get(key);
+      if (query === undefined) {
+        query = what === 'tenant' ? this.store.spendByTenant({ from, to }, criticalities) : this.store.spendByKey({ from, to });
+        pass.queries.set(key, query);
+      }
       return query;
     };
-    const spentUsd = (await spendIn(Date.parse(state.periodStart), Date.parse(state.periodEnd))).get(tenant) ?? 0;
-    let dailySpentUsd: number | undefined;
-    if (state.dailyCapUsd !== undefined) {
-      const day = periodWindow('day', now);
-      dailySpentUsd = (await spendIn(day.start, day.end, this.router.policy.budgets.defaults.dailyCapCriticalities)).get(tenant) ?? 0;
-    }
-    if (spentUsd > 0 || (dailySpentUsd ?? 0) > 0) {
-      await this.router.budgets.restoreSpend(tenant, { spentUsd, ...(dailySpentUsd !== undefined ? { dailySpentUsd } : {}), at: new Date(now) });
-    }
-  }
-
-  private async restoreKeys(now: number): Promise<void> {
-    const byPeriod = new Map<BudgetPeriod, string[]>();
-    for (const k of this.keys.budgeted()) byPeriod.set(k.period, [...(byPeriod.get(k.period) ?? []), k.id]);
-    for (const [period, ids] of byPeriod) {
-      const window = periodWindow(period, now);
-      const spend = await this.store.spendByKey({ from: window.start, to: window.end });
-      for (const id of ids) {
-        const usd = spend.get(id);
-        if (usd !== undefined) this.keySpend.restore(id, period, usd, now);
+    if (pass.keysByTenant === undefined) {
+      pass.keysByTenant = new Map();
+      for (const k of this.keys.budgeted()) {
+        const budgets = pass.keysByTenant.get(k.tenant);
+        if (budgets) budgets.push(k.budget);
+        else pass.keysByTenant.set(k.tenant, [k.budget]);
       }
     }
+    const budget = this.router.budgets.getTenantBudget(tenant);
+    const period = periodWindow(budget?.period ?? this.router.policy.budgets.defaults.period, now);
+    const callers: Array<{ budget: CallerBudget; spentUsd: number }> = [];
+    const spend: RecordedSpend = { spentUsd: (await ask('tenant', period.start, period.end)).get(tenant) ?? 0, at: new Date(now), callers };
+    if (budget?.dailyCapUsd !== undefined) {
+      const day = periodWindow('day', now);
+      spend.dailySpentUsd = (await ask('tenant', day.start, day.end, this.router.policy.budgets.defaults.dailyCapCriticalities)).get(tenant) ?? 0;
+    }
+    for (const budget of pass.keysByTenant.get(tenant) ?? []) {
+      const window = periodWindow(budget.period, now);
+      callers.push({ budget, spentUsd: (await ask('key', window.start, window.end)).get(budget.id) ?? 0 });
+    }
+    return spend;
   }
 }
 
-/** Spend queries of one restore pass, by window (and criticalities): each is asked once for every tenant. */
-type SpendQueries = Map<string, Promise<Map<string, number>>>;
+/** One restore pass: each spend query (by kind, window and criticalities) asked once for every tenant, the keys grouped by tenant once. */
+interface RestorePass {
+  readonly queries: Map<string, Promise<Map<string, number>>>;
+  keysByTenant?: Map<string, CallerBudget[]>;
+}
 
-/** On a shared store, the ledger and key spend are reconciled with the records every this many refreshes. */
+const newPass = (): RestorePass => ({ queries: new Map() });
+
+/** On a shared store, the ledger is reconciled with the records every this many refreshes. */
 const RECONCILE_EVERY = 10;
+/** A rebuild on PostgreSQL is repeated after this many record flush intervals (other instances' records). */
+const LATE_PASS_FLUSHES = 3;
 
 /** The budget ledger did not answer (a shared Redis away): the setting still took effect. */
 function isLedgerAway(err: unknown): boolean {
   return err instanceof LlmRouterError && err.code === 'budget_store_unavailable';
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -15,8 +15,8 @@ const LABEL = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
  * Turns a caller and its request into router options, or a 4xx:
  * the traffic class (key default, `x-traffic-class`, or a class named as
  * `model`) must be one the key may use; a named model must be in the key's
- * scope; the key's own budget must not be spent (GatewayBudgetsService
- * admits the key). The tenant always comes from the key, never from a header.
+ * scope; the key's own budget goes with the call (GatewayBudgetsService),
+ * for the router to reserve. The tenant always comes from the key, never from a header.
  */
 @Injectable()
 export class RouteAccessService {
@@ -46,7 +46,7 @@ export class RouteAccessService {
     const session = label(headers, 'x-session-id');
     if (session !== undefined) options.session = session;
 
-    this.budgets.admitKey(principal, options);
+    this.budgets.applyKeyBudget(principal, options);
     this.records.attribute(options.requestId!, principal);
     return options;
   }

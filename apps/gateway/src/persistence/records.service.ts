@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, unplannedRecord, type LlmRouterError, type RouteOptions, type RoutingRecord } from '@llm-router/nestjs';
+import { LlmRouter, type RoutingRecord } from '@llm-router/nestjs';
 import type { Subscription } from 'rxjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import { KEY_LABEL } from '../auth/keyed-context.js';
@@ -15,9 +15,6 @@ import { createRecordJournal } from './create-record-journal.js';
 import { NoRecordJournal, type RecordJournal } from './record-journal.js';
 import { RecordWriter } from './record-writer.js';
 import { toRecordRow } from './record-row.js';
-
-/** Told of each routing record and the caller it was attributed to (none: a call without an API key). */
-export type RecordListener = (record: RoutingRecord, principal: Principal | undefined) => void;
 
 /** Attribution entries kept for calls whose record has not arrived yet. */
 const MAX_IN_FLIGHT = 50_000;
@@ -41,7 +38,7 @@ interface Journaled {
  * (`onModuleInit`, before the server listens and before budgets are restored
  * from the records) whatever a dead process journaled is written to the
  * store. The rest, the batched store writer, the metrics, the request log and
- * the listeners (the per-key spend), runs once the event loop reaches its
+ * runs once the event loop reaches its
  * check phase (setImmediate), after the response has been written: a caller
  * should not wait for it. Nothing a caller sends after its response can be
  * handled before it. The store write happens later still, in batches; once a
@@ -54,7 +51,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
   private readonly writer: RecordWriter;
   private readonly journal: RecordJournal;
   private readonly requestLog?: RequestLog;
-  private readonly listeners: RecordListener[] = [];
   private readonly inFlight = new Map<string, Principal>();
   private subscription?: Subscription;
   private sweepTimer?: NodeJS.Timeout;
@@ -109,11 +105,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     }
   }
 
-  /** Hear of every record from now on, with its caller; in the check phase, after the response. */
-  listen(listener: RecordListener): void {
-    this.listeners.push(listener);
-  }
-
   /** Called on the request path before routing: ties the coming record to its caller. */
   attribute(requestId: string, principal: Principal): void {
     if (this.inFlight.size >= MAX_IN_FLIGHT) {
@@ -122,14 +113,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
       if (oldest !== undefined) this.inFlight.delete(oldest);
     }
     this.inFlight.set(requestId, principal);
-  }
-
-  /**
-   * A refusal decided by the gateway before the router saw the call (a key's
-   * own budget): it gets a routing record like any other, so reports count it.
-   */
-  recordRefusal(principal: Principal, options: RouteOptions, error: LlmRouterError): void {
-    this.take(unplannedRecord(this.router.policy, { requestId: options.requestId ?? '', context: options, stream: false, outcome: 'failure', error }), principal);
   }
 
   /** Write every waiting record now: read-your-writes for the usage reports. */
@@ -216,7 +199,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
       if (row) this.writer.push(row);
       this.metrics.observe(record);
       this.requestLog?.write(record, keyId);
-      for (const listener of this.listeners) listener(record, principal);
     } catch (err) {
       this.logger.error(`could not process routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`);
     }

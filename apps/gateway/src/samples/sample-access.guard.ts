@@ -1,7 +1,7 @@
 import { HttpException, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { LlmRouter, TrafficClass } from '@llm-router/nestjs';
+import { LlmRouter, LlmRouterError, TrafficClass } from '@llm-router/nestjs';
 import { decideRoute } from '../auth/key-scope.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
@@ -20,7 +20,7 @@ export class SampleAccessGuard implements CanActivate {
     private readonly budgets: GatewayBudgetsService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const principal = context.switchToHttp().getRequest<FastifyRequest>().llmPrincipal;
     // Authentication disabled: nothing to check.
     if (!principal || principal.keyId === null) return true;
@@ -29,7 +29,20 @@ export class SampleAccessGuard implements CanActivate {
     if (!decision.ok) {
       throw new HttpException(openAiError(decision.message, decision.status === 403 ? 'permission_error' : 'invalid_request_error', decision.code, null), decision.status);
     }
-    this.budgets.admitKey(principal, { tenant: principal.tenant, trafficClass: decision.trafficClass });
+    // Each call reserves on the key's budget (keyed-context.ts); a spent one refuses the whole workflow up front, not item by item.
+    const budget = principal.budget;
+    if (budget !== undefined) {
+      const spent = await this.budgets.keySpent(principal);
+      if (spent >= budget.budgetUsd) {
+        throw new LlmRouterError({
+          category: 'budget_exhausted',
+          httpStatus: 402,
+          origin: 'gateway',
+          code: 'insufficient_quota',
+          message: `API key ${principal.keyId} has spent $${spent.toFixed(6)} of its own $${budget.budgetUsd} budget for this ${budget.period} (UTC).`,
+        });
+      }
+    }
     return true;
   }
 }

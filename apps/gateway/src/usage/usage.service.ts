@@ -44,7 +44,7 @@ export class UsageService {
             key: {
               id: principal.keyId,
               budget: principal.budget
-                ? { ...principal.budget, spentUsd: usd(this.budgets.keySpent(principal.keyId, principal.budget.period)) }
+                ? { budgetUsd: principal.budget.budgetUsd, period: principal.budget.period, spentUsd: usd(await this.budgets.keySpent(principal)) }
                 : null,
             },
           }

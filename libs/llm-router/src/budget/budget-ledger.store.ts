@@ -1,16 +1,32 @@
 import type { MaybePromise } from '../shared/maybe-promise.js';
 
+/** The ledger keys of a caller's own budget inside its tenant's (an API key's): its period. */
+export interface CallerLedgerKeys {
+  /** Unique within the tenant. */
+  readonly id: string;
+  readonly periodKey: string;
+  readonly periodTtlSec: number;
+}
+
+export interface CallerLedgerLimits extends CallerLedgerKeys {
+  readonly budgetMicros: number;
+}
+
 /** The ledger keys of one request: its budget period, and its day when a daily cap applies. */
 export interface LedgerKeys {
   readonly periodKey: string;
   /** Seconds the period's counters are kept after it ends (roll-over needs no clean-up job). */
   readonly periodTtlSec: number;
   readonly dayKey?: string;
+  /** The caller's own budget, booked in the same atomic step as the tenant's. */
+  readonly caller?: CallerLedgerKeys;
 }
 
 export interface LedgerLimits extends LedgerKeys {
+  /** The tenant's period budget; `Infinity` when only the caller has a budget (the tenant's spend is still booked). */
   readonly budgetMicros: number;
   readonly dailyCapMicros?: number;
+  readonly caller?: CallerLedgerLimits;
 }
 
 /** Settled spend and reservations in flight, in micro-dollars. */
@@ -19,12 +35,21 @@ export interface LedgerBalance {
   readonly reservedMicros: number;
   readonly daySpentMicros: number;
   readonly dayReservedMicros: number;
+  /** The caller's own budget (0 without one). */
+  readonly callerSpentMicros?: number;
+  readonly callerReservedMicros?: number;
+  /**
+   * The shared ledger lost this tenant's state (a Redis restarted without
+   * persistence, or restarted from an older snapshot): the figures mean
+   * nothing, and nothing was reserved, until `restore` rebuilds it.
+   */
+  readonly lost?: boolean;
 }
 
 export interface ReserveResult {
   readonly granted: boolean;
-  /** Which limit refused it. */
-  readonly refusedBy?: 'period' | 'day';
+  /** Which limit refused it; `lost`: the ledger lost the tenant's state (see `LedgerBalance.lost`). */
+  readonly refusedBy?: 'period' | 'day' | 'caller' | 'lost';
   readonly balance: LedgerBalance;
 }
 
@@ -42,19 +67,30 @@ export interface LedgerLease {
   readonly ttlMs: number;
 }
 
+/** A caller's spend rebuilt from persisted usage, in micro-dollars. */
+export interface CallerSpend {
+  readonly keys: CallerLedgerKeys;
+  readonly spentMicros: number;
+}
+
 /**
- * Per-tenant spend. `reserve` and `settle` are each one atomic step, so
- * concurrent requests (and several gateway instances sharing the store)
- * can never reserve past the budget.
+ * Per-tenant spend (and, inside it, each caller's own). `reserve` and
+ * `settle` are each one atomic step, so concurrent requests (and several
+ * gateway instances sharing the store) can never reserve past the budget.
  */
 export interface BudgetLedgerStore {
-  /** Reserve `amountMicros` if spent + reserved + amount fits every limit. */
+  /** Reserve `amountMicros` if spent + reserved + amount fits every limit (the tenant's period and day, the caller's). */
   reserve(tenant: string, amountMicros: number, limits: LedgerLimits, lease: LedgerLease): MaybePromise<ReserveResult>;
   /** Release a reservation (`leaseId` is the id it was reserved with) and book the actual cost. */
   settle(tenant: string, reservedMicros: number, actualMicros: number, keys: LedgerKeys, leaseId: string): MaybePromise<LedgerBalance>;
   balance(tenant: string, keys: LedgerKeys): MaybePromise<LedgerBalance>;
-  /** Raise settled spend to at least these figures (rebuilding from persisted usage after a restart). */
-  restore(tenant: string, keys: LedgerKeys, spentMicros: number, daySpentMicros: number): MaybePromise<void>;
+  /**
+   * Raise settled spend, the tenant's and its callers', to at least these
+   * figures (rebuilding from persisted usage after a restart). A store that
+   * can lose its state marks the tenant rebuilt: `lost` is not reported again
+   * until it loses it again.
+   */
+  restore(tenant: string, keys: LedgerKeys, spentMicros: number, daySpentMicros: number, callers?: readonly CallerSpend[]): MaybePromise<void>;
   /** True the first time a tier is reached in a period: events fire once per crossing. */
   markCrossing(tenant: string, keys: LedgerKeys, tier: string): MaybePromise<boolean>;
 }

@@ -44,7 +44,7 @@ describe('BudgetService: tiers decide routing per class', () => {
     s.spend(69.99);
     for (const c of ['support', 'general', 'titles']) {
       const a = s.assess(c)!;
-      assert.equal(a.snapshot.tier, 'normal');
+      assert.equal(a.snapshot!.tier, 'normal');
       assert.equal(a.downgrade, false);
     }
   });
@@ -52,7 +52,7 @@ describe('BudgetService: tiers decide routing per class', () => {
   it('70-80 %: notice, routing unchanged, one event', () => {
     const s = service();
     s.spend(70);
-    assert.equal(s.assess('titles')!.snapshot.tier, 'notice');
+    assert.equal(s.assess('titles')!.snapshot!.tier, 'notice');
     assert.equal(s.assess('titles')!.downgrade, false);
     s.spend(1);
     assert.deepEqual(s.events.map((e) => e.tier), ['notice'], 'once per crossing, not per request');
@@ -74,7 +74,7 @@ describe('BudgetService: tiers decide routing per class', () => {
     assert.equal(err.httpStatus, 402);
     assert.equal(err.code, 'budget_restricted');
     assert.match(err.message, /Tenant "acme"/);
-    assert.equal(s.assess('support')!.snapshot.tier, 'restricted');
+    assert.equal(s.assess('support')!.snapshot!.tier, 'restricted');
     assert.equal(s.assess('general')!.downgrade, false);
   });
 
@@ -103,7 +103,7 @@ describe('BudgetService: tiers decide routing per class', () => {
     const s = service();
     s.spend(5, 'batch');
     assert.equal(refusal(() => s.assess('batch')).code, 'daily_cap_exhausted');
-    assert.equal(s.assess('general')!.snapshot.tier, 'normal');
+    assert.equal(s.assess('general')!.snapshot!.tier, 'normal');
   });
 });
 
@@ -138,8 +138,8 @@ describe('BudgetService: reservations never overspend', () => {
     assert.equal(refusal(() => s.assess('general')).code, 'insufficient_quota');
     s.setNow(Date.UTC(2026, 11, 1, 0, 0, 0));
     const a = s.assess('general')!;
-    assert.equal(a.snapshot.tier, 'normal');
-    assert.equal(a.snapshot.spentUsd, 0);
+    assert.equal(a.snapshot!.tier, 'normal');
+    assert.equal(a.snapshot!.spentUsd, 0);
     const state = await s.budgets.state('acme');
     assert.equal(state!.periodStart, '2026-12-01T00:00:00.000Z');
   });
@@ -188,7 +188,7 @@ describe('BudgetService: the store cannot be reached', () => {
     const s = service(doc, broken);
     const a = (await s.budgets.assess('acme', s.cls('general')))!;
     assert.equal(a.unmetered, true);
-    assert.match(a.snapshot.action!, /fail-open/);
+    assert.match(a.snapshot!.action!, /fail-open/);
     assert.equal((s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as ReserveOutcome).fits, true);
     assert.throws(() => s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')), /allowance is used up/);
   });
@@ -264,5 +264,102 @@ describe('BudgetService: settling survives a store blip', () => {
     assert.notEqual(leases[0]!.id, leases[1]!.id);
     assert.equal(leases[0]!.ttlMs, s.cls('general').deadlineMs + 60_000);
     assert.deepEqual(settled, [leases[1]!.id, leases[0]!.id]);
+  });
+});
+
+describe("BudgetService: a caller's own budget", () => {
+  const key = { id: 'k1', budgetUsd: 1, period: 'day' as const, name: 'API key k1' };
+
+  it('is reserved with the tenant budget: a worst case that does not fit it is refused, and settled spend counts', () => {
+    const s = service();
+    const a = s.budgets.assess('acme', s.cls('general'), key) as BudgetAssessment;
+    const held = s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as BudgetReservation;
+    assert.equal(held.fits, true);
+    const refused = s.budgets.reserve(a, usdToMicros(0.6), s.cls('general')) as ReserveOutcome;
+    assert.equal(refused.fits, false);
+    assert.match((refused as { reason: string }).reason, /own budget of API key k1 \(\$0\.600000 of \$1 committed\)/);
+    s.budgets.settle(held, usdToMicros(1));
+    assert.throws(() => s.budgets.assess('acme', s.cls('general'), key), (err: unknown) => {
+      assert.ok(err instanceof LlmRouterError);
+      assert.equal(err.code, 'insufficient_quota');
+      assert.match(err.message, /API key k1 has spent \$1\.000000 of its own \$1 budget for this day/);
+      return true;
+    });
+  });
+
+  it('applies when the tenant has no budget, and reports no tenant snapshot', async () => {
+    const s = service();
+    const a = s.budgets.assess('nobody', s.cls('general'), key) as BudgetAssessment;
+    assert.equal(a.snapshot, undefined);
+    const held = s.budgets.reserve(a, usdToMicros(0.4), s.cls('general')) as BudgetReservation;
+    s.budgets.settle(held, usdToMicros(0.25));
+    assert.deepEqual(await s.budgets.callerSpend('nobody', key), { spentUsd: 0.25, reservedUsd: 0 });
+    await s.budgets.restoreSpend('nobody', { spentUsd: 0, callers: [{ budget: key, spentUsd: 0.75 }] });
+    assert.equal((await s.budgets.callerSpend('nobody', key)).spentUsd, 0.75, 'restored from the records, only ever up');
+  });
+});
+
+describe('BudgetService: a ledger that lost a tenant state', () => {
+  /** The in-process ledger, reporting every tenant lost until it is restored (as a Redis restarted empty does). */
+  function forgetful() {
+    const inner = new InMemoryBudgetLedgerStore();
+    const restored = new Set<string>();
+    const lost = { lost: true, spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
+    const ledger: BudgetLedgerStore = {
+      reserve: async (t, a, l) => (restored.has(t) ? inner.reserve(t, a, l) : { granted: false, refusedBy: 'lost', balance: lost }),
+      settle: async (t, r, a, k) => inner.settle(t, r, a, k),
+      balance: async (t, k) => (restored.has(t) ? inner.balance(t, k) : lost),
+      restore: async (t, k, s, d, c) => {
+        inner.restore(t, k, s, d, c);
+        restored.add(t);
+      },
+      markCrossing: async (t, k, tier) => inner.markCrossing(t, k, tier),
+    };
+    return { ledger, forget: () => restored.clear() };
+  }
+
+  it('is rebuilt from the recorded spend before the call is assessed: an exhausted tenant stays refused', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    const asked: string[] = [];
+    s.budgets.rebuildFrom(async (tenant) => {
+      asked.push(tenant);
+      return { spentUsd: 100 };
+    });
+    await assert.rejects(s.budgets.assess('acme', s.cls('general')) as Promise<unknown>, (err: unknown) => err instanceof LlmRouterError && err.code === 'insufficient_quota');
+    assert.deepEqual(asked, ['acme']);
+    assert.equal((await s.budgets.state('acme'))!.spentUsd, 100);
+  });
+
+  it('calls that find it lost together wait for one rebuild', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    let rebuilds = 0;
+    s.budgets.rebuildFrom(async () => (rebuilds++, { spentUsd: 10 }));
+    const assessed = await Promise.all([1, 2, 3].map(() => s.budgets.assess('acme', s.cls('general'))));
+    assert.ok(assessed.every((a) => a?.snapshot?.spentUsd === 10));
+    assert.equal(rebuilds, 1);
+  });
+
+  it('lost between the assessment and the reservation: rebuilt, then reserved on the rebuilt figures', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    s.budgets.rebuildFrom(async () => ({ spentUsd: 99.5 }));
+    const a = (await s.budgets.assess('acme', s.cls('general')))!;
+    f.forget();
+    const refused = (await s.budgets.reserve(a, usdToMicros(1), s.cls('general'))) as ReserveOutcome;
+    assert.equal(refused.fits, false, 'the rebuilt spend leaves room for less');
+  });
+
+  it('a rebuild that fails: the class outage rule (fail closed by default)', async () => {
+    const f = forgetful();
+    const s = service(undefined, f.ledger);
+    s.budgets.rebuildFrom(() => Promise.reject(new Error('records store down')));
+    await assert.rejects(s.budgets.assess('acme', s.cls('general')) as Promise<unknown>, (err: unknown) => {
+      assert.ok(err instanceof LlmRouterError);
+      assert.equal(err.code, 'budget_store_unavailable');
+      assert.match(err.message, /records store down/);
+      return true;
+    });
   });
 });

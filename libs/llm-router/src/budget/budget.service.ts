@@ -5,24 +5,27 @@ import type { MaybePromise } from '../shared/maybe-promise.js';
 import type { CompiledClass, CompiledPolicy } from '../policy/compiled-policy.js';
 import type { BudgetsConfig } from '../policy/policy.schema.js';
 import type { RoutePlan } from '../planning/route-plan.js';
-import type { BudgetLedgerStore, LedgerBalance, LedgerLimits } from './budget-ledger.store.js';
+import type { BudgetLedgerStore, CallerLedgerLimits, LedgerBalance, LedgerLease, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
 import { periodWindow, type PeriodWindow } from './budget-period.js';
 import { DEFAULT_THRESHOLDS, tierFor, tierRank } from './budget-tier.js';
-import type { BudgetEvent, BudgetSnapshot, BudgetState } from './budget.types.js';
+import type { BudgetEvent, BudgetSnapshot, BudgetState, CallerBudget } from './budget.types.js';
 import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budget.js';
-import type { BudgetSetting, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
+import type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
 import { microsToUsd, usdToMicros } from './usd.js';
 
 /** What the budget says about one call, decided before planning. */
 export interface BudgetAssessment {
   readonly tenant: string;
   readonly limits: LedgerLimits;
-  readonly snapshot: BudgetSnapshot;
+  /** The tenant's budget position; absent when only the caller has a budget. */
+  readonly snapshot?: BudgetSnapshot;
   /** Take the class's cheaper route. */
   readonly downgrade: boolean;
   /** The store could not be reached and the class fails open: serve unmetered within the allowance. */
   readonly unmetered: boolean;
   readonly allowanceMicros: number;
+  /** The caller's own budget, reserved and settled with the tenant's. */
+  readonly caller?: CallerBudget;
 }
 
 /** A granted reservation, settled exactly once. */
@@ -48,6 +51,10 @@ export class BudgetService implements TenantBudgets {
   private readonly events = new Subject<BudgetEvent>();
   /** Unmetered spend per tenant while the store is unreachable (fail-open classes). */
   private readonly unmeteredMicros = new Map<string, number>();
+  /** Where a ledger that lost a tenant's state is rebuilt from; none: taken as it is. */
+  private spendSource: RecordedSpendSource | undefined;
+  /** Rebuilds in progress, one per tenant: every call that finds the state lost waits for the same. */
+  private readonly rebuilding = new Map<string, Promise<void>>();
   readonly events$: Observable<BudgetEvent> = this.events.asObservable();
 
   constructor(
@@ -63,7 +70,8 @@ export class BudgetService implements TenantBudgets {
   async setTenantBudget(tenant: string, setting: BudgetSetting): Promise<BudgetState> {
     if (!(setting.budgetUsd > 0)) throw new RangeError('budgetUsd must be a positive number');
     this.tenants.set(tenant, this.resolve(setting));
-    return (await this.state(tenant))!;
+    // What the ledger holds now: an app restores a new budget's spend itself (and with it, a lost state).
+    return (await this.stateOf(tenant, false))!;
   }
 
   getTenantBudget(tenant: string): ResolvedTenantBudget | undefined {
@@ -71,55 +79,74 @@ export class BudgetService implements TenantBudgets {
   }
 
   /** The tenant's position now; undefined for a tenant without a budget. */
-  async state(tenant: string): Promise<BudgetState | undefined> {
+  state(tenant: string): Promise<BudgetState | undefined> {
+    return this.stateOf(tenant, true);
+  }
+
+  private async stateOf(tenant: string, rebuildLost: boolean): Promise<BudgetState | undefined> {
     const budget = this.tenants.get(tenant);
     if (!budget) return undefined;
     const window = periodWindow(budget.period, this.now());
-    const limits = this.limits(budget, window, true);
-    let balance: LedgerBalance;
+    return this.toState(tenant, budget, window, await this.read(tenant, this.limits(budget, window, true), rebuildLost));
+  }
+
+  /** The ledger's balance; a lost state rebuilt first when `rebuildLost`. A ledger that does not answer: the typed 503. */
+  private async read(tenant: string, limits: LedgerLimits, rebuildLost: boolean): Promise<LedgerBalance> {
     try {
-      balance = await this.ledger.balance(tenant, limits);
+      const balance = await this.ledger.balance(tenant, limits);
+      if (!balance.lost || !rebuildLost) return balance;
+      return await this.afterRebuild(tenant, () => this.ledger.balance(tenant, limits), (b) => b.lost === true);
     } catch (err) {
       throw unreachable(tenant, 'read', err);
     }
-    return this.toState(tenant, budget, window, balance);
   }
 
   /** Rebuild spend from persisted usage after a restart: spend only ever goes up. */
-  async restoreSpend(tenant: string, spend: { spentUsd: number; dailySpentUsd?: number; at?: Date }): Promise<void> {
+  async restoreSpend(tenant: string, spend: RecordedSpend): Promise<void> {
     const budget = this.tenants.get(tenant);
-    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, spend.at?.getTime() ?? this.now());
+    const at = spend.at?.getTime() ?? this.now();
+    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, at);
     const limits = this.limits(budget, window, true);
+    const callers = (spend.callers ?? []).map((c) => ({ keys: this.callerLimits(c.budget, at), spentMicros: usdToMicros(c.spentUsd) }));
     try {
-      await this.ledger.restore(tenant, limits, usdToMicros(spend.spentUsd), usdToMicros(spend.dailySpentUsd ?? 0));
+      await this.ledger.restore(tenant, limits, usdToMicros(spend.spentUsd), usdToMicros(spend.dailySpentUsd ?? 0), callers);
     } catch (err) {
       throw unreachable(tenant, 'restored', err);
     }
+  }
+
+  rebuildFrom(source: RecordedSpendSource): void {
+    this.spendSource = source;
+  }
+
+  async callerSpend(tenant: string, caller: CallerBudget): Promise<{ spentUsd: number; reservedUsd: number }> {
+    const window = periodWindow(this.tenants.get(tenant)?.period ?? this.policy.budgets.defaults.period, this.now());
+    const balance = await this.read(tenant, this.limits(this.tenants.get(tenant), window, false, caller), true);
+    return { spentUsd: microsToUsd(balance.callerSpentMicros ?? 0), reservedUsd: microsToUsd(balance.callerReservedMicros ?? 0) };
   }
 
   /**
    * Decide, before planning, what the tenant's tier does to this call:
    * refuse it, downgrade it, or let it through. Throws the typed refusal.
    */
-  assess(tenant: string | undefined, cls: CompiledClass): MaybePromise<BudgetAssessment | undefined> {
+  assess(tenant: string | undefined, cls: CompiledClass, caller?: CallerBudget): MaybePromise<BudgetAssessment | undefined> {
     if (tenant === undefined) return undefined;
     const budget = this.tenants.get(tenant);
-    if (!budget) return undefined;
-    const window = periodWindow(budget.period, this.now());
-    const limits = this.limits(budget, window, budget.dailyCapCriticalities.includes(cls.criticality));
+    if (!budget && !caller) return undefined;
+    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, this.now());
+    const limits = this.limits(budget, window, budget?.dailyCapCriticalities.includes(cls.criticality) ?? false, caller);
+    const decide = (b: LedgerBalance) => this.decide(tenant, cls, budget, window, limits, b, caller);
+    const unavailable = (err: unknown) => this.unavailable(tenant, cls, limits, budget, err, caller);
+    // A ledger that lost the tenant's state is rebuilt before anything is decided on it.
+    const onBalance = (b: LedgerBalance) =>
+      b.lost ? this.afterRebuild(tenant, () => this.ledger.balance(tenant, limits), (again) => again.lost === true).then(decide, unavailable) : decide(b);
     let balance: MaybePromise<LedgerBalance>;
     try {
       balance = this.ledger.balance(tenant, limits);
     } catch (err) {
-      return this.unavailable(tenant, cls, limits, budget, err);
+      return unavailable(err);
     }
-    if (balance instanceof Promise) {
-      return balance.then(
-        (b) => this.decide(tenant, cls, budget, window, limits, b),
-        (err: unknown) => this.unavailable(tenant, cls, limits, budget, err),
-      );
-    }
-    return this.decide(tenant, cls, budget, window, limits, balance);
+    return balance instanceof Promise ? balance.then(onBalance, unavailable) : onBalance(balance);
   }
 
   /** The budget of one planned call, for the executor to reserve and settle its attempts through. */
@@ -137,30 +164,47 @@ export class BudgetService implements TenantBudgets {
       this.unmeteredMicros.set(assessment.tenant, used + amountMicros);
       return { fits: true, assessment, amountMicros };
     }
-    const leaseId = nextLeaseId();
-    const onResult = (r: { granted: boolean; refusedBy?: 'period' | 'day'; balance: LedgerBalance }): ReserveOutcome =>
-      r.granted
-        ? { fits: true, assessment, amountMicros, leaseId }
-        : {
-            fits: false,
-            reason:
-              r.refusedBy === 'day'
-                ? `worst case $${microsToUsd(amountMicros).toFixed(6)} does not fit the daily cap ($${microsToUsd(r.balance.daySpentMicros + r.balance.dayReservedMicros).toFixed(6)} of $${microsToUsd(assessment.limits.dailyCapMicros ?? 0)} committed)`
-                : `worst case $${microsToUsd(amountMicros).toFixed(6)} does not fit the remaining budget ($${microsToUsd(r.balance.spentMicros + r.balance.reservedMicros).toFixed(6)} of $${microsToUsd(assessment.limits.budgetMicros)} committed)`,
-          };
+    const lease: LedgerLease = { id: nextLeaseId(), ttlMs: cls.deadlineMs + LEASE_MARGIN_MS };
+    const reserveOnce = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease);
+    const outcome = (r: ReserveResult): ReserveOutcome =>
+      r.granted ? { fits: true, assessment, amountMicros, leaseId: lease.id } : { fits: false, reason: refusalReason(assessment, amountMicros, r) };
     // The store went away after the assessment: the class's outage rule applies here too.
     const onOutage = (err: unknown): ReserveOutcome => {
       const mode = cls.onBudgetStoreUnavailable;
       if (mode === 'fail_closed') return this.storeDown(assessment.tenant, cls, errorText(err));
       return this.reserve({ ...assessment, unmetered: true, allowanceMicros: usdToMicros(mode.failOpenUpToUsd) }, amountMicros, cls) as ReserveOutcome;
     };
+    // The ledger lost the tenant's state since the assessment: rebuilt, then asked once more.
+    const onResult = (r: ReserveResult): MaybePromise<ReserveOutcome> =>
+      r.refusedBy === 'lost' ? this.afterRebuild(assessment.tenant, reserveOnce, (again) => again.refusedBy === 'lost').then(outcome, onOutage) : outcome(r);
     try {
-      const r = this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, { id: leaseId, ttlMs: cls.deadlineMs + LEASE_MARGIN_MS });
+      const r = reserveOnce();
       if (r instanceof Promise) return r.then(onResult, onOutage);
       return onResult(r);
     } catch (err) {
       return onOutage(err);
     }
+  }
+
+  /**
+   * The ledger lost the tenant's state: rebuild it from the app's records
+   * (one rebuild per tenant at a time, shared by every call that found it
+   * lost), then ask `again`. Rejects when the rebuild fails or the state is
+   * still lost: the caller's outage rule applies.
+   */
+  private afterRebuild<R>(tenant: string, again: () => MaybePromise<R>, lost: (r: R) => boolean): Promise<R> {
+    let rebuild = this.rebuilding.get(tenant);
+    if (rebuild === undefined) {
+      const at = new Date(this.now());
+      rebuild = (this.spendSource ? this.spendSource(tenant, at) : Promise.resolve<RecordedSpend>({ spentUsd: 0 }))
+        .then((spend) => this.restoreSpend(tenant, { at, ...spend }))
+        .finally(() => this.rebuilding.delete(tenant));
+      this.rebuilding.set(tenant, rebuild);
+    }
+    return rebuild.then(again).then((r) => {
+      if (lost(r)) throw new Error('the budget ledger lost its state and is not rebuilt yet');
+      return r;
+    });
   }
 
   /** Book the actual cost and release the rest; fires threshold events. Never throws. */
@@ -234,11 +278,26 @@ export class BudgetService implements TenantBudgets {
   private decide(
     tenant: string,
     cls: CompiledClass,
-    budget: ResolvedTenantBudget,
+    budget: ResolvedTenantBudget | undefined,
     window: PeriodWindow,
     limits: LedgerLimits,
     balance: LedgerBalance,
+    caller: CallerBudget | undefined,
   ): BudgetAssessment {
+    if (caller !== undefined) {
+      const spent = balance.callerSpentMicros ?? 0;
+      if (spent >= usdToMicros(caller.budgetUsd)) {
+        throw new LlmRouterError({
+          category: 'budget_exhausted',
+          httpStatus: 402,
+          origin: 'gateway',
+          code: 'insufficient_quota',
+          message: `${callerName(caller)} has spent $${microsToUsd(spent).toFixed(6)} of its own $${caller.budgetUsd} budget for this ${caller.period} (UTC): every request it makes is refused until the period ends or the budget is raised.`,
+        });
+      }
+      if (budget === undefined) return { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller };
+    }
+    if (budget === undefined) throw new Error(`tenant "${tenant}" has no budget`); // assess never asks then
     const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
     const shareUsed = balance.spentMicros / limits.budgetMicros;
     const spentUsd = microsToUsd(balance.spentMicros);
@@ -267,25 +326,29 @@ export class BudgetService implements TenantBudgets {
       refuse('daily_cap_exhausted', () => `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
     }
     const downgrade = tierRank(tier) >= tierRank('downgrade') && budget.downgradeCriticalities.includes(cls.criticality);
-    return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0 };
+    return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0, ...(caller ? { caller } : {}) };
   }
 
   private unavailable(
     tenant: string,
     cls: CompiledClass,
     limits: LedgerLimits,
-    budget: ResolvedTenantBudget,
+    budget: ResolvedTenantBudget | undefined,
     err: unknown,
+    caller: CallerBudget | undefined,
   ): BudgetAssessment {
     const mode = cls.onBudgetStoreUnavailable;
     if (mode === 'fail_closed') return this.storeDown(tenant, cls, errorText(err));
     return {
       tenant,
       limits,
-      snapshot: { tier: 'normal', shareUsed: 0, budgetUsd: budget.budgetUsd, spentUsd: 0, action: 'budget store unavailable: served unmetered (fail-open)' },
+      ...(budget
+        ? { snapshot: { tier: 'normal', shareUsed: 0, budgetUsd: budget.budgetUsd, spentUsd: 0, action: 'budget store unavailable: served unmetered (fail-open)' } }
+        : {}),
       downgrade: false,
       unmetered: true,
       allowanceMicros: usdToMicros(mode.failOpenUpToUsd),
+      ...(caller ? { caller } : {}),
     };
   }
 
@@ -303,9 +366,10 @@ export class BudgetService implements TenantBudgets {
     const budget = this.tenants.get(assessment.tenant);
     if (!budget) return;
     const tier = tierFor(balance.spentMicros, assessment.limits.budgetMicros, budget.thresholds);
-    if (tier === 'normal' || tierRank(tier) <= tierRank(assessment.snapshot.tier)) return;
+    const before = assessment.snapshot?.tier ?? 'normal';
+    if (tier === 'normal' || tierRank(tier) <= tierRank(before)) return;
     // One event per threshold crossed, once per period even across instances.
-    for (const crossed of (['notice', 'downgrade', 'restricted', 'exhausted'] as const).filter((t) => tierRank(t) <= tierRank(tier) && tierRank(t) > tierRank(assessment.snapshot.tier))) {
+    for (const crossed of (['notice', 'downgrade', 'restricted', 'exhausted'] as const).filter((t) => tierRank(t) <= tierRank(tier) && tierRank(t) > tierRank(before))) {
       const first = this.ledger.markCrossing(assessment.tenant, assessment.limits, crossed);
       const emit = (isFirst: boolean) => {
         if (!isFirst) return;
@@ -328,16 +392,23 @@ export class BudgetService implements TenantBudgets {
     }
   }
 
-  private limits(budget: ResolvedTenantBudget | undefined, window: PeriodWindow, withDay: boolean): LedgerLimits {
-    const periodTtlSec = Math.ceil((window.end - this.now()) / 1000) + 7 * 86_400;
-    const dayKey = withDay ? periodWindow('day', this.now()).key : undefined;
+  /** A tenant without a budget has no period limit, but its spend is still booked (a caller's budget needs the same step). */
+  private limits(budget: ResolvedTenantBudget | undefined, window: PeriodWindow, withDay: boolean, caller?: CallerBudget): LedgerLimits {
+    const now = this.now();
+    const dayKey = withDay ? periodWindow('day', now).key : undefined;
     return {
       periodKey: window.key,
-      periodTtlSec,
-      budgetMicros: usdToMicros(budget?.budgetUsd ?? 0),
+      periodTtlSec: ttlAfter(window, now),
+      budgetMicros: budget ? usdToMicros(budget.budgetUsd) : Number.POSITIVE_INFINITY,
       ...(dayKey !== undefined ? { dayKey } : {}),
       ...(withDay && budget?.dailyCapUsd !== undefined ? { dailyCapMicros: usdToMicros(budget.dailyCapUsd) } : {}),
+      ...(caller ? { caller: this.callerLimits(caller, now) } : {}),
     };
+  }
+
+  private callerLimits(caller: CallerBudget, now: number): CallerLedgerLimits {
+    const window = periodWindow(caller.period, now);
+    return { id: caller.id, periodKey: window.key, periodTtlSec: ttlAfter(window, now), budgetMicros: usdToMicros(caller.budgetUsd) };
   }
 
   private toState(tenant: string, budget: ResolvedTenantBudget, window: PeriodWindow, b: LedgerBalance): BudgetState {
@@ -378,6 +449,24 @@ export class BudgetService implements TenantBudgets {
 const SETTLE_RETRY_MS = [250, 1_000, 4_000, 15_000, 60_000];
 /** A lease outlives its call's deadline by this much, so that the settle and its first retries come before it runs out. */
 const LEASE_MARGIN_MS = 60_000;
+
+/** Counters are kept a week after their period ends. */
+const ttlAfter = (window: PeriodWindow, now: number): number => Math.ceil((window.end - now) / 1000) + 7 * 86_400;
+
+const callerName = (caller: CallerBudget): string => caller.name ?? `Caller "${caller.id}"`;
+
+/** Why the ledger refused a reservation, for the attempt's record. */
+function refusalReason(assessment: BudgetAssessment, amountMicros: number, r: ReserveResult): string {
+  const usd = (micros: number) => `$${microsToUsd(micros).toFixed(6)}`;
+  const b = r.balance;
+  const worst = `worst case ${usd(amountMicros)}`;
+  if (r.refusedBy === 'day') return `${worst} does not fit the daily cap (${usd(b.daySpentMicros + b.dayReservedMicros)} of $${microsToUsd(assessment.limits.dailyCapMicros ?? 0)} committed)`;
+  if (r.refusedBy === 'caller' && assessment.caller) {
+    const committed = (b.callerSpentMicros ?? 0) + (b.callerReservedMicros ?? 0);
+    return `${worst} does not fit the own budget of ${callerName(assessment.caller)} (${usd(committed)} of $${assessment.caller.budgetUsd} committed)`;
+  }
+  return `${worst} does not fit the remaining budget (${usd(b.spentMicros + b.reservedMicros)} of $${microsToUsd(assessment.limits.budgetMicros)} committed)`;
+}
 
 /** Lease ids: unique per process (a random prefix) and per reservation (a counter); cheap enough for every attempt. */
 const LEASE_PREFIX = randomBytes(9).toString('base64url');

@@ -29,6 +29,21 @@ export interface TenantBudget {
   readonly thresholds: BudgetThresholds;
 }
 
+/**
+ * A caller's own budget inside its tenant's (an API key's), given per call
+ * (`RouteOptions.callerBudget`): reserved, settled and released with the
+ * tenant's, in the same ledger step, so concurrent calls cannot overshoot it.
+ */
+export interface CallerBudget {
+  /** Unique within the tenant: the ledger keeps the caller's spend under it. */
+  readonly id: string;
+  /** US dollars per period. */
+  readonly budgetUsd: number;
+  readonly period: BudgetPeriod;
+  /** How refusals name the caller (`API key k1`); its id otherwise. */
+  readonly name?: string;
+}
+
 /** What the router knows of a tenant's spend right now. */
 export interface BudgetState {
   readonly tenant: string;

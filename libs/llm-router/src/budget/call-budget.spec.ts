@@ -188,11 +188,11 @@ describe('CallBudget: what it reports', () => {
     const s = setup(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 100 } } } }));
     const plain = s.callFor({ cls: 'titles' });
     assert.equal(plain.call.snapshot, plain.assessment.snapshot);
-    assert.equal(plain.call.snapshot.action, undefined);
+    assert.equal(plain.call.snapshot!.action, undefined);
     await s.budgets.restoreSpend('acme', { spentUsd: 81 });
-    const taken = s.callFor({ cls: 'titles' }).call.snapshot;
+    const taken = s.callFor({ cls: 'titles' }).call.snapshot!;
     assert.deepEqual([taken.tier, taken.action], ['downgrade', 'downgraded to the cheaper route']);
-    const blocked = s.callFor({ cls: 'titles', floor: { tier: 'premium' } }).call.snapshot;
+    const blocked = s.callFor({ cls: 'titles', floor: { tier: 'premium' } }).call.snapshot!;
     assert.equal(blocked.action, 'downgrade blocked by the quality floor: route kept');
   });
 });

@@ -33,8 +33,8 @@ export interface AttemptReservation {
  * asks it once per attempt and does not know how it reserves or books.
  */
 export interface CallBudget {
-  /** The tenant's budget when the call was planned, and what it changed: reported with the call. */
-  readonly snapshot: BudgetSnapshot;
+  /** The tenant's budget when the call was planned, and what it changed: reported with the call (none when only the caller has a budget). */
+  readonly snapshot: BudgetSnapshot | undefined;
   /**
    * Reserve an attempt on `model` for its worst case. Throws (or rejects
    * with) the typed 503 when the store cannot be reached and the class fails closed.
@@ -50,14 +50,14 @@ const DOWNGRADE_ACTIONS: Record<NonNullable<RoutePlan['downgrade']>, string> = {
 
 /** A call's budget on the service's ledger; built by `BudgetService.forCall`. */
 export class LedgerCallBudget implements CallBudget {
-  readonly snapshot: BudgetSnapshot;
+  readonly snapshot: BudgetSnapshot | undefined;
 
   constructor(
     private readonly service: BudgetService,
     private readonly assessment: BudgetAssessment,
     private readonly plan: RoutePlan,
   ) {
-    this.snapshot = plan.downgrade ? { ...assessment.snapshot, action: DOWNGRADE_ACTIONS[plan.downgrade] } : assessment.snapshot;
+    this.snapshot = plan.downgrade && assessment.snapshot ? { ...assessment.snapshot, action: DOWNGRADE_ACTIONS[plan.downgrade] } : assessment.snapshot;
   }
 
   reserve(model: CompiledModel): MaybePromise<AttemptReservation | DoesNotFit> {

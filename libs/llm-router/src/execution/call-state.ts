@@ -152,7 +152,7 @@ export class CallState {
       latencyMs: elapsed,
       firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
     };
-    if (this.budget) record.budget = this.budget.snapshot;
+    if (this.budget?.snapshot) record.budget = this.budget.snapshot;
     return record;
   }
 }

@@ -289,7 +289,7 @@ export class RouteExecutor {
               upstreamModel: model.upstreamModel,
               fallback: model !== call.plan.candidates[0],
               attempts: call.calls,
-              ...(call.budget ? { budget: call.budget.snapshot } : {}),
+              ...(call.budget?.snapshot ? { budget: call.budget.snapshot } : {}),
             };
           }
           subscriber.next({ output, outcome: call.outcome });

@@ -1,15 +1,21 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisStoreClient } from './redis-store-client.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
-import type { BudgetLedgerStore, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
+import type { BudgetLedgerStore, CallerSpend, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
 
 // Each script is one atomic step. All keys of a tenant share the `{tenant}` hash
 // tag, so they live in one Cluster slot and a script may touch them together.
 // KEYS: 1 period counters, 2 day counters, 3 the period's leases (a sorted set:
 // member "id:amount", score = when it runs out, ms), 4 the period's leases that
 // ran out (kept an hour, so a late settle still books its cost, once), 5 the
-// day's leases.
+// day's leases, 6 the caller's counters (its own budget inside the tenant's:
+// an API key's), 7 the caller's leases, 8 the tenant's marker: set when its
+// ledger was rebuilt from the records, absent in a Redis that lost its data.
 const LEASES = `${SERVER_CLOCK_LUA}
+local function counters(key)
+  local v = redis.call('HMGET', key, 'spent', 'reserved')
+  return tonumber(v[1] or '0'), tonumber(v[2] or '0')
+end
 local function release(key, amount)
   local r = tonumber(redis.call('HGET', key, 'reserved') or '0') - amount
   if r < 0 then r = 0 end
@@ -30,88 +36,102 @@ local function reap(leases, counters, now, ranOut, ttl)
     redis.call('EXPIRE', ranOut, ttl)
   end
 end
+-- {period spent, reserved, day spent, reserved, caller spent, reserved}: 0 for an account the call does not have.
+local function figures(hasDay, hasCaller)
+  local ps, pr = counters(KEYS[1])
+  local ds, dr, cs, cr = 0, 0, 0, 0
+  if hasDay then ds, dr = counters(KEYS[2]) end
+  if hasCaller then cs, cr = counters(KEYS[6]) end
+  return {ps, pr, ds, dr, cs, cr}
+end
 `;
 
+// ARGV: 1 amount, 2 period budget (-1: none), 3 day cap (-1: none), 4 period ttl, 5 has a day (1/0),
+// 6 lease member, 7 lease ms, 8 has a caller (1/0), 9 caller budget, 10 caller ttl.
+// Answers {granted, refused by (1 period, 2 day, 3 caller, 4 lost), figures...}.
 const RESERVE = `${LEASES}
-local amount = tonumber(ARGV[1])
-local budget = tonumber(ARGV[2])
-local cap = tonumber(ARGV[3])
-local ttl = tonumber(ARGV[4])
-local hasDay = ARGV[5] == '1'
-local member = ARGV[6]
+local hasDay, hasCaller = ARGV[5] == '1', ARGV[8] == '1'
+if redis.call('EXISTS', KEYS[8]) == 0 then return {0, 4, 0, 0, 0, 0, 0, 0} end
+local amount, budget, cap, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local member, callerBudget, callerTtl = ARGV[6], tonumber(ARGV[9]), tonumber(ARGV[10])
 local now = clock()
 local expires = now + tonumber(ARGV[7])
 reap(KEYS[3], KEYS[1], now, KEYS[4], ttl)
 if hasDay then reap(KEYS[5], KEYS[2], now, nil, ttl) end
-local ps = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
-local pr = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
-local ds, dr = 0, 0
-if hasDay then
-  ds = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
-  dr = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
+if hasCaller then reap(KEYS[7], KEYS[6], now, nil, callerTtl) end
+local f = figures(hasDay, hasCaller)
+local refused = 0
+if budget >= 0 and f[1] + f[2] + amount > budget then refused = 1
+elseif hasDay and cap >= 0 and f[3] + f[4] + amount > cap then refused = 2
+elseif hasCaller and f[5] + f[6] + amount > callerBudget then refused = 3 end
+if refused > 0 then return {0, refused, f[1], f[2], f[3], f[4], f[5], f[6]} end
+local function hold(counters, leases, keyTtl)
+  redis.call('HINCRBY', counters, 'reserved', amount)
+  redis.call('EXPIRE', counters, keyTtl)
+  redis.call('ZADD', leases, expires, member)
+  redis.call('EXPIRE', leases, keyTtl)
 end
-if ps + pr + amount > budget then return {0, 1, ps, pr, ds, dr} end
-if hasDay and cap >= 0 and ds + dr + amount > cap then return {0, 2, ps, pr, ds, dr} end
-redis.call('HINCRBY', KEYS[1], 'reserved', amount)
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('ZADD', KEYS[3], expires, member)
-redis.call('EXPIRE', KEYS[3], ttl)
-if hasDay then
-  redis.call('HINCRBY', KEYS[2], 'reserved', amount)
-  redis.call('EXPIRE', KEYS[2], 172800)
-  redis.call('ZADD', KEYS[5], expires, member)
-  redis.call('EXPIRE', KEYS[5], 172800)
-end
-return {1, 0, ps, pr + amount, ds, dr + amount}
+hold(KEYS[1], KEYS[3], ttl)
+f[2] = f[2] + amount
+if hasDay then hold(KEYS[2], KEYS[5], 172800); f[4] = f[4] + amount end
+if hasCaller then hold(KEYS[6], KEYS[7], callerTtl); f[6] = f[6] + amount end
+redis.call('EXPIRE', KEYS[8], math.max(ttl, callerTtl))
+return {1, 0, f[1], f[2], f[3], f[4], f[5], f[6]}
 `;
 
+// ARGV: 1 reserved, 2 actual, 3 period ttl, 4 has a day, 5 lease member, 6 has a caller, 7 caller ttl. Answers the figures.
 const SETTLE = `${LEASES}
-local reserved = tonumber(ARGV[1])
-local actual = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-local hasDay = ARGV[4] == '1'
-local member = ARGV[5]
+local reserved, actual, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local hasDay, member, hasCaller = ARGV[4] == '1', ARGV[5], ARGV[6] == '1'
 local held = redis.call('ZREM', KEYS[3], member) == 1
-local ps, pr, ds, dr
-if not held and redis.call('ZREM', KEYS[4], member) == 0 then
-  -- Settled before (a retry whose first try did arrive): book nothing twice.
-  ps = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
-  pr = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
-  ds = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
-  dr = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
-  if not hasDay then ds = 0; dr = 0 end
-  return {ps, pr, ds, dr}
-end
+-- Settled before (a retry whose first try did arrive): book nothing twice.
+if not held and redis.call('ZREM', KEYS[4], member) == 0 then return figures(hasDay, hasCaller) end
 -- A lease that ran out was released by the reaper: its cost is still booked, once.
-if held then pr = release(KEYS[1], reserved) else pr = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0') end
-ps = redis.call('HINCRBY', KEYS[1], 'spent', actual)
-redis.call('EXPIRE', KEYS[1], ttl)
-ds, dr = 0, 0
-if hasDay then
-  if redis.call('ZREM', KEYS[5], member) == 1 then dr = release(KEYS[2], reserved) else dr = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0') end
-  ds = redis.call('HINCRBY', KEYS[2], 'spent', actual)
-  redis.call('EXPIRE', KEYS[2], 172800)
+local function book(counters, wasHeld, keyTtl)
+  if wasHeld then release(counters, reserved) end
+  redis.call('HINCRBY', counters, 'spent', actual)
+  redis.call('EXPIRE', counters, keyTtl)
 end
-return {ps, pr, ds, dr}
+book(KEYS[1], held, ttl)
+if hasDay then book(KEYS[2], redis.call('ZREM', KEYS[5], member) == 1, 172800) end
+if hasCaller then book(KEYS[6], redis.call('ZREM', KEYS[7], member) == 1, tonumber(ARGV[7])) end
+return figures(hasDay, hasCaller)
 `;
 
+// ARGV: 1 has a day, 2 has a caller. Answers {lost (1/0), figures...}.
+const BALANCE = `${LEASES}
+local f = figures(ARGV[1] == '1', ARGV[2] == '1')
+local lost = 0
+if redis.call('EXISTS', KEYS[8]) == 0 then lost = 1 end
+return {lost, f[1], f[2], f[3], f[4], f[5], f[6]}
+`;
+
+// KEYS: 1 period counters, 2 day counters, 3 the marker, 4... each caller's counters.
+// ARGV: 1 spent, 2 day spent, 3 has a day, 4 period ttl, then per caller: spent, ttl.
+// Spend only goes up; the marker says the tenant's ledger is whole again.
 const RESTORE = `
-local hasDay = ARGV[3] == '1'
-local s = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
-if tonumber(ARGV[1]) > s then redis.call('HSET', KEYS[1], 'spent', ARGV[1]) end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-if hasDay then
-  local d = tonumber(redis.call('HGET', KEYS[2], 'spent') or '0')
-  if tonumber(ARGV[2]) > d then redis.call('HSET', KEYS[2], 'spent', ARGV[2]) end
-  redis.call('EXPIRE', KEYS[2], 172800)
+local function raise(key, to, ttl)
+  if tonumber(to) > tonumber(redis.call('HGET', key, 'spent') or '0') then redis.call('HSET', key, 'spent', to) end
+  redis.call('EXPIRE', key, ttl)
 end
+local ttl = tonumber(ARGV[4])
+local keep = ttl
+raise(KEYS[1], ARGV[1], ttl)
+if ARGV[3] == '1' then raise(KEYS[2], ARGV[2], 172800) end
+for i = 4, #KEYS do
+  local t = tonumber(ARGV[4 + (i - 3) * 2])
+  raise(KEYS[i], ARGV[3 + (i - 3) * 2], t)
+  if t > keep then keep = t end
+end
+redis.call('SET', KEYS[3], '1', 'EX', keep)
 return 1
 `;
 
 type LedgerClient = (Redis | Cluster) & {
   llmrReserve(...keysAndArgs: Array<string | number>): Promise<number[]>;
   llmrSettle(...keysAndArgs: Array<string | number>): Promise<number[]>;
-  llmrRestore(k1: string, k2: string, ...args: Array<string | number>): Promise<number>;
+  llmrBalance(...keysAndArgs: Array<string | number>): Promise<number[]>;
+  llmrRestore(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 };
 
 export interface RedisBudgetLedgerOptions {
@@ -130,56 +150,85 @@ export interface RedisBudgetLedgerOptions {
  * next reserve of the tenant releases those whose time ran out, so a crashed
  * instance's calls in flight stop counting against the budget after their
  * class's deadline and a minute, not at the end of the period.
+ *
+ * A Redis that lost its data must not hand every tenant its budget again.
+ * Each tenant has a marker key, set when its ledger is rebuilt from the
+ * records (`restore`); the balance and reserve scripts answer `lost` when it is
+ * missing (a Redis restarted without persistence, a failover to an empty
+ * replica), and reserve nothing. On a single Redis the store also reads the
+ * server's run id at every (re)connect: a server that restarted (from an older
+ * snapshot, say) reports every tenant lost until it is restored. Neither costs
+ * a round trip: the marker is checked inside the scripts, the run id once per
+ * connection, before the first command on it is judged.
  */
 export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   private readonly client: LedgerClient;
   private readonly ownsClient: boolean;
   private readonly prefix: string;
+  private readonly waitMs: number;
   private closing: Promise<void> | undefined;
+  /** The server's run id as last read (undefined: not read yet, or INFO is not allowed). */
+  private runId: string | undefined;
+  /** Pending while a new connection's run id is read; commands wait for it. */
+  private checking: Promise<void> | undefined;
+  private checked: (() => void) | undefined;
+  /** Since the server was found restarted: the tenants restored since, the only ones not reported lost. */
+  private restoredSinceRestart: Set<string> | undefined;
+  private readonly listeners: Array<[string, () => void]> = [];
 
   constructor(options: RedisBudgetLedgerOptions) {
     if (!options.client && !options.url) throw new Error('RedisBudgetLedgerStore needs a client or a url');
     this.ownsClient = !options.client;
     const client = options.client ?? createRedisStoreClient(options.url!, options.commandTimeoutMs);
-    client.defineCommand('llmrReserve', { numberOfKeys: 5, lua: RESERVE });
-    client.defineCommand('llmrSettle', { numberOfKeys: 5, lua: SETTLE });
-    client.defineCommand('llmrRestore', { numberOfKeys: 2, lua: RESTORE });
+    client.defineCommand('llmrReserve', { numberOfKeys: 8, lua: RESERVE });
+    client.defineCommand('llmrSettle', { numberOfKeys: 8, lua: SETTLE });
+    client.defineCommand('llmrBalance', { numberOfKeys: 8, lua: BALANCE });
+    client.defineCommand('llmrRestore', { lua: RESTORE });
     this.client = client as LedgerClient;
     this.prefix = options.keyPrefix ?? 'llmr:budget:';
+    this.waitMs = options.commandTimeoutMs ?? (client.options as { commandTimeout?: number }).commandTimeout ?? 1_000;
+    // A Cluster answers INFO from any node: each has its own run id, so only a single server is watched.
+    if (!(client as Cluster).isCluster) this.watchRunId(client as Redis);
   }
 
   async reserve(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease): Promise<ReserveResult> {
-    const [periodKey, dayKey, leases, ranOut, dayLeases] = this.keys(tenant, limits);
+    const checking = this.untilRunIdKnown();
+    if (checking) await checking;
+    if (this.restartedBefore(tenant)) return { granted: false, refusedBy: 'lost', balance: { ...NOTHING, lost: true } };
+    const caller = limits.caller;
     const r = await this.client.llmrReserve(
-      periodKey, dayKey, leases, ranOut, dayLeases,
-      amount, limits.budgetMicros, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
+      ...this.keys(tenant, limits),
+      amount, Number.isFinite(limits.budgetMicros) ? limits.budgetMicros : -1, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
       leaseMember(lease.id, amount), Math.max(1, Math.ceil(lease.ttlMs)),
+      caller ? '1' : '0', caller?.budgetMicros ?? 0, caller?.periodTtlSec ?? 0,
     );
-    const balance = { spentMicros: r[2]!, reservedMicros: r[3]!, daySpentMicros: r[4]!, dayReservedMicros: r[5]! };
-    return r[0] === 1 ? { granted: true, balance } : { granted: false, refusedBy: r[1] === 2 ? 'day' : 'period', balance };
+    const balance = this.balanceOf(r.slice(2), caller !== undefined, r[1] === 4);
+    return r[0] === 1 ? { granted: true, balance } : { granted: false, refusedBy: REFUSED_BY[r[1]!]!, balance };
   }
 
   async settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys, leaseId: string): Promise<LedgerBalance> {
-    const [periodKey, dayKey, leases, ranOut, dayLeases] = this.keys(tenant, keys);
     const r = await this.client.llmrSettle(
-      periodKey, dayKey, leases, ranOut, dayLeases,
+      ...this.keys(tenant, keys),
       reserved, actual, keys.periodTtlSec, keys.dayKey !== undefined ? '1' : '0', leaseMember(leaseId, reserved),
+      keys.caller ? '1' : '0', keys.caller?.periodTtlSec ?? 0,
     );
-    return { spentMicros: r[0]!, reservedMicros: r[1]!, daySpentMicros: r[2]!, dayReservedMicros: r[3]! };
+    return this.balanceOf(r, keys.caller !== undefined, false);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {
-    const [periodKey, dayKey] = this.keys(tenant, keys);
-    const [p, d] = await Promise.all([
-      this.client.hmget(periodKey, 'spent', 'reserved'),
-      keys.dayKey !== undefined ? this.client.hmget(dayKey, 'spent', 'reserved') : Promise.resolve([null, null]),
-    ]);
-    return { spentMicros: Number(p[0] ?? 0), reservedMicros: Number(p[1] ?? 0), daySpentMicros: Number(d[0] ?? 0), dayReservedMicros: Number(d[1] ?? 0) };
+    const checking = this.untilRunIdKnown();
+    if (checking) await checking;
+    const r = await this.client.llmrBalance(...this.keys(tenant, keys), keys.dayKey !== undefined ? '1' : '0', keys.caller ? '1' : '0');
+    return this.balanceOf(r.slice(1), keys.caller !== undefined, r[0] === 1 || this.restartedBefore(tenant));
   }
 
-  async restore(tenant: string, keys: LedgerKeys, spent: number, daySpent: number): Promise<void> {
-    const [periodKey, dayKey] = this.keys(tenant, keys);
-    await this.client.llmrRestore(periodKey, dayKey, spent, daySpent, keys.dayKey !== undefined ? '1' : '0', keys.periodTtlSec);
+  async restore(tenant: string, keys: LedgerKeys, spent: number, daySpent: number, callers: readonly CallerSpend[] = []): Promise<void> {
+    await this.untilRunIdKnown();
+    const [periodKey, dayKey, , , , , , marker] = this.keys(tenant, keys);
+    const callerKeys = callers.map((c) => this.callerKeys(tenant, c.keys)[0]);
+    const callerArgs = callers.flatMap((c) => [c.spentMicros, c.keys.periodTtlSec]);
+    await this.client.llmrRestore(3 + callers.length, periodKey, dayKey, marker, ...callerKeys, spent, daySpent, keys.dayKey !== undefined ? '1' : '0', keys.periodTtlSec, ...callerArgs);
+    this.restoredSinceRestart?.add(tenant);
   }
 
   async markCrossing(tenant: string, keys: LedgerKeys, tier: string): Promise<boolean> {
@@ -189,6 +238,8 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
 
   /** Closes the client only if this store created it; a second call waits for the first. */
   close(): Promise<void> {
+    for (const [event, listener] of this.listeners.splice(0)) this.client.off(event, listener);
+    this.checked?.();
     this.closing ??= this.ownsClient ? this.client.quit().then(() => undefined, () => this.client.disconnect()) : Promise.resolve();
     return this.closing;
   }
@@ -198,11 +249,84 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     return this.close();
   }
 
-  private keys(tenant: string, keys: LedgerKeys): [string, string, string, string, string] {
+  /**
+   * Every (re)connection reads the server's run id first: a new run id is a
+   * restarted server, whose data may be older than what was booked. Commands
+   * issued once the connection is ready wait for it (see `untilRunIdKnown`).
+   */
+  private watchRunId(client: Redis): void {
+    const expect = () => {
+      this.checking ??= new Promise<void>((resolve) => (this.checked = resolve));
+    };
+    const check = () => {
+      expect();
+      const done = this.checked!;
+      client
+        .info('server')
+        .then(
+          (info) => {
+            const runId = /^run_id:(\S+)/m.exec(info)?.[1];
+            if (runId !== undefined && this.runId !== undefined && runId !== this.runId) this.restoredSinceRestart = new Set();
+            this.runId = runId ?? this.runId;
+          },
+          () => undefined, // INFO not allowed (or the connection went again): the markers still catch an empty Redis.
+        )
+        .finally(() => {
+          if (this.checked === done) {
+            this.checking = undefined;
+            this.checked = undefined;
+          }
+          done();
+        });
+    };
+    this.listeners.push(['close', expect], ['ready', check]);
+    for (const [event, listener] of this.listeners) client.on(event, listener);
+    if (client.status === 'ready') check();
+    else expect();
+  }
+
+  /**
+   * While a ready connection's run id is being read (one round trip after
+   * each connect): a promise of it, rejected once a command would have timed
+   * out (the caller's outage rule applies). Else undefined, at once: commands
+   * sent while Redis is away queue or fail as before.
+   */
+  private untilRunIdKnown(): Promise<void> | undefined {
+    const pending = this.checking;
+    if (pending === undefined || this.client.status !== 'ready') return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.waitMs} ms (reconnecting)`)), this.waitMs);
+    });
+    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** The server restarted since this store last saw it, and the tenant was not restored since. */
+  private restartedBefore(tenant: string): boolean {
+    return this.restoredSinceRestart !== undefined && !this.restoredSinceRestart.has(tenant);
+  }
+
+  /** Figures {period spent, reserved, day spent, reserved, caller spent, reserved} as a balance. */
+  private balanceOf(f: number[], withCaller: boolean, lost: boolean): LedgerBalance {
+    const balance: LedgerBalance = { spentMicros: f[0]!, reservedMicros: f[1]!, daySpentMicros: f[2]!, dayReservedMicros: f[3]! };
+    const full = withCaller ? { ...balance, callerSpentMicros: f[4]!, callerReservedMicros: f[5]! } : balance;
+    return lost ? { ...full, lost: true } : full;
+  }
+
+  /** The scripts' eight keys (see the top of this file). */
+  private keys(tenant: string, keys: LedgerKeys): [string, string, string, string, string, string, string, string] {
     const base = `${this.prefix}{${this.tag(tenant)}}`;
-    // The day keys must exist for the scripts' KEYS even when unused; they stay in the same slot.
+    // Keys a call does not use must still be given, in the same slot.
     const day = keys.dayKey ?? 'none';
-    return [`${base}:p:${keys.periodKey}`, `${base}:d:${day}`, `${base}:l:${keys.periodKey}`, `${base}:lx:${keys.periodKey}`, `${base}:dl:${day}`];
+    const [callerCounters, callerLeases] = keys.caller ? this.callerKeys(tenant, keys.caller) : [`${base}:c:none`, `${base}:cl:none`];
+    return [`${base}:p:${keys.periodKey}`, `${base}:d:${day}`, `${base}:l:${keys.periodKey}`, `${base}:lx:${keys.periodKey}`, `${base}:dl:${day}`, callerCounters, callerLeases, `${base}:g`];
+  }
+
+  /** A caller's counters and leases, in its tenant's slot. */
+  private callerKeys(tenant: string, caller: { id: string; periodKey: string }): [string, string] {
+    const base = `${this.prefix}{${this.tag(tenant)}}`;
+    const id = encodeURIComponent(caller.id);
+    return [`${base}:c:${id}:${caller.periodKey}`, `${base}:cl:${id}:${caller.periodKey}`];
   }
 
   /** Braces in a tenant id would break the hash tag. */
@@ -210,6 +334,9 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     return encodeURIComponent(tenant).replace(/[{}]/g, '_');
   }
 }
+
+const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2: 'day', 3: 'caller', 4: 'lost' };
+const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
 
 /** A lease as the sorted sets hold it: the amount rides along, for the reaper. */
 const leaseMember = (id: string, amountMicros: number): string => `${id}:${amountMicros}`;

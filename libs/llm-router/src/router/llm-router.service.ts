@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
+import type { CallerBudget } from '../budget/budget.types.js';
 import type { TenantBudgets } from '../budget/tenant-budgets.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
@@ -20,7 +21,10 @@ import { unplannedRecord } from '../telemetry/unplanned-record.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
-export type RouteOptions = RoutingContext;
+export interface RouteOptions extends RoutingContext {
+  /** The caller's own budget inside the tenant's (an API key's): reserved and settled with it, refused once spent. */
+  callerBudget?: CallerBudget;
+}
 
 export interface RoutedCompletion {
   readonly completion: ChatCompletion;
@@ -157,7 +161,8 @@ export class LlmRouter implements OnApplicationShutdown {
   private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean) {
     return defer(() => {
       const current = RoutingContextStore.current();
-      const context: RoutingContext = options ? { ...current, ...options } : (current ?? {});
+      // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
+      const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
       const requestId = context.requestId ?? newRequestId();
       const refuse = (err: unknown) => throwError(() => this.refuse(err, context, requestId, stream));
       const proceed = (assessment: BudgetAssessment | undefined) => {
@@ -171,7 +176,7 @@ export class LlmRouter implements OnApplicationShutdown {
       };
       let assessed;
       try {
-        assessed = this.budgetService.assess(context.tenant, this.planner.resolveClass(context.trafficClass));
+        assessed = this.budgetService.assess(context.tenant, this.planner.resolveClass(context.trafficClass), context.callerBudget);
       } catch (err) {
         return refuse(err);
       }
