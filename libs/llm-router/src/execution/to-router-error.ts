@@ -52,10 +52,14 @@ export function toRouterError(err: unknown, call: CallState): LlmRouterError {
   });
 }
 
+/** Every attempt the routing record lists, in its order: an attempt cut by the deadline is "aborted in flight". */
 function summarize(call: CallState): string {
   if (call.attempts.length === 0) return 'no attempt was made';
   return call.attempts
-    .map((a) => `${a.model} ${a.outcome === 'skipped' ? 'skipped' : 'failed'} (${a.category ?? a.outcome}${a.status ? ` ${a.status}` : ''})`)
+    .map((a) => {
+      if (a.outcome === 'aborted') return `${a.model} aborted in flight`;
+      return `${a.model} ${a.outcome === 'skipped' ? 'skipped' : 'failed'} (${a.category ?? a.outcome}${a.status ? ` ${a.status}` : ''})`;
+    })
     .join(', ');
 }
 

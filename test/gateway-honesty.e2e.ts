@@ -1,0 +1,52 @@
+/**
+ * What the caller is told agrees with what happened (issue 13), over real
+ * HTTP with the simulated provider:
+ * - a deadline that fires while an attempt is in flight names that attempt,
+ *   as the routing record does.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import type { RoutingRecord } from '@llm-router/nestjs';
+import { chat, createKey, FAST, gatewayForFile, simFault, testPolicy, type CreatedKey } from './gateway-support/harness.js';
+
+const t = gatewayForFile((sim) => {
+  const policy = testPolicy(sim.url);
+  policy.classes = {
+    ...policy.classes,
+    // Both targets hang: premium-a times out at 300 ms, the deadline passes while premium-b is in flight.
+    hurried: { criticality: 'standard', route: ['premium-a', 'premium-b'], retriesPerTarget: 0, ...FAST, attemptTimeoutMs: 300, deadlineMs: 450 },
+  };
+  return { router: { policy } };
+});
+
+function recordOf(requestId: string | null): RoutingRecord {
+  const record = t.gw.records.find((r) => r.requestId === requestId);
+  assert.ok(record, `a routing record for ${requestId}`);
+  return record;
+}
+
+describe('item 14: a deadline with an attempt in flight', () => {
+  let key: CreatedKey;
+  before(async () => {
+    key = await createKey(t.gw, { tenant: 'deadline-t' });
+  });
+
+  test('the 504 names the aborted attempt, as the routing record lists it', async () => {
+    const hang = `${simFault('premium-a', { hang: true })} ${simFault('premium-b', { hang: true })}`;
+    const res = await chat(t.gw, key.key, `hello ${hang}`, {}, { 'x-traffic-class': 'hurried' });
+    assert.equal(res.status, 504, res.text);
+    assert.equal(res.json.error.category, 'deadline_exceeded');
+    const message: string = res.json.error.message;
+    const record = recordOf(res.headers.get('x-llm-request-id'));
+    assert.deepEqual(
+      record.attempts.map((a) => [a.model, a.outcome, a.code]),
+      [
+        ['premium-a', 'failure', 'attempt_timeout'],
+        ['premium-b', 'aborted', undefined],
+      ],
+    );
+    assert.equal(message, 'The "hurried" deadline of 450 ms passed after premium-a failed (transient), premium-b aborted in flight');
+    assert.equal(record.errorMessage, message);
+    assert.deepEqual(t.sim.stats().byModel, { 'up-premium-a': 1, 'up-premium-b': 1 });
+  });
+});
