@@ -285,6 +285,7 @@ export class RouteExecutor {
               fallback: model !== call.plan.candidates[0],
               attempts: call.calls,
               ...(call.budget ? { budget: call.budget.snapshot } : {}),
+              ...(call.plan.requestedExclusion ? { requestedModelExcluded: call.plan.requestedExclusion } : {}),
             };
           }
           subscriber.next({ output, outcome: call.outcome });
