@@ -143,6 +143,7 @@ export class BudgetService implements TenantBudgets {
         ? { fits: true, assessment, amountMicros, leaseId }
         : {
             fits: false,
+            limit: r.refusedBy === 'day' ? 'day' : 'period',
             reason:
               r.refusedBy === 'day'
                 ? `worst case $${microsToUsd(amountMicros).toFixed(6)} does not fit the daily cap ($${microsToUsd(r.balance.daySpentMicros + r.balance.dayReservedMicros).toFixed(6)} of $${microsToUsd(assessment.limits.dailyCapMicros ?? 0)} committed)`
