@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { LlmRouter, requestWorstCaseMicros, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
@@ -20,7 +21,8 @@ export type { SimulatorHandle };
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const PG_URL = process.env.LLM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-const FAST = { backoff: { baseMs: 1, maxMs: 5, jitter: false }, firstByteTimeoutMs: 2_000, attemptTimeoutMs: 3_000, deadlineMs: 8_000 } as const;
+/** Class timings for tests: near-instant backoff, short timeouts. */
+export const FAST = { backoff: { baseMs: 1, maxMs: 5, jitter: false }, firstByteTimeoutMs: 2_000, attemptTimeoutMs: 3_000, deadlineMs: 8_000 } as const;
 
 /**
  * Catalog on the simulator: `premium-a` (OpenAI format), `premium-b`
@@ -88,6 +90,35 @@ export async function startGw(sim: SimulatorHandle, options: Partial<CreateGatew
 
 export function startSim(): Promise<SimulatorHandle> {
   return startSimulator({ port: 0 });
+}
+
+/**
+ * One simulator and one gateway for a whole test file: started before its
+ * tests, closed after them, the simulator's faults and counters cleared
+ * before each. Read `sim` and `gw` inside tests and hooks (set once started).
+ */
+export function gatewayForFile(options: (sim: SimulatorHandle) => Partial<CreateGatewayOptions> = () => ({})): { readonly sim: SimulatorHandle; readonly gw: Gw } {
+  const started: { sim?: SimulatorHandle; gw?: Gw } = {};
+  before(async () => {
+    started.sim = await startSim();
+    started.gw = await startGw(started.sim, options(started.sim));
+  });
+  after(async () => {
+    await started.gw?.close();
+    await started.sim?.close();
+  });
+  beforeEach(() => {
+    started.sim!.clearFaults();
+    started.sim!.resetStats();
+  });
+  return {
+    get sim() {
+      return started.sim!;
+    },
+    get gw() {
+      return started.gw!;
+    },
+  };
 }
 
 export interface Res {

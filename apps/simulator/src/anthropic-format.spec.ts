@@ -90,6 +90,16 @@ describe('Anthropic format: replies', () => {
     assert.equal(delta.usage.output_tokens, Math.ceil(text.length / 4));
   });
 
+  it('usageScale reports that many times the tokens counted, in JSON and in the stream', async () => {
+    const plain = (await post(hello)).json.usage;
+    const fault = { ...ANTHROPIC_HEADERS, 'x-sim-fault': '{"usageScale":4}' };
+    const scaled = (await post(hello, fault)).json.usage;
+    assert.deepEqual([scaled.input_tokens, scaled.output_tokens], [4 * plain.input_tokens, 4 * plain.output_tokens]);
+    const frames = eventsOf((await call(url, { body: { ...hello, stream: true }, headers: fault })).body);
+    assert.equal(frames[0]!.json.message.usage.input_tokens, 4 * plain.input_tokens);
+    assert.equal(frames.find((f) => f.event === 'message_delta')!.json.usage.output_tokens, 4 * plain.output_tokens);
+  });
+
   it('replies with a tool_use block when tools are offered', async () => {
     const res = await post({ ...hello, tools });
     assert.equal(res.json.stop_reason, 'tool_use');

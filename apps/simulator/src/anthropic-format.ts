@@ -8,6 +8,7 @@ import type { ErrorKind } from './fault-rules.js';
 import {
   estimateTokens,
   isRecord,
+  reportedUsage,
   simulatedText,
   splitChunks,
   toolPlan,
@@ -176,12 +177,10 @@ function parse(raw: string, headers: IncomingHttpHeaders): ParseResult {
   };
 }
 
-function outputTokens(plan: ReplyPlan): number {
-  return estimateTokens(plan.kind === 'text' ? plan.text.length : plan.arguments.length);
-}
 
 function reply(req: SimRequest, seq: number): string {
   const plan = req.plan;
+  const usage = reportedUsage(req);
   const message: AnthropicMessage = {
     id: `msg_sim_${seq}`,
     type: 'message',
@@ -190,7 +189,7 @@ function reply(req: SimRequest, seq: number): string {
     content: plan.kind === 'text' ? [{ type: 'text', text: plan.text }] : [{ type: 'tool_use', id: `toolu_sim_${seq}`, name: plan.toolName, input: plan.input }],
     stop_reason: plan.kind === 'text' ? 'end_turn' : 'tool_use',
     stop_sequence: null,
-    usage: { input_tokens: req.promptTokens, output_tokens: outputTokens(plan), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    usage: { input_tokens: usage.promptTokens, output_tokens: usage.completionTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
   };
   return JSON.stringify(message);
 }
@@ -211,7 +210,7 @@ function stream(req: SimRequest, seq: number, chunks: number): StreamScript {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: req.promptTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: { input_tokens: reportedUsage(req).promptTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
     },
   };
   const block = plan.kind === 'text' ? { type: 'text', text: '' } : { type: 'tool_use', id: `toolu_sim_${seq}`, name: plan.toolName, input: {} };
@@ -232,7 +231,7 @@ function stream(req: SimRequest, seq: number, chunks: number): StreamScript {
     event('content_block_stop', '{"type":"content_block_stop","index":0}') +
     event(
       'message_delta',
-      `{"type":"message_delta","delta":{"stop_reason":"${stopReason}","stop_sequence":null},"usage":{"output_tokens":${outputTokens(plan)}}}`,
+      `{"type":"message_delta","delta":{"stop_reason":"${stopReason}","stop_sequence":null},"usage":{"output_tokens":${reportedUsage(req).completionTokens}}}`,
     ) +
     event('message_stop', '{"type":"message_stop"}');
   return { head, chunks: parts, tail };

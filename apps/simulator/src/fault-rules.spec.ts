@@ -28,6 +28,8 @@ describe('fault rule validation', () => {
       [{ fault: { status: 600 } }, /status/],
       [{ fault: { latencyMs: -1 } }, /latencyMs/],
       [{ fault: { hang: 'yes' } }, /hang must be a boolean/],
+      [{ fault: { usageScale: 0 } }, /usageScale must be a number > 0/],
+      [{ fault: { usageScale: -2 } }, /usageScale/],
       [{ fault: { streamCutAfter: 1.5 } }, /streamCutAfter/],
       [{ fault: { errror: 'auth' } }, /unknown field 'errror'/],
       [{ fault: {}, times: 0 }, /times/],

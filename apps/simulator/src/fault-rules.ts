@@ -46,6 +46,8 @@ export interface Fault {
   chunkDelayMs?: number;
   /** Streams only: number of content chunks the reply is split into (default 8). */
   chunks?: number;
+  /** Report this many times the tokens counted (prompt and completion, rounded up): a provider whose tokenizer counts more than the caller's estimate. */
+  usageScale?: number;
 }
 
 export interface FaultMatch {
@@ -105,6 +107,7 @@ const FAULT_KEYS = new Set<string>([
   'streamErrorAfter',
   'chunkDelayMs',
   'chunks',
+  'usageScale',
 ]);
 const RULE_KEYS = new Set(['id', 'match', 'times', 'chunks', 'fault']);
 const MATCH_KEYS = new Set(['model', 'format', 'stream']);
@@ -170,6 +173,11 @@ export function parseFault(value: unknown, where = 'fault', extra?: ReadonlySet<
   if (v.streamErrorAfter !== undefined) fault.streamErrorAfter = count(v.streamErrorAfter, `${where}.streamErrorAfter`, 0);
   if (v.chunkDelayMs !== undefined) fault.chunkDelayMs = nonNegative(v.chunkDelayMs, `${where}.chunkDelayMs`);
   if (v.chunks !== undefined) fault.chunks = count(v.chunks, `${where}.chunks`, 1);
+  if (v.usageScale !== undefined) {
+    const scale = nonNegative(v.usageScale, `${where}.usageScale`);
+    if (scale === 0 || scale > 1000) fail(`${where}.usageScale must be a number > 0 and <= 1000`);
+    fault.usageScale = scale;
+  }
   return fault;
 }
 

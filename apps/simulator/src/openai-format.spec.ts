@@ -58,6 +58,16 @@ describe('OpenAI format: replies', () => {
     assert.deepEqual(body.usage, { prompt_tokens: prompt, completion_tokens: Math.ceil(content.length / 4), total_tokens: prompt + Math.ceil(content.length / 4) });
   });
 
+  it('usageScale reports that many times the tokens counted, in JSON and in the stream\'s usage chunk', async () => {
+    const plain = (await postJson(url, hello)).json as ChatCompletion;
+    const scaled = await call(url, { body: hello, headers: { 'x-sim-fault': '{"usageScale":4}' } });
+    const u = plain.usage!;
+    const four = { prompt_tokens: 4 * u.prompt_tokens, completion_tokens: 4 * u.completion_tokens, total_tokens: 4 * u.total_tokens };
+    assert.deepEqual((JSON.parse(scaled.body) as ChatCompletion).usage, four);
+    const streamed = await call(url, { body: { ...hello, stream: true, stream_options: { include_usage: true } }, headers: { 'x-sim-fault': '{"usageScale":4}' } });
+    assert.deepEqual(chunksOf(streamed.body, true).at(-1)!.usage, four);
+  });
+
   it('uses only the first 60 characters of the last user text, including text parts', async () => {
     const long = 'a'.repeat(50) + 'b'.repeat(50);
     const res = await postJson(url, {

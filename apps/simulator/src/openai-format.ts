@@ -14,6 +14,7 @@ import type { ErrorKind } from './fault-rules.js';
 import {
   estimateTokens,
   isRecord,
+  reportedUsage,
   simulatedText,
   splitChunks,
   toolPlan,
@@ -94,8 +95,8 @@ function planFor(model: string, messages: ChatMessage[], texts: string[], raw: R
 }
 
 function usageOf(req: SimRequest): Usage {
-  const completion = estimateTokens(req.plan.kind === 'text' ? req.plan.text.length : req.plan.arguments.length);
-  return { prompt_tokens: req.promptTokens, completion_tokens: completion, total_tokens: req.promptTokens + completion };
+  const { promptTokens, completionTokens } = reportedUsage(req);
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
 
 function parse(raw: string): ParseResult {

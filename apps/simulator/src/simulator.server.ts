@@ -212,6 +212,7 @@ class Simulator {
       if (ex.closed) return;
     }
     if (fault.hang) return; // Accepted, never answered: the client's timeout must fire.
+    if (fault.usageScale !== undefined) r = { ...r, usageScale: fault.usageScale };
     if (fault.reset) {
       ex.selfDestroyed = true;
       const socket = req.socket;

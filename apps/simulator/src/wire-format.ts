@@ -21,6 +21,8 @@ export interface SimRequest {
   texts: string[];
   promptTokens: number;
   plan: ReplyPlan;
+  /** The fault's `usageScale`: reported usage is this many times the tokens counted. */
+  usageScale?: number;
 }
 
 export interface ErrorReply {
@@ -65,6 +67,14 @@ export const DEFAULT_CHUNKS = 8;
 /** ceil(chars / 4): the simulator's token estimate. */
 export function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
+}
+
+/** The usage a reply reports: the tokens counted, scaled by the fault's `usageScale` (rounded up). */
+export function reportedUsage(req: SimRequest): { promptTokens: number; completionTokens: number } {
+  const plan = req.plan;
+  const completion = estimateTokens(plan.kind === 'text' ? plan.text.length : plan.arguments.length);
+  const scale = req.usageScale ?? 1;
+  return { promptTokens: Math.ceil(req.promptTokens * scale), completionTokens: Math.ceil(completion * scale) };
 }
 
 /** Split `text` into at most `n` fragments of nearly equal length (never empty ones). */

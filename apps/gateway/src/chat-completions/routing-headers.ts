@@ -1,7 +1,8 @@
 import type { RouteOutcome } from '@llm-router/nestjs';
 
 /**
- * The routing outcome as response headers: which target served and why, the
+ * The routing outcome as response headers: which target served and why (and,
+ * when the planner left out the model the request named, that model and why), the
  * tenant's budget position and, for a completion whose provider reported
  * usage, what it cost (a stream's headers go out before its usage).
  */
@@ -15,6 +16,9 @@ export function routingHeaders(outcome: RouteOutcome, costUsd?: number): Record<
     'x-llm-attempts': String(outcome.attempts),
   };
   if (costUsd !== undefined) headers['x-llm-cost-usd'] = costUsd.toFixed(6);
+  const pin = outcome.requestedModelExcluded;
+  // The model the request named was left out by the planner: say which and why, never replace it silently.
+  if (pin) headers['x-llm-requested-model-excluded'] = headerSafe(`${pin.model}: ${pin.reason}`);
   const budget = outcome.budget;
   if (budget) {
     headers['x-llm-budget-tier'] = budget.tier;

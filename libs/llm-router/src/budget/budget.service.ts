@@ -167,7 +167,7 @@ export class BudgetService implements TenantBudgets {
     const lease: LedgerLease = { id: nextLeaseId(), ttlMs: cls.deadlineMs + LEASE_MARGIN_MS };
     const reserveOnce = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease);
     const outcome = (r: ReserveResult): ReserveOutcome =>
-      r.granted ? { fits: true, assessment, amountMicros, leaseId: lease.id } : { fits: false, reason: refusalReason(assessment, amountMicros, r) };
+      r.granted ? { fits: true, assessment, amountMicros, leaseId: lease.id } : { fits: false, limit: r.refusedBy === 'day' ? 'day' : 'period', reason: refusalReason(assessment, amountMicros, r) };
     // The store went away after the assessment: the class's outage rule applies here too.
     const onOutage = (err: unknown): ReserveOutcome => {
       const mode = cls.onBudgetStoreUnavailable;

@@ -11,6 +11,8 @@ import { outputAllowance, worstCaseCostMicros } from './worst-case-cost.js';
 export interface DoesNotFit {
   readonly fits: false;
   readonly reason: string;
+  /** The limit that refused it: the daily cap of batch and background classes, or (absent) the period budget. */
+  readonly limit?: 'period' | 'day';
 }
 
 /**
@@ -33,7 +35,11 @@ export interface AttemptReservation {
  * asks it once per attempt and does not know how it reserves or books.
  */
 export interface CallBudget {
-  /** The tenant's budget when the call was planned, and what it changed: reported with the call (none when only the caller has a budget). */
+  /**
+   * The tenant's budget when the call was planned, and what it changed (a
+   * downgrade, a target skipped because its worst case did not fit): reported
+   * with the call (none when only the caller has a budget).
+   */
   readonly snapshot: BudgetSnapshot | undefined;
   /**
    * Reserve an attempt on `model` for its worst case. Throws (or rejects
@@ -50,7 +56,8 @@ const DOWNGRADE_ACTIONS: Record<NonNullable<RoutePlan['downgrade']>, string> = {
 
 /** A call's budget on the service's ledger; built by `BudgetService.forCall`. */
 export class LedgerCallBudget implements CallBudget {
-  readonly snapshot: BudgetSnapshot | undefined;
+  /** The budget as planned (the tier's downgrade said), then with every target a reservation skipped. */
+  snapshot: BudgetSnapshot | undefined;
 
   constructor(
     private readonly service: BudgetService,
@@ -66,7 +73,14 @@ export class LedgerCallBudget implements CallBudget {
   }
 
   private toAttempt(model: CompiledModel, held: BudgetReservation | DoesNotFit): AttemptReservation | DoesNotFit {
-    return held.fits ? new LedgerAttemptReservation(this.service, held, model, this.plan) : held;
+    if (held.fits) return new LedgerAttemptReservation(this.service, held, model, this.plan);
+    // In any tier, a target the budget moves the call off is a budget action: said with the call, as a downgrade is.
+    const skip = `${model.name} skipped: its ${held.reason}`;
+    if (this.snapshot) {
+      const before = this.snapshot.action;
+      this.snapshot = { ...this.snapshot, action: before === undefined ? skip : `${before}; ${skip}` };
+    }
+    return held;
   }
 }
 

@@ -4,6 +4,8 @@ import type { FailureCategory } from './failure-category.js';
 export interface Exclusion {
   readonly model: string;
   readonly reason: string;
+  /** The model the request named (its `model`): another serves instead. */
+  readonly requested?: true;
 }
 
 /** `gateway_error`: the router refused or gave up. `upstream_error`: a provider's answer passed through. */

@@ -135,6 +135,7 @@ export class CallState {
       criticality: plan.trafficClass.criticality,
       qualityFloor: plan.floor,
       stream: this.stream,
+      requestedModel: plan.requestedModel,
       plannedRoute: plan.candidates.map((m) => m.name),
       excluded: plan.excluded,
       attempts: this.attempts,

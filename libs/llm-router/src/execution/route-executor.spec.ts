@@ -228,6 +228,21 @@ describe('route executor: waits and deadlines on virtual time', () => {
     assert.equal(h.transport.aborted, 3, 'every hung call was torn down');
   });
 
+  it('a deadline that fires with the primary in flight names that attempt, as the record lists it (not "no attempt was made")', () => {
+    const doc = fixturePolicy();
+    // Only the deadline set: the attempt timeout is capped to it, and the deadline fires first.
+    doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'premium-b'], deadlineMs: 1_500 };
+    const h = harness(doc);
+    h.transport.script('premium-a', { hang: true });
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'general' }));
+    assert.ok(out.error instanceof LlmRouterError);
+    assert.equal(out.error.category, 'deadline_exceeded');
+    assert.equal(out.error.message, 'The "general" deadline of 1500 ms passed after premium-a aborted in flight');
+    assert.deepEqual(h.records[0]!.attempts.map((a) => [a.model, a.outcome, a.latencyMs]), [['premium-a', 'aborted', 1_500]]);
+    assert.equal(h.records[0]!.errorMessage, out.error.message);
+    assert.equal(h.transport.aborted, 1);
+  });
+
   it('a stream that produces no first chunk in time switches (time-to-first-token timeout)', () => {
     const doc = fixturePolicy();
     doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'standard-1'], retriesPerTarget: 0, firstByteTimeoutMs: 300 };

@@ -169,7 +169,9 @@ export class RouteExecutor {
   /** A reservation, or the categorized refusal thrown. */
   private granted(model: CompiledModel, call: CallState, outcome: AttemptReservation | DoesNotFit): AttemptReservation {
     if (!outcome.fits) {
-      throw this.recordSkip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', message: `${model.name}: ${outcome.reason}` }));
+      // The code says which limit refused it: one code for the daily cap, whether refused here or before planning.
+      const code = outcome.limit === 'day' ? 'daily_cap_exhausted' : 'insufficient_quota';
+      throw this.recordSkip(model, call, new UpstreamFailure({ category: 'budget_reservation_denied', code, message: `${model.name}: ${outcome.reason}` }));
     }
     return outcome;
   }
@@ -209,7 +211,7 @@ export class RouteExecutor {
   private recordSkip(model: CompiledModel, call: CallState, failure: UpstreamFailure): UpstreamFailure {
     // A wait meant for a retry that never happened is not this skip's, nor the next attempt's.
     call.takeWait();
-    call.attempts.push({ model: model.name, provider: model.provider.name, outcome: 'skipped', category: failure.category, message: failure.message, latencyMs: 0 });
+    call.attempts.push({ model: model.name, provider: model.provider.name, outcome: 'skipped', category: failure.category, code: failure.code, message: failure.message, latencyMs: 0 });
     return failure;
   }
 
@@ -290,6 +292,7 @@ export class RouteExecutor {
               fallback: model !== call.plan.candidates[0],
               attempts: call.calls,
               ...(call.budget?.snapshot ? { budget: call.budget.snapshot } : {}),
+              ...(call.plan.requestedExclusion ? { requestedModelExcluded: call.plan.requestedExclusion } : {}),
             };
           }
           subscriber.next({ output, outcome: call.outcome });

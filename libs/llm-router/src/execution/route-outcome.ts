@@ -1,4 +1,5 @@
 import type { BudgetSnapshot } from '../budget/budget.types.js';
+import type { Exclusion } from '../errors/llm-router.error.js';
 import type { AttemptOutput } from './routed-event.js';
 
 /** Which target served a routed call: sent back with every completion and chunk. */
@@ -14,6 +15,8 @@ export interface RouteOutcome {
   readonly attempts: number;
   /** The tenant's budget when the call was planned; absent for tenants without a budget. */
   readonly budget?: BudgetSnapshot;
+  /** The model the request named, when the planner left it out (and why): another model serves. */
+  readonly requestedModelExcluded?: Exclusion;
 }
 
 

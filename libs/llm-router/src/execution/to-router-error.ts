@@ -38,7 +38,17 @@ export function toRouterError(err: unknown, call: CallState): LlmRouterError {
   }
   if (err.category === 'budget_reservation_denied') {
     // Refused before any call could overspend: a quota error the caller can act on, never a 5xx.
-    return new LlmRouterError({ category: 'budget_exhausted', httpStatus: 402, origin: 'gateway', code: 'insufficient_quota', message: `Tenant "${call.context.tenant}" cannot afford this request on the "${cls}" route: ${summarizeReasons(call)}`, requestId });
+    // Only the daily cap refused: the same code as the refusal once the cap is spent.
+    const dailyCap = call.attempts.every((a) => a.category !== 'budget_reservation_denied' || a.code === 'daily_cap_exhausted');
+    const within = dailyCap ? 'within its daily cap ' : '';
+    return new LlmRouterError({
+      category: 'budget_exhausted',
+      httpStatus: 402,
+      origin: 'gateway',
+      code: dailyCap ? 'daily_cap_exhausted' : 'insufficient_quota',
+      message: `Tenant "${call.context.tenant}" cannot afford this request ${within}on the "${cls}" route: ${summarizeReasons(call)}`,
+      requestId,
+    });
   }
   const lastRateLimited = err.category === 'rate_limited';
   return new LlmRouterError({
@@ -52,10 +62,14 @@ export function toRouterError(err: unknown, call: CallState): LlmRouterError {
   });
 }
 
+/** Every attempt the routing record lists, in its order: an attempt cut by the deadline is "aborted in flight". */
 function summarize(call: CallState): string {
   if (call.attempts.length === 0) return 'no attempt was made';
   return call.attempts
-    .map((a) => `${a.model} ${a.outcome === 'skipped' ? 'skipped' : 'failed'} (${a.category ?? a.outcome}${a.status ? ` ${a.status}` : ''})`)
+    .map((a) => {
+      if (a.outcome === 'aborted') return `${a.model} aborted in flight`;
+      return `${a.model} ${a.outcome === 'skipped' ? 'skipped' : 'failed'} (${a.category ?? a.outcome}${a.status ? ` ${a.status}` : ''})`;
+    })
     .join(', ');
 }
 

@@ -10,6 +10,10 @@ export interface RoutePlan {
   readonly needs: RequestNeeds;
   readonly candidates: readonly CompiledModel[];
   readonly excluded: readonly Exclusion[];
+  /** The catalog model the request named as its `model`, if any. */
+  readonly requestedModel?: string;
+  /** Its exclusion, when the planner left it out: the call is served by another model. */
+  readonly requestedExclusion?: Exclusion;
   /** When the tenant's budget tier asked for the cheaper route: whether it was taken or the floor kept the route. */
   readonly downgrade?: 'taken' | 'blocked_by_floor';
 }

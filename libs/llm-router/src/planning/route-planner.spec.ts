@@ -74,6 +74,29 @@ describe('RoutePlanner', () => {
     assert.deepEqual(names(planner.plan({ ...hi, model: 'premium-a' }, 'exp', undefined)), ['premium-a']);
   });
 
+  it('a requested model the floor excludes is flagged as the requested one, on the plan and in its exclusions', () => {
+    const plan = planner.plan({ ...hi, model: 'standard-1' }, 'general', { tier: 'premium' });
+    assert.deepEqual(names(plan), ['premium-a', 'premium-b']);
+    const pin = { model: 'standard-1', reason: 'tier "standard" is below the quality floor "premium"', requested: true };
+    assert.deepEqual(plan.excluded, [pin]);
+    assert.equal(plan.requestedModel, 'standard-1');
+    assert.deepEqual(plan.requestedExclusion, pin);
+    // Served as asked: named, not excluded.
+    const kept = planner.plan({ ...hi, model: 'premium-b' }, 'general', { tier: 'premium' });
+    assert.equal(kept.requestedModel, 'premium-b');
+    assert.equal(kept.requestedExclusion, undefined);
+    assert.ok(kept.excluded.every((e) => e.requested === undefined));
+    // Nothing named: nothing flagged.
+    assert.equal(planner.plan(hi, 'general', { tier: 'premium' }).requestedModel, undefined);
+  });
+
+  it('a requested model off the cheaper route a budget downgrade takes is excluded with that reason', () => {
+    const plan = planner.plan({ ...hi, model: 'frontier-1' }, 'titles', undefined, true);
+    assert.equal(plan.downgrade, 'taken');
+    assert.ok(!names(plan).includes('frontier-1'));
+    assert.deepEqual(plan.requestedExclusion, { model: 'frontier-1', reason: "the tenant's budget tier took the class's cheaper route", requested: true });
+  });
+
   it('unknown class and unknown model are clear 4xx refusals', () => {
     const cls = refusal(() => planner.plan(hi, 'nope', undefined));
     assert.equal(cls.code, 'unknown_traffic_class');

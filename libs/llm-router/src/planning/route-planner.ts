@@ -21,21 +21,27 @@ export class RoutePlanner {
     const trafficClass = this.resolveClass(className);
     const floor = mergeFloors(trafficClass.qualityFloor, callerFloor, this.policy);
     const needs = deriveRequestNeeds(request);
-
-    const selected = this.select(this.orderRoute(trafficClass, request.model), trafficClass, floor, needs);
+    const pinned = this.requestedModel(trafficClass, request.model);
+    const selected = this.select(this.orderRoute(trafficClass, pinned), trafficClass, floor, needs, pinned);
     let downgraded: RoutePlan['downgrade'];
     if (downgrade) {
-      const cheaper = this.select(trafficClass.downgradeRoute, trafficClass, floor, needs);
+      const cheaper = this.select(trafficClass.downgradeRoute, trafficClass, floor, needs, pinned);
       const first = cheaper.candidates[0];
       const normalFirst = selected.candidates[0];
       // The downgrade only counts when the floor leaves something cheaper than the normal primary.
       if (first && (!normalFirst || blendedPrice(first) < blendedPrice(normalFirst))) {
-        return { trafficClass, floor, needs, candidates: cheaper.candidates, excluded: cheaper.excluded, downgrade: 'taken' };
+        // A requested model off the cheaper route is left out by the downgrade: said, not dropped silently.
+        const excluded =
+          pinned && !cheaper.candidates.includes(pinned) && !cheaper.excluded.some((e) => e.requested)
+            ? [...cheaper.excluded, { model: pinned.name, reason: "the tenant's budget tier took the class's cheaper route", requested: true as const }]
+            : cheaper.excluded;
+        return this.planned({ trafficClass, floor, needs, candidates: cheaper.candidates, excluded, downgrade: 'taken' }, pinned);
       }
       downgraded = 'blocked_by_floor';
     }
-    if (selected.candidates.length > 0) return { trafficClass, floor, needs, candidates: selected.candidates, excluded: selected.excluded, ...(downgraded ? { downgrade: downgraded } : {}) };
-
+    if (selected.candidates.length > 0) {
+      return this.planned({ trafficClass, floor, needs, candidates: selected.candidates, excluded: selected.excluded, ...(downgraded ? { downgrade: downgraded } : {}) }, pinned);
+    }
     const excluded = selected.excluded;
     if (selected.floorExclusions === 0) {
       throw new LlmRouterError({
@@ -57,11 +63,19 @@ export class RoutePlanner {
     });
   }
 
+  /** The plan, with the requested model and its exclusion when there is one. */
+  private planned(plan: RoutePlan, pinned: CompiledModel | undefined): RoutePlan {
+    if (!pinned) return plan;
+    const requestedExclusion = plan.excluded.find((e) => e.requested);
+    return { ...plan, requestedModel: pinned.name, ...(requestedExclusion ? { requestedExclusion } : {}) };
+  }
+
   private select(
     ordered: readonly CompiledModel[],
     trafficClass: CompiledClass,
     floor: QualityFloorSpec | undefined,
     needs: RequestNeeds,
+    pinned: CompiledModel | undefined,
   ): { candidates: CompiledModel[]; excluded: Exclusion[]; floorExclusions: number } {
     const primary = ordered[0]!;
     const floorRank = floor?.tier === undefined ? Infinity : this.policy.tiers.indexOf(floor.tier);
@@ -72,7 +86,7 @@ export class RoutePlanner {
       const reason = this.exclusionReason(model, primary, trafficClass, floor, floorRank, needs);
       if (reason === undefined) candidates.push(model);
       else {
-        excluded.push({ model: model.name, reason: reason.text });
+        excluded.push(model === pinned ? { model: model.name, reason: reason.text, requested: true } : { model: model.name, reason: reason.text });
         if (reason.floor) floorExclusions++;
       }
     }
@@ -95,11 +109,9 @@ export class RoutePlanner {
     return found;
   }
 
-  /** A model named in the request becomes the primary; the class route follows as fallback. */
-  private orderRoute(trafficClass: CompiledClass, requested: string | undefined): readonly CompiledModel[] {
-    if (requested === undefined || requested === '' || requested === 'auto' || requested === trafficClass.name) {
-      return trafficClass.route;
-    }
+  /** The catalog model the request names as its `model`; none for `auto`, the class's own name or nothing. */
+  private requestedModel(trafficClass: CompiledClass, requested: string | undefined): CompiledModel | undefined {
+    if (requested === undefined || requested === '' || requested === 'auto' || requested === trafficClass.name) return undefined;
     const pinned = this.policy.models.get(requested);
     if (!pinned) {
       throw new LlmRouterError({
@@ -111,6 +123,12 @@ export class RoutePlanner {
         message: `The model "${requested}" is not in the routing catalog. Known models: ${[...this.policy.models.keys()].join(', ')}.`,
       });
     }
+    return pinned;
+  }
+
+  /** A model named in the request becomes the primary; the class route follows as fallback. */
+  private orderRoute(trafficClass: CompiledClass, pinned: CompiledModel | undefined): readonly CompiledModel[] {
+    if (!pinned) return trafficClass.route;
     if (!trafficClass.fallback) return [pinned];
     return [pinned, ...trafficClass.route.filter((m) => m !== pinned)];
   }

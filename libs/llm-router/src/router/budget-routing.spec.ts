@@ -88,6 +88,36 @@ describe('budget-aware routing', () => {
     assert.deepEqual(h.transport.calls, ['premium-a', 'standard-1']);
   });
 
+  it('normal tier, a primary whose worst case does not fit: the fallback says why in the budget action', () => {
+    const doc = withBudget(0.01);
+    doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'standard-1'], retriesPerTarget: 0 };
+    const h = harness(doc);
+    const out = h.run(h.router.completion$({ ...REQUEST, max_tokens: 1_000 }, { trafficClass: 'general', tenant: 'acme' }));
+    assert.equal(out.error, undefined);
+    const { outcome } = out.values[0]!;
+    assert.equal(outcome.model, 'standard-1');
+    assert.equal(outcome.fallback, true);
+    assert.equal(outcome.budget!.tier, 'normal');
+    const action = 'premium-a skipped: its worst case $0.015021 does not fit the remaining budget ($0.000000 of $0.01 committed)';
+    assert.equal(outcome.budget!.action, action);
+    assert.equal(h.records[0]!.budget!.action, action);
+    assert.deepEqual(h.transport.calls, ['standard-1']);
+  });
+
+  it('a daily cap that no worst case fits refuses with daily_cap_exhausted, as a spent cap does', async () => {
+    const h = harness(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 100, dailyCapUsd: 0.00001 } } } }));
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'batch', tenant: 'acme' }));
+    assert.ok(out.error instanceof LlmRouterError);
+    assert.equal(out.error.httpStatus, 402);
+    assert.equal(out.error.code, 'daily_cap_exhausted');
+    assert.match(out.error.message, /cannot afford this request within its daily cap on the "batch" route: standard-1: worst case \$[\d.]+ does not fit the daily cap/);
+    assert.deepEqual(h.records[0]!.attempts.map((a) => a.code), ['daily_cap_exhausted', 'daily_cap_exhausted']);
+    await h.router.budgets.restoreSpend('acme', { spentUsd: 0.00001, dailySpentUsd: 0.00001 });
+    const spent = h.run(h.router.completion$(REQUEST, { trafficClass: 'batch', tenant: 'acme' }));
+    assert.equal((spent.error as LlmRouterError).code, 'daily_cap_exhausted');
+    assert.equal(h.transport.calls.length, 0);
+  });
+
   it('a request whose worst case fits nowhere is refused with 402 before any call', () => {
     const h = harness(withBudget(0.0001));
     const out = h.run(h.router.completion$({ ...REQUEST, max_tokens: 4000 }, { trafficClass: 'general', tenant: 'acme' }));

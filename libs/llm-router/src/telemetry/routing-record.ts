@@ -30,6 +30,8 @@ export interface RoutingRecord {
   readonly criticality?: Criticality;
   readonly qualityFloor?: QualityFloorSpec;
   readonly stream: boolean;
+  /** The catalog model the request named as its `model`; when the planner left it out, its exclusion says `requested: true`. */
+  readonly requestedModel?: string;
   readonly plannedRoute: readonly string[];
   readonly excluded: readonly Exclusion[];
   readonly attempts: readonly AttemptRecord[];
