@@ -29,7 +29,7 @@ const STREAM_FAULTS: readonly Fault[] = [
   ['stream cut before the first chunk', { streamCutAfter: 0 }],
   ['stream cut after 2 chunks', { streamCutAfter: 2 }],
   ['stream error event after 1 chunk', { streamErrorAfter: 1 }],
-  ['stream stalls', { chunks: 4, chunkDelayMs: 3_000 }],
+  ['stream stalls before its first chunk', { chunks: 4, chunkDelayMs: 3_000 }],
 ];
 
 export const soakScenario: Scenario = {
