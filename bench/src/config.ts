@@ -29,7 +29,8 @@ export const DIST = {
   loopback: join(ROOT, 'dist/bench/src/loopback-only.js'),
 };
 
-function num(name: string, fallback: number, min = 0): number {
+/** A number from the environment variable `name` (unset or empty: `fallback`); anything else below `min` stops the run. */
+export function num(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);

@@ -13,19 +13,13 @@ import { credentials, gatewayEnv, writePolicies } from './our-gateway.js';
 import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
 import { ensurePortkey, startPortkey } from './portkey.js';
-import { cpuMicros, freePort, httpJson, killAllSync, peakRss, resetPeakRss, sleep, startService, stopAll, stopService, type Service } from './processes.js';
+import { cpuMicros, freePort, httpJson, peakRss, resetPeakRss, sleep, startService, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
 import { aggregate, checkTargets, mainTable, microTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
 import { PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target } from './scenarios.js';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
-process.on('exit', killAllSync);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    log(`${sig}: stopping the processes this benchmark started`);
-    void stopAll().finally(() => process.exit(130));
-  });
-}
+stopChildrenOnExit(log, 'this benchmark');
 
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');

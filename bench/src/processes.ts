@@ -32,8 +32,14 @@ export async function freePort(): Promise<number> {
 export interface StartOptions {
   name: string;
   port: number;
-  /** node arguments (flags and script). */
+  /** node arguments (flags and script); with `command`, that program's arguments. */
   args: string[];
+  /** The program to run; default: this node. */
+  command?: string;
+  /** Where `<name>.log` goes; default: the benchmark's run folder. */
+  logDir?: string;
+  /** Readiness check for a service that does not speak HTTP; default: `readyPath` answers. */
+  ready?: () => Promise<boolean>;
   env?: Record<string, string>;
   cwd?: string;
   /** A path answered once the service is ready (any HTTP status counts). */
@@ -41,12 +47,12 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
-/** Starts `node ...args` and waits until it answers HTTP on 127.0.0.1:port. */
+/** Starts `node ...args` (or `command ...args`) and waits until it answers HTTP on 127.0.0.1:port (or `ready`). */
 export async function startService(o: StartOptions): Promise<Service> {
   // Output goes straight to a file: no pipe for this process to drain while it measures.
-  const logPath = join(RUN_DIR, `${o.name}.log`);
+  const logPath = join(o.logDir ?? RUN_DIR, `${o.name}.log`);
   const fd = openSync(logPath, 'w');
-  const child = spawn(process.execPath, o.args, {
+  const child = spawn(o.command ?? process.execPath, o.args, {
     cwd: o.cwd,
     env: { ...process.env, ...o.env },
     stdio: ['ignore', fd, fd],
@@ -66,10 +72,11 @@ export async function startService(o: StartOptions): Promise<Service> {
     children.delete(child);
   });
   const url = `http://127.0.0.1:${o.port}`;
+  const ready = o.ready ?? (() => answers(url + (o.readyPath ?? '/')));
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   for (;;) {
     if (exited) throw new Error(`${o.name} ${exited} before it was ready; its output (${logPath}):\n${tail()}`);
-    if (await answers(url + (o.readyPath ?? '/'))) break;
+    if (await ready()) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${o.name} did not answer on ${url} within ${o.readyTimeoutMs ?? 30_000} ms; its output (${logPath}):\n${tail()}`);
@@ -108,6 +115,17 @@ export async function stopService(s: { child: ChildProcess }, signal: NodeJS.Sig
 /** Stops every child still running: each by its own pid. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((c) => stopService({ child: c })));
+}
+
+/** On exit, SIGINT or SIGTERM, the children this process started are stopped (each by its pid); `what` names this process in the log. */
+export function stopChildrenOnExit(log: (line: string) => void, what: string): void {
+  process.on('exit', killAllSync);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      log(`${sig}: stopping the processes ${what} started`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
 }
 
 /** Synchronous last resort on exit: kill each child we started, by pid. */
