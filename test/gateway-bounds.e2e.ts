@@ -102,6 +102,37 @@ function rawConnection(base = gw.url): Promise<{ socket: Socket; received: () =>
   });
 }
 
+describe('what Node would answer itself, answered in the OpenAI shape', () => {
+  /** One raw request; resolves with the status line and the JSON body once the server closes or answers. */
+  async function raw(text: string): Promise<{ statusLine: string; body: { error?: { code: string } } }> {
+    const c = await rawConnection();
+    c.socket.write(text);
+    await c.closed;
+    const received = c.received();
+    return { statusLine: received.slice(0, received.indexOf('\r\n')), body: JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4)) };
+  }
+
+  test('HTTP/1.1 without Host: 400 missing_host', async () => {
+    const res = await raw('GET /v1/models HTTP/1.1\r\n\r\n');
+    assert.match(res.statusLine, /^HTTP\/1\.1 400 /);
+    assert.equal(res.body.error?.code, 'missing_host');
+  });
+
+  test('an Expect other than 100-continue: 417 expectation_failed', async () => {
+    const res = await raw('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 2\r\n\r\n{}');
+    assert.match(res.statusLine, /^HTTP\/1\.1 417 /);
+    assert.equal(res.body.error?.code, 'expectation_failed');
+  });
+
+  test('a body somewhat over the limit: the client, still sending, gets the 413, not a reset connection', async () => {
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(4.5 * 1024 * 1024) }] });
+    for (const path of ['/v1/chat/completions', '/support/chat']) {
+      const res = await call(gw.url, path, { key: key.key, raw: body });
+      assertOpenAiError(res, 413, res.json?.error?.code);
+    }
+  });
+});
+
 describe('slow clients and too many connections', () => {
   test('a body that never finishes: 408 in the OpenAI shape, connection closed', async () => {
     const c = await rawConnection();

@@ -20,7 +20,10 @@ export function readJsonBody(req: IncomingMessage, limit: number, bounds: JsonBo
   const type = mediaType(req.headers['content-type']);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
-    return Promise.reject(refuse(413, `Request body is too large: ${declared} bytes, the limit is ${limit}.`, 'request_too_large'));
+    const tooLarge = refuse(413, `Request body is too large: ${declared} bytes, the limit is ${limit}.`, 'request_too_large');
+    // Up to twice the limit, the body is read and dropped first: a client still sending would see its connection reset, not the 413.
+    if (Number(declared) > 2 * limit) return Promise.reject(tooLarge);
+    return discardRest(req, limit).then(() => Promise.reject(tooLarge));
   }
   if (type !== 'application/json' && type !== 'text/plain' && type !== undefined) {
     return Promise.reject(refuse(415, `Unsupported Content-Type: ${type}. Send application/json.`, 'unsupported_media_type'));
@@ -32,7 +35,8 @@ export function readJsonBody(req: IncomingMessage, limit: number, bounds: JsonBo
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        reject(refuse(413, `Request body is too large: more than ${limit} bytes.`, 'request_too_large'));
+        const tooLarge = refuse(413, `Request body is too large: more than ${limit} bytes.`, 'request_too_large');
+        void discardRest(req, limit).then(() => reject(tooLarge));
         return;
       }
       chunks.push(chunk);
@@ -68,6 +72,34 @@ export function readJsonBody(req: IncomingMessage, limit: number, bounds: JsonBo
     req.on('end', onEnd);
     req.on('aborted', onGone);
     req.on('error', onGone);
+  });
+}
+
+/**
+ * Reads and drops the rest of a body, up to `cap` more bytes, so that the
+ * client has finished sending when the refusal is written (else it sees a
+ * reset connection instead of the answer). Beyond `cap`, or if the client
+ * goes away, it stops at once; the request timeout bounds the wait.
+ */
+function discardRest(req: IncomingMessage, cap: number): Promise<void> {
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', done);
+      req.off('aborted', done);
+      req.off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > cap) done();
+    };
+    if (req.readableEnded) return resolve();
+    req.on('data', onData);
+    req.on('end', done);
+    req.on('aborted', done);
+    req.on('error', done);
   });
 }
 

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../config/gateway.config.js';
+import { openAiError } from '../errors/openai-error.js';
+import { writeErrorBody } from '../errors/write-error-response.js';
 
 const logger = new Logger('Shutdown');
 
@@ -41,8 +43,11 @@ export class GatewayHttpServer {
         keepAliveTimeout: keepAliveTimeoutMs,
         // Node looks for expired requests this often (30 s by default): a 10 s limit should mean about 10 s.
         connectionsCheckingInterval: 1_000,
+        // Node would answer an HTTP/1.1 request without Host itself, a 400 with no body: answered below, in the OpenAI shape.
+        requireHostHeader: false,
       },
       (req, res) => {
+        if (req.headers.host === undefined && req.httpVersionMinor === 1) return missingHost(res);
         const fastLane = this.chatCompletions;
         if (fastLane !== undefined && isChatCompletions(req)) {
           // As Fastify does on its own routes once closing: the answer ends the connection.
@@ -52,6 +57,10 @@ export class GatewayHttpServer {
       },
     );
     server.maxConnections = maxConnections;
+    // An Expect other than 100-continue: Node's own answer is a bare 417.
+    server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+      writeErrorBody(res, { status: 417, body: openAiError('Only "Expect: 100-continue" is supported.', 'invalid_request_error', 'expectation_failed', 'expect'), headers: { connection: 'close' } });
+    });
     this.server = server;
     return server;
   };
@@ -88,4 +97,9 @@ export class GatewayHttpServer {
   serveChatCompletions(handler: RequestHandler): void {
     this.chatCompletions = handler;
   }
+}
+
+/** HTTP/1.1 requires Host (RFC 9112, 3.2): a 400, as Node would send, with a body that says so. */
+function missingHost(res: ServerResponse): void {
+  writeErrorBody(res, { status: 400, body: openAiError('The request has no Host header, which HTTP/1.1 requires.', 'invalid_request_error', 'missing_host', 'host'), headers: { connection: 'close' } });
 }
