@@ -8,6 +8,7 @@ import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type Ga
 import { clientErrorHandler, frameworkErrors } from './errors/framework-errors.js';
 import { GatewayHttpServer } from './http/gateway-http-server.js';
 import { boundedJsonParser } from './http/bounded-json.parser.js';
+import { installOversizedBodyHook } from './http/oversized-body.hook.js';
 import { ShutdownGrace } from './http/shutdown-grace.js';
 
 export interface CreateGatewayOptions extends Partial<GatewayConfig> {
@@ -55,6 +56,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     abortOnError: false,
   });
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, boundedJsonParser(app.getHttpAdapter().getInstance(), { maxDepth: config.jsonMaxDepth, maxValues: config.jsonMaxValues }));
+  installOversizedBodyHook(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
   const grace = app.get(ShutdownGrace);
   app.getHttpAdapter().getInstance().addHook('preClose', (done) => {
     httpServer.drain(config.shutdownGraceMs, () => grace.end());

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpException } from '@nestjs/common';
 import { openAiError } from '../errors/openai-error.js';
+import { discardRest } from '../http/discard-body.js';
 import { jsonBoundsError, type JsonBounds } from '../http/json-bounds.js';
 
 /** The body could not be read because the client went away: there is nobody to answer. */
@@ -72,34 +73,6 @@ export function readJsonBody(req: IncomingMessage, limit: number, bounds: JsonBo
     req.on('end', onEnd);
     req.on('aborted', onGone);
     req.on('error', onGone);
-  });
-}
-
-/**
- * Reads and drops the rest of a body, up to `cap` more bytes, so that the
- * client has finished sending when the refusal is written (else it sees a
- * reset connection instead of the answer). Beyond `cap`, or if the client
- * goes away, it stops at once; the request timeout bounds the wait.
- */
-function discardRest(req: IncomingMessage, cap: number): Promise<void> {
-  return new Promise((resolve) => {
-    let dropped = 0;
-    const done = () => {
-      req.off('data', onData);
-      req.off('end', done);
-      req.off('aborted', done);
-      req.off('error', done);
-      resolve();
-    };
-    const onData = (chunk: Buffer) => {
-      dropped += chunk.length;
-      if (dropped > cap) done();
-    };
-    if (req.readableEnded) return resolve();
-    req.on('data', onData);
-    req.on('end', done);
-    req.on('aborted', done);
-    req.on('error', done);
   });
 }
 
