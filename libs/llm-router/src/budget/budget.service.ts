@@ -11,6 +11,7 @@ import { DEFAULT_THRESHOLDS, tierFor, tierRank } from './budget-tier.js';
 import type { BudgetEvent, BudgetSnapshot, BudgetState } from './budget.types.js';
 import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budget.js';
 import type { BudgetSetting, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
+import { UsageCalibration } from './usage-calibration.js';
 import { microsToUsd, usdToMicros } from './usd.js';
 
 /** What the budget says about one call, decided before planning. */
@@ -32,6 +33,8 @@ export interface BudgetReservation {
   readonly amountMicros: number;
   /** The ledger lease it is held as (none while the store is down and the class fails open). */
   readonly leaseId?: string;
+  /** Spent plus reserved in the period once it was granted, this reservation included (none when unmetered). */
+  readonly committedMicros?: number;
 }
 
 export type ReserveOutcome = BudgetReservation | DoesNotFit;
@@ -49,6 +52,8 @@ export class BudgetService implements TenantBudgets {
   /** Unmetered spend per tenant while the store is unreachable (fail-open classes). */
   private readonly unmeteredMicros = new Map<string, number>();
   readonly events$: Observable<BudgetEvent> = this.events.asObservable();
+  /** Per model, the learned ratio of reported to estimated prompt tokens that reservations are corrected by. */
+  readonly calibration = new UsageCalibration();
 
   constructor(
     private readonly policy: CompiledPolicy,
@@ -140,7 +145,7 @@ export class BudgetService implements TenantBudgets {
     const leaseId = nextLeaseId();
     const onResult = (r: { granted: boolean; refusedBy?: 'period' | 'day'; balance: LedgerBalance }): ReserveOutcome =>
       r.granted
-        ? { fits: true, assessment, amountMicros, leaseId }
+        ? { fits: true, assessment, amountMicros, leaseId, committedMicros: r.balance.spentMicros + r.balance.reservedMicros }
         : {
             fits: false,
             limit: r.refusedBy === 'day' ? 'day' : 'period',
@@ -164,16 +169,19 @@ export class BudgetService implements TenantBudgets {
     }
   }
 
-  /** Book the actual cost and release the rest; fires threshold events. Never throws. */
-  settle(reservation: BudgetReservation, actualMicros: number): void {
+  /**
+   * Book the actual cost and release the rest; fires threshold events. Never
+   * throws. Returns the balance after it when the ledger answered at once.
+   */
+  settle(reservation: BudgetReservation, actualMicros: number): LedgerBalance | undefined {
     const { assessment } = reservation;
     if (assessment.unmetered) {
       // The allowance counts what was actually spent, not what was feared.
       const used = this.unmeteredMicros.get(assessment.tenant) ?? 0;
       this.unmeteredMicros.set(assessment.tenant, Math.max(0, used - (reservation.amountMicros - actualMicros)));
-      return;
+      return undefined;
     }
-    this.settleWithRetry(reservation, actualMicros, 0);
+    return this.settleWithRetry(reservation, actualMicros, 0);
   }
 
   /**
@@ -181,7 +189,7 @@ export class BudgetService implements TenantBudgets {
    * the reservation held until its lease runs out: try again a few times. A
    * retry of a settle that did arrive books nothing twice (the lease is gone).
    */
-  private settleWithRetry(reservation: BudgetReservation, actualMicros: number, tries: number): void {
+  private settleWithRetry(reservation: BudgetReservation, actualMicros: number, tries: number): LedgerBalance | undefined {
     const { assessment } = reservation;
     const retry = () => {
       const waitMs = SETTLE_RETRY_MS[tries];
@@ -191,10 +199,15 @@ export class BudgetService implements TenantBudgets {
     try {
       balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits, reservation.leaseId ?? '');
     } catch {
-      return retry();
+      retry();
+      return undefined;
     }
-    if (balance instanceof Promise) balance.then((b) => this.afterSettle(assessment, b), retry);
-    else this.afterSettle(assessment, balance);
+    if (balance instanceof Promise) {
+      balance.then((b) => this.afterSettle(assessment, b), retry);
+      return undefined;
+    }
+    this.afterSettle(assessment, balance);
+    return balance;
   }
 
   close(): void {
