@@ -11,6 +11,7 @@ import { DEFAULT_THRESHOLDS, tierFor, tierRank } from './budget-tier.js';
 import type { BudgetEvent, BudgetSnapshot, BudgetState, CallerBudget } from './budget.types.js';
 import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budget.js';
 import type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
+import { UsageCalibration } from './usage-calibration.js';
 import { microsToUsd, usdToMicros } from './usd.js';
 
 /** What the budget says about one call, decided before planning. */
@@ -35,6 +36,8 @@ export interface BudgetReservation {
   readonly amountMicros: number;
   /** The ledger lease it is held as (none while the store is down and the class fails open). */
   readonly leaseId?: string;
+  /** Spent plus reserved in the period once it was granted, this reservation included (none when unmetered). */
+  readonly committedMicros?: number;
 }
 
 export type ReserveOutcome = BudgetReservation | DoesNotFit;
@@ -56,6 +59,8 @@ export class BudgetService implements TenantBudgets {
   /** Rebuilds in progress, one per tenant: every call that finds the state lost waits for the same. */
   private readonly rebuilding = new Map<string, Promise<void>>();
   readonly events$: Observable<BudgetEvent> = this.events.asObservable();
+  /** Per model, the learned ratio of reported to estimated prompt tokens that reservations are corrected by. */
+  readonly calibration = new UsageCalibration();
 
   constructor(
     private readonly policy: CompiledPolicy,
@@ -167,7 +172,7 @@ export class BudgetService implements TenantBudgets {
     const lease: LedgerLease = { id: nextLeaseId(), ttlMs: cls.deadlineMs + LEASE_MARGIN_MS };
     const reserveOnce = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease);
     const outcome = (r: ReserveResult): ReserveOutcome =>
-      r.granted ? { fits: true, assessment, amountMicros, leaseId: lease.id } : { fits: false, limit: r.refusedBy === 'day' ? 'day' : 'period', reason: refusalReason(assessment, amountMicros, r) };
+      r.granted ? { fits: true, assessment, amountMicros, leaseId: lease.id, committedMicros: r.balance.spentMicros + r.balance.reservedMicros } : { fits: false, limit: r.refusedBy === 'day' ? 'day' : 'period', reason: refusalReason(assessment, amountMicros, r) };
     // The store went away after the assessment: the class's outage rule applies here too.
     const onOutage = (err: unknown): ReserveOutcome => {
       const mode = cls.onBudgetStoreUnavailable;
@@ -207,16 +212,19 @@ export class BudgetService implements TenantBudgets {
     });
   }
 
-  /** Book the actual cost and release the rest; fires threshold events. Never throws. */
-  settle(reservation: BudgetReservation, actualMicros: number): void {
+  /**
+   * Book the actual cost and release the rest; fires threshold events. Never
+   * throws. Returns the balance after it when the ledger answered at once.
+   */
+  settle(reservation: BudgetReservation, actualMicros: number): LedgerBalance | undefined {
     const { assessment } = reservation;
     if (assessment.unmetered) {
       // The allowance counts what was actually spent, not what was feared.
       const used = this.unmeteredMicros.get(assessment.tenant) ?? 0;
       this.unmeteredMicros.set(assessment.tenant, Math.max(0, used - (reservation.amountMicros - actualMicros)));
-      return;
+      return undefined;
     }
-    this.settleWithRetry(reservation, actualMicros, 0);
+    return this.settleWithRetry(reservation, actualMicros, 0);
   }
 
   /**
@@ -224,7 +232,7 @@ export class BudgetService implements TenantBudgets {
    * the reservation held until its lease runs out: try again a few times. A
    * retry of a settle that did arrive books nothing twice (the lease is gone).
    */
-  private settleWithRetry(reservation: BudgetReservation, actualMicros: number, tries: number): void {
+  private settleWithRetry(reservation: BudgetReservation, actualMicros: number, tries: number): LedgerBalance | undefined {
     const { assessment } = reservation;
     const retry = () => {
       const waitMs = SETTLE_RETRY_MS[tries];
@@ -241,13 +249,17 @@ export class BudgetService implements TenantBudgets {
     try {
       balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits, reservation.leaseId ?? '');
     } catch {
-      return retry();
+      retry();
+      return undefined;
     }
     if (balance instanceof Promise) {
       const landed = balance.then((b) => this.afterSettle(assessment, b), retry);
       this.settlesInFlight.add(landed);
       void landed.finally(() => this.settlesInFlight.delete(landed));
-    } else this.afterSettle(assessment, balance);
+      return undefined;
+    }
+    this.afterSettle(assessment, balance);
+    return balance;
   }
 
   /** Settles sent and not yet answered. */

@@ -84,4 +84,15 @@ export interface BudgetSnapshot {
   readonly spentUsd: number;
   /** What the tier changed for this call, e.g. `downgraded to cheaper route`. */
   readonly action?: string;
+  /** Routing records of served calls: the serving attempt's reservation, its worst case (prompt estimate, margin or learned correction, output allowance). */
+  readonly reservedUsd?: number;
+  /** Routing records of served calls: what the serving attempt cost beyond its reservation (0 when within): the provider counted more than the router estimated. */
+  readonly overshootUsd?: number;
+  /**
+   * Routing records of served calls: the period budget left once this call was
+   * settled, less the reservations in flight (negative when overspent). From
+   * the ledger's answer to the settle, or, when the ledger answers later
+   * (Redis), as of this call's reservation with it replaced by the cost.
+   */
+  readonly remainingUsd?: number;
 }

@@ -4,12 +4,14 @@ import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError } from '../errors/llm-router.error.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument, QualityFloorSpec } from '../policy/policy.schema.js';
+import { deriveRequestNeeds } from '../planning/request-needs.js';
 import { RoutePlanner } from '../planning/route-planner.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';
 import type { BudgetLedgerStore, LedgerBalance } from './budget-ledger.store.js';
 import { BudgetService, type BudgetAssessment } from './budget.service.js';
 import type { AttemptReservation, DoesNotFit } from './call-budget.js';
 import { InMemoryBudgetLedgerStore } from './in-memory-budget-ledger.store.js';
+import { worstCaseCostMicros } from './worst-case-cost.js';
 
 const NOV_25 = Date.UTC(2026, 10, 25, 12);
 /** 5 estimated prompt tokens (7 with the margin); no output limit stated, so the whole default of 4096 is feared. */
@@ -194,5 +196,53 @@ describe('CallBudget: what it reports', () => {
     assert.deepEqual([taken.tier, taken.action], ['downgrade', 'downgraded to the cheaper route']);
     const blocked = s.callFor({ cls: 'titles', floor: { tier: 'premium' } }).call.snapshot!;
     assert.equal(blocked.action, 'downgrade blocked by the quality floor: route kept');
+  });
+});
+
+describe('CallBudget: the prompt estimate corrected by what the provider reports', () => {
+  it('a provider reporting 4x: the served attempt reports its reservation, overshoot and the budget left; the next reserves 4x', () => {
+    const s = setup(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } }));
+    const request: ChatCompletionRequest = { messages: [{ role: 'user', content: 'x'.repeat(4_000) }], max_tokens: 100 };
+    const needs = deriveRequestNeeds(request);
+    const first = s.callFor({ request });
+    const r = granted(first.call.reserve(s.model('premium-a')));
+    const reserved = worstCaseCostMicros(s.model('premium-a'), needs);
+    r.settle({ promptTokens: 4 * needs.estimatedPromptTokens, completionTokens: 100, estimated: false });
+    const cost = 4 * needs.estimatedPromptTokens * 3 + 100 * 15;
+    assert.deepEqual(
+      [first.call.snapshot!.reservedUsd, first.call.snapshot!.overshootUsd, first.call.snapshot!.remainingUsd],
+      [reserved / 1e6, (cost - reserved) / 1e6, (1_000_000 - cost) / 1e6],
+    );
+    const second = s.callFor({ request });
+    granted(second.call.reserve(s.model('premium-a')));
+    assert.equal(s.balance(second.assessment).reservedMicros, worstCaseCostMicros(s.model('premium-a'), needs, needs.estimatedPromptTokens, 4));
+    assert.ok(s.balance(second.assessment).reservedMicros >= cost, 'the next reservation covers what the provider reports');
+  });
+
+  it('usage the router had to count itself teaches nothing', () => {
+    const s = setup();
+    const r = granted(s.callFor().call.reserve(s.model('premium-a')));
+    r.settle({ promptTokens: 500, completionTokens: 10, estimated: true });
+    const next = s.callFor();
+    granted(next.call.reserve(s.model('premium-a')));
+    assert.equal(s.balance(next.assessment).reservedMicros, PREMIUM_A_WORST);
+  });
+
+  it('a ledger that answers the settle later: the budget left as of the reservation, with the cost in its place', async () => {
+    const inner = new InMemoryBudgetLedgerStore();
+    const s = setup(undefined, {
+      reserve: (t, a, l) => inner.reserve(t, a, l),
+      settle: (t, r, a, k) => Promise.resolve(inner.settle(t, r, a, k)),
+      balance: (t, k) => inner.balance(t, k),
+      restore: (t, k, sp, d) => inner.restore(t, k, sp, d),
+      markCrossing: (t, k, tier) => inner.markCrossing(t, k, tier),
+    });
+    const other = granted(s.callFor().call.reserve(s.model('standard-1')));
+    const { call } = s.callFor();
+    granted(call.reserve(s.model('premium-a'))).settle({ promptTokens: 10, completionTokens: 5 });
+    const cost = 10 * 3 + 5 * 15;
+    assert.equal(call.snapshot!.remainingUsd, (1_000_000 - STANDARD_1_WORST - cost) / 1e6);
+    assert.equal(call.snapshot!.overshootUsd, 0);
+    other.release();
   });
 });

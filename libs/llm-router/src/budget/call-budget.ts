@@ -4,7 +4,8 @@ import type { RoutePlan } from '../planning/route-plan.js';
 import type { MaybePromise } from '../shared/maybe-promise.js';
 import type { BudgetAssessment, BudgetReservation, BudgetService } from './budget.service.js';
 import type { BudgetSnapshot } from './budget.types.js';
-import { tokenCostMicros, type TokenCount } from './usd.js';
+import type { LedgerBalance } from './budget-ledger.store.js';
+import { microsToUsd, tokenCostMicros, type TokenCount } from './usd.js';
 import { outputAllowance, worstCaseCostMicros } from './worst-case-cost.js';
 
 /** An attempt whose worst case the tenant's budget cannot take: skipped, with the reason for its record. */
@@ -24,8 +25,18 @@ export interface AttemptReservation {
   readonly fits: true;
   /** The request to send: without a stated output limit, capped to the output the reservation covers. */
   bound(request: ChatCompletionRequest): ChatCompletionRequest;
-  /** The attempt served: book what `tokens` cost at the model's price and release the rest. */
-  settle(tokens: TokenCount): void;
+  /**
+   * The attempt served: book what `tokens` cost at the model's price and
+   * release the rest. Reported usage (not `estimated`) also teaches the
+   * model's correction of the prompt estimate.
+   */
+  settle(tokens: TokenCount & { readonly estimated?: boolean }): void;
+  /**
+   * `settle` in two steps: what the attempt cost, reserved and left goes into
+   * the call's budget snapshot now (its routing record says it), and the
+   * returned function books it in the ledger, later (after the record).
+   */
+  account(tokens: TokenCount & { readonly estimated?: boolean }): () => void;
   /** The attempt spent nothing (failed, refused, abandoned): release the whole reservation. */
   release(): void;
 }
@@ -56,7 +67,11 @@ const DOWNGRADE_ACTIONS: Record<NonNullable<RoutePlan['downgrade']>, string> = {
 
 /** A call's budget on the service's ledger; built by `BudgetService.forCall`. */
 export class LedgerCallBudget implements CallBudget {
-  /** The budget as planned (the tier's downgrade said), then with every target a reservation skipped. */
+  /**
+   * The budget as planned (the tier's downgrade said), then with every target
+   * a reservation skipped, and once the serving attempt settled, what it
+   * reserved, its overshoot and the budget left (none when only the caller has a budget).
+   */
   snapshot: BudgetSnapshot | undefined;
 
   constructor(
@@ -68,12 +83,36 @@ export class LedgerCallBudget implements CallBudget {
   }
 
   reserve(model: CompiledModel): MaybePromise<AttemptReservation | DoesNotFit> {
-    const held = this.service.reserve(this.assessment, worstCaseCostMicros(model, this.plan.needs), this.plan.trafficClass);
-    return held instanceof Promise ? held.then((h) => this.toAttempt(model, h)) : this.toAttempt(model, held);
+    // The prompt estimate, corrected by what the model's provider has reported so far.
+    const promptTokens = this.plan.needs.estimatedPromptTokens;
+    const amount = worstCaseCostMicros(model, this.plan.needs, promptTokens, this.service.calibration.correction(model.name));
+    const held = this.service.reserve(this.assessment, amount, this.plan.trafficClass);
+    return held instanceof Promise ? held.then((h) => this.toAttempt(model, h, promptTokens)) : this.toAttempt(model, held, promptTokens);
   }
 
-  private toAttempt(model: CompiledModel, held: BudgetReservation | DoesNotFit): AttemptReservation | DoesNotFit {
-    if (held.fits) return new LedgerAttemptReservation(this.service, held, model, this.plan);
+  /** The serving attempt was booked: what it reserved, what it cost beyond that, and the budget left, for its record. */
+  settled(held: BudgetReservation, actualMicros: number, after: LedgerBalance | undefined): void {
+    // Only the caller has a budget: the tenant's figures are not reported.
+    if (this.snapshot === undefined) return;
+    const budgetMicros = this.assessment.limits.budgetMicros;
+    const committed = after ? after.spentMicros + after.reservedMicros : held.committedMicros === undefined ? undefined : held.committedMicros - held.amountMicros + actualMicros;
+    // A literal, not a spread of the snapshot: this runs on every budgeted call.
+    const { tier, shareUsed, budgetUsd, spentUsd, action } = this.snapshot;
+    const snapshot: { -readonly [K in keyof BudgetSnapshot]: BudgetSnapshot[K] } = {
+      tier,
+      shareUsed,
+      budgetUsd,
+      spentUsd,
+      reservedUsd: microsToUsd(held.amountMicros),
+      overshootUsd: microsToUsd(Math.max(0, actualMicros - held.amountMicros)),
+    };
+    if (action !== undefined) snapshot.action = action;
+    if (committed !== undefined) snapshot.remainingUsd = microsToUsd(budgetMicros - committed);
+    this.snapshot = snapshot;
+  }
+
+  private toAttempt(model: CompiledModel, held: BudgetReservation | DoesNotFit, promptTokens: number): AttemptReservation | DoesNotFit {
+    if (held.fits) return new LedgerAttemptReservation(this.service, this, held, model, this.plan, promptTokens);
     // In any tier, a target the budget moves the call off is a budget action: said with the call, as a downgrade is.
     const skip = `${model.name} skipped: its ${held.reason}`;
     if (this.snapshot) {
@@ -90,9 +129,12 @@ class LedgerAttemptReservation implements AttemptReservation {
 
   constructor(
     private readonly service: BudgetService,
+    private readonly call: LedgerCallBudget,
     private readonly held: BudgetReservation,
     private readonly model: CompiledModel,
     private readonly plan: RoutePlan,
+    /** The prompt estimate it was reserved for, before margin and correction. */
+    private readonly promptTokens: number,
   ) {}
 
   bound(request: ChatCompletionRequest): ChatCompletionRequest {
@@ -101,17 +143,27 @@ class LedgerAttemptReservation implements AttemptReservation {
     return { ...request, max_tokens: outputAllowance(this.model, this.plan.needs) };
   }
 
-  settle(tokens: TokenCount): void {
-    this.end(tokenCostMicros(tokens.promptTokens, tokens.completionTokens, this.model.price));
+  settle(tokens: TokenCount & { readonly estimated?: boolean }): void {
+    this.account(tokens)();
+  }
+
+  account(tokens: TokenCount & { readonly estimated?: boolean }): () => void {
+    if (this.ended) return () => undefined;
+    if (tokens.estimated !== true) this.service.calibration.observe(this.model.name, this.promptTokens, tokens.promptTokens);
+    const actual = tokenCostMicros(tokens.promptTokens, tokens.completionTokens, this.model.price);
+    // The figures as of the reservation (the ledger's answer comes after the record).
+    this.call.settled(this.held, actual, undefined);
+    // The real cost is booked, overshoot included: the ledger says what was spent, and the tier refuses what comes after.
+    return () => void this.end(actual);
   }
 
   release(): void {
     this.end(0);
   }
 
-  private end(actualMicros: number): void {
-    if (this.ended) return;
+  private end(actualMicros: number): LedgerBalance | undefined {
+    if (this.ended) return undefined;
     this.ended = true;
-    this.service.settle(this.held, actualMicros);
+    return this.service.settle(this.held, actualMicros);
   }
 }

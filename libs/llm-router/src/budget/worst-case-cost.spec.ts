@@ -23,6 +23,12 @@ describe('worst-case cost', () => {
     assert.equal(requestWorstCaseMicros(model('premium-a'), REQUEST), worstCaseCostMicros(model('premium-a'), needs));
   });
 
+  it('a learned correction above the margin replaces it: the prompt reserved is the estimate times the correction', () => {
+    assert.equal(worstCaseCostMicros(model('premium-a'), needs, 5, 1.1), 7 * 3 + 4096 * 15, 'below the margin: the margin');
+    assert.equal(worstCaseCostMicros(model('premium-a'), needs, 5, 4), 20 * 3 + 4096 * 15);
+    assert.equal(worstCaseCostMicros(model('premium-a'), needs, 1_000, 4), 4_000 * 3 + 4096 * 15, 'the given prompt count');
+  });
+
   it('breaches a class ceiling only when the class has one and the worst case is above it', () => {
     assert.equal(costCeilingBreach(model('premium-a'), needs, cls('support')), undefined, 'no ceiling');
     assert.equal(costCeilingBreach(model('standard-1'), needs, cls('general')), undefined, '$0.006148 is under $0.01');

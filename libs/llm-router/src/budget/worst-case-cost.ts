@@ -5,7 +5,7 @@ import { microsToUsd, tokenCostMicros } from './usd.js';
 
 /** Output assumed when the request sets no max_tokens and the model states no limit. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
-/** The prompt estimate is characters / 4; providers may count more, so reserve a margin. */
+/** The prompt estimate (by script) may fall short of the provider's count: reserve a margin. */
 const PROMPT_MARGIN = 1.25;
 
 /** The most output one attempt on `model` may produce: the request's own limit, else the model's, else the default. */
@@ -13,9 +13,21 @@ export function outputAllowance(model: CompiledModel, needs: RequestNeeds): numb
   return needs.requestedMaxOutputTokens ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
 }
 
-/** The most one attempt on `model` can cost: the estimated prompt plus the whole output allowance. */
-export function worstCaseCostMicros(model: CompiledModel, needs: RequestNeeds): number {
-  return tokenCostMicros(Math.ceil(needs.estimatedPromptTokens * PROMPT_MARGIN), outputAllowance(model, needs), model.price);
+/**
+ * The prompt tokens a reservation covers: the estimate with the margin, or
+ * times the model's learned correction (see UsageCalibration) when that is larger.
+ */
+export function reservedPromptTokens(promptTokens: number, correction = 1): number {
+  return Math.ceil(promptTokens * Math.max(PROMPT_MARGIN, correction));
+}
+
+/**
+ * The most one attempt on `model` can cost: the prompt (by default the
+ * estimate; a reservation passes the model's correction) plus the whole
+ * output allowance.
+ */
+export function worstCaseCostMicros(model: CompiledModel, needs: RequestNeeds, promptTokens = needs.estimatedPromptTokens, correction = 1): number {
+  return tokenCostMicros(reservedPromptTokens(promptTokens, correction), outputAllowance(model, needs), model.price);
 }
 
 /**

@@ -255,7 +255,7 @@ export class RouteExecutor {
       });
       // Book what this attempt cost (nothing unless it served output) and release the rest.
       if (reservation) {
-        if (call.served === model) call.settleAfterRecord(() => reservation.settle(call.tokens()));
+        if (call.served === model) call.settleAfterRecord(reservation.account(call.tokens()));
         else reservation.release();
       }
       if (outcome === 'success') recordCircuit();
