@@ -142,6 +142,7 @@ export class LlmRouter implements OnApplicationShutdown {
   close(): void {
     this.recorder.complete();
     this.budgetService.close();
+    this.planner.close();
     this.onClose?.();
   }
 
