@@ -6,6 +6,9 @@ import { compilePolicy } from '../policy/compile-policy.js';
 import type { PolicyDocument, QualityFloorSpec } from '../policy/policy.schema.js';
 import { deriveRequestNeeds } from '../planning/request-needs.js';
 import { RoutePlanner } from '../planning/route-planner.js';
+import { TokenCounter } from '../planning/token-counter.js';
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import { fixturePolicy } from '../testing/policy.fixture.js';
 import type { BudgetLedgerStore, LedgerBalance } from './budget-ledger.store.js';
 import { BudgetService, type BudgetAssessment } from './budget.service.js';
@@ -34,10 +37,10 @@ function countingLedger(inner = new InMemoryBudgetLedgerStore()) {
   return { ledger, settles };
 }
 
-function setup(doc: PolicyDocument = fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } }), ledger: BudgetLedgerStore = new InMemoryBudgetLedgerStore()) {
+function setup(doc: PolicyDocument = fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } }), ledger: BudgetLedgerStore = new InMemoryBudgetLedgerStore(), tokens?: TokenCounter) {
   const policy = compilePolicy(doc);
   const budgets = new BudgetService(policy, ledger, () => NOV_25);
-  const planner = new RoutePlanner(policy);
+  const planner = new RoutePlanner(policy, tokens);
   const model = (name: string) => policy.models.get(name)!;
   /** A call's budget as the router builds it: assessed, planned (downgraded when the tier says so), then `forCall`. */
   const callFor = (opts: { request?: ChatCompletionRequest; cls?: string; floor?: QualityFloorSpec } = {}) => {
@@ -199,7 +202,34 @@ describe('CallBudget: what it reports', () => {
   });
 });
 
-describe('CallBudget: the prompt estimate corrected by what the provider reports', () => {
+describe('CallBudget: the prompt counted by the model\'s tokenizer, corrected by what the provider reports', () => {
+  /** Code counts more tokens than 4 characters each: the estimate by script falls short. */
+  const CODE: ChatCompletionRequest = { messages: [{ role: 'user', content: 'const f=(x)=>x.map((y)=>y*2).filter(Boolean);\n'.repeat(40) }], max_tokens: 100 };
+  const withTokenizer = () => {
+    const doc = fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } });
+    doc.models['premium-a'] = { ...doc.models['premium-a']!, tokenizer: 'cl100k_base' };
+    return doc;
+  };
+
+  it('reserves for the tokenizer count once the prompt has been counted (by script until then)', async () => {
+    const tokens = new TokenCounter();
+    try {
+      const s = setup(withTokenizer(), undefined, tokens);
+      const first = s.callFor({ request: CODE });
+      granted(first.call.reserve(s.model('premium-a')));
+      const byScript = s.balance(first.assessment).reservedMicros;
+      assert.equal(byScript, worstCaseCostMicros(s.model('premium-a'), deriveRequestNeeds(CODE)));
+      await tokens.settled();
+      const second = s.callFor({ request: CODE });
+      granted(second.call.reserve(s.model('premium-a')));
+      const exact = new Tiktoken(cl100k).encode(CODE.messages[0]!.content as string).length + 4;
+      assert.ok(exact > deriveRequestNeeds(CODE).estimatedPromptTokens * 1.25, `the tokenizer counts ${exact}, beyond the estimate's margin`);
+      assert.equal(s.balance(second.assessment).reservedMicros - byScript, worstCaseCostMicros(s.model('premium-a'), deriveRequestNeeds(CODE), exact));
+    } finally {
+      tokens.close();
+    }
+  });
+
   it('a provider reporting 4x: the served attempt reports its reservation, overshoot and the budget left; the next reserves 4x', () => {
     const s = setup(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 1 } } } }));
     const request: ChatCompletionRequest = { messages: [{ role: 'user', content: 'x'.repeat(4_000) }], max_tokens: 100 };

@@ -83,8 +83,8 @@ export class LedgerCallBudget implements CallBudget {
   }
 
   reserve(model: CompiledModel): MaybePromise<AttemptReservation | DoesNotFit> {
-    // The prompt estimate, corrected by what the model's provider has reported so far.
-    const promptTokens = this.plan.needs.estimatedPromptTokens;
+    // The model's own count of the prompt where its tokenizer is known, corrected by what its provider has reported so far.
+    const promptTokens = this.plan.prompt.tokensFor(model);
     const amount = worstCaseCostMicros(model, this.plan.needs, promptTokens, this.service.calibration.correction(model.name));
     const held = this.service.reserve(this.assessment, amount, this.plan.trafficClass);
     return held instanceof Promise ? held.then((h) => this.toAttempt(model, h, promptTokens)) : this.toAttempt(model, held, promptTokens);

@@ -144,7 +144,7 @@ export class RouteExecutor {
     const { plan } = call;
     const cls = plan.trafficClass;
     if (this.deps.circuits.isOpen?.(model.name, this.deps.scheduler.now()) === true) throw this.circuitOpen(model, call);
-    const breach = costCeilingBreach(model, plan.needs, cls);
+    const breach = costCeilingBreach(model, plan, cls);
     if (breach !== undefined) {
       throw this.recordSkip(model, call, new UpstreamFailure({ category: 'cost_ceiling_exceeded', message: `${model.name}: ${breach}` }));
     }

@@ -10,8 +10,10 @@ export interface RequestNeeds {
   readonly requestedMaxOutputTokens?: number;
 }
 
-const TOKENS_PER_MESSAGE = 4;
-const TOKENS_PER_IMAGE = 765;
+/** What each message adds to the prompt beyond its text (role and separators), and each image. */
+export const TOKENS_PER_MESSAGE = 4;
+export const TOKENS_PER_IMAGE = 765;
+
 /**
  * Tokens a text is likely to cost, as a fraction (summed, rounded up once):
  * 4 characters per token in Latin scripts, about 1.6 in the two-byte UTF-8
@@ -27,30 +29,45 @@ export function textTokens(text: string): number {
   return text.length / 4 + 0.375 * (Buffer.byteLength(text, 'utf8') - text.length);
 }
 
-/** Derived in one pass over the messages; cheap enough for every request. */
-export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds {
-  let tokens = 0;
+/**
+ * Calls `visit` with every text of the prompt a model reads: message
+ * contents, the tool calls in them, and the tools' JSON. Returns the number of
+ * images, which count by the image.
+ */
+export function visitPromptTexts(request: ChatCompletionRequest, visit: (text: string) => void): number {
   let images = 0;
   for (const m of request.messages) {
     const content = m.content;
-    if (typeof content === 'string') tokens += textTokens(content);
+    if (typeof content === 'string') visit(content);
     else if (Array.isArray(content)) {
       for (const part of content) {
-        if (part.type === 'text') tokens += textTokens(part.text);
+        if (part.type === 'text') visit(part.text);
         else if (part.type === 'image_url') images++;
       }
     }
-    if (m.tool_calls) for (const call of m.tool_calls) tokens += textTokens(call.function.name) + textTokens(call.function.arguments);
+    if (m.tool_calls) {
+      for (const call of m.tool_calls) {
+        visit(call.function.name);
+        visit(call.function.arguments);
+      }
+    }
   }
-  if (request.tools) tokens += textTokens(JSON.stringify(request.tools));
+  if (request.tools) visit(JSON.stringify(request.tools));
+  return images;
+}
 
+/** Derived in one pass over the messages; cheap enough for every request. */
+export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds {
+  let tokens = 0;
+  const images = visitPromptTexts(request, (text) => {
+    tokens += textTokens(text);
+  });
   const capabilities: Capability[] = [];
   if (request.tools && request.tools.length > 0) capabilities.push('tools');
   if (images > 0) capabilities.push('vision');
   const format = request.response_format?.type;
   if (format === 'json_object' || format === 'json_schema') capabilities.push('json');
   if (request.stream) capabilities.push('streaming');
-
   return {
     capabilities,
     estimatedPromptTokens: Math.ceil(tokens) + request.messages.length * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE,

@@ -1,6 +1,7 @@
 import type { Exclusion } from '../errors/llm-router.error.js';
 import type { CompiledClass, CompiledModel } from '../policy/compiled-policy.js';
 import type { QualityFloorSpec } from '../policy/policy.schema.js';
+import type { PromptEstimate } from './prompt-estimate.js';
 import type { RequestNeeds } from './request-needs.js';
 
 /** The ordered targets one request may use, and the ones it may not. */
@@ -8,6 +9,8 @@ export interface RoutePlan {
   readonly trafficClass: CompiledClass;
   readonly floor: QualityFloorSpec | undefined;
   readonly needs: RequestNeeds;
+  /** The prompt's size per model, by its tokenizer where one is known: what reservations and cost ceilings price. */
+  readonly prompt: PromptEstimate;
   readonly candidates: readonly CompiledModel[];
   readonly excluded: readonly Exclusion[];
   /** The catalog model the request named as its `model`, if any. */

@@ -4,14 +4,29 @@ import { blendedPrice } from '../policy/compile-policy.js';
 import type { CompiledClass, CompiledModel, CompiledPolicy } from '../policy/compiled-policy.js';
 import type { Capability, QualityFloorSpec } from '../policy/policy.schema.js';
 import { deriveRequestNeeds, type RequestNeeds } from './request-needs.js';
+import { PromptEstimate } from './prompt-estimate.js';
 import type { RoutePlan } from './route-plan.js';
+import { TokenCounter } from './token-counter.js';
 
 /**
- * Turns (request, class, floor) into an ordered candidate list. Pure: no I/O,
- * no circuit state; the executor skips open circuits at attempt time.
+ * Turns (request, class, floor) into an ordered candidate list. No I/O, no
+ * circuit state (the executor skips open circuits at attempt time); the plan's
+ * prompt is counted by a model's tokenizer only when something prices it.
  */
 export class RoutePlanner {
-  constructor(private readonly policy: CompiledPolicy) {}
+  /**
+   * @param tokens counts prompts with the tokenizers of the policy's model
+   *   families, off the event loop (its thread starts on first use).
+   */
+  constructor(
+    private readonly policy: CompiledPolicy,
+    private readonly tokens: TokenCounter = new TokenCounter(),
+  ) {}
+
+  /** Stops the tokenizer thread, if one was started. */
+  close(): void {
+    this.tokens.close();
+  }
 
   /**
    * @param downgrade the tenant's budget tier asks for the class's cheaper route;
@@ -21,6 +36,7 @@ export class RoutePlanner {
     const trafficClass = this.resolveClass(className);
     const floor = mergeFloors(trafficClass.qualityFloor, callerFloor, this.policy);
     const needs = deriveRequestNeeds(request);
+    const prompt = new PromptEstimate(request, needs, this.tokens);
     const pinned = this.requestedModel(trafficClass, request.model);
     const selected = this.select(this.orderRoute(trafficClass, pinned), trafficClass, floor, needs, pinned);
     let downgraded: RoutePlan['downgrade'];
@@ -35,12 +51,12 @@ export class RoutePlanner {
           pinned && !cheaper.candidates.includes(pinned) && !cheaper.excluded.some((e) => e.requested)
             ? [...cheaper.excluded, { model: pinned.name, reason: "the tenant's budget tier took the class's cheaper route", requested: true as const }]
             : cheaper.excluded;
-        return this.planned({ trafficClass, floor, needs, candidates: cheaper.candidates, excluded, downgrade: 'taken' }, pinned);
+        return this.planned({ trafficClass, floor, needs, prompt, candidates: cheaper.candidates, excluded, downgrade: 'taken' }, pinned);
       }
       downgraded = 'blocked_by_floor';
     }
     if (selected.candidates.length > 0) {
-      return this.planned({ trafficClass, floor, needs, candidates: selected.candidates, excluded: selected.excluded, ...(downgraded ? { downgrade: downgraded } : {}) }, pinned);
+      return this.planned({ trafficClass, floor, needs, prompt, candidates: selected.candidates, excluded: selected.excluded, ...(downgraded ? { downgrade: downgraded } : {}) }, pinned);
     }
     const excluded = selected.excluded;
     if (selected.floorExclusions === 0) {

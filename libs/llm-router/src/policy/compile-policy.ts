@@ -2,6 +2,7 @@ import { CLASS_DEFAULTS } from './class-defaults.js';
 import type { CompiledClass, CompiledModel, CompiledPolicy, CompiledProvider } from './compiled-policy.js';
 import { policySchema, type ParsedPolicy, type PolicyDocument, type ProviderConfig } from './policy.schema.js';
 import { PolicyValidationError, type PolicyIssue } from './policy-validation.error.js';
+import { tokenizerEncoding } from './tokenizer-encoding.js';
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(root)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.');
@@ -49,6 +50,7 @@ export function compilePolicy(document: PolicyDocument | unknown, source = 'poli
       contextWindow: m.contextWindow,
       maxOutputTokens: m.maxOutputTokens,
       price: m.price,
+      tokenizer: tokenizerEncoding(provider.kind, m.upstreamModel, m.tokenizer),
     });
   }
 

@@ -1,3 +1,4 @@
+import type { TokenizerEncoding } from './tokenizer-encoding.js';
 import type {
   BackoffConfig,
   BudgetsConfig,
@@ -35,6 +36,8 @@ export interface CompiledModel {
   readonly contextWindow: number;
   readonly maxOutputTokens?: number;
   readonly price: { readonly inputPerMTok: number; readonly outputPerMTok: number };
+  /** The tokenizer its prompts are counted with (configured, or inferred from an OpenAI upstream id); none: estimated by script. */
+  readonly tokenizer?: TokenizerEncoding;
 }
 
 export interface CompiledClass {

@@ -23,6 +23,7 @@ export function describePolicy(policy: CompiledPolicy): Record<string, unknown> 
           capabilities: [...m.capabilities],
           contextWindow: m.contextWindow,
           maxOutputTokens: m.maxOutputTokens ?? null,
+          tokenizer: m.tokenizer ?? null,
           price: m.price,
         },
       ]),

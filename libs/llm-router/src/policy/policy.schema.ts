@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOKENIZER_ENCODINGS } from './tokenizer-encoding.js';
 
 /**
  * The policy document as users write it (YAML, JSON, or an object given to
@@ -45,6 +46,8 @@ export const modelSchema = z.strictObject({
   capabilities: z.array(z.enum(CAPABILITIES)).default([]),
   contextWindow: z.number().int().positive(),
   maxOutputTokens: z.number().int().positive().optional(),
+  /** The encoding its prompts are counted with; by default inferred from an OpenAI upstream id, `none` to never tokenize. */
+  tokenizer: z.enum([...TOKENIZER_ENCODINGS, 'none']).optional(),
   price: z.strictObject({
     inputPerMTok: z.number().nonnegative(),
     outputPerMTok: z.number().nonnegative(),

@@ -155,6 +155,7 @@ export class LlmRouter implements OnApplicationShutdown {
   close(): void {
     this.recorder.complete();
     this.budgetService.close();
+    this.planner.close();
     this.onClose?.();
   }
 
