@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN_KEY, call, chat, createKey, forEachStore, simFault, startGw, startSim, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
+import { ADMIN_KEY, call, chat, createKey, forEachStore, setBudget, simFault, startGw, startSim, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
 
 function searchSuite(name: string, storeFor: () => Promise<SuiteStore>) {
   describe(`record search on ${name}`, () => {
@@ -18,6 +18,7 @@ function searchSuite(name: string, storeFor: () => Promise<SuiteStore>) {
     let keyA = '';
     let keyB = '';
     let fallbackId = '';
+    let budgetedId = '';
 
     before(async () => {
       const store = await storeFor();
@@ -35,7 +36,10 @@ function searchSuite(name: string, storeFor: () => Promise<SuiteStore>) {
       assert.equal(fb.headers.get('x-llm-fallback'), 'true');
       fallbackId = fb.headers.get('x-llm-request-id')!;
       assert.equal((await chat(gw, keyA, 'third', { stream: true })).status, 200);
-      assert.equal((await chat(gw, keyB, 'other tenant')).status, 200);
+      await setBudget(gw, 'beta', { budgetUsd: 5 });
+      const budgeted = await chat(gw, keyB, 'other tenant');
+      assert.equal(budgeted.status, 200);
+      budgetedId = budgeted.headers.get('x-llm-request-id')!;
     });
     after(async () => {
       await gw?.close();
@@ -84,6 +88,11 @@ function searchSuite(name: string, storeFor: () => Promise<SuiteStore>) {
       assert.equal(r.servedModel, 'premium-b');
       assert.equal(r.fallback, true);
       assert.ok(r.costUsd > 0);
+      // A budgeted call's record keeps what its serving attempt reserved, its overshoot and the budget left.
+      const budgeted = (await call(gw.url, `/admin/records/${budgetedId}`, { key: ADMIN_KEY })).json;
+      assert.ok(budgeted.plan.budget.reservedUsd >= budgeted.costUsd, JSON.stringify(budgeted.plan));
+      assert.equal(budgeted.plan.budget.overshootUsd, 0);
+      assert.ok(budgeted.plan.budget.remainingUsd > 0 && budgeted.plan.budget.remainingUsd < 5);
     });
 
     test('a key reads its own tenant\'s records only; unknown ids and bad queries are 4xx', async (t) => {
