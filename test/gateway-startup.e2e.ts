@@ -12,35 +12,30 @@ import { tempDir } from './gateway-support/harness.js';
 
 const MAIN = new URL('../apps/gateway/src/main.js', import.meta.url).pathname;
 
-function start(env: Record<string, string>) {
-  const run = spawnSync(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+/** main.js started on a policy file holding `policy`, in a temporary directory: its exit status and everything it printed. */
+function startWithPolicy(policy: string): { status: number | null; output: string } {
+  const dir = tempDir();
+  try {
+    const file = join(dir.path, 'policy.yaml');
+    writeFileSync(file, policy);
+    const env = { PATH: process.env.PATH ?? '', LLM_POLICY_FILE: file, LLM_SQLITE_PATH: join(dir.path, 'g.sqlite') };
+    const run = spawnSync(process.execPath, [MAIN], { env, encoding: 'utf8', timeout: 30_000 });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    dir.remove();
+  }
 }
 
 test('a policy with errors: every offending path once, no stack, exit 1', () => {
-  const dir = tempDir();
-  try {
-    const file = join(dir.path, 'policy.yaml');
-    writeFileSync(file, 'providers: {}\nmodels: {}\nclasses: {}\n');
-    const { status, output } = start({ LLM_POLICY_FILE: file, LLM_SQLITE_PATH: join(dir.path, 'g.sqlite') });
-    assert.equal(status, 1, output);
-    assert.equal(output.match(/Invalid LLM routing policy/g)?.length, 1, output);
-    assert.match(output, /classes: at least one traffic class is required/);
-    assert.doesNotMatch(output, /ExceptionHandler|    at /, 'no framework stack');
-  } finally {
-    dir.remove();
-  }
+  const { status, output } = startWithPolicy('providers: {}\nmodels: {}\nclasses: {}\n');
+  assert.equal(status, 1, output);
+  assert.equal(output.match(/Invalid LLM routing policy/g)?.length, 1, output);
+  assert.match(output, /classes: at least one traffic class is required/);
+  assert.doesNotMatch(output, /ExceptionHandler|    at /, 'no framework stack');
 });
 
 test('a policy naming an unset variable: the path and the variable, exit 1', () => {
-  const dir = tempDir();
-  try {
-    const file = join(dir.path, 'policy.yaml');
-    writeFileSync(file, 'providers:\n  p: { kind: openai, baseUrl: "${NOT_SET_ANYWHERE}" }\nmodels: {}\nclasses: {}\n');
-    const { status, output } = start({ LLM_POLICY_FILE: file, LLM_SQLITE_PATH: join(dir.path, 'g.sqlite') });
-    assert.equal(status, 1, output);
-    assert.match(output, /providers\.p\.baseUrl: refers to \$\{NOT_SET_ANYWHERE\}/);
-  } finally {
-    dir.remove();
-  }
+  const { status, output } = startWithPolicy('providers:\n  p: { kind: openai, baseUrl: "${NOT_SET_ANYWHERE}" }\nmodels: {}\nclasses: {}\n');
+  assert.equal(status, 1, output);
+  assert.match(output, /providers\.p\.baseUrl: refers to \$\{NOT_SET_ANYWHERE\}/);
 });

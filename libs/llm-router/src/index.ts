@@ -105,7 +105,6 @@ export { requestWorstCaseMicros } from './budget/worst-case-cost.js';
 
 // Records
 export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
-export { unplannedRecord, type UnplannedRecordInput } from './telemetry/unplanned-record.js';
 // The records' timestamp formatter (cached, allocation-light): the gateway's request log stamps its lines with it.
 export { isoTime } from './telemetry/iso-time.js';
 

@@ -1,4 +1,6 @@
+import { HttpException } from '@nestjs/common';
 import type { CallerBudget, CompiledPolicy } from '@llm-router/nestjs';
+import { openAiError } from '../errors/openai-error.js';
 import type { StoredApiKey } from '../store/gateway-store.js';
 
 /** What a caller may do, resolved once per key against the policy. */
@@ -114,6 +116,12 @@ export function decideRoute(policy: CompiledPolicy, scope: Scope, headerClass: s
     }
   }
   return { ok: true, trafficClass };
+}
+
+/** A refused decision as the 4xx it answers (403: permission_error); `param` when the class did not come from a header. */
+export function scopeRefusal(decision: Extract<ScopeDecision, { ok: false }>, param: string | null = decision.param): HttpException {
+  const type = decision.status === 403 ? 'permission_error' : 'invalid_request_error';
+  return new HttpException(openAiError(decision.message, type, decision.code, param), decision.status);
 }
 
 function refuse(status: 400 | 403 | 404, code: string, param: string, message: string): ScopeDecision {

@@ -1,6 +1,6 @@
 import { HttpException, Injectable } from '@nestjs/common';
 import { contextFromHeaders, LlmRouter, newRequestId, type RouteOptions } from '@llm-router/nestjs';
-import { decideRoute, type Principal } from '../auth/key-scope.js';
+import { decideRoute, scopeRefusal, type Principal } from '../auth/key-scope.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
 import { redact, redactLabels } from '../logging/redact.js';
@@ -36,10 +36,7 @@ export class RouteAccessService {
       return options;
     }
     const decision = decideRoute(this.router.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
-    if (!decision.ok) {
-      const type = decision.status === 403 ? 'permission_error' : 'invalid_request_error';
-      throw new HttpException(openAiError(decision.message, type, decision.code, decision.param), decision.status);
-    }
+    if (!decision.ok) throw scopeRefusal(decision);
     const options: RouteOptions = { tenant: principal.tenant, trafficClass: decision.trafficClass, requestId: newRequestId() };
     const feature = label(headers, 'x-feature');
     if (feature !== undefined) options.feature = feature;

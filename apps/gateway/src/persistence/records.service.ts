@@ -175,14 +175,11 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
   }
 
   /** As the record is emitted: attributed, made a row and journaled now; the rest waits for the check phase. */
-  private take(record: RoutingRecord, known?: Principal): void {
-    let principal = known;
-    if (principal === undefined) {
-      principal = this.inFlight.get(record.requestId);
-      if (principal !== undefined) this.inFlight.delete(record.requestId);
-      // A call of a decorated route (a sample workflow) carries its key as a label (keyed-context.ts).
-      else if (record.labels?.[KEY_LABEL] !== undefined) principal = this.keys.principalOf(record.labels[KEY_LABEL]);
-    }
+  private take(record: RoutingRecord): void {
+    let principal = this.inFlight.get(record.requestId);
+    if (principal !== undefined) this.inFlight.delete(record.requestId);
+    // A call of a decorated route (a sample workflow) carries its key as a label (keyed-context.ts).
+    else if (record.labels?.[KEY_LABEL] !== undefined) principal = this.keys.principalOf(record.labels[KEY_LABEL]);
     let row: RecordRow | undefined;
     try {
       row = toRecordRow(record, principal?.keyId ?? undefined, this.router.policy);

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { RoutingContextInterceptor } from '@llm-router/nestjs';
-import { BudgetsModule } from '../budgets/budgets.module.js';
 import { BatchSummariesController } from './batch-summaries.controller.js';
 import { SampleAccessGuard } from './sample-access.guard.js';
 import { SupportChatController } from './support-chat.controller.js';
@@ -13,7 +12,6 @@ import { SupportChatController } from './support-chat.controller.js';
  * keys they need a key, as `/v1` does (SampleAccessGuard).
  */
 @Module({
-  imports: [BudgetsModule],
   controllers: [SupportChatController, BatchSummariesController],
   providers: [{ provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }, SampleAccessGuard],
 })
