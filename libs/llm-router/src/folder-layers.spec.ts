@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 // before it. The root files (module, entry point) sit above them all.
 const LAYERS = [
   'shared',
+  'queue',
   'chat',
   'errors',
   'policy',
