@@ -42,6 +42,19 @@ describe('simulator server: handle and lifecycle', () => {
     assert.equal(res.headers.connection, 'keep-alive');
   });
 
+  it('keeps the bodies it received, newest first, as sent (GET /_sim/requests)', async () => {
+    await postJson(openai, ask('gpt-4o', 'first marker'));
+    await postJson(anthropic, askClaude('second marker'), ANTHROPIC_HEADERS);
+    await call(openai, { method: 'POST', body: '{not json' });
+    const { requests } = JSON.parse((await call(`${sim.url}/_sim/requests`)).body);
+    assert.equal(requests[0].body, '{not json');
+    assert.equal(requests[1].format, 'anthropic');
+    assert.deepEqual(requests[1].body.messages, [{ role: 'user', content: 'second marker' }]);
+    assert.equal(requests[2].format, 'openai');
+    assert.equal(requests[2].body.messages[0].content, 'first marker');
+    assert.ok(requests[1].seq > requests[2].seq);
+  });
+
   it('takes initial faults, validates them, and closes idempotently even with a hung request', async () => {
     await assert.rejects(startSimulator({ faults: [{ fault: { error: 'nope' as never } }] }), FaultRuleError);
     const other = await startSimulator({ faults: [{ match: { model: 'm' }, fault: { hang: true } }] });

@@ -92,6 +92,8 @@ class Simulator {
   readonly faults = new FaultBook();
   private counters = emptyStats();
   private seq = 0;
+  /** The last bodies received, newest last: tests read what a provider was actually sent. */
+  private readonly received: ReceivedRequest[] = [];
 
   /** Bound: the server's request listener. */
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -160,6 +162,7 @@ class Simulator {
 
   private serve(format: WireFormat, req: IncomingMessage, res: ServerResponse, raw: string, ex: Exchange): void {
     const seq = ++this.seq;
+    this.remember(format, seq, raw);
     const parsed = format.parse(raw, req.headers);
     if (!parsed.ok) {
       sendJson(res, parsed.error.status, parsed.error.body, this.headers(format, seq, parsed.model));
@@ -189,6 +192,11 @@ class Simulator {
     }
     this.counters.faultsInjected++;
     this.inject(format, req, res, r, seq, headers, fault, ex).catch((err: unknown) => this.crash(format, res, err));
+  }
+
+  private remember(format: WireFormat, seq: number, raw: string): void {
+    if (this.received.length === RECEIVED_KEPT) this.received.shift();
+    this.received.push({ seq, format: format.name, at: Date.now(), body: raw });
   }
 
   private headers(format: WireFormat, seq: number, model: string | undefined): OutgoingHttpHeaders {
@@ -329,6 +337,9 @@ class Simulator {
       case 'GET /_sim/stats':
         req.resume();
         return sendJson(res, 200, this.stats());
+      case 'GET /_sim/requests':
+        req.resume();
+        return sendJson(res, 200, { requests: this.received.map(parseReceived).reverse() });
       case 'GET /_sim/faults':
         req.resume();
         return sendJson(res, 200, { faults: this.faults.list() });
@@ -339,6 +350,7 @@ class Simulator {
         req.resume();
         this.faults.clear();
         this.resetStats();
+        this.received.length = 0;
         return sendJson(res, 200, { ok: true });
       case 'POST /_sim/faults':
         return readBody(req, MAX_ADMIN_BODY_BYTES, (raw) => {
@@ -361,6 +373,27 @@ class Simulator {
         return sendJson(res, 404, { error: { type: 'not_found', message: `Not found: ${route}` } });
     }
   }
+}
+
+/** Requests kept for `GET /_sim/requests`. */
+const RECEIVED_KEPT = 200;
+
+interface ReceivedRequest {
+  readonly seq: number;
+  readonly format: string;
+  readonly at: number;
+  readonly body: string;
+}
+
+/** The body as JSON when it parses (it may not: a malformed request is kept as sent). */
+function parseReceived(r: ReceivedRequest): unknown {
+  let body: unknown = r.body;
+  try {
+    body = JSON.parse(r.body);
+  } catch {
+    /* kept as text */
+  }
+  return { seq: r.seq, format: r.format, at: new Date(r.at).toISOString(), body };
 }
 
 function adminError(message: string): unknown {
