@@ -84,6 +84,19 @@ export { LLM_TRANSPORT, type Transport, type TransportEvent, type TransportReque
 export { UndiciTransport } from './providers/http/undici.transport.js';
 export type { UpstreamRequest } from './providers/provider-adapter.interface.js';
 export type { MaybePromise } from './shared/maybe-promise.js';
+export {
+  JOB_QUEUE,
+  type JobHandler,
+  type JobOutcome,
+  type JobQueue,
+  type JobState,
+  type JobWorker,
+  type JobWorkerOptions,
+  type NewJob,
+  type QueuedJob,
+} from './queue/job-queue.js';
+export { InMemoryJobQueue, type InMemoryJobQueueOptions } from './queue/in-memory-job-queue.js';
+export { outcomeOfThrow } from './queue/job-retry.js';
 
 // Budgets (`router.budgets`); how a call reserves and settles is internal
 export type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
