@@ -21,6 +21,7 @@ const LAYERS = [
   'router',
   'health',
   'redis',
+  'bullmq',
   'testing',
 ];
 
