@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InMemoryJobQueue, type JobQueue } from '@llm-router/nestjs';
 import { jobQueueContract, type JobQueueFixture } from './support/job-queue-contract.js';
 import { dieMidRunInChild, openQueue, type DurableQueueTarget } from './support/job-queue-targets.js';
+import { forEachStore } from './gateway-support/harness.js';
 import { deletePrefix, REDIS_URL, redisAvailable } from './support/services.js';
 import { waitFor } from './support/sim.js';
 
@@ -23,6 +24,14 @@ jobQueueContract('in-memory', async () => {
     cleanup: async () => undefined,
   };
 });
+
+forEachStore((name, storeFor) =>
+  jobQueueContract(`gateway SQL store, ${name}`, async () => {
+    const made = await storeFor();
+    if ('skip' in made) return made;
+    return durableFixture({ kind: 'sql', store: made.store }, made.cleanup);
+  }),
+);
 
 jobQueueContract('BullMQ on Redis', async () => {
   const ok = await redisAvailable();

@@ -3,15 +3,29 @@ import { fileURLToPath } from 'node:url';
 import type { JobQueue } from '@llm-router/nestjs';
 import { BullMqJobQueue } from '@llm-router/nestjs/bullmq';
 import { Redis } from 'ioredis';
+import type { StoreConfig } from '../../apps/gateway/src/config/gateway.config.js';
+import { SqlJobQueue } from '../../apps/gateway/src/jobs/sql-job-queue.js';
+import { createStore } from '../../apps/gateway/src/store/create-store.js';
 
 /** A durable queue the contract reaches from this process and from a worker process it kills. */
-export type DurableQueueTarget = { readonly kind: 'bullmq'; readonly url: string; readonly prefix: string };
+export type DurableQueueTarget = { readonly kind: 'bullmq'; readonly url: string; readonly prefix: string } | { readonly kind: 'sql'; readonly store: StoreConfig };
 
 /** Short leases, so a killed worker's job runs again within the test. */
 const LEASE = { lockDurationMs: 1_000, stalledIntervalMs: 500 } as const;
 
 /** A queue on `target` and its close (the queue, then the connections the test made for it). */
 export async function openQueue(target: DurableQueueTarget): Promise<{ queue: JobQueue; close(): Promise<void> }> {
+  if (target.kind === 'sql') {
+    const store = await createStore(target.store);
+    const queue = new SqlJobQueue(store.jobs, { leaseMs: LEASE.lockDurationMs, pollMs: 50 });
+    return {
+      queue,
+      close: async () => {
+        await queue.close();
+        await store.close();
+      },
+    };
+  }
   const redis = new Redis(target.url, { maxRetriesPerRequest: 1 });
   const queue = new BullMqJobQueue({ connection: redis, prefix: target.prefix, ...LEASE });
   return {

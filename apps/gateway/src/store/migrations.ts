@@ -123,6 +123,27 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE UNIQUE INDEX llm_routing_records_record_id ON llm_routing_records (record_id)',
     ],
   },
+  {
+    version: 4,
+    name: 'the work queue',
+    statements: [
+      // One row per job; state pending (due at run_at), active (leased to a worker until lease_until), done or failed.
+      `CREATE TABLE llm_jobs (
+        queue TEXT NOT NULL,
+        id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL,
+        run_at BIGINT NOT NULL,
+        attempt INTEGER NOT NULL,
+        lease_token TEXT,
+        lease_until BIGINT,
+        reason TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (queue, id)
+      )`,
+      'CREATE INDEX llm_jobs_due ON llm_jobs (queue, state, run_at)',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (

@@ -7,6 +7,7 @@ import type {
   RecordFilter,
   StoredRecord,
   GatewayStore,
+  JobRows,
   LatencyRow,
   RecordRow,
   StoredApiKey,
@@ -17,6 +18,7 @@ import type {
   UsageTotals,
 } from './gateway-store.js';
 import type { Dialect } from './migrations.js';
+import { SqlJobRows } from './sql-job-rows.js';
 import { storableParams } from './storable-text.js';
 
 type Row = Record<string, unknown>;
@@ -214,6 +216,11 @@ const rank = (p: number) => `(cnt * ${p} + 99) / 100`;
  */
 export abstract class SqlGatewayStore implements GatewayStore {
   abstract readonly kind: Dialect;
+  readonly jobs: JobRows = new SqlJobRows(
+    () => this.kind,
+    (sql, params) => this.query(sql, params),
+    (sql, params) => this.execute(sql, params),
+  );
 
   abstract migrate(): Promise<void>;
   abstract ping(): Promise<void>;
