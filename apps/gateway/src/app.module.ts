@@ -4,6 +4,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BudgetsModule } from './budgets/budgets.module.js';
 import { ChatCompletionsModule } from './chat-completions/chat-completions.module.js';
+import { DeferredModule } from './deferred/deferred.module.js';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -41,6 +42,7 @@ export class AppModule {
         PersistenceModule,
         BudgetsModule,
         ChatCompletionsModule,
+        DeferredModule,
         UsageModule,
         AdminModule,
         HealthModule,

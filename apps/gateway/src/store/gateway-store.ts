@@ -1,4 +1,4 @@
-import type { BudgetPeriod, JobOutcome, JobState, NewJob } from '@llm-router/nestjs';
+import type { BudgetPeriod, DeferredCallStore, JobOutcome, JobState, NewJob } from '@llm-router/nestjs';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
 export interface RecordRow {
@@ -224,6 +224,8 @@ export interface GatewayStore {
   readonly kind: 'sqlite' | 'postgres';
   /** The work queue's rows. */
   readonly jobs: JobRows;
+  /** Calls deferred to the queue. */
+  readonly deferredCalls: DeferredCallStore;
   /** Apply pending migrations (idempotent; safe with several instances). */
   migrate(): Promise<void>;
   /** Connectivity check for readiness. */

@@ -125,7 +125,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: 'the work queue',
+    name: 'the work queue and deferred calls',
     statements: [
       // One row per job; state pending (due at run_at), active (leased to a worker until lease_until), done or failed.
       `CREATE TABLE llm_jobs (
@@ -142,6 +142,15 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (queue, id)
       )`,
       'CREATE INDEX llm_jobs_due ON llm_jobs (queue, state, run_at)',
+      // Calls deferred to the queue: the call as JSON, readable by every instance.
+      `CREATE TABLE llm_deferred_calls (
+        id TEXT PRIMARY KEY,
+        tenant TEXT,
+        status TEXT NOT NULL,
+        call TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
     ],
   },
 ];

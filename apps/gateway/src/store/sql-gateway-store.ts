@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from '@llm-router/nestjs';
+import type { BudgetPeriod, DeferredCallStore } from '@llm-router/nestjs';
 import type {
   AdminReportData,
   AttemptRow,
@@ -18,6 +18,7 @@ import type {
   UsageTotals,
 } from './gateway-store.js';
 import type { Dialect } from './migrations.js';
+import { SqlDeferredCalls } from './sql-deferred-calls.js';
 import { SqlJobRows } from './sql-job-rows.js';
 import { storableParams } from './storable-text.js';
 
@@ -218,6 +219,10 @@ export abstract class SqlGatewayStore implements GatewayStore {
   abstract readonly kind: Dialect;
   readonly jobs: JobRows = new SqlJobRows(
     () => this.kind,
+    (sql, params) => this.query(sql, params),
+    (sql, params) => this.execute(sql, params),
+  );
+  readonly deferredCalls: DeferredCallStore = new SqlDeferredCalls(
     (sql, params) => this.query(sql, params),
     (sql, params) => this.execute(sql, params),
   );
