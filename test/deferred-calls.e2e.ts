@@ -57,7 +57,6 @@ const QUEUES: QueueSetup[] = [
         options: { store: sqliteStore(dir.path), redisUrl: REDIS_URL, redisKeyPrefix: prefix },
         cleanup: async () => {
           await deletePrefix(REDIS_URL, prefix);
-          await deletePrefix(REDIS_URL, `{${prefix}`);
           dir.remove();
         },
       };

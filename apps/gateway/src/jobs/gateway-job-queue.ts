@@ -20,7 +20,8 @@ export class GatewayJobQueue implements OnApplicationShutdown {
   constructor(@Inject(GATEWAY_STORE) store: GatewayStore, redis: GatewayRedis) {
     this.queue =
       redis.client !== undefined
-        ? new BullMqJobQueue({ connection: redis.client, prefix: `{${redis.keyPrefix}jobs}` })
+        ? // Under LLM_REDIS_PREFIX like every gateway key; the {hash tag} keeps each queue in one Cluster slot.
+          new BullMqJobQueue({ connection: redis.client, prefix: `${redis.keyPrefix}{jobs}` })
         : new SqlJobQueue(store.jobs);
   }
 
