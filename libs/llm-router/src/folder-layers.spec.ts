@@ -18,6 +18,7 @@ const LAYERS = [
   'budget',
   'telemetry',
   'execution',
+  'session',
   'router',
   'health',
   'redis',

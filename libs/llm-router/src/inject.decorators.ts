@@ -3,6 +3,7 @@ import { BUDGET_LEDGER_STORE } from './budget/budget-ledger.store.js';
 import { CIRCUIT_STATE_STORE } from './execution/circuit/circuit-state.store.js';
 import { LLM_ROUTER_POLICY } from './policy/policy.token.js';
 import { LLM_TRANSPORT } from './providers/http/transport.interface.js';
+import { SESSION_STORE } from './session/session-store.js';
 
 /** Injects the router's circuit store (`CircuitStateStore`). */
 export const InjectCircuitStateStore = (): ParameterDecorator & PropertyDecorator => Inject(CIRCUIT_STATE_STORE);
@@ -12,3 +13,5 @@ export const InjectBudgetLedgerStore = (): ParameterDecorator & PropertyDecorato
 export const InjectLlmTransport = (): ParameterDecorator & PropertyDecorator => Inject(LLM_TRANSPORT);
 /** Injects the compiled policy (`CompiledPolicy`) the router runs on. */
 export const InjectLlmRouterPolicy = (): ParameterDecorator & PropertyDecorator => Inject(LLM_ROUTER_POLICY);
+/** Injects the router's session store (`SessionStore`). */
+export const InjectSessionStore = (): ParameterDecorator & PropertyDecorator => Inject(SESSION_STORE);

@@ -5,6 +5,7 @@ import type { RoutingContextOptions } from './context/routing-context.options.js
 import type { CircuitStateStore } from './execution/circuit/circuit-state.store.js';
 import type { PolicyDocument } from './policy/policy.schema.js';
 import type { Transport } from './providers/http/transport.interface.js';
+import type { SessionStore } from './session/session-store.js';
 
 /**
  * How the container gets one of the router's ports: a class it builds, a
@@ -28,6 +29,8 @@ export interface LlmRouterPorts {
   budgetLedger?: PortProvider<BudgetLedgerStore>;
   /** Upstream HTTP. */
   transport?: PortProvider<Transport>;
+  /** Session pins and transcripts. Share one (`RedisSessionStore`) so every instance routes a session's turns alike. */
+  sessionStore?: PortProvider<SessionStore>;
 }
 
 export interface LlmRouterModuleOptions extends RoutingContextOptions {
@@ -41,6 +44,10 @@ export interface LlmRouterModuleOptions extends RoutingContextOptions {
   budgetLedger?: BudgetLedgerStore;
   /** A ready transport; or give a provider in `forRoot`/`forRootAsync`'s ports. */
   transport?: Transport;
+  /** A ready session store; or give a provider in `forRoot`/`forRootAsync`'s ports. */
+  sessionStore?: SessionStore;
+  /** How long a session is kept after its last turn (default 24 h). */
+  sessionTtlMs?: number;
   /** Ports built by the container (`useClass`, `useExisting`, `useFactory` with `inject`); in `forRootAsync`, give them beside `useFactory`. */
   ports?: LlmRouterPorts;
   /** Environment for API key variables; defaults to process.env. */
@@ -57,6 +64,10 @@ export interface LlmRouterOptionsFactory {
 }
 
 export interface LlmRouterModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** A ready session store; or give a provider in `forRoot`/`forRootAsync`'s ports. */
+  sessionStore?: SessionStore;
+  /** How long a session is kept after its last turn (default 24 h). */
+  sessionTtlMs?: number;
   /** Ports built by the container; known when the module is defined, so they sit here and not in the factory's result. */
   ports?: LlmRouterPorts;
   useFactory?: (...args: any[]) => Promise<LlmRouterModuleOptions> | LlmRouterModuleOptions;

@@ -25,6 +25,9 @@ import { buildProviderTargets } from './providers/provider-targets.js';
 import { LlmRouter, type LlmRouterParts } from './router/llm-router.service.js';
 import { LLM_ROUTER_PARTS } from './router/llm-router.tokens.js';
 import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
+import { InMemorySessionStore } from './session/in-memory-session.store.js';
+import { SessionRouting } from './session/session-routing.js';
+import { DEFAULT_SESSION_TTL_MS, SESSION_STORE, type SessionStore } from './session/session-store.js';
 
 function policyFrom(options: LlmRouterModuleOptions): CompiledPolicy {
   if (options.policy !== undefined) return compilePolicy(options.policy);
@@ -71,6 +74,7 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     ...portProviders<CircuitStateStore>('circuitStore', CIRCUIT_STATE_STORE, ports.circuitStore, () => new InMemoryCircuitStateStore()),
     ...portProviders<BudgetLedgerStore>('budgetLedger', BUDGET_LEDGER_STORE, ports.budgetLedger, () => new InMemoryBudgetLedgerStore()),
     ...portProviders<Transport>('transport', LLM_TRANSPORT, ports.transport, () => new UndiciTransport()),
+    ...portProviders<SessionStore>('sessionStore', SESSION_STORE, ports.sessionStore, () => new InMemorySessionStore()),
     { provide: RoutePlanner, useFactory: (policy: CompiledPolicy) => new RoutePlanner(policy), inject: [LLM_ROUTER_POLICY] },
     { provide: RoutingRecorder, useFactory: () => new RoutingRecorder() },
     {
@@ -109,8 +113,18 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
         budgets: BudgetService,
         recorder: RoutingRecorder,
         circuits: CircuitStateStore,
-      ): LlmRouterParts => ({ policy, planner, executor, budgets, recorder, circuits, scheduler: options.scheduler ?? timeoutScheduler }),
-      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE],
+        sessionStore: SessionStore,
+      ): LlmRouterParts => ({
+        policy,
+        planner,
+        executor,
+        budgets,
+        recorder,
+        circuits,
+        scheduler: options.scheduler ?? timeoutScheduler,
+        sessions: new SessionRouting(sessionStore, circuits, options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, options.clock ?? Date.now),
+      }),
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE, SESSION_STORE],
     },
     LlmRouter,
     DecoratorValidator,

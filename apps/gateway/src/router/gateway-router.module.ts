@@ -7,7 +7,7 @@ import { GatewayRedis } from '../redis/gateway-redis.js';
 import { StoreModule } from '../store/store.module.js';
 
 /** A store given in the router options wins; else, with `LLM_REDIS_URL`, the shared one (undefined: the in-process default). */
-function sharedOr<K extends 'budgetLedger' | 'circuitStore'>(key: K, shared: (redis: GatewayRedis) => LlmRouterModuleOptions[K]) {
+function sharedOr<K extends 'budgetLedger' | 'circuitStore' | 'sessionStore'>(key: K, shared: (redis: GatewayRedis) => LlmRouterModuleOptions[K]) {
   return {
     useFactory: (options: LlmRouterModuleOptions, redis: GatewayRedis) => options[key] ?? shared(redis),
     inject: [LLM_ROUTER_OPTIONS, GatewayRedis],
@@ -38,6 +38,7 @@ export class GatewayRouterModule {
           ports: {
             budgetLedger: sharedOr('budgetLedger', (redis) => redis.budgetLedger),
             circuitStore: sharedOr('circuitStore', (redis) => redis.circuits),
+            sessionStore: sharedOr('sessionStore', (redis) => redis.sessions),
           },
         }),
       ],

@@ -13,6 +13,8 @@ export interface ClassDefaults {
   firstByteTimeoutMs: number;
   deadlineMs: number;
   backoff: BackoffConfig;
+  /** Session turns stay on the target that served the previous turn (interactive classes). */
+  sessionAffinity: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     firstByteTimeoutMs: 8_000,
     deadlineMs: 60_000,
     backoff: { baseMs: 100, maxMs: 1_000, jitter: true },
+    sessionAffinity: true,
   },
   standard: {
     retriesPerTarget: 1,
@@ -47,6 +50,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     firstByteTimeoutMs: 15_000,
     deadlineMs: 120_000,
     backoff: { baseMs: 250, maxMs: 4_000, jitter: true },
+    sessionAffinity: true,
   },
   nonessential: {
     retriesPerTarget: 1,
@@ -59,6 +63,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     firstByteTimeoutMs: 20_000,
     deadlineMs: 180_000,
     backoff: { baseMs: 500, maxMs: 8_000, jitter: true },
+    sessionAffinity: false,
   },
   batch: {
     retriesPerTarget: 2,
@@ -71,6 +76,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     firstByteTimeoutMs: 60_000,
     deadlineMs: 600_000,
     backoff: { baseMs: 1_000, maxMs: 30_000, jitter: true },
+    sessionAffinity: false,
   },
   internal_automation: {
     retriesPerTarget: 1,
@@ -83,6 +89,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     firstByteTimeoutMs: 30_000,
     deadlineMs: 300_000,
     backoff: { baseMs: 1_000, maxMs: 15_000, jitter: true },
+    sessionAffinity: false,
   },
   experimentation: {
     retriesPerTarget: 0,
@@ -95,5 +102,6 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     firstByteTimeoutMs: 10_000,
     deadlineMs: 30_000,
     backoff: { baseMs: 0, maxMs: 0, jitter: false },
+    sessionAffinity: false,
   },
 };

@@ -48,6 +48,7 @@ export function describePolicy(policy: CompiledPolicy): Record<string, unknown> 
           onExhausted: c.onExhausted,
           downgradeRoute: c.downgradeRoute.map((m) => m.name),
           onBudgetStoreUnavailable: c.onBudgetStoreUnavailable,
+          session: c.session,
         },
       ]),
     ),
