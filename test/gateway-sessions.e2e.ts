@@ -9,11 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { call, createKey, FAST, postgresOrSkip, startGw, startSim, testPolicy, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { call, createKey, FAST, forEachStore, gatewayForFile, postgresOrSkip, startGw, startSim, testPolicy, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 import { deletePrefix, REDIS_URL, redisAvailable } from './support/services.js';
+
+// Checked before any suite starts a gateway: a busy event loop could time the check out.
+const redis = await redisAvailable();
+const pgStore = await postgresOrSkip();
 
 interface SimRequest {
   seq: number;
@@ -43,23 +47,12 @@ async function turn(client: OpenAI, session: string, history: ChatCompletionMess
 const WEATHER_TOOL = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
 
 describe('sticky sessions through the gateway', () => {
-  let sim: SimulatorHandle;
-  let gw: Gw;
+  const env = gatewayForFile();
   let client: OpenAI;
 
   before(async () => {
-    sim = await startSim();
-    gw = await startGw(sim);
-    const { key } = await createKey(gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' });
-    client = clientFor(gw, key);
-  });
-  after(async () => {
-    await gw.close();
-    await sim.close();
-  });
-  beforeEach(() => {
-    sim.clearFaults();
-    sim.resetStats();
+    const { key } = await createKey(env.gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' });
+    client = clientFor(env.gw, key);
   });
 
   test('ten turns of one session go to one target; a second session is routed on its own', async () => {
@@ -75,7 +68,7 @@ describe('sticky sessions through the gateway', () => {
       if (i % 3 === 0) assert.equal((await turn(client, 'session-b', b, `b ${i}`)).model, 'premium-b');
     }
     assert.deepEqual(served, Array(10).fill('premium-a'));
-    const recordsOfA = gw.records.filter((r) => r.session === 'session-a');
+    const recordsOfA = env.gw.records.filter((r) => r.session === 'session-a');
     assert.equal(recordsOfA.length, 10);
     assert.ok(recordsOfA.slice(1).every((r) => r.sessionTarget === 'premium-a' && r.sessionMove === undefined));
   });
@@ -93,7 +86,7 @@ describe('sticky sessions through the gateway', () => {
     history.push({ role: 'assistant', content: t2.data.choices[0]!.message.content ?? '' });
     assert.equal((await turn(client, session, history, 'Thanks. And Rome?')).model, 'premium-a');
 
-    sim.addFaults({ match: { model: 'up-premium-a' }, fault: { error: 'overloaded' } });
+    env.sim.addFaults({ match: { model: 'up-premium-a' }, fault: { error: 'overloaded' } });
     history.push({ role: 'user', content: 'Which is warmer?' });
     const t4 = await client.chat.completions.create({ model: 'auto', messages: history, tools: [WEATHER_TOOL] }, { headers: { 'x-session-id': session } }).withResponse();
     assert.equal(t4.response.headers.get('x-llm-model'), 'premium-b');
@@ -101,7 +94,7 @@ describe('sticky sessions through the gateway', () => {
     history.push({ role: 'assistant', content: t4.data.choices[0]!.message.content ?? '' });
 
     // What the backup was sent: every earlier turn, in Anthropic's format, the tool call and its result paired by id.
-    const sent = (await received(sim)).find((r) => r.format === 'anthropic')!;
+    const sent = (await received(env.sim)).find((r) => r.format === 'anthropic')!;
     assert.equal(sent.body.system, 'You are a weather assistant.');
     assert.deepEqual(sent.body.messages, [
       { role: 'user', content: 'Hi there' },
@@ -114,24 +107,24 @@ describe('sticky sessions through the gateway', () => {
       { role: 'assistant', content: history[8]!.content },
       { role: 'user', content: 'Which is warmer?' },
     ]);
-    const r4 = gw.records.find((r) => r.requestId === t4.response.headers.get('x-llm-request-id'))!;
+    const r4 = env.gw.records.find((r) => r.requestId === t4.response.headers.get('x-llm-request-id'))!;
     assert.equal(r4.sessionTarget, 'premium-a');
     assert.equal(r4.sessionMove?.from, 'premium-a');
     assert.equal(r4.sessionMove?.to, 'premium-b');
 
     // The primary is back: turn 5 stays on the backup, with no moved header.
-    sim.clearFaults();
+    env.sim.clearFaults();
     const t5 = await turn(client, session, history, 'Great, thanks!');
     assert.equal(t5.model, 'premium-b');
     assert.equal(t5.moved, null);
-    const r5 = gw.records.find((r) => r.requestId === t5.requestId)!;
+    const r5 = env.gw.records.find((r) => r.requestId === t5.requestId)!;
     assert.equal(r5.sessionTarget, 'premium-b');
     assert.equal(r5.sessionMove, undefined);
   });
 
   test('two keys (or tenants) sending the same session id share no pin', async () => {
-    const other = clientFor(gw, (await createKey(gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' })).key);
-    const stranger = clientFor(gw, (await createKey(gw, { tenant: 'globex', allowedClasses: ['general'], defaultClass: 'general' })).key);
+    const other = clientFor(env.gw, (await createKey(env.gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' })).key);
+    const stranger = clientFor(env.gw, (await createKey(env.gw, { tenant: 'globex', allowedClasses: ['general'], defaultClass: 'general' })).key);
     const id = `shared-${randomUUID()}`;
     assert.equal((await turn(client, id, [], `hi [[sim {"model":"up-premium-a","error":"overloaded"}]]`)).model, 'premium-b');
     assert.equal((await turn(other, id, [], 'hi')).model, 'premium-a');
@@ -212,9 +205,6 @@ describe("a backup whose window cannot hold the session's history", () => {
   });
 });
 
-const redis = await redisAvailable();
-const pgStore = await postgresOrSkip();
-
 describe('two gateway instances on one Redis route one session alike', { skip: redis !== true ? redis : 'skip' in pgStore ? pgStore.skip : false }, () => {
   const prefix = `llmr-test-sessions-${randomUUID()}:`;
   let sim: SimulatorHandle;
@@ -252,5 +242,86 @@ describe('two gateway instances on one Redis route one session alike', { skip: r
     assert.equal(sent.body.messages.length, 3);
     assert.match(JSON.stringify(sent.body.messages[0]), /The code word is heron/);
     assert.equal(b.records.find((r) => r.requestId === second.requestId)!.sessionTarget, 'premium-b');
+  });
+});
+
+forEachStore((storeName, storeFor) => {
+  describe(`GET /v1/sessions/:id and /v1/usage?groupBy=session (${storeName})`, () => {
+    let sim: SimulatorHandle;
+    let gw: Gw;
+    let cleanup: (() => Promise<void>) | undefined;
+    let skip: string | undefined;
+
+    before(async () => {
+      const store = await storeFor();
+      if ('skip' in store) {
+        skip = store.skip;
+        return;
+      }
+      cleanup = store.cleanup;
+      sim = await startSim();
+      gw = await startGw(sim, { store: store.store });
+    });
+    after(async () => {
+      await gw?.close();
+      await sim?.close();
+      await cleanup?.();
+    });
+
+    test("a session's turns, targets, switches with reasons, tokens and cost; its own key only", async (t) => {
+      if (skip) return t.skip(skip);
+      const { key } = await createKey(gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' });
+      const client = clientFor(gw, key);
+      const history: ChatCompletionMessageParam[] = [];
+      await turn(client, 'story', history, 'one');
+      sim.addFaults({ match: { model: 'up-premium-a' }, fault: { error: 'overloaded' } });
+      const moved = await turn(client, 'story', history, 'two');
+      sim.clearFaults();
+      await turn(client, 'story', history, 'three');
+      await turn(client, 'other-story', [], 'elsewhere');
+
+      const res = await call(gw.url, '/v1/sessions/story', { key });
+      assert.equal(res.status, 200, res.text);
+      const view = res.json;
+      assert.equal(view.object, 'session');
+      assert.equal(view.target, 'premium-b');
+      assert.equal(view.originalTarget, 'premium-a');
+      assert.deepEqual(view.targets, ['premium-a', 'premium-b']);
+      assert.equal(view.switches.length, 1);
+      assert.equal(view.switches[0].requestId, moved.requestId);
+      assert.match(view.switches[0].reason, /on premium-a$/);
+      assert.deepEqual(view.turns.map((x: { model: string }) => x.model), ['premium-a', 'premium-b', 'premium-b']);
+      assert.deepEqual(view.turns[1].moved, { from: 'premium-a', to: 'premium-b', reason: view.switches[0].reason });
+      const records = gw.records.filter((r) => r.session === 'story');
+      assert.equal(view.totals.turns, 3);
+      assert.equal(view.totals.promptTokens, records.reduce((n, r) => n + r.promptTokens, 0));
+      assert.ok(Math.abs(view.totals.costUsd - records.reduce((n, r) => n + r.costUsd, 0)) < 1e-9);
+
+      // Another key of the tenant, another tenant: not theirs.
+      const sibling = await createKey(gw, { tenant: 'acme', allowedClasses: ['general'] });
+      const stranger = await createKey(gw, { tenant: 'globex', allowedClasses: ['general'] });
+      for (const k of [sibling.key, stranger.key]) {
+        const other = await call(gw.url, '/v1/sessions/story', { key: k });
+        assert.equal(other.status, 404);
+        assert.equal(other.json.error.code, 'session_not_found');
+      }
+      for (const id of ['x'.repeat(129), 'tab%09here']) {
+        const bad = await call(gw.url, `/v1/sessions/${id}`, { key });
+        assert.equal(bad.status, 400, bad.text);
+        assert.equal(bad.json.error.code, 'invalid_session_id');
+      }
+      // The longest id there is (128 characters) is found like any other.
+      assert.equal((await call(gw.url, `/v1/sessions/${'y'.repeat(128)}`, { key })).json.error.code, 'session_not_found');
+
+      const usage = await call(gw.url, '/v1/usage?groupBy=session', { key });
+      assert.equal(usage.status, 200, usage.text);
+      const story = usage.json.bySession.find((g: { key: string }) => g.key === 'story');
+      assert.equal(story.requests, 3);
+      assert.equal(usage.json.bySession.find((g: { key: string }) => g.key === 'other-story').requests, 1);
+      assert.equal((await call(gw.url, '/v1/usage', { key })).json.bySession, undefined);
+      const wrong = await call(gw.url, '/v1/usage?groupBy=planet', { key });
+      assert.equal(wrong.status, 400);
+      assert.equal(wrong.json.error.param, 'groupBy');
+    });
   });
 });
