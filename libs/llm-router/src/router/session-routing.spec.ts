@@ -8,7 +8,7 @@ import type { PolicyDocument } from '../policy/policy.schema.js';
 import type { Transport, TransportRequest } from '../providers/http/transport.interface.js';
 import { InMemorySessionStore } from '../session/in-memory-session.store.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
-import { anthropicMessageBody, fixturePolicy, openAiCompletionBody, openAiErrorBody } from '../testing/policy.fixture.js';
+import { anthropicMessageBody, fixturePolicy, openAiCompletionBody, openAiErrorBody, openAiStreamPieces } from '../testing/policy.fixture.js';
 import { ScriptedTransport, type ScriptedResponse } from '../testing/scripted-transport.js';
 import { createLlmRouter } from './create-llm-router.js';
 
@@ -181,6 +181,16 @@ describe('router.session(): the router keeps the transcript', () => {
     assert.equal((h.bodies.at(-1)!.body['messages'] as unknown[]).length, 5);
     await session.end();
     assert.equal(await session.state(), undefined);
+  });
+
+  it('a streamed turn is kept too: the answer put together from its chunks', async () => {
+    const h = harness();
+    h.scripted.script('premium-a', { status: 200, chunks: openAiStreamPieces('premium-a', ['Hel', 'lo']) });
+    const session = h.router.session('streamed', { trafficClass: 'general', tenant: 'acme' });
+    const out = h.run(session.stream$('hi'));
+    assert.equal(out.error, undefined);
+    assert.ok(out.values.length > 0);
+    assert.deepEqual((await session.state())!.transcript, [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello' }]);
   });
 
   it('a history the new target cannot hold: refused as context_length by default, trimmed oldest-first when the class says trim', async () => {
