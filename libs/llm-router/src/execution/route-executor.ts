@@ -145,7 +145,8 @@ export class RouteExecutor {
   private fitted(model: CompiledModel, call: CallState, request: ChatCompletionRequest): { request: ChatCompletionRequest; notes: readonly string[] } {
     const mode = call.plan.contextFit;
     if (mode === undefined) return { request, notes: [] };
-    const fit = fitContext(request, model, mode);
+    // The plan's estimate is the request's: no second pass over the messages.
+    const fit = fitContext(request, model, mode, call.plan.needs);
     if (!fit.fits) {
       throw this.recordSkip(model, call, new UpstreamFailure({ category: 'context_length', code: 'context_length_exceeded', message: `${model.name}: ${fit.reason}` }));
     }

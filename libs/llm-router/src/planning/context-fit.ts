@@ -1,6 +1,6 @@
 import type { ChatCompletionRequest, ChatMessage } from '../chat/chat-completion.types.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
-import { deriveRequestNeeds, TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, textTokens } from './request-needs.js';
+import { deriveRequestNeeds, TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, textTokens, type RequestNeeds } from './request-needs.js';
 
 /** A request as one target can take it: whole, trimmed, or not at all. */
 export type ContextFit =
@@ -15,8 +15,7 @@ export type ContextFit =
  * messages before the first turn and the latest turn are always kept. What
  * cannot fit even so is refused.
  */
-export function fitContext(request: ChatCompletionRequest, model: CompiledModel, mode: 'refuse' | 'trim'): ContextFit {
-  const needs = deriveRequestNeeds(request);
+export function fitContext(request: ChatCompletionRequest, model: CompiledModel, mode: 'refuse' | 'trim', needs: RequestNeeds = deriveRequestNeeds(request)): ContextFit {
   const output = needs.requestedMaxOutputTokens ?? 0;
   const needed = needs.estimatedPromptTokens + output;
   if (needed <= model.contextWindow) return { fits: true, request, droppedMessages: 0, neededTokens: needed };
