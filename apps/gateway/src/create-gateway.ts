@@ -50,7 +50,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
   }
 
   const httpServer = new GatewayHttpServer(config);
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, maxParamLength: MAX_PARAM_LENGTH, serverFactory: httpServer.factory, frameworkErrors, clientErrorHandler });
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, serverFactory: httpServer.factory, frameworkErrors, clientErrorHandler });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, configModule, router }), adapter, {
     logger: logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
