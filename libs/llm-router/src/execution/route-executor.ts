@@ -35,6 +35,8 @@ import { fitContext } from '../planning/context-fit.js';
 import { carryConversation } from '../providers/carry-conversation.js';
 import type { AttemptRecord, SessionMove } from '../telemetry/routing-record.js';
 
+const NO_NOTES: readonly string[] = Object.freeze([]);
+
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
 interface Admission {
   readonly gate: CircuitGate;
@@ -129,11 +131,14 @@ export class RouteExecutor {
   private onTarget(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
     const cls = call.plan.trafficClass;
     return defer(() => {
-      const fit = this.fitted(model, call, request);
+      // Only a session turn's history is fitted per target; other calls were fitted by the planner.
+      const fit = call.plan.contextFit === undefined ? undefined : this.fitted(model, call, request);
+      const sent = fit?.request ?? request;
+      const notes = fit?.notes ?? NO_NOTES;
       const admission = this.admit(model, call);
       return admission instanceof Observable
-        ? admission.pipe(mergeMap((a) => this.attempt(model, a, call, fit.request, fit.notes)))
-        : this.attempt(model, admission, call, fit.request, fit.notes);
+        ? admission.pipe(mergeMap((a) => this.attempt(model, a, call, sent, notes)))
+        : this.attempt(model, admission, call, sent, notes);
     }).pipe(retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }));
   }
 
@@ -143,14 +148,13 @@ export class RouteExecutor {
    * before anything is reserved.
    */
   private fitted(model: CompiledModel, call: CallState, request: ChatCompletionRequest): { request: ChatCompletionRequest; notes: readonly string[] } {
-    const mode = call.plan.contextFit;
-    if (mode === undefined) return { request, notes: [] };
+    const mode = call.plan.contextFit ?? 'refuse';
     // The plan's estimate is the request's: no second pass over the messages.
     const fit = fitContext(request, model, mode, call.plan.needs);
     if (!fit.fits) {
       throw this.recordSkip(model, call, new UpstreamFailure({ category: 'context_length', code: 'context_length_exceeded', message: `${model.name}: ${fit.reason}` }));
     }
-    if (fit.droppedMessages === 0) return { request, notes: [] };
+    if (fit.droppedMessages === 0) return { request, notes: NO_NOTES };
     return {
       request: fit.request,
       notes: [`trimmed: dropped the ${fit.droppedMessages} oldest messages (whole turns; system prompt and latest turn kept) to fit ${model.name}'s context window of ${model.contextWindow}`],

@@ -11,6 +11,8 @@ import type { ProviderKind } from '../policy/policy.schema.js';
  */
 const PROVIDER_STATE_FIELDS = ['thinking_blocks', 'reasoning_content', 'reasoning_details'] as const;
 
+const NO_NOTES: readonly string[] = Object.freeze([]);
+
 /** Anthropic's tool_use ids: letters, digits, `_` and `-` only. */
 const ANTHROPIC_TOOL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -48,7 +50,7 @@ export function carryConversation(request: ChatCompletionRequest, kind: Provider
       renamed = renameTo(m.tool_call_id, renamed);
     }
   }
-  if (dropped === 0 && renamed === undefined) return { request, notes: [] };
+  if (dropped === 0 && renamed === undefined) return { request, notes: NO_NOTES };
 
   const messages = request.messages.map((m): ChatMessage => {
     if (m.role === 'assistant') {

@@ -112,6 +112,15 @@ describe('sticky sessions (class session affinity)', () => {
     assert.match(out.values[0]!.outcome.sessionMoved!.reason, /premium-b lacks the "vision" capability/);
   });
 
+  it('a model the request names wins over the pin, and the session moves to it, saying why', () => {
+    const h = harness();
+    h.turn('1');
+    const out = h.run(h.router.completion$({ model: 'standard-1', messages: [{ role: 'user', content: '2' }] }, { trafficClass: 'general', tenant: 'acme', caller: 'key1', session: 's1' }));
+    assert.equal(out.values[0]!.outcome.model, 'standard-1');
+    assert.equal(out.values[0]!.outcome.sessionMoved?.reason, 'the request named the model standard-1');
+    assert.equal(h.turn('3').values[0]!.outcome.model, 'standard-1');
+  });
+
   it('a class without affinity (nonessential by default) routes every turn from its primary', () => {
     const h = harness();
     // The class's route, premium first: premium-a (one retry), then standard-1.

@@ -46,10 +46,14 @@ export function pinToSession(
       }
     }
   }
-  const index = plan.candidates.findIndex((m) => m.name === target);
+  // A model the request names wins over the pin: the caller chose it.
+  const named = plan.requestedModel !== undefined && plan.requestedModel !== target;
+  const index = named ? -1 : plan.candidates.findIndex((m) => m.name === target);
   let sessionTarget: SessionTarget;
   let candidates = plan.candidates;
-  if (index < 0) {
+  if (named) {
+    sessionTarget = { target: state.target, unavailable: `the request named the model ${plan.requestedModel}` };
+  } else if (index < 0) {
     sessionTarget = { target: state.target, unavailable: unavailableReason(plan, state.target) };
   } else {
     if (index > 0) candidates = [plan.candidates[index]!, ...plan.candidates.filter((_, i) => i !== index)];
