@@ -122,6 +122,26 @@ describe('sticky sessions through the gateway', () => {
     assert.equal(r5.sessionMove, undefined);
   });
 
+  test('a streamed turn that moves says so in its headers, and the next streamed turn stays', async () => {
+    const session = `stream-${randomUUID()}`;
+    const history: ChatCompletionMessageParam[] = [];
+    assert.equal((await turn(client, session, history, 'first')).model, 'premium-a');
+    env.sim.addFaults({ match: { model: 'up-premium-a' }, fault: { error: 'overloaded' } });
+    history.push({ role: 'user', content: 'stream it' });
+    const { data: stream, response } = await client.chat.completions.create({ model: 'auto', messages: history, stream: true }, { headers: { 'x-session-id': session } }).withResponse();
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    assert.equal(response.headers.get('x-llm-model'), 'premium-b');
+    assert.match(response.headers.get('x-llm-session-moved') ?? '', /^premium-a -> premium-b; /);
+    assert.ok(text.length > 0);
+    env.sim.clearFaults();
+    history.push({ role: 'assistant', content: text }, { role: 'user', content: 'again' });
+    const next = await client.chat.completions.create({ model: 'auto', messages: history, stream: true }, { headers: { 'x-session-id': session } }).withResponse();
+    for await (const _ of next.data) void _;
+    assert.equal(next.response.headers.get('x-llm-model'), 'premium-b');
+    assert.equal(next.response.headers.get('x-llm-session-moved'), null);
+  });
+
   test('two keys (or tenants) sending the same session id share no pin', async () => {
     const other = clientFor(env.gw, (await createKey(env.gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' })).key);
     const stranger = clientFor(env.gw, (await createKey(env.gw, { tenant: 'globex', allowedClasses: ['general'], defaultClass: 'general' })).key);

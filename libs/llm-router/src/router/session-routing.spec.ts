@@ -155,6 +155,28 @@ describe('sticky sessions (class session affinity)', () => {
   });
 });
 
+describe('a session store that fails', () => {
+  it('never fails the call: a turn whose session cannot be read is routed as a first turn, a save that fails leaves the answer', () => {
+    const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+    const transport = new ScriptedTransport(undefined, scheduler).script('premium-a', OK_A);
+    const broken = { get: () => Promise.reject(new Error('store down')), set: () => Promise.reject(new Error('store down')), delete: () => undefined };
+    const router = createLlmRouter({ policy: compilePolicy(policy()), transport, scheduler, sessionStore: broken });
+    let served: string | undefined;
+    let failed: unknown;
+    router.completion$({ messages: [{ role: 'user', content: 'hi' }] }, { tenant: 'acme', session: 's' }).subscribe({ next: (r) => (served = r.outcome.model), error: (e) => (failed = e) });
+    return new Promise<void>((resolve) => {
+      const poll = () => {
+        scheduler.flush();
+        if (served === undefined && failed === undefined) return setImmediate(poll);
+        assert.equal(failed, undefined);
+        assert.equal(served, 'premium-a');
+        resolve();
+      };
+      poll();
+    });
+  });
+});
+
 describe('router.session(): the router keeps the transcript', () => {
   it('the app sends only each new turn; after a switch the Anthropic backup receives the whole conversation, tool call and result ids matched', async () => {
     const h = harness();
