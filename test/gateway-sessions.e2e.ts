@@ -49,9 +49,11 @@ const WEATHER_TOOL = { type: 'function' as const, function: { name: 'get_weather
 describe('sticky sessions through the gateway', () => {
   const env = gatewayForFile();
   let client: OpenAI;
+  let clientKey: string;
 
   before(async () => {
     const { key } = await createKey(env.gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' });
+    clientKey = key;
     client = clientFor(env.gw, key);
   });
 
@@ -140,6 +142,23 @@ describe('sticky sessions through the gateway', () => {
     for await (const _ of next.data) void _;
     assert.equal(next.response.headers.get('x-llm-model'), 'premium-b');
     assert.equal(next.response.headers.get('x-llm-session-moved'), null);
+  });
+
+  test("provider state a target cannot take (signed thinking blocks) is dropped with a note in the stored record, not sent", async () => {
+    const history = [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: 'It is 18 °C.', thinking_blocks: [{ type: 'thinking', thinking: 'The user wants…', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' }] },
+      { role: 'user', content: 'Thanks' },
+    ] as unknown as ChatCompletionMessageParam[];
+    const { response } = await client.chat.completions.create({ model: 'auto', messages: history }, { headers: { 'x-session-id': `state-${randomUUID()}` } }).withResponse();
+    const sent = (await received(env.sim))[0]!;
+    assert.deepEqual(sent.body.messages[1], { role: 'assistant', content: 'It is 18 °C.' });
+    const requestId = response.headers.get('x-llm-request-id')!;
+    const stored = await call(env.gw.url, `/v1/records/${requestId}`, { key: clientKey });
+    assert.equal(stored.status, 200, stored.text);
+    assert.deepEqual(stored.json.plan.attemptNotes, [
+      { seq: 0, model: 'premium-a', notes: ['dropped provider-specific state the openai target cannot take (thinking_blocks) from one assistant message'] },
+    ]);
   });
 
   test('two keys (or tenants) sending the same session id share no pin', async () => {

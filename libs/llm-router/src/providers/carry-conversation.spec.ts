@@ -125,7 +125,7 @@ describe('a conversation carried across a provider switch', () => {
     const { body, notes } = sent(conversation, 'openai');
     const messages = body['messages'] as Array<Record<string, unknown>>;
     assert.deepEqual(messages[1], { role: 'assistant', content: 'It is 18 °C.' });
-    assert.deepEqual(notes, ['dropped provider-specific state a openai target cannot take (thinking_blocks, reasoning_content) from one assistant message']);
+    assert.deepEqual(notes, ['dropped provider-specific state the openai target cannot take (thinking_blocks, reasoning_content) from one assistant message']);
     assert.equal(sent(conversation, 'anthropic').notes.length, 1);
   });
 

@@ -64,7 +64,7 @@ export function carryConversation(request: ChatCompletionRequest, kind: Provider
   });
   const notes: string[] = [];
   if (dropped > 0) {
-    notes.push(`dropped provider-specific state a ${kind} target cannot take (${[...droppedFields].join(', ')}) from ${dropped === 1 ? 'one assistant message' : `${dropped} assistant messages`}`);
+    notes.push(`dropped provider-specific state the ${kind} target cannot take (${[...droppedFields].join(', ')}) from ${dropped === 1 ? 'one assistant message' : `${dropped} assistant messages`}`);
   }
   if (renamed) notes.push(`rewrote ${renamed.size} tool-call id${renamed.size === 1 ? '' : 's'} Anthropic would refuse, in each call and its result alike`);
   return { request: { ...request, messages }, notes };
