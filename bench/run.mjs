@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { buildIfStale } from '../scripts/build-if-stale.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const ENTRIES = { main: 'dist/bench/src/main.js', floors: 'dist/bench/src/floors.js', tokenizer: 'dist/bench/src/tokenizer-micro.js' };
+const ENTRIES = { main: 'dist/bench/src/main.js', floors: 'dist/bench/src/floors.js', tokenizer: 'dist/bench/src/tokenizer-micro.js', sessions: 'dist/bench/src/session-micro.js' };
 const which = process.argv[2] ?? 'main';
 if (!(which in ENTRIES)) {
   console.error(`[bench] unknown benchmark "${which}": one of ${Object.keys(ENTRIES).join(', ')}`);
@@ -16,5 +16,6 @@ if (!(which in ENTRIES)) {
 const entry = join(root, ENTRIES[which]);
 
 buildIfStale('bench', [ENTRIES[which], 'dist/apps/gateway/src/main.js', 'dist/apps/simulator/src/main.js', 'libs/llm-router/dist/index.js']);
-const run = spawnSync(process.execPath, [entry], { cwd: root, stdio: 'inherit' });
+// The session bench measures heap per session: it needs the GC exposed.
+const run = spawnSync(process.execPath, which === 'sessions' ? ['--expose-gc', entry] : [entry], { cwd: root, stdio: 'inherit' });
 process.exit(run.status ?? 1);

@@ -81,7 +81,7 @@ describe('admin input in range', () => {
     assert.ok(!list.json.data.some((k: { tenant: string }) => k.tenant === 'far'));
   });
 
-  test('a path segment over 100 characters: 414 in the OpenAI shape', async () => {
+  test('a path segment over 256 characters: 414 in the OpenAI shape', async () => {
     assertOpenAiError(await call(gw.url, `/admin/keys/${'x'.repeat(300)}`, { key: ADMIN_KEY }), 414, 'uri_too_long');
     assertOpenAiError(await call(gw.url, `/admin/tenants/${'x'.repeat(300)}/budget`, { key: ADMIN_KEY }), 414, 'uri_too_long');
   });

@@ -15,7 +15,7 @@ import {
   type BudgetLedgerStore,
   type CircuitStateStore,
   type Transport,
-  LlmRouter, LlmRouterModule, PolicyValidationError, RoutingContextInterceptor, QualityFloor, TrafficClass, type LlmRouterModuleOptions, type LlmRouterOptionsFactory, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
+  InMemorySessionStore, LlmRouter, LlmRouterModule, PolicyValidationError, SESSION_STORE, type SessionStore, RoutingContextInterceptor, QualityFloor, TrafficClass, type LlmRouterModuleOptions, type LlmRouterOptionsFactory, type PolicyDocument, type RoutingRecord } from '@llm-router/nestjs';
 import { LlmRouterHealthIndicator, LlmRouterHealthModule } from '@llm-router/nestjs/health';
 import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
 import { ScriptedTransport } from '@llm-router/nestjs/testing';
@@ -356,6 +356,23 @@ describe('LlmRouterModule start-up checks', () => {
         await app.close();
       }
       assert.equal(closed, 0);
+    });
+
+    it('the session store: in-process by default; one given with useValue holds the pins the router writes', async () => {
+      const defaults = await bootWith(LlmRouterModule.forRoot({ policy: policyFor(sim.url) }));
+      try {
+        assert.ok(defaults.get<SessionStore>(SESSION_STORE) instanceof InMemorySessionStore);
+      } finally {
+        await defaults.close();
+      }
+      const given = new InMemorySessionStore();
+      const app = await bootWith(LlmRouterModule.forRoot({ policy: policyFor(sim.url), ports: { sessionStore: { useValue: given } } }));
+      try {
+        await app.get(LlmRouter).complete({ messages: [{ role: 'user', content: 'hi' }] }, { trafficClass: 'general', tenant: 'acme', caller: 'k', session: 'conv' });
+        assert.equal(given.get({ tenant: 'acme', caller: 'k', id: 'conv' })?.target, 'standard-1');
+      } finally {
+        await app.close();
+      }
     });
 
     it('a factory returning undefined keeps the default', async () => {

@@ -15,6 +15,7 @@ import { PolicyModule } from './policy/policy.module.js';
 import { RecordsModule } from './records/records.module.js';
 import { GatewayRouterModule } from './router/gateway-router.module.js';
 import { SampleEndpointsModule } from './samples/sample-endpoints.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { StoreModule } from './store/store.module.js';
 import { UsageModule } from './usage/usage.module.js';
 
@@ -49,6 +50,7 @@ export class AppModule {
         ModelsModule,
         PolicyModule,
         RecordsModule,
+        SessionsModule,
         ...(config.sampleEndpoints ? [SampleEndpointsModule] : []),
       ],
     };

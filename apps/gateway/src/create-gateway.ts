@@ -5,7 +5,7 @@ import { compilePolicy, loadPolicyFile, type LlmRouterModuleOptions } from '@llm
 import { AppModule } from './app.module.js';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
-import { clientErrorHandler, frameworkErrors } from './errors/framework-errors.js';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './errors/framework-errors.js';
 import { GatewayHttpServer } from './http/gateway-http-server.js';
 import { boundedJsonParser } from './http/bounded-json.parser.js';
 import { installOversizedBodyHook } from './http/oversized-body.hook.js';
@@ -50,7 +50,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
   }
 
   const httpServer = new GatewayHttpServer(config);
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, serverFactory: httpServer.factory, frameworkErrors, clientErrorHandler });
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, serverFactory: httpServer.factory, frameworkErrors, clientErrorHandler });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, configModule, router }), adapter, {
     logger: logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,

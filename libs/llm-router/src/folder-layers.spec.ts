@@ -19,6 +19,7 @@ const LAYERS = [
   'telemetry',
   'execution',
   'deferral',
+  'session',
   'router',
   'health',
   'redis',

@@ -14,7 +14,7 @@ export type {
   LlmRouterPorts,
   PortProvider,
 } from './llm-router-options.interface.js';
-export { InjectBudgetLedgerStore, InjectCircuitStateStore, InjectJobQueue, InjectLlmRouterPolicy, InjectLlmTransport } from './inject.decorators.js';
+export { InjectBudgetLedgerStore, InjectCircuitStateStore, InjectJobQueue, InjectLlmRouterPolicy, InjectLlmTransport, InjectSessionStore } from './inject.decorators.js';
 
 // Decorators and request context
 export { TrafficClass } from './decorators/traffic-class.decorator.js';
@@ -28,6 +28,7 @@ export { newRequestId } from './context/request-id.js';
 export { LlmRouter, type RoutedChunk, type RoutedCompletion, type RouteOptions } from './router/llm-router.service.js';
 export { createLlmRouter, type LlmRouterDeps } from './router/create-llm-router.js';
 export type { RouteOutcome } from './execution/route-outcome.js';
+export { LlmSession, type SessionTurn } from './router/llm-session.js';
 
 // Policy
 export { compilePolicy } from './policy/compile-policy.js';
@@ -48,9 +49,10 @@ export type {
   ProviderConfig,
   ProviderKind,
   QualityFloorSpec,
+  SessionSettingsConfig,
   TenantBudgetConfig,
 } from './policy/policy.schema.js';
-export type { CompiledClass, CompiledModel, CompiledPolicy, CompiledProvider } from './policy/compiled-policy.js';
+export type { CompiledClass, CompiledModel, CompiledPolicy, CompiledProvider, CompiledSessionSettings } from './policy/compiled-policy.js';
 
 // Failures and errors
 export { CATEGORY_RULES, type CategoryRule, type FailureCategory } from './errors/failure-category.js';
@@ -115,6 +117,19 @@ export {
   type PrepareTry,
 } from './router/deferred-calls.js';
 
+// Sessions (`router.session`)
+export {
+  DEFAULT_SESSION_TTL_MS,
+  SESSION_STORE,
+  sessionStoreKey,
+  type SessionKey,
+  type SessionState,
+  type SessionStore,
+  type SessionSwitch,
+} from './session/session-store.js';
+export { InMemorySessionStore, type InMemorySessionStoreOptions } from './session/in-memory-session.store.js';
+export { checkSessionId, MAX_SESSION_ID_LENGTH } from './session/session-id.js';
+
 // Budgets (`router.budgets`); how a call reserves and settles is internal
 export type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';
 export {
@@ -134,7 +149,7 @@ export { periodWindow, type PeriodWindow } from './budget/budget-period.js';
 export { requestWorstCaseMicros } from './budget/worst-case-cost.js';
 
 // Records
-export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
+export type { AttemptRecord, RoutingRecord, SessionMove } from './telemetry/routing-record.js';
 // The records' timestamp formatter (cached, allocation-light): the gateway's request log stamps its lines with it.
 export { isoTime } from './telemetry/iso-time.js';
 

@@ -4,6 +4,7 @@ import { CIRCUIT_STATE_STORE } from './execution/circuit/circuit-state.store.js'
 import { LLM_ROUTER_POLICY } from './policy/policy.token.js';
 import { LLM_TRANSPORT } from './providers/http/transport.interface.js';
 import { JOB_QUEUE } from './queue/job-queue.js';
+import { SESSION_STORE } from './session/session-store.js';
 
 /** Injects the router's circuit store (`CircuitStateStore`). */
 export const InjectCircuitStateStore = (): ParameterDecorator & PropertyDecorator => Inject(CIRCUIT_STATE_STORE);
@@ -15,3 +16,5 @@ export const InjectLlmTransport = (): ParameterDecorator & PropertyDecorator => 
 export const InjectJobQueue = (): ParameterDecorator & PropertyDecorator => Inject(JOB_QUEUE);
 /** Injects the compiled policy (`CompiledPolicy`) the router runs on. */
 export const InjectLlmRouterPolicy = (): ParameterDecorator & PropertyDecorator => Inject(LLM_ROUTER_POLICY);
+/** Injects the router's session store (`SessionStore`). */
+export const InjectSessionStore = (): ParameterDecorator & PropertyDecorator => Inject(SESSION_STORE);

@@ -7,6 +7,7 @@ import type { PolicyDocument } from './policy/policy.schema.js';
 import type { Transport } from './providers/http/transport.interface.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { DeferredCallStore } from './deferral/deferred-call.store.js';
+import type { SessionStore } from './session/session-store.js';
 
 /**
  * How the container gets one of the router's ports: a class it builds, a
@@ -34,6 +35,8 @@ export interface LlmRouterPorts {
   jobQueue?: PortProvider<JobQueue>;
   /** Where deferred calls are kept. Give a shared one so every instance can answer for them. */
   deferredCallStore?: PortProvider<DeferredCallStore>;
+  /** Session pins and transcripts. Share one (`RedisSessionStore`) so every instance routes a session's turns alike. */
+  sessionStore?: PortProvider<SessionStore>;
 }
 
 export interface LlmRouterModuleOptions extends RoutingContextOptions {
@@ -51,6 +54,10 @@ export interface LlmRouterModuleOptions extends RoutingContextOptions {
   jobQueue?: JobQueue;
   /** A ready deferred-call store; or give a provider in `forRoot`/`forRootAsync`'s ports. */
   deferredCallStore?: DeferredCallStore;
+  /** A ready session store; or give a provider in `forRoot`/`forRootAsync`'s ports. */
+  sessionStore?: SessionStore;
+  /** How long a session is kept after its last turn (default 24 h). */
+  sessionTtlMs?: number;
   /** Ports built by the container (`useClass`, `useExisting`, `useFactory` with `inject`); in `forRootAsync`, give them beside `useFactory`. */
   ports?: LlmRouterPorts;
   /** Environment for API key variables; defaults to process.env. */
@@ -67,6 +74,10 @@ export interface LlmRouterOptionsFactory {
 }
 
 export interface LlmRouterModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** A ready session store; or give a provider in `forRoot`/`forRootAsync`'s ports. */
+  sessionStore?: SessionStore;
+  /** How long a session is kept after its last turn (default 24 h). */
+  sessionTtlMs?: number;
   /** Ports built by the container; known when the module is defined, so they sit here and not in the factory's result. */
   ports?: LlmRouterPorts;
   useFactory?: (...args: any[]) => Promise<LlmRouterModuleOptions> | LlmRouterModuleOptions;

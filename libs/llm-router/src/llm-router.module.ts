@@ -11,6 +11,7 @@ import { llmRouterProviders } from './llm-router.providers.js';
 import { LLM_ROUTER_POLICY } from './policy/policy.token.js';
 import { LLM_TRANSPORT } from './providers/http/transport.interface.js';
 import { LlmRouter } from './router/llm-router.service.js';
+import { SESSION_STORE } from './session/session-store.js';
 
 /**
  * Routes LLM calls by explicit fallback policy. Global: `LlmRouter` and the
@@ -52,7 +53,7 @@ export class LlmRouterModule {
       global: true,
       imports: [DiscoveryModule, ...imports],
       providers: [...optionProviders, ...llmRouterProviders(ports)],
-      exports: [LLM_ROUTER_OPTIONS, LLM_ROUTER_POLICY, ROUTING_CONTEXT_OPTIONS, CIRCUIT_STATE_STORE, BUDGET_LEDGER_STORE, LLM_TRANSPORT, JOB_QUEUE, DEFERRED_CALL_STORE, LlmRouter],
+      exports: [LLM_ROUTER_OPTIONS, LLM_ROUTER_POLICY, ROUTING_CONTEXT_OPTIONS, CIRCUIT_STATE_STORE, BUDGET_LEDGER_STORE, LLM_TRANSPORT, JOB_QUEUE, DEFERRED_CALL_STORE, SESSION_STORE, LlmRouter],
     };
   }
 }

@@ -29,6 +29,9 @@ import { JOB_QUEUE, type JobQueue } from './queue/job-queue.js';
 import { LlmRouter, type LlmRouterParts } from './router/llm-router.service.js';
 import { LLM_ROUTER_PARTS } from './router/llm-router.tokens.js';
 import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
+import { InMemorySessionStore } from './session/in-memory-session.store.js';
+import { SessionRouting } from './session/session-routing.js';
+import { DEFAULT_SESSION_TTL_MS, SESSION_STORE, type SessionStore } from './session/session-store.js';
 
 function policyFrom(options: LlmRouterModuleOptions): CompiledPolicy {
   if (options.policy !== undefined) return compilePolicy(options.policy);
@@ -77,6 +80,7 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     ...portProviders<Transport>('transport', LLM_TRANSPORT, ports.transport, () => new UndiciTransport()),
     ...portProviders<JobQueue>('jobQueue', JOB_QUEUE, ports.jobQueue, () => new InMemoryJobQueue()),
     ...portProviders<DeferredCallStore>('deferredCallStore', DEFERRED_CALL_STORE, ports.deferredCallStore, () => new InMemoryDeferredCallStore()),
+    ...portProviders<SessionStore>('sessionStore', SESSION_STORE, ports.sessionStore, () => new InMemorySessionStore()),
     { provide: RoutePlanner, useFactory: (policy: CompiledPolicy) => new RoutePlanner(policy), inject: [LLM_ROUTER_POLICY] },
     { provide: RoutingRecorder, useFactory: () => new RoutingRecorder() },
     {
@@ -117,8 +121,20 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
         circuits: CircuitStateStore,
         jobQueue: JobQueue,
         deferredCallStore: DeferredCallStore,
-      ): LlmRouterParts => ({ policy, planner, executor, budgets, recorder, circuits, scheduler: options.scheduler ?? timeoutScheduler, jobQueue, deferredCallStore }),
-      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE, JOB_QUEUE, DEFERRED_CALL_STORE],
+        sessionStore: SessionStore,
+      ): LlmRouterParts => ({
+        policy,
+        planner,
+        executor,
+        budgets,
+        recorder,
+        circuits,
+        scheduler: options.scheduler ?? timeoutScheduler,
+        jobQueue,
+        deferredCallStore,
+        sessions: new SessionRouting(sessionStore, circuits, options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, options.clock ?? Date.now),
+      }),
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE, JOB_QUEUE, DEFERRED_CALL_STORE, SESSION_STORE],
     },
     LlmRouter,
     DecoratorValidator,

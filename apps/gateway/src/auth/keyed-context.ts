@@ -23,6 +23,8 @@ export function keyedContext(request: IncomingRequestLike): RoutingContext {
   if (principal?.tenant !== undefined) context.tenant = principal.tenant;
   if (principal?.keyId) {
     context.labels = { [KEY_LABEL]: principal.keyId };
+    // A session is the key's own, as on /v1.
+    context.caller = principal.keyId;
     // The key's own budget goes with each call, as on /v1: the router reserves on it beside the tenant's.
     if (principal.budget !== undefined) context.callerBudget = principal.budget;
   }

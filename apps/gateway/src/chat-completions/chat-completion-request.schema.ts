@@ -21,6 +21,10 @@ const message = z.discriminatedUnion('role', [
     content: content.nullable().optional(),
     name: z.string().optional(),
     tool_calls: z.array(toolCall).optional(),
+    // One provider's own state (signed thinking, reasoning text), kept for the router: it drops them with a note in the record, per target.
+    thinking_blocks: z.array(z.unknown()).nullable().optional(),
+    reasoning_content: z.string().nullable().optional(),
+    reasoning_details: z.unknown().optional(),
   }),
   z.object({ role: z.literal('tool'), content, tool_call_id: z.string() }),
 ]);

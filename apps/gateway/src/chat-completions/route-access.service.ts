@@ -37,7 +37,8 @@ export class RouteAccessService {
     }
     const decision = decideRoute(this.router.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
     if (!decision.ok) throw scopeRefusal(decision);
-    const options: RouteOptions = { tenant: principal.tenant, trafficClass: decision.trafficClass, requestId: newRequestId() };
+    // A session is the key's own: another key (or tenant) sending the same id has another session.
+    const options: RouteOptions = { tenant: principal.tenant, caller: principal.keyId, trafficClass: decision.trafficClass, requestId: newRequestId() };
     const feature = label(headers, 'x-feature');
     if (feature !== undefined) options.feature = feature;
     const session = label(headers, 'x-session-id');

@@ -19,6 +19,9 @@ export function routingHeaders(outcome: RouteOutcome, costUsd?: number): Record<
   const pin = outcome.requestedModelExcluded;
   // The model the request named was left out by the planner: say which and why, never replace it silently.
   if (pin) headers['x-llm-requested-model-excluded'] = headerSafe(`${pin.model}: ${pin.reason}`);
+  const moved = outcome.sessionMoved;
+  // Only on the turn where the session moved: its later turns stay on the new target silently.
+  if (moved) headers['x-llm-session-moved'] = headerSafe(`${moved.from} -> ${moved.to}; ${moved.reason}`);
   const budget = outcome.budget;
   if (budget) {
     headers['x-llm-budget-tier'] = budget.tier;

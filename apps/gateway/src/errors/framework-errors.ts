@@ -22,8 +22,8 @@ export function frameworkErrors(error: Error & { code?: string }, _request: Fast
   void reply.code(status).headers(headers).send(body);
 }
 
-/** Fastify's default `maxParamLength`: ids and tenant names are far shorter. */
-export const MAX_PARAM_LENGTH = 100;
+/** Fastify's `maxParamLength`: room for a session id (128 characters) with some of them percent-encoded. */
+export const MAX_PARAM_LENGTH = 256;
 
 /**
  * Errors on a connection that never became a request (Node's `clientError`):

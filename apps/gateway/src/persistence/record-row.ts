@@ -62,6 +62,10 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
       ...(record.budget?.reservedUsd !== undefined
         ? { budget: { reservedUsd: record.budget.reservedUsd, overshootUsd: record.budget.overshootUsd ?? 0, remainingUsd: record.budget.remainingUsd ?? null } }
         : {}),
+      // A session turn: the session's previous target and, on the turn it moved, from where, to where and why (issue #15).
+      ...(record.sessionTarget !== undefined ? { sessionTarget: record.sessionTarget } : {}),
+      ...(record.sessionMove ? { sessionMove: record.sessionMove } : {}),
+      ...attemptNotes(record),
     }),
     attempts: record.attempts.map((a, seq) => ({
       seq,
@@ -75,4 +79,10 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
       waitedMs: a.waitedMs ?? null,
     })),
   };
+}
+
+/** What the router changed in the conversation per attempt (trimmed turns, dropped provider state), by attempt number. */
+function attemptNotes(record: RoutingRecord): { attemptNotes?: Array<{ seq: number; model: string; notes: readonly string[] }> } {
+  const notes = record.attempts.flatMap((a, seq) => (a.notes ? [{ seq, model: a.model, notes: a.notes }] : []));
+  return notes.length > 0 ? { attemptNotes: notes } : {};
 }

@@ -11,7 +11,7 @@ import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 
 /** A store given in the router options wins; else, with `LLM_REDIS_URL`, the shared one (undefined: the in-process default). */
-function sharedOr<K extends 'budgetLedger' | 'circuitStore'>(key: K, shared: (redis: GatewayRedis) => LlmRouterModuleOptions[K]) {
+function sharedOr<K extends 'budgetLedger' | 'circuitStore' | 'sessionStore'>(key: K, shared: (redis: GatewayRedis) => LlmRouterModuleOptions[K]) {
   return {
     useFactory: (options: LlmRouterModuleOptions, redis: GatewayRedis) => options[key] ?? shared(redis),
     inject: [LLM_ROUTER_OPTIONS, GatewayRedis],
@@ -48,6 +48,7 @@ export class GatewayRouterModule {
               useFactory: (options: LlmRouterModuleOptions, store: GatewayStore) => options.deferredCallStore ?? store.deferredCalls,
               inject: [LLM_ROUTER_OPTIONS, GATEWAY_STORE],
             },
+            sessionStore: sharedOr('sessionStore', (redis) => redis.sessions),
           },
         }),
       ],

@@ -255,6 +255,8 @@ export interface GatewayStore {
   spendByKey(range: TimeRange): Promise<Map<string, number>>;
 
   tenantUsage(tenant: string, range: TimeRange): Promise<TenantUsage>;
+  /** A tenant's usage per session (calls without one left out), the costliest `limit` sessions first. */
+  usageBySession(tenant: string, range: TimeRange, limit: number): Promise<UsageGroup[]>;
   adminReport(range: TimeRange): Promise<AdminReportData>;
 
   close(): Promise<void>;

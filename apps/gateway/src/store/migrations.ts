@@ -153,6 +153,12 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 8,
+    name: 'session lookups',
+    // GET /v1/sessions/:id and /v1/usage?groupBy=session read a tenant's records by session.
+    statements: ['CREATE INDEX llm_routing_records_tenant_session ON llm_routing_records (tenant, session_id, started_at)'],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (

@@ -388,6 +388,15 @@ export abstract class SqlGatewayStore implements GatewayStore {
     };
   }
 
+  async usageBySession(tenant: string, range: TimeRange, limit: number): Promise<UsageGroup[]> {
+    const rows = await this.query(
+      `SELECT session_id AS k, ${TOTALS} FROM llm_routing_records WHERE tenant = ? AND started_at >= ? AND started_at < ? AND session_id IS NOT NULL
+       GROUP BY session_id ORDER BY SUM(cost_usd) DESC, session_id LIMIT ${Math.max(1, Math.floor(limit))}`,
+      [tenant, range.from, range.to],
+    );
+    return rows.map(groupOf);
+  }
+
   async adminReport(range: TimeRange): Promise<AdminReportData> {
     const p = [range.from, range.to];
     const inRange = 'started_at >= ? AND started_at < ?';

@@ -9,7 +9,8 @@ import { UsageService } from './usage.service.js';
 /**
  * `GET /v1/usage`: the caller's own tenant only: spend and tokens by day,
  * class, feature, model and key, the fallback rate, the tenant's budget
- * position and the key's own budget. `?period=month|week|day|all` or `?from=&to=`.
+ * position and the key's own budget. `?period=month|week|day|all` or `?from=&to=`;
+ * `?groupBy=session` adds `bySession`.
  */
 @Controller('v1')
 export class UsageController {
@@ -26,6 +27,10 @@ export class UsageController {
     }
     const budget = await this.router.budgets.state(tenant);
     const range = resolveRange(query, budget?.period ?? 'month');
-    return this.usage.tenantUsage(tenant, range, principal ?? undefined);
+    const groupBy = query['groupBy'];
+    if (groupBy !== undefined && groupBy !== 'session') {
+      throw new BadRequestException(openAiError('groupBy must be "session" (the other groupings are always given).', 'invalid_request_error', 'invalid_group_by', 'groupBy'));
+    }
+    return this.usage.tenantUsage(tenant, range, principal ?? undefined, groupBy === 'session');
   }
 }

@@ -24,9 +24,14 @@ export class UsageService {
     private readonly router: LlmRouter,
   ) {}
 
-  async tenantUsage(tenant: string, range: ResolvedRange, principal?: Principal) {
+  /** @param bySession also group by session (`?groupBy=session`): the costliest 1,000 sessions. */
+  async tenantUsage(tenant: string, range: ResolvedRange, principal?: Principal, bySession = false) {
     await this.records.flush();
-    const [usage, budget] = await Promise.all([this.store.tenantUsage(tenant, range), this.budgets.state(tenant)]);
+    const [usage, budget, sessions] = await Promise.all([
+      this.store.tenantUsage(tenant, range),
+      this.budgets.state(tenant),
+      bySession ? this.store.usageBySession(tenant, range, 1_000) : undefined,
+    ]);
     const groups = (rows: UsageGroup[]) => rows.map(withRates);
     return {
       object: 'usage',
@@ -38,6 +43,7 @@ export class UsageService {
       byFeature: groups(usage.byFeature),
       byModel: groups(usage.byModel),
       byKey: groups(usage.byKey),
+      ...(sessions ? { bySession: groups(sessions) } : {}),
       budget: budgetView(budget),
       ...(principal?.keyId
         ? {

@@ -154,6 +154,8 @@ export class CallState {
       firstChunkMs: this.firstChunkAt === undefined ? undefined : this.firstChunkAt - this.startedAt,
     };
     if (this.budget?.snapshot) record.budget = this.budget.snapshot;
+    if (plan.sessionTarget) record.sessionTarget = plan.sessionTarget.target;
+    if (this.outcome?.sessionMoved) record.sessionMove = this.outcome.sessionMoved;
     return record;
   }
 }

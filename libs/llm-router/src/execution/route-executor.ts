@@ -31,6 +31,11 @@ import type { RoutedOutput } from './route-outcome.js';
 import { withDeadline } from './with-deadline.js';
 import { attemptTimeout } from './attempt-timeout.js';
 import type { AttemptOutput } from './routed-event.js';
+import { fitContext } from '../planning/context-fit.js';
+import { carryConversation } from '../providers/carry-conversation.js';
+import type { AttemptRecord, SessionMove } from '../telemetry/routing-record.js';
+
+const NO_NOTES: readonly string[] = Object.freeze([]);
 
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
 interface Admission {
@@ -126,11 +131,34 @@ export class RouteExecutor {
   private onTarget(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
     const cls = call.plan.trafficClass;
     return defer(() => {
+      // Only a session turn's history is fitted per target; other calls were fitted by the planner.
+      const fit = call.plan.contextFit === undefined ? undefined : this.fitted(model, call, request);
+      const sent = fit?.request ?? request;
+      const notes = fit?.notes ?? NO_NOTES;
       const admission = this.admit(model, call);
       return admission instanceof Observable
-        ? admission.pipe(mergeMap((a) => this.attempt(model, a, call, request)))
-        : this.attempt(model, admission, call, request);
+        ? admission.pipe(mergeMap((a) => this.attempt(model, a, call, sent, notes)))
+        : this.attempt(model, admission, call, sent, notes);
     }).pipe(retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }));
+  }
+
+  /**
+   * A session turn's history against this target's window (see RoutePlan.contextFit):
+   * as it is, trimmed (said in the attempt's notes), or refused as `context_length`
+   * before anything is reserved.
+   */
+  private fitted(model: CompiledModel, call: CallState, request: ChatCompletionRequest): { request: ChatCompletionRequest; notes: readonly string[] } {
+    const mode = call.plan.contextFit ?? 'refuse';
+    // The plan's estimate is the request's: no second pass over the messages.
+    const fit = fitContext(request, model, mode, call.plan.needs);
+    if (!fit.fits) {
+      throw this.recordSkip(model, call, new UpstreamFailure({ category: 'context_length', code: 'context_length_exceeded', message: `${model.name}: ${fit.reason}` }));
+    }
+    if (fit.droppedMessages === 0) return { request, notes: NO_NOTES };
+    return {
+      request: fit.request,
+      notes: [`trimmed: dropped the ${fit.droppedMessages} oldest messages (whole turns; system prompt and latest turn kept) to fit ${model.name}'s context window of ${model.contextWindow}`],
+    };
   }
 
   /**
@@ -215,7 +243,13 @@ export class RouteExecutor {
     return failure;
   }
 
-  private attempt(model: CompiledModel, { gate, reservation }: Admission, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
+  private attempt(
+    model: CompiledModel,
+    { gate, reservation }: Admission,
+    call: CallState,
+    fittedRequest: ChatCompletionRequest,
+    fitNotes: readonly string[],
+  ): Observable<RoutedOutput> {
     const { scheduler, circuits, transport, policy } = this.deps;
     const cls = call.plan.trafficClass;
     const target = this.deps.targets.get(model.name)!;
@@ -252,6 +286,7 @@ export class RouteExecutor {
         ...(failure ? { category: failure.category, status: failure.status, code: failure.code, message: failure.message } : {}),
         latencyMs: scheduler.now() - startedAt,
         ...(waitedMs > 0 ? { waitedMs } : {}),
+        ...(notes.length > 0 ? { notes } : {}),
       });
       // Book what this attempt cost (nothing unless it served output) and release the rest.
       if (reservation) {
@@ -267,6 +302,10 @@ export class RouteExecutor {
         ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${call.stream ? cls.firstByteTimeoutMs : cls.attemptTimeoutMs} ms` })
         : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${outputs} chunks`, afterFirstChunk: true });
 
+    // The conversation as this target's kind can take it (provider-specific state dropped, tool ids it would refuse rewritten).
+    const carried = carryConversation(fittedRequest, model.provider.kind);
+    const notes = carried.notes.length === 0 ? fitNotes : [...fitNotes, ...carried.notes];
+    const request = carried.request;
     // A budgeted call never lets the provider produce more than was reserved.
     const bounded = reservation ? reservation.bound(request) : request;
     const timeouts = attemptTimeout<AttemptOutput>(
@@ -294,6 +333,8 @@ export class RouteExecutor {
               ...(call.budget?.snapshot ? { budget: call.budget.snapshot } : {}),
               ...(call.plan.requestedExclusion ? { requestedModelExcluded: call.plan.requestedExclusion } : {}),
             };
+            const moved = sessionMove(call, model);
+            if (moved) call.outcome = { ...call.outcome, sessionMoved: moved };
           }
           subscriber.next({ output, outcome: call.outcome });
         },
@@ -353,6 +394,23 @@ export class RouteExecutor {
     }
     return index + 1 < candidates.length ? { candidates, index: index + 1 } : undefined;
   }
+}
+
+/** A session turn served by another target than its pin: from which, to which, and why (the plan's reason, or the pin's last failure). */
+function sessionMove(call: CallState, served: CompiledModel): SessionMove | undefined {
+  const pin = call.plan.sessionTarget;
+  if (pin === undefined || pin.target === served.name) return undefined;
+  let reason = pin.returning ?? pin.unavailable;
+  if (reason === undefined) {
+    const failed = lastAttemptOn(call.attempts, pin.target);
+    reason = failed ? `${failed.category ?? failed.outcome}${failed.status ? ` (HTTP ${failed.status})` : ''} on ${pin.target}` : `${pin.target} was not tried`;
+  }
+  return { from: pin.target, to: served.name, reason };
+}
+
+function lastAttemptOn(attempts: readonly AttemptRecord[], model: string): AttemptRecord | undefined {
+  for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i]!.model === model) return attempts[i];
+  return undefined;
 }
 
 /** Circuit bookkeeping is best effort: a store outage must not fail the call it describes. */

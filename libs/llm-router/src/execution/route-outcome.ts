@@ -1,5 +1,6 @@
 import type { BudgetSnapshot } from '../budget/budget.types.js';
 import type { Exclusion } from '../errors/llm-router.error.js';
+import type { SessionMove } from '../telemetry/routing-record.js';
 import type { AttemptOutput } from './routed-event.js';
 
 /** Which target served a routed call: sent back with every completion and chunk. */
@@ -17,6 +18,8 @@ export interface RouteOutcome {
   readonly budget?: BudgetSnapshot;
   /** The model the request named, when the planner left it out (and why): another model serves. */
   readonly requestedModelExcluded?: Exclusion;
+  /** On the turn where a session moved to another target: from which, and why. */
+  readonly sessionMoved?: SessionMove;
 }
 
 

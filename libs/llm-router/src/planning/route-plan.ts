@@ -19,4 +19,24 @@ export interface RoutePlan {
   readonly requestedExclusion?: Exclusion;
   /** When the tenant's budget tier asked for the cheaper route: whether it was taken or the floor kept the route. */
   readonly downgrade?: 'taken' | 'blocked_by_floor';
+  /**
+   * A session turn: the target its previous turn used (first among the
+   * candidates when it may serve), and why it may not when it may not.
+   */
+  readonly sessionTarget?: SessionTarget;
+  /**
+   * A session turn's history is checked against each target's context window
+   * at its attempt (not at planning): refused there as `context_length`, or
+   * trimmed to fit, by the class's `session.onContextOverflow`.
+   */
+  readonly contextFit?: 'refuse' | 'trim';
+}
+
+/** Where a session turn is pinned. */
+export interface SessionTarget {
+  readonly target: string;
+  /** Why the pinned target cannot serve this turn (ruled out by the plan): the session moves. */
+  readonly unavailable?: string;
+  /** The session goes back to its original target on this turn, and why. */
+  readonly returning?: string;
 }

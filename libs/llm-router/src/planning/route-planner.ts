@@ -32,16 +32,39 @@ export class RoutePlanner {
    * @param downgrade the tenant's budget tier asks for the class's cheaper route;
    *   never below the floor: when the floor rules the cheaper route out, the route stays.
    */
-  plan(request: ChatCompletionRequest, className: string | undefined, callerFloor: QualityFloorSpec | undefined, downgrade = false): RoutePlan {
+  /**
+   * @param contextFit a session turn: context windows are checked per attempt
+   *   (refused or trimmed there), not here.
+   */
+  plan(
+    request: ChatCompletionRequest,
+    className: string | undefined,
+    callerFloor: QualityFloorSpec | undefined,
+    downgrade = false,
+    contextFit?: 'refuse' | 'trim',
+  ): RoutePlan {
+    const plan = this.planRoute(request, className, callerFloor, downgrade, contextFit);
+    return contextFit === undefined ? plan : { ...plan, contextFit };
+  }
+
+  private planRoute(
+    request: ChatCompletionRequest,
+    className: string | undefined,
+    callerFloor: QualityFloorSpec | undefined,
+    downgrade: boolean,
+    contextFit: 'refuse' | 'trim' | undefined,
+  ): RoutePlan {
     const trafficClass = this.resolveClass(className);
     const floor = mergeFloors(trafficClass.qualityFloor, callerFloor, this.policy);
     const needs = deriveRequestNeeds(request);
+    // A session turn's windows are checked at each attempt: no model is left out here for the history's size.
+    const checkWindow = contextFit === undefined;
     const prompt = new PromptEstimate(request, needs, this.tokens);
     const pinned = this.requestedModel(trafficClass, request.model);
-    const selected = this.select(this.orderRoute(trafficClass, pinned), trafficClass, floor, needs, pinned);
+    const selected = this.select(this.orderRoute(trafficClass, pinned), trafficClass, floor, needs, pinned, checkWindow);
     let downgraded: RoutePlan['downgrade'];
     if (downgrade) {
-      const cheaper = this.select(trafficClass.downgradeRoute, trafficClass, floor, needs, pinned);
+      const cheaper = this.select(trafficClass.downgradeRoute, trafficClass, floor, needs, pinned, checkWindow);
       const first = cheaper.candidates[0];
       const normalFirst = selected.candidates[0];
       // The downgrade only counts when the floor leaves something cheaper than the normal primary.
@@ -92,6 +115,7 @@ export class RoutePlanner {
     floor: QualityFloorSpec | undefined,
     needs: RequestNeeds,
     pinned: CompiledModel | undefined,
+    checkWindow: boolean,
   ): { candidates: CompiledModel[]; excluded: Exclusion[]; floorExclusions: number } {
     const primary = ordered[0]!;
     const floorRank = floor?.tier === undefined ? Infinity : this.policy.tiers.indexOf(floor.tier);
@@ -99,7 +123,7 @@ export class RoutePlanner {
     const excluded: Exclusion[] = [];
     let floorExclusions = 0;
     for (const model of ordered) {
-      const reason = this.exclusionReason(model, primary, trafficClass, floor, floorRank, needs);
+      const reason = this.exclusionReason(model, primary, trafficClass, floor, floorRank, needs, checkWindow);
       if (reason === undefined) candidates.push(model);
       else {
         excluded.push(model === pinned ? { model: model.name, reason: reason.text, requested: true } : { model: model.name, reason: reason.text });
@@ -156,6 +180,7 @@ export class RoutePlanner {
     floor: QualityFloorSpec | undefined,
     floorRank: number,
     needs: RequestNeeds,
+    checkWindow: boolean,
   ): { text: string; floor: boolean } | undefined {
     if (model.tierRank > floorRank) {
       return { text: `tier "${model.tier}" is below the quality floor "${floor!.tier}"`, floor: true };
@@ -172,7 +197,7 @@ export class RoutePlanner {
       };
     }
     const needed = needs.estimatedPromptTokens + (needs.requestedMaxOutputTokens ?? 0);
-    if (needed > model.contextWindow) {
+    if (checkWindow && needed > model.contextWindow) {
       return { text: `context window ${model.contextWindow} is smaller than the request's ~${needed} tokens`, floor: false };
     }
     return undefined;

@@ -17,6 +17,8 @@ export interface ClassDefaults {
   onExhausted: 'fail' | 'defer';
   deferDeadlineMs: number;
   deferBackoff: BackoffConfig;
+  /** Session turns stay on the target that served the previous turn (interactive classes). */
+  sessionAffinity: boolean;
 }
 
 // Deferred calls (only classes set to defer use them): tried again after 5 s, doubling up to 5 minutes.
@@ -45,6 +47,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     backoff: { baseMs: 100, maxMs: 1_000, jitter: true },
     onExhausted: 'fail',
     ...DEFER,
+    sessionAffinity: true,
   },
   standard: {
     retriesPerTarget: 1,
@@ -59,6 +62,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     backoff: { baseMs: 250, maxMs: 4_000, jitter: true },
     onExhausted: 'fail',
     ...DEFER,
+    sessionAffinity: true,
   },
   nonessential: {
     retriesPerTarget: 1,
@@ -73,6 +77,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     backoff: { baseMs: 500, maxMs: 8_000, jitter: true },
     onExhausted: 'fail',
     ...DEFER,
+    sessionAffinity: false,
   },
   batch: {
     retriesPerTarget: 2,
@@ -87,6 +92,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     backoff: { baseMs: 1_000, maxMs: 30_000, jitter: true },
     onExhausted: 'fail',
     ...DEFER,
+    sessionAffinity: false,
   },
   internal_automation: {
     retriesPerTarget: 1,
@@ -102,6 +108,7 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     onExhausted: 'defer',
     ...DEFER,
     deferDeadlineMs: 21_600_000,
+    sessionAffinity: false,
   },
   experimentation: {
     retriesPerTarget: 0,
@@ -116,5 +123,6 @@ export const CLASS_DEFAULTS: Readonly<Record<Criticality, Readonly<ClassDefaults
     backoff: { baseMs: 0, maxMs: 0, jitter: false },
     onExhausted: 'fail',
     ...DEFER,
+    sessionAffinity: false,
   },
 };

@@ -156,6 +156,11 @@ function compileClass(
     // By default the cheaper route is the same models, cheapest first (stable).
     downgradeRoute: cutToFallback(c.downgradeRoute ? downgradeRoute : [...route].sort((a, b) => blendedPrice(a) - blendedPrice(b)), fallback),
     onBudgetStoreUnavailable: c.onBudgetStoreUnavailable ?? 'fail_closed',
+    session: {
+      affinity: c.session?.affinity ?? defaults.sessionAffinity,
+      returnToOriginal: c.session?.returnToOriginal ?? 'next_session',
+      onContextOverflow: c.session?.onContextOverflow ?? 'refuse',
+    },
   };
 }
 

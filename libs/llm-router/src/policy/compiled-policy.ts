@@ -62,6 +62,14 @@ export interface CompiledClass {
   /** The cheaper route for the downgrade budget tier. */
   readonly downgradeRoute: readonly CompiledModel[];
   readonly onBudgetStoreUnavailable: 'fail_closed' | { readonly failOpenUpToUsd: number };
+  readonly session: CompiledSessionSettings;
+}
+
+/** A class's session routing, defaults filled in. */
+export interface CompiledSessionSettings {
+  readonly affinity: boolean;
+  readonly returnToOriginal: 'next_session' | { readonly afterHealthyMinutes: number };
+  readonly onContextOverflow: 'refuse' | 'trim';
 }
 
 /** The policy after validation, cross-reference checks and defaults. Immutable. */

@@ -50,6 +50,7 @@ export function describePolicy(policy: CompiledPolicy): Record<string, unknown> 
           deferBackoff: c.deferBackoff,
           downgradeRoute: c.downgradeRoute.map((m) => m.name),
           onBudgetStoreUnavailable: c.onBudgetStoreUnavailable,
+          session: c.session,
         },
       ]),
     ),

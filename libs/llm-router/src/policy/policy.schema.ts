@@ -74,6 +74,19 @@ export const circuitSchema = z.strictObject({
   cooldownMs: positiveMs.default(30_000),
 });
 
+/** How a class routes the turns of one session (`x-session-id`, `router.session()`). */
+export const sessionSettingsSchema = z.strictObject({
+  /** Pin a session's turns to the target that served its previous turn while it is healthy and allowed. */
+  affinity: z.boolean().optional(),
+  /**
+   * When a session that moved may go back to its original target: `next_session` (never within this
+   * session), or once the original's circuit has been closed for N minutes (as the session's turns saw it).
+   */
+  returnToOriginal: z.union([z.literal('next_session'), z.strictObject({ afterHealthyMinutes: z.number().positive() })]).optional(),
+  /** A session's history too long for the target: refuse (`context_length`), or drop the oldest turns (system prompt and latest turns kept). */
+  onContextOverflow: z.enum(['refuse', 'trim']).optional(),
+});
+
 export const classSchema = z.strictObject({
   criticality: z.enum(CRITICALITIES),
   description: z.string().optional(),
@@ -107,6 +120,7 @@ export const classSchema = z.strictObject({
   onBudgetStoreUnavailable: z
     .union([z.literal('fail_closed'), z.strictObject({ failOpenUpToUsd: z.number().positive() })])
     .optional(),
+  session: sessionSettingsSchema.optional(),
 });
 
 export const thresholdsSchema = z
@@ -166,6 +180,7 @@ export type Criticality = (typeof CRITICALITIES)[number];
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 export type QualityFloorSpec = z.output<typeof qualityFloorSchema>;
 export type BackoffConfig = z.output<typeof backoffSchema>;
+export type SessionSettingsConfig = z.output<typeof sessionSettingsSchema>;
 export type CircuitConfig = z.output<typeof circuitSchema>;
 export type BudgetsConfig = z.output<typeof budgetsSchema>;
 export type TenantBudgetConfig = z.input<typeof tenantBudgetSchema>;

@@ -4,3 +4,4 @@
 export { RedisBudgetLedgerStore, type RedisBudgetLedgerOptions } from './redis-budget-ledger.store.js';
 export { RedisCircuitStateStore, type RedisCircuitStateOptions } from './redis-circuit-state.store.js';
 export { createRedisStoreClient } from './redis-store-client.js';
+export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store.js';

@@ -15,6 +15,9 @@ import { buildProviderTargets } from '../providers/provider-targets.js';
 import { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import type { DeferredCallStore } from '../deferral/deferred-call.store.js';
 import type { JobQueue } from '../queue/job-queue.js';
+import { InMemorySessionStore } from '../session/in-memory-session.store.js';
+import { SessionRouting } from '../session/session-routing.js';
+import { DEFAULT_SESSION_TTL_MS, type SessionStore } from '../session/session-store.js';
 import { LlmRouter } from './llm-router.service.js';
 
 /** The ports and knobs of a router; what is left out gets its in-process default. */
@@ -26,7 +29,11 @@ export interface LlmRouterDeps {
   readonly budgetLedger?: BudgetLedgerStore;
   /** Upstream HTTP; the pooled keep-alive undici transport by default (closed with the router). */
   readonly transport?: Transport;
-  /** Wall clock for budget periods; `Date.now` by default. */
+  /** Session pins and transcripts; in-process by default. Share one (Redis) across instances. */
+  readonly sessionStore?: SessionStore;
+  /** How long a session is kept after its last turn (default 24 h). */
+  readonly sessionTtlMs?: number;
+  /** Wall clock for budget periods and sessions; `Date.now` by default. */
   readonly clock?: () => number;
   /** Virtual time in tests; the async scheduler otherwise. */
   readonly scheduler?: SchedulerLike;
@@ -67,6 +74,7 @@ export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
     recorder,
     circuits,
     scheduler,
+    sessions: new SessionRouting(deps.sessionStore ?? new InMemorySessionStore(), circuits, deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, deps.clock ?? Date.now),
     onClose: deps.transport === undefined ? () => transport.close() : undefined,
     ...(deps.jobQueue !== undefined ? { jobQueue: deps.jobQueue } : {}),
     ...(deps.deferredCallStore !== undefined ? { deferredCallStore: deps.deferredCallStore } : {}),

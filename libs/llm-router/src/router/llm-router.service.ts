@@ -18,17 +18,28 @@ import type { RoutePlanner } from '../planning/route-planner.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import { unplannedRecord } from '../telemetry/unplanned-record.js';
+import type { SessionRouting } from '../session/session-routing.js';
+import type { SessionState } from '../session/session-store.js';
+import type { CompiledClass } from '../policy/compiled-policy.js';
+import type { RoutedOutput } from '../execution/route-outcome.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 import type { DeferredCallStore } from '../deferral/deferred-call.store.js';
 import { InMemoryDeferredCallStore } from '../deferral/in-memory-deferred-call.store.js';
 import { InMemoryJobQueue } from '../queue/in-memory-job-queue.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { DeferredCalls, type CompletedOrDeferred, type DeferOptions } from './deferred-calls.js';
+import { LlmSession } from './llm-session.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
 export interface RouteOptions extends RoutingContext {
   /** The caller's own budget inside the tenant's (an API key's): reserved and settled with it, refused once spent. */
   callerBudget?: CallerBudget;
+  /**
+   * Who opened the call's session inside the tenant (an API key id): a
+   * session is the tenant's, the caller's and its id's together, so two
+   * callers sending the same `session` never share a pin or a transcript.
+   */
+  caller?: string;
 }
 
 export interface RoutedCompletion {
@@ -59,6 +70,8 @@ export interface LlmRouterParts {
   readonly circuits: CircuitStateStore;
   /** Virtual time in tests; the async scheduler otherwise. */
   readonly scheduler?: SchedulerLike;
+  /** Session pins and transcripts; without it, session ids are only recorded. */
+  readonly sessions?: SessionRouting;
   /** Called by `close()` after the router's own parts: releases what the builder created (a default transport). */
   readonly onClose?: () => void;
   /** The work queue and store of deferred calls; in-process when absent. */
@@ -89,6 +102,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly circuits: CircuitStateStore;
   private readonly scheduler: SchedulerLike;
   private readonly onClose: (() => void) | undefined;
+  private readonly sessions: SessionRouting | undefined;
 
   constructor(@Inject(LLM_ROUTER_PARTS) parts: LlmRouterParts) {
     this.policy = parts.policy;
@@ -108,20 +122,12 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
       store: parts.deferredCallStore ?? new InMemoryDeferredCallStore(),
       random: Math.random,
     });
+    this.sessions = parts.sessions;
   }
 
   /** One completion. Unsubscribing aborts the upstream call in flight. */
   completion$(request: ChatCompletionRequest, options?: RouteOptions): Observable<RoutedCompletion> {
-    return this.route(request, options, false).pipe(
-      map((routed) => {
-        if (routed.output.type !== 'completion') throw new Error('unexpected stream output');
-        const { completion, json } = routed.output;
-        const result: { -readonly [K in keyof RoutedCompletion]: RoutedCompletion[K] } = { completion, outcome: routed.outcome };
-        if (json !== undefined) result.json = json;
-        if (routed.costUsd !== undefined) result.costUsd = routed.costUsd;
-        return result;
-      }),
-    );
+    return this.route(request, options, false).pipe(map(toCompletion));
   }
 
   /**
@@ -130,16 +136,26 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
    * never an answer spliced from two models.
    */
   stream$(request: ChatCompletionRequest, options?: RouteOptions): Observable<RoutedChunk> {
-    return this.route(request, options, true).pipe(
-      map(({ output, outcome }) => {
-        // A streamed attempt only ever yields chunks (mirrors the check in completion$).
-        if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
-        const routed: { chunk: ChatCompletionChunk; outcome: RouteOutcome; usage?: Usage; json?: string } = { chunk: output.chunk, outcome };
-        if (output.usage) routed.usage = output.usage;
-        if (output.json !== undefined) routed.json = output.json;
-        return routed;
-      }),
-    );
+    return this.route(request, options, true).pipe(map(toChunk));
+  }
+
+  /**
+   * A conversation the router keeps: send only each new turn; the router
+   * holds the transcript in the session store, routes the turns with the
+   * class's affinity and carries the whole conversation across a switch.
+   * `options` (class, tenant, caller ...) apply to every turn.
+   */
+  session(id: string, options?: RouteOptions): LlmSession {
+    if (!this.sessions) throw new Error('this router has no session store');
+    const sessions = this.sessions;
+    return new LlmSession(id, options, {
+      route: (request, turnOptions, stream) => {
+        const routed$ = this.route(request, turnOptions, stream, true);
+        return stream ? routed$.pipe(map(toChunk)) : routed$.pipe(map(toCompletion));
+      },
+      state: (key) => sessions.read(key),
+      end: (key) => sessions.end(key),
+    });
   }
 
   /**
@@ -193,29 +209,58 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     this.onClose?.();
   }
 
-  private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean) {
+  /** @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages. */
+  private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean, keepsTranscript = false): Observable<RoutedOutput> {
     return defer(() => {
       const current = RoutingContextStore.current();
       // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
       const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
       const requestId = context.requestId ?? newRequestId();
       const refuse = (err: unknown) => throwError(() => this.refuse(err, context, requestId, stream));
-      const proceed = (assessment: BudgetAssessment | undefined) => {
-        let plan;
-        try {
-          plan = this.planner.plan(request, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false);
-        } catch (err) {
-          return refuse(err);
-        }
-        return this.executor.execute(plan, request, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan));
-      };
+      let trafficClass: CompiledClass;
+      let session;
       let assessed;
       try {
-        assessed = this.budgetService.assess(context.tenant, this.planner.resolveClass(context.trafficClass), context.callerBudget);
+        trafficClass = this.planner.resolveClass(context.trafficClass);
+        session = this.sessions?.open(context, trafficClass, keepsTranscript);
+        assessed = this.budgetService.assess(context.tenant, trafficClass, context.callerBudget);
       } catch (err) {
         return refuse(err);
       }
-      if (!(assessed instanceof Promise)) return proceed(assessed);
+      const proceed = (assessment: BudgetAssessment | undefined, state?: SessionState) => {
+        // A kept transcript: the conversation so far, then the new turn.
+        const full = keepsTranscript && state?.transcript ? { ...request, messages: [...state.transcript, ...request.messages] } : request;
+        let plan;
+        try {
+          plan = this.planner.plan(full, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false, session && trafficClass.session.onContextOverflow);
+        } catch (err) {
+          return refuse(err);
+        }
+        if (!session) return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan));
+        const pinned = this.sessions!.pin(plan, session, state);
+        const routed$ = this.executor.execute(pinned.plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, pinned.plan));
+        return this.sessions!.follow(routed$, session, state, pinned.originalUnhealthyAt, keepsTranscript ? request.messages : []);
+      };
+      const loaded = session?.state;
+      if (loaded instanceof Promise) {
+        // The budget's answer and the session's, read at once.
+        const both = Promise.all([assessed, loaded]);
+        let decided = false;
+        return from(both).pipe(
+          catchError((err: unknown) => {
+            decided = true;
+            return refuse(err);
+          }),
+          mergeMap(([assessment, state]) => {
+            decided = true;
+            return proceed(assessment, state);
+          }),
+          finalize(() => {
+            if (!decided) this.recordWithoutPlan(context, requestId, stream, 'aborted');
+          }),
+        );
+      }
+      if (!(assessed instanceof Promise)) return proceed(assessed, loaded);
       // A caller gone while the budget store answers still leaves its record.
       let decided = false;
       return from(assessed).pipe(
@@ -225,7 +270,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
         }),
         mergeMap((assessment) => {
           decided = true;
-          return proceed(assessment);
+          return proceed(assessment, loaded);
         }),
         finalize(() => {
           if (!decided) this.recordWithoutPlan(context, requestId, stream, 'aborted');
@@ -245,4 +290,22 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
   private recordWithoutPlan(context: RoutingContext, requestId: string, stream: boolean, outcome: 'failure' | 'aborted', error?: LlmRouterError): void {
     this.recorder.emit(unplannedRecord(this.policy, { requestId, context, stream, outcome, error }));
   }
+}
+
+function toCompletion(routed: RoutedOutput): RoutedCompletion {
+  if (routed.output.type !== 'completion') throw new Error('unexpected stream output');
+  const { completion, json } = routed.output;
+  const result: { -readonly [K in keyof RoutedCompletion]: RoutedCompletion[K] } = { completion, outcome: routed.outcome };
+  if (json !== undefined) result.json = json;
+  if (routed.costUsd !== undefined) result.costUsd = routed.costUsd;
+  return result;
+}
+
+function toChunk({ output, outcome }: RoutedOutput): RoutedChunk {
+  // A streamed attempt only ever yields chunks (mirrors the check in toCompletion).
+  if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
+  const routed: { chunk: ChatCompletionChunk; outcome: RouteOutcome; usage?: Usage; json?: string } = { chunk: output.chunk, outcome };
+  if (output.usage) routed.usage = output.usage;
+  if (output.json !== undefined) routed.json = output.json;
+  return routed;
 }

@@ -15,6 +15,15 @@ export interface AttemptRecord {
   readonly latencyMs: number;
   /** The wait before this attempt (backoff or Retry-After). */
   readonly waitedMs?: number;
+  /** What the router changed in the conversation for this target: turns trimmed to fit its window, provider-specific state dropped, tool ids rewritten. */
+  readonly notes?: readonly string[];
+}
+
+/** A session moved to another target on this call, and why. */
+export interface SessionMove {
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
 }
 
 /** Everything about one routed call, successful or not: the audit trail. */
@@ -50,4 +59,8 @@ export interface RoutingRecord {
   readonly firstChunkMs?: number;
   /** The tenant's budget tier and what it changed; absent for tenants without a budget. */
   readonly budget?: BudgetSnapshot;
+  /** A session turn with affinity: the target the session's previous turn used. */
+  readonly sessionTarget?: string;
+  /** Set on the turn where the session moved to another target. */
+  readonly sessionMove?: SessionMove;
 }

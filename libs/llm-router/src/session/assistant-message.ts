@@ -1,0 +1,45 @@
+import type { ChatMessage, ToolCall } from '../chat/chat-completion.types.js';
+import type { AttemptOutput } from '../execution/routed-event.js';
+
+/**
+ * The served answer as the transcript's next assistant message: from one
+ * completion, or put together from a stream's chunks (content, and tool calls
+ * by their index, ids kept as the provider gave them).
+ */
+export class AssistantMessage {
+  private content = '';
+  private sawContent = false;
+  private readonly calls: Array<{ id: string; name: string; arguments: string }> = [];
+
+  add(output: AttemptOutput): void {
+    if (output.type === 'completion') {
+      const message = output.completion.choices[0]?.message;
+      if (!message) return;
+      if (message.content !== null && message.content !== undefined) {
+        this.content += message.content;
+        this.sawContent = true;
+      }
+      for (const call of message.tool_calls ?? []) this.calls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+      return;
+    }
+    const delta = output.chunk.choices[0]?.delta;
+    if (!delta) return;
+    if (typeof delta.content === 'string') {
+      this.content += delta.content;
+      this.sawContent = true;
+    }
+    for (const d of delta.tool_calls ?? []) {
+      const call = (this.calls[d.index] ??= { id: '', name: '', arguments: '' });
+      if (d.id) call.id = d.id;
+      if (d.function?.name) call.name += d.function.name;
+      if (d.function?.arguments) call.arguments += d.function.arguments;
+    }
+  }
+
+  message(): ChatMessage {
+    const toolCalls: ToolCall[] = this.calls.filter(Boolean).map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    const message: ChatMessage = { role: 'assistant', content: this.sawContent || toolCalls.length === 0 ? this.content : null };
+    if (toolCalls.length > 0) message.tool_calls = toolCalls;
+    return message;
+  }
+}
