@@ -12,6 +12,7 @@ import { ModelsModule } from './models/models.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PolicyModule } from './policy/policy.module.js';
 import { RecordsModule } from './records/records.module.js';
+import { ResponsesModule } from './responses/responses.module.js';
 import { GatewayRouterModule } from './router/gateway-router.module.js';
 import { SampleEndpointsModule } from './samples/sample-endpoints.module.js';
 import { StoreModule } from './store/store.module.js';
@@ -47,6 +48,7 @@ export class AppModule {
         ModelsModule,
         PolicyModule,
         RecordsModule,
+        ResponsesModule,
         ...(config.sampleEndpoints ? [SampleEndpointsModule] : []),
       ],
     };

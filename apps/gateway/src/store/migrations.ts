@@ -123,6 +123,23 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE UNIQUE INDEX llm_routing_records_record_id ON llm_routing_records (record_id)',
     ],
   },
+  {
+    version: 7,
+    name: 'stored responses of the Responses API',
+    statements: [
+      // One row per stored response; a conversation is the chain of previous_response_id links.
+      `CREATE TABLE llm_responses (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        previous_response_id TEXT,
+        created_at BIGINT NOT NULL,
+        input_items TEXT NOT NULL,
+        response TEXT NOT NULL
+      )`,
+      'CREATE INDEX llm_responses_owner_created_at ON llm_responses (tenant, key_id, created_at)',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (
