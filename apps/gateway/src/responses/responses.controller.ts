@@ -41,11 +41,13 @@ export class ResponsesController {
   async create(@Body() body: unknown, @CurrentPrincipal() principal: Principal | null, @Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const request = parseResponsesRequest(body);
     const owner = this.stored.ownerOf(principal);
-    const history = request.previous_response_id === undefined ? [] : await this.stored.conversation(request.previous_response_id, owner);
-    const chat = toChatRequest(request, history);
-    // Last: from here on the call is attributed to the key, and routed.
-    const options = this.access.optionsFor(principal, req.headers, request.model);
     const id = newId('resp');
+    const conversation = request.previous_response_id === undefined ? { firstId: id, items: [] } : await this.stored.conversation(request.previous_response_id, owner);
+    const chat = toChatRequest(request, conversation.items);
+    // Last: from here on the call is attributed to the key, and routed.
+    const options = this.access.optionsFor(principal, req.headers, request.model) ?? {};
+    // A conversation's calls share a session (its first response's id) unless the caller names one (x-session-id): its records group by it.
+    options.session ??= conversation.firstId;
     const createdAt = Math.floor(Date.now() / 1000);
     const store = request.store !== false;
     const frame = (outcome: RouteOutcome): ResponseFrame => ({ id, createdAt, request, model: outcome.model, store });

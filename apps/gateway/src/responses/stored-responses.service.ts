@@ -25,8 +25,11 @@ export class StoredResponsesService {
     return { tenant: principal?.tenant ?? '', keyId: principal?.keyId ?? '' };
   }
 
-  /** Every item of the conversation `previousId` ends, oldest first: each response's input, then its output. */
-  async conversation(previousId: string, owner: ResponseOwner): Promise<ConversationItem[]> {
+  /**
+   * The conversation `previousId` ends: the id of its first response, and
+   * every item, oldest first: each response's input, then its output.
+   */
+  async conversation(previousId: string, owner: ResponseOwner): Promise<{ firstId: string; items: ConversationItem[] }> {
     const chain = await this.store.responseChain(previousId, owner, MAX_CHAIN);
     const param = 'previous_response_id';
     if (chain.length === 0) throw new NotFoundException(openAiError(`Previous response with id '${previousId}' not found.`, 'invalid_request_error', 'previous_response_not_found', param));
@@ -44,7 +47,8 @@ export class StoredResponsesService {
         ),
       );
     }
-    return chain.flatMap((row) => [...(JSON.parse(row.inputItems) as ConversationItem[]), ...(JSON.parse(row.response) as ResponseObject).output]);
+    const items = chain.flatMap((row) => [...(JSON.parse(row.inputItems) as ConversationItem[]), ...(JSON.parse(row.response) as ResponseObject).output]);
+    return { firstId: first.id, items };
   }
 
   /** Stores a finished response; false (logged) when the store refused it: the caller is told it was not stored. */
