@@ -120,6 +120,9 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
       assert.equal(record.fallback, true);
       assert.equal(record.trafficClass, 'general');
       assert.equal(record.outcome, 'success');
+      // The chain's calls share its first response's id as their session label.
+      const sessions = [first.response, third.response].map((res) => gw.records.find((r) => r.requestId === res.headers.get('x-llm-request-id'))?.session);
+      assert.deepEqual(sessions, [r1.id, r1.id]);
       const stored = await call(gw.url, `/v1/records/${record.requestId}`, { key: acme.key });
       assert.equal(stored.status, 200);
       assert.equal(stored.json.keyId, acme.id);
