@@ -127,6 +127,19 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
       assert.equal(stored.status, 200);
       assert.equal(stored.json.keyId, acme.id);
 
+      // The items r3 was generated from, oldest first, paged by the client (two per page): every earlier turn, then its own input.
+      const items: Array<{ id: string; type: string; role?: string }> = [];
+      for await (const item of client.responses.inputItems.list(r3.id, { order: 'asc', limit: 2 })) items.push(item as { id: string; type: string; role?: string });
+      assert.deepEqual(
+        items.map((item) => (item.type === 'message' ? `${item.role} message` : item.type)),
+        ['user message', 'assistant message', 'user message', 'function_call', 'function_call_output'],
+      );
+      assert.ok(items.every((item) => /^(msg|fc|fco)_/.test(item.id)), 'every item has an id');
+      assert.equal(items[3]!.id, fnCall.id);
+      const newest = await client.responses.inputItems.list(r3.id, { limit: 1 });
+      assert.equal(newest.data[0]!.type, 'function_call_output');
+      assert.equal(newest.has_more, true);
+
       // Stored on the SQL store: a new gateway on the same store retrieves the chain's last response and continues it.
       await gw.close();
       sim.clearFaults();
@@ -230,6 +243,7 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
         assert.equal(cont.param, 'previous_response_id');
         assert.equal(sim.stats().requests, before, 'no upstream call');
         assert.equal((await refusal(stranger.responses.delete(mine.id))).status, 404);
+        assert.equal((await refusal(stranger.responses.inputItems.list(mine.id))).status, 404);
       }
       assert.equal((await client.responses.retrieve(mine.id)).id, mine.id);
 
@@ -288,6 +302,9 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
         [{ input: 'hi', max_output_tokens: -1 }, 'invalid_value', 'max_output_tokens'],
         [{ model: 'auto' }, 'invalid_value', 'input'],
       ];
+      const badPage = await call(gw.url, '/v1/responses/resp_x/input_items?limit=500', { key: acme.key });
+      assert.equal(badPage.status, 400);
+      assert.equal(badPage.json.error.param, 'limit');
       for (const [body, code, param] of cases) {
         const res = await call(gw.url, '/v1/responses', { key: acme.key, body });
         assert.equal(res.status, 400, res.text);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LlmRouter, type RouteOutcome } from '@llm-router/nestjs';
 import type { Principal } from '../auth/key-scope.js';
@@ -9,6 +9,7 @@ import { untilClientGone } from '../chat-completions/until-client-gone.js';
 import { writeErrorResponse } from '../errors/write-error-response.js';
 import { ShutdownGrace } from '../http/shutdown-grace.js';
 import type { ResponseOwner } from '../store/gateway-store.js';
+import { itemPage, parseItemPageQuery } from './item-page.js';
 import { parseResponsesRequest } from './parse-responses-request.js';
 import { ResponseEvents } from './response-events.js';
 import { newId } from './response-ids.js';
@@ -20,7 +21,8 @@ import { writeResponseEvents } from './write-response-events.js';
 
 /**
  * OpenAI's Responses API on the router: `POST /v1/responses` (JSON, or typed
- * server-sent events with `stream`), `GET` and `DELETE /v1/responses/:id`.
+ * server-sent events with `stream`), `GET` and `DELETE /v1/responses/:id`,
+ * `GET /v1/responses/:id/input_items`.
  * Each response is one routed call, as on /v1/chat/completions: the same key
  * scopes, traffic class, budgets, quality floor and routing record
  * (RouteAccessService, LlmRouter), with the `x-llm-*` headers. A response
@@ -79,6 +81,12 @@ export class ResponsesController {
   @Get(':id')
   async retrieve(@Param('id') id: string, @CurrentPrincipal() principal: Principal | null): Promise<ResponseObject> {
     return this.stored.find(id, this.stored.ownerOf(principal));
+  }
+
+  @Get(':id/input_items')
+  async inputItems(@Param('id') id: string, @Query() query: unknown, @CurrentPrincipal() principal: Principal | null) {
+    const page = parseItemPageQuery(query);
+    return itemPage(await this.stored.inputItems(id, this.stored.ownerOf(principal)), page);
   }
 
   @Delete(':id')
