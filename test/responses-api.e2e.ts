@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { call, createKey, forEachStore, setBudget, simFault, simReply, startGw, startSim, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
+import { call, createKey, forEachStore, setBudget, simFault, simReply, startGw, startSim, until, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
 import type { StoreConfig } from '../apps/gateway/src/index.js';
 
 const LOOKUP = { type: 'function' as const, name: 'lookup_order', description: 'Where an order is', parameters: { type: 'object', properties: { query: { type: 'string' } } }, strict: false };
@@ -223,6 +223,30 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
       assert.equal(typeof last.response.error.code, 'string');
       assert.ok(events.some((e) => e.type === 'response.output_text.delta'));
       assert.equal((await refusal(client.responses.retrieve(last.response.id))).status, 404);
+    });
+
+    test('a client that hangs up mid-stream aborts the upstream call, and nothing is stored', async (t) => {
+      if (skip) return t.skip(skip);
+      sim.addFaults({ match: { model: 'up-premium-a' }, fault: { chunkDelayMs: 300 } });
+      const abort = new AbortController();
+      const res = await fetch(`${gw.url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${acme.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ input: 'a slow answer', stream: true }),
+        signal: abort.signal,
+      });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('response.output_text.delta')) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, 'the stream ended before its first delta');
+        text += new TextDecoder().decode(value);
+      }
+      const id = /"id":"(resp_[0-9a-f]+)"/.exec(text)![1]!;
+      abort.abort();
+      await until(() => sim.stats().clientAborts === 1, 'the simulator to see the upstream call aborted');
+      assert.equal((await refusal(client.responses.retrieve(id))).status, 404);
     });
 
     test('stored responses are the creating key\'s: another tenant, or another key of the tenant, gets 404; store:false is neither retrievable nor continued; a deleted one is gone', async (t) => {
