@@ -301,6 +301,22 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
       assert.equal(served.data.model, served.response.headers.get('x-llm-model'));
       assert.ok(['economy-1', 'standard-1'].includes(served.data.model), 'a model of the cheap route');
 
+      // The quality floor refuses as it does on chat completions: same status, same code, no upstream call.
+      const floored = await createKey(gw, { tenant: 'acme', allowedClasses: ['floored'] });
+      sim.resetStats();
+      const viaResponses = await call(gw.url, '/v1/responses', { key: floored.key, body: { input: 'premium please' } });
+      const viaChat = await call(gw.url, '/v1/chat/completions', { key: floored.key, body: { messages: [{ role: 'user', content: 'premium please' }] } });
+      assert.ok(viaResponses.status >= 400 && viaResponses.status < 500, viaResponses.text);
+      assert.deepEqual([viaResponses.status, viaResponses.json.error.code, viaResponses.json.error.type], [viaChat.status, viaChat.json.error.code, viaChat.json.error.type]);
+      assert.equal(sim.stats().requests, 0);
+
+      // A budgeted tenant's position comes back in the same headers.
+      const rich = await createKey(gw, { tenant: 'rich' });
+      await setBudget(gw, 'rich', { budgetUsd: 10 });
+      const budgeted = await clientFor(rich.key).responses.create({ input: 'hello' }).withResponse();
+      assert.equal(budgeted.response.headers.get('x-llm-budget-tier'), 'normal');
+      assert.ok(Number(budgeted.response.headers.get('x-llm-cost-usd')) > 0);
+
       const poor = await createKey(gw, { tenant: 'poor' });
       await setBudget(gw, 'poor', { budgetUsd: 0.000001 });
       sim.resetStats();
