@@ -70,3 +70,14 @@ test('an output for a call the conversation never made is a 400 naming the item'
     (err: HttpException) => err.getStatus() === 400 && (err.getResponse() as { error: { param: string } }).error.param === 'input[1].call_id',
   );
 });
+
+test('a function call left without its output is a 400 before any upstream call', () => {
+  const request = parseResponsesRequest({ input: [{ type: 'function_call_output', call_id: 'call_a', output: '18C' }, { role: 'user', content: 'and Lyon?' }] });
+  assert.throws(
+    () => toChatRequest(request, history),
+    (err: HttpException) => {
+      const { error } = err.getResponse() as { error: { param: string; message: string } };
+      return err.getStatus() === 400 && error.param === 'input' && error.message.includes('call_b');
+    },
+  );
+});
