@@ -367,3 +367,25 @@ function storeFlag(response: object): unknown {
 }
 
 forEachStore(responsesSuite);
+
+describe('Responses API with authentication disabled', () => {
+  let sim: SimulatorHandle;
+  let gw: Gw;
+  before(async () => {
+    sim = await startSim();
+    gw = await startGw(sim, { auth: 'disabled' });
+  });
+  after(async () => {
+    await gw?.close();
+    await sim?.close();
+  });
+
+  test('the tenant of x-tenant-id owns its responses: another tenant (or none) gets 404', async () => {
+    const as = (tenant?: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0, defaultHeaders: tenant ? { 'x-tenant-id': tenant } : {} });
+    const mine = await as('north').responses.create({ input: 'hello' });
+    assert.equal((await as('north').responses.retrieve(mine.id)).id, mine.id);
+    assert.equal((await as('north').responses.create({ previous_response_id: mine.id, input: 'again' })).status, 'completed');
+    assert.equal((await refusal(as('south').responses.retrieve(mine.id))).status, 404);
+    assert.equal((await refusal(as().responses.create({ previous_response_id: mine.id, input: 'theirs' }))).status, 404);
+  });
+});
