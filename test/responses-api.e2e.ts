@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { call, createKey, forEachStore, setBudget, simFault, simReply, startGw, startSim, until, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
+import { call, createKey, forEachStore, setBudget, simFault, simReply, startGw, startSim, testPolicy, until, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
 import type { StoreConfig } from '../apps/gateway/src/index.js';
 
 const LOOKUP = { type: 'function' as const, name: 'lookup_order', description: 'Where an order is', parameters: { type: 'object', properties: { query: { type: 'string' } } }, strict: false };
@@ -212,6 +212,15 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
       assert.deepEqual(sent!.body.messages.map((m: { content: unknown }) => m.content), ['stream this please', simReply('premium-a', 'stream this please'), 'find order 77']);
     });
 
+    test('the request\'s needs apply as on chat completions: an image needs a vision model, and this route has none', async (t) => {
+      if (skip) return t.skip(skip);
+      const refused = await refusal(client.responses.create({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png', detail: 'auto' }] }] }));
+      assert.equal(refused.status, 422);
+      assert.equal(refused.code, 'quality_floor_unmet');
+      assert.match(refused.message, /vision/);
+      assert.equal(sim.stats().requests, 0);
+    });
+
     test('a stream that breaks after its first event ends with response.failed, and is not stored', async (t) => {
       if (skip) return t.skip(skip);
       const stream = await client.responses.create({ input: `cut me ${simFault('premium-a', { streamErrorAfter: 2 })}`, stream: true });
@@ -368,24 +377,42 @@ function storeFlag(response: object): unknown {
 
 forEachStore(responsesSuite);
 
-describe('Responses API with authentication disabled', () => {
+describe('Responses API with authentication disabled, every model vision-capable', () => {
   let sim: SimulatorHandle;
   let gw: Gw;
   before(async () => {
     sim = await startSim();
-    gw = await startGw(sim, { auth: 'disabled' });
+    // Every model can see images here.
+    const policy = testPolicy(sim.url);
+    for (const model of Object.values(policy.models)) model.capabilities = [...(model.capabilities ?? []), 'vision'];
+    gw = await startGw(sim, { auth: 'disabled', router: { policy } });
   });
   after(async () => {
     await gw?.close();
     await sim?.close();
   });
 
+  const as = (tenant?: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0, defaultHeaders: tenant ? { 'x-tenant-id': tenant } : {} });
+
   test('the tenant of x-tenant-id owns its responses: another tenant (or none) gets 404', async () => {
-    const as = (tenant?: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0, defaultHeaders: tenant ? { 'x-tenant-id': tenant } : {} });
     const mine = await as('north').responses.create({ input: 'hello' });
     assert.equal((await as('north').responses.retrieve(mine.id)).id, mine.id);
     assert.equal((await as('north').responses.create({ previous_response_id: mine.id, input: 'again' })).status, 'completed');
     assert.equal((await refusal(as('south').responses.retrieve(mine.id))).status, 404);
     assert.equal((await refusal(as().responses.create({ previous_response_id: mine.id, input: 'theirs' }))).status, 404);
+  });
+
+  test('an image in the input reaches an Anthropic-format target as an image block, across a switch', async () => {
+    sim.addFaults({ match: { model: 'up-premium-a' }, fault: { error: 'overloaded' } });
+    const image = 'data:image/png;base64,iVBORw0KGgo=';
+    const r = await as('north').responses.create({ input: [{ role: 'user', content: [{ type: 'input_text', text: 'What is in this picture?' }, { type: 'input_image', image_url: image, detail: 'low' }] }] });
+    assert.equal(r.model, 'premium-b');
+    const [sent] = await received(sim);
+    assert.equal(sent!.format, 'anthropic');
+    assert.deepEqual(sent!.body.messages, [
+      { role: 'user', content: [{ type: 'text', text: 'What is in this picture?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }] },
+    ]);
+    const [item] = (await as('north').responses.inputItems.list(r.id)).data;
+    assert.deepEqual((item as { content: unknown }).content, [{ type: 'input_text', text: 'What is in this picture?' }, { type: 'input_image', image_url: image, detail: 'low' }]);
   });
 });
