@@ -112,9 +112,31 @@ const chatBody = () => ({
   response_format: { type: 'text' },
 });
 
+/** A response id of the right shape that no one created: the routes answer 404 for it. */
+const FUZZ_RESPONSE_ID = `resp_${'0'.repeat(48)}`;
+
+const responsesBody = () => ({
+  model: 'auto',
+  instructions: 'Be brief.',
+  input: [
+    { role: 'user', content: [{ type: 'input_text', text: 'hello from the fuzz' }] },
+    { type: 'function_call', call_id: 'call_fz', name: 'lookup', arguments: '{"q":"x"}' },
+    { type: 'function_call_output', call_id: 'call_fz', output: 'found' },
+  ],
+  max_output_tokens: 16,
+  temperature: 0.7,
+  metadata: { run: 'chaos' },
+  tools: [{ type: 'function', name: 'lookup', description: 'Look something up', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } }],
+  tool_choice: 'auto',
+  store: true,
+});
+
 /** Every endpoint of the gateway (the controllers and the README's table), and unknown paths. */
 export const ENDPOINTS: readonly Endpoint[] = [
   { id: 'POST /v1/chat/completions', method: 'POST', path: () => '/v1/chat/completions', auth: 'user', body: chatBody, weight: 6 },
+  { id: 'POST /v1/responses', method: 'POST', path: () => '/v1/responses', auth: 'user', body: responsesBody, weight: 3 },
+  { id: 'GET /v1/responses/:id', method: 'GET', path: (p = FUZZ_RESPONSE_ID) => `/v1/responses/${p}`, param: () => FUZZ_RESPONSE_ID, auth: 'user', weight: 1 },
+  { id: 'DELETE /v1/responses/:id', method: 'DELETE', path: (p = FUZZ_RESPONSE_ID) => `/v1/responses/${p}`, param: () => FUZZ_RESPONSE_ID, auth: 'user', weight: 1 },
   { id: 'GET /v1/models', method: 'GET', path: () => '/v1/models', auth: 'user', weight: 1 },
   { id: 'GET /v1/models/:id', method: 'GET', path: (p = 'chaos-a') => `/v1/models/${p}`, param: () => 'chaos-a', auth: 'user', weight: 1 },
   { id: 'GET /v1/usage', method: 'GET', path: () => '/v1/usage', auth: 'user', query: 'period=month', weight: 1 },

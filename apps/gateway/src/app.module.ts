@@ -13,6 +13,7 @@ import { ModelsModule } from './models/models.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PolicyModule } from './policy/policy.module.js';
 import { RecordsModule } from './records/records.module.js';
+import { ResponsesModule } from './responses/responses.module.js';
 import { GatewayRouterModule } from './router/gateway-router.module.js';
 import { SampleEndpointsModule } from './samples/sample-endpoints.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -51,6 +52,7 @@ export class AppModule {
         PolicyModule,
         RecordsModule,
         SessionsModule,
+        ResponsesModule,
         ...(config.sampleEndpoints ? [SampleEndpointsModule] : []),
       ],
     };

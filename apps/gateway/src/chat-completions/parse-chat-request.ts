@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import type { ChatCompletionRequest } from '@llm-router/nestjs';
+import { invalidValue } from '../errors/invalid-value.js';
 import { openAiError } from '../errors/openai-error.js';
 import { chatCompletionRequestSchema } from './chat-completion-request.schema.js';
 
@@ -9,11 +10,7 @@ export function parseChatRequest(body: unknown): ChatCompletionRequest {
     throw new BadRequestException(openAiError('The request body must be a JSON object.', 'invalid_request_error', 'invalid_body'));
   }
   const parsed = chatCompletionRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
-    throw new BadRequestException(openAiError(`Invalid value for '${param || 'body'}': ${issue.message}`, 'invalid_request_error', 'invalid_value', param || null));
-  }
+  if (!parsed.success) throw invalidValue(parsed.error);
   // Drop explicit nulls: the router treats absent and null alike.
   const request = parsed.data as Record<string, unknown>;
   for (const key of Object.keys(request)) if (request[key] === null) delete request[key];

@@ -5,6 +5,14 @@ import { redact } from '../logging/redact.js';
 import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
 
+/** The headers of a server-sent event stream; `x-accel-buffering: no` keeps proxies (nginx) from holding events back. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
 /**
  * Writes a routed stream as OpenAI SSE. Headers wait for the first chunk, so a
  * failure before it can still be a proper HTTP error; after it, a failure is
@@ -46,13 +54,7 @@ export function writeSse(
     next: ({ chunk, outcome, usage, json }) => {
       if (!started) {
         started = true;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-          ...routingHeaders(outcome),
-        });
+        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
       }
       // The usage-only chunk goes out only to callers who asked for it.
       if (usage && chunk.choices.length === 0 && !includeUsage) return;

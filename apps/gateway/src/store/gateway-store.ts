@@ -116,6 +116,23 @@ export interface StoredTenantBudget {
   updatedAt: number;
 }
 
+/** Who may read or continue a stored response: the tenant and key that created it ('' where there is none). */
+export interface ResponseOwner {
+  tenant: string;
+  keyId: string;
+}
+
+/** A Responses API response as stored: its owner, the response it continued, what it was given and what it answered. */
+export interface StoredResponse extends ResponseOwner {
+  id: string;
+  previousResponseId: string | null;
+  createdAt: number;
+  /** JSON: this request's own input items. */
+  inputItems: string;
+  /** JSON: the response object as answered. */
+  response: string;
+}
+
 export interface TimeRange {
   /** Epoch ms, inclusive. */
   from: number;
@@ -253,6 +270,18 @@ export interface GatewayStore {
   spendByTenant(range: TimeRange, criticalities?: readonly string[]): Promise<Map<string, number>>;
   /** Settled spend (USD) per API key in [from, to). */
   spendByKey(range: TimeRange): Promise<Map<string, number>>;
+
+  insertResponse(response: StoredResponse): Promise<void>;
+  /** The owner's response, if stored. */
+  findResponse(id: string, owner: ResponseOwner): Promise<StoredResponse | undefined>;
+  /**
+   * The owner's response `id` and those it continued, oldest first, at most
+   * `limit`; the chain stops at a response that is missing (deleted, or
+   * another owner's): the first row's previousResponseId then is not null.
+   */
+  responseChain(id: string, owner: ResponseOwner, limit: number): Promise<StoredResponse[]>;
+  /** True when the owner's response existed. */
+  deleteResponse(id: string, owner: ResponseOwner): Promise<boolean>;
 
   tenantUsage(tenant: string, range: TimeRange): Promise<TenantUsage>;
   /** A tenant's usage per session (calls without one left out), the costliest `limit` sessions first. */

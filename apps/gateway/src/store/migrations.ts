@@ -154,6 +154,23 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 7,
+    name: 'stored responses of the Responses API',
+    statements: [
+      // One row per stored response; a conversation is the chain of previous_response_id links.
+      `CREATE TABLE llm_responses (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        previous_response_id TEXT,
+        created_at BIGINT NOT NULL,
+        input_items TEXT NOT NULL,
+        response TEXT NOT NULL
+      )`,
+      'CREATE INDEX llm_responses_owner_created_at ON llm_responses (tenant, key_id, created_at)',
+    ],
+  },
+  {
     version: 8,
     name: 'session lookups',
     // GET /v1/sessions/:id and /v1/usage?groupBy=session read a tenant's records by session.

@@ -10,7 +10,9 @@ import type {
   JobRows,
   LatencyRow,
   RecordRow,
+  ResponseOwner,
   StoredApiKey,
+  StoredResponse,
   StoredTenantBudget,
   TenantUsage,
   TimeRange,
@@ -206,6 +208,18 @@ function recordOf(r: Row): Omit<StoredRecord, 'attempts'> {
   };
 }
 
+function responseOf(r: Row): StoredResponse {
+  return {
+    id: String(r.id),
+    tenant: String(r.tenant),
+    keyId: String(r.key_id),
+    previousResponseId: str(r.previous_response_id),
+    createdAt: num(r.created_at),
+    inputItems: String(r.input_items),
+    response: String(r.response),
+  };
+}
+
 /** Nearest-rank percentile position: ceil(p/100 * n), in integer arithmetic both dialects share. */
 const rank = (p: number) => `(cnt * ${p} + 99) / 100`;
 
@@ -363,6 +377,38 @@ export abstract class SqlGatewayStore implements GatewayStore {
       [range.from, range.to],
     );
     return new Map(rows.map((r) => [String(r.k), num(r.cost)]));
+  }
+
+  async insertResponse(r: StoredResponse): Promise<void> {
+    await this.execute(
+      'INSERT INTO llm_responses (id, tenant, key_id, previous_response_id, created_at, input_items, response) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      storableParams([r.id, r.tenant, r.keyId, r.previousResponseId, r.createdAt, r.inputItems, r.response]),
+    );
+  }
+
+  async findResponse(id: string, owner: ResponseOwner): Promise<StoredResponse | undefined> {
+    const rows = await this.query('SELECT * FROM llm_responses WHERE id = ? AND tenant = ? AND key_id = ?', storableParams([id, owner.tenant, owner.keyId]));
+    return rows[0] === undefined ? undefined : responseOf(rows[0]);
+  }
+
+  async responseChain(id: string, owner: ResponseOwner, limit: number): Promise<StoredResponse[]> {
+    // One recursive query follows the previous_response_id links, each step within the owner's rows.
+    const rows = await this.query(
+      `WITH RECURSIVE chain (id, tenant, key_id, previous_response_id, created_at, input_items, response, depth) AS (
+         SELECT id, tenant, key_id, previous_response_id, created_at, input_items, response, 1 FROM llm_responses WHERE id = ? AND tenant = ? AND key_id = ?
+         UNION ALL
+         SELECT r.id, r.tenant, r.key_id, r.previous_response_id, r.created_at, r.input_items, r.response, c.depth + 1
+         FROM llm_responses r JOIN chain c ON r.id = c.previous_response_id
+         WHERE r.tenant = ? AND r.key_id = ? AND c.depth < ?
+       )
+       SELECT * FROM chain ORDER BY depth DESC`,
+      storableParams([id, owner.tenant, owner.keyId, owner.tenant, owner.keyId, limit]),
+    );
+    return rows.map(responseOf);
+  }
+
+  async deleteResponse(id: string, owner: ResponseOwner): Promise<boolean> {
+    return (await this.execute('DELETE FROM llm_responses WHERE id = ? AND tenant = ? AND key_id = ?', storableParams([id, owner.tenant, owner.keyId]))) > 0;
   }
 
   async tenantUsage(tenant: string, range: TimeRange): Promise<TenantUsage> {

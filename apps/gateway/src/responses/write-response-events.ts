@@ -1,0 +1,55 @@
+import type { ServerResponse } from 'node:http';
+import type { Observable } from 'rxjs';
+import { LlmRouterError, type RouteOutcome, type RoutedChunk } from '@llm-router/nestjs';
+import { routingHeaders } from '../chat-completions/routing-headers.js';
+import { SSE_HEADERS } from '../chat-completions/sse-writer.js';
+import { subscribeUntilClientGone } from '../chat-completions/until-client-gone.js';
+import { redact } from '../logging/redact.js';
+import type { ResponseEvents } from './response-events.js';
+import type { ResponseObject } from './response.types.js';
+
+export interface ResponseStreamHandlers {
+  /** The events of this response, made once the first chunk says which model serves it. */
+  events(outcome: RouteOutcome): ResponseEvents;
+  /** Keeps the finished response (when it is to be stored) and gives it back as it is to be told. */
+  finished(response: ResponseObject): Promise<ResponseObject>;
+  /** A failure before the first chunk: still a proper HTTP error. */
+  errorBeforeFirstChunk(err: unknown): void;
+}
+
+/**
+ * Writes a routed stream as the Responses API's server-sent events, the
+ * routing headers with the first. Every upstream chunk is one write. The
+ * last event (response.completed) goes out once the response is stored, so
+ * a client that saw it can continue from it at once. A failure after the
+ * first chunk is a response.failed event; a client that hangs up
+ * unsubscribes, which aborts the upstream call, and nothing is stored.
+ */
+export function writeResponseEvents(res: ServerResponse, stream$: Observable<RoutedChunk>, handlers: ResponseStreamHandlers): void {
+  let events: ResponseEvents | undefined;
+  subscribeUntilClientGone(stream$, res, {
+    next: ({ chunk, outcome, usage }) => {
+      if (events === undefined) {
+        events = handlers.events(outcome);
+        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
+        res.write(events.start());
+      }
+      const text = events.chunk(chunk, usage);
+      if (text !== '') res.write(text);
+    },
+    error: (err: unknown) => {
+      if (events === undefined) return handlers.errorBeforeFirstChunk(err);
+      const body = err instanceof LlmRouterError ? err.toOpenAiError().error : { message: 'The stream failed.', code: 'stream_interrupted' };
+      res.end(events.failed({ code: body.code ?? 'server_error', message: redact(body.message) }));
+    },
+    complete: () => {
+      const open = events;
+      if (open === undefined) return handlers.errorBeforeFirstChunk(new Error('the routed stream completed without a chunk'));
+      const { text, response } = open.finish();
+      res.write(text);
+      void handlers.finished(response).then((told) => {
+        if (!res.writableEnded) res.end(open.completed(told));
+      });
+    },
+  });
+}
