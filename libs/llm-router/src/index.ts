@@ -27,12 +27,14 @@ export { newRequestId } from './context/request-id.js';
 // The router
 export { LlmRouter, type RoutedChunk, type RoutedCompletion, type RouteOptions } from './router/llm-router.service.js';
 export { createLlmRouter, type LlmRouterDeps } from './router/create-llm-router.js';
+export { LivePolicy, type PolicyCheck, type PolicyGeneration, type PolicyVersion } from './router/live-policy.js';
 export type { RouteOutcome } from './execution/route-outcome.js';
 
 // Policy
 export { compilePolicy } from './policy/compile-policy.js';
 export { describePolicy } from './policy/describe-policy.js';
-export { loadPolicyFile } from './policy/load-policy-file.js';
+export { compilePolicyFile, compilePolicyText, loadPolicyFile } from './policy/load-policy-file.js';
+export { policyChanges, type PolicyChanges, type SectionChanges } from './policy/policy-changes.js';
 export { CLASS_DEFAULTS, type ClassDefaults } from './policy/class-defaults.js';
 export { PolicyValidationError, type PolicyIssue } from './policy/policy-validation.error.js';
 export { CAPABILITIES, CRITICALITIES, DEFAULT_TIERS, PROVIDER_KINDS, policySchema } from './policy/policy.schema.js';

@@ -13,22 +13,22 @@ import { timeoutScheduler } from './execution/timeout-scheduler.js';
 import { LLM_ROUTER_OPTIONS } from './llm-router.constants.js';
 import type { LlmRouterModuleOptions, LlmRouterPorts, PortProvider } from './llm-router-options.interface.js';
 import { ModuleOwnedPorts } from './module-owned-ports.js';
-import { RoutePlanner } from './planning/route-planner.js';
 import { compilePolicy } from './policy/compile-policy.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
-import { loadPolicyFile } from './policy/load-policy-file.js';
+import { compilePolicyFile } from './policy/load-policy-file.js';
 import { PolicyValidationError } from './policy/policy-validation.error.js';
 import { LLM_ROUTER_POLICY } from './policy/policy.token.js';
 import { LLM_TRANSPORT, type Transport } from './providers/http/transport.interface.js';
 import { UndiciTransport } from './providers/http/undici.transport.js';
 import { buildProviderTargets } from './providers/provider-targets.js';
+import { LivePolicy } from './router/live-policy.js';
 import { LlmRouter, type LlmRouterParts } from './router/llm-router.service.js';
 import { LLM_ROUTER_PARTS } from './router/llm-router.tokens.js';
 import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
 
 function policyFrom(options: LlmRouterModuleOptions): CompiledPolicy {
   if (options.policy !== undefined) return compilePolicy(options.policy);
-  if (options.policyFile !== undefined) return compilePolicy(loadPolicyFile(options.policyFile), `policy file ${options.policyFile}`);
+  if (options.policyFile !== undefined) return compilePolicyFile(options.policyFile, options.env);
   throw new PolicyValidationError([{ path: '(options)', message: 'give LlmRouterModule either `policy` or `policyFile`' }]);
 }
 
@@ -71,7 +71,16 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     ...portProviders<CircuitStateStore>('circuitStore', CIRCUIT_STATE_STORE, ports.circuitStore, () => new InMemoryCircuitStateStore()),
     ...portProviders<BudgetLedgerStore>('budgetLedger', BUDGET_LEDGER_STORE, ports.budgetLedger, () => new InMemoryBudgetLedgerStore()),
     ...portProviders<Transport>('transport', LLM_TRANSPORT, ports.transport, () => new UndiciTransport()),
-    { provide: RoutePlanner, useFactory: (policy: CompiledPolicy) => new RoutePlanner(policy), inject: [LLM_ROUTER_POLICY] },
+    {
+      provide: LivePolicy,
+      useFactory: (policy: CompiledPolicy, options: LlmRouterModuleOptions, decorators: DecoratorValidator) => {
+        const live = new LivePolicy(policy, options.env);
+        // A reload is refused, as start-up is, when a decorator names a class or tier the candidate lacks.
+        live.addCheck((candidate) => decorators.issuesFor(candidate));
+        return live;
+      },
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, DecoratorValidator],
+    },
     { provide: RoutingRecorder, useFactory: () => new RoutingRecorder() },
     {
       provide: BudgetService,
@@ -102,15 +111,14 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     {
       provide: LLM_ROUTER_PARTS,
       useFactory: (
-        policy: CompiledPolicy,
+        live: LivePolicy,
         options: LlmRouterModuleOptions,
-        planner: RoutePlanner,
         executor: RouteExecutor,
         budgets: BudgetService,
         recorder: RoutingRecorder,
         circuits: CircuitStateStore,
-      ): LlmRouterParts => ({ policy, planner, executor, budgets, recorder, circuits, scheduler: options.scheduler ?? timeoutScheduler }),
-      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE],
+      ): LlmRouterParts => ({ live, executor, budgets, recorder, circuits, scheduler: options.scheduler ?? timeoutScheduler }),
+      inject: [LivePolicy, LLM_ROUTER_OPTIONS, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE],
     },
     LlmRouter,
     DecoratorValidator,

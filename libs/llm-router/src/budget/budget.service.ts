@@ -62,8 +62,11 @@ export class BudgetService implements TenantBudgets {
   /** Per model, the learned ratio of reported to estimated prompt tokens that reservations are corrected by. */
   readonly calibration = new UsageCalibration();
 
+  /** Tenants whose budget was set at run time: a reloaded policy's own budgets never override them. */
+  private readonly setAtRunTime = new Set<string>();
+
   constructor(
-    private readonly policy: CompiledPolicy,
+    private policy: CompiledPolicy,
     private readonly ledger: BudgetLedgerStore,
     private readonly now: () => number = Date.now,
     private readonly onEvent?: (event: BudgetEvent) => void,
@@ -75,8 +78,21 @@ export class BudgetService implements TenantBudgets {
   async setTenantBudget(tenant: string, setting: BudgetSetting): Promise<BudgetState> {
     if (!(setting.budgetUsd > 0)) throw new RangeError('budgetUsd must be a positive number');
     this.tenants.set(tenant, this.resolve(setting));
+    this.setAtRunTime.add(tenant);
     // What the ledger holds now: an app restores a new budget's spend itself (and with it, a lost state).
     return (await this.stateOf(tenant, false))!;
+  }
+
+  /**
+   * A reloaded policy: its defaults apply from the next call on, and the
+   * tenant budgets it writes replace the previous policy's (a budget set at
+   * run time is kept). Spend already booked is the ledger's, untouched.
+   */
+  usePolicy(policy: CompiledPolicy): void {
+    const before = this.policy;
+    this.policy = policy;
+    for (const tenant of Object.keys(before.budgets.tenants)) if (!this.setAtRunTime.has(tenant)) this.tenants.delete(tenant);
+    for (const [tenant, b] of Object.entries(policy.budgets.tenants)) if (!this.setAtRunTime.has(tenant)) this.tenants.set(tenant, this.resolve(b));
   }
 
   getTenantBudget(tenant: string): ResolvedTenantBudget | undefined {

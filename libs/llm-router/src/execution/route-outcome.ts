@@ -17,6 +17,8 @@ export interface RouteOutcome {
   readonly budget?: BudgetSnapshot;
   /** The model the request named, when the planner left it out (and why): another model serves. */
   readonly requestedModelExcluded?: Exclusion;
+  /** The policy the call was planned under (`<seq>-<hash>`). */
+  readonly policyVersion?: string;
 }
 
 

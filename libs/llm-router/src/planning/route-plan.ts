@@ -19,4 +19,6 @@ export interface RoutePlan {
   readonly requestedExclusion?: Exclusion;
   /** When the tenant's budget tier asked for the cheaper route: whether it was taken or the floor kept the route. */
   readonly downgrade?: 'taken' | 'blocked_by_floor';
+  /** The version of the policy that made the plan (`<seq>-<hash>`), when the planner was given one. */
+  readonly policyVersion?: string;
 }

@@ -8,11 +8,11 @@ import { InMemoryCircuitStateStore } from '../execution/circuit/in-memory-circui
 import { RouteExecutor } from '../execution/route-executor.js';
 import { timeoutScheduler } from '../execution/timeout-scheduler.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
-import { RoutePlanner } from '../planning/route-planner.js';
 import type { Transport } from '../providers/http/transport.interface.js';
 import { UndiciTransport } from '../providers/http/undici.transport.js';
 import { buildProviderTargets } from '../providers/provider-targets.js';
 import { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
+import { LivePolicy } from './live-policy.js';
 import { LlmRouter } from './llm-router.service.js';
 
 /** The ports and knobs of a router; what is left out gets its in-process default. */
@@ -55,8 +55,7 @@ export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
     random: deps.random ?? Math.random,
   });
   return new LlmRouter({
-    policy,
-    planner: new RoutePlanner(policy),
+    live: new LivePolicy(policy, deps.env),
     executor,
     budgets,
     recorder,

@@ -14,10 +14,10 @@ import type { RouteOutcome } from '../execution/route-outcome.js';
 import { timeoutScheduler } from '../execution/timeout-scheduler.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { describePolicy } from '../policy/describe-policy.js';
-import type { RoutePlanner } from '../planning/route-planner.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import { unplannedRecord } from '../telemetry/unplanned-record.js';
+import type { LivePolicy, PolicyGeneration, PolicyVersion } from './live-policy.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
@@ -46,8 +46,8 @@ export interface RoutedChunk {
 
 /** What a router is made of: the module builds each part in Nest's container, `createLlmRouter` by hand. */
 export interface LlmRouterParts {
-  readonly policy: CompiledPolicy;
-  readonly planner: RoutePlanner;
+  /** The current policy and its planner, swapped atomically on a reload. */
+  readonly live: LivePolicy;
   readonly executor: RouteExecutor;
   readonly budgets: BudgetService;
   readonly recorder: RoutingRecorder;
@@ -66,14 +66,24 @@ export interface LlmRouterParts {
  */
 @Injectable()
 export class LlmRouter implements OnApplicationShutdown {
-  readonly policy: CompiledPolicy;
+  /** The policy in force (a reload swaps it; a call keeps the one it started with). */
+  get policy(): CompiledPolicy {
+    return this.live.current().policy;
+  }
+
+  /** The version of the policy in force. */
+  get policyVersion(): PolicyVersion {
+    return this.live.current().version;
+  }
+
+  /** The owner of the current policy: swap a compiled candidate in, watch the swaps. */
+  readonly live: LivePolicy;
   /** Tenant budgets: set them, read their state, restore spend, watch threshold events. */
   readonly budgets: TenantBudgets;
   /** Every routed call's record, successful or not. */
   readonly records$: Observable<RoutingRecord>;
   /** The same budgets as `budgets`, with what a call needs of them: assessment, reservations. */
   private readonly budgetService: BudgetService;
-  private readonly planner: RoutePlanner;
   private readonly executor: RouteExecutor;
   private readonly recorder: RoutingRecorder;
   private readonly circuits: CircuitStateStore;
@@ -81,8 +91,9 @@ export class LlmRouter implements OnApplicationShutdown {
   private readonly onClose: (() => void) | undefined;
 
   constructor(@Inject(LLM_ROUTER_PARTS) parts: LlmRouterParts) {
-    this.policy = parts.policy;
-    this.planner = parts.planner;
+    this.live = parts.live;
+    // Tenant budgets written in the policy follow it (BudgetService owns them).
+    this.live.changes$.subscribe((generation) => this.budgetService.usePolicy(generation.policy));
     this.executor = parts.executor;
     this.budgets = this.budgetService = parts.budgets;
     this.recorder = parts.recorder;
@@ -155,29 +166,31 @@ export class LlmRouter implements OnApplicationShutdown {
   close(): void {
     this.recorder.complete();
     this.budgetService.close();
-    this.planner.close();
+    this.live.close();
     this.onClose?.();
   }
 
   private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean) {
     return defer(() => {
+      // The policy is taken once, here: the whole call (plan, attempts, record) runs on this generation.
+      const generation = this.live.current();
       const current = RoutingContextStore.current();
       // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
       const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
       const requestId = context.requestId ?? newRequestId();
-      const refuse = (err: unknown) => throwError(() => this.refuse(err, context, requestId, stream));
+      const refuse = (err: unknown) => throwError(() => this.refuse(err, generation, context, requestId, stream));
       const proceed = (assessment: BudgetAssessment | undefined) => {
         let plan;
         try {
-          plan = this.planner.plan(request, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false);
+          plan = generation.planner.plan(request, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false);
         } catch (err) {
           return refuse(err);
         }
-        return this.executor.execute(plan, request, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan));
+        return this.executor.execute(plan, request, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan), generation);
       };
       let assessed;
       try {
-        assessed = this.budgetService.assess(context.tenant, this.planner.resolveClass(context.trafficClass), context.callerBudget);
+        assessed = this.budgetService.assess(context.tenant, generation.planner.resolveClass(context.trafficClass), context.callerBudget);
       } catch (err) {
         return refuse(err);
       }
@@ -194,21 +207,28 @@ export class LlmRouter implements OnApplicationShutdown {
           return proceed(assessment);
         }),
         finalize(() => {
-          if (!decided) this.recordWithoutPlan(context, requestId, stream, 'aborted');
+          if (!decided) this.recordWithoutPlan(generation, context, requestId, stream, 'aborted');
         }),
       );
     });
   }
 
   /** Planning or the budget refused the call: it still gets its record. */
-  private refuse(err: unknown, context: RoutingContext, requestId: string, stream: boolean): unknown {
+  private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean): unknown {
     if (!(err instanceof LlmRouterError)) return err;
     err.requestId = requestId;
-    this.recordWithoutPlan(context, requestId, stream, 'failure', err);
+    this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err);
     return err;
   }
 
-  private recordWithoutPlan(context: RoutingContext, requestId: string, stream: boolean, outcome: 'failure' | 'aborted', error?: LlmRouterError): void {
-    this.recorder.emit(unplannedRecord(this.policy, { requestId, context, stream, outcome, error }));
+  private recordWithoutPlan(
+    generation: PolicyGeneration,
+    context: RoutingContext,
+    requestId: string,
+    stream: boolean,
+    outcome: 'failure' | 'aborted',
+    error?: LlmRouterError,
+  ): void {
+    this.recorder.emit(unplannedRecord(generation.policy, { requestId, context, stream, outcome, error, policyVersion: generation.version.id }));
   }
 }

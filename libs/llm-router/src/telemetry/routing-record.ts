@@ -50,4 +50,6 @@ export interface RoutingRecord {
   readonly firstChunkMs?: number;
   /** The tenant's budget tier and what it changed; absent for tenants without a budget. */
   readonly budget?: BudgetSnapshot;
+  /** The policy the call ran under (`<seq>-<hash>`): a call started before a reload finishes under the old one. */
+  readonly policyVersion?: string;
 }

@@ -11,6 +11,8 @@ export interface UnplannedRecordInput {
   readonly outcome: 'failure' | 'aborted';
   /** Why the call was refused; absent when the caller left first. */
   readonly error?: LlmRouterError;
+  /** The policy version the call was refused under. */
+  readonly policyVersion?: string;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface UnplannedRecordInput {
  * such as a gateway's per-key budget), or abandoned while the budget store
  * answered. No attempts, no tokens, no cost.
  */
-export function unplannedRecord(policy: CompiledPolicy, { requestId, context, stream, outcome, error }: UnplannedRecordInput): RoutingRecord {
+export function unplannedRecord(policy: CompiledPolicy, { requestId, context, stream, outcome, error, policyVersion }: UnplannedRecordInput): RoutingRecord {
   const trafficClass = context.trafficClass ?? policy.defaultClass;
   return {
     requestId,
@@ -44,5 +46,6 @@ export function unplannedRecord(policy: CompiledPolicy, { requestId, context, st
     usageEstimated: false,
     costUsd: 0,
     latencyMs: 0,
+    ...(policyVersion !== undefined ? { policyVersion } : {}),
   };
 }
