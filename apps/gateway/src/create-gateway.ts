@@ -1,7 +1,7 @@
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { compilePolicy, loadPolicyFile, type LlmRouterModuleOptions } from '@llm-router/nestjs';
+import { compilePolicyFile, type LlmRouterModuleOptions } from '@llm-router/nestjs';
 import { AppModule } from './app.module.js';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
@@ -42,7 +42,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     });
     config = { ...parsed!, ...overrides };
     // Checked before Nest builds anything: a bad policy is reported once, as its list of paths, not also as a provider's stack.
-    if (!router && config.policyFile !== undefined) compilePolicy(loadPolicyFile(config.policyFile), `policy file ${config.policyFile}`);
+    if (!router && config.policyFile !== undefined) compilePolicyFile(config.policyFile);
   } else {
     if (!router) throw new Error('createGateway: give `router` options, or `fromEnv: true`');
     config = defaultGatewayConfig(overrides);

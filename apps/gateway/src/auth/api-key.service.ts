@@ -62,6 +62,10 @@ export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Start-up, before the server listens (and before the budgets, which need the keys): load every key, start the refresh. */
   async onApplicationBootstrap(): Promise<void> {
     await this.reload();
+    // Scopes are resolved against the policy: a reloaded one resolves every key again (no store read).
+    this.router.live.changes$.subscribe(() => {
+      this.keys = new Map([...this.keys].map(([id, key]) => [id, this.activate(key.stored)]));
+    });
     if (this.config.keysRefreshMs > 0) {
       this.refreshTimer = setInterval(() => {
         this.reload().catch((err: unknown) => this.logger.warn(`could not refresh API keys: ${err instanceof Error ? err.message : String(err)}`));

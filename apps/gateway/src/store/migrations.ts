@@ -123,6 +123,23 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE UNIQUE INDEX llm_routing_records_record_id ON llm_routing_records (record_id)',
     ],
   },
+  {
+    version: 6,
+    name: 'policy history',
+    statements: [
+      // One row per policy version, in order: the shared source of truth every instance converges on.
+      `CREATE TABLE llm_policy_history (
+        seq INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        source TEXT NOT NULL,
+        actor TEXT,
+        applied_at BIGINT NOT NULL,
+        changes TEXT NOT NULL,
+        format TEXT NOT NULL,
+        document TEXT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (
