@@ -103,6 +103,16 @@ describe('PUT /admin/policy', () => {
     assert.equal(noKey.status, 401);
   });
 
+  test('a candidate removing a class a decorator names is refused with that reason, as at start-up', async () => {
+    const current = (await call(ctx.gw.url, '/admin/policy', { key: ADMIN_KEY })).json.version;
+    const policy = testPolicy(ctx.sim.url);
+    delete policy.classes['support-chat'];
+    const put = await putPolicy(policy);
+    assert.equal(put.status, 400, put.text);
+    assert.match(put.json.error.message, /@TrafficClass on SupportChatController.*unknown traffic class "support-chat"/);
+    assert.equal((await call(ctx.gw.url, '/admin/policy', { key: ADMIN_KEY })).json.version, current);
+  });
+
   test('a stream started before a reload finishes under the old policy, and its record says so', async () => {
     const { key } = await createKey(ctx.gw, { tenant: 'reload-stream' });
     const policy = testPolicy(ctx.sim.url);

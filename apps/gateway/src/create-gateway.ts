@@ -1,3 +1,4 @@
+import { ShutdownSignal } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -64,6 +65,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
   });
   const chatCompletions = app.get(ChatCompletionsHandler);
   httpServer.serveChatCompletions((req, res) => chatCompletions.handle(req, res));
-  app.enableShutdownHooks();
+  // Every default signal but SIGHUP, which reloads the policy file (main.ts).
+  app.enableShutdownHooks(Object.values(ShutdownSignal).filter((s) => s !== ShutdownSignal.SIGHUP));
   return app;
 }
