@@ -28,6 +28,7 @@ export { newRequestId } from './context/request-id.js';
 export { LlmRouter, type RoutedChunk, type RoutedCompletion, type RouteOptions } from './router/llm-router.service.js';
 export { createLlmRouter, type LlmRouterDeps } from './router/create-llm-router.js';
 export { LivePolicy, type PolicyCheck, type PolicyGeneration, type PolicyVersion } from './router/live-policy.js';
+export type { ExclusionKind, ExplainedRefusal, ExplainedTarget, RoutingExplanation } from './router/route-explanation.js';
 export type { RouteOutcome } from './execution/route-outcome.js';
 
 // Policy

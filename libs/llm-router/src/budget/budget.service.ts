@@ -27,6 +27,8 @@ export interface BudgetAssessment {
   readonly allowanceMicros: number;
   /** The caller's own budget, reserved and settled with the tenant's. */
   readonly caller?: CallerBudget;
+  /** The ledger's balance it was decided on (none when unmetered): what an explanation's "would it fit" reads. */
+  readonly balance?: LedgerBalance;
 }
 
 /** A granted reservation, settled exactly once. */
@@ -173,6 +175,27 @@ export class BudgetService implements TenantBudgets {
   /** The budget of one planned call, for the executor to reserve and settle its attempts through. */
   forCall(assessment: BudgetAssessment, plan: RoutePlan): CallBudget {
     return new LedgerCallBudget(this, assessment, plan);
+  }
+
+  /**
+   * Whether a reservation of `amountMicros` would be granted on the balance
+   * the assessment read, without reserving anything (an explanation, a dry
+   * run): the reason it would be refused, or undefined. The ledger's own
+   * check, on figures that may have moved since.
+   */
+  wouldRefuse(assessment: BudgetAssessment, amountMicros: number): string | undefined {
+    const b = assessment.balance;
+    if (assessment.unmetered || b === undefined) return undefined;
+    const { limits } = assessment;
+    const refusedBy =
+      b.spentMicros + b.reservedMicros + amountMicros > limits.budgetMicros
+        ? 'period'
+        : limits.dailyCapMicros !== undefined && b.daySpentMicros + b.dayReservedMicros + amountMicros > limits.dailyCapMicros
+          ? 'day'
+          : limits.caller !== undefined && (b.callerSpentMicros ?? 0) + (b.callerReservedMicros ?? 0) + amountMicros > limits.caller.budgetMicros
+            ? 'caller'
+            : undefined;
+    return refusedBy === undefined ? undefined : refusalReason(assessment, amountMicros, { granted: false, refusedBy, balance: b });
   }
 
   /** Reserve an attempt's worst-case cost. */
@@ -323,7 +346,7 @@ export class BudgetService implements TenantBudgets {
           message: `${callerName(caller)} has spent $${microsToUsd(spent).toFixed(6)} of its own $${caller.budgetUsd} budget for this ${caller.period} (UTC): every request it makes is refused until the period ends or the budget is raised.`,
         });
       }
-      if (budget === undefined) return { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller };
+      if (budget === undefined) return { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller, balance };
     }
     if (budget === undefined) throw new Error(`tenant "${tenant}" has no budget`); // assess never asks then
     const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
@@ -354,7 +377,7 @@ export class BudgetService implements TenantBudgets {
       refuse('daily_cap_exhausted', () => `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
     }
     const downgrade = tierRank(tier) >= tierRank('downgrade') && budget.downgradeCriticalities.includes(cls.criticality);
-    return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0, ...(caller ? { caller } : {}) };
+    return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0, balance, ...(caller ? { caller } : {}) };
   }
 
   private unavailable(

@@ -18,6 +18,7 @@ import type { RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import { unplannedRecord } from '../telemetry/unplanned-record.js';
 import type { LivePolicy, PolicyGeneration, PolicyVersion } from './live-policy.js';
+import { explainRoute, type RoutingExplanation } from './route-explanation.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
@@ -138,6 +139,40 @@ export class LlmRouter implements OnApplicationShutdown {
   /** Promise form of `completion$`. */
   complete(request: ChatCompletionRequest, options?: RouteOptions): Promise<RoutedCompletion> {
     return lastValueFrom(this.completion$(request, options));
+  }
+
+  /**
+   * Where this call would go, and why, without calling anyone and without
+   * spending: the same planner and admission checks as a real call, on the
+   * policy, budgets and circuits as they are now. `classSource` says where
+   * the caller's class came from (an app that resolves it itself).
+   */
+  async explain(request: ChatCompletionRequest, options?: RouteOptions, classSource?: string): Promise<RoutingExplanation> {
+    const generation = this.live.current();
+    const current = RoutingContextStore.current();
+    const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
+    const source =
+      classSource ?? (options?.trafficClass !== undefined ? 'the call options' : current?.trafficClass !== undefined ? 'the request context (@TrafficClass)' : 'the policy default');
+    let assessment: BudgetAssessment | LlmRouterError | undefined;
+    try {
+      assessment = await this.budgetService.assess(context.tenant, generation.planner.resolveClass(context.trafficClass), context.callerBudget);
+    } catch (err) {
+      // An unknown class is explained as the planner refuses it; a budget refusal, as the budget does.
+      if (!(err instanceof LlmRouterError)) throw err;
+      assessment = err.category === 'invalid_request' ? undefined : err;
+    }
+    const circuits = new Map((await this.circuits.snapshot(this.scheduler.now())).map((c) => [c.target, c.status] as const));
+    return explainRoute({
+      generation,
+      budgets: this.budgetService,
+      circuits,
+      request,
+      stream: request.stream === true,
+      className: context.trafficClass,
+      classSource: source,
+      callerFloor: context.qualityFloor,
+      assessment,
+    });
   }
 
   /** The policy with every default filled in. */
