@@ -108,6 +108,8 @@ export { requestWorstCaseMicros } from './budget/worst-case-cost.js';
 
 // Records
 export type { AttemptRecord, RoutingRecord } from './telemetry/routing-record.js';
+// A recorded request planned again (simulate a policy, a shadow policy): a stand-in with the same needs.
+export { requestWithNeeds, type RecordedNeeds } from './planning/request-with-needs.js';
 // The records' timestamp formatter (cached, allocation-light): the gateway's request log stamps its lines with it.
 export { isoTime } from './telemetry/iso-time.js';
 

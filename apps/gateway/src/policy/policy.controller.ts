@@ -3,6 +3,7 @@ import { LlmRouter } from '@llm-router/nestjs';
 import type { Principal } from '../auth/key-scope.js';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import { invalid } from '../admin/admin-requests.js';
+import { candidateText } from './policy-candidate.js';
 import { PolicyReloadService } from './policy-reload.service.js';
 import { policyRefusal } from './policy-refusal.js';
 import { tenantPolicyView } from './tenant-policy-view.js';
@@ -36,16 +37,9 @@ export class PolicyController {
    */
   @Put('admin/policy')
   async replacePolicy(@Body() body: unknown) {
-    if (body === undefined || body === null || (typeof body !== 'string' && typeof body !== 'object')) {
-      throw invalid('Send the policy document as JSON (content-type application/json) or YAML (application/yaml).', 'body');
-    }
+    const candidate = candidateText(body);
     try {
-      const result = await this.reload.apply({
-        text: typeof body === 'string' ? body : JSON.stringify(body),
-        format: typeof body === 'string' ? 'yaml' : 'json',
-        source: 'admin',
-        actor: 'admin',
-      });
+      const result = await this.reload.apply({ ...candidate, source: 'admin', actor: 'admin' });
       return { changed: result.changed, version: result.version.id, ...(result.changes ? { changes: result.changes } : {}) };
     } catch (err) {
       throw policyRefusal(err);

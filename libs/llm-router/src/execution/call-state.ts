@@ -158,6 +158,7 @@ export class CallState {
     };
     if (this.budget?.snapshot) record.budget = this.budget.snapshot;
     if (plan.policyVersion !== undefined) record.policyVersion = plan.policyVersion;
+    record.needs = plan.needs;
     return record;
   }
 }

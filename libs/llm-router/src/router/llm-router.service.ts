@@ -17,6 +17,8 @@ import { describePolicy } from '../policy/describe-policy.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import { unplannedRecord } from '../telemetry/unplanned-record.js';
+import { deriveRequestNeeds } from '../planning/request-needs.js';
+import type { RecordedNeeds } from '../planning/request-with-needs.js';
 import type { LivePolicy, PolicyGeneration, PolicyVersion } from './live-policy.js';
 import { explainRoute, type RoutingExplanation } from './route-explanation.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
@@ -213,7 +215,7 @@ export class LlmRouter implements OnApplicationShutdown {
       // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
       const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
       const requestId = context.requestId ?? newRequestId();
-      const refuse = (err: unknown) => throwError(() => this.refuse(err, generation, context, requestId, stream));
+      const refuse = (err: unknown) => throwError(() => this.refuse(err, generation, context, requestId, stream, request));
       const proceed = (assessment: BudgetAssessment | undefined) => {
         let plan;
         try {
@@ -249,10 +251,11 @@ export class LlmRouter implements OnApplicationShutdown {
   }
 
   /** Planning or the budget refused the call: it still gets its record. */
-  private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean): unknown {
+  private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean, request: ChatCompletionRequest): unknown {
     if (!(err instanceof LlmRouterError)) return err;
     err.requestId = requestId;
-    this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err);
+    // What routing read of the request: a refused call can be planned again (simulate, shadow) like a served one.
+    this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err, deriveRequestNeeds(request));
     return err;
   }
 
@@ -263,7 +266,8 @@ export class LlmRouter implements OnApplicationShutdown {
     stream: boolean,
     outcome: 'failure' | 'aborted',
     error?: LlmRouterError,
+    needs?: RecordedNeeds,
   ): void {
-    this.recorder.emit(unplannedRecord(generation.policy, { requestId, context, stream, outcome, error, policyVersion: generation.version.id }));
+    this.recorder.emit(unplannedRecord(generation.policy, { requestId, context, stream, outcome, error, policyVersion: generation.version.id, needs }));
   }
 }
