@@ -13,6 +13,8 @@ import { freePort } from '../bench/src/processes.js';
 import { ADMIN_KEY, call, startSim, tempDir, testPolicy, until, type SimulatorHandle } from './gateway-support/harness.js';
 
 const MAIN = new URL('../apps/gateway/src/main.js', import.meta.url).pathname;
+// dist/test/ -> the repository root.
+const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
 interface Child {
   readonly url: string;
@@ -20,14 +22,15 @@ interface Child {
   output: string;
 }
 
-async function startMain(sqlitePath: string, policyFile: string, env: Record<string, string>): Promise<Child> {
+/** main.js on a free port, from the repository root (where the quick start runs it). */
+async function startMain(sqlitePath: string, env: Record<string, string>): Promise<Child> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
+    cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
       HOST: '127.0.0.1',
-      LLM_POLICY_FILE: policyFile,
       LLM_SQLITE_PATH: sqlitePath,
       LLM_ADMIN_KEY: ADMIN_KEY,
       LLM_REQUEST_LOG: 'false',
@@ -67,7 +70,7 @@ describe('the policy file reloaded by the gateway process', () => {
     const file = join(dir.path, 'watched.yaml');
     const policy = testPolicy(sim.url);
     writeFileSync(file, stringify(policy));
-    const child = await startMain(join(dir.path, 'w.sqlite'), file, { LLM_POLICY_WATCH: 'true' });
+    const child = await startMain(join(dir.path, 'w.sqlite'), { LLM_POLICY_FILE: file, LLM_POLICY_WATCH: 'true' });
     children.push(child);
     const first = await versionOf(child);
     assert.match(first, /^1-/);
@@ -90,7 +93,7 @@ describe('the policy file reloaded by the gateway process', () => {
     const file = join(dir.path, 'signalled.yaml');
     const policy = testPolicy(sim.url);
     writeFileSync(file, stringify(policy));
-    const child = await startMain(join(dir.path, 's.sqlite'), file, { LLM_POLICY_WATCH: 'false' });
+    const child = await startMain(join(dir.path, 's.sqlite'), { LLM_POLICY_FILE: file, LLM_POLICY_WATCH: 'false' });
     children.push(child);
     assert.match(await versionOf(child), /^1-/);
     policy.classes['after-the-signal'] = { criticality: 'standard', route: ['premium-a'] };
@@ -101,5 +104,17 @@ describe('the policy file reloaded by the gateway process', () => {
     assert.equal(history.data[0].source, 'signal');
     assert.match(history.data[0].actor, /^SIGHUP \(pid \d+\)$/);
     assert.equal(child.process.exitCode, null, 'still running');
+  });
+
+  test('the quick start with SIM_PORT moved: the sample policy follows it (${SIM_PORT:-4010}) and calls are served', async () => {
+    const simPort = await freePort();
+    const child = await startMain(join(dir.path, 'q.sqlite'), { SIM_PORT: String(simPort), LLM_REQUEST_LOG: 'false' });
+    children.push(child);
+    assert.match(child.output, new RegExp(`simulated provider on http://127\\.0\\.0\\.1:${simPort}`));
+    const created = await call(child.url, '/admin/keys', { key: ADMIN_KEY, body: { tenant: 'quick' } });
+    assert.equal(created.status, 201, created.text);
+    const served = await call(child.url, '/v1/chat/completions', { key: created.json.key, body: { messages: [{ role: 'user', content: 'hi' }] } });
+    assert.equal(served.status, 200, served.text);
+    assert.match(served.json.choices[0].message.content, /^Simulated reply/);
   });
 });
