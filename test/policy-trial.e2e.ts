@@ -60,6 +60,19 @@ describe('trying a policy', () => {
     assert.deepEqual([last2.json.records, last2.json.sample.length], [2, 0]);
   });
 
+  test('simulate checks each key\'s scope under the candidate: a route now reaching a model outside the key is refused', async () => {
+    const from = new Date().toISOString();
+    const { key: narrow } = await createKey(ctx.gw, { tenant: 'trial-scope', allowedModels: ['premium-a', 'premium-b'] });
+    assert.equal((await chat(ctx.gw, narrow, 'inside the key')).status, 200);
+    const policy = testPolicy(ctx.sim.url);
+    policy.classes['general']!.route = ['premium-a', 'premium-b', 'standard-1'];
+    const simulate = () => call(ctx.gw.url, '/admin/policy/simulate', { key: ADMIN_KEY, body: { policy, from } });
+    await until(async () => (await simulate()).json?.records === 1, 'the record stored');
+    const res = await simulate();
+    assert.deepEqual([res.json.summary.nowRefused.total, res.json.summary.nowRefused.byReason], [1, { key_scope: 1 }]);
+    assert.equal(res.json.sample[0].after.refused.code, 'traffic_class_not_allowed');
+  });
+
   test('an invalid candidate or request: 400 with every problem', async () => {
     const bad = testPolicy(ctx.sim.url) as any;
     bad.classes.general.route = ['nowhere'];

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LivePolicy, LlmRouter, type CompiledPolicy } from '@llm-router/nestjs';
+import { ApiKeyService } from '../auth/api-key.service.js';
+import type { Scope } from '../auth/key-scope.js';
 import type { RecordCursor, StoredRecord, TimeRange } from '../store/gateway-store.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
@@ -56,6 +58,7 @@ export class PolicySimulator {
   constructor(
     private readonly router: LlmRouter,
     @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
+    private readonly keys: ApiKeyService,
   ) {}
 
   async simulate(candidate: CompiledPolicy, selection: SimulationSelection): Promise<SimulationReport> {
@@ -68,9 +71,14 @@ export class PolicySimulator {
       const sample: ChangedRequest[] = [];
       let recorded = 0;
       let projected = 0;
+      const scopes = new Map<string, Scope | undefined>();
+      const scopeOf = (keyId: string) => {
+        if (!scopes.has(keyId)) scopes.set(keyId, this.keys.scopeUnder(keyId, candidate));
+        return scopes.get(keyId);
+      };
       for (const row of rows) {
         const call = recordedFromStored(row);
-        const after = replan(generation, call);
+        const after = replan(generation, call, call.keyId === undefined ? undefined : scopeOf(call.keyId));
         const kind = divergence(call, after);
         counts[kind]++;
         if (after === undefined) continue;

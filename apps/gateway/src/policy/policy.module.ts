@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
 import { StoreModule } from '../store/store.module.js';
 import { PolicyController } from './policy.controller.js';
 import { PolicySimulator } from './policy-simulator.service.js';
@@ -15,7 +16,7 @@ import { YamlBodyParser } from './yaml-body.parser.js';
  * on recorded traffic (simulate) or beside the live policy (shadow).
  */
 @Module({
-  imports: [StoreModule],
+  imports: [StoreModule, AuthModule],
   controllers: [PolicyController, PolicyTrialController],
   providers: [PolicyReloadService, PolicyTriggers, YamlBodyParser, PolicySimulator, ShadowPolicy],
   exports: [PolicyReloadService],

@@ -1,4 +1,5 @@
 import { LlmRouterError, requestWithNeeds, type CompiledModel, type PolicyGeneration, type RecordedNeeds, type RoutingRecord } from '@llm-router/nestjs';
+import type { Scope } from '../auth/key-scope.js';
 import type { StoredRecord } from '../store/gateway-store.js';
 
 /** What a recorded call says about its planning: the input to plan it again, and the plan it got. */
@@ -19,6 +20,8 @@ export interface RecordedCall {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly costUsd: number;
+  /** The API key that made it, when one did (its scope is checked under the candidate). */
+  readonly keyId?: string;
 }
 
 /** The plan a policy makes for a recorded call. */
@@ -56,6 +59,7 @@ export function recordedFromStored(row: StoredRecord): RecordedCall {
     promptTokens: row.promptTokens,
     completionTokens: row.completionTokens,
     costUsd: row.costUsd,
+    ...(row.keyId !== null ? { keyId: row.keyId } : {}),
   };
 }
 
@@ -88,11 +92,18 @@ function refusedBefore(outcome: string, plannedRoute: readonly string[], categor
  * refusal (the spend is the same whatever the policy). Undefined when the
  * record kept no needs (written before they were recorded).
  */
-export function replan(generation: PolicyGeneration, call: RecordedCall): Replanned | undefined {
+export function replan(generation: PolicyGeneration, call: RecordedCall, scope?: Scope): Replanned | undefined {
   if (call.refusedBefore === 'budget_exhausted' || call.refusedBefore === 'budget_unavailable') {
     return { refused: { category: call.refusedBefore, message: 'refused by the tenant budget, whatever the policy' } };
   }
   if (call.needs === undefined) return undefined;
+  // The key's scope under the candidate: a class it may no longer use (a route now reaching a model outside the key) is refused first, as the call would be.
+  if (scope !== undefined && !scope.classes.has(call.trafficClass)) {
+    return { refused: { category: 'key_scope', code: 'traffic_class_not_allowed', message: `the API key ${call.keyId} may not use the class "${call.trafficClass}" under this policy` } };
+  }
+  if (scope !== undefined && call.requestedModel !== undefined && !scope.models.has(call.requestedModel)) {
+    return { refused: { category: 'key_scope', code: 'model_not_allowed', message: `the API key ${call.keyId} may not use the model "${call.requestedModel}" under this policy` } };
+  }
   const request = requestWithNeeds(call.needs, call.requestedModel);
   try {
     const cls = generation.planner.resolveClass(call.trafficClass);
