@@ -1,7 +1,8 @@
+import { ShutdownSignal } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { compilePolicy, loadPolicyFile, type LlmRouterModuleOptions } from '@llm-router/nestjs';
+import { compilePolicyFile, type LlmRouterModuleOptions } from '@llm-router/nestjs';
 import { AppModule } from './app.module.js';
 import { ChatCompletionsHandler } from './chat-completions/chat-completions.handler.js';
 import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
@@ -42,7 +43,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     });
     config = { ...parsed!, ...overrides };
     // Checked before Nest builds anything: a bad policy is reported once, as its list of paths, not also as a provider's stack.
-    if (!router && config.policyFile !== undefined) compilePolicy(loadPolicyFile(config.policyFile), `policy file ${config.policyFile}`);
+    if (!router && config.policyFile !== undefined) compilePolicyFile(config.policyFile);
   } else {
     if (!router) throw new Error('createGateway: give `router` options, or `fromEnv: true`');
     config = defaultGatewayConfig(overrides);
@@ -64,6 +65,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
   });
   const chatCompletions = app.get(ChatCompletionsHandler);
   httpServer.serveChatCompletions((req, res) => chatCompletions.handle(req, res));
-  app.enableShutdownHooks();
+  // Every default signal but SIGHUP, which reloads the policy file (main.ts).
+  app.enableShutdownHooks(Object.values(ShutdownSignal).filter((s) => s !== ShutdownSignal.SIGHUP));
   return app;
 }

@@ -5,6 +5,7 @@ import { startSimulator, type SimulatorHandle } from '../../simulator/src/index.
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { startupWarnings } from './config/startup-warnings.js';
 import { createGateway } from './create-gateway.js';
+import { PolicyReloadService } from './policy/policy-reload.service.js';
 import { describeStore } from './store/create-store.js';
 
 const logger = new Logger('Gateway');
@@ -34,6 +35,14 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
+  // SIGHUP: the policy file read again, through the same path as PUT /admin/policy.
+  const policy = app.get(PolicyReloadService);
+  process.on('SIGHUP', () => {
+    policy.reloadFile('signal', `SIGHUP (pid ${process.pid})`).then(
+      (r) => logger.log(r.changed ? `SIGHUP: policy version ${r.version.id}` : `SIGHUP: policy unchanged (${r.version.id})`),
+      (err: unknown) => logger.error(`SIGHUP: the policy was not changed:\n${err instanceof Error ? err.message : String(err)}`),
+    );
+  });
   // enableShutdownHooks(): SIGTERM/SIGINT close the app (records flushed, store closed), then the process exits.
   process.once('beforeExit', () => void sim?.close());
 }

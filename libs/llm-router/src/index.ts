@@ -27,13 +27,16 @@ export { newRequestId } from './context/request-id.js';
 // The router
 export { LlmRouter, type RoutedChunk, type RoutedCompletion, type RouteOptions } from './router/llm-router.service.js';
 export { createLlmRouter, type LlmRouterDeps } from './router/create-llm-router.js';
+export { LivePolicy, type PolicyCheck, type PolicyGeneration, type PolicyVersion } from './router/live-policy.js';
+export type { ExclusionKind, ExplainedRefusal, ExplainedTarget, RoutingExplanation } from './router/route-explanation.js';
 export type { RouteOutcome } from './execution/route-outcome.js';
 export { LlmSession, type SessionTurn } from './router/llm-session.js';
 
 // Policy
 export { compilePolicy } from './policy/compile-policy.js';
 export { describePolicy } from './policy/describe-policy.js';
-export { loadPolicyFile } from './policy/load-policy-file.js';
+export { compilePolicyFile, compilePolicyText, loadPolicyFile } from './policy/load-policy-file.js';
+export { policyChanges, type PolicyChanges, type SectionChanges } from './policy/policy-changes.js';
 export { CLASS_DEFAULTS, type ClassDefaults } from './policy/class-defaults.js';
 export { PolicyValidationError, type PolicyIssue } from './policy/policy-validation.error.js';
 export { CAPABILITIES, CRITICALITIES, DEFAULT_TIERS, PROVIDER_KINDS, policySchema } from './policy/policy.schema.js';
@@ -150,6 +153,8 @@ export { requestWorstCaseMicros } from './budget/worst-case-cost.js';
 
 // Records
 export type { AttemptRecord, RoutingRecord, SessionMove } from './telemetry/routing-record.js';
+// A recorded request planned again (simulate a policy, a shadow policy): a stand-in with the same needs.
+export { requestWithNeeds, type RecordedNeeds } from './planning/request-with-needs.js';
 // The records' timestamp formatter (cached, allocation-light): the gateway's request log stamps its lines with it.
 export { isoTime } from './telemetry/iso-time.js';
 

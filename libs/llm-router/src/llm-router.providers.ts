@@ -13,10 +13,9 @@ import { timeoutScheduler } from './execution/timeout-scheduler.js';
 import { LLM_ROUTER_OPTIONS } from './llm-router.constants.js';
 import type { LlmRouterModuleOptions, LlmRouterPorts, PortProvider } from './llm-router-options.interface.js';
 import { ModuleOwnedPorts } from './module-owned-ports.js';
-import { RoutePlanner } from './planning/route-planner.js';
 import { compilePolicy } from './policy/compile-policy.js';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
-import { loadPolicyFile } from './policy/load-policy-file.js';
+import { compilePolicyFile } from './policy/load-policy-file.js';
 import { PolicyValidationError } from './policy/policy-validation.error.js';
 import { LLM_ROUTER_POLICY } from './policy/policy.token.js';
 import { LLM_TRANSPORT, type Transport } from './providers/http/transport.interface.js';
@@ -26,6 +25,7 @@ import { DEFERRED_CALL_STORE, type DeferredCallStore } from './deferral/deferred
 import { InMemoryDeferredCallStore } from './deferral/in-memory-deferred-call.store.js';
 import { InMemoryJobQueue } from './queue/in-memory-job-queue.js';
 import { JOB_QUEUE, type JobQueue } from './queue/job-queue.js';
+import { LivePolicy } from './router/live-policy.js';
 import { LlmRouter, type LlmRouterParts } from './router/llm-router.service.js';
 import { LLM_ROUTER_PARTS } from './router/llm-router.tokens.js';
 import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
@@ -35,7 +35,7 @@ import { DEFAULT_SESSION_TTL_MS, SESSION_STORE, type SessionStore } from './sess
 
 function policyFrom(options: LlmRouterModuleOptions): CompiledPolicy {
   if (options.policy !== undefined) return compilePolicy(options.policy);
-  if (options.policyFile !== undefined) return compilePolicy(loadPolicyFile(options.policyFile), `policy file ${options.policyFile}`);
+  if (options.policyFile !== undefined) return compilePolicyFile(options.policyFile, options.env);
   throw new PolicyValidationError([{ path: '(options)', message: 'give LlmRouterModule either `policy` or `policyFile`' }]);
 }
 
@@ -81,7 +81,16 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     ...portProviders<JobQueue>('jobQueue', JOB_QUEUE, ports.jobQueue, () => new InMemoryJobQueue()),
     ...portProviders<DeferredCallStore>('deferredCallStore', DEFERRED_CALL_STORE, ports.deferredCallStore, () => new InMemoryDeferredCallStore()),
     ...portProviders<SessionStore>('sessionStore', SESSION_STORE, ports.sessionStore, () => new InMemorySessionStore()),
-    { provide: RoutePlanner, useFactory: (policy: CompiledPolicy) => new RoutePlanner(policy), inject: [LLM_ROUTER_POLICY] },
+    {
+      provide: LivePolicy,
+      useFactory: (policy: CompiledPolicy, options: LlmRouterModuleOptions, decorators: DecoratorValidator) => {
+        const live = new LivePolicy(policy, options.env);
+        // A reload is refused, as start-up is, when a decorator names a class or tier the candidate lacks.
+        live.addCheck((candidate) => decorators.issuesFor(candidate));
+        return live;
+      },
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, DecoratorValidator],
+    },
     { provide: RoutingRecorder, useFactory: () => new RoutingRecorder() },
     {
       provide: BudgetService,
@@ -112,9 +121,8 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     {
       provide: LLM_ROUTER_PARTS,
       useFactory: (
-        policy: CompiledPolicy,
+        live: LivePolicy,
         options: LlmRouterModuleOptions,
-        planner: RoutePlanner,
         executor: RouteExecutor,
         budgets: BudgetService,
         recorder: RoutingRecorder,
@@ -123,8 +131,7 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
         deferredCallStore: DeferredCallStore,
         sessionStore: SessionStore,
       ): LlmRouterParts => ({
-        policy,
-        planner,
+        live,
         executor,
         budgets,
         recorder,
@@ -134,7 +141,7 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
         deferredCallStore,
         sessions: new SessionRouting(sessionStore, circuits, options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, options.clock ?? Date.now),
       }),
-      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE, JOB_QUEUE, DEFERRED_CALL_STORE, SESSION_STORE],
+      inject: [LivePolicy, LLM_ROUTER_OPTIONS, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE, JOB_QUEUE, DEFERRED_CALL_STORE, SESSION_STORE],
     },
     LlmRouter,
     DecoratorValidator,

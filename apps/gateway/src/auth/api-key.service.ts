@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type BudgetPeriod, type CallerBudget } from '@llm-router/nestjs';
+import { LlmRouter, type BudgetPeriod, type CallerBudget, type CompiledPolicy } from '@llm-router/nestjs';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 import type { GatewayStore, StoredApiKey } from '../store/gateway-store.js';
 import { generateApiKey, keyIdOf, keyMatches } from './api-key.js';
-import { resolveScope, type ActiveKey, type Principal } from './key-scope.js';
+import { resolveScope, type ActiveKey, type Principal, type Scope } from './key-scope.js';
 
 export type AuthFailure = 'missing_api_key' | 'invalid_api_key' | 'revoked_api_key' | 'expired_api_key';
 export type AuthResult = { readonly principal: Principal } | { readonly failure: AuthFailure };
@@ -62,6 +62,10 @@ export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Start-up, before the server listens (and before the budgets, which need the keys): load every key, start the refresh. */
   async onApplicationBootstrap(): Promise<void> {
     await this.reload();
+    // Scopes are resolved against the policy: a reloaded one resolves every key again (no store read).
+    this.router.live.changes$.subscribe(() => {
+      this.keys = new Map([...this.keys].map(([id, key]) => [id, this.activate(key.stored)]));
+    });
     if (this.config.keysRefreshMs > 0) {
       this.refreshTimer = setInterval(() => {
         this.reload().catch((err: unknown) => this.logger.warn(`could not refresh API keys: ${err instanceof Error ? err.message : String(err)}`));
@@ -146,6 +150,12 @@ export class ApiKeyService implements OnApplicationBootstrap, OnModuleDestroy {
       return this.view(stored);
     }
     return undefined;
+  }
+
+  /** What a key's scope would be under another policy (a simulated candidate); undefined for a key this instance does not know. */
+  scopeUnder(id: string, policy: CompiledPolicy): Scope | undefined {
+    const stored = this.keys.get(id)?.stored;
+    return stored === undefined ? undefined : resolveScope(policy, stored.allowedClasses, stored.allowedModels, stored.defaultClass);
   }
 
   /** Keys with an own budget, and their tenants: the ledger keeps their spend. */

@@ -33,7 +33,8 @@ export class V1Authenticator {
   readonly authenticate: (headers: Headers) => V1AuthOutcome;
 
   constructor(keys: ApiKeyService, router: LlmRouter, config: ConfigService, metrics: GatewayMetrics) {
-    const everything = unrestrictedScope(router.policy);
+    let everything = unrestrictedScope(router.policy);
+    router.live.changes$.subscribe(({ policy }) => (everything = unrestrictedScope(policy)));
     if (config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).auth === 'disabled') {
       this.authenticate = (headers) => {
         const tenant = headers['x-tenant-id'];

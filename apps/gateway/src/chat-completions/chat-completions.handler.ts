@@ -12,6 +12,7 @@ import { writeErrorBody, writeErrorResponse } from '../errors/write-error-respon
 import { parseChatRequest } from './parse-chat-request.js';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { RouteAccessService } from './route-access.service.js';
+import { RoutingExplainer } from './routing-explainer.service.js';
 import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
@@ -39,6 +40,7 @@ export class ChatCompletionsHandler {
   constructor(
     private readonly router: LlmRouter,
     private readonly access: RouteAccessService,
+    private readonly explainer: RoutingExplainer,
     private readonly grace: ShutdownGrace,
     authenticator: V1Authenticator,
     config: ConfigService,
@@ -66,6 +68,9 @@ export class ChatCompletionsHandler {
 
   private async serve(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
     const request = parseChatRequest(await readJsonBody(req, this.bodyLimit, this.bounds));
+    // A dry run is the explanation (POST /v1/routing/explain): never an upstream call, never spend.
+    // Any value counts: a header meant to prevent a call must never be read as permission to make one.
+    if (req.headers['x-llm-dry-run'] !== undefined) return this.writeExplanation(res, await this.explainer.explain(principal, req.headers, request));
     const options = this.access.optionsFor(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
@@ -82,6 +87,12 @@ export class ChatCompletionsHandler {
       (call) => (call === undefined ? writeErrorResponse(res, err) : writeDeferredResponse(res, call)),
       () => writeErrorResponse(res, err), // the queue or store refused: the call fails as it would without deferral
     );
+  }
+
+  private writeExplanation(res: ServerResponse, explanation: object): void {
+    const payload = JSON.stringify(explanation);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), 'x-llm-dry-run': 'explained' });
+    res.end(payload);
   }
 
   /**

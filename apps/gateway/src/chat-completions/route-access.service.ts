@@ -27,6 +27,21 @@ export class RouteAccessService {
   ) {}
 
   optionsFor(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions | undefined {
+    const options = this.resolve(principal, headers, model);
+    if (principal !== null && principal.keyId !== null) this.records.attribute(options.requestId!, principal);
+    return options;
+  }
+
+  /** Where the class of such a call comes from, in words (for an explanation). */
+  classSource(principal: Principal | null, headers: Headers, model: string | undefined): string {
+    const headerClass = single(headers['x-traffic-class']);
+    if (headerClass) return 'the x-traffic-class header';
+    if (model !== undefined && this.router.policy.classes.has(model) && !this.router.policy.models.has(model)) return 'the request\'s model (a class name)';
+    return principal === null || principal.keyId === null ? 'the policy default' : "the API key's default class";
+  }
+
+  /** `optionsFor` without its bookkeeping: what a call would be routed with (explain, dry run). */
+  resolve(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions {
     const headerClass = single(headers['x-traffic-class']);
     if (principal === null || principal.keyId === null) {
       // Authentication disabled: tenant, feature, session and request id come from the headers.
@@ -45,7 +60,6 @@ export class RouteAccessService {
     if (session !== undefined) options.session = session;
 
     this.budgets.applyKeyBudget(principal, options);
-    this.records.attribute(options.requestId!, principal);
     return options;
   }
 }

@@ -15,6 +15,8 @@ export function routingHeaders(outcome: RouteOutcome, costUsd?: number): Record<
     'x-llm-fallback': String(outcome.fallback),
     'x-llm-attempts': String(outcome.attempts),
   };
+  // The policy the call was planned under: a call started before a reload says the old one.
+  if (outcome.policyVersion !== undefined) headers['x-llm-policy-version'] = outcome.policyVersion;
   if (costUsd !== undefined) headers['x-llm-cost-usd'] = costUsd.toFixed(6);
   const pin = outcome.requestedModelExcluded;
   // The model the request named was left out by the planner: say which and why, never replace it silently.

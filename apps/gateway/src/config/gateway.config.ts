@@ -66,6 +66,10 @@ export interface GatewayConfig {
   requestLogSink?: (chunk: string) => void;
   /** Mount the sample workflows (/support/chat, /batch/summaries). */
   sampleEndpoints: boolean;
+  /** Reload the policy file when it changes on disk. */
+  policyWatch: boolean;
+  /** Every this many ms each instance checks the store's policy history (the backstop for a missed Redis notice). 0 = never. */
+  policySyncMs: number;
 }
 
 export type StoreConfig =
@@ -163,6 +167,8 @@ export const gatewayEnvSchema = z.object({
   LLM_KEYS_REFRESH_MS: int('LLM_KEYS_REFRESH_MS', 30_000),
   LLM_REQUEST_LOG: flag('LLM_REQUEST_LOG', true),
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
+  LLM_POLICY_WATCH: flag('LLM_POLICY_WATCH', true),
+  LLM_POLICY_SYNC_MS: int('LLM_POLICY_SYNC_MS', 5_000),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -220,6 +226,8 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     keysRefreshMs: e.LLM_KEYS_REFRESH_MS,
     requestLog: e.LLM_REQUEST_LOG,
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
+    policyWatch: e.LLM_POLICY_WATCH,
+    policySyncMs: e.LLM_POLICY_SYNC_MS,
   };
 }
 
@@ -248,6 +256,8 @@ export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): Ga
     redisKeyPrefix: 'llmr:',
     requestLog: false,
     sampleEndpoints: true,
+    policyWatch: false,
+    policySyncMs: 5_000,
     ...overrides,
   };
 }

@@ -21,9 +21,9 @@ export interface RecordQueue {
 @Injectable()
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly classes: ReadonlySet<string>;
-  private readonly models: ReadonlySet<string>;
-  private readonly providers: ReadonlySet<string>;
+  private classes: ReadonlySet<string>;
+  private models: ReadonlySet<string>;
+  private providers: ReadonlySet<string>;
   private readonly categories: ReadonlySet<string>;
 
   private readonly requests: SeriesCounter<'class' | 'provider' | 'model' | 'outcome'>;
@@ -44,6 +44,12 @@ export class GatewayMetrics {
     this.classes = new Set(policy.classes.keys());
     this.models = new Set(policy.models.keys());
     this.providers = new Set(policy.providers.keys());
+    // A reloaded policy's names join the label sets (those of the old one stay: their series exist).
+    router.live.changes$.subscribe(({ policy: next }) => {
+      this.classes = new Set([...this.classes, ...next.classes.keys()]);
+      this.models = new Set([...this.models, ...next.models.keys()]);
+      this.providers = new Set([...this.providers, ...next.providers.keys()]);
+    });
     this.categories = new Set(Object.keys(CATEGORY_RULES));
     const registers = [this.registry];
 

@@ -58,6 +58,9 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
       excluded: record.excluded,
       ...(record.qualityFloor ? { qualityFloor: record.qualityFloor } : {}),
       ...(record.requestedModel !== undefined ? { requestedModel: record.requestedModel } : {}),
+      ...(record.policyVersion !== undefined ? { policyVersion: record.policyVersion } : {}),
+      // What routing read of the request: POST /admin/policy/simulate plans it again from this.
+      ...(record.needs !== undefined ? { needs: record.needs } : {}),
       // What the serving attempt reserved, its overshoot and the budget left (issue #13, item 4).
       ...(record.budget?.reservedUsd !== undefined
         ? { budget: { reservedUsd: record.budget.reservedUsd, overshootUsd: record.budget.overshootUsd ?? 0, remainingUsd: record.budget.remainingUsd ?? null } }

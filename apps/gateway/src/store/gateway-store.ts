@@ -108,6 +108,22 @@ export interface StoredApiKey {
   createdAt: number;
 }
 
+/** One version of the routing policy, as every instance reads it. */
+export interface StoredPolicyVersion {
+  seq: number;
+  hash: string;
+  /** How it came: `start-up` (the file an instance started on), `admin` (PUT /admin/policy), `file` (the watch), `signal` (SIGHUP). */
+  source: string;
+  /** Who: the admin credential's name, the file's path, the process. */
+  actor: string | null;
+  appliedAt: number;
+  /** JSON: what changed against the version before (classes, models, providers added, removed, changed). */
+  changes: string;
+  format: 'json' | 'yaml';
+  /** The document as submitted (before `${VAR}` expansion): each instance expands it with its own environment. */
+  document: string;
+}
+
 /** A tenant budget set through the admin API, re-applied at start-up. */
 export interface StoredTenantBudget {
   tenant: string;
@@ -264,6 +280,12 @@ export interface GatewayStore {
   revokeKey(id: string, at: number): Promise<boolean>;
 
   upsertTenantBudget(budget: StoredTenantBudget): Promise<void>;
+  /** Appends a policy version; false when `seq` is taken already (another instance got there first). */
+  appendPolicyVersion(version: StoredPolicyVersion): Promise<boolean>;
+  /** The newest policy version (source `sources` only, when given); undefined before the first. */
+  latestPolicyVersion(sources?: readonly string[]): Promise<StoredPolicyVersion | undefined>;
+  /** Policy versions newest first. */
+  policyHistory(limit: number): Promise<StoredPolicyVersion[]>;
   listTenantBudgets(): Promise<StoredTenantBudget[]>;
 
   /** Settled spend (USD) per tenant in [from, to), optionally only of calls of these criticalities. */

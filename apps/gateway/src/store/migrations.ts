@@ -154,6 +154,23 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: 'policy history',
+    statements: [
+      // One row per policy version, in order: the shared source of truth every instance converges on.
+      `CREATE TABLE llm_policy_history (
+        seq INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        source TEXT NOT NULL,
+        actor TEXT,
+        applied_at BIGINT NOT NULL,
+        changes TEXT NOT NULL,
+        format TEXT NOT NULL,
+        document TEXT NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 7,
     name: 'stored responses of the Responses API',
     statements: [

@@ -13,6 +13,7 @@ import type {
   ResponseOwner,
   StoredApiKey,
   StoredResponse,
+  StoredPolicyVersion,
   StoredTenantBudget,
   TenantUsage,
   TimeRange,
@@ -357,6 +358,25 @@ export abstract class SqlGatewayStore implements GatewayStore {
     );
   }
 
+  async appendPolicyVersion(v: StoredPolicyVersion): Promise<boolean> {
+    const inserted = await this.execute(
+      `INSERT INTO llm_policy_history (seq, hash, source, actor, applied_at, changes, format, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (seq) DO NOTHING`,
+      storableParams([v.seq, v.hash, v.source, v.actor, v.appliedAt, v.changes, v.format, v.document]),
+    );
+    return inserted > 0;
+  }
+
+  async latestPolicyVersion(sources?: readonly string[]): Promise<StoredPolicyVersion | undefined> {
+    const only = sources === undefined ? '' : ` WHERE source IN (${sources.map(() => '?').join(', ')})`;
+    const rows = await this.query(`SELECT * FROM llm_policy_history${only} ORDER BY seq DESC LIMIT 1`, sources ?? []);
+    return rows[0] === undefined ? undefined : policyVersionOf(rows[0]);
+  }
+
+  async policyHistory(limit: number): Promise<StoredPolicyVersion[]> {
+    return (await this.query('SELECT * FROM llm_policy_history ORDER BY seq DESC LIMIT ?', [limit])).map(policyVersionOf);
+  }
+
   async listTenantBudgets(): Promise<StoredTenantBudget[]> {
     const rows = await this.query('SELECT tenant, setting, updated_at FROM llm_tenant_budgets ORDER BY tenant');
     return rows.map((r) => ({ tenant: String(r.tenant), setting: JSON.parse(String(r.setting)) as Record<string, unknown>, updatedAt: Number(r.updated_at) }));
@@ -557,4 +577,17 @@ export abstract class SqlGatewayStore implements GatewayStore {
       budgetActions: budgetActions.map((r) => ({ tenant: str(r.tenant), tier: str(r.budget_tier), action: String(r.budget_action), count: num(r.n) })),
     };
   }
+}
+
+function policyVersionOf(r: Row): StoredPolicyVersion {
+  return {
+    seq: Number(r.seq),
+    hash: String(r.hash),
+    source: String(r.source),
+    actor: r.actor === null || r.actor === undefined ? null : String(r.actor),
+    appliedAt: Number(r.applied_at),
+    changes: String(r.changes),
+    format: r.format === 'json' ? 'json' : 'yaml',
+    document: String(r.document),
+  };
 }

@@ -27,6 +27,8 @@ export interface BudgetAssessment {
   readonly allowanceMicros: number;
   /** The caller's own budget, reserved and settled with the tenant's. */
   readonly caller?: CallerBudget;
+  /** The ledger's balance it was decided on (none when unmetered): what an explanation's "would it fit" reads. */
+  readonly balance?: LedgerBalance;
 }
 
 /** A granted reservation, settled exactly once. */
@@ -62,8 +64,11 @@ export class BudgetService implements TenantBudgets {
   /** Per model, the learned ratio of reported to estimated prompt tokens that reservations are corrected by. */
   readonly calibration = new UsageCalibration();
 
+  /** Tenants whose budget was set at run time: a reloaded policy's own budgets never override them. */
+  private readonly setAtRunTime = new Set<string>();
+
   constructor(
-    private readonly policy: CompiledPolicy,
+    private policy: CompiledPolicy,
     private readonly ledger: BudgetLedgerStore,
     private readonly now: () => number = Date.now,
     private readonly onEvent?: (event: BudgetEvent) => void,
@@ -75,8 +80,21 @@ export class BudgetService implements TenantBudgets {
   async setTenantBudget(tenant: string, setting: BudgetSetting): Promise<BudgetState> {
     if (!(setting.budgetUsd > 0)) throw new RangeError('budgetUsd must be a positive number');
     this.tenants.set(tenant, this.resolve(setting));
+    this.setAtRunTime.add(tenant);
     // What the ledger holds now: an app restores a new budget's spend itself (and with it, a lost state).
     return (await this.stateOf(tenant, false))!;
+  }
+
+  /**
+   * A reloaded policy: its defaults apply from the next call on, and the
+   * tenant budgets it writes replace the previous policy's (a budget set at
+   * run time is kept). Spend already booked is the ledger's, untouched.
+   */
+  usePolicy(policy: CompiledPolicy): void {
+    const before = this.policy;
+    this.policy = policy;
+    for (const tenant of Object.keys(before.budgets.tenants)) if (!this.setAtRunTime.has(tenant)) this.tenants.delete(tenant);
+    for (const [tenant, b] of Object.entries(policy.budgets.tenants)) if (!this.setAtRunTime.has(tenant)) this.tenants.set(tenant, this.resolve(b));
   }
 
   getTenantBudget(tenant: string): ResolvedTenantBudget | undefined {
@@ -157,6 +175,27 @@ export class BudgetService implements TenantBudgets {
   /** The budget of one planned call, for the executor to reserve and settle its attempts through. */
   forCall(assessment: BudgetAssessment, plan: RoutePlan): CallBudget {
     return new LedgerCallBudget(this, assessment, plan);
+  }
+
+  /**
+   * Whether a reservation of `amountMicros` would be granted on the balance
+   * the assessment read, without reserving anything (an explanation, a dry
+   * run): the reason it would be refused, or undefined. The ledger's own
+   * check, on figures that may have moved since.
+   */
+  wouldRefuse(assessment: BudgetAssessment, amountMicros: number): string | undefined {
+    const b = assessment.balance;
+    if (assessment.unmetered || b === undefined) return undefined;
+    const { limits } = assessment;
+    const refusedBy =
+      b.spentMicros + b.reservedMicros + amountMicros > limits.budgetMicros
+        ? 'period'
+        : limits.dailyCapMicros !== undefined && b.daySpentMicros + b.dayReservedMicros + amountMicros > limits.dailyCapMicros
+          ? 'day'
+          : limits.caller !== undefined && (b.callerSpentMicros ?? 0) + (b.callerReservedMicros ?? 0) + amountMicros > limits.caller.budgetMicros
+            ? 'caller'
+            : undefined;
+    return refusedBy === undefined ? undefined : refusalReason(assessment, amountMicros, { granted: false, refusedBy, balance: b });
   }
 
   /** Reserve an attempt's worst-case cost. */
@@ -307,7 +346,7 @@ export class BudgetService implements TenantBudgets {
           message: `${callerName(caller)} has spent $${microsToUsd(spent).toFixed(6)} of its own $${caller.budgetUsd} budget for this ${caller.period} (UTC): every request it makes is refused until the period ends or the budget is raised.`,
         });
       }
-      if (budget === undefined) return { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller };
+      if (budget === undefined) return { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller, balance };
     }
     if (budget === undefined) throw new Error(`tenant "${tenant}" has no budget`); // assess never asks then
     const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
@@ -338,7 +377,7 @@ export class BudgetService implements TenantBudgets {
       refuse('daily_cap_exhausted', () => `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
     }
     const downgrade = tierRank(tier) >= tierRank('downgrade') && budget.downgradeCriticalities.includes(cls.criticality);
-    return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0, ...(caller ? { caller } : {}) };
+    return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0, balance, ...(caller ? { caller } : {}) };
   }
 
   private unavailable(

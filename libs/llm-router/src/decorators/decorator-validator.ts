@@ -18,19 +18,25 @@ export class DecoratorValidator implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const issues: PolicyIssue[] = [];
-    for (const { target, where } of controllerTargets(this.discovery, this.scanner)) this.check(target, where, issues);
+    const issues = this.issuesFor(this.policy);
     if (issues.length > 0) throw new PolicyValidationError(issues, 'decorators (checked against the policy)');
   }
 
-  private check(target: Function, where: string, issues: PolicyIssue[]): void {
+  /** Every decorator naming a class or tier `policy` does not define: start-up fails on them, a reload is refused. */
+  issuesFor(policy: CompiledPolicy): PolicyIssue[] {
+    const issues: PolicyIssue[] = [];
+    for (const { target, where } of controllerTargets(this.discovery, this.scanner)) this.check(policy, target, where, issues);
+    return issues;
+  }
+
+  private check(policy: CompiledPolicy, target: Function, where: string, issues: PolicyIssue[]): void {
     const trafficClass = this.reflector.get(TrafficClass, target);
-    if (trafficClass !== undefined && !this.policy.classes.has(trafficClass)) {
-      issues.push({ path: `@TrafficClass on ${where}`, message: `unknown traffic class "${trafficClass}" (defined: ${[...this.policy.classes.keys()].join(', ')})` });
+    if (trafficClass !== undefined && !policy.classes.has(trafficClass)) {
+      issues.push({ path: `@TrafficClass on ${where}`, message: `unknown traffic class "${trafficClass}" (defined: ${[...policy.classes.keys()].join(', ')})` });
     }
     const floor = this.reflector.get(QualityFloor, target);
-    if (floor?.tier !== undefined && !this.policy.tiers.includes(floor.tier)) {
-      issues.push({ path: `@QualityFloor on ${where}`, message: `unknown tier "${floor.tier}" (tiers: ${this.policy.tiers.join(' > ')})` });
+    if (floor?.tier !== undefined && !policy.tiers.includes(floor.tier)) {
+      issues.push({ path: `@QualityFloor on ${where}`, message: `unknown tier "${floor.tier}" (tiers: ${policy.tiers.join(' > ')})` });
     }
   }
 }

@@ -11,6 +11,7 @@ import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import type { FailureCategory } from '../errors/failure-category.js';
 import type { RouteOutcome } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
+import type { ExecutionPolicy } from './route-executor.js';
 
 /** The mutable bookkeeping of one routed call; becomes its RoutingRecord. */
 export class CallState {
@@ -32,6 +33,8 @@ export class CallState {
   errorMessage?: string;
   /** The record was emitted: a settle from now on runs at once. */
   private recorded = false;
+  /** The policy generation's targets and circuit settings the call runs on (set by the executor). */
+  on?: ExecutionPolicy;
   /** The serving attempt's budget settle, held until the record is out. */
   private heldSettle?: () => void;
 
@@ -156,6 +159,8 @@ export class CallState {
     if (this.budget?.snapshot) record.budget = this.budget.snapshot;
     if (plan.sessionTarget) record.sessionTarget = plan.sessionTarget.target;
     if (this.outcome?.sessionMoved) record.sessionMove = this.outcome.sessionMoved;
+    if (plan.policyVersion !== undefined) record.policyVersion = plan.policyVersion;
+    record.needs = plan.needs;
     return record;
   }
 }

@@ -43,9 +43,13 @@ interface Admission {
   readonly reservation?: AttemptReservation;
 }
 
-export interface RouteExecutorDeps {
+/** What a call needs of its policy beyond the plan: taken once at its start, so a reload never changes a call in flight. */
+export interface ExecutionPolicy {
   readonly policy: CompiledPolicy;
   readonly targets: ReadonlyMap<string, ProviderTarget>;
+}
+
+export interface RouteExecutorDeps extends ExecutionPolicy {
   readonly transport: Transport;
   readonly circuits: CircuitStateStore;
   readonly recorder: RoutingRecorder;
@@ -69,6 +73,8 @@ export class RouteExecutor {
     requestId: string,
     stream: boolean,
     budget?: CallBudget,
+    /** The policy generation the plan was made under; the executor's own by default. */
+    on: ExecutionPolicy = this.deps,
   ): Observable<RoutedOutput> {
     const { scheduler, recorder } = this.deps;
     const cls = plan.trafficClass;
@@ -77,6 +83,7 @@ export class RouteExecutor {
     return new Observable<RoutedOutput>((subscriber) => {
       const now = scheduler.now();
       const call = new CallState(requestId, now, now + cls.deadlineMs, plan, context, stream, () => scheduler.now(), budget);
+      call.on = on;
 
       const tryFrom = (candidates: readonly CompiledModel[], index: number): Observable<RoutedOutput> =>
         this.onTarget(candidates[index]!, call, request).pipe(
@@ -250,9 +257,10 @@ export class RouteExecutor {
     fittedRequest: ChatCompletionRequest,
     fitNotes: readonly string[],
   ): Observable<RoutedOutput> {
-    const { scheduler, circuits, transport, policy } = this.deps;
+    const { scheduler, circuits, transport } = this.deps;
+    const { policy, targets } = call.on!;
     const cls = call.plan.trafficClass;
-    const target = this.deps.targets.get(model.name)!;
+    const target = targets.get(model.name)!;
     const startedAt = scheduler.now();
     const waitedMs = call.takeWait();
     call.calls++;
@@ -332,6 +340,7 @@ export class RouteExecutor {
               attempts: call.calls,
               ...(call.budget?.snapshot ? { budget: call.budget.snapshot } : {}),
               ...(call.plan.requestedExclusion ? { requestedModelExcluded: call.plan.requestedExclusion } : {}),
+              ...(call.plan.policyVersion !== undefined ? { policyVersion: call.plan.policyVersion } : {}),
             };
             const moved = sessionMove(call, model);
             if (moved) call.outcome = { ...call.outcome, sessionMoved: moved };

@@ -20,6 +20,8 @@ export interface RouteOutcome {
   readonly requestedModelExcluded?: Exclusion;
   /** On the turn where a session moved to another target: from which, and why. */
   readonly sessionMoved?: SessionMove;
+  /** The policy the call was planned under (`<seq>-<hash>`). */
+  readonly policyVersion?: string;
 }
 
 

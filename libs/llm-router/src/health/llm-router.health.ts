@@ -22,8 +22,10 @@ export class LlmRouterHealthIndicator {
     const unroutable = [...this.router.policy.classes.values()]
       .filter((cls) => cls.route.every((m) => open.has(m.name)))
       .map((cls) => cls.name);
-    if (unroutable.length > 0) return indicator.down({ openCircuits: [...open], unroutableClasses: unroutable, targets });
-    if (open.size > 0) return indicator.degraded({ openCircuits: [...open], targets });
-    return indicator.up({ targets });
+    // The policy version shows a fleet split between two versions.
+    const policyVersion = this.router.policyVersion.id;
+    if (unroutable.length > 0) return indicator.down({ openCircuits: [...open], unroutableClasses: unroutable, targets, policyVersion });
+    if (open.size > 0) return indicator.degraded({ openCircuits: [...open], targets, policyVersion });
+    return indicator.up({ targets, policyVersion });
   }
 }

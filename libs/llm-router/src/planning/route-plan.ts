@@ -30,6 +30,8 @@ export interface RoutePlan {
    * trimmed to fit, by the class's `session.onContextOverflow`.
    */
   readonly contextFit?: 'refuse' | 'trim';
+  /** The version of the policy that made the plan (`<seq>-<hash>`), when the planner was given one. */
+  readonly policyVersion?: string;
 }
 
 /** Where a session turn is pinned. */

@@ -21,6 +21,8 @@ export class RoutePlanner {
   constructor(
     private readonly policy: CompiledPolicy,
     private readonly tokens: TokenCounter = new TokenCounter(),
+    /** Stamped on every plan: the record and the response say which policy routed the call. */
+    private readonly policyVersion?: string,
   ) {}
 
   /** Stops the tokenizer thread, if one was started. */
@@ -104,9 +106,10 @@ export class RoutePlanner {
 
   /** The plan, with the requested model and its exclusion when there is one. */
   private planned(plan: RoutePlan, pinned: CompiledModel | undefined): RoutePlan {
-    if (!pinned) return plan;
+    const versioned = this.policyVersion === undefined ? plan : { ...plan, policyVersion: this.policyVersion };
+    if (!pinned) return versioned;
     const requestedExclusion = plan.excluded.find((e) => e.requested);
-    return { ...plan, requestedModel: pinned.name, ...(requestedExclusion ? { requestedExclusion } : {}) };
+    return { ...versioned, requestedModel: pinned.name, ...(requestedExclusion ? { requestedExclusion } : {}) };
   }
 
   private select(

@@ -7,7 +7,7 @@ import { fixturePolicy } from '../testing/policy.fixture.js';
 import { CLASS_DEFAULTS } from './class-defaults.js';
 import { compilePolicy } from './compile-policy.js';
 import { describePolicy } from './describe-policy.js';
-import { loadPolicyFile } from './load-policy-file.js';
+import { compilePolicyText, loadPolicyFile } from './load-policy-file.js';
 import { PolicyValidationError } from './policy-validation.error.js';
 
 function issuesOf(doc: unknown): string[] {
@@ -151,5 +151,36 @@ describe('compilePolicy: the cheaper route', () => {
     const policy = compilePolicy(doc);
     assert.deepEqual(policy.classes.get('titles')!.downgradeRoute.map((m) => m.name), ['economy-1', 'standard-1', 'premium-a']);
     assert.deepEqual(policy.classes.get('solo')!.downgradeRoute.map((m) => m.name), ['economy-1']);
+  });
+});
+
+describe('compilePolicyText: one pass', () => {
+  it('environment, schema and reference errors are listed together', () => {
+    const text = [
+      'providers:',
+      '  p: { kind: openai, baseUrl: "${POLICY_SPEC_UNSET_URL}" }',
+      'models:',
+      '  m: { provider: ghost, upstreamModel: m, tier: premium, contextWindow: big, price: { inputPerMTok: 1, outputPerMTok: 1 } }',
+      'classes:',
+      '  c: { criticality: standard, route: [m, nowhere] }',
+    ].join('\n');
+    assert.throws(
+      () => compilePolicyText(text, 'yaml', 'policy file p.yaml', {}),
+      (err: unknown) => {
+        assert.ok(err instanceof PolicyValidationError);
+        const paths = err.issues.map((i) => i.path);
+        for (const p of ['providers.p.baseUrl', 'models.m.contextWindow', 'models.m.provider', 'classes.c.route[1]']) assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
+        assert.equal(err.message.match(/Invalid LLM routing/g)?.length, 1);
+        return true;
+      },
+    );
+  });
+  it('the content hash ignores key order and spelled-out defaults', () => {
+    const a = compilePolicy(fixturePolicy());
+    const doc = fixturePolicy();
+    const reordered = { classes: doc.classes, models: doc.models, providers: doc.providers, tiers: doc.tiers, defaultClass: doc.defaultClass, circuit: { failureThreshold: 5 } };
+    assert.equal(compilePolicy(reordered).hash, a.hash);
+    doc.classes['general']!.route = ['premium-b', 'premium-a'];
+    assert.notEqual(compilePolicy(doc).hash, a.hash);
   });
 });

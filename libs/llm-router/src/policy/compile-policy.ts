@@ -1,6 +1,8 @@
 import { CLASS_DEFAULTS } from './class-defaults.js';
 import type { CompiledClass, CompiledModel, CompiledPolicy, CompiledProvider } from './compiled-policy.js';
 import { policySchema, type ParsedPolicy, type PolicyDocument, type ProviderConfig } from './policy.schema.js';
+import { policyHash } from './policy-hash.js';
+import { crossCheckPolicy } from './policy-cross-check.js';
 import { PolicyValidationError, type PolicyIssue } from './policy-validation.error.js';
 import { tokenizerEncoding } from './tokenizer-encoding.js';
 
@@ -10,42 +12,33 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /**
  * Validate a policy document and resolve it into the immutable form the router
- * runs on. Every problem is reported with its path, all at once.
+ * runs on. Every problem is reported with its path, all at once: the schema's,
+ * the cross references' and `earlier` ones (the environment's, from reading
+ * the file) in one list.
  */
-export function compilePolicy(document: PolicyDocument | unknown, source = 'policy'): CompiledPolicy {
+export function compilePolicy(document: PolicyDocument | unknown, source = 'policy', earlier: readonly PolicyIssue[] = []): CompiledPolicy {
   const parsed = policySchema.safeParse(document);
-  if (!parsed.success) {
-    throw new PolicyValidationError(
-      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
-      source,
-    );
-  }
+  const issues: PolicyIssue[] = [
+    ...earlier,
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }))),
+    ...crossCheckPolicy(document),
+  ];
+  if (issues.length > 0 || !parsed.success) throw new PolicyValidationError(issues, source);
   const policy = parsed.data;
-  const issues: PolicyIssue[] = [];
   const tierRank = new Map(policy.tiers.map((t, i) => [t, i]));
-  if (tierRank.size !== policy.tiers.length) issues.push({ path: 'tiers', message: 'tiers must be unique' });
 
   const providers = new Map<string, CompiledProvider>();
   for (const [name, p] of Object.entries(policy.providers)) providers.set(name, compileProvider(name, p));
 
   const models = new Map<string, CompiledModel>();
   for (const [name, m] of Object.entries(policy.models)) {
-    const provider = providers.get(m.provider);
-    if (!provider) {
-      issues.push({ path: `models.${name}.provider`, message: `unknown provider "${m.provider}" (known: ${[...providers.keys()].join(', ') || 'none'})` });
-      continue;
-    }
-    const rank = tierRank.get(m.tier);
-    if (rank === undefined) {
-      issues.push({ path: `models.${name}.tier`, message: `unknown tier "${m.tier}" (tiers: ${policy.tiers.join(' > ')})` });
-      continue;
-    }
+    const provider = providers.get(m.provider)!;
     models.set(name, {
       name,
       provider,
       upstreamModel: m.upstreamModel,
       tier: m.tier,
-      tierRank: rank,
+      tierRank: tierRank.get(m.tier)!,
       capabilities: new Set(m.capabilities),
       contextWindow: m.contextWindow,
       maxOutputTokens: m.maxOutputTokens,
@@ -55,19 +48,9 @@ export function compilePolicy(document: PolicyDocument | unknown, source = 'poli
   }
 
   const classes = new Map<string, CompiledClass>();
-  for (const [name, c] of Object.entries(policy.classes)) {
-    const compiled = compileClass(name, c, models, tierRank, policy, issues);
-    if (compiled) classes.set(name, compiled);
-  }
-
-  const defaultClass = policy.defaultClass ?? Object.keys(policy.classes)[0];
-  if (defaultClass === undefined) issues.push({ path: 'classes', message: 'at least one traffic class is required' });
-  else if (!(defaultClass in policy.classes)) {
-    issues.push({ path: 'defaultClass', message: `unknown traffic class "${defaultClass}"` });
-  }
-  if (issues.length > 0) throw new PolicyValidationError(issues, source);
-
-  return { tiers: policy.tiers, providers, models, classes, defaultClass: defaultClass!, circuit: policy.circuit, budgets: policy.budgets };
+  for (const [name, c] of Object.entries(policy.classes)) classes.set(name, compileClass(name, c, models));
+  const defaultClass = policy.defaultClass ?? Object.keys(policy.classes)[0]!;
+  return { tiers: policy.tiers, providers, models, classes, defaultClass, circuit: policy.circuit, budgets: policy.budgets, hash: policyHash(policy) };
 }
 
 function compileProvider(name: string, p: ProviderConfig): CompiledProvider {
@@ -88,45 +71,14 @@ function compileProvider(name: string, p: ProviderConfig): CompiledProvider {
   };
 }
 
-function compileClass(
-  name: string,
-  c: ParsedPolicy['classes'][string],
-  models: ReadonlyMap<string, CompiledModel>,
-  tierRank: ReadonlyMap<string, number>,
-  policy: ParsedPolicy,
-  issues: PolicyIssue[],
-): CompiledClass | undefined {
+/** A class with its defaults filled in; its references were checked by crossCheckPolicy. */
+function compileClass(name: string, c: ParsedPolicy['classes'][string], models: ReadonlyMap<string, CompiledModel>): CompiledClass {
   const defaults = CLASS_DEFAULTS[c.criticality];
-  const route: CompiledModel[] = [];
-  c.route.forEach((m, i) => {
-    const model = models.get(m);
-    if (model) route.push(model);
-    else if (!(m in policy.models)) {
-      issues.push({ path: `classes.${name}.route[${i}]`, message: `unknown model "${m}" (catalog: ${Object.keys(policy.models).join(', ') || 'empty'})` });
-    }
-  });
-  if (new Set(c.route).size !== c.route.length) {
-    issues.push({ path: `classes.${name}.route`, message: 'a model may appear only once in a route' });
-  }
-  if (c.qualityFloor?.tier !== undefined && !tierRank.has(c.qualityFloor.tier)) {
-    issues.push({ path: `classes.${name}.qualityFloor.tier`, message: `unknown tier "${c.qualityFloor.tier}" (tiers: ${policy.tiers.join(' > ')})` });
-  }
+  const route = c.route.map((m) => models.get(m)!);
+  const downgradeRoute = (c.downgradeRoute ?? []).map((m) => models.get(m)!);
   const attemptTimeoutMs = c.attemptTimeoutMs ?? defaults.attemptTimeoutMs;
   const deadlineMs = c.deadlineMs ?? defaults.deadlineMs;
-  if (attemptTimeoutMs > deadlineMs && c.attemptTimeoutMs !== undefined && c.deadlineMs !== undefined) {
-    issues.push({ path: `classes.${name}.attemptTimeoutMs`, message: `exceeds the class deadline (${deadlineMs} ms)` });
-  }
   const backoff = c.backoff ?? defaults.backoff;
-  if (backoff.maxMs < backoff.baseMs) {
-    issues.push({ path: `classes.${name}.backoff.maxMs`, message: 'must be at least baseMs' });
-  }
-  const downgradeRoute: CompiledModel[] = [];
-  (c.downgradeRoute ?? []).forEach((m, i) => {
-    const model = models.get(m);
-    if (model) downgradeRoute.push(model);
-    else if (!(m in policy.models)) issues.push({ path: `classes.${name}.downgradeRoute[${i}]`, message: `unknown model "${m}"` });
-  });
-  if (route.length !== c.route.length) return undefined;
 
   const fallback = c.fallback ?? defaults.fallback;
   const premiumFirst = defaults.premiumFirst;

@@ -81,4 +81,6 @@ export interface CompiledPolicy {
   readonly defaultClass: string;
   readonly circuit: CircuitConfig;
   readonly budgets: BudgetsConfig;
+  /** The content hash of the validated document (see policyHash): half of a policy's version. */
+  readonly hash: string;
 }

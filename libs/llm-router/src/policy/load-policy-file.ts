@@ -1,21 +1,44 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { interpolatePolicyEnv } from './policy-env.js';
+import { compilePolicy } from './compile-policy.js';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { expandPolicyEnv, interpolatePolicyEnv } from './policy-env.js';
 import { PolicyValidationError } from './policy-validation.error.js';
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 /** Read a YAML or JSON policy file, `${VAR}` references filled from `env`; syntax errors are reported like schema errors. */
-export function loadPolicyFile(path: string, env: Readonly<Record<string, string | undefined>> = process.env): unknown {
-  let text: string;
+export function loadPolicyFile(path: string, env: Env = process.env): unknown {
+  return interpolatePolicyEnv(parsePolicyText(readText(path), path.endsWith('.json') ? 'json' : 'yaml', `policy file ${path}`), env, `policy file ${path}`);
+}
+
+/**
+ * Read, interpolate and compile a policy file in one pass: unset variables,
+ * schema errors and cross-reference errors in one PolicyValidationError.
+ */
+export function compilePolicyFile(path: string, env: Env = process.env): CompiledPolicy {
+  return compilePolicyText(readText(path), path.endsWith('.json') ? 'json' : 'yaml', `policy file ${path}`, env);
+}
+
+/** The same for a policy given as text (a reload's body): JSON, or YAML (a superset of JSON). */
+export function compilePolicyText(text: string, format: 'json' | 'yaml', source: string, env: Env = process.env): CompiledPolicy {
+  const expanded = expandPolicyEnv(parsePolicyText(text, format, source), env);
+  return compilePolicy(expanded.document, source, expanded.issues);
+}
+
+/** The document a policy text holds; a syntax error is a PolicyValidationError. */
+export function parsePolicyText(text: string, format: 'json' | 'yaml', source: string): unknown {
   try {
-    text = readFileSync(path, 'utf8');
+    return format === 'json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new PolicyValidationError([{ path: '(file)', message: `cannot parse ${source}: ${(err as Error).message}` }], source);
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new PolicyValidationError([{ path: '(file)', message: `cannot read ${path}: ${(err as Error).message}` }], `policy file ${path}`);
   }
-  let document: unknown;
-  try {
-    document = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new PolicyValidationError([{ path: '(file)', message: `cannot parse ${path}: ${(err as Error).message}` }], `policy file ${path}`);
-  }
-  return interpolatePolicyEnv(document, env, `policy file ${path}`);
 }

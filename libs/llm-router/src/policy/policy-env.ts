@@ -12,6 +12,13 @@ const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * default is an error naming its path; every one is listed at once.
  */
 export function interpolatePolicyEnv(document: unknown, env: Env, source: string): unknown {
+  const expanded = expandPolicyEnv(document, env);
+  if (expanded.issues.length > 0) throw new PolicyValidationError(expanded.issues, source);
+  return expanded.document;
+}
+
+/** The same, the unset references returned as issues (left as written) so that the schema's can be listed with them. */
+export function expandPolicyEnv(document: unknown, env: Env): { document: unknown; issues: PolicyIssue[] } {
   const issues: PolicyIssue[] = [];
   const visit = (value: unknown, path: string): unknown => {
     if (typeof value === 'string') return value.includes('${') ? expand(value, path) : value;
@@ -30,7 +37,5 @@ export function interpolatePolicyEnv(document: unknown, env: Env, source: string
       issues.push({ path: path || '(root)', message: `refers to \${${name}}, which is not set (give it a value, or a default: \${${name}:-value})` });
       return match;
     });
-  const result = visit(document, '');
-  if (issues.length > 0) throw new PolicyValidationError(issues, source);
-  return result;
+  return { document: visit(document, ''), issues };
 }

@@ -8,7 +8,6 @@ import { InMemoryCircuitStateStore } from '../execution/circuit/in-memory-circui
 import { RouteExecutor } from '../execution/route-executor.js';
 import { timeoutScheduler } from '../execution/timeout-scheduler.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
-import { RoutePlanner } from '../planning/route-planner.js';
 import type { Transport } from '../providers/http/transport.interface.js';
 import { UndiciTransport } from '../providers/http/undici.transport.js';
 import { buildProviderTargets } from '../providers/provider-targets.js';
@@ -18,6 +17,7 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { InMemorySessionStore } from '../session/in-memory-session.store.js';
 import { SessionRouting } from '../session/session-routing.js';
 import { DEFAULT_SESSION_TTL_MS, type SessionStore } from '../session/session-store.js';
+import { LivePolicy } from './live-policy.js';
 import { LlmRouter } from './llm-router.service.js';
 
 /** The ports and knobs of a router; what is left out gets its in-process default. */
@@ -67,8 +67,7 @@ export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
     random: deps.random ?? Math.random,
   });
   const router = new LlmRouter({
-    policy,
-    planner: new RoutePlanner(policy),
+    live: new LivePolicy(policy, deps.env),
     executor,
     budgets,
     recorder,

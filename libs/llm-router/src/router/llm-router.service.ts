@@ -14,7 +14,6 @@ import type { RouteOutcome } from '../execution/route-outcome.js';
 import { timeoutScheduler } from '../execution/timeout-scheduler.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { describePolicy } from '../policy/describe-policy.js';
-import type { RoutePlanner } from '../planning/route-planner.js';
 import type { RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import { unplannedRecord } from '../telemetry/unplanned-record.js';
@@ -22,6 +21,10 @@ import type { SessionRouting } from '../session/session-routing.js';
 import type { SessionState } from '../session/session-store.js';
 import type { CompiledClass } from '../policy/compiled-policy.js';
 import type { RoutedOutput } from '../execution/route-outcome.js';
+import { deriveRequestNeeds } from '../planning/request-needs.js';
+import type { RecordedNeeds } from '../planning/request-with-needs.js';
+import type { LivePolicy, PolicyGeneration, PolicyVersion } from './live-policy.js';
+import { explainRoute, type RoutingExplanation } from './route-explanation.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 import type { DeferredCallStore } from '../deferral/deferred-call.store.js';
 import { InMemoryDeferredCallStore } from '../deferral/in-memory-deferred-call.store.js';
@@ -62,8 +65,8 @@ export interface RoutedChunk {
 
 /** What a router is made of: the module builds each part in Nest's container, `createLlmRouter` by hand. */
 export interface LlmRouterParts {
-  readonly policy: CompiledPolicy;
-  readonly planner: RoutePlanner;
+  /** The current policy and its planner, swapped atomically on a reload. */
+  readonly live: LivePolicy;
   readonly executor: RouteExecutor;
   readonly budgets: BudgetService;
   readonly recorder: RoutingRecorder;
@@ -87,7 +90,18 @@ export interface LlmRouterParts {
  */
 @Injectable()
 export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown {
-  readonly policy: CompiledPolicy;
+  /** The policy in force (a reload swaps it; a call keeps the one it started with). */
+  get policy(): CompiledPolicy {
+    return this.live.current().policy;
+  }
+
+  /** The version of the policy in force. */
+  get policyVersion(): PolicyVersion {
+    return this.live.current().version;
+  }
+
+  /** The owner of the current policy: swap a compiled candidate in, watch the swaps. */
+  readonly live: LivePolicy;
   /** Tenant budgets: set them, read their state, restore spend, watch threshold events. */
   readonly budgets: TenantBudgets;
   /** Every routed call's record, successful or not. */
@@ -96,7 +110,6 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
   readonly deferred: DeferredCalls;
   /** The same budgets as `budgets`, with what a call needs of them: assessment, reservations. */
   private readonly budgetService: BudgetService;
-  private readonly planner: RoutePlanner;
   private readonly executor: RouteExecutor;
   private readonly recorder: RoutingRecorder;
   private readonly circuits: CircuitStateStore;
@@ -105,8 +118,9 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
   private readonly sessions: SessionRouting | undefined;
 
   constructor(@Inject(LLM_ROUTER_PARTS) parts: LlmRouterParts) {
-    this.policy = parts.policy;
-    this.planner = parts.planner;
+    this.live = parts.live;
+    // Tenant budgets written in the policy follow it (BudgetService owns them).
+    this.live.changes$.subscribe((generation) => this.budgetService.usePolicy(generation.policy));
     this.executor = parts.executor;
     this.budgets = this.budgetService = parts.budgets;
     this.recorder = parts.recorder;
@@ -116,7 +130,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     this.onClose = parts.onClose;
     this.deferred = new DeferredCalls({
       route: (request, options) => this.completion$(request, options),
-      classOf: (name) => this.planner.resolveClass(name),
+      classOf: (name) => this.live.current().planner.resolveClass(name),
       currentContext: () => RoutingContextStore.current(),
       queue: parts.jobQueue ?? new InMemoryJobQueue(),
       store: parts.deferredCallStore ?? new InMemoryDeferredCallStore(),
@@ -172,6 +186,40 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     return lastValueFrom(this.completion$(request, options));
   }
 
+  /**
+   * Where this call would go, and why, without calling anyone and without
+   * spending: the same planner and admission checks as a real call, on the
+   * policy, budgets and circuits as they are now. `classSource` says where
+   * the caller's class came from (an app that resolves it itself).
+   */
+  async explain(request: ChatCompletionRequest, options?: RouteOptions, classSource?: string): Promise<RoutingExplanation> {
+    const generation = this.live.current();
+    const current = RoutingContextStore.current();
+    const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
+    const source =
+      classSource ?? (options?.trafficClass !== undefined ? 'the call options' : current?.trafficClass !== undefined ? 'the request context (@TrafficClass)' : 'the policy default');
+    let assessment: BudgetAssessment | LlmRouterError | undefined;
+    try {
+      assessment = await this.budgetService.assess(context.tenant, generation.planner.resolveClass(context.trafficClass), context.callerBudget);
+    } catch (err) {
+      // An unknown class is explained as the planner refuses it; a budget refusal, as the budget does.
+      if (!(err instanceof LlmRouterError)) throw err;
+      assessment = err.category === 'invalid_request' ? undefined : err;
+    }
+    const circuits = new Map((await this.circuits.snapshot(this.scheduler.now())).map((c) => [c.target, c.status] as const));
+    return explainRoute({
+      generation,
+      budgets: this.budgetService,
+      circuits,
+      request,
+      stream: request.stream === true,
+      className: context.trafficClass,
+      classSource: source,
+      callerFloor: context.qualityFloor,
+      assessment,
+    });
+  }
+
   /** The policy with every default filled in. */
   effectivePolicy(): Record<string, unknown> {
     return describePolicy(this.policy);
@@ -205,23 +253,25 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     void this.deferred.close();
     this.recorder.complete();
     this.budgetService.close();
-    this.planner.close();
+    this.live.close();
     this.onClose?.();
   }
 
   /** @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages. */
   private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean, keepsTranscript = false): Observable<RoutedOutput> {
     return defer(() => {
+      // The policy is taken once, here: the whole call (plan, attempts, record) runs on this generation.
+      const generation = this.live.current();
       const current = RoutingContextStore.current();
       // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
       const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
       const requestId = context.requestId ?? newRequestId();
-      const refuse = (err: unknown) => throwError(() => this.refuse(err, context, requestId, stream));
+      const refuse = (err: unknown) => throwError(() => this.refuse(err, generation, context, requestId, stream, request));
       let trafficClass: CompiledClass;
       let session;
       let assessed;
       try {
-        trafficClass = this.planner.resolveClass(context.trafficClass);
+        trafficClass = generation.planner.resolveClass(context.trafficClass);
         session = this.sessions?.open(context, trafficClass, keepsTranscript);
         assessed = this.budgetService.assess(context.tenant, trafficClass, context.callerBudget);
       } catch (err) {
@@ -232,13 +282,13 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
         const full = keepsTranscript && state?.transcript ? { ...request, messages: [...state.transcript, ...request.messages] } : request;
         let plan;
         try {
-          plan = this.planner.plan(full, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false, session && trafficClass.session.onContextOverflow);
+          plan = generation.planner.plan(full, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false, session && trafficClass.session.onContextOverflow);
         } catch (err) {
           return refuse(err);
         }
-        if (!session) return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan));
+        if (!session) return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan), generation);
         const pinned = this.sessions!.pin(plan, session, state);
-        const routed$ = this.executor.execute(pinned.plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, pinned.plan));
+        const routed$ = this.executor.execute(pinned.plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, pinned.plan), generation);
         return this.sessions!.follow(routed$, session, state, pinned.originalUnhealthyAt, keepsTranscript ? request.messages : []);
       };
       const loaded = session?.state;
@@ -256,7 +306,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
             return proceed(assessment, state);
           }),
           finalize(() => {
-            if (!decided) this.recordWithoutPlan(context, requestId, stream, 'aborted');
+            if (!decided) this.recordWithoutPlan(generation, context, requestId, stream, 'aborted');
           }),
         );
       }
@@ -273,22 +323,31 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
           return proceed(assessment, loaded);
         }),
         finalize(() => {
-          if (!decided) this.recordWithoutPlan(context, requestId, stream, 'aborted');
+          if (!decided) this.recordWithoutPlan(generation, context, requestId, stream, 'aborted');
         }),
       );
     });
   }
 
   /** Planning or the budget refused the call: it still gets its record. */
-  private refuse(err: unknown, context: RoutingContext, requestId: string, stream: boolean): unknown {
+  private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean, request: ChatCompletionRequest): unknown {
     if (!(err instanceof LlmRouterError)) return err;
     err.requestId = requestId;
-    this.recordWithoutPlan(context, requestId, stream, 'failure', err);
+    // What routing read of the request: a refused call can be planned again (simulate, shadow) like a served one.
+    this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err, deriveRequestNeeds(request));
     return err;
   }
 
-  private recordWithoutPlan(context: RoutingContext, requestId: string, stream: boolean, outcome: 'failure' | 'aborted', error?: LlmRouterError): void {
-    this.recorder.emit(unplannedRecord(this.policy, { requestId, context, stream, outcome, error }));
+  private recordWithoutPlan(
+    generation: PolicyGeneration,
+    context: RoutingContext,
+    requestId: string,
+    stream: boolean,
+    outcome: 'failure' | 'aborted',
+    error?: LlmRouterError,
+    needs?: RecordedNeeds,
+  ): void {
+    this.recorder.emit(unplannedRecord(generation.policy, { requestId, context, stream, outcome, error, policyVersion: generation.version.id, needs }));
   }
 }
 

@@ -2,6 +2,7 @@ import type { FailureCategory } from '../errors/failure-category.js';
 import type { BudgetSnapshot } from '../budget/budget.types.js';
 import type { Exclusion } from '../errors/llm-router.error.js';
 import type { Criticality, QualityFloorSpec } from '../policy/policy.schema.js';
+import type { RecordedNeeds } from '../planning/request-with-needs.js';
 
 /** One try against one target, or one target skipped without a call. */
 export interface AttemptRecord {
@@ -63,4 +64,8 @@ export interface RoutingRecord {
   readonly sessionTarget?: string;
   /** Set on the turn where the session moved to another target. */
   readonly sessionMove?: SessionMove;
+  /** The policy the call ran under (`<seq>-<hash>`): a call started before a reload finishes under the old one. */
+  readonly policyVersion?: string;
+  /** What routing read of the request (capabilities, prompt estimate, output limit): enough to plan it again (simulate, shadow). */
+  readonly needs?: RecordedNeeds;
 }

@@ -1,6 +1,7 @@
 import type { RoutingContext } from '../context/routing-context.js';
 import type { LlmRouterError } from '../errors/llm-router.error.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { RecordedNeeds } from '../planning/request-with-needs.js';
 import type { RoutingRecord } from './routing-record.js';
 
 export interface UnplannedRecordInput {
@@ -11,6 +12,10 @@ export interface UnplannedRecordInput {
   readonly outcome: 'failure' | 'aborted';
   /** Why the call was refused; absent when the caller left first. */
   readonly error?: LlmRouterError;
+  /** The policy version the call was refused under. */
+  readonly policyVersion?: string;
+  /** What routing read of the request, when it got that far. */
+  readonly needs?: RecordedNeeds;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface UnplannedRecordInput {
  * such as a gateway's per-key budget), or abandoned while the budget store
  * answered. No attempts, no tokens, no cost.
  */
-export function unplannedRecord(policy: CompiledPolicy, { requestId, context, stream, outcome, error }: UnplannedRecordInput): RoutingRecord {
+export function unplannedRecord(policy: CompiledPolicy, { requestId, context, stream, outcome, error, policyVersion, needs }: UnplannedRecordInput): RoutingRecord {
   const trafficClass = context.trafficClass ?? policy.defaultClass;
   return {
     requestId,
@@ -44,5 +49,7 @@ export function unplannedRecord(policy: CompiledPolicy, { requestId, context, st
     usageEstimated: false,
     costUsd: 0,
     latencyMs: 0,
+    ...(policyVersion !== undefined ? { policyVersion } : {}),
+    ...(needs !== undefined ? { needs } : {}),
   };
 }
