@@ -1,8 +1,10 @@
 import { HttpException, Injectable } from '@nestjs/common';
-import { contextFromHeaders, LlmRouter, newRequestId, type RouteOptions } from '@llm-router/nestjs';
+import { contextFromHeaders, LlmRouter, newRequestId, traceCarrierOf, type RouteOptions } from '@llm-router/nestjs';
 import { decideRoute, scopeRefusal, type Principal } from '../auth/key-scope.js';
+import { KEY_LABEL } from '../auth/keyed-context.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
+import { callerRequestId } from '../http/caller-request-id.js';
 import { redact, redactLabels } from '../logging/redact.js';
 import { RecordsService } from '../persistence/records.service.js';
 
@@ -28,8 +30,9 @@ export class RouteAccessService {
 
   optionsFor(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions | undefined {
     const headerClass = single(headers['x-traffic-class']);
+    const requestId = callerRequestId(headers);
     if (principal === null || principal.keyId === null) {
-      // Authentication disabled: tenant, feature, session and request id come from the headers.
+      // Authentication disabled: tenant, feature, session, request id and trace context come from the headers.
       const options: RouteOptions = contextFromHeaders({ headers });
       redactLabels(options);
       if (headerClass) options.trafficClass = headerClass;
@@ -37,14 +40,18 @@ export class RouteAccessService {
     }
     const decision = decideRoute(this.router.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
     if (!decision.ok) throw scopeRefusal(decision);
-    const options: RouteOptions = { tenant: principal.tenant, trafficClass: decision.trafficClass, requestId: newRequestId() };
+    const options: RouteOptions = { tenant: principal.tenant, trafficClass: decision.trafficClass, requestId: requestId ?? newRequestId() };
+    const traceparent = single(headers.traceparent);
+    if (traceparent !== undefined) options.traceCarrier = traceCarrierOf(traceparent, single(headers.tracestate));
     const feature = label(headers, 'x-feature');
     if (feature !== undefined) options.feature = feature;
     const session = label(headers, 'x-session-id');
     if (session !== undefined) options.session = session;
 
     this.budgets.applyKeyBudget(principal, options);
-    this.records.attribute(options.requestId!, principal);
+    // A caller's own id may repeat, even across keys: its record is attributed by a label, not by the id.
+    if (requestId === undefined) this.records.attribute(options.requestId!, principal);
+    else options.labels = { [KEY_LABEL]: principal.keyId };
     return options;
   }
 }
