@@ -10,6 +10,7 @@ import { anthropicFormat } from './anthropic-format.js';
 import { FaultBook, FaultRuleError, resolveFault, type ActiveFaultRule, type Fault, type FaultRule, type SimFormat } from './fault-rules.js';
 import { openaiFormat } from './openai-format.js';
 import { DEFAULT_CHUNKS, type ErrorReply, type SimRequest, type WireFormat } from './wire-format.js';
+import { logLine } from './log-line.js';
 
 export const OPENAI_PATH = '/openai/v1/chat/completions';
 export const ANTHROPIC_PATH = '/anthropic/v1/messages';
@@ -151,7 +152,7 @@ class Simulator {
   }
 
   private crash(format: WireFormat, res: ServerResponse, err: unknown): void {
-    console.error('[simulator] internal error:', err);
+    logLine('error', `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     if (!res.headersSent) {
       const reply = format.errorReply('server_error', '');
       sendJson(res, reply.status, reply.body);
