@@ -7,46 +7,10 @@
  * Nest's human lines.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { tempDir, until } from './gateway-support/harness.js';
-
-const ROOT = new URL('../../', import.meta.url).pathname;
-const GATEWAY = new URL('../apps/gateway/src/main.js', import.meta.url).pathname;
-const SIMULATOR = new URL('../apps/simulator/src/main.js', import.meta.url).pathname;
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  stop(): Promise<void>;
-}
-
-function run(main: string, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const collect = (stream: NodeJS.ReadableStream) => {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop()!;
-      lines.push(...parts);
-    });
-  };
-  collect(child.stdout!);
-  collect(child.stderr!);
-  return {
-    child,
-    lines,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+import { gatewayBaseUrl, GATEWAY_MAIN as GATEWAY, REPO_ROOT as ROOT, runMain as run, SIMULATOR_MAIN as SIMULATOR } from './gateway-support/main-process.js';
 
 function assertJsonLines(lines: readonly string[]): Record<string, unknown>[] {
   assert.ok(lines.length > 0);
@@ -69,7 +33,8 @@ test('the gateway\'s start, a request and its shutdown: one JSON object per line
   const dir = tempDir();
   const gw = run(GATEWAY, { PORT: '0', SIM_PORT: '0', LLM_SQLITE_PATH: `${dir.path}/g.sqlite` });
   try {
-    await until(() => gw.lines.some((l) => l.includes('gateway on http://')), 'the gateway listening', 30_000);
+    const base = await gatewayBaseUrl(gw);
+    await until(() => gw.lines.some((l) => l.includes('DEV ONLY')), 'the dev admin key line');
     const parsed = assertJsonLines(gw.lines);
     assert.ok(parsed.some((l) => l.context === 'NestFactory' && l.msg === 'Starting Nest application...'), 'Nest\'s own lines');
     assert.ok(parsed.some((l) => l.context === 'RouterExplorer'), 'Nest\'s route lines');
@@ -78,7 +43,6 @@ test('the gateway\'s start, a request and its shutdown: one JSON object per line
     assert.equal(dev?.level, 'warn');
     assert.match(String(dev?.msg), /export ADMIN_KEY=llmr_admin_dev_[A-Za-z0-9_-]{20,}\n/);
     // A request: its log line has the same fields and the caller's request id.
-    const base = /gateway on (http:\/\/[^ ]+)/.exec(String(parsed.find((l) => String(l.msg).startsWith('gateway on'))!.msg))![1]!;
     const adminKey = /export ADMIN_KEY=(\S+)/.exec(String(dev!.msg))![1]!;
     const created = await fetch(`${base}/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: '{"tenant":"acme"}' });
     const { key } = (await created.json()) as { key: string };

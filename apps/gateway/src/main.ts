@@ -7,6 +7,7 @@ import { startupWarnings } from './config/startup-warnings.js';
 import { createGateway } from './create-gateway.js';
 import { GatewayLogger, logFormatFromEnv, type LogFormat } from './logging/gateway-logger.js';
 import { describeStore } from './store/create-store.js';
+import { startTracing } from './tracing/tracing.js';
 
 // Every line through one logger, from the first (JSON unless LLM_LOG_FORMAT=text or a terminal).
 let logFormat: LogFormat = 'json';
@@ -22,7 +23,11 @@ const logger = new Logger('Gateway');
 
 async function main(): Promise<void> {
   if (logFormatError !== undefined) throw logFormatError;
+  // Before the app: the router's spans go to the SDK registered here (OTEL_* variables), or nowhere.
+  const tracing = startTracing(process.env);
   const app = await createGateway({ fromEnv: true, logger: gatewayLogger });
+  // The server closed, the last calls ended: their spans are exported before the process exits.
+  if (tracing) app.getHttpAdapter().getInstance().addHook('onClose', () => tracing.shutdown());
   const config = app.get(ConfigService).getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
   let sim: SimulatorHandle | undefined;
   if (config.embeddedSimulator) {
@@ -34,6 +39,7 @@ async function main(): Promise<void> {
   const address = app.getHttpServer().address();
   const base = `http://${config.host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
   logger.log(`gateway on ${base} (policy: ${config.policyFile}; store: ${describeStore(config.store)})`);
+  if (tracing) logger.log(tracing.description);
   for (const warning of startupWarnings(config)) logger.warn(warning);
   if (config.adminKey === undefined) {
     logger.log('admin API disabled: set LLM_ADMIN_KEY (at least 16 characters) to create API keys and set budgets');

@@ -1,0 +1,40 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+
+/** When the gateway exports traces: an OTLP endpoint or a traces exporter named in the environment, and the SDK not disabled. */
+export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporters = env.OTEL_TRACES_EXPORTER?.trim();
+  if (exporters) return exporters.split(',').some((e) => e.trim() !== 'none');
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+}
+
+export interface Tracing {
+  /** What the log says about it: the exporter and where it sends. */
+  readonly description: string;
+  /** Exports the spans still buffered, then stops. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * The OpenTelemetry SDK for the gateway's traces, started only when
+ * `tracingEnabled`; otherwise nothing is loaded or registered and the
+ * router's tracing stays a no-op. Configured the standard way, by the
+ * `OTEL_*` variables the SDK reads itself: `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+ * `..._TRACES_ENDPOINT`), `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf` by
+ * default, `http/json`, `grpc`), `OTEL_EXPORTER_OTLP_HEADERS`,
+ * `OTEL_SERVICE_NAME` (default here `llm-router-gateway`),
+ * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`, `OTEL_PROPAGATORS`,
+ * `OTEL_BSP_*`. Traces only: metrics stay on `/metrics` (Prometheus) and
+ * logs on stdout, so the SDK's metrics and logs exporters are `none` unless
+ * their variables say otherwise. Started before the app is built.
+ */
+export function startTracing(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+  if (!tracingEnabled(env)) return undefined;
+  env.OTEL_METRICS_EXPORTER ??= 'none';
+  env.OTEL_LOGS_EXPORTER ??= 'none';
+  const sdk = new NodeSDK({ ...(env.OTEL_SERVICE_NAME ? {} : { serviceName: 'llm-router-gateway' }), instrumentations: [] });
+  sdk.start();
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const description = `traces: ${env.OTEL_TRACES_EXPORTER ?? 'otlp'}${endpoint ? ` to ${endpoint}` : ''} (${env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'})`;
+  return { description, shutdown: () => sdk.shutdown() };
+}
