@@ -32,20 +32,17 @@ const OPERATION = 'chat';
  * The parent is the caller's trace context (`RoutingContext.traceCarrier`,
  * read by the registered propagator) or, without one, the active context.
  *
- * Off (no SDK registered, or no `@opentelemetry/api`), a call costs one
- * property read and one method call (`getDelegateTracer` answers undefined)
- * and nothing else runs: no span, no attribute, no header. The tracer is
- * looked up per call until an SDK registers, so one registered after the
- * router was built is picked up.
+ * Off (no SDK registered, or no `@opentelemetry/api`), a call costs two
+ * method calls (the global provider, whose `getDelegateTracer` answers
+ * undefined) and nothing else runs: no span, no attribute, no header.
  */
 export class CallTracer {
-  private tracer?: Tracer;
-  private readonly provider = api?.trace.getTracerProvider() as OtelApi.ProxyTracerProvider | undefined;
-
   /** The span of one routed call, or undefined when tracing is off. */
   startCall(plan: RoutePlan, context: RoutingContext, requestId: string, stream: boolean): CallSpan | undefined {
-    const tracer = (this.tracer ??= this.provider?.getDelegateTracer?.(TRACER_NAME));
-    if (tracer === undefined || api === undefined) return undefined;
+    if (api === undefined) return undefined;
+    // Asked per call, not kept: an SDK registered, replaced or disabled later (a new global proxy) is followed; the SDK keeps its tracers in a map.
+    const tracer = (api.trace.getTracerProvider() as OtelApi.ProxyTracerProvider).getDelegateTracer?.(TRACER_NAME);
+    if (tracer === undefined) return undefined;
     const active = api.context.active();
     const parent = context.traceCarrier ? api.propagation.extract(active, context.traceCarrier) : active;
     const requested = plan.requestedModel ?? plan.candidates[0]?.name ?? plan.trafficClass.name;
