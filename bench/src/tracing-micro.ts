@@ -40,7 +40,7 @@ interface ModeResult {
 }
 
 async function measure(mode: 'off' | 'on'): Promise<ModeResult> {
-  const tracing = mode === 'on' ? startTracing(process.env) : undefined;
+  const tracing = mode === 'on' ? await startTracing(process.env) : undefined;
   if (mode === 'on' && tracing === undefined) throw new Error('tracing did not start: OTEL_EXPORTER_OTLP_ENDPOINT is not set');
   const doc = loadPolicyFile(join(BENCH_DIR, 'policy.yaml')) as PolicyDocument;
   const policy = compilePolicy({ ...doc, circuit: { ...doc.circuit, failureThreshold: 1_000_000_000 } });

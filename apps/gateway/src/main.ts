@@ -24,7 +24,7 @@ const logger = new Logger('Gateway');
 async function main(): Promise<void> {
   if (logFormatError !== undefined) throw logFormatError;
   // Before the app: the router's spans go to the SDK registered here (OTEL_* variables), or nowhere.
-  const tracing = startTracing(process.env);
+  const tracing = await startTracing(process.env);
   const app = await createGateway({ fromEnv: true, logger: gatewayLogger });
   // The server closed, the last calls ended: their spans are exported before the process exits.
   if (tracing) app.getHttpAdapter().getInstance().addHook('onClose', () => tracing.shutdown());
