@@ -58,7 +58,7 @@ describe('x-request-id', () => {
     assert.equal(line.keyId, keyA.id);
   });
 
-  test('a fallback, a stream and a routed error echo it too', async () => {
+  test('a fallback, a stream, a routed error and a refusal before routing echo it too', async () => {
     const fb = await chat(gw, keyA.key, `hi ${simFault('premium-a', { error: 'overloaded' })}`, {}, { 'x-request-id': 'fb-1' });
     assert.equal(fb.status, 200, fb.text);
     assert.equal(fb.headers.get('x-llm-fallback'), 'true');
@@ -71,6 +71,15 @@ describe('x-request-id', () => {
     assert.equal(failed.headers.get('x-request-id'), 'fail-1');
     const [record] = await records('fail-1');
     assert.equal(record.outcome, 'failure');
+    // Refused before routing: a bad key, a class outside the key's scope, a malformed body.
+    assert.equal((await chat(gw, 'llmr_not_a_key', 'hi', {}, { 'x-request-id': 'refused-1' })).headers.get('x-request-id'), 'refused-1');
+    const scoped = await createKey(gw, { tenant: 'alpha', allowedClasses: ['general'] });
+    const outside = await chat(gw, scoped.key, 'hi', {}, { 'x-request-id': 'refused-2', 'x-traffic-class': 'cheap' });
+    assert.equal(outside.status, 403, outside.text);
+    assert.equal(outside.headers.get('x-request-id'), 'refused-2');
+    const malformed = await call(gw.url, '/v1/chat/completions', { key: keyA.key, raw: '{"messages":', headers: { 'x-request-id': 'refused-3' } });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.headers.get('x-request-id'), 'refused-3');
   });
 
   test('without one, the gateway\'s own id (a UUID v7) is echoed', async () => {
