@@ -3,7 +3,8 @@
  * start` runs it (main.js in a child process), configured only by the
  * standard OTEL_* variables, and exports to a real OTLP/HTTP receiver on
  * loopback in this test, which decodes what the SDK's exporter sends
- * (OTLP/JSON, `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`). One call with a
+ * (protobuf, the default, and OTLP/JSON with
+ * `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`). One call with a
  * forced fallback, sent by the official OpenAI client with a `traceparent`:
  * one call span continuing the caller's trace, with its two attempt spans
  * under it, the GenAI semantic conventions' attributes and the router's own;
@@ -13,86 +14,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { ADMIN_KEY, call, chat, createKey, setBudget, simFault, sqliteGateway, startSim, tempDir, testPolicy, until, type SimulatorHandle } from './gateway-support/harness.js';
 import { gatewayBaseUrl, GATEWAY_MAIN, runMain, type MainProcess } from './gateway-support/main-process.js';
-
-/** An OTLP attribute value, as OTLP/JSON encodes it. */
-type AnyValue = { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number; arrayValue?: { values?: AnyValue[] } };
-
-interface ReceivedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  status?: { code?: number; message?: string };
-  attributes: Record<string, unknown>;
-  events: { name: string; attributes: Record<string, unknown> }[];
-  service: unknown;
-}
-
-function value(v: AnyValue): unknown {
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.intValue !== undefined) return Number(v.intValue);
-  if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(value);
-  return undefined;
-}
-
-function attributes(list: { key: string; value: AnyValue }[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((list ?? []).map((a) => [a.key, value(a.value)]));
-}
-
-/** A real OTLP/HTTP traces receiver: POST /v1/traces, OTLP/JSON decoded into spans; anything else refused as a collector would. */
-class OtlpReceiver {
-  readonly spans: ReceivedSpan[] = [];
-  readonly contentTypes: string[] = [];
-  private readonly server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const type = String(req.headers['content-type'] ?? '');
-      this.contentTypes.push(type);
-      if (req.method !== 'POST' || req.url !== '/v1/traces') return void res.writeHead(404).end();
-      if (!type.startsWith('application/json')) return void res.writeHead(415).end();
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      for (const rs of body.resourceSpans ?? []) {
-        const resource = attributes(rs.resource?.attributes);
-        for (const ss of rs.scopeSpans ?? []) {
-          for (const s of ss.spans ?? []) {
-            this.spans.push({
-              traceId: s.traceId,
-              spanId: s.spanId,
-              parentSpanId: s.parentSpanId || undefined,
-              name: s.name,
-              kind: s.kind,
-              status: s.status,
-              attributes: attributes(s.attributes),
-              events: (s.events ?? []).map((e: { name: string; attributes?: { key: string; value: AnyValue }[] }) => ({ name: e.name, attributes: attributes(e.attributes) })),
-              service: resource['service.name'],
-            });
-          }
-        }
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { OtlpReceiver } from './gateway-support/otlp-receiver.js';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** OTLP span kinds (SPAN_KIND_*). */
@@ -110,7 +37,8 @@ async function simRequests(sim: SimulatorHandle, marker: string): Promise<SimReq
   return (res.json.requests as SimRequest[]).filter((r) => JSON.stringify(r.body).includes(marker)).reverse();
 }
 
-describe('traces to an OTLP receiver', () => {
+// The exporter's default encoding (protobuf) and OTLP/JSON, each decoded by the receiver.
+for (const protocol of ['http/protobuf', 'http/json'] as const) describe(`traces to an OTLP receiver (${protocol})`, () => {
   const receiver = new OtlpReceiver();
   const dir = tempDir();
   let sim: SimulatorHandle;
@@ -129,7 +57,7 @@ describe('traces to an OTLP receiver', () => {
       LLM_ADMIN_KEY: ADMIN_KEY,
       LLM_SQLITE_PATH: join(dir.path, 'g.sqlite'),
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
       OTEL_SERVICE_NAME: 'gateway-under-test',
       OTEL_BSP_SCHEDULE_DELAY: '50',
     });
@@ -157,7 +85,8 @@ describe('traces to an OTLP receiver', () => {
 
     const ofTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
     await until(() => ofTrace().length >= 3, 'the call span and its two attempt spans at the receiver', 15_000);
-    assert.ok(receiver.contentTypes.every((t) => t.startsWith('application/json')), receiver.contentTypes.join());
+    const contentType = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+    assert.ok(receiver.contentTypes.every((t) => t.startsWith(contentType)), receiver.contentTypes.join());
     const spans = ofTrace();
     assert.equal(spans.length, 3, JSON.stringify(spans, null, 1));
     const callSpan = spans.find((s) => s.kind === INTERNAL)!;
