@@ -175,3 +175,35 @@ test('tracing off (no OTEL_* variables): nothing goes upstream, the caller\'s tr
     await close();
   }
 });
+
+test('a collector that is down: calls are served, and the failed export is one JSON log line under OpenTelemetry', async () => {
+  const closed = new OtlpReceiver();
+  const endpoint = await closed.listen();
+  await closed.close();
+  const sim = await startSim();
+  const dir = tempDir();
+  const policyFile = join(dir.path, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(testPolicy(sim.url)));
+  const gw = runMain(GATEWAY_MAIN, {
+    PORT: '0',
+    LLM_POLICY_FILE: policyFile,
+    LLM_ADMIN_KEY: ADMIN_KEY,
+    LLM_SQLITE_PATH: join(dir.path, 'g.sqlite'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+  });
+  try {
+    const base = await gatewayBaseUrl(gw);
+    const key = (await createKey({ url: base }, { tenant: 'down' })).key;
+    assert.equal((await chat({ url: base }, key, 'still served')).status, 200);
+    await until(() => gw.lines.some((l) => l.includes('"context":"OpenTelemetry"')), 'the export failure logged', 15_000);
+    const line = JSON.parse(gw.lines.find((l) => l.includes('"context":"OpenTelemetry"'))!);
+    assert.equal(line.level, 'error');
+    assert.match(line.msg, /ECONNREFUSED/);
+  } finally {
+    await gw.stop();
+    await sim.close();
+    dir.remove();
+  }
+});

@@ -1,4 +1,22 @@
 /** When the gateway exports traces: an OTLP endpoint or a traces exporter named in the environment, and the SDK not disabled. */
+import { Logger } from '@nestjs/common';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+
+/** The SDK's own diagnostics (an export that failed, a bad variable) as gateway log lines, `OTEL_LOG_LEVEL` (default `warn`) and above. */
+function diagnosticsToLog(env: NodeJS.ProcessEnv): void {
+  const logger = new Logger('OpenTelemetry');
+  const text = (message: string, args: unknown[]) => [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)))].join(' ');
+  const sink: DiagLogger = {
+    error: (m, ...a) => logger.error(text(m, a)),
+    warn: (m, ...a) => logger.warn(text(m, a)),
+    info: (m, ...a) => logger.log(text(m, a)),
+    debug: (m, ...a) => logger.debug(text(m, a)),
+    verbose: (m, ...a) => logger.verbose(text(m, a)),
+  };
+  const level = DiagLogLevel[(env.OTEL_LOG_LEVEL?.trim().toUpperCase() ?? 'WARN') as keyof typeof DiagLogLevel] ?? DiagLogLevel.WARN;
+  diag.setLogger(sink, { logLevel: level, suppressOverrideMessage: true });
+}
+
 export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
   const exporters = env.OTEL_TRACES_EXPORTER?.trim();
@@ -41,6 +59,8 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
     // request context: about 2 % of the gateway's CPU) for nothing.
     contextManager: null as unknown as undefined,
   });
+  // After the SDK's constructor, which sets its console logger when OTEL_LOG_LEVEL is set: every line stays JSON.
+  diagnosticsToLog(env);
   sdk.start();
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const description = `traces: ${env.OTEL_TRACES_EXPORTER ?? 'otlp'}${endpoint ? ` to ${endpoint}` : ''} (${env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'})`;
