@@ -90,6 +90,15 @@ describe('call tracing', () => {
     assert.equal(exporter.getFinishedSpans().length, 3);
   });
 
+  it('a caller\'s unsampled context: nothing recorded, the context still goes upstream, unsampled', async () => {
+    const { router, transport } = harness();
+    register();
+    await router.complete(REQUEST, { trafficClass: 'general', traceCarrier: { traceparent: `00-${CALLER.traceId}-${CALLER.spanId}-00` } });
+    assert.equal(exporter.getFinishedSpans().length, 0);
+    assert.equal(transport.sent.length, 2);
+    for (const headers of transport.sent) assert.match(headers.traceparent ?? '', new RegExp(`^00-${CALLER.traceId}-[0-9a-f]{16}-00$`));
+  });
+
   it('a stream\'s spans end with its usage; an abandoned call\'s with error.type aborted', async () => {
     const { router } = harness();
     register();

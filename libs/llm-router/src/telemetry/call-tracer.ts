@@ -63,7 +63,9 @@ export class CallTracer {
       },
       parent,
     );
-    if (!span.isRecording()) return undefined;
+    // Not sampled and no caller's context: nothing to record or pass on. A caller's unsampled context
+    // still goes upstream (flags 00), as W3C Trace Context asks: its spans are created non-recording.
+    if (!span.isRecording() && context.traceCarrier === undefined) return undefined;
     return new CallSpan(api, tracer, span, api.trace.setSpan(parent, span));
   }
 }
