@@ -1,5 +1,6 @@
 import { ShutdownSignal } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { compilePolicyFile, type LlmRouterModuleOptions } from '@llm-router/nestjs';
@@ -22,7 +23,8 @@ export interface CreateGatewayOptions extends Partial<GatewayConfig> {
    * authentication disabled, an in-memory SQLite store, no request log.
    */
   fromEnv?: boolean;
-  logger?: boolean;
+  /** false: silent; a logger: every line through it (main.ts: GatewayLogger); else Nest's default. */
+  logger?: boolean | LoggerService;
 }
 
 /** Builds the gateway app (not yet listening): used by main.ts, the tests and the benchmarks. */
@@ -53,7 +55,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
   const httpServer = new GatewayHttpServer(config);
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, serverFactory: httpServer.factory, frameworkErrors, clientErrorHandler });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, configModule, router }), adapter, {
-    logger: logger === false ? false : ['error', 'warn', 'log'],
+    logger: logger === false ? false : logger === true || logger === undefined ? ['error', 'warn', 'log'] : logger,
     abortOnError: false,
   });
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, boundedJsonParser(app.getHttpAdapter().getInstance(), { maxDepth: config.jsonMaxDepth, maxValues: config.jsonMaxValues }));

@@ -6,12 +6,29 @@ import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.
 import { startupWarnings } from './config/startup-warnings.js';
 import { createGateway } from './create-gateway.js';
 import { PolicyReloadService } from './policy/policy-reload.service.js';
+import { GatewayLogger, logFormatFromEnv, type LogFormat } from './logging/gateway-logger.js';
 import { describeStore } from './store/create-store.js';
+import { startTracing } from './tracing/tracing.js';
 
+// Every line through one logger, from the first (JSON unless LLM_LOG_FORMAT=text or a terminal).
+let logFormat: LogFormat = 'json';
+let logFormatError: unknown;
+try {
+  logFormat = logFormatFromEnv(process.env);
+} catch (err) {
+  logFormatError = err;
+}
+const gatewayLogger = new GatewayLogger(logFormat);
+Logger.overrideLogger(gatewayLogger);
 const logger = new Logger('Gateway');
 
 async function main(): Promise<void> {
-  const app = await createGateway({ fromEnv: true });
+  if (logFormatError !== undefined) throw logFormatError;
+  // Before the app: the router's spans go to the SDK registered here (OTEL_* variables), or nowhere.
+  const tracing = await startTracing(process.env);
+  const app = await createGateway({ fromEnv: true, logger: gatewayLogger });
+  // The server closed, the last calls ended: their spans are exported before the process exits.
+  if (tracing) app.getHttpAdapter().getInstance().addHook('onClose', () => tracing.shutdown());
   const config = app.get(ConfigService).getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
   let sim: SimulatorHandle | undefined;
   if (config.embeddedSimulator) {
@@ -19,13 +36,17 @@ async function main(): Promise<void> {
     logger.log(`simulated provider on ${sim.url} (fault injection: POST ${sim.url}/_sim/faults)`);
   }
   await app.listen(config.port, config.host);
-  const base = `http://${config.host}:${config.port}`;
+  // The bound port, not the configured one (PORT=0 takes any free port).
+  const address = app.getHttpServer().address();
+  const base = `http://${config.host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
   logger.log(`gateway on ${base} (policy: ${config.policyFile}; store: ${describeStore(config.store)})`);
+  if (tracing) logger.log(tracing.description);
   for (const warning of startupWarnings(config)) logger.warn(warning);
   if (config.adminKey === undefined) {
     logger.log('admin API disabled: set LLM_ADMIN_KEY (at least 16 characters) to create API keys and set budgets');
   } else if (config.adminKeyGenerated) {
-    // The dev quick start only: no LLM_ADMIN_KEY and the embedded simulator. A new one on every start.
+    // The dev quick start only: no LLM_ADMIN_KEY and the embedded simulator. A new one on every start, shown unredacted to be pasted.
+    gatewayLogger.reveal(config.adminKey);
     logger.warn(
       [
         'DEV ONLY: no LLM_ADMIN_KEY was set, so this admin key was generated for this run (set LLM_ADMIN_KEY in production):',
@@ -50,6 +71,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   // A bad policy or environment stops start-up with the offending paths; nothing else is worth a stack.
   const message = err instanceof Error ? err.message : String(err);
-  console.error(err instanceof Error && (err.name === 'PolicyValidationError' || /^Invalid gateway environment|could not open the/.test(message)) ? message : err);
+  if (err instanceof Error && (err.name === 'PolicyValidationError' || /^Invalid gateway environment|could not open the/.test(message))) logger.fatal(message);
+  else logger.fatal(message, err instanceof Error ? err.stack : undefined);
   process.exit(1);
 });

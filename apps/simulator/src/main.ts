@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { FaultRuleError, parseFaultRules, type FaultRule } from './fault-rules.js';
+import { logLine } from './log-line.js';
 import { startSimulator } from './simulator.server.js';
 
 function die(message: string): never {
-  console.error(`simulator: ${message}`);
+  logLine('error', message);
   process.exit(1);
 }
 
@@ -47,7 +48,8 @@ const host = process.env.SIM_HOST || '127.0.0.1';
 const faults = faultsFromEnv(process.env);
 
 const sim = await startSimulator({ port, host, faults });
-console.log(
+logLine(
+  'info',
   `LLM simulator listening on ${sim.url} (OpenAI: ${sim.url}/openai/v1, Anthropic: ${sim.url}/anthropic, admin: ${sim.url}/_sim; ${faults.length} fault rule(s))`,
 );
 
@@ -58,7 +60,7 @@ const stop = (signal: string) => {
   sim.close().then(
     () => process.exit(0),
     (err: unknown) => {
-      console.error(`simulator: error while closing on ${signal}:`, err);
+      logLine('error', `error while closing on ${signal}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       process.exit(1);
     },
   );

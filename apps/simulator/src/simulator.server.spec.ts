@@ -44,11 +44,13 @@ describe('simulator server: handle and lifecycle', () => {
 
   it('keeps the bodies it received, newest first, as sent (GET /_sim/requests)', async () => {
     await postJson(openai, ask('gpt-4o', 'first marker'));
-    await postJson(anthropic, askClaude('second marker'), ANTHROPIC_HEADERS);
+    await postJson(anthropic, askClaude('second marker'), { ...ANTHROPIC_HEADERS, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     await call(openai, { method: 'POST', body: '{not json' });
     const { requests } = JSON.parse((await call(`${sim.url}/_sim/requests`)).body);
     assert.equal(requests[0].body, '{not json');
     assert.equal(requests[1].format, 'anthropic');
+    assert.equal(requests[1].traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    assert.equal(requests[2].traceparent, undefined);
     assert.deepEqual(requests[1].body.messages, [{ role: 'user', content: 'second marker' }]);
     assert.equal(requests[2].format, 'openai');
     assert.equal(requests[2].body.messages[0].content, 'first marker');

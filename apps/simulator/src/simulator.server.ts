@@ -10,6 +10,7 @@ import { anthropicFormat } from './anthropic-format.js';
 import { FaultBook, FaultRuleError, resolveFault, type ActiveFaultRule, type Fault, type FaultRule, type SimFormat } from './fault-rules.js';
 import { openaiFormat } from './openai-format.js';
 import { DEFAULT_CHUNKS, type ErrorReply, type SimRequest, type WireFormat } from './wire-format.js';
+import { logLine } from './log-line.js';
 
 export const OPENAI_PATH = '/openai/v1/chat/completions';
 export const ANTHROPIC_PATH = '/anthropic/v1/messages';
@@ -151,7 +152,7 @@ class Simulator {
   }
 
   private crash(format: WireFormat, res: ServerResponse, err: unknown): void {
-    console.error('[simulator] internal error:', err);
+    logLine('error', `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     if (!res.headersSent) {
       const reply = format.errorReply('server_error', '');
       sendJson(res, reply.status, reply.body);
@@ -162,7 +163,8 @@ class Simulator {
 
   private serve(format: WireFormat, req: IncomingMessage, res: ServerResponse, raw: string, ex: Exchange): void {
     const seq = ++this.seq;
-    this.remember(format, seq, raw);
+    const traceparent = req.headers.traceparent;
+    this.remember(format, seq, raw, typeof traceparent === 'string' ? traceparent : undefined);
     const parsed = format.parse(raw, req.headers);
     if (!parsed.ok) {
       sendJson(res, parsed.error.status, parsed.error.body, this.headers(format, seq, parsed.model));
@@ -194,9 +196,9 @@ class Simulator {
     this.inject(format, req, res, r, seq, headers, fault, ex).catch((err: unknown) => this.crash(format, res, err));
   }
 
-  private remember(format: WireFormat, seq: number, raw: string): void {
+  private remember(format: WireFormat, seq: number, raw: string, traceparent: string | undefined): void {
     if (this.received.length === RECEIVED_KEPT) this.received.shift();
-    this.received.push({ seq, format: format.name, at: Date.now(), body: raw });
+    this.received.push(traceparent === undefined ? { seq, format: format.name, at: Date.now(), body: raw } : { seq, format: format.name, at: Date.now(), body: raw, traceparent });
   }
 
   private headers(format: WireFormat, seq: number, model: string | undefined): OutgoingHttpHeaders {
@@ -383,6 +385,8 @@ interface ReceivedRequest {
   readonly format: string;
   readonly at: number;
   readonly body: string;
+  /** The W3C trace context the caller sent, if any: tests check what went upstream. */
+  readonly traceparent?: string;
 }
 
 /** The body as JSON when it parses (it may not: a malformed request is kept as sent). */
@@ -393,7 +397,7 @@ function parseReceived(r: ReceivedRequest): unknown {
   } catch {
     /* kept as text */
   }
-  return { seq: r.seq, format: r.format, at: new Date(r.at).toISOString(), body };
+  return { seq: r.seq, format: r.format, at: new Date(r.at).toISOString(), ...(r.traceparent !== undefined ? { traceparent: r.traceparent } : {}), body };
 }
 
 function adminError(message: string): unknown {

@@ -21,8 +21,8 @@ export { TrafficClass } from './decorators/traffic-class.decorator.js';
 export { QualityFloor } from './decorators/quality-floor.decorator.js';
 export type { RoutingContext } from './context/routing-context.js';
 export { ROUTING_CONTEXT_OPTIONS, type IncomingRequestLike, type RoutingContextOptions } from './context/routing-context.options.js';
-export { contextFromHeaders, RoutingContextInterceptor } from './context/routing-context.interceptor.js';
-export { newRequestId } from './context/request-id.js';
+export { contextFromHeaders, RoutingContextInterceptor, traceCarrierOf } from './context/routing-context.interceptor.js';
+export { isValidRequestId, newRequestId } from './context/request-id.js';
 
 // The router
 export { LlmRouter, type RoutedChunk, type RoutedCompletion, type RouteOptions } from './router/llm-router.service.js';

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { contextFromHeaders, type IncomingRequestLike, type RouteOptions, type RoutingContext } from '@llm-router/nestjs';
+import { callerRequestId } from '../http/caller-request-id.js';
 import { redactLabels } from '../logging/redact.js';
 import './principal.decorator.js';
 
@@ -16,6 +17,8 @@ export const KEY_LABEL = 'apiKeyId';
  * request's.)
  */
 export function keyedContext(request: IncomingRequestLike): RoutingContext {
+  // An invalid x-request-id is a 400 here as on /v1 (the library alone would replace it).
+  callerRequestId(request.headers);
   const context: RouteOptions = contextFromHeaders(request);
   delete context.tenant;
   redactLabels(context);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type ChatCompletionRequest, type DeferredCallback, type RoutedCompletion, type RouteOptions } from '@llm-router/nestjs';
+import { isValidRequestId, LlmRouter, type ChatCompletionRequest, type DeferredCallback, type RoutedCompletion, type RouteOptions } from '@llm-router/nestjs';
 import type { Observable } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { V1Authenticator } from '../auth/v1-authenticator.js';
@@ -52,6 +52,9 @@ export class ChatCompletionsHandler {
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    // The caller's valid id is echoed on every answer, refusals before routing included (an invalid one gets its 400 later).
+    const callerId = req.headers['x-request-id'];
+    if (typeof callerId === 'string' && isValidRequestId(callerId)) res.setHeader('x-request-id', callerId);
     const auth = this.authenticate(req.headers);
     if ('refusal' in auth) {
       // The body is never read for a caller without a valid key: a connection with one pending cannot carry another request.

@@ -1,8 +1,10 @@
 import { HttpException, Injectable } from '@nestjs/common';
-import { contextFromHeaders, LlmRouter, newRequestId, type RouteOptions } from '@llm-router/nestjs';
+import { contextFromHeaders, LlmRouter, newRequestId, traceCarrierOf, type RouteOptions } from '@llm-router/nestjs';
 import { decideRoute, scopeRefusal, type Principal } from '../auth/key-scope.js';
+import { KEY_LABEL } from '../auth/keyed-context.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
+import { callerRequestId } from '../http/caller-request-id.js';
 import { redact, redactLabels } from '../logging/redact.js';
 import { RecordsService } from '../persistence/records.service.js';
 
@@ -28,7 +30,8 @@ export class RouteAccessService {
 
   optionsFor(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions | undefined {
     const options = this.resolve(principal, headers, model);
-    if (principal !== null && principal.keyId !== null) this.records.attribute(options.requestId!, principal);
+    // A generated id is attributed to its key here; a caller's own id carries the key as a label (see resolve).
+    if (principal !== null && principal.keyId !== null && options.labels?.[KEY_LABEL] === undefined) this.records.attribute(options.requestId!, principal);
     return options;
   }
 
@@ -43,8 +46,9 @@ export class RouteAccessService {
   /** `optionsFor` without its bookkeeping: what a call would be routed with (explain, dry run). */
   resolve(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions {
     const headerClass = single(headers['x-traffic-class']);
+    const requestId = callerRequestId(headers);
     if (principal === null || principal.keyId === null) {
-      // Authentication disabled: tenant, feature, session and request id come from the headers.
+      // Authentication disabled: tenant, feature, session, request id and trace context come from the headers.
       const options: RouteOptions = contextFromHeaders({ headers });
       redactLabels(options);
       if (headerClass) options.trafficClass = headerClass;
@@ -53,13 +57,17 @@ export class RouteAccessService {
     const decision = decideRoute(this.router.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
     if (!decision.ok) throw scopeRefusal(decision);
     // A session is the key's own: another key (or tenant) sending the same id has another session.
-    const options: RouteOptions = { tenant: principal.tenant, caller: principal.keyId, trafficClass: decision.trafficClass, requestId: newRequestId() };
+    const options: RouteOptions = { tenant: principal.tenant, caller: principal.keyId, trafficClass: decision.trafficClass, requestId: requestId ?? newRequestId() };
+    const traceparent = single(headers.traceparent);
+    if (traceparent !== undefined) options.traceCarrier = traceCarrierOf(traceparent, single(headers.tracestate));
     const feature = label(headers, 'x-feature');
     if (feature !== undefined) options.feature = feature;
     const session = label(headers, 'x-session-id');
     if (session !== undefined) options.session = session;
 
     this.budgets.applyKeyBudget(principal, options);
+    // A caller's own id may repeat, even across keys: its record is attributed by a label, not by the id.
+    if (requestId !== undefined) options.labels = { [KEY_LABEL]: principal.keyId };
     return options;
   }
 }

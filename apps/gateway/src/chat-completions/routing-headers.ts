@@ -9,6 +9,8 @@ import type { RouteOutcome } from '@llm-router/nestjs';
 export function routingHeaders(outcome: RouteOutcome, costUsd?: number): Record<string, string> {
   const headers: Record<string, string> = {
     'x-llm-request-id': outcome.requestId,
+    // The caller's own x-request-id when it sent a valid one, else the gateway's: echoed under the usual name.
+    'x-request-id': outcome.requestId,
     'x-llm-traffic-class': outcome.trafficClass,
     'x-llm-model': outcome.model,
     'x-llm-provider': outcome.provider,

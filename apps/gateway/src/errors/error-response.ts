@@ -31,7 +31,7 @@ const logger = new Logger('Gateway');
 export function toErrorResponse(exception: unknown): ErrorResponse {
   if (exception instanceof LlmRouterError) {
     const headers: Record<string, string> = { 'x-should-retry': 'false' };
-    if (exception.requestId) headers['x-llm-request-id'] = exception.requestId;
+    if (exception.requestId) headers['x-llm-request-id'] = headers['x-request-id'] = exception.requestId;
     if (exception.retryAfterMs !== undefined) {
       headers['retry-after'] = String(Math.ceil(exception.retryAfterMs / 1000));
       // The route already retried; a rate-limited answer is the one case a client may try again later.

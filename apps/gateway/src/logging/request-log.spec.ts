@@ -31,6 +31,7 @@ describe('requestLogLine', () => {
     assert.deepEqual(line, {
       time: 'T',
       level: 'info',
+      context: 'Request',
       msg: 'llm.request',
       requestId: base.requestId,
       tenant: 'acme',

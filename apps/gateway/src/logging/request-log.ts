@@ -4,7 +4,8 @@ import { redactOptional } from './redact.js';
 export type LineSink = (chunk: string) => void;
 
 /**
- * One JSON line per routed request, built from its routing record. Lines are
+ * One JSON line per routed request, built from its routing record, with the
+ * fields of every gateway log line (time, level, context, requestId, msg). Lines are
  * joined and written every `flushMs` (or at 64 KiB), not one syscall per
  * request. Nothing secret is in a record; free text is redacted anyway.
  */
@@ -64,8 +65,8 @@ export function requestLogLine(record: RoutingRecord, keyId: string | undefined,
   }
   const budget = record.budget;
   return (
-    `{"time":${str(time)},"level":"${record.outcome === 'success' ? 'info' : 'warn'}","msg":"llm.request"` +
-    `,"requestId":${str(record.requestId)},"tenant":${optional(record.tenant)},"keyId":${optional(keyId)}` +
+    `{"time":${str(time)},"level":"${record.outcome === 'success' ? 'info' : 'warn'}","context":"Request"` +
+    `,"requestId":${str(record.requestId)},"msg":"llm.request","tenant":${optional(record.tenant)},"keyId":${optional(keyId)}` +
     `,"feature":${optional(record.feature)},"session":${optional(record.session)},"class":${str(record.trafficClass)}` +
     `,"stream":${record.stream},"outcome":${str(record.outcome)}` +
     `,"model":${optional(record.servedBy?.model)},"provider":${optional(record.servedBy?.provider)},"fallback":${record.fallback}` +

@@ -84,7 +84,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
         lastErrorLog = now;
         this.logger.error(`could not write ${rows} routing records (kept for the next try): ${err instanceof Error ? err.message : String(err)}`);
       },
-      onDeadLetter: (row, err) => this.logger.error(`routing record ${row.requestId} refused by the store, kept in llm_dead_records: ${err instanceof Error ? err.message : String(err)}`),
+      onDeadLetter: (row, err) => this.logger.error(`routing record ${row.requestId} refused by the store, kept in llm_dead_records: ${err instanceof Error ? err.message : String(err)}`, { requestId: row.requestId }),
       onWritten: (rows) => this.journal.written(rows),
     });
     if (this.config.requestLog) this.requestLog = new RequestLog(this.config.requestLogSink);
@@ -167,7 +167,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     const writer = new RecordWriter(this.store, {
       flushMs: 60_000,
       batchSize: rows.length,
-      onDeadLetter: (row, err) => this.logger.error(`journaled routing record ${row.requestId} refused by the store, kept in llm_dead_records: ${err instanceof Error ? err.message : String(err)}`),
+      onDeadLetter: (row, err) => this.logger.error(`journaled routing record ${row.requestId} refused by the store, kept in llm_dead_records: ${err instanceof Error ? err.message : String(err)}`, { requestId: row.requestId }),
     });
     for (const row of rows) writer.push(row);
     await writer.close();
@@ -185,7 +185,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
       row = toRecordRow(record, principal?.keyId ?? undefined, this.router.policy);
       this.journal.append(row);
     } catch (err) {
-      this.logger.error(`could not make a row of routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.error(`could not make a row of routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`, { requestId: record.requestId });
     }
     if (this.queued.push({ record, principal, row }) === 1) setImmediate(this.drain);
   }
@@ -197,7 +197,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
       this.metrics.observe(record);
       this.requestLog?.write(record, keyId);
     } catch (err) {
-      this.logger.error(`could not process routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.error(`could not process routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`, { requestId: record.requestId });
     }
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newRequestId } from './request-id.js';
+import { isValidRequestId, newRequestId } from './request-id.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -24,5 +24,19 @@ describe('newRequestId', () => {
     assert.ok(second > first, `${second} should sort after ${first}`);
     const many = new Set(Array.from({ length: 10_000 }, newRequestId));
     assert.equal(many.size, 10_000);
+  });
+});
+
+describe('isValidRequestId', () => {
+  it('takes UUIDs, ULIDs and vendor ids up to 128 characters of the safe set', () => {
+    for (const id of [newRequestId(), '01J9ZQ4XW6M3K8C2V5B7N0P1QR', 'Root=1-5759e988-bd862e3fe1be46a994272793', 'a', 'x'.repeat(128), 'req_1.2:3@edge']) {
+      assert.equal(isValidRequestId(id), true, id);
+    }
+  });
+
+  it('refuses the empty, the too long, and anything that could break a header, a log line or a URL path', () => {
+    for (const id of ['', 'x'.repeat(129), 'has space', 'line\nbreak', 'quote"', 'a/b', 'a?b', 'a%2F', 'ünï', 'a;b', 'a,b']) {
+      assert.equal(isValidRequestId(id), false, JSON.stringify(id));
+    }
   });
 });

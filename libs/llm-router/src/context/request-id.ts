@@ -48,3 +48,15 @@ export function newRequestId(): string {
     HEX[r[o + 9]!]!
   );
 }
+
+/**
+ * A caller's request id (`x-request-id`) the router may take as its own: 1 to
+ * 128 characters of letters, digits and `-_.:@=`. Enough for UUIDs, ULIDs,
+ * AWS and Heroku ids; nothing that could break a log line, a header or a URL
+ * path (`/admin/records/:requestId`).
+ */
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:@=-]{1,128}$/;
+
+export function isValidRequestId(value: string): boolean {
+  return CALLER_REQUEST_ID.test(value);
+}

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { QualityFloor } from '../decorators/quality-floor.decorator.js';
 import { TrafficClass } from '../decorators/traffic-class.decorator.js';
+import { isValidRequestId } from './request-id.js';
 import type { RoutingContext } from './routing-context.js';
 import { ROUTING_CONTEXT_OPTIONS, type IncomingRequestLike, type RoutingContextOptions } from './routing-context.options.js';
 import { RoutingContextStore } from './routing-context.store.js';
@@ -18,11 +19,19 @@ export function contextFromHeaders(request: IncomingRequestLike): RoutingContext
   const feature = header(request, 'x-feature');
   const session = header(request, 'x-session-id');
   const requestId = header(request, 'x-request-id');
+  const traceparent = header(request, 'traceparent');
   if (tenant) context.tenant = tenant;
   if (feature) context.feature = feature;
   if (session) context.session = session;
-  if (requestId) context.requestId = requestId;
+  // An id outside the safe charset or length is not taken: the router makes a fresh one.
+  if (requestId && isValidRequestId(requestId)) context.requestId = requestId;
+  if (traceparent) context.traceCarrier = traceCarrierOf(traceparent, header(request, 'tracestate'));
   return context;
+}
+
+/** The caller's W3C trace context headers, as the propagator reads them. */
+export function traceCarrierOf(traceparent: string, tracestate: string | undefined): Record<string, string> {
+  return tracestate ? { traceparent, tracestate } : { traceparent };
 }
 
 /** The options objects of the apps whose interceptor exists: read by `RoutingContextCheck` at bootstrap. */

@@ -11,6 +11,8 @@ export interface AttemptSpec {
   readonly request: ChatCompletionRequest;
   readonly stream: boolean;
   readonly firstByteTimeoutMs: number;
+  /** The attempt's trace context for the upstream request (`traceparent`), when tracing is on. */
+  readonly traceHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -25,6 +27,7 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
     let upstream: ReturnType<typeof adapter.buildRequest>;
     try {
       upstream = adapter.buildRequest(spec.request, adapterTarget, stream);
+      if (spec.traceHeaders) Object.assign(upstream.headers, spec.traceHeaders);
     } catch (err) {
       subscriber.error(new UpstreamFailure({ category: 'invalid_request', message: (err as Error).message }));
       return;

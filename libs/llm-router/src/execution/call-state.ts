@@ -6,6 +6,7 @@ import type { CompiledModel } from '../policy/compiled-policy.js';
 import type { RoutePlan } from '../planning/route-plan.js';
 import { textTokens } from '../planning/request-needs.js';
 import { isoTime } from '../telemetry/iso-time.js';
+import type { CallSpan } from '../telemetry/call-tracer.js';
 import type { AttemptRecord, RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import type { FailureCategory } from '../errors/failure-category.js';
@@ -37,6 +38,8 @@ export class CallState {
   on?: ExecutionPolicy;
   /** The serving attempt's budget settle, held until the record is out. */
   private heldSettle?: () => void;
+  /** The call's OpenTelemetry span; undefined when tracing is off. */
+  trace?: CallSpan;
 
   /**
    * Runs the serving attempt's settle once the call's record is emitted (at
@@ -53,7 +56,9 @@ export class CallState {
   finish(recorder: Pick<RoutingRecorder, 'emit'>): void {
     if (this.recorded) return;
     this.recorded = true;
-    recorder.emit(this.toRecord());
+    const record = this.toRecord();
+    recorder.emit(record);
+    this.trace?.end(record, this.served);
     const settle = this.heldSettle;
     this.heldSettle = undefined;
     settle?.();

@@ -20,6 +20,7 @@ import type { CompiledModel, CompiledPolicy } from '../policy/compiled-policy.js
 import type { RoutePlan } from '../planning/route-plan.js';
 import type { Transport } from '../providers/http/transport.interface.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
+import { callTracer } from '../telemetry/call-tracer.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import { runAttempt } from './attempt.js';
 import { backoffDelay } from './backoff.js';
@@ -84,6 +85,7 @@ export class RouteExecutor {
       const now = scheduler.now();
       const call = new CallState(requestId, now, now + cls.deadlineMs, plan, context, stream, () => scheduler.now(), budget);
       call.on = on;
+      call.trace = callTracer.startCall(plan, context, requestId, stream);
 
       const tryFrom = (candidates: readonly CompiledModel[], index: number): Observable<RoutedOutput> =>
         this.onTarget(candidates[index]!, call, request).pipe(
@@ -247,6 +249,7 @@ export class RouteExecutor {
     // A wait meant for a retry that never happened is not this skip's, nor the next attempt's.
     call.takeWait();
     call.attempts.push({ model: model.name, provider: model.provider.name, outcome: 'skipped', category: failure.category, code: failure.code, message: failure.message, latencyMs: 0 });
+    call.trace?.skipped(model, failure);
     return failure;
   }
 
@@ -266,6 +269,7 @@ export class RouteExecutor {
     call.calls++;
     let outputs = 0;
     let settled = false;
+    const span = call.trace?.attempt(model);
 
     const recordCircuit = (failure?: UpstreamFailure) => {
       if (!failure) return settleStore(circuits.recordSuccess(model.name));
@@ -287,7 +291,7 @@ export class RouteExecutor {
     const settle = (outcome: 'success' | 'failure' | 'aborted', failure?: UpstreamFailure) => {
       if (settled) return;
       settled = true;
-      call.attempts.push({
+      const record: AttemptRecord = {
         model: model.name,
         provider: model.provider.name,
         outcome,
@@ -295,7 +299,9 @@ export class RouteExecutor {
         latencyMs: scheduler.now() - startedAt,
         ...(waitedMs > 0 ? { waitedMs } : {}),
         ...(notes.length > 0 ? { notes } : {}),
-      });
+      };
+      call.attempts.push(record);
+      span?.end(record, call.served === model ? call.tokens() : undefined);
       // Book what this attempt cost (nothing unless it served output) and release the rest.
       if (reservation) {
         if (call.served === model) call.settleAfterRecord(reservation.account(call.tokens()));
@@ -321,7 +327,8 @@ export class RouteExecutor {
         ? { firstMs: cls.firstByteTimeoutMs, eachMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure }
         : { firstMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure },
     );
-    const attempt$ = runAttempt(transport, { target, request: bounded, stream: call.stream, firstByteTimeoutMs: Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs) }).pipe(timeouts);
+    const firstByteTimeoutMs = Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs);
+    const attempt$ = runAttempt(transport, { target, request: bounded, stream: call.stream, firstByteTimeoutMs, traceHeaders: span?.headers }).pipe(timeouts);
     // One subscriber for the attempt's bookkeeping: count, commit, settle.
     return new Observable<RoutedOutput>((subscriber) => {
       const inner = attempt$.subscribe({
