@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { PolicyDocument } from '@llm-router/nestjs';
 import type { CreateGatewayOptions } from '../apps/gateway/src/index.js';
-import { call, chat, createKey, FAST, simReply, startGw, startSim, tempDir, sqliteStore, testPolicy, until, type CreatedKey, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { call, chat, createKey, FAST, postgresOrSkip, simReply, startGw, startSim, tempDir, sqliteStore, testPolicy, until, type CreatedKey, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 import { deletePrefix, REDIS_URL, redisAvailable } from './support/services.js';
 
 const DEFER_FAST = { deferBackoff: { baseMs: 100, maxMs: 300, jitter: false }, deferDeadlineMs: 60_000 } as const;
@@ -44,6 +44,14 @@ const QUEUES: QueueSetup[] = [
     setup: async () => {
       const dir = tempDir();
       return { options: { store: sqliteStore(dir.path) }, cleanup: async () => dir.remove() };
+    },
+  },
+  {
+    name: 'SQL store queue (PostgreSQL)',
+    setup: async () => {
+      const pgStore = await postgresOrSkip();
+      if ('skip' in pgStore) return pgStore;
+      return { options: { store: pgStore.store }, cleanup: pgStore.drop };
     },
   },
   {

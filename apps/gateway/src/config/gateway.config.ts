@@ -66,6 +66,8 @@ export interface GatewayConfig {
   requestLogSink?: (chunk: string) => void;
   /** Mount the sample workflows (/support/chat, /batch/summaries). */
   sampleEndpoints: boolean;
+  /** How long a worker's hold on a queued job lasts unrenewed: a killed instance's jobs run again this long after (default 30 s). */
+  queueLeaseMs?: number;
 }
 
 export type StoreConfig =
@@ -163,6 +165,7 @@ export const gatewayEnvSchema = z.object({
   LLM_KEYS_REFRESH_MS: int('LLM_KEYS_REFRESH_MS', 30_000),
   LLM_REQUEST_LOG: flag('LLM_REQUEST_LOG', true),
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
+  LLM_QUEUE_LEASE_MS: int('LLM_QUEUE_LEASE_MS', 30_000),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -220,6 +223,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     keysRefreshMs: e.LLM_KEYS_REFRESH_MS,
     requestLog: e.LLM_REQUEST_LOG,
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
+    queueLeaseMs: Math.max(1_000, e.LLM_QUEUE_LEASE_MS),
   };
 }
 
