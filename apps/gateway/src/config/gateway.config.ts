@@ -70,6 +70,8 @@ export interface GatewayConfig {
   policyWatch: boolean;
   /** Every this many ms each instance checks the store's policy history (the backstop for a missed Redis notice). 0 = never. */
   policySyncMs: number;
+  /** How long a worker's hold on a queued job lasts unrenewed: a killed instance's jobs run again this long after (default 30 s). */
+  queueLeaseMs?: number;
 }
 
 export type StoreConfig =
@@ -169,6 +171,7 @@ export const gatewayEnvSchema = z.object({
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
   LLM_POLICY_WATCH: flag('LLM_POLICY_WATCH', true),
   LLM_POLICY_SYNC_MS: int('LLM_POLICY_SYNC_MS', 5_000),
+  LLM_QUEUE_LEASE_MS: int('LLM_QUEUE_LEASE_MS', 30_000),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -228,6 +231,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
     policyWatch: e.LLM_POLICY_WATCH,
     policySyncMs: e.LLM_POLICY_SYNC_MS,
+    queueLeaseMs: Math.max(1_000, e.LLM_QUEUE_LEASE_MS),
   };
 }
 
