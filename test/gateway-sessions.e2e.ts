@@ -364,3 +364,22 @@ forEachStore((storeName, storeFor) => {
     });
   });
 });
+
+describe('a session store that does not answer', () => {
+  test('turns are still served (routed as first turns); GET /v1/sessions/:id is a 503 in the OpenAI shape', async () => {
+    const sim = await startSim();
+    const down = () => Promise.reject(new Error('connection refused'));
+    const gw = await startGw(sim, { router: { policy: testPolicy(sim.url), sessionStore: { get: down, set: down, delete: down } } });
+    try {
+      const { key } = await createKey(gw, { tenant: 'acme', allowedClasses: ['general'], defaultClass: 'general' });
+      const client = clientFor(gw, key);
+      for (const text of ['one', 'two']) assert.equal((await turn(client, 'unstored', [], text)).model, 'premium-a');
+      const res = await call(gw.url, '/v1/sessions/unstored', { key });
+      assert.equal(res.status, 503);
+      assert.equal(res.json.error.code, 'session_store_unavailable');
+    } finally {
+      await gw.close();
+      await sim.close();
+    }
+  });
+});

@@ -58,6 +58,8 @@ describe('RedisSessionStore', { skip: available === true ? false : available }, 
   test('a value it did not write reads as no session; close() leaves a given client open', async () => {
     await client.set(`${prefix}{acme}:k:garbage`, '{not json');
     assert.equal(await given.get({ tenant: 'acme', caller: 'k', id: 'garbage' }), undefined);
+    await client.set(`${prefix}{acme}:k:shape`, JSON.stringify({ target: 'a', switches: 'none' }));
+    assert.equal(await given.get({ tenant: 'acme', caller: 'k', id: 'shape' }), undefined);
     await given.close();
     assert.equal(await client.ping(), 'PONG');
   });

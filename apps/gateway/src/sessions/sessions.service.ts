@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { checkSessionId, SESSION_STORE, type SessionKey, type SessionStore } from '@llm-router/nestjs';
 import { openAiError } from '../errors/openai-error.js';
 import { RecordsService } from '../persistence/records.service.js';
@@ -27,7 +27,7 @@ export class SessionsService {
   async view(tenant: string, caller: string | null, id: string) {
     const key: SessionKey = { tenant, caller: caller ?? '', id: checkSessionId(id) };
     await this.records.flush();
-    const [state, turns] = await Promise.all([this.sessions.get(key), this.turns(key, caller)]);
+    const [state, turns] = await Promise.all([this.pin(key), this.turns(key, caller)]);
     if (state === undefined && turns.length === 0) {
       throw new NotFoundException(openAiError(`No session "${id}" for this key.`, 'invalid_request_error', 'session_not_found', 'id'));
     }
@@ -53,6 +53,15 @@ export class SessionsService {
       },
       turns: turns.map(turnView),
     };
+  }
+
+  /** The session's pin; a store that does not answer is a 503, never a 500. */
+  private async pin(key: SessionKey) {
+    try {
+      return await this.sessions.get(key);
+    } catch {
+      throw new HttpException(openAiError('The session store is not reachable; try again.', 'server_error', 'session_store_unavailable'), 503);
+    }
   }
 
   /** The session's calls, oldest first. */

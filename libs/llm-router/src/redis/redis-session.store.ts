@@ -34,12 +34,14 @@ export class RedisSessionStore implements SessionStore {
   async get(key: SessionKey): Promise<SessionState | undefined> {
     const text = await this.client.get(this.prefix + sessionStoreKey(key));
     if (text === null) return undefined;
+    let parsed: unknown;
     try {
-      return JSON.parse(text) as SessionState;
+      parsed = JSON.parse(text);
     } catch {
-      // A value this store did not write: as good as none.
       return undefined;
     }
+    // A value this store did not write (or another version's): as good as none, never a failed turn.
+    return isSessionState(parsed) ? parsed : undefined;
   }
 
   async set(key: SessionKey, state: SessionState, ttlMs: number): Promise<void> {
@@ -60,4 +62,18 @@ export class RedisSessionStore implements SessionStore {
   onApplicationShutdown(): Promise<void> {
     return this.close();
   }
+}
+
+function isSessionState(v: unknown): v is SessionState {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return (
+    typeof s['target'] === 'string' &&
+    typeof s['original'] === 'string' &&
+    typeof s['createdAt'] === 'number' &&
+    typeof s['updatedAt'] === 'number' &&
+    typeof s['turns'] === 'number' &&
+    Array.isArray(s['switches']) &&
+    (s['transcript'] === undefined || Array.isArray(s['transcript']))
+  );
 }
