@@ -279,6 +279,11 @@ function responsesSuite(name: string, storeFor: () => Promise<SuiteStore>) {
         assert.equal((await refusal(stranger.responses.inputItems.list(mine.id))).status, 404);
       }
       assert.equal((await client.responses.retrieve(mine.id)).id, mine.id);
+      // The tenant is always the key's: an x-tenant-id header changes nothing.
+      const spoofed = await clientFor(acme.key, { 'x-tenant-id': 'globex' }).responses.create({ input: 'as someone else?' }).withResponse();
+      assert.equal(gw.records.find((r) => r.requestId === spoofed.response.headers.get('x-llm-request-id'))?.tenant, 'acme');
+      assert.equal((await client.responses.retrieve(spoofed.data.id)).id, spoofed.data.id);
+      assert.equal((await refusal(other.responses.retrieve(spoofed.data.id))).status, 404);
 
       const unstored = await client.responses.create({ input: 'forget me', store: false });
       assert.equal(storeFlag(unstored), false);
