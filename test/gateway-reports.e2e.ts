@@ -173,6 +173,13 @@ function reportSuite(name: string, storeFor: () => Promise<{ store: StoreConfig;
       const costModel = byKey(r.cost.byModel);
       assert.ok(close(costModel['premium-b']!.costUsd, records.filter((x) => x.servedBy?.model === 'premium-b').reduce((s, x) => s + x.costUsd, 0)));
       assert.ok(close(byKey(r.cost.byClass)['batch-summaries']!.costUsd, records.filter((x) => x.trafficClass === 'batch-summaries').reduce((s, x) => s + x.costUsd, 0)));
+      // By API key (one key per tenant here): the same sums under the key ids.
+      const costKey = byKey(r.cost.byKey);
+      for (const tenant of ['alpha', 'beta', 'gamma']) {
+        const keyId = keys[tenant]!.slice(5, 17);
+        assert.ok(close(costKey[keyId]!.costUsd, costTenant[tenant]!.costUsd), `key of ${tenant}`);
+        assert.equal(costKey[keyId]!.requests, costTenant[tenant]!.requests);
+      }
 
       // Latency percentiles per class (successful requests), nearest rank.
       for (const row of r.latencyMsByClass as { trafficClass: string; requests: number; p50: number; p99: number; max: number }[]) {
@@ -191,6 +198,8 @@ function reportSuite(name: string, storeFor: () => Promise<{ store: StoreConfig;
         r.budgets.map((b: { tenant: string; tier: string }) => [b.tenant, b.tier]),
         [['gamma', 'exhausted']],
       );
+      // With the tier marks the console draws (the policy's defaults here).
+      assert.deepEqual(r.budgets[0].thresholds, { notice: 0.7, downgrade: 0.8, restrict: 0.95 });
     });
 
     test('the store holds every record and its attempts, and keys only as hashes', async (t) => {

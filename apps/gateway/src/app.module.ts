@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { BudgetsModule } from './budgets/budgets.module.js';
 import { ChatCompletionsModule } from './chat-completions/chat-completions.module.js';
 import type { GatewayConfig } from './config/gateway.config.js';
+import { ConsoleModule } from './console/console.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -47,6 +48,7 @@ export class AppModule {
         ModelsModule,
         PolicyModule,
         RecordsModule,
+        ConsoleModule,
         ...(config.sampleEndpoints ? [SampleEndpointsModule] : []),
       ],
     };

@@ -182,6 +182,8 @@ export interface AdminReportData {
   costByTenant: { key: string | null; costUsd: number; requests: number }[];
   costByClass: { key: string | null; costUsd: number; requests: number }[];
   costByModel: { key: string | null; costUsd: number; requests: number }[];
+  /** By API key id (null: calls made without a key). */
+  costByKey: { key: string | null; costUsd: number; requests: number }[];
   latencyByClass: LatencyRow[];
   qualityFloorRefusals: RefusalRow[];
   budgetRefusals: RefusalRow[];

@@ -389,6 +389,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
       costByTenant,
       costByClass,
       costByModel,
+      costByKey,
       latency,
       floorRefusals,
       budgetRefusals,
@@ -428,6 +429,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
          GROUP BY served_model ORDER BY 2 DESC, 1`,
         p,
       ),
+      this.query(`SELECT key_id AS k, SUM(cost_usd) AS cost, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} GROUP BY key_id ORDER BY 2 DESC, 1`, p),
       this.query(
         `SELECT traffic_class, MAX(cnt) AS n,
            MAX(CASE WHEN rn = ${rank(50)} THEN latency_ms END) AS p50,
@@ -474,6 +476,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
       costByTenant: cost(costByTenant),
       costByClass: cost(costByClass),
       costByModel: cost(costByModel),
+      costByKey: cost(costByKey),
       latencyByClass: latency.map(
         (r): LatencyRow => ({
           trafficClass: String(r.traffic_class),

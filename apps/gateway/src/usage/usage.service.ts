@@ -60,7 +60,8 @@ export class UsageService {
     const budgets = [];
     for (const tenant of [...tenants].sort()) {
       const state = await this.budgets.state(tenant);
-      if (state) budgets.push(budgetView(state));
+      // The tier marks (the tenant's own or the policy's defaults) go with the report, for the console's bars.
+      if (state) budgets.push({ ...budgetView(state)!, thresholds: this.router.budgets.getTenantBudget(tenant)?.thresholds ?? null });
     }
     const costTotal = data.totals.costUsd;
     const share = (rows: { key: string | null; costUsd: number; requests: number }[]) =>
@@ -75,7 +76,7 @@ export class UsageService {
         servedByAfterFallback: data.servedByProviderAfterFallback,
       },
       failures: { attemptsByProviderAndCategory: data.attemptFailures, requestsByCategory: data.requestFailures },
-      cost: { byTenant: share(data.costByTenant), byClass: share(data.costByClass), byModel: share(data.costByModel) },
+      cost: { byTenant: share(data.costByTenant), byClass: share(data.costByClass), byModel: share(data.costByModel), byKey: share(data.costByKey) },
       latencyMsByClass: data.latencyByClass,
       refusals: { qualityFloor: data.qualityFloorRefusals, budget: data.budgetRefusals },
       budgetActions: data.budgetActions,
