@@ -24,7 +24,7 @@ export const healthPage: PageFactory = (root) => {
     })),
     el('h2', {}, 'Circuits'),
     circuits,
-    el('h2', {}, 'Latency per class (successful calls, whole window)'),
+    el('h2', {}, 'Latency per class (successful calls, latest bucket with calls)'),
     latency,
     charts,
   );
@@ -42,13 +42,23 @@ export const healthPage: PageFactory = (root) => {
       );
       if (Date.now() - seriesAt < window.refreshMs) return;
       seriesAt = Date.now();
-      const { labels, reports, whole } = await reportSeries(window);
-      const rows = whole.latencyMsByClass as any[];
+      const { labels, reports } = await reportSeries(window);
+      // Percentiles do not add up across buckets: the table is the latest bucket with calls; the chart has every bucket's p95.
+      const latest = reports.findLastIndex((r) => r.latencyMsByClass.length > 0);
       replace(
         latency,
-        rows.length === 0
+        latest === -1
           ? empty('No successful call in this window.')
-          : table(['Class', 'Calls', 'p50', 'p90', 'p95', 'p99', 'max'], rows.map((r) => [r.trafficClass, r.requests, ms(r.p50), ms(r.p90), ms(r.p95), ms(r.p99), ms(r.max)]), { id: 'latency' }),
+          : el(
+              'div',
+              {},
+              el('p', { class: 'muted' }, `Calls from ${dateTime(reports[latest].from)} to ${dateTime(reports[latest].to)}`),
+              table(
+                ['Class', 'Calls', 'p50', 'p90', 'p95', 'p99', 'max'],
+                (reports[latest].latencyMsByClass as any[]).map((r) => [r.trafficClass, r.requests, ms(r.p50), ms(r.p90), ms(r.p95), ms(r.p99), ms(r.max)]),
+                { id: 'latency' },
+              ),
+            ),
       );
       replace(
         charts,

@@ -4,7 +4,7 @@ import { el, replace } from './dom.js';
 import { usd } from './format.js';
 import { lineChart } from './chart.js';
 import { heading, table, type PageFactory } from './page.js';
-import { reportSeries, seriesBy, windowPicker, WINDOWS, type ReportWindow } from './report-series.js';
+import { costOverWindow, reportSeries, seriesBy, windowPicker, WINDOWS, type ReportWindow } from './report-series.js';
 
 const DIMENSIONS = [
   ['byClass', 'class'],
@@ -23,15 +23,17 @@ export const spendPage: PageFactory = (root) => {
     async refresh(force = false) {
       if (!force && Date.now() - fetchedAt < window.refreshMs) return;
       fetchedAt = Date.now();
-      const [{ labels, reports, whole }, keys] = await Promise.all([reportSeries(window), api('/admin/keys')]);
+      const [{ labels, reports }, keys] = await Promise.all([reportSeries(window), api('/admin/keys')]);
       // A key is named by its id and, when it has one, its name and tenant.
       const keyNames = new Map<string, string>((keys.data as any[]).map((k) => [k.id, k.name ? `${k.id} (${k.tenant}: ${k.name})` : `${k.id} (${k.tenant})`]));
       const name = (field: string, key: string | null) => (key === null ? '(none)' : field === 'byKey' ? (keyNames.get(key) ?? key) : key);
-      replace(totals, el('p', { class: 'big' }, `${usd(whole.totals.costUsd)} over ${whole.totals.requests} calls in this window`));
+      const cost = reports.reduce((t, r) => t + r.totals.costUsd, 0);
+      const calls = reports.reduce((t, r) => t + r.totals.requests, 0);
+      replace(totals, el('p', { class: 'big' }, `${usd(cost)} over ${calls} calls in this window`));
       replace(
         charts,
         ...DIMENSIONS.flatMap(([field, dimension]) => {
-          const rows = whole.cost[field] as any[];
+          const rows = costOverWindow(reports, (r) => r.cost[field]);
           return [
             lineChart({ title: `Spend by ${dimension}`, labels, series: seriesBy(reports, (r) => r.cost[field], (x: any) => name(field, x.key), (x: any) => x.costUsd), format: usd }),
             table([dimension, 'Spend', 'Calls', 'Share'], rows.slice(0, 20).map((r) => [name(field, r.key), usd(r.costUsd), r.requests, `${Math.round(r.share * 100)} %`]), { class: 'compact' }),

@@ -190,6 +190,26 @@ export interface AdminReportData {
   budgetActions: { tenant: string | null; tier: string | null; action: string; count: number }[];
 }
 
+/** The records of a range in time buckets, grouped once for every report dimension (see reportSeries). */
+export interface ReportSeriesData {
+  /** Per bucket (index from the range's start) and every combination of the dimensions that occurs in it. */
+  records: {
+    bucket: number;
+    trafficClass: string;
+    primaryProvider: string | null;
+    servedModel: string | null;
+    tenant: string | null;
+    keyId: string | null;
+    outcome: string;
+    errorCategory: string | null;
+    fallback: boolean;
+    requests: number;
+    costUsd: number;
+  }[];
+  attemptFailures: { bucket: number; provider: string; category: string; count: number }[];
+  latencyByClass: (LatencyRow & { bucket: number })[];
+}
+
 /**
  * The gateway's persistence: routing records, API keys and tenant budgets.
  * Two implementations share the SQL and the migrations: embedded SQLite
@@ -227,6 +247,8 @@ export interface GatewayStore {
 
   tenantUsage(tenant: string, range: TimeRange): Promise<TenantUsage>;
   adminReport(range: TimeRange): Promise<AdminReportData>;
+  /** The report's figures over time: `range` cut in buckets of `bucketMs`, three scans of the range whatever the number of buckets. */
+  reportSeries(range: TimeRange, bucketMs: number): Promise<ReportSeriesData>;
 
   close(): Promise<void>;
 }

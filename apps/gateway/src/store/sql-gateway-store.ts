@@ -1,6 +1,7 @@
 import type { BudgetPeriod } from '@llm-router/nestjs';
 import type {
   AdminReportData,
+  ReportSeriesData,
   AttemptRow,
   DeadRecord,
   RecordCursor,
@@ -205,6 +206,18 @@ function recordOf(r: Row): Omit<StoredRecord, 'attempts'> {
 
 /** Nearest-rank percentile position: ceil(p/100 * n), in integer arithmetic both dialects share. */
 const rank = (p: number) => `(cnt * ${p} + 99) / 100`;
+
+/** Latency percentiles of a group, over rows ranked by latency (`rn`) with the group's size (`cnt`). */
+const PERCENTILES = `MAX(cnt) AS n,
+  MAX(CASE WHEN rn = ${rank(50)} THEN latency_ms END) AS p50,
+  MAX(CASE WHEN rn = ${rank(90)} THEN latency_ms END) AS p90,
+  MAX(CASE WHEN rn = ${rank(95)} THEN latency_ms END) AS p95,
+  MAX(CASE WHEN rn = ${rank(99)} THEN latency_ms END) AS p99,
+  MAX(latency_ms) AS max_ms`;
+
+function latencyRow(r: Row): LatencyRow {
+  return { trafficClass: String(r.traffic_class), requests: num(r.n), p50: num(r.p50), p90: num(r.p90), p95: num(r.p95), p99: num(r.p99), max: num(r.max_ms) };
+}
 
 /**
  * The SQL both stores share: queries are written once with `?` placeholders
@@ -431,12 +444,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
       ),
       this.query(`SELECT key_id AS k, SUM(cost_usd) AS cost, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} GROUP BY key_id ORDER BY 2 DESC, 1`, p),
       this.query(
-        `SELECT traffic_class, MAX(cnt) AS n,
-           MAX(CASE WHEN rn = ${rank(50)} THEN latency_ms END) AS p50,
-           MAX(CASE WHEN rn = ${rank(90)} THEN latency_ms END) AS p90,
-           MAX(CASE WHEN rn = ${rank(95)} THEN latency_ms END) AS p95,
-           MAX(CASE WHEN rn = ${rank(99)} THEN latency_ms END) AS p99,
-           MAX(latency_ms) AS max_ms
+        `SELECT traffic_class, ${PERCENTILES}
          FROM (
            SELECT traffic_class, latency_ms,
              ROW_NUMBER() OVER (PARTITION BY traffic_class ORDER BY latency_ms) AS rn,
@@ -477,20 +485,57 @@ export abstract class SqlGatewayStore implements GatewayStore {
       costByClass: cost(costByClass),
       costByModel: cost(costByModel),
       costByKey: cost(costByKey),
-      latencyByClass: latency.map(
-        (r): LatencyRow => ({
-          trafficClass: String(r.traffic_class),
-          requests: num(r.n),
-          p50: num(r.p50),
-          p90: num(r.p90),
-          p95: num(r.p95),
-          p99: num(r.p99),
-          max: num(r.max_ms),
-        }),
-      ),
+      latencyByClass: latency.map(latencyRow),
       qualityFloorRefusals: refusals(floorRefusals),
       budgetRefusals: refusals(budgetRefusals),
       budgetActions: budgetActions.map((r) => ({ tenant: str(r.tenant), tier: str(r.budget_tier), action: String(r.budget_action), count: num(r.n) })),
+    };
+  }
+
+  async reportSeries(range: TimeRange, bucketMs: number): Promise<ReportSeriesData> {
+    // The bucket's index from the range's start. The cast: SQLite binds a JS number as REAL, and its division would not truncate.
+    const bucket = 'CAST((started_at - ?) / ? AS INTEGER)';
+    const p = [range.from, bucketMs, range.from, range.to];
+    const inRange = 'started_at >= ? AND started_at < ?';
+    const [records, attempts, latency] = await Promise.all([
+      this.query(
+        `SELECT ${bucket} AS b, traffic_class, primary_provider, served_model, tenant, key_id, outcome, error_category, fallback, COUNT(*) AS n, SUM(cost_usd) AS cost
+         FROM llm_routing_records WHERE ${inRange} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`,
+        p,
+      ),
+      this.query(
+        `SELECT ${bucket} AS b, provider, COALESCE(category, 'unknown') AS category, COUNT(*) AS n FROM llm_routing_attempts
+         WHERE ${inRange} AND outcome <> 'success' GROUP BY 1, 2, 3`,
+        p,
+      ),
+      this.query(
+        `SELECT b, traffic_class, ${PERCENTILES}
+         FROM (
+           SELECT b, traffic_class, latency_ms,
+             ROW_NUMBER() OVER (PARTITION BY b, traffic_class ORDER BY latency_ms) AS rn,
+             COUNT(*) OVER (PARTITION BY b, traffic_class) AS cnt
+           FROM (SELECT ${bucket} AS b, traffic_class, latency_ms FROM llm_routing_records WHERE ${inRange} AND outcome = 'success') bucketed
+         ) ranked
+         GROUP BY b, traffic_class ORDER BY b, traffic_class`,
+        p,
+      ),
+    ]);
+    return {
+      records: records.map((r) => ({
+        bucket: num(r.b),
+        trafficClass: String(r.traffic_class),
+        primaryProvider: str(r.primary_provider),
+        servedModel: str(r.served_model),
+        tenant: str(r.tenant),
+        keyId: str(r.key_id),
+        outcome: String(r.outcome),
+        errorCategory: str(r.error_category),
+        fallback: num(r.fallback) === 1,
+        requests: num(r.n),
+        costUsd: num(r.cost),
+      })),
+      attemptFailures: attempts.map((r) => ({ bucket: num(r.b), provider: String(r.provider), category: String(r.category), count: num(r.n) })),
+      latencyByClass: latency.map((r) => ({ bucket: num(r.b), ...latencyRow(r) })),
     };
   }
 }

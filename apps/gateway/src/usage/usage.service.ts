@@ -5,6 +5,7 @@ import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { AdminReportData, CountRow, GatewayStore, UsageGroup, UsageTotals } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
+import { reportSeriesView } from './report-series.js';
 import { rangeView, type ResolvedRange } from './time-range.js';
 
 const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
@@ -52,6 +53,12 @@ export class UsageService {
     };
   }
 
+  /** The report's figures over time, bucket by bucket (GET /admin/report/series): what the console charts. */
+  async adminReportSeries(range: ResolvedRange, bucketMs: number) {
+    await this.records.flush();
+    return { ...reportSeriesView(range, bucketMs, await this.store.reportSeries(range, bucketMs)), period: rangeView(range) };
+  }
+
   async adminReport(range: ResolvedRange) {
     await this.records.flush();
     const data: AdminReportData = await this.store.adminReport(range);
@@ -84,6 +91,9 @@ export class UsageService {
     };
   }
 }
+
+/** The longest series one call may ask for: the console's longest window in its finest buckets, with room. */
+export const MAX_SERIES_BUCKETS = 400;
 
 export function budgetView(state: BudgetState | undefined) {
   if (!state) return null;
