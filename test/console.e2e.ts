@@ -246,6 +246,19 @@ describe('the web console', () => {
     await shot('requests');
   });
 
+  test('the first page of requests follows new calls live, without a reload', async (t) => {
+    if (skip) return t.skip(skip);
+    const liveTenant = `${tenant}-live`;
+    const key = (await createKey(env.gw, { tenant: liveTenant })).key;
+    await page.goto(url('/console#/requests'));
+    await page.fill('#f-tenant', liveTenant);
+    await page.press('#f-tenant', 'Enter');
+    await page.locator('#results .empty').waitFor();
+    const res = await chat(env.gw, key, 'a call made while the page is open');
+    const requestId = res.headers.get('x-llm-request-id')!;
+    await page.locator(`#records tr[data-request-id="${requestId}"]`).waitFor({ timeout: 10_000 });
+  });
+
   test('a key created in the console works on /v1, and is refused once revoked there', async (t) => {
     if (skip) return t.skip(skip);
     await page.goto(url('/console#/keys'));
@@ -283,5 +296,22 @@ describe('the web console', () => {
     assert.equal((await call(env.gw.url, '/admin/keys', { headers: { cookie } })).status, 401);
     const res = await fetch(url('/console'), { headers: { cookie, accept: 'text/html' }, redirect: 'manual' });
     assert.equal(res.status, 303);
+  });
+});
+
+describe('the console without an admin key configured', () => {
+  test('stays closed: the login page says so and no key opens it', async () => {
+    const env = await sqliteGateway({ adminKey: undefined });
+    try {
+      const page = await call(env.gw.url, '/console/login');
+      assert.equal(page.status, 200);
+      assert.match(page.text, /The console is disabled: set LLM_ADMIN_KEY/);
+      const login = await fetch(`${env.gw.url}/console/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'adminKey=anything-at-all-here', redirect: 'manual' });
+      assert.equal(login.status, 401);
+      assert.equal(login.headers.get('set-cookie'), null);
+      assert.equal((await call(env.gw.url, '/console/assets/main.js')).status, 401);
+    } finally {
+      await env.close();
+    }
   });
 });
