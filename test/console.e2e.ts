@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN_KEY, call, chat, createKey, setBudget, simFault, sqliteGateway, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { ADMIN_KEY, call, chat, createKey, forEachStore, setBudget, simFault, sqliteGateway, startGw, startSim, until, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
 import { launchOrSkip, SCREENSHOTS } from './support/browser.js';
 
 /** The functions given to waitForFunction run in the page, where there is a document (this project compiles without the DOM types). */
@@ -313,5 +313,43 @@ describe('the console without an admin key configured', () => {
     } finally {
       await env.close();
     }
+  });
+});
+
+/** The session cookie a login with the admin key sets, as a Cookie header. */
+async function logIn(gw: { url: string }): Promise<string> {
+  const res = await fetch(`${gw.url}/console/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ adminKey: ADMIN_KEY }), redirect: 'manual' });
+  assert.equal(res.status, 303);
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+forEachStore((name: string, storeFor: () => Promise<SuiteStore>) => {
+  describe(`console sessions in the store (${name})`, () => {
+    test('a session opened on one gateway works on another on the same store and after a restart; a logout ends it on both', async (t) => {
+      const store = await storeFor();
+      if ('skip' in store) return t.skip(store.skip);
+      const sim = await startSim();
+      const a = await startGw(sim, { store: store.store });
+      let b = await startGw(sim, { store: store.store });
+      try {
+        const cookie = await logIn(a);
+        assert.equal((await call(b.url, '/admin/keys', { headers: { cookie } })).status, 200, 'opened on a, good on b');
+        await b.close();
+        b = await startGw(sim, { store: store.store });
+        assert.equal((await call(b.url, '/admin/circuits', { headers: { cookie } })).status, 200, 'and on b once restarted');
+
+        const shell = await fetch(`${a.url}/console`, { headers: { cookie } });
+        const csrf = /name="csrf" value="([^"]+)"/.exec(await shell.text())![1]!;
+        const out = await fetch(`${a.url}/console/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf }), redirect: 'manual' });
+        assert.equal(out.status, 303);
+        assert.equal((await call(a.url, '/admin/keys', { headers: { cookie } })).status, 401, 'closed at once where it was closed');
+        await until(async () => (await call(b.url, '/admin/keys', { headers: { cookie } })).status === 401, 'the logout to reach the other gateway', 10_000);
+      } finally {
+        await b.close();
+        await a.close();
+        await sim.close();
+        await store.cleanup();
+      }
+    });
   });
 });

@@ -68,34 +68,48 @@ export class AuthHook implements OnModuleInit {
           const body = openAiError('The admin API is disabled: set LLM_ADMIN_KEY (at least 16 characters) and restart the gateway.', 'permission_error', 'admin_api_disabled');
           return void sendError(reply, { status: 403, body, headers: { 'x-should-retry': 'false' } });
         }
-        const session = request.headers.authorization === undefined ? sessions.fromCookieHeader(request.headers.cookie) : undefined;
-        if (session !== undefined) {
+        const adminRefusal = () => {
+          const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
+          if (!refusal) return done();
+          authFailure('invalid_admin_key');
+          sendError(reply, refusal);
+        };
+        // A console session stands for the admin key when no Authorization header is sent.
+        if (request.headers.authorization !== undefined || request.headers.cookie === undefined) return adminRefusal();
+        return void withSession(request, reply, (session) => {
+          if (session === undefined) return adminRefusal();
           const refusal = csrfRefusal(request, session);
           if (refusal) {
             authFailure('invalid_csrf_token');
             return void sendError(reply, refusal);
           }
           request.consoleSession = session;
-          return done();
-        }
-        const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
-        if (refusal) {
-          authFailure('invalid_admin_key');
-          return void sendError(reply, refusal);
-        }
+          done();
+        });
       }
       if ((url.startsWith('/console/') || url === '/console') && !CONSOLE_PUBLIC.has(url)) {
-        const session = adminKey === undefined ? undefined : sessions.fromCookieHeader(request.headers.cookie);
-        if (session === undefined) {
+        const noSession = () => {
           // A person opening a page goes to the login page; a script gets the 401.
           if (request.method === 'GET' && /\btext\/html\b/.test(request.headers.accept ?? '')) return void reply.code(303).header('location', '/console/login').send();
           authFailure('console_login_required');
-          return void sendError(reply, unauthorized(openAiError('Log in to the console first: /console/login.', 'invalid_request_error', 'console_login_required')));
-        }
-        request.consoleSession = session;
+          sendError(reply, unauthorized(openAiError('Log in to the console first: /console/login.', 'invalid_request_error', 'console_login_required')));
+        };
+        if (adminKey === undefined || request.headers.cookie === undefined) return noSession();
+        return void withSession(request, reply, (session) => {
+          if (session === undefined) return noSession();
+          request.consoleSession = session;
+          done();
+        });
       }
       done();
     });
+
+    /** The request's console session (undefined: none); a store that does not answer is a 503, not a 500. */
+    const withSession = (request: FastifyRequest, reply: FastifyReply, then: (session: ConsoleSession | undefined) => void) =>
+      sessions.fromCookieHeader(request.headers.cookie).then(then, () => {
+        const body = openAiError('Console sessions are unavailable: the gateway store does not answer. Try again, or use the admin key.', 'api_error', 'console_sessions_unavailable');
+        sendError(reply, { status: 503, body, headers: {} });
+      });
   }
 }
 

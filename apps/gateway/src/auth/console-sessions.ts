@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
+import type { GatewayStore, StoredConsoleSession } from '../store/gateway-store.js';
+import { GATEWAY_STORE } from '../store/store.tokens.js';
 
 /** The console's session cookie. */
 export const CONSOLE_COOKIE = 'llmr_console';
@@ -7,8 +9,15 @@ export const CONSOLE_COOKIE = 'llmr_console';
 export const CONSOLE_IDLE_MS = 30 * 60_000;
 /** ... and after this long in any case: the admin key is asked for again. */
 export const CONSOLE_MAX_AGE_MS = 12 * 3600_000;
-/** Sessions held at once; the least recently used goes first. */
-const MAX_SESSIONS = 1_000;
+/**
+ * How long this instance trusts what it last read of a session: a logout on
+ * another instance of the fleet takes effect here within this time.
+ */
+export const CONSOLE_RECHECK_MS = 5_000;
+/** The store's last-seen time moves on at most this often per session (a write per minute, not per request). */
+const TOUCH_EVERY_MS = 60_000;
+/** Sessions this instance remembers at once; the least recently used goes first. */
+const MAX_REMEMBERED = 1_000;
 
 export interface ConsoleSession {
   /** Sent back by the console in `x-csrf-token` on every admin call that changes something. */
@@ -17,16 +26,26 @@ export interface ConsoleSession {
   lastSeenAt: number;
 }
 
+interface Remembered {
+  session: ConsoleSession;
+  /** When this instance last read the session from the store. */
+  checkedAt: number;
+  /** The last-seen time the store holds. */
+  storedSeenAt: number;
+}
+
 /**
  * The console's sessions, opened with the admin key (see ConsoleController):
- * a random 32-byte id in an HttpOnly, SameSite=Strict cookie; the server keeps
- * only its SHA-256, so the map never holds a usable credential. Held in this
- * instance's memory: behind a load balancer, pin the console to one instance
- * (a restart or another instance asks for the admin key again, nothing else is lost).
+ * a random 32-byte id in an HttpOnly, SameSite=Strict cookie. They are kept in
+ * the gateway's store, so every instance on it knows them and a restart keeps
+ * them; the store holds only the id's SHA-256, never a usable credential. Each
+ * instance re-reads a session at most every CONSOLE_RECHECK_MS.
  */
 @Injectable()
 export class ConsoleSessions {
-  private readonly sessions = new Map<string, ConsoleSession>();
+  private readonly remembered = new Map<string, Remembered>();
+
+  constructor(@Inject(GATEWAY_STORE) private readonly store: GatewayStore) {}
 
   /** The clock (a spec moves it). */
   protected now(): number {
@@ -34,47 +53,57 @@ export class ConsoleSessions {
   }
 
   /** A new session; the returned id goes into the cookie and is never stored. */
-  open(): { id: string; session: ConsoleSession } {
+  async open(): Promise<{ id: string; session: ConsoleSession }> {
     const id = randomBytes(32).toString('base64url');
     const at = this.now();
-    const session: ConsoleSession = { csrfToken: randomBytes(24).toString('base64url'), createdAt: at, lastSeenAt: at };
-    this.sweep(at);
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-    this.sessions.set(digest(id), session);
+    const stored: StoredConsoleSession = { idHash: digest(id), csrfToken: randomBytes(24).toString('base64url'), createdAt: at, lastSeenAt: at };
+    await this.store.deleteExpiredConsoleSessions(at - CONSOLE_MAX_AGE_MS, at - CONSOLE_IDLE_MS);
+    await this.store.insertConsoleSession(stored);
+    const session: ConsoleSession = { csrfToken: stored.csrfToken, createdAt: at, lastSeenAt: at };
+    this.remember(stored.idHash, { session, checkedAt: at, storedSeenAt: at });
     return { id, session };
   }
 
   /** The live session a request's Cookie header names (and it is touched), else undefined. */
-  fromCookieHeader(cookieHeader: string | undefined): ConsoleSession | undefined {
+  async fromCookieHeader(cookieHeader: string | undefined): Promise<ConsoleSession | undefined> {
     const id = sessionIdOf(cookieHeader);
     if (id === undefined) return undefined;
     const key = digest(id);
-    const session = this.sessions.get(key);
-    if (session === undefined) return undefined;
     const at = this.now();
-    if (expired(session, at)) {
-      this.sessions.delete(key);
+    let known = this.remembered.get(key);
+    if (known === undefined || at - known.checkedAt >= CONSOLE_RECHECK_MS) {
+      const stored = await this.store.findConsoleSession(key);
+      if (stored === undefined) return void this.remembered.delete(key);
+      const lastSeenAt = Math.max(stored.lastSeenAt, known?.session.lastSeenAt ?? 0);
+      known = { session: { csrfToken: stored.csrfToken, createdAt: stored.createdAt, lastSeenAt }, checkedAt: at, storedSeenAt: stored.lastSeenAt };
+    }
+    if (expired(known.session, at)) {
+      this.remembered.delete(key);
+      await this.store.deleteConsoleSession(key);
       return undefined;
     }
-    session.lastSeenAt = at;
-    // Re-inserted: the map's order is least recently used first.
-    this.sessions.delete(key);
-    this.sessions.set(key, session);
-    return session;
+    known.session.lastSeenAt = at;
+    if (at - known.storedSeenAt >= TOUCH_EVERY_MS) {
+      known.storedSeenAt = at;
+      await this.store.touchConsoleSession(key, at);
+    }
+    this.remember(key, known);
+    return known.session;
   }
 
-  /** Logout: the session named by the Cookie header ends now. */
-  close(cookieHeader: string | undefined): void {
+  /** Logout: the session named by the Cookie header ends now, on every instance within CONSOLE_RECHECK_MS. */
+  async close(cookieHeader: string | undefined): Promise<void> {
     const id = sessionIdOf(cookieHeader);
-    if (id !== undefined) this.sessions.delete(digest(id));
+    if (id === undefined) return;
+    this.remembered.delete(digest(id));
+    await this.store.deleteConsoleSession(digest(id));
   }
 
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  private sweep(at: number): void {
-    for (const [key, session] of this.sessions) if (expired(session, at)) this.sessions.delete(key);
+  private remember(key: string, entry: Remembered): void {
+    // Re-inserted: the map's order is least recently used first.
+    this.remembered.delete(key);
+    this.remembered.set(key, entry);
+    if (this.remembered.size > MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
   }
 }
 

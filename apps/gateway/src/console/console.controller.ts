@@ -43,7 +43,7 @@ export class ConsoleController {
 
   /** The form posts `adminKey` (urlencoded, or JSON from a script); a right key opens a session. */
   @Post('login')
-  login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = request.body as Record<string, unknown> | undefined;
     const given = typeof body?.adminKey === 'string' ? body.adminKey : undefined;
     if (this.adminKey === undefined || given === undefined || !secretsEqual(given, this.adminKey)) {
@@ -51,18 +51,18 @@ export class ConsoleController {
       const message = this.adminKey === undefined ? 'The console is disabled: set LLM_ADMIN_KEY and restart the gateway.' : 'That is not the admin key.';
       return html(reply, 401, loginPage(message));
     }
-    const { id } = this.sessions.open();
+    const { id } = await this.sessions.open();
     return consoleHeaders(reply, 'no-store').header('set-cookie', sessionCookie(id, overHttps(request))).code(303).header('location', '/console').send();
   }
 
   @Post('logout')
-  logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = request.body as Record<string, unknown> | undefined;
     const token = typeof body?.csrf === 'string' ? body.csrf : request.headers['x-csrf-token'];
     if (typeof token !== 'string' || !secretsEqual(token, request.consoleSession!.csrfToken)) {
       throw new ForbiddenException(openAiError("Missing or wrong 'csrf' for this console session.", 'permission_error', 'invalid_csrf_token', 'csrf'));
     }
-    this.sessions.close(request.headers.cookie);
+    await this.sessions.close(request.headers.cookie);
     return consoleHeaders(reply, 'no-store').header('set-cookie', clearedSessionCookie(overHttps(request))).code(303).header('location', '/console/login').send();
   }
 

@@ -108,6 +108,14 @@ export interface StoredApiKey {
   createdAt: number;
 }
 
+/** A console session as stored (see ConsoleSessions): the id's hash only. */
+export interface StoredConsoleSession {
+  idHash: string;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
 /** A tenant budget set through the admin API, re-applied at start-up. */
 export interface StoredTenantBudget {
   tenant: string;
@@ -236,6 +244,13 @@ export interface GatewayStore {
   listKeys(): Promise<StoredApiKey[]>;
   /** True when the key existed and was not yet revoked. */
   revokeKey(id: string, at: number): Promise<boolean>;
+
+  insertConsoleSession(session: StoredConsoleSession): Promise<void>;
+  findConsoleSession(idHash: string): Promise<StoredConsoleSession | undefined>;
+  touchConsoleSession(idHash: string, at: number): Promise<void>;
+  deleteConsoleSession(idHash: string): Promise<void>;
+  /** Sessions created before `createdBefore` or last seen before `seenBefore`. */
+  deleteExpiredConsoleSessions(createdBefore: number, seenBefore: number): Promise<void>;
 
   upsertTenantBudget(budget: StoredTenantBudget): Promise<void>;
   listTenantBudgets(): Promise<StoredTenantBudget[]>;

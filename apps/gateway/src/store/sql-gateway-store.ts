@@ -11,6 +11,7 @@ import type {
   LatencyRow,
   RecordRow,
   StoredApiKey,
+  StoredConsoleSession,
   StoredTenantBudget,
   TenantUsage,
   TimeRange,
@@ -334,6 +335,32 @@ export abstract class SqlGatewayStore implements GatewayStore {
 
   async revokeKey(id: string, at: number): Promise<boolean> {
     return (await this.execute('UPDATE llm_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id])) > 0;
+  }
+
+  async insertConsoleSession(session: StoredConsoleSession): Promise<void> {
+    await this.execute('INSERT INTO llm_console_sessions (id_hash, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?)', [
+      session.idHash,
+      session.csrfToken,
+      session.createdAt,
+      session.lastSeenAt,
+    ]);
+  }
+
+  async findConsoleSession(idHash: string): Promise<StoredConsoleSession | undefined> {
+    const [r] = await this.query('SELECT * FROM llm_console_sessions WHERE id_hash = ?', [idHash]);
+    return r === undefined ? undefined : { idHash: String(r.id_hash), csrfToken: String(r.csrf_token), createdAt: num(r.created_at), lastSeenAt: num(r.last_seen_at) };
+  }
+
+  async touchConsoleSession(idHash: string, at: number): Promise<void> {
+    await this.execute('UPDATE llm_console_sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?', [at, idHash, at]);
+  }
+
+  async deleteConsoleSession(idHash: string): Promise<void> {
+    await this.execute('DELETE FROM llm_console_sessions WHERE id_hash = ?', [idHash]);
+  }
+
+  async deleteExpiredConsoleSessions(createdBefore: number, seenBefore: number): Promise<void> {
+    await this.execute('DELETE FROM llm_console_sessions WHERE created_at < ? OR last_seen_at < ?', [createdBefore, seenBefore]);
   }
 
   async upsertTenantBudget(budget: StoredTenantBudget): Promise<void> {
