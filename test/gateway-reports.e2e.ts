@@ -200,6 +200,9 @@ function reportSuite(name: string, storeFor: () => Promise<{ store: StoreConfig;
       );
       // With the tier marks the console draws (the policy's defaults here).
       assert.deepEqual(r.budgets[0].thresholds, { notice: 0.7, downgrade: 0.8, restrict: 0.95 });
+      const listed = await call(gw.url, '/admin/budgets', { key: ADMIN_KEY });
+      assert.equal(listed.status, 200);
+      assert.deepEqual(listed.json.data, r.budgets, 'GET /admin/budgets: the same budgets, without the report');
     });
 
     test('GET /admin/report/series: the report per time bucket, each record in its bucket, the buckets adding up to the report', async (t) => {

@@ -33,8 +33,7 @@ export const budgetsPage: PageFactory = (root) => {
   return {
     everyMs: 5_000,
     async refresh() {
-      const report = await api('/admin/report?period=day');
-      const budgets = report.budgets as BudgetRow[];
+      const budgets = (await api('/admin/budgets')).data as BudgetRow[];
       if (budgets.length === 0) return replace(list, empty('No tenant has a budget: set one in the policy (budgets.tenants) or with PUT /admin/tenants/:tenant/budget.'));
       replace(list, ...budgets.map((b) => card(b, Date.now())));
     },

@@ -87,6 +87,12 @@ export class AdminController {
     return budgetView(await this.budgets.setTenantBudget(tenant, setting));
   }
 
+  /** Every tenant budget now, with its tier marks: what the console's Budgets page shows. */
+  @Get('budgets')
+  async listBudgets() {
+    return { object: 'list', data: await this.usage.tenantBudgets() };
+  }
+
   @Get('tenants/:tenant/budget')
   async getBudget(@Param('tenant') tenant: string) {
     this.checkTenant(tenant);

@@ -59,17 +59,26 @@ export class UsageService {
     return { ...reportSeriesView(range, bucketMs, await this.store.reportSeries(range, bucketMs)), period: rangeView(range) };
   }
 
-  async adminReport(range: ResolvedRange) {
-    await this.records.flush();
-    const data: AdminReportData = await this.store.adminReport(range);
-    const withFallbackRate = (rows: CountRow[]) => rows.map((r) => ({ ...r, fallbackRate: rate(r.fallbacks, r.requests) }));
+  /**
+   * Every tenant budget (the policy's and those set at run time) as it stands
+   * now, with its tier marks (the tenant's own or the policy's defaults):
+   * from the ledger, without reading any record.
+   */
+  async tenantBudgets() {
     const tenants = new Set<string>([...Object.keys(this.router.policy.budgets.tenants), ...(await this.store.listTenantBudgets()).map((b) => b.tenant)]);
     const budgets = [];
     for (const tenant of [...tenants].sort()) {
       const state = await this.budgets.state(tenant);
-      // The tier marks (the tenant's own or the policy's defaults) go with the report, for the console's bars.
       if (state) budgets.push({ ...budgetView(state)!, thresholds: this.router.budgets.getTenantBudget(tenant)?.thresholds ?? null });
     }
+    return budgets;
+  }
+
+  async adminReport(range: ResolvedRange) {
+    await this.records.flush();
+    const data: AdminReportData = await this.store.adminReport(range);
+    const withFallbackRate = (rows: CountRow[]) => rows.map((r) => ({ ...r, fallbackRate: rate(r.fallbacks, r.requests) }));
+    const budgets = await this.tenantBudgets();
     const costTotal = data.totals.costUsd;
     const share = (rows: { key: string | null; costUsd: number; requests: number }[]) =>
       rows.map((r) => ({ ...r, costUsd: usd(r.costUsd), share: rate(r.costUsd, costTotal) }));
