@@ -176,6 +176,28 @@ describe('the web console', () => {
     await shot('request-story');
   });
 
+  test("a refused request's story shows the plan's exclusions and that no provider was called", async (t) => {
+    if (skip) return t.skip(skip);
+    const key = (await createKey(env.gw, { tenant: `${tenant}-floor` })).key;
+    const refused = await chat(env.gw, key, 'below the floor', {}, { 'x-traffic-class': 'floored' });
+    assert.equal(refused.status, 422);
+    await page.goto(url('/console#/requests'));
+    await page.fill('#f-tenant', `${tenant}-floor`);
+    await page.fill('#f-category', 'quality_floor_unmet');
+    // The page is still the one of the test before (the same #/requests): its fallback filter is cleared.
+    await page.selectOption('#f-fallback', '');
+    await page.press('#f-category', 'Enter');
+    await page.locator('#records tbody tr').first().waitFor();
+    assert.equal(await page.locator('#records tbody tr').count(), 1);
+    await page.locator('#records tbody tr').first().click();
+    const story = page.locator('#story article');
+    await story.waitFor();
+    const text = await story.innerText();
+    assert.match(text, /standard-1 left out: /);
+    assert.match(text, /No attempt: refused before any provider was called/);
+    assert.match(text, /quality_floor_unmet/);
+  });
+
   test('outside text (key names, session ids) is shown as text, never as markup', async (t) => {
     if (skip) return t.skip(skip);
     const markup = '<img src=x id=injected onerror="document.title=1">';

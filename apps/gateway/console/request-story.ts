@@ -32,6 +32,7 @@ function story(r: any): HTMLElement {
         ['Feature', r.feature],
         ['Session', r.session],
         ['Class', `${r.trafficClass}${r.criticality ? ` (${r.criticality})` : ''}`],
+        ['Requested model', plan.requestedModel],
         ['Served by', r.servedModel ? `${r.servedModel} on ${r.servedProvider} (${r.upstreamModel})` : 'nobody'],
         ['Failure', r.errorCategory ? `${r.errorCategory}: ${r.errorMessage ?? ''}` : null],
         ['Tokens', `${r.promptTokens} in, ${r.completionTokens} out${r.usageEstimated ? ' (estimated)' : ''}`],
@@ -44,9 +45,9 @@ function story(r: any): HTMLElement {
     ),
     el('h3', {}, 'Plan'),
     el('ol', { class: 'route' }, ...(plan.plannedRoute ?? []).map((m: string) => el('li', {}, m, m === plan.requestedModel ? ' (requested)' : ''))),
-    plan.qualityFloor ? el('p', {}, 'Quality floor: ', JSON.stringify(plan.qualityFloor)) : null,
+    plan.qualityFloor ? el('p', {}, `Quality floor: ${floorText(plan.qualityFloor)}`) : null,
     (plan.excluded ?? []).length > 0
-      ? el('ul', { class: 'excluded' }, ...plan.excluded.map((x: any) => el('li', {}, `${x.model ?? '?'} left out: ${x.reason ?? JSON.stringify(x)}`)))
+      ? el('ul', { class: 'excluded' }, ...plan.excluded.map((x: any) => el('li', {}, `${x.model}${x.requested ? ' (the requested model)' : ''} left out: ${x.reason}`)))
       : null,
     el('h3', {}, 'Attempts'),
     attempts.length === 0
@@ -69,6 +70,12 @@ function story(r: any): HTMLElement {
         ),
     el('details', {}, el('summary', {}, 'Raw record'), el('pre', {}, JSON.stringify(r, null, 2))),
   );
+}
+
+/** `{ tier: 'premium', capabilities: ['tools'] }` as "tier premium or better, with tools". */
+function floorText(floor: { tier?: string; capabilities?: string[] }): string {
+  const parts = [floor.tier ? `tier ${floor.tier} or better` : '', floor.capabilities?.length ? `with ${floor.capabilities.join(', ')}` : ''].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : JSON.stringify(floor);
 }
 
 /** Why the router moved on after this attempt. */
