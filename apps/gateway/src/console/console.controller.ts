@@ -10,6 +10,8 @@ import { ConsoleAssets } from './console-assets.js';
 import { consoleHeaders } from './console-headers.js';
 import { loginPage, shellPage } from './console-pages.js';
 
+const DISABLED = 'The console is disabled: set LLM_ADMIN_KEY and restart the gateway.';
+
 /**
  * The web console at /console: the login form (the admin key opens a
  * session), the page shell and its browser files. Everything but the login
@@ -38,7 +40,7 @@ export class ConsoleController {
 
   @Get('login')
   loginForm(@Res() reply: FastifyReply) {
-    return html(reply, 200, loginPage(this.adminKey === undefined ? 'The console is disabled: set LLM_ADMIN_KEY and restart the gateway.' : undefined));
+    return html(reply, 200, loginPage(this.adminKey === undefined ? DISABLED : undefined));
   }
 
   /** The form posts `adminKey` (urlencoded, or JSON from a script); a right key opens a session. */
@@ -48,7 +50,7 @@ export class ConsoleController {
     const given = typeof body?.adminKey === 'string' ? body.adminKey : undefined;
     if (this.adminKey === undefined || given === undefined || !secretsEqual(given, this.adminKey)) {
       this.metrics.authFailures.inc({ reason: 'invalid_admin_key' });
-      const message = this.adminKey === undefined ? 'The console is disabled: set LLM_ADMIN_KEY and restart the gateway.' : 'That is not the admin key.';
+      const message = this.adminKey === undefined ? DISABLED : 'That is not the admin key.';
       return html(reply, 401, loginPage(message));
     }
     const { id } = await this.sessions.open();
