@@ -174,6 +174,10 @@ describe('the web console', () => {
     assert.equal(attempts[1]![9], 'served');
     assert.match(await story.innerText(), /premium-a\s*\n?\s*premium-b/, 'the planned route');
     await shot('request-story');
+    // Escape closes the story and gives the keyboard back to the row.
+    await page.keyboard.press('Escape');
+    await story.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-request-id')), requestId);
   });
 
   test("a refused request's story shows the plan's exclusions and that no provider was called", async (t) => {

@@ -35,7 +35,8 @@ export const budgetsPage: PageFactory = (root) => {
     async refresh() {
       const budgets = (await api('/admin/budgets')).data as BudgetRow[];
       if (budgets.length === 0) return replace(list, empty('No tenant has a budget: set one in the policy (budgets.tenants) or with PUT /admin/tenants/:tenant/budget.'));
-      replace(list, ...budgets.map((b) => card(b, Date.now())));
+      // The tenants nearest their budget first.
+      replace(list, ...[...budgets].sort((a, b) => b.shareUsed - a.shareUsed || a.tenant.localeCompare(b.tenant)).map((b) => card(b, Date.now())));
     },
   };
 };

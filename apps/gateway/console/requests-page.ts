@@ -77,6 +77,15 @@ export const requestsPage: PageFactory = (root) => {
     );
   };
 
+  // Escape closes the story and puts the keyboard back on the row it came from.
+  storyBox.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || openId === undefined) return;
+    const from = openId;
+    openId = undefined;
+    replace(storyBox);
+    (results.querySelector(`tr[data-request-id="${CSS.escape(from)}"]`) as HTMLElement | null)?.focus();
+  });
+
   const open = async (requestId: string) => {
     openId = requestId;
     replace(storyBox, el('p', { class: 'muted' }, 'Loading…'));
