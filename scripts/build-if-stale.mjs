@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { buildConsole } from './build-console.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const LIBRARY = 'libs/llm-router';
@@ -47,7 +48,7 @@ export function buildIfStale(label, needed, dirs) {
   const reason = missing ? `${missing} is missing` : staleReason(dirs);
   if (!reason) return;
   console.error(`[${label}] building (${reason}) ...`);
-  const status = tsc(`${LIBRARY}/tsconfig.build.json`) || tsc('tsconfig.build.json');
+  const status = tsc(`${LIBRARY}/tsconfig.build.json`) || tsc('tsconfig.build.json') || buildConsole();
   if (status === 0) return;
   if (needed.some((f) => !existsSync(join(root, f)))) process.exit(status ?? 1);
   console.error(`[${label}] warning: the build reported errors; running what it emitted`);

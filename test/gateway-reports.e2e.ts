@@ -174,6 +174,13 @@ function reportSuite(name: string, storeFor: () => Promise<{ store: StoreConfig;
       const costModel = byKey(r.cost.byModel);
       assert.ok(close(costModel['premium-b']!.costUsd, records.filter((x) => x.servedBy?.model === 'premium-b').reduce((s, x) => s + x.costUsd, 0)));
       assert.ok(close(byKey(r.cost.byClass)['batch-summaries']!.costUsd, records.filter((x) => x.trafficClass === 'batch-summaries').reduce((s, x) => s + x.costUsd, 0)));
+      // By API key (one key per tenant here): the same sums under the key ids.
+      const costKey = byKey(r.cost.byKey);
+      for (const tenant of ['alpha', 'beta', 'gamma']) {
+        const keyId = keys[tenant]!.slice(5, 17);
+        assert.ok(close(costKey[keyId]!.costUsd, costTenant[tenant]!.costUsd), `key of ${tenant}`);
+        assert.equal(costKey[keyId]!.requests, costTenant[tenant]!.requests);
+      }
 
       // Latency percentiles per class (successful requests), nearest rank.
       for (const row of r.latencyMsByClass as { trafficClass: string; requests: number; p50: number; p99: number; max: number }[]) {
@@ -192,6 +199,62 @@ function reportSuite(name: string, storeFor: () => Promise<{ store: StoreConfig;
         r.budgets.map((b: { tenant: string; tier: string }) => [b.tenant, b.tier]),
         [['gamma', 'exhausted']],
       );
+      // With the tier marks the console draws (the policy's defaults here).
+      assert.deepEqual(r.budgets[0].thresholds, { notice: 0.7, downgrade: 0.8, restrict: 0.95 });
+      const listed = await call(gw.url, '/admin/budgets', { key: ADMIN_KEY });
+      assert.equal(listed.status, 200);
+      assert.deepEqual(listed.json.data, r.budgets, 'GET /admin/budgets: the same budgets, without the report');
+    });
+
+    test('GET /admin/report/series: the report per time bucket, each record in its bucket, the buckets adding up to the report', async (t) => {
+      if (skip) return t.skip(skip);
+      const from = Math.min(...records.map((r) => Date.parse(r.startedAt))) - 90_000;
+      const to = Math.max(...records.map((r) => Date.parse(r.startedAt))) + 60_000;
+      const res = await call(gw.url, `/admin/report/series?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=60`, { key: ADMIN_KEY });
+      assert.equal(res.status, 200, res.text);
+      const buckets = res.json.data as any[];
+      assert.equal(buckets.length, Math.ceil((to - from) / 60_000));
+      assert.equal(buckets[0].from, new Date(from).toISOString());
+      // Each record counted in the bucket its start time falls in.
+      const expected = buckets.map(() => 0);
+      for (const r of records) expected[Math.floor((Date.parse(r.startedAt) - from) / 60_000)]! += 1;
+      assert.deepEqual(buckets.map((b) => b.totals.requests), expected);
+
+      const report = (await call(gw.url, `/admin/report?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`, { key: ADMIN_KEY })).json;
+      const sum = (rows: (b: any) => any[], key: (x: any) => string, value: (x: any) => number) => {
+        const m: Record<string, number> = {};
+        for (const b of buckets) for (const x of rows(b)) m[key(x)] = (m[key(x)] ?? 0) + value(x);
+        return m;
+      };
+      const asMap = (rows: any[], key: (x: any) => string, value: (x: any) => number) => Object.fromEntries(rows.map((x) => [key(x), value(x)]));
+      const k = (x: any) => String(x.key);
+      assert.equal(buckets.reduce((n, b) => n + b.totals.fallbacks, 0), report.totals.fallbacks);
+      assert.deepEqual(sum((b) => b.fallbacks.byClass, k, (x) => x.fallbacks), asMap(report.fallbacks.byClass, k, (x) => x.fallbacks));
+      assert.deepEqual(sum((b) => b.fallbacks.byPrimaryProvider, k, (x) => x.requests), asMap(report.fallbacks.byPrimaryProvider, k, (x) => x.requests));
+      assert.deepEqual(sum((b) => b.failures.requestsByCategory, (x) => x.category, (x) => x.count), asMap(report.failures.requestsByCategory, (x) => x.category, (x) => x.count));
+      const attempt = (x: any) => `${x.provider}/${x.category}`;
+      assert.deepEqual(sum((b) => b.failures.attemptsByProviderAndCategory, attempt, (x) => x.count), asMap(report.failures.attemptsByProviderAndCategory, attempt, (x) => x.count));
+      for (const dim of ['byClass', 'byModel', 'byTenant', 'byKey']) {
+        const got = sum((b) => b.cost[dim], k, (x) => x.costUsd);
+        const want = asMap(report.cost[dim], k, (x) => x.costUsd);
+        assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), dim);
+        for (const key of Object.keys(want)) assert.ok(close(got[key]!, want[key]!), `${dim} ${key}`);
+      }
+      // Percentiles per bucket: where one bucket holds all of a class's calls, they are the report's.
+      for (const row of report.latencyMsByClass as { trafficClass: string; requests: number; p50: number; p99: number }[]) {
+        const rows = buckets.flatMap((b) => b.latencyMsByClass.filter((x: any) => x.trafficClass === row.trafficClass));
+        assert.equal(rows.reduce((n: number, x: any) => n + x.requests, 0), row.requests);
+        if (rows.length === 1) assert.deepEqual([rows[0].p50, rows[0].p99], [row.p50, row.p99]);
+      }
+    });
+
+    test('GET /admin/report/series refuses a bad bucket or too many buckets with a 400 naming it', async (t) => {
+      if (skip) return t.skip(skip);
+      for (const q of ['bucket=59', 'bucket=abc', 'bucket=1.5', 'period=all&bucket=60']) {
+        const res = await call(gw.url, `/admin/report/series?${q}`, { key: ADMIN_KEY });
+        assert.equal(res.status, 400, q);
+        assert.equal(res.json.error.param, 'bucket', q);
+      }
     });
 
     test('the store holds every record and its attempts, and keys only as hashes', async (t) => {

@@ -6,6 +6,7 @@ import { BudgetsModule } from './budgets/budgets.module.js';
 import { ChatCompletionsModule } from './chat-completions/chat-completions.module.js';
 import { DeferredModule } from './deferred/deferred.module.js';
 import type { GatewayConfig } from './config/gateway.config.js';
+import { ConsoleModule } from './console/console.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -53,6 +54,7 @@ export class AppModule {
         RecordsModule,
         SessionsModule,
         ResponsesModule,
+        ConsoleModule,
         ...(config.sampleEndpoints ? [SampleEndpointsModule] : []),
       ],
     };

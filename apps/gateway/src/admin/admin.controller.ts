@@ -5,7 +5,7 @@ import { resolveScope } from '../auth/key-scope.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
 import { resolveRange } from '../usage/time-range.js';
-import { budgetView, UsageService } from '../usage/usage.service.js';
+import { budgetView, MAX_SERIES_BUCKETS, UsageService } from '../usage/usage.service.js';
 import { createKeySchema, invalid, parseBody, tenantBudgetSchema } from './admin-requests.js';
 
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
@@ -87,6 +87,12 @@ export class AdminController {
     return budgetView(await this.budgets.setTenantBudget(tenant, setting));
   }
 
+  /** Every tenant budget now, with its tier marks: what the console's Budgets page shows. */
+  @Get('budgets')
+  async listBudgets() {
+    return { object: 'list', data: await this.usage.tenantBudgets() };
+  }
+
   @Get('tenants/:tenant/budget')
   async getBudget(@Param('tenant') tenant: string) {
     this.checkTenant(tenant);
@@ -106,6 +112,19 @@ export class AdminController {
   @Get('report')
   report(@Query() query: Record<string, unknown>) {
     return this.usage.adminReport(resolveRange(query, 'month'));
+  }
+
+  /** The report over time: `?bucket=<seconds>` (60 or more) over `period` or `from`/`to`, at most MAX_SERIES_BUCKETS buckets. */
+  @Get('report/series')
+  reportSeries(@Query() query: Record<string, unknown>) {
+    const seconds = Number(query.bucket ?? 3600);
+    if (!Number.isSafeInteger(seconds) || seconds < 60) throw invalid("Invalid 'bucket': whole seconds, 60 or more.", 'bucket');
+    const range = resolveRange(query, 'day');
+    const to = Math.min(range.to, Date.now() + seconds * 1000);
+    if ((to - range.from) / (seconds * 1000) > MAX_SERIES_BUCKETS) {
+      throw invalid(`Too many buckets: at most ${MAX_SERIES_BUCKETS} per call (a shorter range or a longer bucket).`, 'bucket');
+    }
+    return this.usage.adminReportSeries({ ...range, to }, seconds * 1000);
   }
 
   private async revoke(id: string) {

@@ -7,6 +7,7 @@ import type { ErrorResponse } from '../errors/error-response.js';
 import { openAiError } from '../errors/openai-error.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { bearerToken, secretsEqual } from './api-key.js';
+import { ConsoleSessions, type ConsoleSession } from './console-sessions.js';
 import { unauthorized, V1Authenticator } from './v1-authenticator.js';
 import './principal.decorator.js';
 
@@ -20,6 +21,10 @@ import './principal.decorator.js';
  * - `/admin/*`: the admin credential (`LLM_ADMIN_KEY`), compared in constant time;
  *   403 when no admin credential is configured.
  * - `/metrics`: the scrape token (`LLM_METRICS_TOKEN`) when one is configured.
+ * - `/console/*` (but its login page): a console session (see ConsoleSessions),
+ *   which also stands for the admin credential on `/admin/*` when no
+ *   Authorization header is sent; there a call that changes something must
+ *   carry the session's `x-csrf-token`.
  */
 @Injectable()
 export class AuthHook implements OnModuleInit {
@@ -28,12 +33,15 @@ export class AuthHook implements OnModuleInit {
     private readonly v1: V1Authenticator,
     private readonly config: ConfigService,
     private readonly metrics: GatewayMetrics,
+    private readonly consoleSessions: ConsoleSessions,
   ) {}
 
   /** Installed before the app serves its first request. */
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.decorateRequest('llmPrincipal', null);
+    fastify.decorateRequest('consoleSession', null);
+    const sessions = this.consoleSessions;
     const authenticateV1 = this.v1.authenticate;
     const { adminKey, metricsToken } = this.config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     const authFailure = (reason: string) => this.metrics.authFailures.inc({ reason });
@@ -60,15 +68,60 @@ export class AuthHook implements OnModuleInit {
           const body = openAiError('The admin API is disabled: set LLM_ADMIN_KEY (at least 16 characters) and restart the gateway.', 'permission_error', 'admin_api_disabled');
           return void sendError(reply, { status: 403, body, headers: { 'x-should-retry': 'false' } });
         }
-        const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
-        if (refusal) {
+        const adminRefusal = () => {
+          const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
+          if (!refusal) return done();
           authFailure('invalid_admin_key');
-          return void sendError(reply, refusal);
-        }
+          sendError(reply, refusal);
+        };
+        // A console session stands for the admin key when no Authorization header is sent.
+        if (request.headers.authorization !== undefined || request.headers.cookie === undefined) return adminRefusal();
+        return void withSession(request, reply, (session) => {
+          if (session === undefined) return adminRefusal();
+          const refusal = csrfRefusal(request, session);
+          if (refusal) {
+            authFailure('invalid_csrf_token');
+            return void sendError(reply, refusal);
+          }
+          request.consoleSession = session;
+          done();
+        });
+      }
+      if ((url.startsWith('/console/') || url === '/console') && !CONSOLE_PUBLIC.has(url)) {
+        const noSession = () => {
+          // A person opening a page goes to the login page; a script gets the 401.
+          if (request.method === 'GET' && /\btext\/html\b/.test(request.headers.accept ?? '')) return void reply.code(303).header('location', '/console/login').send();
+          authFailure('console_login_required');
+          sendError(reply, unauthorized(openAiError('Log in to the console first: /console/login.', 'invalid_request_error', 'console_login_required')));
+        };
+        if (adminKey === undefined || request.headers.cookie === undefined) return noSession();
+        return void withSession(request, reply, (session) => {
+          if (session === undefined) return noSession();
+          request.consoleSession = session;
+          done();
+        });
       }
       done();
     });
+
+    /** The request's console session (undefined: none); a store that does not answer is a 503, not a 500. */
+    const withSession = (request: FastifyRequest, reply: FastifyReply, then: (session: ConsoleSession | undefined) => void) =>
+      sessions.fromCookieHeader(request.headers.cookie).then(then, () => {
+        const body = openAiError('Console sessions are unavailable: the gateway store does not answer. Try again, or use the admin key.', 'api_error', 'console_sessions_unavailable');
+        sendError(reply, { status: 503, body, headers: {} });
+      });
   }
+}
+
+/** The console's routes readable without a session: the login page and its stylesheet. */
+const CONSOLE_PUBLIC = new Set(['/console/login', '/console/login.css']);
+
+/** A console session changes nothing without its CSRF token (SameSite=Strict already keeps other sites' requests cookie-less). */
+function csrfRefusal(request: FastifyRequest, session: ConsoleSession): ErrorResponse | undefined {
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  const token = request.headers['x-csrf-token'];
+  if (typeof token === 'string' && secretsEqual(token, session.csrfToken)) return undefined;
+  return { status: 403, body: openAiError("Missing or wrong 'x-csrf-token' for this console session.", 'permission_error', 'invalid_csrf_token', 'x-csrf-token'), headers: { 'x-should-retry': 'false' } };
 }
 
 /** Routes whose calls are charged to a tenant: the key decides which. */

@@ -3,6 +3,7 @@ import { MetricsModule } from '../metrics/metrics.module.js';
 import { StoreModule } from '../store/store.module.js';
 import { ApiKeyService } from './api-key.service.js';
 import { AuthHook } from './auth.hook.js';
+import { ConsoleSessions } from './console-sessions.js';
 import { V1Authenticator } from './v1-authenticator.js';
 
 /**
@@ -12,7 +13,7 @@ import { V1Authenticator } from './v1-authenticator.js';
  */
 @Module({
   imports: [StoreModule, MetricsModule],
-  providers: [ApiKeyService, V1Authenticator, AuthHook],
-  exports: [ApiKeyService, V1Authenticator],
+  providers: [ApiKeyService, V1Authenticator, AuthHook, ConsoleSessions],
+  exports: [ApiKeyService, V1Authenticator, ConsoleSessions],
 })
 export class AuthModule {}

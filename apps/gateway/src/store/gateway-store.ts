@@ -124,6 +124,14 @@ export interface StoredPolicyVersion {
   document: string;
 }
 
+/** A console session as stored (see ConsoleSessions): the id's hash only. */
+export interface StoredConsoleSession {
+  idHash: string;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
 /** A tenant budget set through the admin API, re-applied at start-up. */
 export interface StoredTenantBudget {
   tenant: string;
@@ -215,6 +223,8 @@ export interface AdminReportData {
   costByTenant: { key: string | null; costUsd: number; requests: number }[];
   costByClass: { key: string | null; costUsd: number; requests: number }[];
   costByModel: { key: string | null; costUsd: number; requests: number }[];
+  /** By API key id (null: calls made without a key). */
+  costByKey: { key: string | null; costUsd: number; requests: number }[];
   latencyByClass: LatencyRow[];
   qualityFloorRefusals: RefusalRow[];
   budgetRefusals: RefusalRow[];
@@ -248,6 +258,26 @@ export interface JobRows {
   purgeFinished(before: number): Promise<number>;
 }
 
+/** The records of a range in time buckets, grouped once for every report dimension (see reportSeries). */
+export interface ReportSeriesData {
+  /** Per bucket (index from the range's start) and every combination of the dimensions that occurs in it. */
+  records: {
+    bucket: number;
+    trafficClass: string;
+    primaryProvider: string | null;
+    servedModel: string | null;
+    tenant: string | null;
+    keyId: string | null;
+    outcome: string;
+    errorCategory: string | null;
+    fallback: boolean;
+    requests: number;
+    costUsd: number;
+  }[];
+  attemptFailures: { bucket: number; provider: string; category: string; count: number }[];
+  latencyByClass: (LatencyRow & { bucket: number })[];
+}
+
 /**
  * The gateway's persistence: routing records, API keys and tenant budgets.
  * Two implementations share the SQL and the migrations: embedded SQLite
@@ -279,6 +309,13 @@ export interface GatewayStore {
   /** True when the key existed and was not yet revoked. */
   revokeKey(id: string, at: number): Promise<boolean>;
 
+  insertConsoleSession(session: StoredConsoleSession): Promise<void>;
+  findConsoleSession(idHash: string): Promise<StoredConsoleSession | undefined>;
+  touchConsoleSession(idHash: string, at: number): Promise<void>;
+  deleteConsoleSession(idHash: string): Promise<void>;
+  /** Sessions created before `createdBefore` or last seen before `seenBefore`. */
+  deleteExpiredConsoleSessions(createdBefore: number, seenBefore: number): Promise<void>;
+
   upsertTenantBudget(budget: StoredTenantBudget): Promise<void>;
   /** Appends a policy version; false when `seq` is taken already (another instance got there first). */
   appendPolicyVersion(version: StoredPolicyVersion): Promise<boolean>;
@@ -309,6 +346,8 @@ export interface GatewayStore {
   /** A tenant's usage per session (calls without one left out), the costliest `limit` sessions first. */
   usageBySession(tenant: string, range: TimeRange, limit: number): Promise<UsageGroup[]>;
   adminReport(range: TimeRange): Promise<AdminReportData>;
+  /** The report's figures over time: `range` cut in buckets of `bucketMs`, three scans of the range whatever the number of buckets. */
+  reportSeries(range: TimeRange, bucketMs: number): Promise<ReportSeriesData>;
 
   close(): Promise<void>;
 }

@@ -193,6 +193,20 @@ export const MIGRATIONS: readonly Migration[] = [
     // GET /v1/sessions/:id and /v1/usage?groupBy=session read a tenant's records by session.
     statements: ['CREATE INDEX llm_routing_records_tenant_session ON llm_routing_records (tenant, session_id, started_at)'],
   },
+  {
+    version: 9,
+    name: 'console sessions',
+    statements: [
+      // The console's sessions, shared by every instance on the store: the SHA-256 of the cookie's id, never the id.
+      `CREATE TABLE llm_console_sessions (
+        id_hash TEXT PRIMARY KEY,
+        csrf_token TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX llm_console_sessions_last_seen_at ON llm_console_sessions (last_seen_at)',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (

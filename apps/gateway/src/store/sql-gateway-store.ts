@@ -1,6 +1,7 @@
 import type { BudgetPeriod, DeferredCallStore } from '@llm-router/nestjs';
 import type {
   AdminReportData,
+  ReportSeriesData,
   AttemptRow,
   DeadRecord,
   RecordCursor,
@@ -14,6 +15,7 @@ import type {
   StoredApiKey,
   StoredResponse,
   StoredPolicyVersion,
+  StoredConsoleSession,
   StoredTenantBudget,
   TenantUsage,
   TimeRange,
@@ -224,6 +226,18 @@ function responseOf(r: Row): StoredResponse {
 /** Nearest-rank percentile position: ceil(p/100 * n), in integer arithmetic both dialects share. */
 const rank = (p: number) => `(cnt * ${p} + 99) / 100`;
 
+/** Latency percentiles of a group, over rows ranked by latency (`rn`) with the group's size (`cnt`). */
+const PERCENTILES = `MAX(cnt) AS n,
+  MAX(CASE WHEN rn = ${rank(50)} THEN latency_ms END) AS p50,
+  MAX(CASE WHEN rn = ${rank(90)} THEN latency_ms END) AS p90,
+  MAX(CASE WHEN rn = ${rank(95)} THEN latency_ms END) AS p95,
+  MAX(CASE WHEN rn = ${rank(99)} THEN latency_ms END) AS p99,
+  MAX(latency_ms) AS max_ms`;
+
+function latencyRow(r: Row): LatencyRow {
+  return { trafficClass: String(r.traffic_class), requests: num(r.n), p50: num(r.p50), p90: num(r.p90), p95: num(r.p95), p99: num(r.p99), max: num(r.max_ms) };
+}
+
 /**
  * The SQL both stores share: queries are written once with `?` placeholders
  * (PostgreSQL renumbers them) in the subset of SQL both engines speak,
@@ -348,6 +362,32 @@ export abstract class SqlGatewayStore implements GatewayStore {
 
   async revokeKey(id: string, at: number): Promise<boolean> {
     return (await this.execute('UPDATE llm_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id])) > 0;
+  }
+
+  async insertConsoleSession(session: StoredConsoleSession): Promise<void> {
+    await this.execute('INSERT INTO llm_console_sessions (id_hash, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?)', [
+      session.idHash,
+      session.csrfToken,
+      session.createdAt,
+      session.lastSeenAt,
+    ]);
+  }
+
+  async findConsoleSession(idHash: string): Promise<StoredConsoleSession | undefined> {
+    const [r] = await this.query('SELECT * FROM llm_console_sessions WHERE id_hash = ?', [idHash]);
+    return r === undefined ? undefined : { idHash: String(r.id_hash), csrfToken: String(r.csrf_token), createdAt: num(r.created_at), lastSeenAt: num(r.last_seen_at) };
+  }
+
+  async touchConsoleSession(idHash: string, at: number): Promise<void> {
+    await this.execute('UPDATE llm_console_sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?', [at, idHash, at]);
+  }
+
+  async deleteConsoleSession(idHash: string): Promise<void> {
+    await this.execute('DELETE FROM llm_console_sessions WHERE id_hash = ?', [idHash]);
+  }
+
+  async deleteExpiredConsoleSessions(createdBefore: number, seenBefore: number): Promise<void> {
+    await this.execute('DELETE FROM llm_console_sessions WHERE created_at < ? OR last_seen_at < ?', [createdBefore, seenBefore]);
   }
 
   async upsertTenantBudget(budget: StoredTenantBudget): Promise<void> {
@@ -476,6 +516,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
       costByTenant,
       costByClass,
       costByModel,
+      costByKey,
       latency,
       floorRefusals,
       budgetRefusals,
@@ -515,13 +556,9 @@ export abstract class SqlGatewayStore implements GatewayStore {
          GROUP BY served_model ORDER BY 2 DESC, 1`,
         p,
       ),
+      this.query(`SELECT key_id AS k, SUM(cost_usd) AS cost, COUNT(*) AS n FROM llm_routing_records WHERE ${inRange} GROUP BY key_id ORDER BY 2 DESC, 1`, p),
       this.query(
-        `SELECT traffic_class, MAX(cnt) AS n,
-           MAX(CASE WHEN rn = ${rank(50)} THEN latency_ms END) AS p50,
-           MAX(CASE WHEN rn = ${rank(90)} THEN latency_ms END) AS p90,
-           MAX(CASE WHEN rn = ${rank(95)} THEN latency_ms END) AS p95,
-           MAX(CASE WHEN rn = ${rank(99)} THEN latency_ms END) AS p99,
-           MAX(latency_ms) AS max_ms
+        `SELECT traffic_class, ${PERCENTILES}
          FROM (
            SELECT traffic_class, latency_ms,
              ROW_NUMBER() OVER (PARTITION BY traffic_class ORDER BY latency_ms) AS rn,
@@ -561,20 +598,58 @@ export abstract class SqlGatewayStore implements GatewayStore {
       costByTenant: cost(costByTenant),
       costByClass: cost(costByClass),
       costByModel: cost(costByModel),
-      latencyByClass: latency.map(
-        (r): LatencyRow => ({
-          trafficClass: String(r.traffic_class),
-          requests: num(r.n),
-          p50: num(r.p50),
-          p90: num(r.p90),
-          p95: num(r.p95),
-          p99: num(r.p99),
-          max: num(r.max_ms),
-        }),
-      ),
+      costByKey: cost(costByKey),
+      latencyByClass: latency.map(latencyRow),
       qualityFloorRefusals: refusals(floorRefusals),
       budgetRefusals: refusals(budgetRefusals),
       budgetActions: budgetActions.map((r) => ({ tenant: str(r.tenant), tier: str(r.budget_tier), action: String(r.budget_action), count: num(r.n) })),
+    };
+  }
+
+  async reportSeries(range: TimeRange, bucketMs: number): Promise<ReportSeriesData> {
+    // The bucket's index from the range's start. The cast: SQLite binds a JS number as REAL, and its division would not truncate.
+    const bucket = 'CAST((started_at - ?) / ? AS INTEGER)';
+    const p = [range.from, bucketMs, range.from, range.to];
+    const inRange = 'started_at >= ? AND started_at < ?';
+    const [records, attempts, latency] = await Promise.all([
+      this.query(
+        `SELECT ${bucket} AS b, traffic_class, primary_provider, served_model, tenant, key_id, outcome, error_category, fallback, COUNT(*) AS n, SUM(cost_usd) AS cost
+         FROM llm_routing_records WHERE ${inRange} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9`,
+        p,
+      ),
+      this.query(
+        `SELECT ${bucket} AS b, provider, COALESCE(category, 'unknown') AS category, COUNT(*) AS n FROM llm_routing_attempts
+         WHERE ${inRange} AND outcome <> 'success' GROUP BY 1, 2, 3`,
+        p,
+      ),
+      this.query(
+        `SELECT b, traffic_class, ${PERCENTILES}
+         FROM (
+           SELECT b, traffic_class, latency_ms,
+             ROW_NUMBER() OVER (PARTITION BY b, traffic_class ORDER BY latency_ms) AS rn,
+             COUNT(*) OVER (PARTITION BY b, traffic_class) AS cnt
+           FROM (SELECT ${bucket} AS b, traffic_class, latency_ms FROM llm_routing_records WHERE ${inRange} AND outcome = 'success') bucketed
+         ) ranked
+         GROUP BY b, traffic_class ORDER BY b, traffic_class`,
+        p,
+      ),
+    ]);
+    return {
+      records: records.map((r) => ({
+        bucket: num(r.b),
+        trafficClass: String(r.traffic_class),
+        primaryProvider: str(r.primary_provider),
+        servedModel: str(r.served_model),
+        tenant: str(r.tenant),
+        keyId: str(r.key_id),
+        outcome: String(r.outcome),
+        errorCategory: str(r.error_category),
+        fallback: num(r.fallback) === 1,
+        requests: num(r.n),
+        costUsd: num(r.cost),
+      })),
+      attemptFailures: attempts.map((r) => ({ bucket: num(r.b), provider: String(r.provider), category: String(r.category), count: num(r.n) })),
+      latencyByClass: latency.map((r) => ({ bucket: num(r.b), ...latencyRow(r) })),
     };
   }
 }

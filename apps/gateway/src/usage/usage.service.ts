@@ -5,6 +5,7 @@ import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { RecordsService } from '../persistence/records.service.js';
 import type { AdminReportData, CountRow, GatewayStore, UsageGroup, UsageTotals } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
+import { reportSeriesView } from './report-series.js';
 import { rangeView, type ResolvedRange } from './time-range.js';
 
 const rate = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
@@ -58,16 +59,32 @@ export class UsageService {
     };
   }
 
-  async adminReport(range: ResolvedRange) {
+  /** The report's figures over time, bucket by bucket (GET /admin/report/series): what the console charts. */
+  async adminReportSeries(range: ResolvedRange, bucketMs: number) {
     await this.records.flush();
-    const data: AdminReportData = await this.store.adminReport(range);
-    const withFallbackRate = (rows: CountRow[]) => rows.map((r) => ({ ...r, fallbackRate: rate(r.fallbacks, r.requests) }));
+    return { ...reportSeriesView(range, bucketMs, await this.store.reportSeries(range, bucketMs)), period: rangeView(range) };
+  }
+
+  /**
+   * Every tenant budget (the policy's and those set at run time) as it stands
+   * now, with its tier marks (the tenant's own or the policy's defaults):
+   * from the ledger, without reading any record.
+   */
+  async tenantBudgets() {
     const tenants = new Set<string>([...Object.keys(this.router.policy.budgets.tenants), ...(await this.store.listTenantBudgets()).map((b) => b.tenant)]);
     const budgets = [];
     for (const tenant of [...tenants].sort()) {
       const state = await this.budgets.state(tenant);
-      if (state) budgets.push(budgetView(state));
+      if (state) budgets.push({ ...budgetView(state)!, thresholds: this.router.budgets.getTenantBudget(tenant)?.thresholds ?? null });
     }
+    return budgets;
+  }
+
+  async adminReport(range: ResolvedRange) {
+    await this.records.flush();
+    const data: AdminReportData = await this.store.adminReport(range);
+    const withFallbackRate = (rows: CountRow[]) => rows.map((r) => ({ ...r, fallbackRate: rate(r.fallbacks, r.requests) }));
+    const budgets = await this.tenantBudgets();
     const costTotal = data.totals.costUsd;
     const share = (rows: { key: string | null; costUsd: number; requests: number }[]) =>
       rows.map((r) => ({ ...r, costUsd: usd(r.costUsd), share: rate(r.costUsd, costTotal) }));
@@ -81,7 +98,7 @@ export class UsageService {
         servedByAfterFallback: data.servedByProviderAfterFallback,
       },
       failures: { attemptsByProviderAndCategory: data.attemptFailures, requestsByCategory: data.requestFailures },
-      cost: { byTenant: share(data.costByTenant), byClass: share(data.costByClass), byModel: share(data.costByModel) },
+      cost: { byTenant: share(data.costByTenant), byClass: share(data.costByClass), byModel: share(data.costByModel), byKey: share(data.costByKey) },
       latencyMsByClass: data.latencyByClass,
       refusals: { qualityFloor: data.qualityFloorRefusals, budget: data.budgetRefusals },
       budgetActions: data.budgetActions,
@@ -89,6 +106,9 @@ export class UsageService {
     };
   }
 }
+
+/** The longest series one call may ask for: the console's longest window in its finest buckets, with room. */
+export const MAX_SERIES_BUCKETS = 400;
 
 export function budgetView(state: BudgetState | undefined) {
   if (!state) return null;
