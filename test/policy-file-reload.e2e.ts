@@ -84,8 +84,14 @@ describe('the policy file reloaded by the gateway process', () => {
 
     writeFileSync(file, 'classes:\n  broken: { criticality: vital, route: [nowhere] }\n');
     await until(() => /was not applied/.test(child.output), 'the refusal in the log', 10_000);
-    assert.match(child.output, /classes\.broken\.criticality/);
-    assert.match(child.output, /classes\.broken\.route\[0\]: unknown model "nowhere"/);
+    // The log is JSON lines: the refusal is one line whose message lists every error.
+    const refusal = child.output
+      .split('\n')
+      .filter((line) => line.includes('was not applied'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string })[0]!;
+    assert.equal(refusal.level, 'error');
+    assert.match(refusal.msg, /classes\.broken\.criticality/);
+    assert.match(refusal.msg, /classes\.broken\.route\[0\]: unknown model "nowhere"/);
     assert.ok((await versionOf(child)).startsWith('2-'), 'the running policy is kept');
   });
 
