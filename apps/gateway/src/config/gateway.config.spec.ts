@@ -69,3 +69,11 @@ test('LLM_REDIS_PREFIX: llmr: by default; a bad prefix is refused', () => {
   assert.equal(gatewayConfigFromEnv({ LLM_REDIS_PREFIX: 'fleet-eu:' }).redisKeyPrefix, 'fleet-eu:');
   assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_PREFIX: 'has space' }), /LLM_REDIS_PREFIX/);
 });
+
+test('LLM_RECORDS and LLM_METRICS: on unless switched off (the benchmark measures what each costs)', () => {
+  const c = gatewayConfigFromEnv({});
+  assert.deepEqual([c.records, c.metrics], [true, true]);
+  const off = gatewayConfigFromEnv({ LLM_RECORDS: 'false', LLM_METRICS: 'off' });
+  assert.deepEqual([off.records, off.metrics], [false, false]);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_RECORDS: 'sometimes' }), /LLM_RECORDS/);
+});

@@ -66,6 +66,14 @@ export interface GatewayConfig {
   requestLogSink?: (chunk: string) => void;
   /** Mount the sample workflows (/support/chat, /batch/summaries). */
   sampleEndpoints: boolean;
+  /**
+   * `false` (LLM_RECORDS=false): routing records are neither journaled nor
+   * stored, so usage, reports and budget restores see no calls: only for
+   * measuring what records cost (`npm run bench`). Absent: on.
+   */
+  records?: boolean;
+  /** `false` (LLM_METRICS=false): routing records no longer feed the Prometheus series; for measuring what they cost. Absent: on. */
+  metrics?: boolean;
 }
 
 export type StoreConfig =
@@ -163,6 +171,8 @@ export const gatewayEnvSchema = z.object({
   LLM_KEYS_REFRESH_MS: int('LLM_KEYS_REFRESH_MS', 30_000),
   LLM_REQUEST_LOG: flag('LLM_REQUEST_LOG', true),
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
+  LLM_RECORDS: flag('LLM_RECORDS', true),
+  LLM_METRICS: flag('LLM_METRICS', true),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -220,6 +230,8 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     keysRefreshMs: e.LLM_KEYS_REFRESH_MS,
     requestLog: e.LLM_REQUEST_LOG,
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
+    records: e.LLM_RECORDS,
+    metrics: e.LLM_METRICS,
   };
 }
 
