@@ -153,11 +153,39 @@ export function cpuMicros(pid: number): number {
   return ((utime + stime) * 1e6) / CLK_TCK;
 }
 
-/** Peak resident set size since the last reset, in bytes (VmHWM). */
-export function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+/** A `kB` field of /proc/<pid>/status, in bytes (NaN once the process is gone). */
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Peak resident set size since the last reset, in bytes (VmHWM). */
+export const peakRss = (pid: number): number => statusBytes(pid, 'VmHWM');
+
+/** Resident set size now, in bytes (VmRSS). */
+export const currentRss = (pid: number): number => statusBytes(pid, 'VmRSS');
+
+/** Samples a process's VmRSS every `everyMs` until stopped; `stop()` gives the samples in MB. */
+export function sampleRss(pid: number, everyMs = 250): { stop(): number[] } {
+  const samples: number[] = [];
+  const take = () => {
+    const v = currentRss(pid);
+    if (Number.isFinite(v)) samples.push(v / 2 ** 20);
+  };
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
 }
 
 /** Resets VmHWM to the current RSS (writing 5 to clear_refs); false where the kernel refuses. */
