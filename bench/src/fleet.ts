@@ -6,8 +6,8 @@
  */
 import { DIST, ROOT } from './config.js';
 import { credentials, gatewayEnv, productionGatewayEnv, writePolicies } from './our-gateway.js';
-import { ensurePortkey, startPortkey } from './portkey.js';
-import { freePort, startService, stopService, type Service } from './processes.js';
+import { ensurePortkey, portkeyStart } from './portkey.js';
+import { startOnFreePort, stopService, type Service } from './processes.js';
 import type { ProductionServices } from './production.js';
 import type { Endpoints } from './scenarios.js';
 
@@ -21,29 +21,27 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-export const startSimulator = async (): Promise<Service> => {
-  const port = await freePort();
-  return startService({ name: 'simulator', port, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(port), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' });
-};
+export const startSimulator = (): Promise<Service> =>
+  startOnFreePort((port) => ({ name: 'simulator', port, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(port), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' }));
 
 /** Starts an llm-router gateway on the bench's policy: embedded (SQLite) or, with `shared`, the production configuration. */
-export async function startGateway(name: string, policyFile: string, shared?: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Service> {
-  const port = await freePort();
-  const env = shared ? productionGatewayEnv(port, policyFile, name, shared) : gatewayEnv(port, policyFile, name);
-  return startService({ name, port, args: [DIST.gateway], cwd: ROOT, env: { ...env, ...extraEnv }, readyPath: '/health/live' });
+export function startGateway(name: string, policyFile: string, shared?: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Service> {
+  return startOnFreePort((port) => {
+    const env = shared ? productionGatewayEnv(port, policyFile, name, shared) : gatewayEnv(port, policyFile, name);
+    return { name, port, args: [DIST.gateway], cwd: ROOT, env: { ...env, ...extraEnv }, readyPath: '/health/live' };
+  });
 }
 
 export async function startFleet(log: (s: string) => void, o: { fallback: boolean; production?: ProductionServices }): Promise<Fleet> {
   const portkeyEntry = ensurePortkey(log);
   const sim = await startSimulator();
   const { policy, fallbackPolicy } = writePolicies(sim.url);
-  const [portkeyPort, barePort] = await Promise.all([freePort(), freePort()]);
   const [ours, oursFallback, prod, portkey, bare] = await Promise.all([
     startGateway('ours', policy),
     o.fallback ? startGateway('ours-fallback', fallbackPolicy) : undefined,
     o.production ? startGateway('prod', policy, o.production.env('prod')) : undefined,
-    startPortkey(portkeyEntry, portkeyPort),
-    startService({ name: 'bare', port: barePort, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(barePort), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' }),
+    startOnFreePort((port) => portkeyStart(portkeyEntry, port)),
+    startOnFreePort((port) => ({ name: 'bare', port, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' })),
   ]);
   const services: Record<string, Service> = { ours, portkey, bare, ...(oursFallback ? { oursFallback } : {}), ...(prod ? { prod } : {}) };
   log(

@@ -17,7 +17,7 @@ import { checkFileLimit, runOpenStreams, streamsNote, streamsChecks, streamsTabl
 import { runSoak, soakChecks, soakMarkdown, type SoakResult } from './soak.js';
 import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
-import { cpuMicros, currentRss, freePort, httpJson, peakRss, resetPeakRss, sampleRss, sleep, startService, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
+import { cpuMicros, freePort, httpJson, peakRss, resetPeakRss, sampleRss, settledRss, sleep, startService, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
 import { aggregate, checkTargets, mainTable, memoryTable, microTable, productionTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
 import { body, PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target, type TargetId } from './scenarios.js';
 
@@ -245,9 +245,8 @@ async function main(): Promise<void> {
   }
 
   // Idle: every process at rest after its warm-up.
-  await sleep(1000);
   const idleMB: Partial<Record<TargetId, number>> = {};
-  for (const [name, svc] of Object.entries(services)) if (name !== 'oursFallback') idleMB[name as TargetId] = currentRss(svc.pid) / 2 ** 20;
+  for (const [name, svc] of Object.entries(services)) if (name !== 'oursFallback') idleMB[name as TargetId] = await settledRss(svc.pid);
 
   const measurements: Measurement[] = [];
   for (let round = 0; round < cfg.rounds; round++) {
@@ -374,7 +373,7 @@ function renderMarkdown(
     '',
     memoryTable(rows, more.idleMB, maxConns),
     '',
-    '*idle*: VmRSS after the warm-up, at rest. *under load*: the mean of VmRSS samples (every 250 ms) during the single-target measurement, highest median over the rounds. *peak*: VmHWM, reset before each measurement, the highest of any. `npm run bench -- memory` takes a heap snapshot of the gateway under load and says where the memory goes.',
+    '*idle*: VmRSS after the warm-up, at rest (once it stays within 1 MB for 2 s). *under load*: the mean of VmRSS samples (every 250 ms) during the single-target measurement, highest median over the rounds. *peak*: VmHWM, reset before each measurement, the highest of any. `npm run bench -- memory` takes a heap snapshot of the gateway under load and says where the memory goes.',
     '',
     ...(more.streams
       ? [

@@ -57,6 +57,8 @@ export interface TargetCheck {
   readonly goal: string;
   readonly measured: string;
   readonly met: boolean;
+  /** How far a missed target is from its goal, in the goal's unit. */
+  readonly by?: string;
 }
 
 const TARGET_ORDER: TargetId[] = ['direct', 'ours', 'prod', 'portkey', 'bare'];
@@ -222,14 +224,14 @@ export function checkTargets(rows: readonly Row[], micro: MicroResult | undefine
     const o = row(sc, maxConns, 'ours');
     const ratio = o?.vs.bare?.cpu;
     if (!o?.cpuUsPerReq || ratio === undefined) missing(goal);
-    else checks.push({ goal, measured: `${ratio.toFixed(2)}× (${o.cpuUsPerReq.toFixed(0)} vs ${f(row(sc, maxConns, 'bare')?.cpuUsPerReq, 0)} µs)`, met: ratio <= limit });
+    else checks.push({ goal, measured: `${ratio.toFixed(2)}× (${o.cpuUsPerReq.toFixed(0)} vs ${f(row(sc, maxConns, 'bare')?.cpuUsPerReq, 0)} µs)`, met: ratio <= limit, by: `${(ratio - limit).toFixed(2)}×` });
   }
   for (const sc of ['single', 'stream'] as const) {
     const goal = `production configuration: CPU per request ≤ 1.3× the embedded gateway's, ${sc}, ${maxConns} connections`;
     const p = row(sc, maxConns, 'prod');
     const ratio = p?.vs.ours?.cpu;
     if (!p?.cpuUsPerReq || ratio === undefined) missing(goal);
-    else checks.push({ goal, measured: `${ratio.toFixed(2)}× (${p.cpuUsPerReq.toFixed(0)} vs ${f(row(sc, maxConns, 'ours')?.cpuUsPerReq, 0)} µs; ${f(p.vs.bare?.cpu, 2)}× the bare proxy's)`, met: ratio <= 1.3 });
+    else checks.push({ goal, measured: `${ratio.toFixed(2)}× (${p.cpuUsPerReq.toFixed(0)} vs ${f(row(sc, maxConns, 'ours')?.cpuUsPerReq, 0)} µs; ${f(p.vs.bare?.cpu, 2)}× the bare proxy's)`, met: ratio <= 1.3, by: `${(ratio - 1.3).toFixed(2)}×` });
   }
   {
     const goal = "added p50 latency at 1 connection ≤ 1.3× the bare node:http proxy's, single target";
@@ -237,13 +239,13 @@ export function checkTargets(rows: readonly Row[], micro: MicroResult | undefine
     const b = row('single', 1, 'bare');
     const ratio = o?.vs.bare?.added;
     if (ratio === undefined || o?.addedP50 === undefined) missing(goal);
-    else checks.push({ goal, measured: `${ratio.toFixed(2)}× (${(o.addedP50 * 1000).toFixed(0)} vs ${f((b?.addedP50 ?? NaN) * 1000, 0)} µs)`, met: ratio <= 1.3 });
+    else checks.push({ goal, measured: `${ratio.toFixed(2)}× (${(o.addedP50 * 1000).toFixed(0)} vs ${f((b?.addedP50 ?? NaN) * 1000, 0)} µs)`, met: ratio <= 1.3, by: `${(ratio - 1.3).toFixed(2)}×` });
   }
   for (const t of ['ours', 'prod'] as const) {
     const goal = `resident memory under load ≤ 120 MB, ${TARGET_LABELS[t]}, single target, ${maxConns} connections`;
     const r = row('single', maxConns, t);
     if (r?.rssMB === undefined || !Number.isFinite(r.rssMB)) missing(goal);
-    else checks.push({ goal, measured: `${r.rssMB.toFixed(0)} MB (peak ${f(r.peakRssMB, 0)} MB; bare proxy ${f(row('single', maxConns, 'bare')?.rssMB, 0)} MB)`, met: r.rssMB <= 120 });
+    else checks.push({ goal, measured: `${r.rssMB.toFixed(0)} MB (peak ${f(r.peakRssMB, 0)} MB; bare proxy ${f(row('single', maxConns, 'bare')?.rssMB, 0)} MB)`, met: r.rssMB <= 120, by: `${(r.rssMB - 120).toFixed(0)} MB` });
   }
   for (const sc of ['single', 'fallback'] as const) {
     const goal = `added p50 latency at 1 connection ≤ 1/5 of Portkey's, ${sc === 'single' ? 'single target' : 'fallback'}`;
@@ -290,7 +292,7 @@ export function checkTargets(rows: readonly Row[], micro: MicroResult | undefine
 }
 
 export function targetsTable(checks: readonly TargetCheck[]): string {
-  return ['| target | measured | |', '|---|---|---|', ...checks.map((c) => `| ${c.goal} | ${c.measured} | ${c.met ? '**met**' : '**missed**'} |`)].join('\n');
+  return ['| target | measured | |', '|---|---|---|', ...checks.map((c) => `| ${c.goal} | ${c.measured} | ${c.met ? '**met**' : `**missed**${c.by ? ` by ${c.by}` : ''}`} |`)].join('\n');
 }
 
 /** The production configuration beside the embedded gateway and the bare proxy: ratios paired by round. */
