@@ -47,6 +47,8 @@ export interface SoakResult {
   readonly p50Drift: number;
   readonly p99Drift: number;
   readonly ledger: { spentUsd: number; reservedUsd: number; recordedUsd: number; recordedRequests: number; equal: boolean };
+  /** Recorded calls served by a fallback: the faults took effect. */
+  readonly fallbacks: number;
 }
 
 /** The faults that take turns on the primary, each for its next few requests. */
@@ -85,6 +87,7 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
   try {
     await httpJson(`${run.simUrl}/_sim/faults`, 'DELETE');
     const spec: RequestSpec = { url: `${gw.url}/v1/chat/completions`, headers: { ...(await credentials(gw, log)), 'x-traffic-class': 'bench-fallback' }, body: body('auto', false) };
+    await runAutocannon(spec, run.conns, 2); // warm-up: a cold process would understate its capacity
     const capacity = await runAutocannon(spec, run.conns, 3);
     const rate = Math.max(1, Math.round(capacity.rps / 2));
     const warmupS = Math.max(run.sampleS, Math.round((run.seconds * WARMUP_SHARE) / run.sampleS) * run.sampleS);
@@ -141,7 +144,7 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     const last = after[after.length - 1];
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     const budget = (await httpJson(`${gw.url}/admin/tenants/bench/budget`, 'GET', undefined, ADMIN_HEADERS)).json() as { spentUsd: number; reservedUsd: number };
-    const usage = (await httpJson(`${gw.url}/admin/tenants/bench/usage`, 'GET', undefined, ADMIN_HEADERS)).json() as { totals: { costUsd: number; requests: number } };
+    const usage = (await httpJson(`${gw.url}/admin/tenants/bench/usage`, 'GET', undefined, ADMIN_HEADERS)).json() as { totals: { costUsd: number; requests: number; fallbacks: number } };
     return {
       gateway: run.shared ? 'production configuration' : 'embedded configuration',
       seconds: run.seconds,
@@ -154,6 +157,7 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
       requests,
       non2xx,
       errors,
+      fallbacks: usage.totals.fallbacks,
       rssGrowthPct: first && tail.length ? (100 * (mean(tail.map((s) => s.rssMB)) - first.rssMB)) / first.rssMB : NaN,
       p50Drift: first && last ? last.p50 / first.p50 : NaN,
       p99Drift: first && last ? last.p99 / first.p99 : NaN,
@@ -189,9 +193,9 @@ export function soakChecks(s: SoakResult): TargetCheck[] {
 
 export function soakMarkdown(s: SoakResult): string {
   return [
-    `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (3 s at 32 connections, fallback class), load ${s.rateRps} req/s for ${s.seconds} s; ` +
+    `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (3 s at 32 connections after 2 s of warm-up, fallback class), load ${s.rateRps} req/s for ${s.seconds} s; ` +
       `a fault rule on the primary every 5 s (${FAULTS.map((x) => JSON.stringify(x)).join(', ')}, 20 requests each; ${s.faultsInjected} in all), the circuit cooling down in 5 s. ` +
-      `${s.requests.toLocaleString('en-US')} requests, ${s.non2xx} non-2xx, ${s.errors} errors. Warm-up: the first ${s.warmupS} s. ` +
+      `${s.requests.toLocaleString('en-US')} requests, ${s.non2xx} non-2xx, ${s.errors} errors; ${s.fallbacks.toLocaleString('en-US')} of the recorded calls fell back. Warm-up: the first ${s.warmupS} s. ` +
       `Per window: VmRSS at its end, latency of the responses in it, and the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off).`,
     '',
     '| t s | RSS MB | requests | non-2xx | p50 ms | p99 ms | event-loop delay p50 ms | event-loop delay p99 ms |',
