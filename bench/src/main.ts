@@ -17,7 +17,7 @@ import { checkFileLimit, runOpenStreams, streamsNote, streamsChecks, streamsTabl
 import { runSoak, soakChecks, soakMarkdown, type SoakResult } from './soak.js';
 import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
-import { cpuMicros, freePort, httpJson, peakRss, resetPeakRss, sampleRss, settledRss, sleep, startService, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
+import { cpuMicros, httpJson, peakRss, resetPeakRss, sampleRss, settledRss, sleep, startOnFreePort, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
 import { aggregate, checkTargets, mainTable, memoryTable, microTable, productionTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
 import { body, PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target, type TargetId } from './scenarios.js';
 
@@ -135,15 +135,14 @@ async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenari
   const dir = join(RESULTS_DIR, 'profiles');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const gw = await startService({
+  const gw = await startOnFreePort((port) => ({
     name: 'ours-profiled',
     port,
     args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, DIST.profileEntry],
     cwd: ROOT,
     env: gatewayEnv(port, policyFile, 'ours-profiled'),
     readyPath: '/health/live',
-  });
+  }));
   const conns = Math.max(...cfg.connections);
   const url = (u: string) => u.replace(/^http:\/\/127\.0\.0\.1:\d+/, gw.url);
   const cred = await credentials(gw, log);
