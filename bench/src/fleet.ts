@@ -28,7 +28,8 @@ export const startSimulator = (): Promise<Service> =>
 export function startGateway(name: string, policyFile: string, shared?: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Service> {
   return startOnFreePort((port) => {
     const env = shared ? productionGatewayEnv(port, policyFile, name, shared) : gatewayEnv(port, policyFile, name);
-    return { name, port, args: [DIST.gateway], cwd: ROOT, env: { ...env, ...extraEnv }, readyPath: '/health/live' };
+    // A gateway boots in seconds; a machine busy with other work can stretch that far.
+    return { name, port, args: [DIST.gateway], cwd: ROOT, env: { ...env, ...extraEnv }, readyPath: '/health/live', readyTimeoutMs: 90_000 };
   });
 }
 

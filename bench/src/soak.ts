@@ -27,6 +27,8 @@ export interface SoakSample {
   /** The gateway's event-loop delay over the window (monitorEventLoopDelay, reset at every scrape), ms. */
   readonly loopP50Ms: number;
   readonly loopP99Ms: number;
+  /** Routing records waiting for the store (the gateway's llm_gateway_records_pending gauge): a queue that grows is memory that grows. */
+  readonly recordsPending: number;
 }
 
 export interface SoakResult {
@@ -64,10 +66,11 @@ function metric(text: string, name: string): number {
 /** prom-client's event-loop monitor ticks every 10 ms (its default precision) and reports the time between ticks: the tick is taken off. */
 const LOOP_TICK_MS = 10;
 
-async function loopDelay(gw: Service): Promise<{ p50: number; p99: number }> {
+/** What the soak reads from the gateway's GET /metrics each window. */
+async function gatewayGauges(gw: Service): Promise<{ p50: number; p99: number; recordsPending: number }> {
   const r = await httpJson(`${gw.url}/metrics`);
   const ms = (name: string) => Math.max(0, metric(r.text, name) * 1000 - LOOP_TICK_MS);
-  return { p50: ms('llm_gateway_nodejs_eventloop_lag_p50_seconds'), p99: ms('llm_gateway_nodejs_eventloop_lag_p99_seconds') };
+  return { p50: ms('llm_gateway_nodejs_eventloop_lag_p50_seconds'), p99: ms('llm_gateway_nodejs_eventloop_lag_p99_seconds'), recordsPending: metric(r.text, 'llm_gateway_records_pending') };
 }
 
 export interface SoakRun {
@@ -92,7 +95,7 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     const rate = Math.max(1, Math.round(capacity.rps / 2));
     const warmupS = Math.max(run.sampleS, Math.round((run.seconds * WARMUP_SHARE) / run.sampleS) * run.sampleS);
     log(`soak: ${gw.name} (${run.shared ? 'production configuration' : 'embedded configuration'}), capacity ${capacity.rps.toFixed(0)} req/s: ${rate} req/s for ${run.seconds} s, a sample every ${run.sampleS} s, faults on`);
-    await loopDelay(gw); // resets the gateway's loop-delay histogram
+    await gatewayGauges(gw); // resets the gateway's loop-delay histogram
 
     let window: number[] = [];
     let windowNon2xx = 0;
@@ -111,10 +114,20 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
       const bad = windowNon2xx;
       window = [];
       windowNon2xx = 0;
-      void loopDelay(gw)
-        .catch(() => ({ p50: NaN, p99: NaN }))
-        .then((loop) => {
-          const s: SoakSample = { t: (performance.now() - started) / 1000, rssMB: currentRss(gw.pid) / 2 ** 20, requests: n, non2xx: bad, p50: percentile(lat, 50), p99: percentile(lat, 99), loopP50Ms: loop.p50, loopP99Ms: loop.p99 };
+      void gatewayGauges(gw)
+        .catch(() => ({ p50: NaN, p99: NaN, recordsPending: NaN }))
+        .then((g) => {
+          const s: SoakSample = {
+            t: (performance.now() - started) / 1000,
+            rssMB: currentRss(gw.pid) / 2 ** 20,
+            requests: n,
+            non2xx: bad,
+            p50: percentile(lat, 50),
+            p99: percentile(lat, 99),
+            loopP50Ms: g.p50,
+            loopP99Ms: g.p99,
+            recordsPending: g.recordsPending,
+          };
           samples.push(s);
           log(`  soak ${s.t.toFixed(0).padStart(5)} s  RSS ${s.rssMB.toFixed(0)} MB  ${n} req  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  loop p99 ${s.loopP99Ms.toFixed(1)} ms${bad ? `  ${bad} non-2xx` : ''}`);
         });
@@ -196,10 +209,10 @@ export function soakMarkdown(s: SoakResult): string {
     `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (3 s at 32 connections after 2 s of warm-up, fallback class), load ${s.rateRps} req/s for ${s.seconds} s; ` +
       `a fault rule on the primary every 5 s (${FAULTS.map((x) => JSON.stringify(x)).join(', ')}, 20 requests each; ${s.faultsInjected} in all), the circuit cooling down in 5 s. ` +
       `${s.requests.toLocaleString('en-US')} requests, ${s.non2xx} non-2xx, ${s.errors} errors; ${s.fallbacks.toLocaleString('en-US')} of the recorded calls fell back. Warm-up: the first ${s.warmupS} s. ` +
-      `Per window: VmRSS at its end, latency of the responses in it, and the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off).`,
+      `Per window: VmRSS at its end, latency of the responses in it, the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off) and the routing records waiting for the store.`,
     '',
-    '| t s | RSS MB | requests | non-2xx | p50 ms | p99 ms | event-loop delay p50 ms | event-loop delay p99 ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...s.samples.map((x) => `| ${f(x.t, 0)} | ${f(x.rssMB, 1)} | ${x.requests} | ${x.non2xx} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.loopP50Ms, 2)} | ${f(x.loopP99Ms, 2)} |`),
+    '| t s | RSS MB | requests | non-2xx | p50 ms | p99 ms | event-loop delay p50 ms | event-loop delay p99 ms | records pending |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...s.samples.map((x) => `| ${f(x.t, 0)} | ${f(x.rssMB, 1)} | ${x.requests} | ${x.non2xx} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.loopP50Ms, 2)} | ${f(x.loopP99Ms, 2)} | ${f(x.recordsPending, 0)} |`),
   ].join('\n');
 }
