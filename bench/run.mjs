@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { buildIfStale } from '../scripts/build-if-stale.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const ENTRIES = { main: 'dist/bench/src/main.js', floors: 'dist/bench/src/floors.js', tokenizer: 'dist/bench/src/tokenizer-micro.js', sessions: 'dist/bench/src/session-micro.js' };
+const ENTRIES = {
+  main: 'dist/bench/src/main.js',
+  floors: 'dist/bench/src/floors.js',
+  tokenizer: 'dist/bench/src/tokenizer-micro.js',
+  streams: 'dist/bench/src/streams-main.js',
+  soak: 'dist/bench/src/soak-main.js',
+  memory: 'dist/bench/src/memory-main.js',
+  sessions: 'dist/bench/src/session-micro.js',
+};
 const which = process.argv[2] ?? 'main';
 if (!(which in ENTRIES)) {
   console.error(`[bench] unknown benchmark "${which}": one of ${Object.keys(ENTRIES).join(', ')}`);
@@ -16,6 +24,9 @@ if (!(which in ENTRIES)) {
 const entry = join(root, ENTRIES[which]);
 
 buildIfStale('bench', [ENTRIES[which], 'dist/apps/gateway/src/main.js', 'dist/apps/simulator/src/main.js', 'libs/llm-router/dist/index.js']);
+// Thousands of open streams need as many file descriptors in the benchmark and in every process it starts:
+// the soft limit is raised to the hard one (the shell's ulimit) before node starts; the children inherit it.
 // The session bench measures heap per session: it needs the GC exposed.
-const run = spawnSync(process.execPath, which === 'sessions' ? ['--expose-gc', entry] : [entry], { cwd: root, stdio: 'inherit' });
+const nodeArgs = which === 'sessions' ? ['--expose-gc', entry] : [entry];
+const run = spawnSync('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, ...nodeArgs], { cwd: root, stdio: 'inherit' });
 process.exit(run.status ?? 1);

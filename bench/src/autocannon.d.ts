@@ -14,6 +14,8 @@ declare module 'autocannon' {
     timeout?: number;
     title?: string;
     excludeErrorStats?: boolean;
+    /** Requests per second over all connections. */
+    overallRate?: number;
   }
 
   interface AutocannonResult {

@@ -13,7 +13,8 @@ import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMe
 const port = Number(process.env.PORT);
 const upstream = new URL(process.env.UPSTREAM ?? 'http://127.0.0.1:4010/openai/v1');
 const host = process.env.HOST ?? '127.0.0.1';
-const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
+// As many upstream sockets as the gateway's policy allows (bench/policy.yaml maxSockets): thousands of open streams each hold one.
+const agent = new Agent({ keepAlive: true, maxSockets: 8192, maxFreeSockets: 64, scheduling: 'lifo' });
 const basePath = upstream.pathname.replace(/\/$/, '');
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer']);

@@ -51,9 +51,21 @@ export interface BenchConfig {
   profile: 'auto' | 'always' | 'never';
   /** Only run some scenarios (comma-separated ids), for development. */
   only?: readonly string[];
+  /** The production configuration (Redis, PostgreSQL) beside the embedded one. */
+  production: boolean;
+  /** Open streams held at once, seconds each stream lasts, ms between its chunks, streams opened per second. */
+  streams: { count: number; seconds: number; chunkMs: number; openPerS: number };
+  /** The soak: seconds of load, seconds per sample. */
+  soak: { seconds: number; sampleS: number };
+  /** Sections of the default run left out (comma-separated: streams, soak, features), for development. */
+  skip: readonly string[];
 }
 
-export function benchConfig(): BenchConfig {
+/** The open-stream run's long form (`npm run bench -- streams`) and the default run's short one. */
+export const STREAMS_LONG = { count: 5000, seconds: 20 };
+export const STREAMS_SHORT = { count: 500, seconds: 5 };
+
+export function benchConfig(streamsForm: { count: number; seconds: number } = STREAMS_SHORT): BenchConfig {
   const profile = process.env.BENCH_PROFILE;
   return {
     duration: num('BENCH_DURATION', 3, 0.5),
@@ -63,5 +75,14 @@ export function benchConfig(): BenchConfig {
     microCalls: Math.round(num('BENCH_MICRO_CALLS', 10_000, 100)),
     profile: profile === '1' || profile === 'always' ? 'always' : profile === '0' || profile === 'never' ? 'never' : 'auto',
     only: process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
+    production: process.env.BENCH_PRODUCTION !== '0',
+    streams: {
+      count: Math.round(num('BENCH_STREAMS', streamsForm.count, 1)),
+      seconds: num('BENCH_STREAM_SECONDS', streamsForm.seconds, 1),
+      chunkMs: num('BENCH_STREAM_CHUNK_MS', 200, 10),
+      openPerS: num('BENCH_STREAM_OPEN_RATE', 1000, 1),
+    },
+    soak: { seconds: num('BENCH_SOAK_SECONDS', 60, 10), sampleS: num('BENCH_SOAK_SAMPLE_S', 5, 1) },
+    skip: (process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

@@ -10,7 +10,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchConfig, DIST, PORTKEY_VERSION, RESULTS_DIR, ROOT, RUN_DIR } from './config.js';
 import { median, runAutocannon, type RequestSpec } from './load.js';
-import { credentials, gatewayEnv, writePolicies } from './our-gateway.js';
+import { credentials, writePolicies } from './our-gateway.js';
+import { startGateway, startSimulator } from './fleet.js';
 import { ensurePortkey, portkeyConfig, startPortkey } from './portkey.js';
 import { cpuMicros, freePort, killAllSync, startService, stopAll, type Service } from './processes.js';
 import { body, SECONDARY } from './scenarios.js';
@@ -37,8 +38,7 @@ async function main(): Promise<void> {
   const load = loadavg();
   // Logs and the policy copy go here; on a fresh clone it does not exist yet.
   mkdirSync(RUN_DIR, { recursive: true });
-  const simPort = await freePort();
-  const sim = await startService({ name: 'simulator', port: simPort, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(simPort), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' });
+  const sim = await startSimulator();
   const simOpenAi = `${sim.url}/openai/v1`;
   const auth = { authorization: 'Bearer sk-bench' };
   const chat = '/v1/chat/completions';
@@ -56,8 +56,7 @@ async function main(): Promise<void> {
   rows.push({ label: 'bare node:http proxy (the benchmark\'s floor: node:http both sides, streamed)', spec: { url: bare.url + chat, headers: auth, body: body(SECONDARY, false) }, pid: bare.pid });
 
   const { policy } = writePolicies(sim.url);
-  const oursPort = await freePort();
-  const ours = await startService({ name: 'ours', port: oursPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursPort, policy, 'ours'), readyPath: '/health/live' });
+  const ours = await startGateway('ours', policy);
   const oursHeaders = { ...(await credentials(ours, log)), 'x-traffic-class': 'bench-single' };
   rows.push({ label: 'llm-router gateway (production defaults, single target)', spec: { url: ours.url + chat, headers: oursHeaders, body: body('auto', false) }, pid: ours.pid });
 

@@ -5,32 +5,25 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { analyzeProfile, layersMarkdown, profileMarkdown, readProfile, windowsMarkdown, type ProfileSummary, type Window } from './analyze-profile.js';
 import { benchConfig, DIST, RESULTS_DIR, ROOT, RUN_DIR, type BenchConfig } from './config.js';
-import { credentials, gatewayEnv, writePolicies } from './our-gateway.js';
+import { credentials, gatewayEnv } from './our-gateway.js';
+import { productionServices, type ProductionServices } from './production.js';
+import { startFleet } from './fleet.js';
+import { machine, machineLine, type Machine } from './results.js';
+import { featureCostsTable, runFeatureCosts, type FeatureCost } from './feature-costs.js';
+import { checkFileLimit, runOpenStreams, streamsNote, streamsChecks, streamsTable, streamTargets, type OpenStreamsResult } from './open-streams.js';
+import { runSoak, soakChecks, soakMarkdown, type SoakResult } from './soak.js';
 import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
-import { ensurePortkey, startPortkey } from './portkey.js';
-import { cpuMicros, freePort, httpJson, peakRss, resetPeakRss, sleep, startService, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
-import { aggregate, checkTargets, mainTable, microTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
-import { PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target } from './scenarios.js';
+import { cpuMicros, httpJson, peakRss, resetPeakRss, sampleRss, settledRss, sleep, startOnFreePort, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
+import { aggregate, checkTargets, mainTable, memoryTable, microTable, productionTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
+import { body, PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target, type TargetId } from './scenarios.js';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 stopChildrenOnExit(log, 'this benchmark');
-
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  return {
-    date: new Date().toISOString(),
-    nproc: availableParallelism(),
-    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
-    node: process.version,
-    loadavg: loadavg().map((l) => l.toFixed(2)).join(' '),
-  };
-}
 
 function runMicro(cfg: BenchConfig): Promise<MicroResult> {
   return new Promise((resolve, reject) => {
@@ -103,8 +96,10 @@ async function measure(
     log('cannot reset VmHWM (/proc/<pid>/clear_refs): peak RSS is since process start');
   }
   const cpuBefore = svc ? cpuMicros(svc.pid) : 0;
+  const rssSampler = svc ? sampleRss(svc.pid) : undefined;
   const load: LoadResult = kind === 'ttfc' ? await runStreamClient(t.spec, conns, durationS) : await runAutocannon(t.spec, conns, durationS);
   const cpuAfter = svc ? cpuMicros(svc.pid) : 0;
+  const rssSamples = rssSampler?.stop() ?? [];
   const rss = svc ? peakRss(svc.pid) : NaN;
   const statsAfter = await simStats(sim);
   const calls = (m: string) => ((statsAfter[m] ?? 0) - (statsBefore[m] ?? 0)) / Math.max(1, load.requests);
@@ -116,6 +111,7 @@ async function measure(
     load,
     cpuUsPerReq: svc && load.requests > 0 ? (cpuAfter - cpuBefore) / load.requests : undefined,
     peakRssMB: svc ? rss / 2 ** 20 : undefined,
+    rssMB: rssSamples.length ? rssSamples.reduce((a, b) => a + b, 0) / rssSamples.length : undefined,
     primaryPerReq: calls(PRIMARY),
     secondaryPerReq: calls(SECONDARY),
   };
@@ -139,15 +135,14 @@ async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenari
   const dir = join(RESULTS_DIR, 'profiles');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const gw = await startService({
+  const gw = await startOnFreePort((port) => ({
     name: 'ours-profiled',
     port,
     args: ['--cpu-prof', `--cpu-prof-dir=${dir}`, DIST.profileEntry],
     cwd: ROOT,
     env: gatewayEnv(port, policyFile, 'ours-profiled'),
     readyPath: '/health/live',
-  });
+  }));
   const conns = Math.max(...cfg.connections);
   const url = (u: string) => u.replace(/^http:\/\/127\.0\.0\.1:\d+/, gw.url);
   const cred = await credentials(gw, log);
@@ -207,25 +202,15 @@ async function main(): Promise<void> {
   const micro = await runMicroProcesses(cfg);
   log(`library: ${micro.routedUs.toFixed(1)} µs routed vs ${micro.directUs.toFixed(1)} µs direct: +${micro.overheadUs.toFixed(1)} µs/call`);
 
-  const portkeyEntry = ensurePortkey(log);
-
-  const [simPort, oursPort, oursFbPort, portkeyPort, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const sim = await startService({ name: 'simulator', port: simPort, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(simPort), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' });
-  const { policy, fallbackPolicy } = writePolicies(sim.url);
-
-  const [ours, oursFallback, portkey, bare] = await Promise.all([
-    startService({ name: 'ours', port: oursPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursPort, policy, 'ours'), readyPath: '/health/live' }),
-    startService({ name: 'ours-fallback', port: oursFbPort, args: [DIST.gateway], cwd: ROOT, env: gatewayEnv(oursFbPort, fallbackPolicy, 'ours-fallback'), readyPath: '/health/live' }),
-    startPortkey(portkeyEntry, portkeyPort),
-    startService({ name: 'bare', port: barePort, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(barePort), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' }),
-  ]);
-  const services: Record<string, Service> = { ours, oursFallback, portkey, bare };
-  log(`simulator ${sim.url}, llm-router ${ours.url} (+ ${oursFallback.url} for the fallback scenario), Portkey ${portkey.url}, bare proxy ${bare.url}`);
+  if (!cfg.skip.includes('streams')) checkFileLimit(cfg.streams.count);
+  production = cfg.production ? await productionServices(log) : undefined;
+  const fleet = await startFleet(log, { fallback: true, production });
+  const { sim, services } = fleet;
 
   // The primary is down for the whole run: every request for it gets the OpenAI 503.
   await httpJson(`${sim.url}/_sim/faults`, 'POST', { match: { model: PRIMARY }, fault: { error: 'overloaded' } });
 
-  const all = defineScenarios({ sim: sim.url, ours: ours.url, oursFallback: oursFallback.url, portkey: portkey.url, bare: bare.url, oursHeaders: await credentials(ours, log), oursFallbackHeaders: await credentials(oursFallback, log) });
+  const all = defineScenarios(fleet.endpoints);
   const chosen = all.filter((s) => !cfg.only || cfg.only.includes(s.id));
   for (const sc of chosen) for (const t of sc.targets) await sanityCheck(sc, t);
   if (chosen.some((s) => s.id === 'circuit')) await openCircuit(sim, all.find((s) => s.id === 'circuit')!.targets[0]!);
@@ -258,6 +243,10 @@ async function main(): Promise<void> {
     }
   }
 
+  // Idle: every process at rest after its warm-up.
+  const idleMB: Partial<Record<TargetId, number>> = {};
+  for (const [name, svc] of Object.entries(services)) if (name !== 'oursFallback') idleMB[name as TargetId] = await settledRss(svc.pid);
+
   const measurements: Measurement[] = [];
   for (let round = 0; round < cfg.rounds; round++) {
     log(`round ${round + 1}/${cfg.rounds}`);
@@ -285,27 +274,59 @@ async function main(): Promise<void> {
   if (cfg.profile === 'always' || (cfg.profile === 'auto' && missed.length > 0)) {
     log(missed.length > 0 ? `${missed.length} target(s) missed: profiling the gateway` : 'profiling the gateway');
     try {
-      profile = await profileGateway(cfg, fallbackPolicy, all);
+      profile = await profileGateway(cfg, fleet.fallbackPolicy, all);
     } catch (err) {
       log(`profiling failed: ${(err as Error).message}`);
     }
   }
 
-  await Promise.all(Object.values(services).map((s) => stopService(s)));
-  await stopService(sim);
+  const maxConns = Math.max(...cfg.connections);
+  let streams: OpenStreamsResult[] | undefined;
+  if (!cfg.skip.includes('streams')) {
+    log(`open streams: ${cfg.streams.count} at once, a chunk every ${cfg.streams.chunkMs} ms for ${cfg.streams.seconds} s, through each target in turn`);
+    streams = await runOpenStreams(sim.url, streamTargets(fleet), cfg.streams, log);
+    checks.push(...streamsChecks(streams, ['ours', 'prod']));
+  }
+  let features: FeatureCost[] | undefined;
+  if (production && services.prod && fleet.endpoints.prod && !cfg.skip.includes('features')) {
+    log('cost of each feature: the production configuration with one switched off, single target');
+    features = await runFeatureCosts(
+      {
+        policy: fleet.policy,
+        full: services.prod,
+        fullHeaders: fleet.endpoints.prod.headers,
+        sharedEnv: (name) => production!.env(name),
+        spec: (url, headers) => ({ url: `${url}/v1/chat/completions`, headers: { ...headers, 'x-traffic-class': 'bench-single' }, body: body('auto', false) }),
+        conns: maxConns,
+        duration: cfg.duration,
+        rounds: cfg.rounds,
+        warmup: cfg.warmup,
+      },
+      log,
+    );
+  }
+  let soak: SoakResult | undefined;
+  if (!cfg.skip.includes('soak')) {
+    // The other processes stay up, idle: the soak's gateway is a fresh one of its own.
+    soak = await runSoak({ simUrl: sim.url, policy: fleet.policy, shared: production?.env('soak'), seconds: cfg.soak.seconds, sampleS: cfg.soak.sampleS, conns: maxConns }, log);
+    checks.push(...soakChecks(soak));
+  }
 
-  const md = renderMarkdown(host, cfg, rows, checks, micro, profile, all, (Date.now() - started) / 1000);
+  await fleet.stop();
+  await production?.cleanup();
+
+  const md = renderMarkdown(host, cfg, rows, checks, micro, profile, all, (Date.now() - started) / 1000, { idleMB, streams, features, soak });
   writeFileSync(join(RESULTS_DIR, 'latest.md'), md);
   writeFileSync(
     join(RESULTS_DIR, 'latest.json'),
-    JSON.stringify({ machine: host, config: cfg, micro, rows, targets: checks, measurements, profile: profile ?? null }, null, 2) + '\n',
+    JSON.stringify({ machine: host, config: cfg, micro, rows, targets: checks, idleRssMB: idleMB, openStreams: streams ?? null, featureCosts: features ?? null, soak: soak ?? null, measurements, profile: profile ?? null }, null, 2) + '\n',
   );
   process.stdout.write(`\n${md}\n`);
   log(`written: bench/results/latest.md and bench/results/latest.json (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
 function renderMarkdown(
-  host: ReturnType<typeof machine>,
+  host: Machine,
   cfg: BenchConfig,
   rows: ReturnType<typeof aggregate>,
   checks: TargetCheck[],
@@ -313,11 +334,13 @@ function renderMarkdown(
   profile: ProfileResult | undefined,
   all: Scenario[],
   seconds: number,
+  more: { idleMB: Partial<Record<TargetId, number>>; streams?: OpenStreamsResult[]; features?: FeatureCost[]; soak?: SoakResult },
 ): string {
+  const maxConns = Math.max(...cfg.connections);
   const parts = [
     '# Benchmark: llm-router gateway vs direct, Portkey and a bare node:http proxy',
     '',
-    `${host.date.slice(0, 10)}, ${host.nproc} cores (${host.cpu}), Node ${host.node}, load average at start ${host.loadavg}. ` +
+    `${machineLine(host)} ` +
       `${cfg.rounds} rounds × ${cfg.duration} s per measurement, interleaved; medians over the rounds. Run time ${Math.round(seconds)} s. ` +
       'Reproduce: `npm ci && npm run bench` (`BENCH_DURATION`, `BENCH_ROUNDS` to change the length).',
     '',
@@ -334,6 +357,44 @@ function renderMarkdown(
     '† The fallback scenario runs on a second llm-router gateway process whose policy raises `circuit.failureThreshold`, so that every request really tries the primary; ' +
       'with the default (5) the circuit opens after five requests and the scenario becomes the open-circuit one, measured on the first process (default circuit settings, cool-down stretched to outlast the run).',
     '',
+    ...(rows.some((r) => r.target === 'prod')
+      ? [
+          '## The production configuration',
+          '',
+          productionTable(rows),
+          '',
+          'The gateway with `LLM_REDIS_URL` (the local Redis, a key prefix of its own: budget leases, circuits, the record journal) and `DATABASE_URL` (the local PostgreSQL, a schema of its own, dropped after the run: records, keys), API keys on and the tenant budget on, beside the embedded one (SQLite, in-process ledger and circuits) in the same rounds. ' +
+            'Each ratio is this row over the embedded gateway\'s (or the bare proxy\'s) in the same round and scenario, median over the rounds. Target: CPU per request within 1.3× the embedded gateway\'s.',
+          '',
+        ]
+      : []),
+    '## Memory',
+    '',
+    memoryTable(rows, more.idleMB, maxConns),
+    '',
+    '*idle*: VmRSS after the warm-up, at rest (once it stays within 1 MB for 2 s). *under load*: the mean of VmRSS samples (every 250 ms) during the single-target measurement, highest median over the rounds. *peak*: VmHWM, reset before each measurement, the highest of any. `npm run bench -- memory` takes a heap snapshot of the gateway under load and says where the memory goes.',
+    '',
+    ...(more.streams
+      ? [
+          '## Open streams',
+          '',
+          streamsTable(more.streams),
+          '',
+          `${streamsNote(cfg.streams)} The long form: \`npm run bench -- streams\` (5,000 streams for 20 s).`,
+          '',
+        ]
+      : []),
+    ...(more.features
+      ? [
+          '## Cost of each feature',
+          '',
+          featureCostsTable(more.features),
+          '',
+          `The production configuration (single target, ${maxConns} connections) against a gateway process with one feature off, measured back to back in each round (the order alternating), ${cfg.rounds} rounds × ${cfg.duration} s; medians of the per-round figures. Each variant is a fresh process; the full configuration is the one measured above.`,
+          '',
+        ]
+      : []),
+    ...(more.soak ? ['## Soak', '', soakMarkdown(more.soak), '', 'The documented run: `BENCH_SOAK_SECONDS=1800 npm run bench -- soak`.', ''] : []),
     '## Streaming: time to first chunk',
     '',
     ttfcTable(rows),
@@ -380,8 +441,11 @@ function renderMarkdown(
   return parts.join('\n');
 }
 
+let production: ProductionServices | undefined;
+
 main().catch(async (err: unknown) => {
   log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
   await stopAll();
+  await production?.cleanup().catch(() => undefined);
   process.exit(1);
 });

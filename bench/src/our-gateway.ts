@@ -11,6 +11,8 @@ import { BENCH_DIR, RUN_DIR } from './config.js';
 import { httpJson, type Service } from './processes.js';
 
 const ADMIN_KEY = `bench_admin_${randomBytes(16).toString('hex')}`;
+/** The admin API's credential, for every gateway the benchmark starts. */
+export const ADMIN_HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
 
 /** The gateway's environment: its production defaults, on loopback, with the bench's policy. */
 export const gatewayEnv = (port: number, policyFile: string, name: string) => ({
@@ -22,6 +24,18 @@ export const gatewayEnv = (port: number, policyFile: string, name: string) => ({
   // Its own store file per run (persistence on, as in production), and an admin key to create the bench's API key with.
   LLM_SQLITE_PATH: join(RUN_DIR, `${name}.sqlite`),
   LLM_ADMIN_KEY: ADMIN_KEY,
+});
+
+/**
+ * The production configuration: the same, plus a Redis of its own (budget
+ * leases, circuits, the record journal) and PostgreSQL (records, keys) in
+ * place of the SQLite file.
+ */
+export const productionGatewayEnv = (port: number, policyFile: string, name: string, shared: Record<string, string>) => ({
+  ...gatewayEnv(port, policyFile, name),
+  ...shared,
+  // The journal's fallback files while Redis is away: under the run's scratch, not the repository's data/.
+  LLM_RECORD_JOURNAL_DIR: join(RUN_DIR, `${name}.records`),
 });
 
 /** Writes the policy copies the two gateway processes use, pointed at this run's simulator. */
@@ -39,13 +53,25 @@ export function writePolicies(simUrl: string): { policy: string; fallbackPolicy:
   return { policy, fallbackPolicy };
 }
 
+/** A copy of a written policy, changed by `change`, beside it as `<name>.<suffix>.yaml`. */
+export function writePolicyVariant(policyFile: string, suffix: string, why: string, change: (doc: Record<string, any>) => void): string {
+  const doc = parseYaml(readFileSync(policyFile, 'utf8')) as Record<string, any>;
+  change(doc);
+  const out = policyFile.replace(/\.yaml$/, `.${suffix}.yaml`);
+  writeFileSync(out, `# Written by the benchmark from ${policyFile}: ${why}\n${toYaml(doc)}`);
+  return out;
+}
+
+/** The gateway with no tenant budget. */
+export const writePolicyWithoutBudgets = (policyFile: string) => writePolicyVariant(policyFile, 'no-budgets', 'no tenant budget', (doc) => delete doc.budgets);
+
 /**
  * An API key for tenant "bench" from the gateway's admin API (its production
  * default is API keys on every /v1 call). A gateway without the admin API gets
  * the tenant in `x-tenant-id` instead.
  */
 export async function credentials(gw: Service, log: (s: string) => void): Promise<Record<string, string>> {
-  const r = await httpJson(`${gw.url}/admin/keys`, 'POST', { tenant: 'bench', name: 'benchmark' }, { authorization: `Bearer ${ADMIN_KEY}` });
+  const r = await httpJson(`${gw.url}/admin/keys`, 'POST', { tenant: 'bench', name: 'benchmark' }, ADMIN_HEADERS);
   if (r.status === 201 || r.status === 200) return { authorization: `Bearer ${r.json().key as string}` };
   if (r.status === 404) {
     log(`${gw.name}: no admin API (POST /admin/keys: 404): sending the tenant in x-tenant-id`);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST, HONO_NODE_SERVER_VERSION, PORTKEY_DIR, PORTKEY_SOURCE_DIR, PORTKEY_VERSION } from './config.js';
-import { startService, type Service } from './processes.js';
+import { startService, type Service, type StartOptions } from './processes.js';
 
 function installedVersion(pkg: string): string | undefined {
   try {
@@ -55,7 +55,12 @@ export function ensurePortkey(log: (s: string) => void): string {
  * console UI or log stream), bound to 127.0.0.1 by the loopback-only preload.
  */
 export function startPortkey(entry: string, port: number): Promise<Service> {
-  return startService({
+  return startService(portkeyStart(entry, port));
+}
+
+/** How startPortkey starts it, for a caller that picks the port itself. */
+export function portkeyStart(entry: string, port: number): StartOptions {
+  return {
     name: 'portkey',
     port,
     cwd: PORTKEY_DIR,
@@ -63,7 +68,7 @@ export function startPortkey(entry: string, port: number): Promise<Service> {
     env: { NODE_ENV: 'production' },
     readyPath: '/',
     readyTimeoutMs: 30_000,
-  });
+  };
 }
 
 export interface PortkeyTarget {

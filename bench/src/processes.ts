@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -72,7 +72,8 @@ export async function startService(o: StartOptions): Promise<Service> {
     children.delete(child);
   });
   const url = `http://127.0.0.1:${o.port}`;
-  const ready = o.ready ?? (() => answers(url + (o.readyPath ?? '/')));
+  // The port must be this child's: on a busy machine another process may take it between freePort() and the bind.
+  const ready = async () => (await (o.ready ?? (() => answers(url + (o.readyPath ?? '/'))))()) && listensOn(child.pid!, o.port);
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   for (;;) {
     if (exited) throw new Error(`${o.name} ${exited} before it was ready; its output (${logPath}):\n${tail()}`);
@@ -84,6 +85,48 @@ export async function startService(o: StartOptions): Promise<Service> {
     await sleep(100);
   }
   return { name: o.name, url, port: o.port, pid: child.pid!, child, log: tail };
+}
+
+/** Whether `pid` holds the TCP socket listening on `port` (/proc/net/tcp{,6} against its file descriptors). */
+export function listensOn(pid: number, port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT; state 0A is LISTEN; the inode is the tenth field.
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a service on a free port, again on another one if the port was taken before the service could bind it. */
+export async function startOnFreePort(make: (port: number) => StartOptions, attempts = 3): Promise<Service> {
+  for (let i = 1; ; i++) {
+    try {
+      return await startService(make(await freePort()));
+    } catch (err) {
+      if (i >= attempts || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 function answers(url: string): Promise<boolean> {
@@ -153,11 +196,55 @@ export function cpuMicros(pid: number): number {
   return ((utime + stime) * 1e6) / CLK_TCK;
 }
 
-/** Peak resident set size since the last reset, in bytes (VmHWM). */
-export function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+/** A `kB` field of /proc/<pid>/status, in bytes (NaN once the process is gone). */
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Peak resident set size since the last reset, in bytes (VmHWM). */
+export const peakRss = (pid: number): number => statusBytes(pid, 'VmHWM');
+
+/** Resident set size now, in bytes (VmRSS). */
+export const currentRss = (pid: number): number => statusBytes(pid, 'VmRSS');
+
+/**
+ * VmRSS at rest, MB: sampled every 500 ms until four samples in a row lie
+ * within 1 MB (memory freed after the last load has been handed back), at
+ * most `maxMs`.
+ */
+export async function settledRss(pid: number, maxMs = 15_000): Promise<number> {
+  const recent: number[] = [];
+  const end = Date.now() + maxMs;
+  for (;;) {
+    recent.push(currentRss(pid) / 2 ** 20);
+    if (recent.length > 4) recent.shift();
+    if ((recent.length === 4 && Math.max(...recent) - Math.min(...recent) < 1) || Date.now() > end) return recent[recent.length - 1]!;
+    await sleep(500);
+  }
+}
+
+/** Samples a process's VmRSS every `everyMs` until stopped; `stop()` gives the samples in MB. */
+export function sampleRss(pid: number, everyMs = 250): { stop(): number[] } {
+  const samples: number[] = [];
+  const take = () => {
+    const v = currentRss(pid);
+    if (Number.isFinite(v)) samples.push(v / 2 ** 20);
+  };
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
 }
 
 /** Resets VmHWM to the current RSS (writing 5 to clear_refs); false where the kernel refuses. */

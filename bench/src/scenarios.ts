@@ -1,12 +1,13 @@
 import type { RequestSpec } from './load.js';
 import { portkeyConfig } from './portkey.js';
 
-export type TargetId = 'direct' | 'ours' | 'portkey' | 'bare';
+export type TargetId = 'direct' | 'ours' | 'prod' | 'portkey' | 'bare';
 export type ScenarioId = 'single' | 'fallback' | 'circuit' | 'stream';
 
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct (no gateway)',
   ours: 'llm-router gateway',
+  prod: 'llm-router, production config',
   portkey: 'Portkey 1.15.2',
   bare: 'bare node:http proxy',
 };
@@ -38,6 +39,8 @@ export interface Endpoints {
   /** Credentials for each llm-router gateway process: its API key, or the tenant header where it has no keys. */
   oursHeaders: Record<string, string>;
   oursFallbackHeaders: Record<string, string>;
+  /** The gateway in the production configuration (Redis, PostgreSQL, keys, a tenant budget), when it runs. */
+  prod?: { url: string; headers: Record<string, string> };
 }
 
 const MESSAGES = [
@@ -59,6 +62,7 @@ export function scenarios(e: Endpoints): Scenario[] {
   const single = (stream: boolean): Target[] => [
     { id: 'direct', spec: { url: `${simOpenAi}/chat/completions`, headers: auth, body: body(SECONDARY, stream) } },
     { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: ourHeaders('bench-single'), body: body('auto', stream) } },
+    ...(e.prod ? [{ id: 'prod' as const, service: 'prod', spec: { url: e.prod.url + chat, headers: ourHeaders('bench-single', e.prod.headers), body: body('auto', stream) } }] : []),
     { id: 'portkey', service: 'portkey', spec: { url: e.portkey + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: SECONDARY }]) }, body: body(SECONDARY, stream) } },
     { id: 'bare', service: 'bare', spec: { url: e.bare + chat, headers: auth, body: body(SECONDARY, stream) } },
   ];
@@ -89,5 +93,17 @@ export function scenarios(e: Endpoints): Scenario[] {
       targets: [{ id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: ourHeaders('bench-fallback'), body: body('auto', false) } }],
     },
     { id: 'stream', title: 'streaming, single healthy target (SSE)', stream: true, targets: single(true), directFrom: 'stream', portkeyFrom: 'stream' },
+  ];
+}
+
+/** The open-stream run's request through each proxy: a stream of the slow model. */
+export function slowStreamSpecs(e: Pick<Endpoints, 'sim' | 'ours' | 'oursHeaders' | 'portkey' | 'bare' | 'prod'>, slowModel: string): { id: TargetId; service: string; spec: RequestSpec }[] {
+  const simOpenAi = `${e.sim}/openai/v1`;
+  const chat = '/v1/chat/completions';
+  return [
+    { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: { ...e.oursHeaders, 'x-traffic-class': 'bench-slow-stream' }, body: body('auto', true) } },
+    ...(e.prod ? [{ id: 'prod' as const, service: 'prod', spec: { url: e.prod.url + chat, headers: { ...e.prod.headers, 'x-traffic-class': 'bench-slow-stream' }, body: body('auto', true) } }] : []),
+    { id: 'bare', service: 'bare', spec: { url: e.bare + chat, headers: { authorization: 'Bearer sk-bench' }, body: body(slowModel, true) } },
+    { id: 'portkey', service: 'portkey', spec: { url: e.portkey + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: slowModel }]) }, body: body(slowModel, true) } },
   ];
 }

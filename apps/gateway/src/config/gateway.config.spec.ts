@@ -76,3 +76,11 @@ test('LLM_QUEUE_LEASE_MS: 30 s by default, at least 1 s, a bad value refused', (
   assert.equal(gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: '10' }).queueLeaseMs, 1_000);
   assert.throws(() => gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: 'soon' }), /LLM_QUEUE_LEASE_MS must be a non-negative integer/);
 });
+
+test('LLM_RECORDS and LLM_METRICS: on unless switched off (the benchmark measures what each costs)', () => {
+  const c = gatewayConfigFromEnv({});
+  assert.deepEqual([c.records, c.metrics], [true, true]);
+  const off = gatewayConfigFromEnv({ LLM_RECORDS: 'false', LLM_METRICS: 'off' });
+  assert.deepEqual([off.records, off.metrics], [false, false]);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_RECORDS: 'sometimes' }), /LLM_RECORDS/);
+});

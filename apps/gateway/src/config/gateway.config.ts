@@ -72,6 +72,14 @@ export interface GatewayConfig {
   policySyncMs: number;
   /** How long a worker's hold on a queued job lasts unrenewed: a killed instance's jobs run again this long after (default 30 s). */
   queueLeaseMs?: number;
+  /**
+   * `false` (LLM_RECORDS=false): routing records are neither journaled nor
+   * stored, so usage, reports and budget restores see no calls: only for
+   * measuring what records cost (`npm run bench`). Absent: on.
+   */
+  records?: boolean;
+  /** `false` (LLM_METRICS=false): routing records no longer feed the Prometheus series; for measuring what they cost. Absent: on. */
+  metrics?: boolean;
 }
 
 export type StoreConfig =
@@ -172,6 +180,8 @@ export const gatewayEnvSchema = z.object({
   LLM_POLICY_WATCH: flag('LLM_POLICY_WATCH', true),
   LLM_POLICY_SYNC_MS: int('LLM_POLICY_SYNC_MS', 5_000),
   LLM_QUEUE_LEASE_MS: int('LLM_QUEUE_LEASE_MS', 30_000),
+  LLM_RECORDS: flag('LLM_RECORDS', true),
+  LLM_METRICS: flag('LLM_METRICS', true),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -232,6 +242,8 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     policyWatch: e.LLM_POLICY_WATCH,
     policySyncMs: e.LLM_POLICY_SYNC_MS,
     queueLeaseMs: Math.max(1_000, e.LLM_QUEUE_LEASE_MS),
+    records: e.LLM_RECORDS,
+    metrics: e.LLM_METRICS,
   };
 }
 

@@ -16,3 +16,10 @@ test('with a token, or in the dev quick start, it does not', () => {
 test('authentication disabled always warns', () => {
   assert.match(startupWarnings({ auth: 'disabled', embeddedSimulator: true }).join('\n'), /LLM_AUTH=disabled/);
 });
+
+test('records or metrics switched off always warn, each by its variable', () => {
+  const warnings = startupWarnings({ auth: 'api-keys', embeddedSimulator: true, records: false, metrics: false }).join('\n');
+  assert.match(warnings, /LLM_RECORDS=false/);
+  assert.match(warnings, /LLM_METRICS=false/);
+  assert.deepEqual(startupWarnings({ auth: 'api-keys', embeddedSimulator: true, records: true, metrics: true }), []);
+});

@@ -182,8 +182,10 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     else if (record.labels?.[KEY_LABEL] !== undefined) principal = this.keys.principalOf(record.labels[KEY_LABEL]);
     let row: RecordRow | undefined;
     try {
-      row = toRecordRow(record, principal?.keyId ?? undefined, this.router.policy);
-      this.journal.append(row);
+      if (this.config.records !== false) {
+        row = toRecordRow(record, principal?.keyId ?? undefined, this.router.policy);
+        this.journal.append(row);
+      }
     } catch (err) {
       this.logger.error(`could not make a row of routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`, { requestId: record.requestId });
     }
@@ -194,7 +196,7 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     const keyId = principal?.keyId ?? undefined;
     try {
       if (row) this.writer.push(row);
-      this.metrics.observe(record);
+      if (this.config.metrics !== false) this.metrics.observe(record);
       this.requestLog?.write(record, keyId);
     } catch (err) {
       this.logger.error(`could not process routing record ${record.requestId}: ${err instanceof Error ? err.message : String(err)}`, { requestId: record.requestId });

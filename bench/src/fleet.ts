@@ -1,0 +1,74 @@
+/**
+ * The processes a benchmark run measures, started side by side on 127.0.0.1:
+ * the simulator, the llm-router gateway (embedded configuration, and the
+ * production one when Redis and PostgreSQL are on), optionally the fallback
+ * gateway, Portkey and the bare node:http proxy; each with its credentials.
+ */
+import { DIST, ROOT } from './config.js';
+import { credentials, gatewayEnv, productionGatewayEnv, writePolicies } from './our-gateway.js';
+import { ensurePortkey, portkeyStart } from './portkey.js';
+import { startOnFreePort, stopService, type Service } from './processes.js';
+import type { ProductionServices } from './production.js';
+import type { Endpoints } from './scenarios.js';
+
+export interface Fleet {
+  readonly sim: Service;
+  readonly policy: string;
+  readonly fallbackPolicy: string;
+  /** Every proxy process by its service name (ours, oursFallback?, prod?, portkey, bare). */
+  readonly services: Record<string, Service>;
+  readonly endpoints: Endpoints;
+  stop(): Promise<void>;
+}
+
+export const startSimulator = (): Promise<Service> =>
+  startOnFreePort((port) => ({ name: 'simulator', port, args: [DIST.simulator], cwd: ROOT, env: { SIM_PORT: String(port), SIM_HOST: '127.0.0.1' }, readyPath: '/_sim/health' }));
+
+/** Starts an llm-router gateway on the bench's policy: embedded (SQLite) or, with `shared`, the production configuration. */
+export function startGateway(name: string, policyFile: string, shared?: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Service> {
+  return startOnFreePort((port) => {
+    const env = shared ? productionGatewayEnv(port, policyFile, name, shared) : gatewayEnv(port, policyFile, name);
+    // A gateway boots in seconds; a machine busy with other work can stretch that far.
+    return { name, port, args: [DIST.gateway], cwd: ROOT, env: { ...env, ...extraEnv }, readyPath: '/health/live', readyTimeoutMs: 90_000 };
+  });
+}
+
+export async function startFleet(log: (s: string) => void, o: { fallback: boolean; production?: ProductionServices }): Promise<Fleet> {
+  const portkeyEntry = ensurePortkey(log);
+  const sim = await startSimulator();
+  const { policy, fallbackPolicy } = writePolicies(sim.url);
+  const [ours, oursFallback, prod, portkey, bare] = await Promise.all([
+    startGateway('ours', policy),
+    o.fallback ? startGateway('ours-fallback', fallbackPolicy) : undefined,
+    o.production ? startGateway('prod', policy, o.production.env('prod')) : undefined,
+    startOnFreePort((port) => portkeyStart(portkeyEntry, port)),
+    startOnFreePort((port) => ({ name: 'bare', port, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' })),
+  ]);
+  const services: Record<string, Service> = { ours, portkey, bare, ...(oursFallback ? { oursFallback } : {}), ...(prod ? { prod } : {}) };
+  log(
+    `simulator ${sim.url}, llm-router ${ours.url}${oursFallback ? ` (+ ${oursFallback.url} for the fallback scenario)` : ''}` +
+      `${prod ? `, ${prod.url} in the production configuration` : ''}, Portkey ${portkey.url}, bare proxy ${bare.url}`,
+  );
+  const oursHeaders = await credentials(ours, log);
+  const endpoints: Endpoints = {
+    sim: sim.url,
+    ours: ours.url,
+    oursFallback: oursFallback?.url ?? ours.url,
+    portkey: portkey.url,
+    bare: bare.url,
+    oursHeaders,
+    oursFallbackHeaders: oursFallback ? await credentials(oursFallback, log) : oursHeaders,
+    ...(prod ? { prod: { url: prod.url, headers: await credentials(prod, log) } } : {}),
+  };
+  return {
+    sim,
+    policy,
+    fallbackPolicy,
+    services,
+    endpoints,
+    async stop() {
+      await Promise.all(Object.values(services).map((s) => stopService(s)));
+      await stopService(sim);
+    },
+  };
+}

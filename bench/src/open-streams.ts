@@ -1,0 +1,235 @@
+/**
+ * Thousands of slow streams held open at once through one target: each a
+ * chunk every `chunkMs` from the simulator (a fault rule on the slow model),
+ * opened at a steady rate, then all open together. Per target: resident
+ * memory per open stream above the idle baseline, time to first chunk at that
+ * load, chunks that came late, errors.
+ */
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import type { RequestSpec } from './load.js';
+import { percentile } from './load.js';
+import type { Fleet } from './fleet.js';
+import { currentRss, httpJson, sampleRss, settledRss, sleep } from './processes.js';
+import type { TargetCheck } from './report.js';
+import { slowStreamSpecs, TARGET_LABELS } from './scenarios.js';
+
+/** The simulator's model whose streams are slow (bench/policy.yaml: model bench-slow, class bench-slow-stream). */
+export const SLOW_MODEL = 'sim-bench-slow';
+/** A chunk is late when it comes this many times the chunk interval after the one before. */
+const LATE_FACTOR = 1.5;
+
+export interface StreamLoad {
+  readonly count: number;
+  readonly seconds: number;
+  readonly chunkMs: number;
+  /** Streams opened per second: a steady ramp (5,000 over 5 s), so that the later ones meet thousands already open and no listen backlog overflows. */
+  readonly openPerS: number;
+}
+
+export interface StreamTarget {
+  readonly id: string;
+  readonly label: string;
+  /** The proxy process measured (/proc). */
+  readonly pid: number;
+  readonly spec: RequestSpec;
+}
+
+export interface OpenStreamsResult {
+  readonly target: string;
+  readonly label: string;
+  readonly streams: number;
+  readonly completed: number;
+  readonly errors: number;
+  /** What the errors were, the first few. */
+  readonly errorSamples: string[];
+  readonly idleRssMB: number;
+  /** Median VmRSS while every stream was open: from the last one's request to the first one's end. */
+  readonly openRssMB: number;
+  readonly peakRssMB: number;
+  readonly perStreamKB: number;
+  readonly ttfcP50: number;
+  readonly ttfcP99: number;
+  readonly chunks: number;
+  readonly chunksLate: number;
+  readonly seconds: number;
+}
+
+/** Sets the simulator's rule for the slow model: `chunks` content chunks, `chunkMs` apart. */
+export async function slowStreamsRule(simUrl: string, load: StreamLoad): Promise<void> {
+  const chunks = Math.max(1, Math.round((load.seconds * 1000) / load.chunkMs));
+  const r = await httpJson(`${simUrl}/_sim/faults`, 'POST', { id: 'bench-slow-streams', match: { model: SLOW_MODEL, stream: true }, fault: { chunkDelayMs: load.chunkMs, chunks } });
+  if (r.status >= 300) throw new Error(`setting the slow-stream rule: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+}
+
+interface StreamOutcome {
+  ttfc: number;
+  firstAt: number;
+  endAt: number;
+  chunks: number;
+  late: number;
+  error?: string;
+}
+
+function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chunkMs: number): Promise<StreamOutcome> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const out: StreamOutcome = { ttfc: NaN, firstAt: NaN, endAt: NaN, chunks: 0, late: 0 };
+    let last = 0;
+    let tail = '';
+    const done = (error?: string) => {
+      if (!Number.isNaN(out.endAt)) return;
+      out.endAt = performance.now();
+      if (error) out.error = error;
+      resolve(out);
+    };
+    // agent: false: one socket per stream, none shared or queued.
+    const req = request({ agent: false, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        res.on('end', () => done(`HTTP ${res.statusCode}`));
+        return;
+      }
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        const now = performance.now();
+        if (Number.isNaN(out.firstAt)) {
+          out.firstAt = now;
+          out.ttfc = now - t0;
+        } else {
+          // SSE events, not reads: a proxy may coalesce several into one write.
+          const events = c.split('\n\n').length - 1;
+          out.chunks += events;
+          if (now - last > chunkMs * LATE_FACTOR) out.late += events;
+        }
+        last = now;
+        tail = (tail + c).slice(-64);
+      });
+      res.on('end', () => done(tail.includes('[DONE]') ? undefined : 'ended without [DONE]'));
+      res.on('error', (err) => done(err.message));
+    });
+    req.on('error', (err) => done(err.message));
+    req.end(body);
+  });
+}
+
+/** Opens `load.count` streams through `t` at a steady rate and holds them to their end. */
+export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<OpenStreamsResult> {
+  const idle = await settledRss(t.pid);
+  const url = new URL(t.spec.url);
+  const body = Buffer.from(t.spec.body);
+  const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...t.spec.headers };
+  const samples: { at: number; mb: number }[] = [];
+  const sampler = setInterval(() => samples.push({ at: performance.now(), mb: currentRss(t.pid) / 2 ** 20 }), 250);
+  const peak = sampleRss(t.pid, 100);
+  const started = performance.now();
+  const pending: Promise<StreamOutcome>[] = [];
+  for (let i = 0; i < load.count; i++) {
+    const due = started + (i * 1000) / load.openPerS;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(oneStream(url, headers, body, load.chunkMs));
+  }
+  const allRequested = performance.now();
+  const outcomes = await Promise.all(pending);
+  clearInterval(sampler);
+  const peakMB = Math.max(...peak.stop());
+  const ok = outcomes.filter((o) => !o.error);
+  // Every stream open (requested, not yet ended): from the last request to the first end.
+  const allOpenTo = Math.min(...outcomes.map((o) => o.endAt));
+  const open = samples.filter((s) => s.at >= allRequested && s.at <= allOpenTo).map((s) => s.mb).sort((a, b) => a - b);
+  const openMB = open.length ? percentile(open, 50) : NaN;
+  const ttfc = Float64Array.from(outcomes.filter((o) => !Number.isNaN(o.ttfc)).map((o) => o.ttfc)).sort();
+  const errors = outcomes.filter((o) => o.error);
+  return {
+    target: t.id,
+    label: t.label,
+    streams: load.count,
+    completed: ok.length,
+    errors: errors.length,
+    errorSamples: [...new Set(errors.map((o) => o.error!))].slice(0, 5),
+    idleRssMB: idle,
+    openRssMB: openMB,
+    peakRssMB: peakMB,
+    perStreamKB: ((openMB - idle) * 1024) / load.count,
+    ttfcP50: percentile(ttfc, 50),
+    ttfcP99: percentile(ttfc, 99),
+    chunks: outcomes.reduce((n, o) => n + o.chunks, 0),
+    chunksLate: outcomes.reduce((n, o) => n + o.late, 0),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The open-stream run's targets in a fleet: each gateway, the bare proxy, Portkey. */
+export function streamTargets(fleet: Fleet): StreamTarget[] {
+  return slowStreamSpecs(fleet.endpoints, SLOW_MODEL).map((t) => ({ id: t.id, label: TARGET_LABELS[t.id], pid: fleet.services[t.service]!.pid, spec: t.spec }));
+}
+
+/**
+ * Every open stream holds a socket in this process, two in a gateway (client
+ * and upstream) and one in the simulator; they all inherit this process's
+ * limit (bench/run.mjs raises the soft limit to the hard one).
+ */
+export function checkFileLimit(streams: number): void {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const soft = Number(/^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1] ?? NaN);
+  const need = 2 * streams + 256;
+  if (Number.isFinite(soft) && soft < need) {
+    throw new Error(`${streams} open streams need ${need} file descriptors per gateway process; the limit is ${soft} (ulimit -n): raise the hard limit or set BENCH_STREAMS lower`);
+  }
+}
+
+/** The slow-stream rule, then each target in turn. */
+export async function runOpenStreams(simUrl: string, targets: readonly StreamTarget[], load: StreamLoad, log: (s: string) => void): Promise<OpenStreamsResult[]> {
+  await slowStreamsRule(simUrl, load);
+  const results: OpenStreamsResult[] = [];
+  for (const t of targets) {
+    const r = await holdStreams(t, load);
+    log(
+      `  ${t.label.padEnd(32)} ${r.completed}/${r.streams} completed, ${r.errors} errors, ${f(r.perStreamKB, 1)} KB/stream (RSS ${f(r.idleRssMB, 0)} → ${f(r.openRssMB, 0)} MB), ` +
+        `TTFC p50 ${f(r.ttfcP50, 1)} ms p99 ${f(r.ttfcP99, 1)} ms, ${r.chunksLate} of ${r.chunks} chunks late`,
+    );
+    results.push(r);
+  }
+  return results;
+}
+
+const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+
+/** The targets of the open-stream run, for the gateway (the first llm-router row) against the bare proxy. */
+export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds: readonly string[]): TargetCheck[] {
+  const bare = results.find((r) => r.target === 'bare');
+  const checks: TargetCheck[] = [];
+  for (const id of gatewayIds) {
+    const g = results.find((r) => r.target === id);
+    if (!g) continue;
+    const n = `${g.streams.toLocaleString('en-US')} open streams, ${g.label}`;
+    checks.push({ goal: `${n}: ≤ 20 KB per stream above the idle baseline`, measured: `${f(g.perStreamKB, 1)} KB (bare proxy ${f(bare?.perStreamKB ?? NaN, 1)} KB)`, met: g.perStreamKB <= 20, by: `${f(g.perStreamKB - 20, 1)} KB` });
+    checks.push({ goal: `${n}: no stream errors`, measured: `${g.errors} of ${g.streams}${g.errorSamples.length ? ` (${g.errorSamples.join('; ')})` : ''}`, met: g.errors === 0, by: `${g.errors} errors` });
+    if (bare) {
+      const d = g.ttfcP99 - bare.ttfcP99;
+      checks.push({ goal: `${n}: time to first chunk p99 within 5 ms of the bare proxy's`, measured: `${d >= 0 ? '+' : ''}${f(d, 1)} ms (${f(g.ttfcP99, 1)} vs ${f(bare.ttfcP99, 1)} ms)`, met: d <= 5, by: `${f(d - 5, 1)} ms` });
+    }
+  }
+  return checks;
+}
+
+/** What the table's columns mean, for the results files. */
+export function streamsNote(load: StreamLoad): string {
+  return (
+    `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
+    "*KB per open stream*: the median VmRSS while every stream was open (from the last one's request to the first one's end), less the idle VmRSS just before (once it stays within 1 MB for 2 s), over the streams. " +
+    `*chunks*: SSE events after the first read; *late*: those in a read that came more than ${LATE_FACTOR}× the interval after the one before.`
+  );
+}
+
+export function streamsTable(results: readonly OpenStreamsResult[]): string {
+  return [
+    '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | TTFC p50 ms | TTFC p99 ms | chunks | late chunks |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.label} | ${r.streams.toLocaleString('en-US')} | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''} | ${f(r.idleRssMB, 0)} | ${f(r.openRssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.ttfcP50, 1)} | ${f(r.ttfcP99, 1)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
+    ),
+  ].join('\n');
+}

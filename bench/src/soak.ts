@@ -1,0 +1,218 @@
+/**
+ * The soak: a fresh gateway (the production configuration when it runs) under
+ * load at about half its measured capacity for a long while, with faults
+ * coming and going on the primary (the fallback class: 503s, 500s, resets,
+ * slow answers; the circuit opens and closes again). Every few seconds:
+ * resident memory, p50/p99 latency of that window, and the event loop's delay
+ * (the gateway's own monitor, read from GET /metrics). At the end: memory
+ * growth after warm-up, latency drift (last window against the first after
+ * warm-up), and the tenant's ledger against the sum of its routing records.
+ */
+import autocannon from 'autocannon';
+import { percentile, runAutocannon, type RequestSpec } from './load.js';
+import { ADMIN_HEADERS, credentials, writePolicyVariant } from './our-gateway.js';
+import { currentRss, httpJson, sleep, stopService, type Service } from './processes.js';
+import { startGateway } from './fleet.js';
+import type { TargetCheck } from './report.js';
+import { body, PRIMARY } from './scenarios.js';
+
+export interface SoakSample {
+  /** Seconds since the load started, at the end of the window. */
+  readonly t: number;
+  readonly rssMB: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** The gateway's event-loop delay over the window (monitorEventLoopDelay, reset at every scrape), ms. */
+  readonly loopP50Ms: number;
+  readonly loopP99Ms: number;
+  /** Routing records waiting for the store (the gateway's llm_gateway_records_pending gauge): a queue that grows is memory that grows. */
+  readonly recordsPending: number;
+}
+
+export interface SoakResult {
+  readonly gateway: string;
+  readonly seconds: number;
+  readonly sampleS: number;
+  readonly warmupS: number;
+  readonly capacityRps: number;
+  readonly rateRps: number;
+  readonly samples: SoakSample[];
+  readonly faultsInjected: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  /** Mean RSS of the last quarter of the windows after warm-up against the first window after it, %. */
+  readonly rssGrowthPct: number;
+  /** Last window's p50 and p99 over the first one's after warm-up. */
+  readonly p50Drift: number;
+  readonly p99Drift: number;
+  readonly ledger: { spentUsd: number; reservedUsd: number; recordedUsd: number; recordedRequests: number; equal: boolean };
+  /** Recorded calls served by a fallback: the faults took effect. */
+  readonly fallbacks: number;
+}
+
+/** The faults that take turns on the primary, each for its next few requests. */
+const FAULTS = [{ error: 'overloaded' }, { error: 'server_error' }, { reset: true }, { latencyMs: 200 }] as const;
+/** Warm-up: this share of the run, at least one window, before growth and drift are taken. */
+const WARMUP_SHARE = 0.2;
+
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** prom-client's event-loop monitor ticks every 10 ms (its default precision) and reports the time between ticks: the tick is taken off. */
+const LOOP_TICK_MS = 10;
+
+/** What the soak reads from the gateway's GET /metrics each window. */
+async function gatewayGauges(gw: Service): Promise<{ p50: number; p99: number; recordsPending: number }> {
+  const r = await httpJson(`${gw.url}/metrics`);
+  const ms = (name: string) => Math.max(0, metric(r.text, name) * 1000 - LOOP_TICK_MS);
+  return { p50: ms('llm_gateway_nodejs_eventloop_lag_p50_seconds'), p99: ms('llm_gateway_nodejs_eventloop_lag_p99_seconds'), recordsPending: metric(r.text, 'llm_gateway_records_pending') };
+}
+
+export interface SoakRun {
+  readonly simUrl: string;
+  readonly policy: string;
+  /** Redis and PostgreSQL for the gateway, when the production configuration runs. */
+  readonly shared?: Record<string, string>;
+  readonly seconds: number;
+  readonly sampleS: number;
+  readonly conns: number;
+}
+
+export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<SoakResult> {
+  // The circuit opens on a burst of faults and closes again after 5 s: the soak goes through both, many times.
+  const policy = writePolicyVariant(run.policy, 'soak', 'the circuit cools down in 5 s', (doc) => (doc.circuit = { ...doc.circuit, cooldownMs: 5000 }));
+  const gw = await startGateway('soak', policy, run.shared);
+  try {
+    await httpJson(`${run.simUrl}/_sim/faults`, 'DELETE');
+    const spec: RequestSpec = { url: `${gw.url}/v1/chat/completions`, headers: { ...(await credentials(gw, log)), 'x-traffic-class': 'bench-fallback' }, body: body('auto', false) };
+    await runAutocannon(spec, run.conns, 2); // warm-up: a cold process would understate its capacity
+    const capacity = await runAutocannon(spec, run.conns, 3);
+    const rate = Math.max(1, Math.round(capacity.rps / 2));
+    const warmupS = Math.max(run.sampleS, Math.round((run.seconds * WARMUP_SHARE) / run.sampleS) * run.sampleS);
+    log(`soak: ${gw.name} (${run.shared ? 'production configuration' : 'embedded configuration'}), capacity ${capacity.rps.toFixed(0)} req/s: ${rate} req/s for ${run.seconds} s, a sample every ${run.sampleS} s, faults on`);
+    await gatewayGauges(gw); // resets the gateway's loop-delay histogram
+
+    let window: number[] = [];
+    let windowNon2xx = 0;
+    let requests = 0;
+    let non2xx = 0;
+    const samples: SoakSample[] = [];
+    const started = performance.now();
+    let faults = 0;
+    const faultTimer = setInterval(() => {
+      const fault = FAULTS[faults++ % FAULTS.length]!;
+      void httpJson(`${run.simUrl}/_sim/faults`, 'POST', { match: { model: PRIMARY }, times: 20, fault }).catch(() => undefined);
+    }, 5000);
+    const sampleTimer = setInterval(() => {
+      const lat = Float64Array.from(window).sort();
+      const n = window.length;
+      const bad = windowNon2xx;
+      window = [];
+      windowNon2xx = 0;
+      void gatewayGauges(gw)
+        .catch(() => ({ p50: NaN, p99: NaN, recordsPending: NaN }))
+        .then((g) => {
+          const s: SoakSample = {
+            t: (performance.now() - started) / 1000,
+            rssMB: currentRss(gw.pid) / 2 ** 20,
+            requests: n,
+            non2xx: bad,
+            p50: percentile(lat, 50),
+            p99: percentile(lat, 99),
+            loopP50Ms: g.p50,
+            loopP99Ms: g.p99,
+            recordsPending: g.recordsPending,
+          };
+          samples.push(s);
+          log(`  soak ${s.t.toFixed(0).padStart(5)} s  RSS ${s.rssMB.toFixed(0)} MB  ${n} req  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  loop p99 ${s.loopP99Ms.toFixed(1)} ms${bad ? `  ${bad} non-2xx` : ''}`);
+        });
+    }, run.sampleS * 1000);
+    const errors = await new Promise<number>((resolve, reject) => {
+      const instance = autocannon(
+        { url: spec.url, method: 'POST', headers: { 'content-type': 'application/json', ...spec.headers }, body: spec.body, connections: run.conns, duration: run.seconds, overallRate: rate, timeout: 10 },
+        (err, result) => (err ? reject(err) : resolve(result.errors + result.timeouts)),
+      );
+      instance.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
+        requests++;
+        window.push(ms);
+        if (status < 200 || status >= 300) {
+          non2xx++;
+          windowNon2xx++;
+        }
+      });
+    });
+    clearInterval(faultTimer);
+    clearInterval(sampleTimer);
+    await httpJson(`${run.simUrl}/_sim/faults`, 'DELETE');
+    await sleep(1000);
+
+    const after = samples.filter((s) => s.t > warmupS + 0.5);
+    const first = after[0];
+    const tail = after.slice(-Math.max(1, Math.floor(after.length / 4)));
+    const last = after[after.length - 1];
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const budget = (await httpJson(`${gw.url}/admin/tenants/bench/budget`, 'GET', undefined, ADMIN_HEADERS)).json() as { spentUsd: number; reservedUsd: number };
+    const usage = (await httpJson(`${gw.url}/admin/tenants/bench/usage`, 'GET', undefined, ADMIN_HEADERS)).json() as { totals: { costUsd: number; requests: number; fallbacks: number } };
+    return {
+      gateway: run.shared ? 'production configuration' : 'embedded configuration',
+      seconds: run.seconds,
+      sampleS: run.sampleS,
+      warmupS,
+      capacityRps: capacity.rps,
+      rateRps: rate,
+      samples,
+      faultsInjected: faults,
+      requests,
+      non2xx,
+      errors,
+      fallbacks: usage.totals.fallbacks,
+      rssGrowthPct: first && tail.length ? (100 * (mean(tail.map((s) => s.rssMB)) - first.rssMB)) / first.rssMB : NaN,
+      p50Drift: first && last ? last.p50 / first.p50 : NaN,
+      p99Drift: first && last ? last.p99 / first.p99 : NaN,
+      ledger: {
+        spentUsd: budget.spentUsd,
+        reservedUsd: budget.reservedUsd,
+        recordedUsd: usage.totals.costUsd,
+        recordedRequests: usage.totals.requests,
+        equal: Math.abs(budget.spentUsd - usage.totals.costUsd) <= 1e-6 && budget.reservedUsd === 0,
+      },
+    };
+  } finally {
+    await stopService(gw);
+  }
+}
+
+const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+
+/** Latency drift that counts as none: the last window within this factor of the first (a shared machine's windows wander). */
+export const NO_DRIFT = 1.2;
+
+export function soakChecks(s: SoakResult): TargetCheck[] {
+  return [
+    { goal: `soak (${s.seconds} s): resident memory growth after warm-up < 5 %`, measured: `${f(s.rssGrowthPct, 1)} %`, met: s.rssGrowthPct < 5, by: `${f(s.rssGrowthPct - 5, 1)} points` },
+    { goal: `soak: no latency drift (last window's p50 and p99 within ${NO_DRIFT}× the first's after warm-up)`, measured: `p50 ${f(s.p50Drift, 2)}×, p99 ${f(s.p99Drift, 2)}×`, met: s.p50Drift <= NO_DRIFT && s.p99Drift <= NO_DRIFT, by: `${f(Math.max(s.p50Drift, s.p99Drift) - NO_DRIFT, 2)}×` },
+    {
+      goal: 'soak: the ledger equals the sum of the routing records at the end',
+      measured: `spent $${f(s.ledger.spentUsd, 6)} (reserved $${f(s.ledger.reservedUsd, 6)}) vs recorded $${f(s.ledger.recordedUsd, 6)} over ${s.ledger.recordedRequests.toLocaleString('en-US')} records`,
+      met: s.ledger.equal,
+    },
+  ];
+}
+
+export function soakMarkdown(s: SoakResult): string {
+  return [
+    `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (3 s at 32 connections after 2 s of warm-up, fallback class), load ${s.rateRps} req/s for ${s.seconds} s; ` +
+      `a fault rule on the primary every 5 s (${FAULTS.map((x) => JSON.stringify(x)).join(', ')}, 20 requests each; ${s.faultsInjected} in all), the circuit cooling down in 5 s. ` +
+      `${s.requests.toLocaleString('en-US')} requests, ${s.non2xx} non-2xx, ${s.errors} errors; ${s.fallbacks.toLocaleString('en-US')} of the recorded calls fell back. Warm-up: the first ${s.warmupS} s. ` +
+      `Per window: VmRSS at its end, latency of the responses in it, the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off) and the routing records waiting for the store.`,
+    '',
+    '| t s | RSS MB | requests | non-2xx | p50 ms | p99 ms | event-loop delay p50 ms | event-loop delay p99 ms | records pending |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...s.samples.map((x) => `| ${f(x.t, 0)} | ${f(x.rssMB, 1)} | ${x.requests} | ${x.non2xx} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.loopP50Ms, 2)} | ${f(x.loopP99Ms, 2)} | ${f(x.recordsPending, 0)} |`),
+  ].join('\n');
+}
