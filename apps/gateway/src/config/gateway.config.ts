@@ -66,6 +66,10 @@ export interface GatewayConfig {
   requestLogSink?: (chunk: string) => void;
   /** Mount the sample workflows (/support/chat, /batch/summaries). */
   sampleEndpoints: boolean;
+  /** Largest file `POST /v1/files` takes (413 beyond, before anything is stored). */
+  fileLimitBytes: number;
+  /** How often paused, cancelling and expiring batches are looked at (resume, expiry, finalization). */
+  batchWatchMs: number;
 }
 
 export type StoreConfig =
@@ -91,6 +95,9 @@ export const HTTP_DEFAULTS = {
   maxConnections: 10_000,
   shutdownGraceMs: 20_000,
 } as const satisfies Partial<GatewayConfig>;
+
+/** Batch input files up to 50 MiB (held in memory while validated); paused batches looked at every second. */
+export const BATCH_DEFAULTS = { fileLimitBytes: 50 * 1024 * 1024, batchWatchMs: 1_000 } as const satisfies Partial<GatewayConfig>;
 
 export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
 export const DEFAULT_SQLITE_PATH = 'data/gateway.sqlite';
@@ -163,6 +170,8 @@ export const gatewayEnvSchema = z.object({
   LLM_KEYS_REFRESH_MS: int('LLM_KEYS_REFRESH_MS', 30_000),
   LLM_REQUEST_LOG: flag('LLM_REQUEST_LOG', true),
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
+  LLM_FILE_LIMIT_BYTES: int('LLM_FILE_LIMIT_BYTES', BATCH_DEFAULTS.fileLimitBytes),
+  LLM_BATCH_WATCH_MS: int('LLM_BATCH_WATCH_MS', BATCH_DEFAULTS.batchWatchMs),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -220,6 +229,8 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     keysRefreshMs: e.LLM_KEYS_REFRESH_MS,
     requestLog: e.LLM_REQUEST_LOG,
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
+    fileLimitBytes: Math.max(1, e.LLM_FILE_LIMIT_BYTES),
+    batchWatchMs: Math.max(10, e.LLM_BATCH_WATCH_MS),
   };
 }
 
@@ -238,6 +249,7 @@ export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): Ga
     embeddedSimulator: false,
     simulatorPort: 0,
     ...HTTP_DEFAULTS,
+    ...BATCH_DEFAULTS,
     auth: 'disabled',
     adminKeyGenerated: false,
     store: { kind: 'sqlite', path: ':memory:' },

@@ -1,4 +1,5 @@
 import type { BudgetPeriod } from '@llm-router/nestjs';
+import type { BatchStore } from './batch-store.js';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
 export interface RecordRow {
@@ -195,6 +196,8 @@ export interface AdminReportData {
  */
 export interface GatewayStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** Batch files, batches and their items (OpenAI's Files and Batch APIs). */
+  readonly batches: BatchStore;
   /** Apply pending migrations (idempotent; safe with several instances). */
   migrate(): Promise<void>;
   /** Connectivity check for readiness. */

@@ -16,7 +16,9 @@ import type {
   UsageGroup,
   UsageTotals,
 } from './gateway-store.js';
+import type { BatchStore } from './batch-store.js';
 import type { Dialect } from './migrations.js';
+import { SqlBatchStore } from './sql-batch-store.js';
 import { storableParams } from './storable-text.js';
 
 type Row = Record<string, unknown>;
@@ -214,6 +216,8 @@ const rank = (p: number) => `(cnt * ${p} + 99) / 100`;
  */
 export abstract class SqlGatewayStore implements GatewayStore {
   abstract readonly kind: Dialect;
+  /** Batch files, batches and their items, on this store's connection. */
+  readonly batches: BatchStore = new SqlBatchStore({ query: (sql, params) => this.query(sql, params), execute: (sql, params) => this.execute(sql, params) });
 
   abstract migrate(): Promise<void>;
   abstract ping(): Promise<void>;

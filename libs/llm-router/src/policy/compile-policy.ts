@@ -67,7 +67,7 @@ export function compilePolicy(document: PolicyDocument | unknown, source = 'poli
   }
   if (issues.length > 0) throw new PolicyValidationError(issues, source);
 
-  return { tiers: policy.tiers, providers, models, classes, defaultClass: defaultClass!, circuit: policy.circuit, budgets: policy.budgets };
+  return { tiers: policy.tiers, providers, models, classes, defaultClass: defaultClass!, circuit: policy.circuit, budgets: policy.budgets, batches: policy.batches };
 }
 
 function compileProvider(name: string, p: ProviderConfig): CompiledProvider {

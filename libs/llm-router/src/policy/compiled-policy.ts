@@ -1,6 +1,7 @@
 import type { TokenizerEncoding } from './tokenizer-encoding.js';
 import type {
   BackoffConfig,
+  BatchesConfig,
   BudgetsConfig,
   Capability,
   CircuitConfig,
@@ -71,4 +72,5 @@ export interface CompiledPolicy {
   readonly defaultClass: string;
   readonly circuit: CircuitConfig;
   readonly budgets: BudgetsConfig;
+  readonly batches: BatchesConfig;
 }
