@@ -8,32 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
+import { batchLine as line, jsonl, outputLines, uploadBatchFile, waitForBatch } from './support/batches.js';
 import { call, createKey, forEachStore, simFault, simReply, startGw, startSim, until, type CreatedKey, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
-
-const jsonl = (lines: unknown[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
-const line = (customId: string, content: string, extra: Record<string, unknown> = {}) => ({
-  custom_id: customId,
-  method: 'POST',
-  url: '/v1/chat/completions',
-  body: { model: 'auto', messages: [{ role: 'user', content }] },
-  ...extra,
-});
-
-export async function uploadBatchFile(client: OpenAI, lines: unknown[]) {
-  return client.files.create({ file: await toFile(Buffer.from(jsonl(lines)), 'input.jsonl'), purpose: 'batch' });
-}
-
-export async function waitForBatch(client: OpenAI, id: string, done: (b: OpenAI.Batches.Batch) => boolean = (b) => ['completed', 'failed', 'expired', 'cancelled'].includes(b.status), timeoutMs = 60_000) {
-  let batch = await client.batches.retrieve(id);
-  await until(async () => done((batch = await client.batches.retrieve(id))), `batch ${id} (last status ${batch.status})`, timeoutMs);
-  return batch;
-}
-
-export async function outputLines(client: OpenAI, fileId: string | null | undefined): Promise<any[]> {
-  if (!fileId) return [];
-  const text = await (await client.files.content(fileId)).text();
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
-}
 
 forEachStore((storeName, storeFor) => {
   describe(`batches on ${storeName}`, () => {
