@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { InMemoryJobQueue, type JobQueue } from '@llm-router/nestjs';
-import { jobQueueContract } from './support/job-queue-contract.js';
+import { jobQueueContract, type JobQueueFixture } from './support/job-queue-contract.js';
+import { dieMidRunInChild, openQueue, type DurableQueueTarget } from './support/job-queue-targets.js';
+import { forEachStore } from './gateway-support/harness.js';
+import { deletePrefix, REDIS_URL, redisAvailable } from './support/services.js';
 import { waitFor } from './support/sim.js';
 
 // One contract suite, run against every JobQueue implementation.
@@ -20,3 +24,35 @@ jobQueueContract('in-memory', async () => {
     cleanup: async () => undefined,
   };
 });
+
+forEachStore((name, storeFor) =>
+  jobQueueContract(`gateway SQL store, ${name}`, async () => {
+    const made = await storeFor();
+    if ('skip' in made) return made;
+    return durableFixture({ kind: 'sql', store: made.store }, made.cleanup);
+  }),
+);
+
+jobQueueContract('BullMQ on Redis', async () => {
+  const ok = await redisAvailable();
+  if (ok !== true) return { skip: ok };
+  const target: DurableQueueTarget = { kind: 'bullmq', url: REDIS_URL, prefix: `{test-jq-${process.pid}-${randomBytes(3).toString('hex')}}` };
+  return durableFixture(target, async () => void (await deletePrefix(REDIS_URL, target.prefix)));
+});
+
+/** A fixture over a durable target: each `open` is another instance with its own connections. */
+function durableFixture(target: DurableQueueTarget, cleanup: () => Promise<void>): JobQueueFixture {
+  const closes: Array<() => Promise<void>> = [];
+  return {
+    open: async () => {
+      const opened = await openQueue(target);
+      closes.push(opened.close);
+      return opened.queue;
+    },
+    dieMidRun: (queue, id) => dieMidRunInChild(target, queue, id),
+    cleanup: async () => {
+      for (const close of closes) await close();
+      await cleanup();
+    },
+  };
+}

@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { BatchesModule } from './batches/batches.module.js';
 import { BudgetsModule } from './budgets/budgets.module.js';
 import { ChatCompletionsModule } from './chat-completions/chat-completions.module.js';
+import { DeferredModule } from './deferred/deferred.module.js';
 import type { GatewayConfig } from './config/gateway.config.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
         PersistenceModule,
         BudgetsModule,
         ChatCompletionsModule,
+        DeferredModule,
         UsageModule,
         AdminModule,
         HealthModule,

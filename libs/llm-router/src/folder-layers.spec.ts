@@ -18,9 +18,11 @@ const LAYERS = [
   'budget',
   'telemetry',
   'execution',
+  'deferral',
   'router',
   'health',
   'redis',
+  'bullmq',
   'testing',
 ];
 

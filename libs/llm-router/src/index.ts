@@ -14,7 +14,7 @@ export type {
   LlmRouterPorts,
   PortProvider,
 } from './llm-router-options.interface.js';
-export { InjectBudgetLedgerStore, InjectCircuitStateStore, InjectLlmRouterPolicy, InjectLlmTransport } from './inject.decorators.js';
+export { InjectBudgetLedgerStore, InjectCircuitStateStore, InjectJobQueue, InjectLlmRouterPolicy, InjectLlmTransport } from './inject.decorators.js';
 
 // Decorators and request context
 export { TrafficClass } from './decorators/traffic-class.decorator.js';
@@ -98,6 +98,23 @@ export {
 } from './queue/job-queue.js';
 export { InMemoryJobQueue, type InMemoryJobQueueOptions } from './queue/in-memory-job-queue.js';
 export { outcomeOfThrow } from './queue/job-retry.js';
+
+// Deferred calls (`router.completeOrDefer`, `router.deferred`)
+export type { DeferredCall, DeferredCallback, DeferredFailure, DeferredStatus, DeferReason } from './deferral/deferred-call.js';
+export { DEFERRED_CALL_STORE, type DeferredCallStore } from './deferral/deferred-call.store.js';
+export { InMemoryDeferredCallStore } from './deferral/in-memory-deferred-call.store.js';
+export { DeferredCallError } from './deferral/deferred-call.error.js';
+export { deferredCallBody } from './deferral/deferred-call-body.js';
+export { CALLBACK_SIGNATURE_HEADER, signCallback } from './deferral/callback-signature.js';
+export {
+  DEFERRED_CALLBACKS_QUEUE,
+  DEFERRED_CALLS_QUEUE,
+  DeferredCalls,
+  type CompletedOrDeferred,
+  type DeferOptions,
+  type DeferredHandle,
+  type PrepareTry,
+} from './router/deferred-calls.js';
 
 // Budgets (`router.budgets`); how a call reserves and settles is internal
 export type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './budget/tenant-budgets.js';

@@ -5,6 +5,8 @@ import type { RoutingContextOptions } from './context/routing-context.options.js
 import type { CircuitStateStore } from './execution/circuit/circuit-state.store.js';
 import type { PolicyDocument } from './policy/policy.schema.js';
 import type { Transport } from './providers/http/transport.interface.js';
+import type { JobQueue } from './queue/job-queue.js';
+import type { DeferredCallStore } from './deferral/deferred-call.store.js';
 
 /**
  * How the container gets one of the router's ports: a class it builds, a
@@ -28,6 +30,10 @@ export interface LlmRouterPorts {
   budgetLedger?: PortProvider<BudgetLedgerStore>;
   /** Upstream HTTP. */
   transport?: PortProvider<Transport>;
+  /** The work queue deferred calls run on. Give a durable one (`BullMqJobQueue`) so they survive a restart. */
+  jobQueue?: PortProvider<JobQueue>;
+  /** Where deferred calls are kept. Give a shared one so every instance can answer for them. */
+  deferredCallStore?: PortProvider<DeferredCallStore>;
 }
 
 export interface LlmRouterModuleOptions extends RoutingContextOptions {
@@ -41,6 +47,10 @@ export interface LlmRouterModuleOptions extends RoutingContextOptions {
   budgetLedger?: BudgetLedgerStore;
   /** A ready transport; or give a provider in `forRoot`/`forRootAsync`'s ports. */
   transport?: Transport;
+  /** A ready work queue; or give a provider in `forRoot`/`forRootAsync`'s ports. */
+  jobQueue?: JobQueue;
+  /** A ready deferred-call store; or give a provider in `forRoot`/`forRootAsync`'s ports. */
+  deferredCallStore?: DeferredCallStore;
   /** Ports built by the container (`useClass`, `useExisting`, `useFactory` with `inject`); in `forRootAsync`, give them beside `useFactory`. */
   ports?: LlmRouterPorts;
   /** Environment for API key variables; defaults to process.env. */

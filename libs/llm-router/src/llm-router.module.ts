@@ -3,6 +3,8 @@ import { DiscoveryModule } from '@nestjs/core';
 import { BUDGET_LEDGER_STORE } from './budget/budget-ledger.store.js';
 import { ROUTING_CONTEXT_OPTIONS } from './context/routing-context.options.js';
 import { CIRCUIT_STATE_STORE } from './execution/circuit/circuit-state.store.js';
+import { JOB_QUEUE } from './queue/job-queue.js';
+import { DEFERRED_CALL_STORE } from './deferral/deferred-call.store.js';
 import { LLM_ROUTER_OPTIONS } from './llm-router.constants.js';
 import type { LlmRouterModuleAsyncOptions, LlmRouterModuleOptions, LlmRouterOptionsFactory, LlmRouterPorts } from './llm-router-options.interface.js';
 import { llmRouterProviders } from './llm-router.providers.js';
@@ -50,7 +52,7 @@ export class LlmRouterModule {
       global: true,
       imports: [DiscoveryModule, ...imports],
       providers: [...optionProviders, ...llmRouterProviders(ports)],
-      exports: [LLM_ROUTER_OPTIONS, LLM_ROUTER_POLICY, ROUTING_CONTEXT_OPTIONS, CIRCUIT_STATE_STORE, BUDGET_LEDGER_STORE, LLM_TRANSPORT, LlmRouter],
+      exports: [LLM_ROUTER_OPTIONS, LLM_ROUTER_POLICY, ROUTING_CONTEXT_OPTIONS, CIRCUIT_STATE_STORE, BUDGET_LEDGER_STORE, LLM_TRANSPORT, JOB_QUEUE, DEFERRED_CALL_STORE, LlmRouter],
     };
   }
 }

@@ -22,6 +22,10 @@ import { LLM_ROUTER_POLICY } from './policy/policy.token.js';
 import { LLM_TRANSPORT, type Transport } from './providers/http/transport.interface.js';
 import { UndiciTransport } from './providers/http/undici.transport.js';
 import { buildProviderTargets } from './providers/provider-targets.js';
+import { DEFERRED_CALL_STORE, type DeferredCallStore } from './deferral/deferred-call.store.js';
+import { InMemoryDeferredCallStore } from './deferral/in-memory-deferred-call.store.js';
+import { InMemoryJobQueue } from './queue/in-memory-job-queue.js';
+import { JOB_QUEUE, type JobQueue } from './queue/job-queue.js';
 import { LlmRouter, type LlmRouterParts } from './router/llm-router.service.js';
 import { LLM_ROUTER_PARTS } from './router/llm-router.tokens.js';
 import { RoutingRecorder } from './telemetry/routing-record.recorder.js';
@@ -71,6 +75,8 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     ...portProviders<CircuitStateStore>('circuitStore', CIRCUIT_STATE_STORE, ports.circuitStore, () => new InMemoryCircuitStateStore()),
     ...portProviders<BudgetLedgerStore>('budgetLedger', BUDGET_LEDGER_STORE, ports.budgetLedger, () => new InMemoryBudgetLedgerStore()),
     ...portProviders<Transport>('transport', LLM_TRANSPORT, ports.transport, () => new UndiciTransport()),
+    ...portProviders<JobQueue>('jobQueue', JOB_QUEUE, ports.jobQueue, () => new InMemoryJobQueue()),
+    ...portProviders<DeferredCallStore>('deferredCallStore', DEFERRED_CALL_STORE, ports.deferredCallStore, () => new InMemoryDeferredCallStore()),
     { provide: RoutePlanner, useFactory: (policy: CompiledPolicy) => new RoutePlanner(policy), inject: [LLM_ROUTER_POLICY] },
     { provide: RoutingRecorder, useFactory: () => new RoutingRecorder() },
     {
@@ -109,8 +115,10 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
         budgets: BudgetService,
         recorder: RoutingRecorder,
         circuits: CircuitStateStore,
-      ): LlmRouterParts => ({ policy, planner, executor, budgets, recorder, circuits, scheduler: options.scheduler ?? timeoutScheduler }),
-      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE],
+        jobQueue: JobQueue,
+        deferredCallStore: DeferredCallStore,
+      ): LlmRouterParts => ({ policy, planner, executor, budgets, recorder, circuits, scheduler: options.scheduler ?? timeoutScheduler, jobQueue, deferredCallStore }),
+      inject: [LLM_ROUTER_POLICY, LLM_ROUTER_OPTIONS, RoutePlanner, RouteExecutor, BudgetService, RoutingRecorder, CIRCUIT_STATE_STORE, JOB_QUEUE, DEFERRED_CALL_STORE],
     },
     LlmRouter,
     DecoratorValidator,

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JOB_QUEUE, InMemoryJobQueue } from '@llm-router/nestjs';
 import { AuthModule } from '../auth/auth.module.js';
 import { BudgetsModule } from '../budgets/budgets.module.js';
 import { ChatCompletionsModule } from '../chat-completions/chat-completions.module.js';
@@ -15,8 +14,8 @@ import { BatchesService } from './batches.service.js';
 @Module({
   imports: [StoreModule, AuthModule, BudgetsModule, ChatCompletionsModule, FilesModule],
   controllers: [BatchesController],
-  // TEMPORARY until wip-queue wires JOB_QUEUE in the gateway: the in-process queue.
-  providers: [batchClockProvider, BatchesService, BatchItemRunner, BatchWatcher, { provide: JOB_QUEUE, useFactory: () => new InMemoryJobQueue() }],
+  // JOB_QUEUE comes from the router module: BullMQ with LLM_REDIS_URL, else the store's own queue.
+  providers: [batchClockProvider, BatchesService, BatchItemRunner, BatchWatcher],
   exports: [BatchesService],
 })
 export class BatchesModule {}

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LlmRouter, type RoutedCompletion } from '@llm-router/nestjs';
+import { LlmRouter, type ChatCompletionRequest, type DeferredCallback, type RoutedCompletion, type RouteOptions } from '@llm-router/nestjs';
 import type { Observable } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { V1Authenticator } from '../auth/v1-authenticator.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
+import { callbackOf } from '../deferred/callback-request.js';
+import { writeDeferredResponse } from '../deferred/write-deferred-response.js';
 import { writeErrorBody, writeErrorResponse } from '../errors/write-error-response.js';
 import { parseChatRequest } from './parse-chat-request.js';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
@@ -69,7 +71,17 @@ export class ChatCompletionsHandler {
       const includeUsage = request.stream_options?.include_usage === true;
       return writeSse(res, this.grace.bound(this.router.stream$(request, options)), includeUsage, (err) => writeErrorResponse(res, err));
     }
-    this.respond(res, this.grace.bound(this.router.completion$(request, options)));
+    const callback = callbackOf(req.headers);
+    this.respond(res, this.grace.bound(this.router.completion$(request, options)), (err) => this.failOrDefer(res, err, request, options, principal, callback));
+  }
+
+  /** A class that defers answers a failure that can wait with 202 and the deferred call (see DeferredCalls); any other failure as it is. */
+  private failOrDefer(res: ServerResponse, err: unknown, request: ChatCompletionRequest, options: RouteOptions | undefined, principal: Principal, callback: DeferredCallback | undefined): void {
+    const defer = { ...(callback !== undefined ? { callback } : {}), ...(principal.keyId !== null ? { caller: principal.keyId } : {}) };
+    this.router.deferred.deferAfter(err, request, options ?? {}, defer).then(
+      (call) => (call === undefined ? writeErrorResponse(res, err) : writeDeferredResponse(res, call)),
+      () => writeErrorResponse(res, err), // the queue or store refused: the call fails as it would without deferral
+    );
   }
 
   /**
@@ -80,7 +92,7 @@ export class ChatCompletionsHandler {
    * bookkeeping (metrics, log, the store write) runs after the answer is on
    * its way.
    */
-  private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>): void {
+  private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>, fail: (err: unknown) => void): void {
     let routed: RoutedCompletion | undefined;
     subscribeUntilClientGone(completion$, res, {
       next: (value) => (routed = value),
@@ -94,7 +106,7 @@ export class ChatCompletionsHandler {
         res.writeHead(200, headers);
         res.end(payload);
       },
-      error: (err: unknown) => writeErrorResponse(res, err),
+      error: fail,
     });
   }
 }

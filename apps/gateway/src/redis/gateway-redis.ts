@@ -17,9 +17,12 @@ export class GatewayRedis implements OnApplicationShutdown {
   readonly client?: Redis;
   readonly budgetLedger?: RedisBudgetLedgerStore;
   readonly circuits?: RedisCircuitStateStore;
+  /** `LLM_REDIS_PREFIX`: every key the gateway writes starts with it. */
+  readonly keyPrefix: string;
 
   constructor(config: ConfigService) {
     const { redisUrl: url, redisKeyPrefix: prefix } = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+    this.keyPrefix = prefix;
     if (url === undefined) return;
     this.client = createRedisStoreClient(url);
     this.budgetLedger = new RedisBudgetLedgerStore({ client: this.client, keyPrefix: `${prefix}budget:` });

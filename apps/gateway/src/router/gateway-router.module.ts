@@ -4,7 +4,11 @@ import { LLM_ROUTER_OPTIONS, LlmRouterModule, type LlmRouterModuleOptions } from
 import { keyedContext } from '../auth/keyed-context.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { GatewayRedis } from '../redis/gateway-redis.js';
+import { GatewayJobQueue } from '../jobs/gateway-job-queue.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { StoreModule } from '../store/store.module.js';
+import type { GatewayStore } from '../store/gateway-store.js';
+import { GATEWAY_STORE } from '../store/store.tokens.js';
 
 /** A store given in the router options wins; else, with `LLM_REDIS_URL`, the shared one (undefined: the in-process default). */
 function sharedOr<K extends 'budgetLedger' | 'circuitStore'>(key: K, shared: (redis: GatewayRedis) => LlmRouterModuleOptions[K]) {
@@ -28,7 +32,7 @@ export class GatewayRouterModule {
       module: GatewayRouterModule,
       imports: [
         LlmRouterModule.forRootAsync({
-          imports: [StoreModule],
+          imports: [StoreModule, JobsModule],
           inject: [ConfigService],
           useFactory: (c: ConfigService): LlmRouterModuleOptions => {
             const given = router ?? { policyFile: c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).policyFile };
@@ -38,6 +42,12 @@ export class GatewayRouterModule {
           ports: {
             budgetLedger: sharedOr('budgetLedger', (redis) => redis.budgetLedger),
             circuitStore: sharedOr('circuitStore', (redis) => redis.circuits),
+            // Deferred calls run on the gateway's queue and are kept in its store, where every instance reads them.
+            jobQueue: { useFactory: (options: LlmRouterModuleOptions, jobs: GatewayJobQueue) => options.jobQueue ?? jobs.queue, inject: [LLM_ROUTER_OPTIONS, GatewayJobQueue] },
+            deferredCallStore: {
+              useFactory: (options: LlmRouterModuleOptions, store: GatewayStore) => options.deferredCallStore ?? store.deferredCalls,
+              inject: [LLM_ROUTER_OPTIONS, GATEWAY_STORE],
+            },
           },
         }),
       ],

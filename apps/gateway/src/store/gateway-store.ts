@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from '@llm-router/nestjs';
+import type { BudgetPeriod, DeferredCallStore, JobOutcome, JobState, NewJob } from '@llm-router/nestjs';
 import type { BatchStore } from './batch-store.js';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
@@ -189,6 +189,33 @@ export interface AdminReportData {
   budgetActions: { tenant: string | null; tier: string | null; action: string; count: number }[];
 }
 
+/** A job a worker claimed: its lease is the claim's token until it settles or the lease lapses. */
+export interface ClaimedJob {
+  id: string;
+  data: unknown;
+  /** 1 on the first claim; a claim of a lapsed lease counts too. */
+  attempt: number;
+}
+
+export type JobSettlement = JobOutcome;
+
+/** The work queue's rows (the gateway's SqlJobQueue runs on them); every write after a claim checks the lease token. */
+export interface JobRows {
+  /** Adds jobs; an id already in the queue is left as it is. */
+  insert(queue: string, jobs: readonly NewJob<unknown>[], now: number): Promise<void>;
+  /** Leases up to `limit` due jobs (pending and due, or active with a lapsed lease) to `leaseToken` until `leaseUntil`. */
+  claim(queue: string, limit: number, leaseToken: string, leaseUntil: number, now: number): Promise<ClaimedJob[]>;
+  /** Extends a lease; false when it was lost (lapsed and claimed by another). */
+  renew(queue: string, id: string, leaseToken: string, leaseUntil: number): Promise<boolean>;
+  /** Records a run's outcome; false when the lease was lost meanwhile (the outcome is dropped). */
+  settle(queue: string, id: string, leaseToken: string, settlement: JobSettlement, now: number): Promise<boolean>;
+  promote(queue: string, id: string, now: number): Promise<boolean>;
+  remove(queue: string, id: string): Promise<boolean>;
+  state(queue: string, id: string, now: number): Promise<JobState | undefined>;
+  /** Deletes done and failed jobs last updated before `before`. */
+  purgeFinished(before: number): Promise<number>;
+}
+
 /**
  * The gateway's persistence: routing records, API keys and tenant budgets.
  * Two implementations share the SQL and the migrations: embedded SQLite
@@ -198,6 +225,10 @@ export interface GatewayStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Batch files, batches and their items (OpenAI's Files and Batch APIs). */
   readonly batches: BatchStore;
+  /** The work queue's rows. */
+  readonly jobs: JobRows;
+  /** Calls deferred to the queue. */
+  readonly deferredCalls: DeferredCallStore;
   /** Apply pending migrations (idempotent; safe with several instances). */
   migrate(): Promise<void>;
   /** Connectivity check for readiness. */

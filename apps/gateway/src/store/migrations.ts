@@ -124,6 +124,36 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 4,
+    name: 'the work queue and deferred calls',
+    statements: [
+      // One row per job; state pending (due at run_at), active (leased to a worker until lease_until), done or failed.
+      `CREATE TABLE llm_jobs (
+        queue TEXT NOT NULL,
+        id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL,
+        run_at BIGINT NOT NULL,
+        attempt INTEGER NOT NULL,
+        lease_token TEXT,
+        lease_until BIGINT,
+        reason TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (queue, id)
+      )`,
+      'CREATE INDEX llm_jobs_due ON llm_jobs (queue, state, run_at)',
+      // Calls deferred to the queue: the call as JSON, readable by every instance.
+      `CREATE TABLE llm_deferred_calls (
+        id TEXT PRIMARY KEY,
+        tenant TEXT,
+        status TEXT NOT NULL,
+        call TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 5,
     name: 'batch files, batches and their items',
     statements: [

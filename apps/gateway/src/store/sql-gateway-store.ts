@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from '@llm-router/nestjs';
+import type { BudgetPeriod, DeferredCallStore } from '@llm-router/nestjs';
 import type {
   AdminReportData,
   AttemptRow,
@@ -7,6 +7,7 @@ import type {
   RecordFilter,
   StoredRecord,
   GatewayStore,
+  JobRows,
   LatencyRow,
   RecordRow,
   StoredApiKey,
@@ -19,6 +20,8 @@ import type {
 import type { BatchStore } from './batch-store.js';
 import type { Dialect } from './migrations.js';
 import { SqlBatchStore } from './sql-batch-store.js';
+import { SqlDeferredCalls } from './sql-deferred-calls.js';
+import { SqlJobRows } from './sql-job-rows.js';
 import { storableParams } from './storable-text.js';
 
 type Row = Record<string, unknown>;
@@ -218,6 +221,15 @@ export abstract class SqlGatewayStore implements GatewayStore {
   abstract readonly kind: Dialect;
   /** Batch files, batches and their items, on this store's connection. */
   readonly batches: BatchStore = new SqlBatchStore({ query: (sql, params) => this.query(sql, params), execute: (sql, params) => this.execute(sql, params) });
+  readonly jobs: JobRows = new SqlJobRows(
+    () => this.kind,
+    (sql, params) => this.query(sql, params),
+    (sql, params) => this.execute(sql, params),
+  );
+  readonly deferredCalls: DeferredCallStore = new SqlDeferredCalls(
+    (sql, params) => this.query(sql, params),
+    (sql, params) => this.execute(sql, params),
+  );
 
   abstract migrate(): Promise<void>;
   abstract ping(): Promise<void>;

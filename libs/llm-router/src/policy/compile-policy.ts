@@ -150,7 +150,9 @@ function compileClass(
     deadlineMs,
     maxCostPerRequestUsd: c.maxCostPerRequestUsd,
     backoff,
-    onExhausted: c.onExhausted ?? 'fail',
+    onExhausted: c.onExhausted ?? defaults.onExhausted,
+    deferDeadlineMs: c.deferDeadlineMs ?? defaults.deferDeadlineMs,
+    deferBackoff: c.deferBackoff ?? defaults.deferBackoff,
     // By default the cheaper route is the same models, cheapest first (stable).
     downgradeRoute: cutToFallback(c.downgradeRoute ? downgradeRoute : [...route].sort((a, b) => blendedPrice(a) - blendedPrice(b)), fallback),
     onBudgetStoreUnavailable: c.onBudgetStoreUnavailable ?? 'fail_closed',

@@ -57,7 +57,9 @@ export interface CompiledClass {
   readonly deadlineMs: number;
   readonly maxCostPerRequestUsd?: number;
   readonly backoff: BackoffConfig;
-  readonly onExhausted: 'fail';
+  readonly onExhausted: 'fail' | 'defer';
+  readonly deferDeadlineMs: number;
+  readonly deferBackoff: BackoffConfig;
   /** The cheaper route for the downgrade budget tier. */
   readonly downgradeRoute: readonly CompiledModel[];
   readonly onBudgetStoreUnavailable: 'fail_closed' | { readonly failOpenUpToUsd: number };

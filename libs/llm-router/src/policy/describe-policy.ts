@@ -46,6 +46,8 @@ export function describePolicy(policy: CompiledPolicy): Record<string, unknown> 
           maxCostPerRequestUsd: c.maxCostPerRequestUsd ?? null,
           backoff: c.backoff,
           onExhausted: c.onExhausted,
+          deferDeadlineMs: c.deferDeadlineMs,
+          deferBackoff: c.deferBackoff,
           downgradeRoute: c.downgradeRoute.map((m) => m.name),
           onBudgetStoreUnavailable: c.onBudgetStoreUnavailable,
         },

@@ -95,7 +95,12 @@ export const classSchema = z.strictObject({
   deadlineMs: positiveMs.optional(),
   maxCostPerRequestUsd: z.number().positive().optional(),
   backoff: backoffSchema.optional(),
-  onExhausted: z.enum(['fail']).optional(),
+  /** A route exhausted by outage or by the restricted budget tier: fail now, or defer the call to a queue. */
+  onExhausted: z.enum(['fail', 'defer']).optional(),
+  /** How long a deferred call is retried before it expires (from when it was deferred). */
+  deferDeadlineMs: positiveMs.optional(),
+  /** The wait between a deferred call's tries. */
+  deferBackoff: backoffSchema.optional(),
   /** The cheaper route taken at the downgrade tier (default: the route, cheapest first). */
   downgradeRoute: z.array(name).min(1).optional(),
   /** When the budget store cannot be reached: refuse (default), or serve unmetered up to an allowance. */

@@ -13,6 +13,8 @@ import type { Transport } from '../providers/http/transport.interface.js';
 import { UndiciTransport } from '../providers/http/undici.transport.js';
 import { buildProviderTargets } from '../providers/provider-targets.js';
 import { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
+import type { DeferredCallStore } from '../deferral/deferred-call.store.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import { LlmRouter } from './llm-router.service.js';
 
 /** The ports and knobs of a router; what is left out gets its in-process default. */
@@ -31,6 +33,9 @@ export interface LlmRouterDeps {
   readonly random?: () => number;
   /** Environment for API key variables; process.env by default. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The work queue and store deferred calls run on; in-process by default. */
+  readonly jobQueue?: JobQueue;
+  readonly deferredCallStore?: DeferredCallStore;
 }
 
 /**
@@ -54,7 +59,7 @@ export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
     scheduler,
     random: deps.random ?? Math.random,
   });
-  return new LlmRouter({
+  const router = new LlmRouter({
     policy,
     planner: new RoutePlanner(policy),
     executor,
@@ -63,5 +68,9 @@ export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
     circuits,
     scheduler,
     onClose: deps.transport === undefined ? () => transport.close() : undefined,
+    ...(deps.jobQueue !== undefined ? { jobQueue: deps.jobQueue } : {}),
+    ...(deps.deferredCallStore !== undefined ? { deferredCallStore: deps.deferredCallStore } : {}),
   });
+  router.deferred.start();
+  return router;
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
 import type { CallerBudget } from '../budget/budget.types.js';
@@ -19,6 +19,11 @@ import type { RoutingRecord } from '../telemetry/routing-record.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
 import { unplannedRecord } from '../telemetry/unplanned-record.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
+import type { DeferredCallStore } from '../deferral/deferred-call.store.js';
+import { InMemoryDeferredCallStore } from '../deferral/in-memory-deferred-call.store.js';
+import { InMemoryJobQueue } from '../queue/in-memory-job-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { DeferredCalls, type CompletedOrDeferred, type DeferOptions } from './deferred-calls.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
 export interface RouteOptions extends RoutingContext {
@@ -56,6 +61,9 @@ export interface LlmRouterParts {
   readonly scheduler?: SchedulerLike;
   /** Called by `close()` after the router's own parts: releases what the builder created (a default transport). */
   readonly onClose?: () => void;
+  /** The work queue and store of deferred calls; in-process when absent. */
+  readonly jobQueue?: JobQueue;
+  readonly deferredCallStore?: DeferredCallStore;
 }
 
 /**
@@ -65,12 +73,14 @@ export interface LlmRouterParts {
  * Without Nest, build one with `createLlmRouter({ policy })`.
  */
 @Injectable()
-export class LlmRouter implements OnApplicationShutdown {
+export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly policy: CompiledPolicy;
   /** Tenant budgets: set them, read their state, restore spend, watch threshold events. */
   readonly budgets: TenantBudgets;
   /** Every routed call's record, successful or not. */
   readonly records$: Observable<RoutingRecord>;
+  /** Calls deferred to the work queue (`completeOrDefer`): their state, handles and how their tries get options. */
+  readonly deferred: DeferredCalls;
   /** The same budgets as `budgets`, with what a call needs of them: assessment, reservations. */
   private readonly budgetService: BudgetService;
   private readonly planner: RoutePlanner;
@@ -90,6 +100,14 @@ export class LlmRouter implements OnApplicationShutdown {
     this.circuits = parts.circuits;
     this.scheduler = parts.scheduler ?? timeoutScheduler;
     this.onClose = parts.onClose;
+    this.deferred = new DeferredCalls({
+      route: (request, options) => this.completion$(request, options),
+      classOf: (name) => this.planner.resolveClass(name),
+      currentContext: () => RoutingContextStore.current(),
+      queue: parts.jobQueue ?? new InMemoryJobQueue(),
+      store: parts.deferredCallStore ?? new InMemoryDeferredCallStore(),
+      random: Math.random,
+    });
   }
 
   /** One completion. Unsubscribing aborts the upstream call in flight. */
@@ -124,6 +142,15 @@ export class LlmRouter implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * `complete`, or, when the call's class says `onExhausted: defer` and its
+   * route is exhausted by outage or by the restricted budget tier, the call
+   * deferred to the work queue: a handle whose result arrives later.
+   */
+  completeOrDefer(request: ChatCompletionRequest, options?: RouteOptions, defer?: DeferOptions): Promise<CompletedOrDeferred> {
+    return this.deferred.completeOrDefer(request, options, defer);
+  }
+
   /** Promise form of `completion$`. */
   complete(request: ChatCompletionRequest, options?: RouteOptions): Promise<RoutedCompletion> {
     return lastValueFrom(this.completion$(request, options));
@@ -147,12 +174,19 @@ export class LlmRouter implements OnApplicationShutdown {
     return this.circuits.snapshot(this.scheduler.now());
   }
 
-  /** Called by Nest at shutdown. */
-  onApplicationShutdown(): void {
+  /** Called by Nest once the app is up: deferred calls are tried from then on. */
+  onApplicationBootstrap(): void {
+    this.deferred.start();
+  }
+
+  /** Called by Nest at shutdown: deferred tries in flight stop first (they run again later). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.deferred.close();
     this.close();
   }
 
   close(): void {
+    void this.deferred.close();
     this.recorder.complete();
     this.budgetService.close();
     this.planner.close();
