@@ -32,7 +32,12 @@ export class FilesService {
     if (content.includes('\0') || content.includes('\uFFFD') && !Buffer.from(content, 'utf8').equals(upload.content)) {
       throw new BadRequestException(openAiError('A batch file must be UTF-8 text (JSONL).', 'invalid_request_error', 'invalid_file_format', 'file'));
     }
-    const file: StoredFile = { id: newFileId(), tenant, purpose: 'batch', filename: upload.filename, bytes: upload.content.length, createdAt: now };
+    return this.createBatchInput(tenant, upload.filename, content, now);
+  }
+
+  /** A batch input file made by the gateway itself (the sample workflow's documents as JSONL). */
+  async createBatchInput(tenant: string, filename: string, content: string, now = Date.now()): Promise<StoredFile> {
+    const file: StoredFile = { id: newFileId(), tenant, purpose: 'batch', filename, bytes: Buffer.byteLength(content), createdAt: now };
     await this.store.insertFile(file, content);
     return file;
   }
