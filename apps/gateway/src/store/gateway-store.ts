@@ -1,4 +1,5 @@
 import type { BudgetPeriod, DeferredCallStore, JobOutcome, JobState, NewJob } from '@llm-router/nestjs';
+import type { BatchStore } from './batch-store.js';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
 export interface RecordRow {
@@ -285,6 +286,8 @@ export interface ReportSeriesData {
  */
 export interface GatewayStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** Batch files, batches and their items (OpenAI's Files and Batch APIs). */
+  readonly batches: BatchStore;
   /** The work queue's rows. */
   readonly jobs: JobRows;
   /** Calls deferred to the queue. */
