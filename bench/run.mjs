@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { buildIfStale } from '../scripts/build-if-stale.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const ENTRIES = { main: 'dist/bench/src/main.js', floors: 'dist/bench/src/floors.js', tokenizer: 'dist/bench/src/tokenizer-micro.js' };
+const ENTRIES = { main: 'dist/bench/src/main.js', floors: 'dist/bench/src/floors.js', tokenizer: 'dist/bench/src/tokenizer-micro.js', batch: 'dist/bench/src/batch.js' };
 const which = process.argv[2] ?? 'main';
 if (!(which in ENTRIES)) {
   console.error(`[bench] unknown benchmark "${which}": one of ${Object.keys(ENTRIES).join(', ')}`);

@@ -226,7 +226,7 @@ reportSuite('PostgreSQL', async () => {
         for (const secret of secrets) assert.ok(!dump.includes(secret.slice(18)), 'PostgreSQL holds a key in plain text');
         assert.ok(stored.rows.every((r) => /^[0-9a-f]{64}$/.test(r.key_hash)));
         const migrations = await client.query(`SELECT version FROM ${pgStore.schema}.llm_schema_migrations`);
-        assert.deepEqual(migrations.rows.map((m) => m.version), [1, 2, 3]);
+        assert.deepEqual(migrations.rows.map((m) => m.version), [1, 2, 3, 4, 5]);
       } finally {
         await client.end();
       }
