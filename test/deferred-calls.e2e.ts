@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { PolicyDocument } from '@llm-router/nestjs';
 import type { CreateGatewayOptions } from '../apps/gateway/src/index.js';
-import { call, chat, createKey, FAST, simReply, startGw, startSim, tempDir, sqliteStore, testPolicy, until, type CreatedKey, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { call, chat, createKey, FAST, postgresOrSkip, simReply, startGw, startSim, tempDir, sqliteStore, testPolicy, until, type CreatedKey, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 import { deletePrefix, REDIS_URL, redisAvailable } from './support/services.js';
 
 const DEFER_FAST = { deferBackoff: { baseMs: 100, maxMs: 300, jitter: false }, deferDeadlineMs: 60_000 } as const;
@@ -47,6 +47,14 @@ const QUEUES: QueueSetup[] = [
     },
   },
   {
+    name: 'SQL store queue (PostgreSQL)',
+    setup: async () => {
+      const pgStore = await postgresOrSkip();
+      if ('skip' in pgStore) return pgStore;
+      return { options: { store: pgStore.store }, cleanup: pgStore.drop };
+    },
+  },
+  {
     name: 'BullMQ on Redis',
     setup: async () => {
       const ok = await redisAvailable();
@@ -57,7 +65,6 @@ const QUEUES: QueueSetup[] = [
         options: { store: sqliteStore(dir.path), redisUrl: REDIS_URL, redisKeyPrefix: prefix },
         cleanup: async () => {
           await deletePrefix(REDIS_URL, prefix);
-          await deletePrefix(REDIS_URL, `{${prefix}`);
           dir.remove();
         },
       };
@@ -229,3 +236,46 @@ for (const queue of QUEUES) {
     });
   });
 }
+
+describe('deferred calls across two gateway instances on one PostgreSQL', () => {
+  let sim: SimulatorHandle;
+  let a: Gw | undefined;
+  let b: Gw | undefined;
+  let drop = async () => undefined as void;
+  let skip: string | undefined;
+
+  before(async () => {
+    const pgStore = await postgresOrSkip();
+    if ('skip' in pgStore) {
+      skip = pgStore.skip;
+      return;
+    }
+    drop = pgStore.drop;
+    sim = await startSim();
+    const options = { store: pgStore.store, keysRefreshMs: 50, router: { policy: deferringPolicy(sim.url) } };
+    a = await startGw(sim, options);
+    b = await startGw(sim, options);
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await sim?.close();
+    await drop();
+  });
+
+  test('a call deferred on one instance is read on the other, and completed there once the first has shut down', async (t) => {
+    if (skip) return t.skip(skip);
+    const key = await createKey(a!, { tenant: 'ops', allowedClasses: ['automation'] });
+    sim.addFaults({ fault: { error: 'server_error' } });
+    const res = await chat(a!, key.key, 'deferred on a', {}, AUTOMATION);
+    assert.equal(res.status, 202, res.text);
+    const id = res.json.id as string;
+    // b knows the key once it re-reads the keys, and reads the call from the shared store.
+    await until(async () => (await call(b!.url, `/v1/deferred/${id}`, { key: key.key })).status === 200, 'the call read on b', 5_000);
+    await a!.close();
+    await healSim(sim);
+    await until(async () => (await call(b!.url, `/v1/deferred/${id}`, { key: key.key })).json?.status === 'completed', 'the call completed by b', 10_000);
+    const done = await call(b!.url, `/v1/deferred/${id}`, { key: key.key });
+    assert.equal(done.json.response.body.choices[0].message.content, simReply('premium-a', 'deferred on a'));
+  });
+});

@@ -69,3 +69,10 @@ test('LLM_REDIS_PREFIX: llmr: by default; a bad prefix is refused', () => {
   assert.equal(gatewayConfigFromEnv({ LLM_REDIS_PREFIX: 'fleet-eu:' }).redisKeyPrefix, 'fleet-eu:');
   assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_PREFIX: 'has space' }), /LLM_REDIS_PREFIX/);
 });
+
+test('LLM_QUEUE_LEASE_MS: 30 s by default, at least 1 s, a bad value refused', () => {
+  assert.equal(gatewayConfigFromEnv({}).queueLeaseMs, 30_000);
+  assert.equal(gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: '5000' }).queueLeaseMs, 5_000);
+  assert.equal(gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: '10' }).queueLeaseMs, 1_000);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: 'soon' }), /LLM_QUEUE_LEASE_MS must be a non-negative integer/);
+});

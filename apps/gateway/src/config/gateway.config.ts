@@ -70,6 +70,8 @@ export interface GatewayConfig {
   fileLimitBytes: number;
   /** How often paused, cancelling and expiring batches are looked at (resume, expiry, finalization). */
   batchWatchMs: number;
+  /** How long a worker's hold on a queued job lasts unrenewed: a killed instance's jobs run again this long after (default 30 s). */
+  queueLeaseMs?: number;
 }
 
 export type StoreConfig =
@@ -172,6 +174,7 @@ export const gatewayEnvSchema = z.object({
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
   LLM_FILE_LIMIT_BYTES: int('LLM_FILE_LIMIT_BYTES', BATCH_DEFAULTS.fileLimitBytes),
   LLM_BATCH_WATCH_MS: int('LLM_BATCH_WATCH_MS', BATCH_DEFAULTS.batchWatchMs),
+  LLM_QUEUE_LEASE_MS: int('LLM_QUEUE_LEASE_MS', 30_000),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -231,6 +234,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     sampleEndpoints: e.LLM_SAMPLE_ENDPOINTS,
     fileLimitBytes: Math.max(1, e.LLM_FILE_LIMIT_BYTES),
     batchWatchMs: Math.max(10, e.LLM_BATCH_WATCH_MS),
+    queueLeaseMs: Math.max(1_000, e.LLM_QUEUE_LEASE_MS),
   };
 }
 

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { JobQueue } from '@llm-router/nestjs';
 import { BullMqJobQueue } from '@llm-router/nestjs/bullmq';
+import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { GatewayRedis } from '../redis/gateway-redis.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
@@ -17,11 +19,13 @@ import { SqlJobQueue } from './sql-job-queue.js';
 export class GatewayJobQueue implements OnApplicationShutdown {
   readonly queue: JobQueue;
 
-  constructor(@Inject(GATEWAY_STORE) store: GatewayStore, redis: GatewayRedis) {
+  constructor(@Inject(GATEWAY_STORE) store: GatewayStore, redis: GatewayRedis, config: ConfigService) {
+    const leaseMs = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).queueLeaseMs ?? 30_000;
     this.queue =
       redis.client !== undefined
-        ? new BullMqJobQueue({ connection: redis.client, prefix: `{${redis.keyPrefix}jobs}` })
-        : new SqlJobQueue(store.jobs);
+        ? // Under LLM_REDIS_PREFIX like every gateway key; the {hash tag} keeps each queue in one Cluster slot.
+          new BullMqJobQueue({ connection: redis.client, prefix: `${redis.keyPrefix}{jobs}`, lockDurationMs: leaseMs, stalledIntervalMs: Math.max(500, Math.floor(leaseMs / 2)) })
+        : new SqlJobQueue(store.jobs, { leaseMs });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -81,17 +81,18 @@ export class BullMqJobQueue implements JobQueue {
     // The worker's own connections (BullMQ makes and closes them), on the app's client's settings
     // less its per-command timeout: a worker blocks on Redis while it waits for jobs.
     const connection = { ...this.options.connection.options, commandTimeout: undefined, maxRetriesPerRequest: null, enableOfflineQueue: true } as RedisOptions;
-    const running = new Set<AbortController>();
+    const running = new Map<AbortController, Promise<unknown>>();
     const worker = new Worker<Envelope>(
       escapeName(queue),
       async (job: Job<Envelope>, token?: string) => {
         const controller = new AbortController();
-        running.add(controller);
         try {
           const attempt = Math.max(1, job.attemptsStarted);
-          const outcome: JobOutcome = await Promise.resolve()
+          const run = Promise.resolve()
             .then(() => handler({ queue, id: job.data.id, data: job.data.data as T, attempt }, controller.signal))
             .catch((error: unknown) => outcomeOfThrow(error, attempt, Date.now()));
+          running.set(controller, run);
+          const outcome: JobOutcome = await run;
           if (outcome.kind === 'later') {
             await job.moveToDelayed(outcome.runAt, token);
             throw new DelayedError(outcome.reason);
@@ -119,8 +120,11 @@ export class BullMqJobQueue implements JobQueue {
       close: () =>
         (closing ??= (async () => {
           this.workers.delete(handle);
-          for (const controller of running) controller.abort(new Error('worker closing'));
-          await worker.close();
+          for (const controller of running.keys()) controller.abort(new Error('worker closing'));
+          await Promise.all(running.values());
+          // With Redis away a graceful close never ends (BullMQ waits for its connections); the jobs
+          // it held then run again elsewhere once their lock lapses.
+          await worker.close(this.options.connection.status !== 'ready');
         })()),
     };
     this.workers.add(handle);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { filter, firstValueFrom, from, lastValueFrom, merge, Observable, Subject, switchMap, take, takeUntil, timer, type Observable as Obs } from 'rxjs';
+import { filter, firstValueFrom, from, lastValueFrom, merge, Observable, Subject, switchMap, take, takeUntil, timer } from 'rxjs';
 import type { ChatCompletion, ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { CALLBACK_SIGNATURE_HEADER, signCallback } from '../deferral/callback-signature.js';
 import { deferReason, failureOf } from '../deferral/defer-reason.js';
@@ -33,7 +33,7 @@ export type CompletedOrDeferred =
 export interface DeferredHandle {
   readonly id: string;
   /** Emits the call once it ended (completed, failed or expired), then completes. */
-  readonly settled$: Obs<DeferredCall>;
+  readonly settled$: Observable<DeferredCall>;
   /** The chat completion once served; rejects with a DeferredCallError once it failed or expired. */
   result(): Promise<ChatCompletion>;
 }
@@ -170,7 +170,13 @@ export class DeferredCalls {
       ...(defer.callback !== undefined ? { callback: defer.callback } : {}),
     };
     await this.deps.store.insert(call);
-    await this.deps.queue.add(DEFERRED_CALLS_QUEUE, [{ id: call.id, data: { id: call.id }, runAt: call.nextAttemptAt! }]);
+    try {
+      await this.deps.queue.add(DEFERRED_CALLS_QUEUE, [{ id: call.id, data: { id: call.id }, runAt: call.nextAttemptAt! }]);
+    } catch (queueErr) {
+      // Never tried again: the caller gets the original failure, and the stored call says so.
+      await this.deps.store.save({ ...call, status: 'failed', nextAttemptAt: null, finishedAt: Date.now() }).catch(() => undefined);
+      throw queueErr;
+    }
     return call;
   }
 
