@@ -15,6 +15,7 @@ const ENTRIES = {
   soak: 'dist/bench/src/soak-main.js',
   memory: 'dist/bench/src/memory-main.js',
   sessions: 'dist/bench/src/session-micro.js',
+  batch: 'dist/bench/src/batch.js',
 };
 const which = process.argv[2] ?? 'main';
 if (!(which in ENTRIES)) {
