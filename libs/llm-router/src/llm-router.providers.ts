@@ -1,6 +1,6 @@
 import type { FactoryProvider, InjectionToken, Provider } from '@nestjs/common';
 import { BUDGET_LEDGER_STORE, type BudgetLedgerStore } from './budget/budget-ledger.store.js';
-import { budgetEventSink } from './budget/budget-webhook.js';
+import { postToPolicyWebhook } from './budget/budget-webhook.js';
 import { BudgetService } from './budget/budget.service.js';
 import { InMemoryBudgetLedgerStore } from './budget/in-memory-budget-ledger.store.js';
 import { RoutingContextCheck } from './context/routing-context.check.js';
@@ -95,7 +95,7 @@ export function llmRouterProviders(ports: LlmRouterPorts): Provider[] {
     {
       provide: BudgetService,
       useFactory: (policy: CompiledPolicy, ledger: BudgetLedgerStore, options: LlmRouterModuleOptions) =>
-        new BudgetService(policy, ledger, options.clock, budgetEventSink(policy)),
+        new BudgetService(policy, ledger, options.clock, postToPolicyWebhook),
       inject: [LLM_ROUTER_POLICY, BUDGET_LEDGER_STORE, LLM_ROUTER_OPTIONS],
     },
     {

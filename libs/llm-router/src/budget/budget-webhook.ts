@@ -22,8 +22,12 @@ export function postBudgetEvent(url: string, event: BudgetEvent, timeoutMs = 2_0
   });
 }
 
-/** The poster for a policy's `budgets.webhookUrl`, if it names one: fire and forget, never in a call's way. */
-export function budgetEventSink(policy: CompiledPolicy): ((event: BudgetEvent) => void) | undefined {
+/**
+ * Posts an event to the `budgets.webhookUrl` of the policy in force when it
+ * happens (a reload that changes or removes the URL applies from the next
+ * event on); fire and forget, never in a call's way.
+ */
+export function postToPolicyWebhook(event: BudgetEvent, policy: CompiledPolicy): void {
   const url = policy.budgets.webhookUrl;
-  return url ? (event) => void postBudgetEvent(url, event) : undefined;
+  if (url) void postBudgetEvent(url, event);
 }

@@ -71,7 +71,8 @@ export class BudgetService implements TenantBudgets {
     private policy: CompiledPolicy,
     private readonly ledger: BudgetLedgerStore,
     private readonly now: () => number = Date.now,
-    private readonly onEvent?: (event: BudgetEvent) => void,
+    /** Told of each threshold event with the policy in force (its webhook: see postToPolicyWebhook). */
+    private readonly onEvent?: (event: BudgetEvent, policy: CompiledPolicy) => void,
   ) {
     for (const [tenant, b] of Object.entries(policy.budgets.tenants)) this.tenants.set(tenant, this.resolve(b));
   }
@@ -436,7 +437,7 @@ export class BudgetService implements TenantBudgets {
           at: new Date(this.now()).toISOString(),
         };
         this.events.next(event);
-        this.onEvent?.(event);
+        this.onEvent?.(event, this.policy);
       };
       if (first instanceof Promise) first.then(emit, () => undefined);
       else emit(first);

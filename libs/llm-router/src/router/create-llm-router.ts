@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import type { BudgetLedgerStore } from '../budget/budget-ledger.store.js';
-import { budgetEventSink } from '../budget/budget-webhook.js';
+import { postToPolicyWebhook } from '../budget/budget-webhook.js';
 import { BudgetService } from '../budget/budget.service.js';
 import { InMemoryBudgetLedgerStore } from '../budget/in-memory-budget-ledger.store.js';
 import type { CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
@@ -55,7 +55,7 @@ export function createLlmRouter(deps: LlmRouterDeps): LlmRouter {
   const scheduler = deps.scheduler ?? timeoutScheduler;
   const circuits = deps.circuits ?? new InMemoryCircuitStateStore();
   const transport = deps.transport ?? new UndiciTransport();
-  const budgets = new BudgetService(policy, deps.budgetLedger ?? new InMemoryBudgetLedgerStore(), deps.clock, budgetEventSink(policy));
+  const budgets = new BudgetService(policy, deps.budgetLedger ?? new InMemoryBudgetLedgerStore(), deps.clock, postToPolicyWebhook);
   const recorder = new RoutingRecorder();
   const executor = new RouteExecutor({
     policy,
