@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, chat, createKey, oneWorstCaseUsd, startGw, startSim, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { call, chat, createKey, oneWorstCaseUsd, startGw, startSim, until, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 
 let sim: SimulatorHandle;
 let gw: Gw;
@@ -23,6 +23,13 @@ after(async () => {
 
 const items = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, text: `text ${i}` }));
 
+/** The sample batch, polled through its GET until final. */
+async function batchDone(key: string, id: string): Promise<any> {
+  let last: any;
+  await until(async () => ['completed', 'failed', 'cancelled', 'expired'].includes((last = (await call(gw.url, `/batch/summaries/${id}`, { key })).json).status), `batch ${id}`, 20_000);
+  return last;
+}
+
 describe('the sample workflows need an API key', () => {
   test('without a key: 401 in the OpenAI shape, and nothing reaches the upstream', async () => {
     sim.resetStats();
@@ -37,7 +44,16 @@ describe('the sample workflows need an API key', () => {
   test('with a key: the calls run as its tenant (an x-tenant-id header cannot change that) and are recorded as the key\'s', async () => {
     const key = await createKey(gw, { tenant: 'acme' });
     const batch = await call(gw.url, '/batch/summaries', { key: key.key, body: { items: items(3) }, headers: { 'x-tenant-id': 'victim' } });
-    assert.equal(batch.status, 200, batch.text);
+    assert.equal(batch.status, 202, batch.text);
+    assert.equal(batch.headers.get('location'), `/batch/summaries/${batch.json.id}`);
+    assert.equal(batch.json.llm_router.traffic_class, 'batch-summaries');
+    const done = await batchDone(key.key, batch.json.id);
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.results.map((r: { id: string; status: string }) => [r.id, r.status]), items(3).map((i) => [i.id, 'done']));
+    assert.equal(typeof done.results[0].summary, 'string');
+    // Another tenant's key cannot see it.
+    const stranger = await createKey(gw, { tenant: 'stranger' });
+    assert.equal((await call(gw.url, `/batch/summaries/${batch.json.id}`, { key: stranger.key })).status, 404);
     const support = await call(gw.url, '/support/chat', { key: key.key, body: { message: 'where is my order?' } });
     assert.equal(support.status, 200, support.text);
     const mine = gw.records.filter((r) => r.tenant === 'acme');
@@ -66,7 +82,9 @@ describe('the sample workflows need an API key', () => {
     assert.equal(support.json.error.code, 'insufficient_quota');
     // The batch class's cheaper models still fit what is left: its items reserve on the key too, and the key stays within its budget.
     const batch = await call(gw.url, '/batch/summaries', { key: tiny.key, body: { items: items(2) } });
-    assert.equal(batch.status, 200, batch.text);
+    assert.equal(batch.status, 202, batch.text);
+    const done = await batchDone(tiny.key, batch.json.id);
+    assert.deepEqual(done.results.map((r: { status: string }) => r.status), ['done', 'done']);
     const usage = await call(gw.url, '/v1/usage?period=all', { key: tiny.key });
     const spentByKey = (usage.json.byKey as { key: string; requests: number; costUsd: number }[]).find((k) => k.key === tiny.id)!;
     assert.equal(spentByKey.requests, 4, 'the /v1 call, the refused support chat and the two items');

@@ -10,7 +10,6 @@
  * with the reason when either is unreachable, except under CI=true).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,11 +17,10 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { freePort } from '../bench/src/processes.js';
 import { ADMIN_KEY, call, postgresOrSkip, startSim, tempDir, testPolicy, type SimulatorHandle } from './gateway-support/harness.js';
 import { REDIS_URL, redisAvailable } from './support/services.js';
+import { startGateway, stopGateway, type Gateway } from './support/gateway-process.js';
 
-const MAIN = join(process.cwd(), 'dist/apps/gateway/src/main.js');
 const CLIENTS = 8;
 /** The gateway is killed once the clients have seen this many successes. */
 const KILL_AFTER = 240;
@@ -31,48 +29,6 @@ const MAX_CALLS = 20 * KILL_AFTER;
 const TENANT = 'acme';
 /** About 2,000 characters: each call costs thousands of micro-dollars, far above the ledger's rounding. */
 const PROMPT = 'Tell me about durable journals. '.repeat(64);
-
-interface Gateway {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-async function startGateway(env: Record<string, string>): Promise<Gateway> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout!.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
-  child.stderr!.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (gone) throw new Error(`the gateway exited before it was ready:\n${text}`);
-    try {
-      if ((await fetch(`${url}/health/live`)).status < 500) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (i > 600) {
-      child.kill('SIGKILL');
-      throw new Error(`the gateway did not answer within 60 s:\n${text}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, url, output: () => text, exited };
-}
-
-async function stopGateway(gw: Gateway | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!gw || gw.child.exitCode !== null || gw.child.signalCode !== null) return;
-  gw.child.kill(signal);
-  await gw.exited;
-}
 
 /** One call; resolves with its request id when the client saw a complete success, else undefined. */
 async function oneCall(url: string, key: string, stream: boolean): Promise<string | undefined> {

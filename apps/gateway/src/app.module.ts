@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { LlmRouterModuleOptions } from '@llm-router/nestjs';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BatchesModule } from './batches/batches.module.js';
 import { BudgetsModule } from './budgets/budgets.module.js';
 import { ChatCompletionsModule } from './chat-completions/chat-completions.module.js';
 import { DeferredModule } from './deferred/deferred.module.js';
@@ -55,6 +56,7 @@ export class AppModule {
         SessionsModule,
         ResponsesModule,
         ConsoleModule,
+        BatchesModule,
         ...(config.sampleEndpoints ? [SampleEndpointsModule] : []),
       ],
     };

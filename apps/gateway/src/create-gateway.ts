@@ -2,6 +2,7 @@ import { ShutdownSignal } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import multipart from '@fastify/multipart';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { compilePolicyFile, type LlmRouterModuleOptions } from '@llm-router/nestjs';
 import { AppModule } from './app.module.js';
@@ -26,6 +27,9 @@ export interface CreateGatewayOptions extends Partial<GatewayConfig> {
   /** false: silent; a logger: every line through it (main.ts: GatewayLogger); else Nest's default. */
   logger?: boolean | LoggerService;
 }
+
+/** Room in a file upload's body for the form around the file (boundaries, part headers, the purpose). */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 /** Builds the gateway app (not yet listening): used by main.ts, the tests and the benchmarks. */
 export async function createGateway(options: CreateGatewayOptions): Promise<NestFastifyApplication> {
@@ -59,7 +63,9 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     abortOnError: false,
   });
   app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, boundedJsonParser(app.getHttpAdapter().getInstance(), { maxDepth: config.jsonMaxDepth, maxValues: config.jsonMaxValues }));
-  installOversizedBodyHook(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
+  // File uploads (POST /v1/files): one file within LLM_FILE_LIMIT_BYTES, a few small fields.
+  await app.register(multipart, { limits: { fileSize: config.fileLimitBytes, files: 1, fields: 8, fieldSize: 1024, parts: 10 } });
+  installOversizedBodyHook(app.getHttpAdapter().getInstance(), config.bodyLimitBytes, { '/v1/files': config.fileLimitBytes + MULTIPART_OVERHEAD_BYTES });
   const grace = app.get(ShutdownGrace);
   app.getHttpAdapter().getInstance().addHook('preClose', (done) => {
     httpServer.drain(config.shutdownGraceMs, () => grace.end());

@@ -42,6 +42,7 @@ export { PolicyValidationError, type PolicyIssue } from './policy/policy-validat
 export { CAPABILITIES, CRITICALITIES, DEFAULT_TIERS, PROVIDER_KINDS, policySchema } from './policy/policy.schema.js';
 export type {
   BackoffConfig,
+  BatchesConfig,
   BudgetsConfig,
   Capability,
   CircuitConfig,

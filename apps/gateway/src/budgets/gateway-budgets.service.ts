@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { Subject } from 'rxjs';
 import { LlmRouter, LlmRouterError, periodWindow, type BudgetSetting, type BudgetState, type CallerBudget, type RecordedSpend, type RouteOptions } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/key-scope.js';
@@ -35,6 +36,9 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
   /** Second passes of rebuilds, pending (see `rebuildSource`). */
   private readonly latePasses = new Set<NodeJS.Timeout>();
   private refreshes = 0;
+  private readonly changed = new Subject<string>();
+  /** A tenant whose budget was set here or, seen at a refresh, by another instance (paused batches try again). */
+  readonly tenantBudgetChanged$ = this.changed.asObservable();
 
   constructor(
     @Inject(GATEWAY_STORE) private readonly store: GatewayStore,
@@ -98,6 +102,7 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
   }
 
   onModuleDestroy(): void {
+    this.changed.complete();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     for (const timer of this.latePasses) clearTimeout(timer);
     this.latePasses.clear();
@@ -112,6 +117,7 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
       if (await this.apply(b.tenant, b.setting, b.updatedAt)) changed.push(b.tenant);
     }
     await this.tryRestoreTenants(new Set([...changed, ...this.unrestored]), now);
+    for (const tenant of changed) this.changed.next(tenant);
     // A store other instances write to: every tenth refresh, the ledger (a settle lost past its retries, a Redis
     // restored from an older snapshot) is raised to what all records say, for tenants and their keys alike.
     if (this.store.kind === 'postgres' && ++this.refreshes % RECONCILE_EVERY === 0) {
@@ -134,6 +140,7 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
     this.applied.set(tenant, updatedAt);
     await this.records.flush();
     await this.tryRestoreTenant(tenant, Date.now());
+    this.changed.next(tenant);
     return (await this.router.budgets.state(tenant))!;
   }
 

@@ -80,6 +80,10 @@ export interface GatewayConfig {
   records?: boolean;
   /** `false` (LLM_METRICS=false): routing records no longer feed the Prometheus series; for measuring what they cost. Absent: on. */
   metrics?: boolean;
+  /** Largest file `POST /v1/files` takes (413 beyond, before anything is stored). */
+  fileLimitBytes: number;
+  /** How often paused, cancelling and expiring batches are looked at (resume, expiry, finalization). */
+  batchWatchMs: number;
 }
 
 export type StoreConfig =
@@ -105,6 +109,9 @@ export const HTTP_DEFAULTS = {
   maxConnections: 10_000,
   shutdownGraceMs: 20_000,
 } as const satisfies Partial<GatewayConfig>;
+
+/** Batch input files up to 50 MiB (held in memory while validated); paused batches looked at every second. */
+export const BATCH_DEFAULTS = { fileLimitBytes: 50 * 1024 * 1024, batchWatchMs: 1_000 } as const satisfies Partial<GatewayConfig>;
 
 export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
 export const DEFAULT_SQLITE_PATH = 'data/gateway.sqlite';
@@ -182,6 +189,8 @@ export const gatewayEnvSchema = z.object({
   LLM_QUEUE_LEASE_MS: int('LLM_QUEUE_LEASE_MS', 30_000),
   LLM_RECORDS: flag('LLM_RECORDS', true),
   LLM_METRICS: flag('LLM_METRICS', true),
+  LLM_FILE_LIMIT_BYTES: int('LLM_FILE_LIMIT_BYTES', BATCH_DEFAULTS.fileLimitBytes),
+  LLM_BATCH_WATCH_MS: int('LLM_BATCH_WATCH_MS', BATCH_DEFAULTS.batchWatchMs),
 });
 
 /** Admin keys (and metrics tokens) shorter than this are refused at start-up. */
@@ -244,6 +253,8 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     queueLeaseMs: Math.max(1_000, e.LLM_QUEUE_LEASE_MS),
     records: e.LLM_RECORDS,
     metrics: e.LLM_METRICS,
+    fileLimitBytes: Math.max(1, e.LLM_FILE_LIMIT_BYTES),
+    batchWatchMs: Math.max(10, e.LLM_BATCH_WATCH_MS),
   };
 }
 
@@ -262,6 +273,7 @@ export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): Ga
     embeddedSimulator: false,
     simulatorPort: 0,
     ...HTTP_DEFAULTS,
+    ...BATCH_DEFAULTS,
     auth: 'disabled',
     adminKeyGenerated: false,
     store: { kind: 'sqlite', path: ':memory:' },

@@ -1,67 +1,82 @@
-import { BadRequestException, Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import { catchError, from, map, mergeMap, of, toArray } from 'rxjs';
+import { Body, Controller, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { LlmRouter, LlmRouterError, TrafficClass } from '@llm-router/nestjs';
-import { untilClientGone } from '../chat-completions/until-client-gone.js';
-import { openAiError } from '../errors/openai-error.js';
+import { TrafficClass } from '@llm-router/nestjs';
+import type { Principal } from '../auth/key-scope.js';
+import { CurrentPrincipal } from '../auth/principal.decorator.js';
+import { requiredTenant } from '../auth/required-tenant.js';
+import { BATCH_ENDPOINT } from '../batches/batch-input.js';
+import { CLASS_METADATA_KEY } from '../batches/batch-class.js';
+import { BatchesService } from '../batches/batches.service.js';
+import { parseOr400 } from '../errors/parse-or-400.js';
+import { FilesService } from '../files/files.service.js';
 import { SampleAccessGuard } from './sample-access.guard.js';
 
+const CLASS = 'batch-summaries';
+const SYSTEM = 'Summarize the text in two sentences.';
+/** Marks the batches this workflow made (their metadata's `source`). */
+const SOURCE = 'batch-summaries';
+
 const batchRequestSchema = z.object({
-  items: z.array(z.object({ id: z.string().min(1), text: z.string().min(1).max(100_000) })).min(1).max(500),
-  concurrency: z.number().int().min(1).max(16).default(4),
+  items: z
+    .array(z.object({ id: z.string().min(1).max(512), text: z.string().min(1).max(100_000) }))
+    .min(1)
+    .max(500)
+    .refine((items) => new Set(items.map((i) => i.id)).size === items.length, 'item ids must be unique'),
 });
 
 /**
- * Background summarization under the `batch-summaries` class: items are routed
- * with bounded concurrency, and each item reports its own outcome, so one
- * failed item never loses the others.
+ * Background summarization as a real batch under the `batch-summaries`
+ * class: `POST /batch/summaries` takes the documents, makes them a batch of
+ * the caller's key (the Batch API's file and batch) and answers 202 with its
+ * id; `GET /batch/summaries/:id` shows its progress, its pause and resume
+ * (the budget), and once done each document's summary or error.
  */
 @Controller('batch')
 @UseGuards(SampleAccessGuard)
-@TrafficClass('batch-summaries')
+@TrafficClass(CLASS)
 export class BatchSummariesController {
-  constructor(private readonly router: LlmRouter) {}
+  constructor(
+    private readonly batches: BatchesService,
+    private readonly files: FilesService,
+  ) {}
 
   @Post('summaries')
-  @HttpCode(200)
-  async summarize(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const parsed = batchRequestSchema.safeParse(body ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const param = issue.path.join('.') || 'body';
-      throw new BadRequestException(openAiError(`Invalid value for '${param}': ${issue.message}`, 'invalid_request_error', 'invalid_value', param));
-    }
-    const { items, concurrency } = parsed.data;
-    // A caller that hangs up cancels the items still in flight.
-    const results = await untilClientGone(
-      from(items).pipe(
-        mergeMap(
-          (item) =>
-            this.router.completion$({ messages: [{ role: 'system', content: 'Summarize the text in two sentences.' }, { role: 'user', content: item.text }] }).pipe(
-              map(({ completion, outcome }) => ({
-                id: item.id,
-                status: 'done' as const,
-                summary: completion.choices[0]?.message.content ?? '',
-                model: outcome.model,
-                fallback: outcome.fallback,
-              })),
-              catchError((err: unknown) =>
-                of({
-                  id: item.id,
-                  status: 'failed' as const,
-                  error: err instanceof LlmRouterError ? err.toOpenAiError().error : { message: String(err), type: 'server_error', code: 'internal_error', param: null },
-                }),
-              ),
-            ),
-          concurrency,
-        ),
-        toArray(),
-      ),
-      reply.raw,
+  @HttpCode(202)
+  async summarize(@Body() body: unknown, @CurrentPrincipal() principal: Principal | null, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { items } = parseOr400(batchRequestSchema, body);
+    const tenant = requiredTenant(principal);
+    const lines = items.map((item) =>
+      JSON.stringify({ custom_id: item.id, method: 'POST', url: BATCH_ENDPOINT, body: { messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: item.text }] } }),
     );
-    const order = new Map(items.map((item, i) => [item.id, i]));
-    results.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    return { object: 'batch.result', completed: results.filter((r) => r.status === 'done').length, failed: results.filter((r) => r.status === 'failed').length, results };
+    const file = await this.files.createBatchInput(tenant, 'batch-summaries.jsonl', `${lines.join('\n')}\n`);
+    const batch = await this.batches.create(principal, {
+      input_file_id: file.id,
+      endpoint: BATCH_ENDPOINT,
+      completion_window: '24h',
+      metadata: { [CLASS_METADATA_KEY]: CLASS, source: SOURCE },
+    });
+    reply.header('location', `/batch/summaries/${batch.id}`);
+    return batch;
+  }
+
+  @Get('summaries/:id')
+  async progress(@Param('id') id: string, @CurrentPrincipal() principal: Principal | null) {
+    const batch = await this.batches.get(principal, id);
+    const tenant = requiredTenant(principal);
+    const results = [];
+    for (const fileId of [batch.output_file_id, batch.error_file_id]) {
+      if (!fileId) continue;
+      for (const text of (await this.files.content(tenant, fileId)).split('\n')) {
+        if (text === '') continue;
+        const line = JSON.parse(text) as { custom_id: string; response: { status_code: number; body: any } | null; error: unknown };
+        results.push(
+          line.response?.status_code === 200
+            ? { id: line.custom_id, status: 'done' as const, summary: line.response.body.choices?.[0]?.message?.content ?? '' }
+            : { id: line.custom_id, status: 'failed' as const, error: line.response?.body?.error ?? line.error },
+        );
+      }
+    }
+    return { ...batch, results };
   }
 }

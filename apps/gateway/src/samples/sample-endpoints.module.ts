@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { RoutingContextInterceptor } from '@llm-router/nestjs';
+import { BatchesModule } from '../batches/batches.module.js';
+import { FilesModule } from '../files/files.module.js';
 import { BatchSummariesController } from './batch-summaries.controller.js';
 import { SampleAccessGuard } from './sample-access.guard.js';
 import { SupportChatController } from './support-chat.controller.js';
@@ -12,6 +14,7 @@ import { SupportChatController } from './support-chat.controller.js';
  * keys they need a key, as `/v1` does (SampleAccessGuard).
  */
 @Module({
+  imports: [BatchesModule, FilesModule],
   controllers: [SupportChatController, BatchSummariesController],
   providers: [{ provide: APP_INTERCEPTOR, useClass: RoutingContextInterceptor }, SampleAccessGuard],
 })

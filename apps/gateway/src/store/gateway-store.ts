@@ -1,4 +1,5 @@
 import type { BudgetPeriod, DeferredCall, DeferredCallStore, DeferredStatus, JobOutcome, JobState, NewJob } from '@llm-router/nestjs';
+import type { BatchStore } from './batch-store.js';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
 export interface RecordRow {
@@ -305,6 +306,8 @@ export interface DeferredCallRows extends DeferredCallStore {
  */
 export interface GatewayStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** Batch files, batches and their items (OpenAI's Files and Batch APIs). */
+  readonly batches: BatchStore;
   /** The work queue's rows. */
   readonly jobs: JobRows;
   /** Calls deferred to the queue, and their listing across tenants. */

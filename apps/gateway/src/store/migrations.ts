@@ -154,6 +154,66 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 5,
+    name: 'batch files, batches and their items',
+    statements: [
+      // Uploaded inputs and built outputs (OpenAI's Files API), per tenant; a deleted file keeps its row without its content.
+      `CREATE TABLE llm_files (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        bytes BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        content TEXT,
+        deleted_at BIGINT
+      )`,
+      'CREATE INDEX llm_files_tenant ON llm_files (tenant, created_at)',
+      `CREATE TABLE llm_batches (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        key_id TEXT,
+        endpoint TEXT NOT NULL,
+        input_file_id TEXT NOT NULL,
+        completion_window TEXT NOT NULL,
+        traffic_class TEXT NOT NULL,
+        status TEXT NOT NULL,
+        metadata TEXT,
+        errors TEXT,
+        total INTEGER NOT NULL,
+        output_file_id TEXT,
+        error_file_id TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        in_progress_at BIGINT,
+        finalizing_at BIGINT,
+        completed_at BIGINT,
+        failed_at BIGINT,
+        expired_at BIGINT,
+        cancelling_at BIGINT,
+        cancelled_at BIGINT,
+        paused_reason TEXT,
+        paused_message TEXT,
+        paused_at BIGINT,
+        resume_at BIGINT
+      )`,
+      'CREATE INDEX llm_batches_tenant ON llm_batches (tenant, created_at)',
+      'CREATE INDEX llm_batches_status ON llm_batches (status)',
+      // One row per request line: its result is written once (the first finish wins), whatever runs it twice.
+      `CREATE TABLE llm_batch_items (
+        batch_id TEXT NOT NULL,
+        custom_id TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT,
+        finished_at BIGINT,
+        PRIMARY KEY (batch_id, custom_id)
+      )`,
+      'CREATE INDEX llm_batch_items_status ON llm_batch_items (batch_id, status)',
+    ],
+  },
+  {
     version: 6,
     name: 'policy history',
     statements: [

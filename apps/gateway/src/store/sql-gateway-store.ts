@@ -23,7 +23,9 @@ import type {
   UsageGroup,
   UsageTotals,
 } from './gateway-store.js';
+import type { BatchStore } from './batch-store.js';
 import type { Dialect } from './migrations.js';
+import { SqlBatchStore } from './sql-batch-store.js';
 import { SqlDeferredCalls } from './sql-deferred-calls.js';
 import { SqlJobRows } from './sql-job-rows.js';
 import { storableParams } from './storable-text.js';
@@ -247,6 +249,8 @@ function latencyRow(r: Row): LatencyRow {
  */
 export abstract class SqlGatewayStore implements GatewayStore {
   abstract readonly kind: Dialect;
+  /** Batch files, batches and their items, on this store's connection. */
+  readonly batches: BatchStore = new SqlBatchStore({ query: (sql, params) => this.query(sql, params), execute: (sql, params) => this.execute(sql, params) });
   readonly jobs: JobRows = new SqlJobRows(
     () => this.kind,
     (sql, params) => this.query(sql, params),

@@ -2,6 +2,7 @@ import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { LlmRouter } from '@llm-router/nestjs';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import type { Principal } from '../auth/key-scope.js';
+import { requiredTenant } from '../auth/required-tenant.js';
 import { openAiError } from '../errors/openai-error.js';
 import { resolveRange } from './time-range.js';
 import { UsageService } from './usage.service.js';
@@ -21,10 +22,7 @@ export class UsageController {
 
   @Get('usage')
   async get(@CurrentPrincipal() principal: Principal | null, @Query() query: Record<string, unknown>) {
-    const tenant = principal?.tenant;
-    if (tenant === undefined) {
-      throw new BadRequestException(openAiError('No tenant: with authentication disabled, name it in the x-tenant-id header.', 'invalid_request_error', 'missing_tenant', 'x-tenant-id'));
-    }
+    const tenant = requiredTenant(principal);
     const budget = await this.router.budgets.state(tenant);
     const range = resolveRange(query, budget?.period ?? 'month');
     const groupBy = query['groupBy'];

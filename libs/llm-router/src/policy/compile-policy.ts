@@ -50,7 +50,7 @@ export function compilePolicy(document: PolicyDocument | unknown, source = 'poli
   const classes = new Map<string, CompiledClass>();
   for (const [name, c] of Object.entries(policy.classes)) classes.set(name, compileClass(name, c, models));
   const defaultClass = policy.defaultClass ?? Object.keys(policy.classes)[0]!;
-  return { tiers: policy.tiers, providers, models, classes, defaultClass, circuit: policy.circuit, budgets: policy.budgets, hash: policyHash(policy) };
+  return { tiers: policy.tiers, providers, models, classes, defaultClass, circuit: policy.circuit, budgets: policy.budgets, batches: policy.batches, hash: policyHash(policy) };
 }
 
 function compileProvider(name: string, p: ProviderConfig): CompiledProvider {

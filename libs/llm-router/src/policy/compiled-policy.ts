@@ -1,6 +1,7 @@
 import type { TokenizerEncoding } from './tokenizer-encoding.js';
 import type {
   BackoffConfig,
+  BatchesConfig,
   BudgetsConfig,
   Capability,
   CircuitConfig,
@@ -83,4 +84,5 @@ export interface CompiledPolicy {
   readonly budgets: BudgetsConfig;
   /** The content hash of the validated document (see policyHash): half of a policy's version. */
   readonly hash: string;
+  readonly batches: BatchesConfig;
 }

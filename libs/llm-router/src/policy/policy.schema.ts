@@ -157,6 +157,16 @@ export const budgetsSchema = z.strictObject({
   webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 
+/** Batch items (the gateway's Batch API): how many run at once, so that batch work yields to interactive traffic. */
+export const batchesSchema = z
+  .strictObject({
+    /** Items of all tenants in flight at once, per gateway instance. */
+    concurrency: z.number().int().min(1).max(1_000).default(16),
+    /** Items of one tenant in flight at once, per gateway instance. */
+    perTenantConcurrency: z.number().int().min(1).max(1_000).default(8),
+  })
+  .refine((b) => b.perTenantConcurrency <= b.concurrency, { message: 'perTenantConcurrency must not exceed concurrency' });
+
 export const policySchema = z.strictObject({
   version: z.literal(1).default(1),
   /** Quality tiers, best first. */
@@ -168,6 +178,7 @@ export const policySchema = z.strictObject({
   defaultClass: name.optional(),
   circuit: circuitSchema.prefault({}),
   budgets: budgetsSchema.prefault({}),
+  batches: batchesSchema.prefault({}),
 });
 
 export type PolicyDocument = z.input<typeof policySchema>;
@@ -183,4 +194,5 @@ export type BackoffConfig = z.output<typeof backoffSchema>;
 export type SessionSettingsConfig = z.output<typeof sessionSettingsSchema>;
 export type CircuitConfig = z.output<typeof circuitSchema>;
 export type BudgetsConfig = z.output<typeof budgetsSchema>;
+export type BatchesConfig = z.output<typeof batchesSchema>;
 export type TenantBudgetConfig = z.input<typeof tenantBudgetSchema>;
