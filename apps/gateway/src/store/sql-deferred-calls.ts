@@ -1,5 +1,6 @@
 import type { DeferredCall } from '@llm-router/nestjs';
 import type { DeferredCallFilter, DeferredCallRows, ListedDeferredCall } from './gateway-store.js';
+import { newestFirstRows } from './newest-first-rows.js';
 import { storableParams } from './storable-text.js';
 import type { ExecuteFn, QueryFn } from './sql-job-rows.js';
 
@@ -33,28 +34,8 @@ export class SqlDeferredCalls implements DeferredCallRows {
   }
 
   async list(filter: DeferredCallFilter, limit: number, after?: string): Promise<{ calls: ListedDeferredCall[]; hasMore: boolean } | undefined> {
-    const where: string[] = [];
-    const params: Param[] = [];
-    if (filter.tenant !== undefined) {
-      where.push('tenant = ?');
-      params.push(filter.tenant);
-    }
-    if (filter.status !== undefined) {
-      where.push('status = ?');
-      params.push(filter.status);
-    }
-    if (after !== undefined) {
-      const [anchor] = await this.query('SELECT created_at FROM llm_deferred_calls WHERE id = ?', storableParams<Param[]>([after]));
-      if (!anchor) return undefined;
-      // Strictly older than the anchor in (created_at, id) order: pages never overlap nor skip a call.
-      const createdAt = Number(anchor.created_at);
-      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
-      params.push(createdAt, createdAt, after);
-    }
-    const rows = await this.query(
-      `SELECT call, updated_at FROM llm_deferred_calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      storableParams<Param[]>([...params, limit + 1]),
-    );
+    const rows = await newestFirstRows(this.query, 'llm_deferred_calls', 'call, updated_at', { tenant: filter.tenant, status: filter.status }, limit + 1, after);
+    if (rows === undefined) return undefined;
     const calls = rows.slice(0, limit).map((r) => ({ call: JSON.parse(String(r.call)) as DeferredCall, updatedAt: Number(r.updated_at) }));
     return { calls, hasMore: rows.length > limit };
   }
