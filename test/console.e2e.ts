@@ -253,7 +253,7 @@ describe('the web console', () => {
     assert.match(await page.locator('main').innerText(), /None yet/);
   });
 
-  test('the work page shows a deferred call (every target failing on an internal-automation class) and a batch with its progress', async (t) => {
+  test('the work page shows a deferred call (every target failing on an internal-automation class), a batch with its progress and a paused one with its reason and resume time', async (t) => {
     if (skip) return t.skip(skip);
     // An internal-automation class, added by the admin API: it defers when its route is exhausted, tried again a minute later.
     const policy = testPolicy(env.sim.url);
@@ -271,6 +271,14 @@ describe('the web console', () => {
     const file = await uploadBatchFile(client, [batchLine('a', 'first'), batchLine('b', 'second'), batchLine('c', 'third')]);
     const batch = await waitForBatch(client, (await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id);
     assert.equal(batch.status, 'completed');
+    // Another tenant's batch, paused before its first item: no item fits its budget.
+    const pausedTenant = `${tenant}-paused`;
+    await setBudget(env.gw, pausedTenant, { budgetUsd: 0.000001 });
+    const pausedKey = (await createKey(env.gw, { tenant: pausedTenant, allowedClasses: ['general', 'batch-summaries'], defaultClass: 'general' })).key;
+    const pausedClient = new OpenAI({ baseURL: `${env.gw.url}/v1`, apiKey: pausedKey, maxRetries: 0 });
+    const pausedFile = await uploadBatchFile(pausedClient, [batchLine('a', 'first'), batchLine('b', 'second')]);
+    const pausedCreated = await pausedClient.batches.create({ input_file_id: pausedFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const paused = await waitForBatch(pausedClient, pausedCreated.id, (b) => (b as any).llm_router.paused === true, 20_000);
 
     await page.goto(url('/console#/work'));
     const deferredRow = page.locator(`#deferred tr[data-id="${deferred.json.id}"]`);
@@ -283,6 +291,11 @@ describe('the web console', () => {
     assert.match(deferredCells[7]!, /\S/, 'the last error is shown');
     const batchCells = await batchRow.locator('td').allInnerTexts();
     assert.deepEqual(batchCells.slice(0, 5), [batch.id, workTenant, 'completed', '3 / 3', '–']);
+    const pausedRow = page.locator(`#batches tr[data-id="${paused.id}"]`);
+    await pausedRow.waitFor({ timeout: 10_000 });
+    const pausedCells = await pausedRow.locator('td').allInnerTexts();
+    assert.deepEqual(pausedCells.slice(0, 5), [paused.id, pausedTenant, 'in_progress', '0 / 2', (paused as any).llm_router.pause.reason]);
+    assert.match(pausedCells[5]!, /at the latest \(.*budget is raised\)/, 'when it resumes');
     await shot('work');
   });
 
