@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ADMIN_KEY, call, chat, createKey, forEachStore, setBudget, simFault, sqliteGateway, startGw, startSim, until, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
+import { ADMIN_KEY, call, chat, createKey, forEachStore, setBudget, simFault, sqliteGateway, startGw, startSim, testPolicy, until, type Gw, type SimulatorHandle, type SuiteStore } from './gateway-support/harness.js';
+import { batchLine, uploadBatchFile, waitForBatch } from './support/batches.js';
 import { launchOrSkip, SCREENSHOTS } from './support/browser.js';
 
 /** The functions given to waitForFunction run in the page, where there is a document (this project compiles without the DOM types). */
@@ -250,6 +251,51 @@ describe('the web console', () => {
     await page.goto(url('/console#/work'));
     await page.locator('[data-listing="/admin/batches"] .empty').waitFor();
     assert.match(await page.locator('main').innerText(), /None yet/);
+  });
+
+  test('the work page shows a deferred call (every target failing on an internal-automation class), a batch with its progress and a paused one with its reason and resume time', async (t) => {
+    if (skip) return t.skip(skip);
+    // An internal-automation class, added by the admin API: it defers when its route is exhausted, tried again a minute later.
+    const policy = testPolicy(env.sim.url);
+    const automation = { criticality: 'internal_automation', route: ['premium-a', 'premium-b'], retriesPerTarget: 0, deferBackoff: { baseMs: 60_000, maxMs: 60_000, jitter: false } };
+    const put = await call(env.gw.url, '/admin/policy', { method: 'PUT', key: ADMIN_KEY, body: { ...policy, classes: { ...policy.classes, automation } } });
+    assert.equal(put.status, 200, put.text);
+    const workTenant = `${tenant}-work`;
+    const key = (await createKey(env.gw, { tenant: workTenant, allowedClasses: ['general', 'automation', 'batch-summaries'], defaultClass: 'general' })).key;
+    env.sim.addFaults({ fault: { error: 'server_error' } });
+    const deferred = await chat(env.gw, key, 'nightly report', {}, { 'x-traffic-class': 'automation' });
+    env.sim.clearFaults();
+    assert.equal(deferred.status, 202, deferred.text);
+
+    const client = new OpenAI({ baseURL: `${env.gw.url}/v1`, apiKey: key, maxRetries: 0 });
+    const file = await uploadBatchFile(client, [batchLine('a', 'first'), batchLine('b', 'second'), batchLine('c', 'third')]);
+    const batch = await waitForBatch(client, (await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' })).id);
+    assert.equal(batch.status, 'completed');
+    // Another tenant's batch, paused before its first item: no item fits its budget.
+    const pausedTenant = `${tenant}-paused`;
+    await setBudget(env.gw, pausedTenant, { budgetUsd: 0.000001 });
+    const pausedKey = (await createKey(env.gw, { tenant: pausedTenant, allowedClasses: ['general', 'batch-summaries'], defaultClass: 'general' })).key;
+    const pausedClient = new OpenAI({ baseURL: `${env.gw.url}/v1`, apiKey: pausedKey, maxRetries: 0 });
+    const pausedFile = await uploadBatchFile(pausedClient, [batchLine('a', 'first'), batchLine('b', 'second')]);
+    const pausedCreated = await pausedClient.batches.create({ input_file_id: pausedFile.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const paused = await waitForBatch(pausedClient, pausedCreated.id, (b) => (b as any).llm_router.paused === true, 20_000);
+
+    await page.goto(url('/console#/work'));
+    const deferredRow = page.locator(`#deferred tr[data-id="${deferred.json.id}"]`);
+    const batchRow = page.locator(`#batches tr[data-id="${batch.id}"]`);
+    await deferredRow.waitFor({ timeout: 10_000 });
+    await batchRow.waitFor({ timeout: 10_000 });
+    const deferredCells = await deferredRow.locator('td').allInnerTexts();
+    assert.deepEqual(deferredCells.slice(0, 6), [deferred.json.id, workTenant, 'automation', 'pending', 'route_exhausted', '1']);
+    assert.notEqual(deferredCells[6], '–', 'the next attempt time is shown');
+    assert.match(deferredCells[7]!, /\S/, 'the last error is shown');
+    const batchCells = await batchRow.locator('td').allInnerTexts();
+    assert.deepEqual(batchCells.slice(0, 5), [batch.id, workTenant, 'completed', '3 / 3', '–']);
+    const pausedRow = page.locator(`#batches tr[data-id="${paused.id}"]`);
+    await pausedRow.waitFor({ timeout: 10_000 });
+    const pausedCells = await pausedRow.locator('td').allInnerTexts();
+    assert.deepEqual(pausedCells.slice(0, 5), [paused.id, pausedTenant, 'in_progress', '0 / 2', (paused as any).llm_router.pause.reason]);
+    assert.match(pausedCells[5]!, /at the latest \(.*budget is raised\)/, 'when it resumes');
     await shot('work');
   });
 

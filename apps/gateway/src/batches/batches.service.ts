@@ -34,6 +34,11 @@ const listSchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
+const BATCH_STATUSES = ['validating', 'failed', 'in_progress', 'finalizing', 'completed', 'expired', 'cancelling', 'cancelled'] as const satisfies readonly BatchStatus[];
+
+/** The admin listing's query: the tenant's listing across tenants, with filters. */
+const adminListSchema = listSchema.extend({ tenant: z.string().min(1).max(200).optional(), status: z.enum(BATCH_STATUSES).optional() }).strict();
+
 /** OpenAI's one completion window. */
 const WINDOW_MS = 24 * 3_600_000;
 
@@ -127,6 +132,21 @@ export class BatchesService {
     const { after, limit } = parseOr400(listSchema, query);
     const rows = await this.store.listBatches(tenant, limit + 1, after);
     const data = await Promise.all(rows.slice(0, limit).map((b) => this.view(b)));
+    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: rows.length > limit };
+  }
+
+  /** `GET /admin/batches`: every tenant's batches, newest first, filtered by tenant and status. */
+  async adminList(query: unknown) {
+    const { tenant, status, after, limit } = parseOr400(adminListSchema, query);
+    const rows = await this.store.searchBatches({ tenant, status }, limit + 1, after);
+    if (rows === undefined) throw invalid(`Invalid 'after': no batch "${after}" (pass the previous page's last_id).`, 'after');
+    // Across tenants, each batch says whose it is in the gateway's extension field.
+    const data = await Promise.all(
+      rows.slice(0, limit).map(async (b) => {
+        const view = await this.view(b);
+        return { ...view, llm_router: { tenant: b.tenant, ...view.llm_router } };
+      }),
+    );
     return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: rows.length > limit };
   }
 

@@ -74,6 +74,12 @@ export interface StoredBatchItem extends NewBatchItem {
   result: string | null;
 }
 
+/** Which batches the admin listing shows: any tenant and status unless given. */
+export interface BatchFilter {
+  tenant?: string;
+  status?: BatchStatus;
+}
+
 /**
  * Batches on the gateway's SQL store (migration 5): files, batches, and one
  * row per item keyed (batch, custom_id), whose result is written once.
@@ -93,6 +99,11 @@ export interface BatchStore {
   getBatch(id: string): Promise<StoredBatch | undefined>;
   /** The tenant's batches, newest first, `limit` at most, after the batch `after` when given. */
   listBatches(tenant: string, limit: number, after?: string): Promise<StoredBatch[]>;
+  /**
+   * Batches of any tenant matching `filter` (the admin listing), newest first,
+   * `limit` at most, after the batch `after` when given; undefined when `after` names no batch.
+   */
+  searchBatches(filter: BatchFilter, limit: number, after?: string): Promise<StoredBatch[] | undefined>;
   /** Batches in one of these statuses (the watcher's rounds). */
   batchesIn(statuses: readonly BatchStatus[]): Promise<StoredBatch[]>;
   /** Moves the batch to `to` if its status is one of `from`: true for the one caller that moved it. */

@@ -1,4 +1,4 @@
-import type { BudgetPeriod, DeferredCallStore, JobOutcome, JobState, NewJob } from '@llm-router/nestjs';
+import type { BudgetPeriod, DeferredCall, DeferredCallStore, DeferredStatus, JobOutcome, JobState, NewJob } from '@llm-router/nestjs';
 import type { BatchStore } from './batch-store.js';
 
 /** One routing record as persisted: flat columns for reports, the rest as JSON. */
@@ -279,6 +279,26 @@ export interface ReportSeriesData {
   latencyByClass: (LatencyRow & { bucket: number })[];
 }
 
+/** Which deferred calls the admin listing shows: any tenant and status unless given. */
+export interface DeferredCallFilter {
+  tenant?: string;
+  status?: DeferredStatus;
+}
+
+/** A deferred call as its row stands: the call and when the row was last written. */
+export interface ListedDeferredCall {
+  readonly call: DeferredCall;
+  readonly updatedAt: number;
+}
+
+export interface DeferredCallRows extends DeferredCallStore {
+  /**
+   * Calls matching `filter`, newest first (created_at, then id), `limit` at
+   * most, after the call `after` when given; undefined when `after` names no call.
+   */
+  list(filter: DeferredCallFilter, limit: number, after?: string): Promise<{ calls: ListedDeferredCall[]; hasMore: boolean } | undefined>;
+}
+
 /**
  * The gateway's persistence: routing records, API keys and tenant budgets.
  * Two implementations share the SQL and the migrations: embedded SQLite
@@ -290,8 +310,8 @@ export interface GatewayStore {
   readonly batches: BatchStore;
   /** The work queue's rows. */
   readonly jobs: JobRows;
-  /** Calls deferred to the queue. */
-  readonly deferredCalls: DeferredCallStore;
+  /** Calls deferred to the queue, and their listing across tenants. */
+  readonly deferredCalls: DeferredCallRows;
   /** Apply pending migrations (idempotent; safe with several instances). */
   migrate(): Promise<void>;
   /** Connectivity check for readiness. */

@@ -267,6 +267,12 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX llm_console_sessions_last_seen_at ON llm_console_sessions (last_seen_at)',
     ],
   },
+  {
+    version: 12,
+    name: 'deferred calls listed newest first',
+    // GET /admin/deferred pages across tenants by (created_at, id).
+    statements: ['CREATE INDEX llm_deferred_calls_created ON llm_deferred_calls (created_at, id)'],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS llm_schema_migrations (

@@ -1,4 +1,5 @@
 import type {
+  BatchFilter,
   BatchItemStatus,
   BatchLineError,
   BatchPause,
@@ -10,6 +11,7 @@ import type {
   StoredBatchItem,
   StoredFile,
 } from './batch-store.js';
+import { newestFirstRows } from './newest-first-rows.js';
 import { storableParams } from './storable-text.js';
 
 type Row = Record<string, unknown>;
@@ -181,6 +183,11 @@ export class SqlBatchStore implements BatchStore {
       [after, tenant, tenant, limit],
     );
     return rows.map(batchOf);
+  }
+
+  async searchBatches(filter: BatchFilter, limit: number, after?: string): Promise<StoredBatch[] | undefined> {
+    const rows = await newestFirstRows((sql, params) => this.sql.query(sql, params), 'llm_batches', '*', { tenant: filter.tenant, status: filter.status }, limit, after);
+    return rows?.map(batchOf);
   }
 
   async batchesIn(statuses: readonly BatchStatus[]): Promise<StoredBatch[]> {

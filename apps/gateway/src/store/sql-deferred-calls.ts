@@ -1,4 +1,6 @@
-import type { DeferredCall, DeferredCallStore } from '@llm-router/nestjs';
+import type { DeferredCall } from '@llm-router/nestjs';
+import type { DeferredCallFilter, DeferredCallRows, ListedDeferredCall } from './gateway-store.js';
+import { newestFirstRows } from './newest-first-rows.js';
 import { storableParams } from './storable-text.js';
 import type { ExecuteFn, QueryFn } from './sql-job-rows.js';
 
@@ -9,7 +11,7 @@ type Param = string | number | null;
  * them: the call as JSON (U+0000 escaped by JSON itself), its tenant and
  * status as columns of their own.
  */
-export class SqlDeferredCalls implements DeferredCallStore {
+export class SqlDeferredCalls implements DeferredCallRows {
   constructor(
     private readonly query: QueryFn,
     private readonly execute: ExecuteFn,
@@ -29,5 +31,12 @@ export class SqlDeferredCalls implements DeferredCallStore {
 
   async save(call: DeferredCall): Promise<void> {
     await this.execute('UPDATE llm_deferred_calls SET status = ?, call = ?, updated_at = ? WHERE id = ?', storableParams<Param[]>([call.status, JSON.stringify(call), Date.now(), call.id]));
+  }
+
+  async list(filter: DeferredCallFilter, limit: number, after?: string): Promise<{ calls: ListedDeferredCall[]; hasMore: boolean } | undefined> {
+    const rows = await newestFirstRows(this.query, 'llm_deferred_calls', 'call, updated_at', { tenant: filter.tenant, status: filter.status }, limit + 1, after);
+    if (rows === undefined) return undefined;
+    const calls = rows.slice(0, limit).map((r) => ({ call: JSON.parse(String(r.call)) as DeferredCall, updatedAt: Number(r.updated_at) }));
+    return { calls, hasMore: rows.length > limit };
   }
 }

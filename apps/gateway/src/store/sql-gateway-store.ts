@@ -1,9 +1,10 @@
-import type { BudgetPeriod, DeferredCallStore } from '@llm-router/nestjs';
+import type { BudgetPeriod } from '@llm-router/nestjs';
 import type {
   AdminReportData,
   ReportSeriesData,
   AttemptRow,
   DeadRecord,
+  DeferredCallRows,
   RecordCursor,
   RecordFilter,
   StoredRecord,
@@ -255,7 +256,7 @@ export abstract class SqlGatewayStore implements GatewayStore {
     (sql, params) => this.query(sql, params),
     (sql, params) => this.execute(sql, params),
   );
-  readonly deferredCalls: DeferredCallStore = new SqlDeferredCalls(
+  readonly deferredCalls: DeferredCallRows = new SqlDeferredCalls(
     (sql, params) => this.query(sql, params),
     (sql, params) => this.execute(sql, params),
   );
