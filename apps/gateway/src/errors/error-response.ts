@@ -32,6 +32,8 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
   if (exception instanceof LlmRouterError) {
     const headers: Record<string, string> = { 'x-should-retry': 'false' };
     if (exception.requestId) headers['x-llm-request-id'] = headers['x-request-id'] = exception.requestId;
+    // The policy the router refused or failed the call under, as on a success.
+    if (exception.policyVersion) headers['x-llm-policy-version'] = exception.policyVersion;
     if (exception.retryAfterMs !== undefined) {
       headers['retry-after'] = String(Math.ceil(exception.retryAfterMs / 1000));
       // The route already retried; a rate-limited answer is the one case a client may try again later.

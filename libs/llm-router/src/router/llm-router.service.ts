@@ -351,6 +351,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
   private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean, request: ChatCompletionRequest): unknown {
     if (!(err instanceof LlmRouterError)) return err;
     err.requestId = requestId;
+    err.policyVersion ??= generation.version.id;
     // What routing read of the request: a refused call can be planned again (simulate, shadow) like a served one.
     this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err, deriveRequestNeeds(request));
     return err;
