@@ -4,7 +4,8 @@
  * catalog) moves on its next turn, the move and its reason said in the
  * header, the record and the explanation; a deferred call queued under one
  * policy runs its later tries under the policy in force then (a new route
- * serves it), and ends as failed, once, when its class was removed meanwhile.
+ * serves it), and ends as failed, once, when its class was removed meanwhile;
+ * a class added by PUT is usable by the Responses API on the next call.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -55,6 +56,27 @@ describe('a session pinned to a model a reload removed', () => {
     assert.equal(third.status, 200, third.text);
     assert.equal(third.headers.get('x-llm-model'), 'premium-b');
     assert.equal(third.headers.get('x-llm-session-moved'), null);
+  });
+});
+
+describe('a class added by PUT, used at once', () => {
+  const ctx = gatewayForFile();
+
+  test('by the Responses API on the next call', async () => {
+    const { key } = await createKey(ctx.gw, { tenant: 'reload-responses' });
+    const body = { input: 'hello', max_output_tokens: 16 };
+    const headers = { 'x-traffic-class': 'added-by-put' };
+    const before = await call(ctx.gw.url, '/v1/responses', { key, body, headers });
+    assert.equal(before.status, 400, before.text);
+    assert.equal(before.json.error.code, 'unknown_traffic_class');
+    const policy = testPolicy(ctx.sim.url);
+    policy.classes['added-by-put'] = { criticality: 'standard', route: ['economy-1'], ...FAST };
+    const put = await putPolicy(ctx.gw, policy);
+    assert.equal(put.status, 200, put.text);
+    const served = await call(ctx.gw.url, '/v1/responses', { key, body, headers });
+    assert.equal(served.status, 200, served.text);
+    assert.deepEqual([served.headers.get('x-llm-traffic-class'), served.headers.get('x-llm-model'), served.headers.get('x-llm-policy-version')], ['added-by-put', 'economy-1', put.json.version]);
+    assert.equal(served.json.model, 'economy-1');
   });
 });
 
