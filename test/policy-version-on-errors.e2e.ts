@@ -1,6 +1,6 @@
 /**
  * x-llm-policy-version on the answers that are not successes: a call the
- * router refused before routing (an exhausted budget), one it
+ * router refused before routing (an exhausted budget; the key scope, decided on the policy), one it
  * refused at planning (quality floor), one that failed upstream after routing,
  * on /v1/chat/completions and /v1/responses (plain and streamed), each naming
  * the version it ran under, the new one after a reload. A refusal made before
@@ -31,6 +31,13 @@ describe('x-llm-policy-version on refusals and failures', () => {
 
   test('chat completions: refused at planning, failed upstream, refused before routing, each under the version in force', async () => {
     const v1 = await version();
+    // Key scope, decided on the policy before routing: the version it was decided under.
+    const unknown = await chat(ctx.gw, key, 'hi', {}, { 'x-traffic-class': 'no-such-class' });
+    assert.deepEqual([unknown.status, unknown.json.error.code, unknown.headers.get('x-llm-policy-version')], [400, 'unknown_traffic_class', v1]);
+    const { key: narrow } = await createKey(ctx.gw, { tenant: 'versioned-errors', allowedClasses: ['general'] });
+    const scoped = await chat(ctx.gw, narrow, 'hi', {}, { 'x-traffic-class': 'batch-summaries' });
+    assert.equal(scoped.status, 403, scoped.text);
+    assert.equal(scoped.headers.get('x-llm-policy-version'), v1);
     assertRefused(await chat(ctx.gw, key, 'hi', {}, { 'x-traffic-class': 'floored' }), 422, 'quality_floor_unmet', v1);
     const upstream = await chat(ctx.gw, key, `bad ${simFault('premium-a', { status: 400 })}`);
     assert.equal(upstream.status, 400, upstream.text);
