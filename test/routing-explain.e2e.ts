@@ -7,6 +7,7 @@
  * completion is the same explanation.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { ADMIN_KEY, call, chat, createKey, gatewayForFile, setBudget, simFault, testPolicy } from './gateway-support/harness.js';
 
@@ -16,6 +17,10 @@ const ctx = gatewayForFile((sim) => {
   policy.models['premium-b']!.capabilities = ['tools', 'json', 'streaming', 'vision'];
   policy.classes['titles'] = { criticality: 'nonessential', route: ['premium-a', 'standard-1'], retriesPerTarget: 0 };
   policy.classes['fragile'] = { criticality: 'standard', route: ['economy-1', 'standard-1'], retriesPerTarget: 0 };
+  // A class with session affinity on models of its own (their circuits opened by the session scenario alone).
+  policy.models['sticky-a'] = { ...policy.models['premium-a']!, upstreamModel: 'up-sticky-a' };
+  policy.models['sticky-b'] = { ...policy.models['premium-b']!, upstreamModel: 'up-sticky-b' };
+  policy.classes['sticky'] = { criticality: 'standard', route: ['sticky-a', 'sticky-b'], retriesPerTarget: 0, session: { affinity: true } };
   policy.circuit = { failureThreshold: 1, cooldownMs: 600_000 };
   return { router: { policy } };
 });
@@ -172,5 +177,33 @@ describe('explain agrees with the real call', () => {
     const bad = await call(ctx.gw.url, '/v1/routing/explain', { key, body: { messages: 'nope' } });
     assert.equal(bad.status, 400, bad.text);
     assert.equal(bad.json.error.type, 'invalid_request_error');
+  });
+
+  test("a session: its pin, whether it holds, and why it moves, read from the session store without writing it", async () => {
+    const headers = { 'x-traffic-class': 'sticky', 'x-session-id': `explain-${randomUUID()}` };
+    const { explained: fresh, served: first } = await explainThenCall({ body: ask('first turn'), headers });
+    assert.equal(first.status, 200, first.text);
+    assert.deepEqual([fresh.session.pinnedTarget, fresh.session.holds, fresh.session.turns], [null, null, 0]);
+    assert.equal(first.headers.get('x-llm-model'), 'sticky-a');
+
+    const { explained: pinned, served: second } = await explainThenCall({ body: ask('second turn'), headers });
+    assert.deepEqual([pinned.session.pinnedTarget, pinned.session.holds, pinned.session.movesTo, pinned.session.turns], ['sticky-a', true, null, 1]);
+    assert.equal(pinned.firstTarget, 'sticky-a');
+    assert.equal(second.headers.get('x-llm-model'), 'sticky-a');
+    assert.equal(second.headers.get('x-llm-session-moved'), null);
+
+    // One failure outside the session opens sticky-a's circuit (threshold 1).
+    const opened = await real({ body: ask(`open it ${simFault('sticky-a', { status: 503 })}`), headers: { 'x-traffic-class': 'sticky' } });
+    assert.equal(opened.headers.get('x-llm-model'), 'sticky-b', opened.text);
+    const { explained: moving, served: third } = await explainThenCall({ body: ask('third turn'), headers });
+    // Two turns served: the explanations in between wrote nothing to the session.
+    assert.deepEqual([moving.session.pinnedTarget, moving.session.holds, moving.session.movesTo, moving.session.turns], ['sticky-a', false, 'sticky-b', 2]);
+    assert.match(moving.session.reason, /^sticky-a: circuit open/);
+    assert.equal(moving.firstTarget, 'sticky-b');
+    assert.equal(third.headers.get('x-llm-model'), 'sticky-b');
+    assert.match(third.headers.get('x-llm-session-moved') ?? '', /^sticky-a -> sticky-b; /);
+
+    // Without a session header the explanation has no session part.
+    assert.equal((await explain({ body: ask('no session'), headers: { 'x-traffic-class': 'sticky' } })).json.session, null);
   });
 });

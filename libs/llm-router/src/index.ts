@@ -29,6 +29,7 @@ export { LlmRouter, type RoutedChunk, type RoutedCompletion, type RouteOptions }
 export { createLlmRouter, type LlmRouterDeps } from './router/create-llm-router.js';
 export { LivePolicy, type PolicyCheck, type PolicyGeneration, type PolicyVersion } from './router/live-policy.js';
 export type { ExclusionKind, ExplainedRefusal, ExplainedTarget, RoutingExplanation } from './router/route-explanation.js';
+export type { ExplainedSession } from './router/session-explanation.js';
 export type { RouteOutcome } from './execution/route-outcome.js';
 export { LlmSession, type SessionTurn } from './router/llm-session.js';
 

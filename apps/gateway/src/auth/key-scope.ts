@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { CallerBudget, CompiledPolicy } from '@llm-router/nestjs';
 import { openAiError } from '../errors/openai-error.js';
+import { PolicyRefusal } from '../errors/policy-refusal.exception.js';
 import type { StoredApiKey } from '../store/gateway-store.js';
 
 /** What a caller may do, resolved once per key against the policy. */
@@ -119,9 +120,9 @@ export function decideRoute(policy: CompiledPolicy, scope: Scope, headerClass: s
 }
 
 /** A refused decision as the 4xx it answers (403: permission_error); `param` when the class did not come from a header. */
-export function scopeRefusal(decision: Extract<ScopeDecision, { ok: false }>, param: string | null = decision.param): HttpException {
+export function scopeRefusal(decision: Extract<ScopeDecision, { ok: false }>, policyVersion: string, param: string | null = decision.param): HttpException {
   const type = decision.status === 403 ? 'permission_error' : 'invalid_request_error';
-  return new HttpException(openAiError(decision.message, type, decision.code, param), decision.status);
+  return new PolicyRefusal(openAiError(decision.message, type, decision.code, param), decision.status, policyVersion);
 }
 
 function refuse(status: 400 | 403 | 404, code: string, param: string, message: string): ScopeDecision {

@@ -54,8 +54,10 @@ export class RouteAccessService {
       if (headerClass) options.trafficClass = headerClass;
       return options;
     }
-    const decision = decideRoute(this.router.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
-    if (!decision.ok) throw scopeRefusal(decision);
+    // One generation for the decision and the version its refusal names.
+    const generation = this.router.live.current();
+    const decision = decideRoute(generation.policy, principal.scope, headerClass === '' ? undefined : headerClass, model);
+    if (!decision.ok) throw scopeRefusal(decision, generation.version.id);
     // A session is the key's own: another key (or tenant) sending the same id has another session.
     const options: RouteOptions = { tenant: principal.tenant, caller: principal.keyId, trafficClass: decision.trafficClass, requestId: requestId ?? newRequestId() };
     const traceparent = single(headers.traceparent);

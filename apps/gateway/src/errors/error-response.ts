@@ -2,6 +2,7 @@ import { HttpException, Logger } from '@nestjs/common';
 import { LlmRouterError } from '@llm-router/nestjs';
 import { redact } from '../logging/redact.js';
 import { openAiError, type OpenAiErrorBody } from './openai-error.js';
+import { PolicyRefusal } from './policy-refusal.exception.js';
 
 const STATUS_TYPES: Record<number, { type: string; code: string }> = {
   400: { type: 'invalid_request_error', code: 'invalid_request' },
@@ -32,6 +33,8 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
   if (exception instanceof LlmRouterError) {
     const headers: Record<string, string> = { 'x-should-retry': 'false' };
     if (exception.requestId) headers['x-llm-request-id'] = headers['x-request-id'] = exception.requestId;
+    // The policy the router refused or failed the call under, as on a success.
+    if (exception.policyVersion) headers['x-llm-policy-version'] = exception.policyVersion;
     if (exception.retryAfterMs !== undefined) {
       headers['retry-after'] = String(Math.ceil(exception.retryAfterMs / 1000));
       // The route already retried; a rate-limited answer is the one case a client may try again later.
@@ -46,7 +49,8 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     const status = exception.getStatus();
     const response = exception.getResponse();
     if (typeof response === 'object' && response !== null && 'error' in response && typeof (response as OpenAiErrorBody).error === 'object') {
-      return { status, body: response as OpenAiErrorBody, headers: {} };
+      const headers: Record<string, string> = exception instanceof PolicyRefusal ? { 'x-llm-policy-version': exception.policyVersion } : {};
+      return { status, body: response as OpenAiErrorBody, headers };
     }
     const known = STATUS_TYPES[status] ?? { type: status >= 500 ? 'server_error' : 'invalid_request_error', code: `http_${status}` };
     return { status, body: openAiError(exception.message, known.type, known.code), headers: {} };

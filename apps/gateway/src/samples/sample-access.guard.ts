@@ -23,9 +23,10 @@ export class SampleAccessGuard implements CanActivate {
     // Authentication disabled: nothing to check.
     if (!principal || principal.keyId === null) return true;
     const trafficClass = this.reflector.getAllAndOverride(TrafficClass, [context.getHandler(), context.getClass()]);
-    const decision = decideRoute(this.router.policy, principal.scope, trafficClass, undefined);
+    const generation = this.router.live.current();
+    const decision = decideRoute(generation.policy, principal.scope, trafficClass, undefined);
     // The class is the workflow's, not a header's: no param to name.
-    if (!decision.ok) throw scopeRefusal(decision, null);
+    if (!decision.ok) throw scopeRefusal(decision, generation.version.id, null);
     return true;
   }
 }

@@ -33,6 +33,8 @@ export class LlmRouterError extends Error {
   readonly retryAfterMs?: number;
   readonly excluded: readonly Exclusion[];
   requestId?: string;
+  /** The policy version the refused or failed call ran under (set by the router, as `requestId`). */
+  policyVersion?: string;
 
   constructor(init: LlmRouterErrorInit) {
     super(init.message);

@@ -8,6 +8,13 @@ import type { CallState } from './call-state.js';
  * an exhausted route says what was tried and why each target failed.
  */
 export function toRouterError(err: unknown, call: CallState): LlmRouterError {
+  const routerError = routerErrorOf(err, call);
+  // The generation the call was planned under: a failure after a reload says the old one, as a success would.
+  routerError.policyVersion ??= call.plan.policyVersion;
+  return routerError;
+}
+
+function routerErrorOf(err: unknown, call: CallState): LlmRouterError {
   if (err instanceof LlmRouterError) {
     err.requestId ??= call.requestId;
     return err;

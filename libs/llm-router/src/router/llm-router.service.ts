@@ -25,6 +25,7 @@ import { deriveRequestNeeds } from '../planning/request-needs.js';
 import type { RecordedNeeds } from '../planning/request-with-needs.js';
 import type { LivePolicy, PolicyGeneration, PolicyVersion } from './live-policy.js';
 import { explainRoute, type RoutingExplanation } from './route-explanation.js';
+import type { SessionToExplain } from './session-explanation.js';
 import { LLM_ROUTER_PARTS } from './llm-router.tokens.js';
 import type { DeferredCallStore } from '../deferral/deferred-call.store.js';
 import { InMemoryDeferredCallStore } from '../deferral/in-memory-deferred-call.store.js';
@@ -207,6 +208,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
       assessment = err.category === 'invalid_request' ? undefined : err;
     }
     const circuits = new Map((await this.circuits.snapshot(this.scheduler.now())).map((c) => [c.target, c.status] as const));
+    const session = await this.sessionToExplain(generation, context);
     return explainRoute({
       generation,
       budgets: this.budgetService,
@@ -217,7 +219,23 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
       classSource: source,
       callerFloor: context.qualityFloor,
       assessment,
+      ...(session ? { session } : {}),
     });
+  }
+
+  /** The session a real turn of this call would follow, its state read (never written) and pinned by `SessionRouting`'s own rule. */
+  private async sessionToExplain(generation: PolicyGeneration, context: RouteOptions): Promise<SessionToExplain | undefined> {
+    let trafficClass: CompiledClass;
+    try {
+      trafficClass = generation.planner.resolveClass(context.trafficClass);
+    } catch {
+      return undefined; // the class's refusal is explained by explainRoute
+    }
+    const call = this.sessions?.open(context, trafficClass, false);
+    if (!call) return undefined;
+    const state = await call.state;
+    const sessions = this.sessions!;
+    return { id: call.key.id, state, pin: (plan) => sessions.pin(plan, call, state).plan, contextFit: trafficClass.session.onContextOverflow };
   }
 
   /** The policy with every default filled in. */
@@ -333,6 +351,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
   private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean, request: ChatCompletionRequest): unknown {
     if (!(err instanceof LlmRouterError)) return err;
     err.requestId = requestId;
+    err.policyVersion ??= generation.version.id;
     // What routing read of the request: a refused call can be planned again (simulate, shadow) like a served one.
     this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err, deriveRequestNeeds(request));
     return err;

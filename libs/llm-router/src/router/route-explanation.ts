@@ -11,6 +11,7 @@ import type { RoutePlan } from '../planning/route-plan.js';
 import type { CompiledClass, CompiledModel } from '../policy/compiled-policy.js';
 import type { QualityFloorSpec } from '../policy/policy.schema.js';
 import type { PolicyGeneration } from './live-policy.js';
+import { explainSession, type ExplainedSession, type SessionToExplain } from './session-explanation.js';
 
 /** Why a model of the route would not be tried. */
 export type ExclusionKind =
@@ -68,6 +69,8 @@ export interface RoutingExplanation {
   readonly refusal: ExplainedRefusal | null;
   /** What the router does on each failure category, for this class. */
   readonly onFailure: Readonly<Record<string, string>>;
+  /** The call's session, when it carries one and its class has affinity: its pin, and whether it holds. */
+  readonly session: ExplainedSession | null;
 }
 
 /** What an explanation reads: the generation a call would take, and the budgets and circuits as they are. */
@@ -82,6 +85,8 @@ export interface ExplainInput {
   readonly callerFloor: QualityFloorSpec | undefined;
   /** The budget assessment, or the refusal it threw; undefined without a budget. */
   readonly assessment: BudgetAssessment | LlmRouterError | undefined;
+  /** The call's session, when the router follows it (a session id and a class with affinity). */
+  readonly session?: SessionToExplain;
 }
 
 /** The categories a call can meet upstream, in the order a reader looks for them. */
@@ -104,7 +109,11 @@ const UPSTREAM_CATEGORIES: readonly FailureCategory[] = [
  */
 export function explainRoute(input: ExplainInput): RoutingExplanation {
   const { generation, request } = input;
-  const base = { policyVersion: generation.version.id, requestedModel: requestedOf(request, generation) };
+  const base = {
+    policyVersion: generation.version.id,
+    requestedModel: requestedOf(request, generation),
+    session: input.session ? explainSession(input.session, undefined, [], null) : null,
+  };
   let cls: CompiledClass;
   try {
     cls = generation.planner.resolveClass(input.className);
@@ -130,12 +139,13 @@ export function explainRoute(input: ExplainInput): RoutingExplanation {
   }
   let plan: RoutePlan;
   try {
-    plan = generation.planner.plan(request, cls.name, input.callerFloor, assessment?.downgrade ?? false);
+    plan = generation.planner.plan(request, cls.name, input.callerFloor, assessment?.downgrade ?? false, input.session?.contextFit);
   } catch (err) {
     const excluded = err instanceof LlmRouterError ? (err.excluded ?? []) : [];
     const targets = excluded.map((e) => target(generation.policy.models.get(e.model)!, input, undefined, { kind: kindOf(e.reason), reason: e.reason, requested: e.requested === true }));
     return { ...head, needs: needsOf(input, undefined), budget, targets, firstTarget: null, refusal: refusalOf(err) };
   }
+  if (input.session) plan = input.session.pin(plan);
   const targets: ExplainedTarget[] = [];
   let first: string | null = null;
   for (const model of plan.candidates) {
@@ -154,6 +164,7 @@ export function explainRoute(input: ExplainInput): RoutingExplanation {
     budget: withBudget,
     targets,
     firstTarget: first,
+    session: input.session ? explainSession(input.session, plan, targets, first) : null,
     refusal: first === null ? { status: 503, category: 'no_route', message: 'Every candidate would be skipped before a call: see each target.' } : null,
   };
 }
@@ -213,7 +224,7 @@ function requestedOf(request: ChatCompletionRequest, generation: PolicyGeneratio
   return request.model !== undefined && generation.policy.models.has(request.model) ? request.model : null;
 }
 
-function empty(input: ExplainInput, name: string): Omit<RoutingExplanation, 'policyVersion' | 'requestedModel' | 'refusal'> {
+function empty(input: ExplainInput, name: string): Omit<RoutingExplanation, 'policyVersion' | 'requestedModel' | 'refusal' | 'session'> {
   return {
     trafficClass: { name, source: input.classSource },
     qualityFloor: { class: null, caller: input.callerFloor ?? null, merged: input.callerFloor ?? null },

@@ -145,6 +145,33 @@ describe('sticky sessions (class session affinity)', () => {
     assert.match(back.sessionMoved!.reason, /returned to the original target premium-a: healthy for 5 min/);
   });
 
+  it('explain says the pin as the next turn meets it (held, ruled out by a need, returning to the original), the store untouched', async () => {
+    const doc = policy();
+    doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'premium-b'], retriesPerTarget: 0, session: { returnToOriginal: { afterHealthyMinutes: 5 } } };
+    const h = harness(doc);
+    const options = { trafficClass: 'general', tenant: 'acme', caller: 'key1', session: 's1' };
+    const key = { tenant: 'acme', caller: 'key1', id: 's1' };
+    const ask: ChatCompletionRequest = { messages: [{ role: 'user', content: 'next' }] };
+    assert.deepEqual((await h.router.explain(ask, options)).session, { id: 's1', pinnedTarget: null, originalTarget: null, turns: 0, holds: null, movesTo: null, reason: 'a new session (or one expired): the target of its first turn becomes its pin' });
+    h.turn('1');
+    h.scripted.script('premium-a', DOWN, OK_A);
+    assert.equal(h.turn('2').values[0]!.outcome.model, 'premium-b');
+    const stored = h.store.get(key);
+    const held = (await h.router.explain(ask, options)).session!;
+    assert.deepEqual([held.pinnedTarget, held.originalTarget, held.turns, held.holds, held.movesTo], ['premium-b', 'premium-a', 2, true, null]);
+    const image: ChatCompletionRequest = { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] };
+    const ruledOut = (await h.router.explain(image, options)).session!;
+    assert.deepEqual([ruledOut.holds, ruledOut.movesTo], [false, 'premium-a']);
+    assert.match(ruledOut.reason, /premium-b lacks the "vision" capability/);
+    h.advance(5 * 60_000);
+    const returning = (await h.router.explain(ask, options)).session!;
+    assert.deepEqual([returning.holds, returning.movesTo], [false, 'premium-a']);
+    assert.deepEqual(h.store.get(key), stored, 'explain wrote nothing to the session');
+    const turn = h.turn('3').values[0]!.outcome;
+    assert.equal(turn.model, returning.movesTo);
+    assert.equal(turn.sessionMoved!.reason, returning.reason);
+  });
+
   it("next_session (the default) keeps a moved session away from its original however long it has been healthy", () => {
     const h = harness();
     h.turn('1');

@@ -67,7 +67,9 @@ function unavailableReason(plan: RoutePlan, target: string): string {
   const excluded = plan.excluded.find((e) => e.model === target);
   if (excluded) return `${target} ${excluded.reason}`;
   if (plan.downgrade === 'taken') return `${target} is off the cheaper route the tenant's budget tier took`;
-  return `${target} is not on the "${plan.trafficClass.name}" route`;
+  // Most often a reload took it off the route (or out of the catalog): say which policy the turn was planned under.
+  const policy = plan.policyVersion !== undefined ? ` under policy ${plan.policyVersion}` : '';
+  return `${target} is not on the "${plan.trafficClass.name}" route${policy}`;
 }
 
 /** What a session becomes after a served turn: its new target, the switch if it moved, and its transcript when it keeps one. */

@@ -77,6 +77,8 @@ describe('call tracing', () => {
     assert.equal(call.spanContext().traceId, CALLER.traceId);
     assert.equal(call.parentSpanContext?.spanId, CALLER.spanId);
     assert.equal(call.attributes['llm_router.tenant'], 'acme');
+    assert.equal(call.attributes['llm_router.policy_version'], outcome.policyVersion);
+    assert.match(String(call.attributes['llm_router.policy_version']), /^\d+-[0-9a-f]+$/);
     assert.equal(call.attributes['gen_ai.response.model'], 'premium-b');
     const attempts = spans.filter((s) => s.parentSpanContext?.spanId === call.spanContext().spanId);
     assert.deepEqual(attempts.map((a) => [a.name, a.attributes['llm_router.category'] ?? null]), [['chat premium-a', 'transient'], ['chat premium-b', null]]);
@@ -84,10 +86,18 @@ describe('call tracing', () => {
       transport.sent.map((h) => h.traceparent),
       attempts.map((a) => `00-${CALLER.traceId}-${a.spanContext().spanId}-01`),
     );
+    // A reloaded policy: the next call's span names the new version.
+    const reloaded = router.live.swap(router.policy);
+    const next = await router.complete(REQUEST, { trafficClass: 'general' });
+    assert.equal(next.outcome.policyVersion, reloaded.version.id);
+    const nextCall = exporter.getFinishedSpans().slice(3).find((s) => s.attributes['llm_router.traffic_class'] === 'general' && s.attributes['llm_router.attempts'] !== undefined)!;
+    assert.equal(nextCall.attributes['llm_router.policy_version'], reloaded.version.id);
+    assert.notEqual(reloaded.version.id, outcome.policyVersion);
+    exporter.reset();
     // Disabled again: the next call is not traced.
     trace.disable();
     await router.complete(REQUEST, { trafficClass: 'general' });
-    assert.equal(exporter.getFinishedSpans().length, 3);
+    assert.equal(exporter.getFinishedSpans().length, 0);
   });
 
   it('a caller\'s unsampled context: nothing recorded, the context still goes upstream, unsampled', async () => {

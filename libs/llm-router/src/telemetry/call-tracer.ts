@@ -59,6 +59,8 @@ export class CallTracer {
           'llm_router.planned_route': plan.candidates.map((m) => m.name),
           'llm_router.stream': stream,
           ...(context.tenant !== undefined ? { 'llm_router.tenant': context.tenant } : {}),
+          // The policy generation the whole call runs under: a trace read after a reload says which rules decided it.
+          ...(plan.policyVersion !== undefined ? { 'llm_router.policy_version': plan.policyVersion } : {}),
         },
       },
       parent,
