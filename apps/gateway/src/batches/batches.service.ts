@@ -77,15 +77,17 @@ export class BatchesService {
     if (input.completion_window !== '24h') throw invalid(`Unsupported completion_window '${input.completion_window}': use '24h'.`, 'completion_window');
     const metadata = input.metadata ?? null;
     const scope = principal!.scope;
-    const decision = decideBatchClass(this.router.policy, scope, metadata?.[CLASS_METADATA_KEY]);
-    if (!decision.ok) throw scopeRefusal(decision);
+    // One policy generation decides the class and the lines, and names its version on a refusal.
+    const { policy, version } = this.router.live.current();
+    const decision = decideBatchClass(policy, scope, metadata?.[CLASS_METADATA_KEY]);
+    if (!decision.ok) throw scopeRefusal(decision, version.id);
     const trafficClass = decision.trafficClass;
     const file = await this.files.get(tenant, input.input_file_id);
     if (file.purpose !== 'batch') throw invalid(`File ${file.id} has purpose '${file.purpose}': a batch reads a 'batch' file.`, 'input_file_id');
 
     const { items, errors } = parseBatchInput(await this.files.content(tenant, file.id), (request) => {
       const model = typeof request.model === 'string' ? request.model : undefined;
-      const lineDecision = decideRoute(this.router.policy, scope, trafficClass, model);
+      const lineDecision = decideRoute(policy, scope, trafficClass, model);
       return lineDecision.ok ? undefined : { code: lineDecision.code, message: lineDecision.message, param: 'body.model' };
     });
     const now = this.clock();
