@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { chat, createKey, setBudget, sqliteStore, startGw, startSim, tempDir, testPolicy, until, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
+import { chat, createKey, oneWorstCaseUsd, setBudget, sqliteStore, startGw, startSim, tempDir, testPolicy, until, type Gw, type SimulatorHandle } from './gateway-support/harness.js';
 import { outputLines, uploadBatchFile, waitForBatch } from './support/batches.js';
 
 const PER_TENANT = 2;
@@ -122,6 +122,35 @@ describe('a batch paused on its budget', () => {
     const recorded = gw.records.filter((r) => r.tenant === 'pausy').reduce((sum, r) => sum + r.costUsd, 0);
     assert.ok(Math.abs(ledger - recorded) < 1e-9, `ledger ${ledger} == records ${recorded}`);
     assert.ok(gw.records.some((r) => r.tenant === 'pausy' && r.trafficClass === 'batch-summaries' && r.errorCategory === 'budget_exhausted'), 'the refusal that paused it is recorded');
+  });
+
+  test("a worst case that does not fit only beside the batch's own items in flight waits for them: the batch is not paused", async () => {
+    const started = await startPausable();
+    toClose.push(started.close);
+    const { gw } = started;
+    const key = await createKey(gw, { tenant: 'roomy', allowedClasses: ['batch-summaries'], defaultClass: 'batch-summaries' });
+    // No max_tokens: each item reserves its worst case (the model's whole output). One fits, two at once do not;
+    // what items really cost is a small part of it, so the batch's spend stays far below the budget.
+    const plain = (customId: string) => ({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: itemContent(customId) }] } });
+    const worst = oneWorstCaseUsd(gw, 'standard-1', itemContent('item-000'));
+    await setBudget(gw, 'roomy', { budgetUsd: worst * 1.5 });
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key.key, maxRetries: 0 });
+    const ids = Array.from({ length: 8 }, (_, i) => `item-${String(i).padStart(3, '0')}`);
+    const created = await client.batches.create({ input_file_id: (await uploadBatchFile(client, ids.map(plain))).id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    let everPaused = false;
+    const done = await waitForBatch(
+      client,
+      created.id,
+      (b) => {
+        everPaused ||= (b as any).llm_router.paused === true;
+        return ['completed', 'failed', 'expired', 'cancelled'].includes(b.status);
+      },
+      30_000,
+    );
+    assert.equal(everPaused, false, 'the batch was never paused');
+    assert.deepEqual(done.request_counts, { total: 8, completed: 8, failed: 0 });
+    const state = (await gw.router.budgets.state('roomy'))!;
+    assert.ok(state.spentUsd < worst * 0.5, `spent ${state.spentUsd} of ${worst * 1.5}`);
   });
 
   test('daily cap (injected clock): pauses at the cap until the UTC day rolls over, then resumes by itself', async () => {

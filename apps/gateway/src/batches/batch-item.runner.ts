@@ -12,7 +12,7 @@ import { GATEWAY_STORE } from '../store/store.tokens.js';
 import { BATCH_CLOCK, type Clock } from './batch-clock.js';
 import { itemQueue, type ItemJob } from './batch-item-job.js';
 import { answeredLine, failedLine } from './batch-output.js';
-import { budgetAway, pauseOf } from './batch-pause.js';
+import { budgetAway, pauseOf, refusedOnlyForReservationsInFlight } from './batch-pause.js';
 import { BatchesService } from './batches.service.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 
@@ -20,6 +20,8 @@ import { ConcurrencyLimit } from './concurrency-limit.js';
 const PAUSED_RECHECK_MS = 60_000;
 /** The budget store away, or the batch's key not loaded here yet: tried again after this. */
 const RETRY_SOON_MS = 2_000;
+/** An item refused while other calls hold reservations tries again this soon (they settle within a call's time). */
+const RESERVATIONS_SETTLE_MS = 250;
 
 const done: JobOutcome = { kind: 'done' };
 
@@ -125,6 +127,9 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
       line = answeredLine(item.customId, 200, routed.outcome.requestId, routed.completion);
       status = 'succeeded';
     } catch (err) {
+      if (await refusedOnlyForReservationsInFlight(err, this.router, batch.tenant, principal).catch(() => false)) {
+        return { kind: 'later', runAt: Date.now() + RESERVATIONS_SETTLE_MS, reason: 'waiting for the reservations in flight to settle' };
+      }
       const pause = pauseOf(err, this.router, batch.tenant, principal, this.clock());
       if (pause) {
         await this.batches.pause(batch, pause);

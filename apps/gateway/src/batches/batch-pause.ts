@@ -19,6 +19,21 @@ export function pauseOf(err: unknown, router: LlmRouter, tenant: string, princip
   return { ...base, resumeAt: Math.min(...ends) };
 }
 
+/**
+ * A reservation that did not fit (`insufficient_quota`) while other calls of
+ * the tenant (or of the key) still hold reservations: those settle in moments,
+ * mostly for far less than their worst case (often the batch's own items in
+ * flight), so the item waits for them instead of pausing the batch until the
+ * period ends with its budget nearly untouched.
+ */
+export async function refusedOnlyForReservationsInFlight(err: unknown, router: LlmRouter, tenant: string, principal: Principal | null | undefined): Promise<boolean> {
+  if (!(err instanceof LlmRouterError) || err.code !== 'insufficient_quota') return false;
+  const state = await router.budgets.state(tenant);
+  if (state !== undefined && state.reservedUsd > 0) return true;
+  if (principal?.budget === undefined) return false;
+  return (await router.budgets.callerSpend(tenant, principal.budget)).reservedUsd > 0;
+}
+
 /** The budget could not be checked (its store away): not a pause, the item is tried again shortly. */
 export function budgetAway(err: unknown): boolean {
   return err instanceof LlmRouterError && err.category === 'budget_unavailable';
