@@ -33,7 +33,8 @@ export interface CarriedConversation {
  */
 export function carryConversation(request: ChatCompletionRequest, kind: ProviderKind): CarriedConversation {
   let dropped = 0;
-  const droppedFields = new Set<string>();
+  // Allocated only when a message carries provider state: this pass runs on every attempt.
+  let droppedFields: Set<string> | undefined;
   let renamed: Map<string, string> | undefined;
   for (const m of request.messages) {
     if (m.role === 'assistant') {
@@ -41,7 +42,7 @@ export function carryConversation(request: ChatCompletionRequest, kind: Provider
       for (const field of PROVIDER_STATE_FIELDS) {
         if ((m as unknown as Record<string, unknown>)[field] !== undefined) {
           carriesState = true;
-          droppedFields.add(field);
+          (droppedFields ??= new Set()).add(field);
         }
       }
       if (carriesState) dropped++;
@@ -64,7 +65,7 @@ export function carryConversation(request: ChatCompletionRequest, kind: Provider
   });
   const notes: string[] = [];
   if (dropped > 0) {
-    notes.push(`dropped provider-specific state the ${kind} target cannot take (${[...droppedFields].join(', ')}) from ${dropped === 1 ? 'one assistant message' : `${dropped} assistant messages`}`);
+    notes.push(`dropped provider-specific state the ${kind} target cannot take (${[...droppedFields!].join(', ')}) from ${dropped === 1 ? 'one assistant message' : `${dropped} assistant messages`}`);
   }
   if (renamed) notes.push(`rewrote ${renamed.size} tool-call id${renamed.size === 1 ? '' : 's'} Anthropic would refuse, in each call and its result alike`);
   return { request: { ...request, messages }, notes };
