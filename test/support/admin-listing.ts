@@ -16,3 +16,13 @@ export async function assertBadQueries(get: (query: string) => Promise<Res>, cas
 
 /** The ids of a listing's page, in order. */
 export const ids = (res: Res): string[] => (res.json.data as { id: string }[]).map((d) => d.id);
+
+/** A 200 page in OpenAI's list shape holding exactly `expected`, in order, its first and last ids named. */
+export function assertListPage(res: Res, expected: readonly string[], hasMore = false): void {
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.object, 'list');
+  assert.equal(res.json.has_more, hasMore);
+  assert.deepEqual(ids(res), expected);
+  assert.equal(res.json.first_id, expected[0]);
+  assert.equal(res.json.last_id, expected.at(-1));
+}
