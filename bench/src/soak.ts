@@ -5,11 +5,11 @@
  * slow answers; the circuit opens and closes again). Every few seconds:
  * resident memory, p50/p99 latency of that window, and the event loop's delay
  * (the gateway's own monitor, read from GET /metrics). At the end: memory
- * growth after warm-up, latency drift (last window against the first after
- * warm-up), and the tenant's ledger against the sum of its routing records.
+ * growth after warm-up (the floors after full collections, second half against
+ * first), latency drift (the halves' median windows), and the tenant's ledger against the sum of its routing records.
  */
 import autocannon from 'autocannon';
-import { percentile, runAutocannon, type RequestSpec } from './load.js';
+import { median, percentile, runAutocannon, type RequestSpec } from './load.js';
 import { ADMIN_HEADERS, credentials, writePolicyVariant } from './our-gateway.js';
 import { currentRss, httpJson, sleep, stopService, type Service } from './processes.js';
 import { startGateway } from './fleet.js';
@@ -20,6 +20,8 @@ export interface SoakSample {
   /** Seconds since the load started, at the end of the window. */
   readonly t: number;
   readonly rssMB: number;
+  /** V8's heap in use at the window's end (prom-client's nodejs_heap_size_used_bytes): RSS that rises while this stays flat is the heap's reservation, not live objects. */
+  readonly heapUsedMB: number;
   readonly requests: number;
   readonly non2xx: number;
   readonly p50: number;
@@ -43,9 +45,16 @@ export interface SoakResult {
   readonly requests: number;
   readonly non2xx: number;
   readonly errors: number;
-  /** Mean RSS of the last quarter of the windows after warm-up against the first window after it, %. */
+  /**
+   * RSS growth after warm-up, %: the lowest RSS of the second half of the windows against the lowest of the first half.
+   * The heap grows in a sawtooth (old space fills with promoted garbage until a full collection), so single windows
+   * compare peaks with troughs; the lows are the floor after collections, and a leak raises them.
+   */
   readonly rssGrowthPct: number;
-  /** Last window's p50 and p99 over the first one's after warm-up. */
+  /** The same for the heap in use. */
+  readonly heapGrowthPct: number;
+  readonly peakRssMB: number;
+  /** After warm-up, the median of the second half's windows' p50 (and p99) over the first half's: one window's p99 on a shared machine is noise. */
   readonly p50Drift: number;
   readonly p99Drift: number;
   readonly ledger: { spentUsd: number; reservedUsd: number; recordedUsd: number; recordedRequests: number; equal: boolean };
@@ -67,10 +76,30 @@ function metric(text: string, name: string): number {
 const LOOP_TICK_MS = 10;
 
 /** What the soak reads from the gateway's GET /metrics each window. */
-async function gatewayGauges(gw: Service): Promise<{ p50: number; p99: number; recordsPending: number }> {
+async function gatewayGauges(gw: Service): Promise<{ p50: number; p99: number; recordsPending: number; heapUsedMB: number }> {
   const r = await httpJson(`${gw.url}/metrics`);
   const ms = (name: string) => Math.max(0, metric(r.text, name) * 1000 - LOOP_TICK_MS);
-  return { p50: ms('llm_gateway_nodejs_eventloop_lag_p50_seconds'), p99: ms('llm_gateway_nodejs_eventloop_lag_p99_seconds'), recordsPending: metric(r.text, 'llm_gateway_records_pending') };
+  return {
+    p50: ms('llm_gateway_nodejs_eventloop_lag_p50_seconds'),
+    p99: ms('llm_gateway_nodejs_eventloop_lag_p99_seconds'),
+    recordsPending: metric(r.text, 'llm_gateway_records_pending'),
+    heapUsedMB: metric(r.text, 'llm_gateway_nodejs_heap_size_used_bytes') / 2 ** 20,
+  };
+}
+
+/** The median of the second half over the median of the first half. */
+function halvesDrift(values: number[]): number {
+  if (values.length < 2) return NaN;
+  const half = Math.floor(values.length / 2);
+  return median(values.slice(half)) / median(values.slice(0, half));
+}
+
+/** Growth of the floor, %: the lowest value of the second half against the lowest of the first half. */
+function floorGrowthPct(values: number[]): number {
+  if (values.length < 2) return NaN;
+  const half = Math.floor(values.length / 2);
+  const before = Math.min(...values.slice(0, half));
+  return (100 * (Math.min(...values.slice(half)) - before)) / before;
 }
 
 export interface SoakRun {
@@ -115,11 +144,12 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
       window = [];
       windowNon2xx = 0;
       void gatewayGauges(gw)
-        .catch(() => ({ p50: NaN, p99: NaN, recordsPending: NaN }))
+        .catch(() => ({ p50: NaN, p99: NaN, recordsPending: NaN, heapUsedMB: NaN }))
         .then((g) => {
           const s: SoakSample = {
             t: (performance.now() - started) / 1000,
             rssMB: currentRss(gw.pid) / 2 ** 20,
+            heapUsedMB: g.heapUsedMB,
             requests: n,
             non2xx: bad,
             p50: percentile(lat, 50),
@@ -129,7 +159,7 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
             recordsPending: g.recordsPending,
           };
           samples.push(s);
-          log(`  soak ${s.t.toFixed(0).padStart(5)} s  RSS ${s.rssMB.toFixed(0)} MB  ${n} req  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  loop p99 ${s.loopP99Ms.toFixed(1)} ms${bad ? `  ${bad} non-2xx` : ''}`);
+          log(`  soak ${s.t.toFixed(0).padStart(5)} s  RSS ${s.rssMB.toFixed(0)} MB  heap ${s.heapUsedMB.toFixed(0)} MB  ${n} req  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  loop p99 ${s.loopP99Ms.toFixed(1)} ms${bad ? `  ${bad} non-2xx` : ''}`);
         });
     }, run.sampleS * 1000);
     const errors = await new Promise<number>((resolve, reject) => {
@@ -152,10 +182,6 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     await sleep(1000);
 
     const after = samples.filter((s) => s.t > warmupS + 0.5);
-    const first = after[0];
-    const tail = after.slice(-Math.max(1, Math.floor(after.length / 4)));
-    const last = after[after.length - 1];
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     const budget = (await httpJson(`${gw.url}/admin/tenants/bench/budget`, 'GET', undefined, ADMIN_HEADERS)).json() as { spentUsd: number; reservedUsd: number };
     const usage = (await httpJson(`${gw.url}/admin/tenants/bench/usage`, 'GET', undefined, ADMIN_HEADERS)).json() as { totals: { costUsd: number; requests: number; fallbacks: number } };
     return {
@@ -171,9 +197,11 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
       non2xx,
       errors,
       fallbacks: usage.totals.fallbacks,
-      rssGrowthPct: first && tail.length ? (100 * (mean(tail.map((s) => s.rssMB)) - first.rssMB)) / first.rssMB : NaN,
-      p50Drift: first && last ? last.p50 / first.p50 : NaN,
-      p99Drift: first && last ? last.p99 / first.p99 : NaN,
+      rssGrowthPct: floorGrowthPct(after.map((s) => s.rssMB)),
+      heapGrowthPct: floorGrowthPct(after.map((s) => s.heapUsedMB)),
+      peakRssMB: Math.max(...samples.map((s) => s.rssMB)),
+      p50Drift: halvesDrift(after.map((s) => s.p50)),
+      p99Drift: halvesDrift(after.map((s) => s.p99)),
       ledger: {
         spentUsd: budget.spentUsd,
         reservedUsd: budget.reservedUsd,
@@ -194,8 +222,8 @@ export const NO_DRIFT = 1.2;
 
 export function soakChecks(s: SoakResult): TargetCheck[] {
   return [
-    { goal: `soak (${s.seconds} s): resident memory growth after warm-up < 5 %`, measured: `${f(s.rssGrowthPct, 1)} %`, met: s.rssGrowthPct < 5, by: `${f(s.rssGrowthPct - 5, 1)} points` },
-    { goal: `soak: no latency drift (last window's p50 and p99 within ${NO_DRIFT}× the first's after warm-up)`, measured: `p50 ${f(s.p50Drift, 2)}×, p99 ${f(s.p99Drift, 2)}×`, met: s.p50Drift <= NO_DRIFT && s.p99Drift <= NO_DRIFT, by: `${f(Math.max(s.p50Drift, s.p99Drift) - NO_DRIFT, 2)}×` },
+    { goal: `soak (${s.seconds} s): resident memory growth after warm-up < 5 %`, measured: `${f(s.rssGrowthPct, 1)} % (lowest RSS of the second half after warm-up against the first half's; heap in use ${f(s.heapGrowthPct, 1)} %; peak ${f(s.peakRssMB, 0)} MB)`, met: s.rssGrowthPct < 5, by: `${f(s.rssGrowthPct - 5, 1)} points` },
+    { goal: `soak: no latency drift (after warm-up, the second half's median window p50 and p99 within ${NO_DRIFT}× the first half's)`, measured: `p50 ${f(s.p50Drift, 2)}×, p99 ${f(s.p99Drift, 2)}×`, met: s.p50Drift <= NO_DRIFT && s.p99Drift <= NO_DRIFT, by: `${f(Math.max(s.p50Drift, s.p99Drift) - NO_DRIFT, 2)}×` },
     {
       goal: 'soak: the ledger equals the sum of the routing records at the end',
       measured: `spent $${f(s.ledger.spentUsd, 6)} (reserved $${f(s.ledger.reservedUsd, 6)}) vs recorded $${f(s.ledger.recordedUsd, 6)} over ${s.ledger.recordedRequests.toLocaleString('en-US')} records`,
@@ -209,10 +237,10 @@ export function soakMarkdown(s: SoakResult): string {
     `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (3 s at 32 connections after 2 s of warm-up, fallback class), load ${s.rateRps} req/s for ${s.seconds} s; ` +
       `a fault rule on the primary every 5 s (${FAULTS.map((x) => JSON.stringify(x)).join(', ')}, 20 requests each; ${s.faultsInjected} in all), the circuit cooling down in 5 s. ` +
       `${s.requests.toLocaleString('en-US')} requests, ${s.non2xx} non-2xx, ${s.errors} errors; ${s.fallbacks.toLocaleString('en-US')} of the recorded calls fell back. Warm-up: the first ${s.warmupS} s. ` +
-      `Per window: VmRSS at its end, latency of the responses in it, the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off) and the routing records waiting for the store.`,
+      `Per window: VmRSS and the V8 heap in use at its end, latency of the responses in it, the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off) and the routing records waiting for the store.`,
     '',
-    '| t s | RSS MB | requests | non-2xx | p50 ms | p99 ms | event-loop delay p50 ms | event-loop delay p99 ms | records pending |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...s.samples.map((x) => `| ${f(x.t, 0)} | ${f(x.rssMB, 1)} | ${x.requests} | ${x.non2xx} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.loopP50Ms, 2)} | ${f(x.loopP99Ms, 2)} | ${f(x.recordsPending, 0)} |`),
+    '| t s | RSS MB | heap used MB | requests | non-2xx | p50 ms | p99 ms | event-loop delay p50 ms | event-loop delay p99 ms | records pending |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...s.samples.map((x) => `| ${f(x.t, 0)} | ${f(x.rssMB, 1)} | ${f(x.heapUsedMB, 1)} | ${x.requests} | ${x.non2xx} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.loopP50Ms, 2)} | ${f(x.loopP99Ms, 2)} | ${f(x.recordsPending, 0)} |`),
   ].join('\n');
 }
