@@ -1,7 +1,7 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { ConfigService } from '@nestjs/config';
 import type { Redis } from 'ioredis';
-import { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore, RedisSessionStore } from '@llm-router/nestjs/redis';
+import type { RedisBudgetLedgerStore, RedisCircuitStateStore, RedisSessionStore } from '@llm-router/nestjs/redis';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 
 /**
@@ -11,8 +11,11 @@ import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config
  * so the gateway closes them (StoreModule), once the calls in flight are
  * answered and their records flushed: their settles were sent by then, and
  * `quit` lets them complete.
+ *
+ * Opened by `GatewayRedis.open` (StoreModule's factory), which loads ioredis
+ * only when `LLM_REDIS_URL` is set: the embedded configuration does not carry
+ * the client's code in its memory.
  */
-@Injectable()
 export class GatewayRedis implements OnApplicationShutdown {
   readonly client?: Redis;
   readonly budgetLedger?: RedisBudgetLedgerStore;
@@ -22,14 +25,25 @@ export class GatewayRedis implements OnApplicationShutdown {
   /** Session pins, so that a session's turns route alike through any instance. */
   readonly sessions?: RedisSessionStore;
 
-  constructor(config: ConfigService) {
+  private constructor(keyPrefix: string, shared?: Pick<GatewayRedis, 'client' | 'budgetLedger' | 'circuits' | 'sessions'>) {
+    this.keyPrefix = keyPrefix;
+    this.client = shared?.client;
+    this.budgetLedger = shared?.budgetLedger;
+    this.circuits = shared?.circuits;
+    this.sessions = shared?.sessions;
+  }
+
+  static async open(config: ConfigService): Promise<GatewayRedis> {
     const { redisUrl: url, redisKeyPrefix: prefix } = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
-    this.keyPrefix = prefix;
-    if (url === undefined) return;
-    this.client = createRedisStoreClient(url);
-    this.budgetLedger = new RedisBudgetLedgerStore({ client: this.client, keyPrefix: `${prefix}budget:` });
-    this.circuits = new RedisCircuitStateStore({ client: this.client, keyPrefix: prefix });
-    this.sessions = new RedisSessionStore({ client: this.client, keyPrefix: `${prefix}session:` });
+    if (url === undefined) return new GatewayRedis(prefix);
+    const { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore, RedisSessionStore } = await import('@llm-router/nestjs/redis');
+    const client = createRedisStoreClient(url);
+    return new GatewayRedis(prefix, {
+      client,
+      budgetLedger: new RedisBudgetLedgerStore({ client, keyPrefix: `${prefix}budget:` }),
+      circuits: new RedisCircuitStateStore({ client, keyPrefix: prefix }),
+      sessions: new RedisSessionStore({ client, keyPrefix: `${prefix}session:` }),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,13 +1,12 @@
 import type { StoreConfig } from '../config/gateway.config.js';
 import type { GatewayStore } from './gateway-store.js';
-import { PostgresGatewayStore } from './postgres-gateway-store.js';
 import { SqliteGatewayStore } from './sqlite-gateway-store.js';
 
-/** The configured store, migrated and ready. */
+/** The configured store, migrated and ready. The PostgreSQL store (and pg) is loaded only when configured. */
 export async function createStore(config: StoreConfig): Promise<GatewayStore> {
   const store: GatewayStore =
     config.kind === 'postgres'
-      ? new PostgresGatewayStore({ url: config.url, schema: config.schema, poolSize: config.poolSize })
+      ? new (await import('./postgres-gateway-store.js')).PostgresGatewayStore({ url: config.url, schema: config.schema, poolSize: config.poolSize })
       : new SqliteGatewayStore(config.path);
   try {
     await store.migrate();

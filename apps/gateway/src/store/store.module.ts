@@ -20,7 +20,7 @@ import { GATEWAY_STORE } from './store.tokens.js';
       useFactory: (c: ConfigService) => createStore(c.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).store),
       inject: [ConfigService],
     },
-    GatewayRedis,
+    { provide: GatewayRedis, useFactory: (c: ConfigService) => GatewayRedis.open(c), inject: [ConfigService] },
   ],
   exports: [GATEWAY_STORE, GatewayRedis],
 })
