@@ -3,6 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { RecordRow } from './gateway-store.js';
 import type { RecordThreadReply, RecordThreadRequest } from './sqlite-records.worker.js';
 
+const RECORD_THREAD_YOUNG_GENERATION_MB = 6;
+
 /** The thread stopped (crashed or exited): the caller writes on its own connection instead. */
 export class RecordThreadGone extends Error {}
 
@@ -20,7 +22,9 @@ export class SqliteRecordThread {
   private gone?: RecordThreadGone;
 
   constructor(path: string) {
-    this.worker = new Worker(new URL('./sqlite-records.worker.js', import.meta.url), { workerData: { path } });
+    // The thread only turns posted rows into inserts: a small young generation is enough, and V8's default
+    // (up to 3 × 16 MB under load) would be resident memory held by a thread that needs little.
+    this.worker = new Worker(new URL('./sqlite-records.worker.js', import.meta.url), { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: RECORD_THREAD_YOUNG_GENERATION_MB } });
     this.worker.unref();
     this.worker.on('message', (reply: RecordThreadReply) => {
       const waiter = this.waiting.get(reply.id);
