@@ -22,6 +22,7 @@ export const DIST = {
   simulator: join(ROOT, 'dist/apps/simulator/src/main.js'),
   gateway: join(ROOT, 'dist/apps/gateway/src/main.js'),
   bareProxy: join(ROOT, 'dist/bench/src/bare-proxy.js'),
+  nestFloor: join(ROOT, 'dist/bench/src/nest-floor.js'),
   floorProxy: join(ROOT, 'dist/bench/src/floor-proxy.js'),
   floors: join(ROOT, 'dist/bench/src/floors.js'),
   micro: join(ROOT, 'dist/bench/src/micro.js'),

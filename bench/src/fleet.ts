@@ -2,7 +2,7 @@
  * The processes a benchmark run measures, started side by side on 127.0.0.1:
  * the simulator, the llm-router gateway (embedded configuration, and the
  * production one when Redis and PostgreSQL are on), optionally the fallback
- * gateway, Portkey and the bare node:http proxy; each with its credentials.
+ * gateway, Portkey, the Nest floor (nest-floor.ts) and the bare node:http proxy; each with its credentials.
  */
 import { DIST, ROOT } from './config.js';
 import { credentials, gatewayEnv, productionGatewayEnv, writePolicies } from './our-gateway.js';
@@ -37,14 +37,15 @@ export async function startFleet(log: (s: string) => void, o: { fallback: boolea
   const portkeyEntry = ensurePortkey(log);
   const sim = await startSimulator();
   const { policy, fallbackPolicy } = writePolicies(sim.url);
-  const [ours, oursFallback, prod, portkey, bare] = await Promise.all([
+  const [ours, oursFallback, prod, portkey, nest, bare] = await Promise.all([
     startGateway('ours', policy),
     o.fallback ? startGateway('ours-fallback', fallbackPolicy) : undefined,
     o.production ? startGateway('prod', policy, o.production.env('prod')) : undefined,
     startOnFreePort((port) => portkeyStart(portkeyEntry, port)),
+    startOnFreePort((port) => ({ name: 'nest', port, args: [DIST.nestFloor], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' })),
     startOnFreePort((port) => ({ name: 'bare', port, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' })),
   ]);
-  const services: Record<string, Service> = { ours, portkey, bare, ...(oursFallback ? { oursFallback } : {}), ...(prod ? { prod } : {}) };
+  const services: Record<string, Service> = { ours, portkey, nest, bare, ...(oursFallback ? { oursFallback } : {}), ...(prod ? { prod } : {}) };
   log(
     `simulator ${sim.url}, llm-router ${ours.url}${oursFallback ? ` (+ ${oursFallback.url} for the fallback scenario)` : ''}` +
       `${prod ? `, ${prod.url} in the production configuration` : ''}, Portkey ${portkey.url}, bare proxy ${bare.url}`,
@@ -55,6 +56,7 @@ export async function startFleet(log: (s: string) => void, o: { fallback: boolea
     ours: ours.url,
     oursFallback: oursFallback?.url ?? ours.url,
     portkey: portkey.url,
+    nest: nest.url,
     bare: bare.url,
     oursHeaders,
     oursFallbackHeaders: oursFallback ? await credentials(oursFallback, log) : oursHeaders,

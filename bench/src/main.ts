@@ -372,7 +372,9 @@ function renderMarkdown(
     '',
     memoryTable(rows, more.idleMB, maxConns),
     '',
-    '*idle*: VmRSS after the warm-up, at rest (once it stays within 1 MB for 2 s). *under load*: the mean of VmRSS samples (every 250 ms) during the single-target measurement, highest median over the rounds. *peak*: VmHWM, reset before each measurement, the highest of any. `npm run bench -- memory` takes a heap snapshot of the gateway under load and says where the memory goes.',
+    '*idle*: VmRSS after the warm-up, at rest (once it stays within 1 MB for 2 s). *under load*: the mean of VmRSS samples (every 250 ms) during the single-target measurement, highest median over the rounds. *peak*: VmHWM, reset before each measurement, the highest of any. `npm run bench -- memory` takes a heap snapshot of the gateway under load and says where the memory goes. ' +
+      '*Nest + fastify app, no work* (bench/src/nest-floor.ts) is an empty NestJS application on the fastify adapter whose one route forwards to the simulator with undici: ' +
+      "the memory any gateway built on Nest holds before doing anything. Its CPU is not the gateway's floor: the gateway serves /v1/chat/completions on raw node:http, outside Nest's router (the floors benchmark measures that stack).",
     '',
     ...(more.streams
       ? [

@@ -61,7 +61,7 @@ export interface TargetCheck {
   readonly by?: string;
 }
 
-const TARGET_ORDER: TargetId[] = ['direct', 'ours', 'prod', 'portkey', 'bare'];
+const TARGET_ORDER: TargetId[] = ['direct', 'ours', 'prod', 'portkey', 'nest', 'bare'];
 
 export function aggregate(ms: readonly Measurement[], scenarios: readonly Scenario[]): Row[] {
   const rows: Row[] = [];
@@ -315,7 +315,7 @@ export function memoryTable(rows: readonly Row[], idleMB: Partial<Record<TargetI
     `| process | idle RSS MB | RSS under load MB (single target, ${conns} connections, mean) | peak RSS MB (VmHWM, any measurement) | target ≤ 120 MB under load |`,
     '|---|---:|---:|---:|---|',
   ];
-  for (const t of ['ours', 'prod', 'portkey', 'bare'] as const) {
+  for (const t of ['ours', 'prod', 'portkey', 'nest', 'bare'] as const) {
     const mine = rows.filter((r) => r.target === t && r.kind === 'load' && r.scenario !== 'fallback');
     if (mine.length === 0) continue;
     const load = mine.find((r) => r.scenario === 'single' && r.conns === conns)?.rssMB;

@@ -1,7 +1,7 @@
 import type { RequestSpec } from './load.js';
 import { portkeyConfig } from './portkey.js';
 
-export type TargetId = 'direct' | 'ours' | 'prod' | 'portkey' | 'bare';
+export type TargetId = 'direct' | 'ours' | 'prod' | 'portkey' | 'nest' | 'bare';
 export type ScenarioId = 'single' | 'fallback' | 'circuit' | 'stream';
 
 export const TARGET_LABELS: Record<TargetId, string> = {
@@ -9,6 +9,7 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   ours: 'llm-router gateway',
   prod: 'llm-router, production config',
   portkey: 'Portkey 1.15.2',
+  nest: 'Nest + fastify app, no work',
   bare: 'bare node:http proxy',
 };
 
@@ -35,6 +36,8 @@ export interface Endpoints {
   ours: string;
   oursFallback: string;
   portkey: string;
+  /** The framework's floor (nest-floor.ts): the gateway's stack forwarding with no work of its own. */
+  nest: string;
   bare: string;
   /** Credentials for each llm-router gateway process: its API key, or the tenant header where it has no keys. */
   oursHeaders: Record<string, string>;
@@ -64,6 +67,7 @@ export function scenarios(e: Endpoints): Scenario[] {
     { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: ourHeaders('bench-single'), body: body('auto', stream) } },
     ...(e.prod ? [{ id: 'prod' as const, service: 'prod', spec: { url: e.prod.url + chat, headers: ourHeaders('bench-single', e.prod.headers), body: body('auto', stream) } }] : []),
     { id: 'portkey', service: 'portkey', spec: { url: e.portkey + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: SECONDARY }]) }, body: body(SECONDARY, stream) } },
+    { id: 'nest', service: 'nest', spec: { url: e.nest + chat, headers: auth, body: body(SECONDARY, stream) } },
     { id: 'bare', service: 'bare', spec: { url: e.bare + chat, headers: auth, body: body(SECONDARY, stream) } },
   ];
   return [
