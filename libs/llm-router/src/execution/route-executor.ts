@@ -1,8 +1,6 @@
 import {
   catchError,
   defer,
-  from,
-  map,
   mergeMap,
   Observable,
   of,
@@ -192,7 +190,7 @@ export class RouteExecutor {
     };
     const gate = (reservation: AttemptReservation | undefined): Admission | Observable<Admission> => {
       const g = this.deps.circuits.acquire(model.name, this.deps.scheduler.now(), cls.attemptTimeoutMs);
-      return g instanceof Promise ? from(g).pipe(map((x) => onGate(x, reservation))) : onGate(g, reservation);
+      return g instanceof Promise ? this.gateAsync(g, reservation, onGate) : onGate(g, reservation);
     };
     if (!call.budget) return gate(undefined);
     const reserved = call.budget.reserve(model);
@@ -218,27 +216,21 @@ export class RouteExecutor {
    * caller went away is released at once, never left booked.
    */
   private reserveAsync(model: CompiledModel, call: CallState, pending: Promise<AttemptReservation | DoesNotFit>): Observable<AttemptReservation> {
-    return new Observable<AttemptReservation>((subscriber) => {
-      let cancelled = false;
-      pending.then(
-        (outcome) => {
-          if (cancelled) {
-            if (outcome.fits) outcome.release();
-            return;
-          }
-          try {
-            subscriber.next(this.granted(model, call, outcome));
-            subscriber.complete();
-          } catch (err) {
-            subscriber.error(err);
-          }
-        },
-        (err: unknown) => !cancelled && subscriber.error(err),
-      );
-      return () => {
-        cancelled = true;
-      };
-    });
+    return answerOf(pending, (outcome) => this.granted(model, call, outcome), (outcome) => outcome?.fits && outcome.release());
+  }
+
+  /**
+   * A shared circuit store's answer (it takes a half-open probe with a round
+   * trip): when the caller went away meanwhile, the attempt's reservation is
+   * released at once, never left booked until its lease runs out. A probe
+   * taken for it lapses after its lease (the attempt timeout).
+   */
+  private gateAsync(
+    pending: Promise<CircuitGate>,
+    reservation: AttemptReservation | undefined,
+    onGate: (g: CircuitGate, reservation: AttemptReservation | undefined) => Admission,
+  ): Observable<Admission> {
+    return answerOf(pending, (g) => onGate(g, reservation), () => reservation?.release());
   }
 
   private circuitOpen(model: CompiledModel, call: CallState): UpstreamFailure {
@@ -432,4 +424,30 @@ function lastAttemptOn(attempts: readonly AttemptRecord[], model: string): Attem
 /** Circuit bookkeeping is best effort: a store outage must not fail the call it describes. */
 function settleStore(result: void | Promise<void>): void {
   if (result instanceof Promise) result.catch(() => undefined);
+}
+
+/**
+ * A store's pending answer as an Observable of `next(answer)`. When the
+ * subscriber is gone before it comes, `abandoned` gets the answer (undefined
+ * when the store failed) so that what it holds is given back.
+ */
+function answerOf<T, R>(pending: Promise<T>, next: (answer: T) => R, abandoned: (answer: T | undefined) => unknown): Observable<R> {
+  return new Observable<R>((subscriber) => {
+    let cancelled = false;
+    pending.then(
+      (answer) => {
+        if (cancelled) return void abandoned(answer);
+        try {
+          subscriber.next(next(answer));
+          subscriber.complete();
+        } catch (err) {
+          subscriber.error(err);
+        }
+      },
+      (err: unknown) => (cancelled ? void abandoned(undefined) : subscriber.error(err)),
+    );
+    return () => {
+      cancelled = true;
+    };
+  });
 }

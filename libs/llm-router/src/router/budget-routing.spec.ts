@@ -4,6 +4,7 @@ import { VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { LlmRouterError } from '../errors/llm-router.error.js';
 import { InMemoryCircuitStateStore } from '../execution/circuit/in-memory-circuit-state.store.js';
+import type { CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
 import { createLlmRouter } from './create-llm-router.js';
 import type { LlmRouter } from './llm-router.service.js';
 import { compilePolicy } from '../policy/compile-policy.js';
@@ -227,6 +228,30 @@ describe('budget-aware routing: asynchronous ledgers', () => {
     const balance = h.inner.balance('acme', { periodKey: '2026-11', periodTtlSec: 60 });
     assert.equal(balance.reservedMicros, 0);
     assert.equal(h.transport.calls.length, 0);
+  });
+
+  it('a caller gone while the circuit store takes the probe leaves nothing reserved', async () => {
+    // A shared circuit store answers asynchronously when it takes a half-open probe (a round trip to Redis).
+    const d = deferredLedger();
+    const inner = new InMemoryCircuitStateStore();
+    const probes: Array<() => void> = [];
+    const circuits: CircuitStateStore = {
+      acquire: (t, now, lease) => new Promise((resolve) => probes.push(() => resolve(inner.acquire(t, now, lease)))),
+      recordSuccess: (t) => inner.recordSuccess(t),
+      recordFailure: (t, o) => inner.recordFailure(t, o),
+      snapshot: (now) => inner.snapshot(now),
+    };
+    const transport = new ScriptedTransport({ status: 200, body: openAiCompletionBody('premium-a') });
+    const router = createLlmRouter({ policy: compilePolicy(withBudget(10)), transport, budgetLedger: d.ledger, circuits, clock: () => Date.UTC(2026, 10, 25) });
+    const sub = router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }).subscribe({ error: () => undefined });
+    await d.release(); // assessed and reserved: the circuit's answer is now pending
+    assert.equal(probes.length, 1);
+    assert.ok(d.inner.balance('acme', { periodKey: '2026-11', periodTtlSec: 60 }).reservedMicros > 0);
+    sub.unsubscribe();
+    probes.shift()!(); // the gate answers after the caller left
+    await new Promise((r) => setImmediate(r));
+    assert.equal(d.inner.balance('acme', { periodKey: '2026-11', periodTtlSec: 60 }).reservedMicros, 0);
+    assert.equal(transport.calls.length, 0);
   });
 
   it('a caller gone while the budget is being assessed still leaves one record', async () => {
