@@ -57,13 +57,18 @@ export interface SoakResult {
   /** After warm-up, the median of the second half's windows' p50 (and p99) over the first half's: one window's p99 on a shared machine is noise. */
   readonly p50Drift: number;
   readonly p99Drift: number;
-  readonly ledger: { spentUsd: number; reservedUsd: number; recordedUsd: number; recordedRequests: number; equal: boolean };
+  /** At the end, once no reservation is held (or SETTLE_LIMIT_MS passed: `settleMs` says how long it took). */
+  readonly ledger: { spentUsd: number; reservedUsd: number; recordedUsd: number; recordedRequests: number; equal: boolean; settleMs: number };
   /** Recorded calls served by a fallback: the faults took effect. */
   readonly fallbacks: number;
 }
 
 /** The faults that take turns on the primary, each for its next few requests. */
 const FAULTS = [{ error: 'overloaded' }, { error: 'server_error' }, { reset: true }, { latencyMs: 200 }] as const;
+/** Fault windows (a rule on the primary) and healthy windows take turns, each this long. */
+const FAULT_WINDOW_MS = 5000;
+/** How long the end waits for the reservations of calls still in flight. */
+const SETTLE_LIMIT_MS = 15_000;
 /** Warm-up: this share of the run, at least one window, before growth and drift are taken. */
 const WARMUP_SHARE = 0.2;
 
@@ -133,10 +138,16 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     const samples: SoakSample[] = [];
     const started = performance.now();
     let faults = 0;
+    let tick = 0;
+    // Fault windows and healthy windows take turns, 5 s each. Each window starts by clearing the rules: a rule the
+    // open circuit kept from being used up would otherwise stay, and rules piling up keep the primary failing for good.
     const faultTimer = setInterval(() => {
-      const fault = FAULTS[faults++ % FAULTS.length]!;
-      void httpJson(`${run.simUrl}/_sim/faults`, 'POST', { match: { model: PRIMARY }, times: 20, fault }).catch(() => undefined);
-    }, 5000);
+      const faulty = tick++ % 2 === 0;
+      const fault = faulty ? FAULTS[faults++ % FAULTS.length]! : undefined;
+      void httpJson(`${run.simUrl}/_sim/faults`, 'DELETE')
+        .then(() => fault && httpJson(`${run.simUrl}/_sim/faults`, 'POST', { match: { model: PRIMARY }, times: 20, fault }))
+        .catch(() => undefined);
+    }, FAULT_WINDOW_MS);
     const sampleTimer = setInterval(() => {
       const lat = Float64Array.from(window).sort();
       const n = window.length;
@@ -179,10 +190,16 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     clearInterval(faultTimer);
     clearInterval(sampleTimer);
     await httpJson(`${run.simUrl}/_sim/faults`, 'DELETE');
-    await sleep(1000);
 
     const after = samples.filter((s) => s.t > warmupS + 0.5);
-    const budget = (await httpJson(`${gw.url}/admin/tenants/bench/budget`, 'GET', undefined, ADMIN_HEADERS)).json() as { spentUsd: number; reservedUsd: number };
+    // Calls the load left in flight hold their reservations until they end (a loaded machine answers late): wait for them, up to a limit.
+    const settleStarted = performance.now();
+    let budget: { spentUsd: number; reservedUsd: number };
+    do {
+      await sleep(250);
+      budget = (await httpJson(`${gw.url}/admin/tenants/bench/budget`, 'GET', undefined, ADMIN_HEADERS)).json() as { spentUsd: number; reservedUsd: number };
+    } while (budget.reservedUsd !== 0 && performance.now() - settleStarted < SETTLE_LIMIT_MS);
+    const settleMs = performance.now() - settleStarted;
     const usage = (await httpJson(`${gw.url}/admin/tenants/bench/usage`, 'GET', undefined, ADMIN_HEADERS)).json() as { totals: { costUsd: number; requests: number; fallbacks: number } };
     return {
       gateway: run.shared ? 'production configuration' : 'embedded configuration',
@@ -208,6 +225,7 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
         recordedUsd: usage.totals.costUsd,
         recordedRequests: usage.totals.requests,
         equal: Math.abs(budget.spentUsd - usage.totals.costUsd) <= 1e-6 && budget.reservedUsd === 0,
+        settleMs,
       },
     };
   } finally {
@@ -226,7 +244,7 @@ export function soakChecks(s: SoakResult): TargetCheck[] {
     { goal: `soak: no latency drift (after warm-up, the second half's median window p50 and p99 within ${NO_DRIFT}× the first half's)`, measured: `p50 ${f(s.p50Drift, 2)}×, p99 ${f(s.p99Drift, 2)}×`, met: s.p50Drift <= NO_DRIFT && s.p99Drift <= NO_DRIFT, by: `${f(Math.max(s.p50Drift, s.p99Drift) - NO_DRIFT, 2)}×` },
     {
       goal: 'soak: the ledger equals the sum of the routing records at the end',
-      measured: `spent $${f(s.ledger.spentUsd, 6)} (reserved $${f(s.ledger.reservedUsd, 6)}) vs recorded $${f(s.ledger.recordedUsd, 6)} over ${s.ledger.recordedRequests.toLocaleString('en-US')} records`,
+      measured: `spent $${f(s.ledger.spentUsd, 6)} (reserved $${f(s.ledger.reservedUsd, 6)}) vs recorded $${f(s.ledger.recordedUsd, 6)} over ${s.ledger.recordedRequests.toLocaleString('en-US')} records, ${f(s.ledger.settleMs / 1000, 1)} s after the load`,
       met: s.ledger.equal,
     },
   ];
@@ -235,7 +253,7 @@ export function soakChecks(s: SoakResult): TargetCheck[] {
 export function soakMarkdown(s: SoakResult): string {
   return [
     `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (3 s at 32 connections after 2 s of warm-up, fallback class), load ${s.rateRps} req/s for ${s.seconds} s; ` +
-      `a fault rule on the primary every 5 s (${FAULTS.map((x) => JSON.stringify(x)).join(', ')}, 20 requests each; ${s.faultsInjected} in all), the circuit cooling down in 5 s. ` +
+      `${FAULT_WINDOW_MS / 1000} s windows with a fault rule on the primary and ${FAULT_WINDOW_MS / 1000} s without, in turn (${FAULTS.map((x) => JSON.stringify(x)).join(', ')}, each for at most 20 requests; ${s.faultsInjected} in all), the circuit cooling down in 5 s. ` +
       `${s.requests.toLocaleString('en-US')} requests, ${s.non2xx} non-2xx, ${s.errors} errors; ${s.fallbacks.toLocaleString('en-US')} of the recorded calls fell back. Warm-up: the first ${s.warmupS} s. ` +
       `Per window: VmRSS and the V8 heap in use at its end, latency of the responses in it, the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off) and the routing records waiting for the store.`,
     '',
