@@ -28,7 +28,7 @@ import { CallState } from './call-state.js';
 import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
 import { CATEGORY_RULES } from '../errors/failure-category.js';
 import { toRouterError } from './to-router-error.js';
-import type { RoutedOutput } from './route-outcome.js';
+import type { RouteOutcome, RoutedOutput } from './route-outcome.js';
 import { withDeadline } from './with-deadline.js';
 import { attemptTimeout } from './attempt-timeout.js';
 import type { AttemptOutput } from './routed-event.js';
@@ -291,15 +291,7 @@ export class RouteExecutor {
     const settle = (outcome: 'success' | 'failure' | 'aborted', failure?: UpstreamFailure) => {
       if (settled) return;
       settled = true;
-      const record: AttemptRecord = {
-        model: model.name,
-        provider: model.provider.name,
-        outcome,
-        ...(failure ? { category: failure.category, status: failure.status, code: failure.code, message: failure.message } : {}),
-        latencyMs: scheduler.now() - startedAt,
-        ...(waitedMs > 0 ? { waitedMs } : {}),
-        ...(notes.length > 0 ? { notes } : {}),
-      };
+      const record = attemptRecord(model, outcome, failure, scheduler.now() - startedAt, waitedMs, notes);
       call.attempts.push(record);
       span?.end(record, call.served === model ? call.tokens() : undefined);
       // Book what this attempt cost (nothing unless it served output) and release the rest.
@@ -337,20 +329,7 @@ export class RouteExecutor {
           if (call.outcome === undefined) {
             // Committed: from here this target's answer is the answer.
             call.served = model;
-            call.outcome = {
-              requestId: call.requestId,
-              trafficClass: cls.name,
-              model: model.name,
-              provider: model.provider.name,
-              upstreamModel: model.upstreamModel,
-              fallback: model !== call.plan.candidates[0],
-              attempts: call.calls,
-              ...(call.budget?.snapshot ? { budget: call.budget.snapshot } : {}),
-              ...(call.plan.requestedExclusion ? { requestedModelExcluded: call.plan.requestedExclusion } : {}),
-              ...(call.plan.policyVersion !== undefined ? { policyVersion: call.plan.policyVersion } : {}),
-            };
-            const moved = sessionMove(call, model);
-            if (moved) call.outcome = { ...call.outcome, sessionMoved: moved };
+            call.outcome = commitOutcome(call, model);
           }
           subscriber.next({ output, outcome: call.outcome });
         },
@@ -412,6 +391,30 @@ export class RouteExecutor {
   }
 }
 
+/**
+ * The outcome of the call `model` serves. Optional fields are assigned, in
+ * the order the caller sees them, rather than spread in: once per call.
+ */
+function commitOutcome(call: CallState, model: CompiledModel): RouteOutcome {
+  const { plan } = call;
+  const outcome: { -readonly [K in keyof RouteOutcome]: RouteOutcome[K] } = {
+    requestId: call.requestId,
+    trafficClass: plan.trafficClass.name,
+    model: model.name,
+    provider: model.provider.name,
+    upstreamModel: model.upstreamModel,
+    fallback: model !== plan.candidates[0],
+    attempts: call.calls,
+  };
+  const budget = call.budget?.snapshot;
+  if (budget) outcome.budget = budget;
+  if (plan.requestedExclusion) outcome.requestedModelExcluded = plan.requestedExclusion;
+  if (plan.policyVersion !== undefined) outcome.policyVersion = plan.policyVersion;
+  const moved = sessionMove(call, model);
+  if (moved) outcome.sessionMoved = moved;
+  return outcome;
+}
+
 /** A session turn served by another target than its pin: from which, to which, and why (the plan's reason, or the pin's last failure). */
 function sessionMove(call: CallState, served: CompiledModel): SessionMove | undefined {
   const pin = call.plan.sessionTarget;
@@ -427,6 +430,27 @@ function sessionMove(call: CallState, served: CompiledModel): SessionMove | unde
 function lastAttemptOn(attempts: readonly AttemptRecord[], model: string): AttemptRecord | undefined {
   for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i]!.model === model) return attempts[i];
   return undefined;
+}
+
+/**
+ * One attempt's record: a failure's four fields (present even when undefined),
+ * the wait and the notes only when there are some. Assigned in order, not
+ * spread in: once per attempt.
+ */
+function attemptRecord(
+  model: CompiledModel,
+  outcome: 'success' | 'failure' | 'aborted',
+  failure: UpstreamFailure | undefined,
+  latencyMs: number,
+  waitedMs: number,
+  notes: readonly string[],
+): AttemptRecord {
+  const record: { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] } = failure
+    ? { model: model.name, provider: model.provider.name, outcome, category: failure.category, status: failure.status, code: failure.code, message: failure.message, latencyMs }
+    : { model: model.name, provider: model.provider.name, outcome, latencyMs };
+  if (waitedMs > 0) record.waitedMs = waitedMs;
+  if (notes.length > 0) record.notes = notes;
+  return record;
 }
 
 /** Circuit bookkeeping is best effort: a store outage must not fail the call it describes. */
