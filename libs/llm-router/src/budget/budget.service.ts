@@ -13,6 +13,7 @@ import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budge
 import type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
 import { UsageCalibration } from './usage-calibration.js';
 import { microsToUsd, usdToMicros } from './usd.js';
+import { base36 } from '../shared/base36.js';
 
 /** What the budget says about one call, decided before planning. */
 export interface BudgetAssessment {
@@ -546,7 +547,7 @@ function refusalReason(assessment: BudgetAssessment, amountMicros: number, r: Re
 /** Lease ids: unique per process (a random prefix) and per reservation (a counter); cheap enough for every attempt. */
 const LEASE_PREFIX = randomBytes(9).toString('base64url');
 let leaseSeq = 0;
-const nextLeaseId = (): string => `${LEASE_PREFIX}.${(++leaseSeq).toString(36)}`;
+const nextLeaseId = (): string => `${LEASE_PREFIX}.${base36(++leaseSeq)}`;
 
 /** The ledger did not answer a read or a restore: the caller gets a 503 it can retry, not an internal error. */
 function unreachable(tenant: string, what: 'read' | 'restored', err: unknown): LlmRouterError {
