@@ -13,6 +13,7 @@ import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budge
 import type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
 import { UsageCalibration } from './usage-calibration.js';
 import { microsToUsd, usdToMicros } from './usd.js';
+import { base36 } from '../shared/base36.js';
 
 /** What the budget says about one call, decided before planning. */
 export interface BudgetAssessment {
@@ -157,19 +158,23 @@ export class BudgetService implements TenantBudgets {
     if (tenant === undefined) return undefined;
     const budget = this.tenants.get(tenant);
     if (!budget && !caller) return undefined;
-    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, this.now());
-    const limits = this.limits(budget, window, budget?.dailyCapCriticalities.includes(cls.criticality) ?? false, caller);
+    // One reading of the clock for the window and the limits (each costs ~0.2 µs on a busy VM).
+    const now = this.now();
+    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, now);
+    const limits = this.limits(budget, window, budget?.dailyCapCriticalities.includes(cls.criticality) ?? false, caller, now);
+    let balance: MaybePromise<LedgerBalance>;
+    try {
+      balance = this.ledger.balance(tenant, limits);
+    } catch (err) {
+      return this.unavailable(tenant, cls, limits, budget, err, caller);
+    }
+    // The in-process ledger's answer, decided at once (no closures: this runs before every budgeted call).
+    if (!(balance instanceof Promise) && !balance.lost) return this.decide(tenant, cls, budget, window, limits, balance, caller);
     const decide = (b: LedgerBalance) => this.decide(tenant, cls, budget, window, limits, b, caller);
     const unavailable = (err: unknown) => this.unavailable(tenant, cls, limits, budget, err, caller);
     // A ledger that lost the tenant's state is rebuilt before anything is decided on it.
     const onBalance = (b: LedgerBalance) =>
       b.lost ? this.afterRebuild(tenant, () => this.ledger.balance(tenant, limits), (again) => again.lost === true).then(decide, unavailable) : decide(b);
-    let balance: MaybePromise<LedgerBalance>;
-    try {
-      balance = this.ledger.balance(tenant, limits);
-    } catch (err) {
-      return unavailable(err);
-    }
     return balance instanceof Promise ? balance.then(onBalance, unavailable) : onBalance(balance);
   }
 
@@ -211,24 +216,29 @@ export class BudgetService implements TenantBudgets {
     }
     const lease: LedgerLease = { id: nextLeaseId(), ttlMs: cls.deadlineMs + LEASE_MARGIN_MS };
     const reserveOnce = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease);
-    const outcome = (r: ReserveResult): ReserveOutcome =>
-      r.granted ? { fits: true, assessment, amountMicros, leaseId: lease.id, committedMicros: r.balance.spentMicros + r.balance.reservedMicros } : { fits: false, limit: r.refusedBy === 'day' ? 'day' : 'period', reason: refusalReason(assessment, amountMicros, r) };
     // The store went away after the assessment: the class's outage rule applies here too.
-    const onOutage = (err: unknown): ReserveOutcome => {
-      const mode = cls.onBudgetStoreUnavailable;
-      if (mode === 'fail_closed') return this.storeDown(assessment.tenant, cls, errorText(err));
-      return this.reserve({ ...assessment, unmetered: true, allowanceMicros: usdToMicros(mode.failOpenUpToUsd) }, amountMicros, cls) as ReserveOutcome;
-    };
-    // The ledger lost the tenant's state since the assessment: rebuilt, then asked once more.
-    const onResult = (r: ReserveResult): MaybePromise<ReserveOutcome> =>
-      r.refusedBy === 'lost' ? this.afterRebuild(assessment.tenant, reserveOnce, (again) => again.refusedBy === 'lost').then(outcome, onOutage) : outcome(r);
+    const onOutage = (err: unknown): ReserveOutcome => this.reserveOnOutage(assessment, amountMicros, cls, err);
+    let first: MaybePromise<ReserveResult>;
     try {
-      const r = reserveOnce();
-      if (r instanceof Promise) return r.then(onResult, onOutage);
-      return onResult(r);
+      first = reserveOnce();
     } catch (err) {
       return onOutage(err);
     }
+    // The in-process ledger's answer, taken at once (no closures past this point on that path).
+    if (!(first instanceof Promise) && first.refusedBy !== 'lost') return reserveOutcome(assessment, amountMicros, lease, first);
+    const outcome = (r: ReserveResult): ReserveOutcome => reserveOutcome(assessment, amountMicros, lease, r);
+    // The ledger lost the tenant's state since the assessment: rebuilt, then asked once more.
+    const onResult = (r: ReserveResult): MaybePromise<ReserveOutcome> =>
+      r.refusedBy === 'lost' ? this.afterRebuild(assessment.tenant, reserveOnce, (again) => again.refusedBy === 'lost').then(outcome, onOutage) : outcome(r);
+    if (first instanceof Promise) return first.then(onResult, onOutage);
+    return onResult(first);
+  }
+
+  /** The class's outage rule for a reservation the store did not answer: refused, or served unmetered within its allowance. */
+  private reserveOnOutage(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass, err: unknown): ReserveOutcome {
+    const mode = cls.onBudgetStoreUnavailable;
+    if (mode === 'fail_closed') return this.storeDown(assessment.tenant, cls, errorText(err));
+    return this.reserve({ ...assessment, unmetered: true, allowanceMicros: usdToMicros(mode.failOpenUpToUsd) }, amountMicros, cls) as ReserveOutcome;
   }
 
   /**
@@ -353,32 +363,33 @@ export class BudgetService implements TenantBudgets {
     const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
     const shareUsed = balance.spentMicros / limits.budgetMicros;
     const spentUsd = microsToUsd(balance.spentMicros);
-    const snapshot = (action?: string): BudgetSnapshot => ({
-      tier,
-      shareUsed,
-      budgetUsd: budget.budgetUsd,
-      spentUsd,
-      ...(action ? { action } : {}),
-    });
     // Messages are built only for a refusal: this runs before every budgeted call.
-    const refuse = (code: string, message: () => string): never => {
-      throw new LlmRouterError({ category: 'budget_exhausted', httpStatus: 402, origin: 'gateway', code, message: message() });
-    };
-    const periodText = () => {
-      const state = this.toState(tenant, budget, window, balance);
-      return `${budget.period} ${state.periodStart.slice(0, 10)}..${state.periodEnd.slice(0, 10)}`;
-    };
     if (tier === 'exhausted') {
-      refuse('insufficient_quota', () => `Tenant "${tenant}" has spent $${spentUsd.toFixed(6)} of its $${budget.budgetUsd} budget for the ${periodText()}: every request is refused until the period ends or the budget is raised.`);
+      throw budgetRefusal(
+        'insufficient_quota',
+        `Tenant "${tenant}" has spent $${spentUsd.toFixed(6)} of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, window, balance)}: every request is refused until the period ends or the budget is raised.`,
+      );
     }
     if (tier === 'restricted' && budget.restrictCriticalities.includes(cls.criticality)) {
-      refuse('budget_restricted', () => `Tenant "${tenant}" has used ${(shareUsed * 100).toFixed(1)}% of its $${budget.budgetUsd} budget for the ${periodText()}: ${cls.criticality} traffic ("${cls.name}") is paused above ${budget.thresholds.restrict * 100}%.`);
+      throw budgetRefusal(
+        'budget_restricted',
+        `Tenant "${tenant}" has used ${(shareUsed * 100).toFixed(1)}% of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, window, balance)}: ${cls.criticality} traffic ("${cls.name}") is paused above ${budget.thresholds.restrict * 100}%.`,
+      );
     }
     if (limits.dailyCapMicros !== undefined && balance.daySpentMicros >= limits.dailyCapMicros) {
-      refuse('daily_cap_exhausted', () => `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
+      throw budgetRefusal('daily_cap_exhausted', `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
     }
     const downgrade = tierRank(tier) >= tierRank('downgrade') && budget.downgradeCriticalities.includes(cls.criticality);
-    return { tenant, limits, snapshot: snapshot(), downgrade, unmetered: false, allowanceMicros: 0, balance, ...(caller ? { caller } : {}) };
+    const snapshot: BudgetSnapshot = { tier, shareUsed, budgetUsd: budget.budgetUsd, spentUsd };
+    const assessment: { -readonly [K in keyof BudgetAssessment]: BudgetAssessment[K] } = { tenant, limits, snapshot, downgrade, unmetered: false, allowanceMicros: 0, balance };
+    if (caller) assessment.caller = caller;
+    return assessment;
+  }
+
+  /** The period a refusal names: `month 2026-12-01..2027-01-01`. */
+  private periodText(tenant: string, budget: ResolvedTenantBudget, window: PeriodWindow, balance: LedgerBalance): string {
+    const state = this.toState(tenant, budget, window, balance);
+    return `${budget.period} ${state.periodStart.slice(0, 10)}..${state.periodEnd.slice(0, 10)}`;
   }
 
   private unavailable(
@@ -445,17 +456,19 @@ export class BudgetService implements TenantBudgets {
   }
 
   /** A tenant without a budget has no period limit, but its spend is still booked (a caller's budget needs the same step). */
-  private limits(budget: ResolvedTenantBudget | undefined, window: PeriodWindow, withDay: boolean, caller?: CallerBudget): LedgerLimits {
-    const now = this.now();
-    const dayKey = withDay ? periodWindow('day', now).key : undefined;
-    return {
+  private limits(budget: ResolvedTenantBudget | undefined, window: PeriodWindow, withDay: boolean, caller?: CallerBudget, now = this.now()): LedgerLimits {
+    // Assigned, not spread in: once per budgeted call.
+    const limits: { -readonly [K in keyof LedgerLimits]: LedgerLimits[K] } = {
       periodKey: window.key,
       periodTtlSec: ttlAfter(window, now),
       budgetMicros: budget ? usdToMicros(budget.budgetUsd) : Number.POSITIVE_INFINITY,
-      ...(dayKey !== undefined ? { dayKey } : {}),
-      ...(withDay && budget?.dailyCapUsd !== undefined ? { dailyCapMicros: usdToMicros(budget.dailyCapUsd) } : {}),
-      ...(caller ? { caller: this.callerLimits(caller, now) } : {}),
     };
+    if (withDay) {
+      limits.dayKey = periodWindow('day', now).key;
+      if (budget?.dailyCapUsd !== undefined) limits.dailyCapMicros = usdToMicros(budget.dailyCapUsd);
+    }
+    if (caller) limits.caller = this.callerLimits(caller, now);
+    return limits;
   }
 
   private callerLimits(caller: CallerBudget, now: number): CallerLedgerLimits {
@@ -507,6 +520,17 @@ const ttlAfter = (window: PeriodWindow, now: number): number => Math.ceil((windo
 
 const callerName = (caller: CallerBudget): string => caller.name ?? `Caller "${caller.id}"`;
 
+/** The ledger's answer to a reservation: granted (held as `lease`), or the reason it does not fit. */
+function reserveOutcome(assessment: BudgetAssessment, amountMicros: number, lease: LedgerLease, r: ReserveResult): ReserveOutcome {
+  if (r.granted) return { fits: true, assessment, amountMicros, leaseId: lease.id, committedMicros: r.balance.spentMicros + r.balance.reservedMicros };
+  return { fits: false, limit: r.refusedBy === 'day' ? 'day' : 'period', reason: refusalReason(assessment, amountMicros, r) };
+}
+
+/** A tenant's budget refuses the call (HTTP 402). */
+function budgetRefusal(code: string, message: string): LlmRouterError {
+  return new LlmRouterError({ category: 'budget_exhausted', httpStatus: 402, origin: 'gateway', code, message });
+}
+
 /** Why the ledger refused a reservation, for the attempt's record. */
 function refusalReason(assessment: BudgetAssessment, amountMicros: number, r: ReserveResult): string {
   const usd = (micros: number) => `$${microsToUsd(micros).toFixed(6)}`;
@@ -523,7 +547,7 @@ function refusalReason(assessment: BudgetAssessment, amountMicros: number, r: Re
 /** Lease ids: unique per process (a random prefix) and per reservation (a counter); cheap enough for every attempt. */
 const LEASE_PREFIX = randomBytes(9).toString('base64url');
 let leaseSeq = 0;
-const nextLeaseId = (): string => `${LEASE_PREFIX}.${(++leaseSeq).toString(36)}`;
+const nextLeaseId = (): string => `${LEASE_PREFIX}.${base36(++leaseSeq)}`;
 
 /** The ledger did not answer a read or a restore: the caller gets a 503 it can retry, not an internal error. */
 function unreachable(tenant: string, what: 'read' | 'restored', err: unknown): LlmRouterError {

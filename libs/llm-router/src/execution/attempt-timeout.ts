@@ -7,6 +7,8 @@ export interface AttemptTimeoutSpec {
   readonly eachMs?: number;
   readonly scheduler: SchedulerLike;
   readonly onTimeout: () => Error;
+  /** When the attempt started, if the caller just read the clock: the wait for the first value counts from then. */
+  readonly startedAt?: number;
 }
 
 /**
@@ -15,11 +17,11 @@ export interface AttemptTimeoutSpec {
  * itself for the time left. A stream of many small chunks would otherwise
  * clear and set a timer for every chunk.
  */
-export function attemptTimeout<T>({ firstMs, eachMs, scheduler, onTimeout }: AttemptTimeoutSpec): MonoTypeOperatorFunction<T> {
+export function attemptTimeout<T>({ firstMs, eachMs, scheduler, onTimeout, startedAt }: AttemptTimeoutSpec): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       let seen = false;
-      let lastAt = scheduler.now();
+      let lastAt = startedAt ?? scheduler.now();
       let timer: Subscription | undefined;
       const check = (): void => {
         timer = undefined;

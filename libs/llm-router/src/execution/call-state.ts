@@ -1,3 +1,4 @@
+import type { SchedulerLike } from 'rxjs';
 import type { CallBudget } from '../budget/call-budget.js';
 import { tokenCostUsd, type TokenCount } from '../budget/usd.js';
 import type { ChatCompletion, Usage } from '../chat/chat-completion.types.js';
@@ -13,6 +14,7 @@ import type { FailureCategory } from '../errors/failure-category.js';
 import type { RouteOutcome } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
 import type { ExecutionPolicy } from './route-executor.js';
+import { TimeoutScheduler } from './timeout-scheduler.js';
 
 /** The mutable bookkeeping of one routed call; becomes its RoutingRecord. */
 export class CallState {
@@ -71,7 +73,8 @@ export class CallState {
     readonly plan: RoutePlan,
     readonly context: RoutingContext,
     readonly stream: boolean,
-    private readonly now: () => number,
+    /** The executor's scheduler: its clock times the call. */
+    private readonly clock: Pick<SchedulerLike, 'now'>,
     readonly budget?: CallBudget,
   ) {}
 
@@ -88,7 +91,7 @@ export class CallState {
       this.answer = output.completion;
       return;
     }
-    if (this.firstChunkAt === undefined) this.firstChunkAt = this.now();
+    if (this.firstChunkAt === undefined) this.firstChunkAt = this.clock.now();
     if (output.usage) this.usage = output.usage;
     for (const choice of output.chunk.choices) {
       const delta = choice.delta;
@@ -131,10 +134,11 @@ export class CallState {
   toRecord(): RoutingRecord {
     const { plan, context } = this;
     const tokens = this.tokens();
-    const elapsed = this.now() - this.startedAt;
+    const elapsed = this.clock.now() - this.startedAt;
     const record: { -readonly [K in keyof RoutingRecord]: RoutingRecord[K] } = {
       requestId: this.requestId,
-      startedAt: isoTime(Date.now() - elapsed),
+      // On the wall clock the start is the scheduler's own reading; on another (virtual time), the wall clock less the elapsed time.
+      startedAt: isoTime(this.clock instanceof TimeoutScheduler ? this.startedAt : Date.now() - elapsed),
       tenant: context.tenant,
       feature: context.feature,
       session: context.session,

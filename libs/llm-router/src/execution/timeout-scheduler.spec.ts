@@ -31,3 +31,15 @@ test('a finished action is closed', async () => {
   await sleep(20);
   assert.equal(sub.closed, true);
 });
+
+test('whole-second delays (kept timer lists) run and cancel as any other', async () => {
+  let ran = false;
+  const cancelled = timeoutScheduler.schedule(() => (ran = true), 1000);
+  cancelled.unsubscribe();
+  const seen: number[] = [];
+  const started = Date.now();
+  timeoutScheduler.schedule(() => seen.push(Date.now() - started), 1000);
+  await sleep(1100);
+  assert.equal(ran, false);
+  assert.equal(seen.length, 1);
+});

@@ -45,8 +45,7 @@ export class RoutePlanner {
     downgrade = false,
     contextFit?: 'refuse' | 'trim',
   ): RoutePlan {
-    const plan = this.planRoute(request, className, callerFloor, downgrade, contextFit);
-    return contextFit === undefined ? plan : { ...plan, contextFit };
+    return this.planRoute(request, className, callerFloor, downgrade, contextFit);
   }
 
   private planRoute(
@@ -76,12 +75,12 @@ export class RoutePlanner {
           pinned && !cheaper.candidates.includes(pinned) && !cheaper.excluded.some((e) => e.requested)
             ? [...cheaper.excluded, { model: pinned.name, reason: "the tenant's budget tier took the class's cheaper route", requested: true as const }]
             : cheaper.excluded;
-        return this.planned({ trafficClass, floor, needs, prompt, candidates: cheaper.candidates, excluded, downgrade: 'taken' }, pinned);
+        return this.planned({ trafficClass, floor, needs, prompt, candidates: cheaper.candidates, excluded, downgrade: 'taken' }, pinned, contextFit);
       }
       downgraded = 'blocked_by_floor';
     }
     if (selected.candidates.length > 0) {
-      return this.planned({ trafficClass, floor, needs, prompt, candidates: selected.candidates, excluded: selected.excluded, ...(downgraded ? { downgrade: downgraded } : {}) }, pinned);
+      return this.planned({ trafficClass, floor, needs, prompt, candidates: selected.candidates, excluded: selected.excluded, downgrade: downgraded }, pinned, contextFit);
     }
     const excluded = selected.excluded;
     if (selected.floorExclusions === 0) {
@@ -104,12 +103,34 @@ export class RoutePlanner {
     });
   }
 
-  /** The plan, with the requested model and its exclusion when there is one. */
-  private planned(plan: RoutePlan, pinned: CompiledModel | undefined): RoutePlan {
-    const versioned = this.policyVersion === undefined ? plan : { ...plan, policyVersion: this.policyVersion };
-    if (!pinned) return versioned;
-    const requestedExclusion = plan.excluded.find((e) => e.requested);
-    return { ...versioned, requestedModel: pinned.name, ...(requestedExclusion ? { requestedExclusion } : {}) };
+  /**
+   * The plan, with its version, the requested model and its exclusion when
+   * there is one, and the session's context fit. Built by assignment in one
+   * object, fields absent rather than undefined (as spreads of optional parts
+   * left them): this runs on every call, and each spread cost a copy.
+   */
+  private planned(
+    parts: Pick<RoutePlan, 'trafficClass' | 'floor' | 'needs' | 'prompt' | 'candidates' | 'excluded' | 'downgrade'>,
+    pinned: CompiledModel | undefined,
+    contextFit: 'refuse' | 'trim' | undefined,
+  ): RoutePlan {
+    const plan: { -readonly [K in keyof RoutePlan]: RoutePlan[K] } = {
+      trafficClass: parts.trafficClass,
+      floor: parts.floor,
+      needs: parts.needs,
+      prompt: parts.prompt,
+      candidates: parts.candidates,
+      excluded: parts.excluded,
+    };
+    if (parts.downgrade !== undefined) plan.downgrade = parts.downgrade;
+    if (this.policyVersion !== undefined) plan.policyVersion = this.policyVersion;
+    if (pinned) {
+      plan.requestedModel = pinned.name;
+      const requestedExclusion = parts.excluded.find((e) => e.requested);
+      if (requestedExclusion) plan.requestedExclusion = requestedExclusion;
+    }
+    if (contextFit !== undefined) plan.contextFit = contextFit;
+    return plan;
   }
 
   private select(

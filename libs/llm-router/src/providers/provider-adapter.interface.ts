@@ -29,6 +29,8 @@ export interface StreamDecoder {
   /**
    * A chunk this decoder returned, already serialized as OpenAI JSON, when the
    * provider's own text could be reused: saves a JSON.stringify per chunk.
+   * Asked right after `decode`, for the chunks it returned: a decoder may
+   * answer only for those.
    */
   serialized?(chunk: ChatCompletionChunk): string | undefined;
   /** True once the provider's terminal event arrived (`[DONE]`, `message_stop`). */
@@ -48,6 +50,8 @@ export interface ProviderAdapter {
   /**
    * A completion this adapter parsed, already serialized as OpenAI JSON, when
    * the provider's own text could be reused: saves a JSON.stringify per call.
+   * Asked right after `parseCompletion`, in the same turn, for the completion
+   * it returned: an adapter may answer only for the last one.
    */
   serializedCompletion?(completion: ChatCompletion): string | undefined;
   /** Categorize a non-2xx response from its status, real error body and headers. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { catchError, defer, finalize, from, lastValueFrom, map, mergeMap, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, finalize, from, lastValueFrom, mergeMap, Observable, throwError, type SchedulerLike } from 'rxjs';
 import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
 import type { CallerBudget } from '../budget/budget.types.js';
 import type { TenantBudgets } from '../budget/tenant-budgets.js';
@@ -142,7 +142,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /** One completion. Unsubscribing aborts the upstream call in flight. */
   completion$(request: ChatCompletionRequest, options?: RouteOptions): Observable<RoutedCompletion> {
-    return this.route(request, options, false).pipe(map(toCompletion));
+    return this.route(request, options, false, toCompletion);
   }
 
   /**
@@ -151,7 +151,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
    * never an answer spliced from two models.
    */
   stream$(request: ChatCompletionRequest, options?: RouteOptions): Observable<RoutedChunk> {
-    return this.route(request, options, true).pipe(map(toChunk));
+    return this.route(request, options, true, toChunk);
   }
 
   /**
@@ -165,8 +165,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     const sessions = this.sessions;
     return new LlmSession(id, options, {
       route: (request, turnOptions, stream) => {
-        const routed$ = this.route(request, turnOptions, stream, true);
-        return stream ? routed$.pipe(map(toChunk)) : routed$.pipe(map(toCompletion));
+        return stream ? this.route(request, turnOptions, true, toChunk, true) : this.route(request, turnOptions, false, toCompletion, true);
       },
       state: (key) => sessions.read(key),
       end: (key) => sessions.end(key),
@@ -275,76 +274,105 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     this.onClose?.();
   }
 
-  /** @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages. */
-  private route(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean, keepsTranscript = false): Observable<RoutedOutput> {
-    return defer(() => {
-      // The policy is taken once, here: the whole call (plan, attempts, record) runs on this generation.
-      const generation = this.live.current();
-      const current = RoutingContextStore.current();
-      // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
-      const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
-      const requestId = context.requestId ?? newRequestId();
-      const refuse = (err: unknown) => throwError(() => this.refuse(err, generation, context, requestId, stream, request));
-      let trafficClass: CompiledClass;
-      let session;
-      let assessed;
+  /**
+   * The routed call, each output as the caller takes it (`project`): one
+   * Observable where `defer(...).pipe(map(project))` made three layers of
+   * subscribers on every call.
+   * @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages.
+   */
+  private route<T>(
+    request: ChatCompletionRequest,
+    options: RouteOptions | undefined,
+    stream: boolean,
+    project: (routed: RoutedOutput) => T,
+    keepsTranscript = false,
+  ): Observable<T> {
+    return new Observable<T>((subscriber) =>
+      this.routed(request, options, stream, keepsTranscript).subscribe({
+        next: (routed) => {
+          let output: T;
+          try {
+            output = project(routed);
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          subscriber.next(output);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      }),
+    );
+  }
+
+  /** The call's routed outputs, planned when subscribed (see route). */
+  private routed(request: ChatCompletionRequest, options: RouteOptions | undefined, stream: boolean, keepsTranscript: boolean): Observable<RoutedOutput> {
+    // The policy is taken once, here: the whole call (plan, attempts, record) runs on this generation.
+    const generation = this.live.current();
+    const current = RoutingContextStore.current();
+    // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
+    const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
+    const requestId = context.requestId ?? newRequestId();
+    const refuse = (err: unknown) => throwError(() => this.refuse(err, generation, context, requestId, stream, request));
+    let trafficClass: CompiledClass;
+    let session;
+    let assessed;
+    try {
+      trafficClass = generation.planner.resolveClass(context.trafficClass);
+      session = this.sessions?.open(context, trafficClass, keepsTranscript);
+      assessed = this.budgetService.assess(context.tenant, trafficClass, context.callerBudget);
+    } catch (err) {
+      return refuse(err);
+    }
+    const proceed = (assessment: BudgetAssessment | undefined, state?: SessionState) => {
+      // A kept transcript: the conversation so far, then the new turn.
+      const full = keepsTranscript && state?.transcript ? { ...request, messages: [...state.transcript, ...request.messages] } : request;
+      let plan;
       try {
-        trafficClass = generation.planner.resolveClass(context.trafficClass);
-        session = this.sessions?.open(context, trafficClass, keepsTranscript);
-        assessed = this.budgetService.assess(context.tenant, trafficClass, context.callerBudget);
+        plan = generation.planner.plan(full, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false, session && trafficClass.session.onContextOverflow);
       } catch (err) {
         return refuse(err);
       }
-      const proceed = (assessment: BudgetAssessment | undefined, state?: SessionState) => {
-        // A kept transcript: the conversation so far, then the new turn.
-        const full = keepsTranscript && state?.transcript ? { ...request, messages: [...state.transcript, ...request.messages] } : request;
-        let plan;
-        try {
-          plan = generation.planner.plan(full, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false, session && trafficClass.session.onContextOverflow);
-        } catch (err) {
-          return refuse(err);
-        }
-        if (!session) return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan), generation);
-        const pinned = this.sessions!.pin(plan, session, state);
-        const routed$ = this.executor.execute(pinned.plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, pinned.plan), generation);
-        return this.sessions!.follow(routed$, session, state, pinned.originalUnhealthyAt, keepsTranscript ? request.messages : []);
-      };
-      const loaded = session?.state;
-      if (loaded instanceof Promise) {
-        // The budget's answer and the session's, read at once.
-        const both = Promise.all([assessed, loaded]);
-        let decided = false;
-        return from(both).pipe(
-          catchError((err: unknown) => {
-            decided = true;
-            return refuse(err);
-          }),
-          mergeMap(([assessment, state]) => {
-            decided = true;
-            return proceed(assessment, state);
-          }),
-          finalize(() => {
-            if (!decided) this.recordWithoutPlan(generation, context, requestId, stream, 'aborted');
-          }),
-        );
-      }
-      if (!(assessed instanceof Promise)) return proceed(assessed, loaded);
-      // A caller gone while the budget store answers still leaves its record.
+      if (!session) return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan), generation);
+      const pinned = this.sessions!.pin(plan, session, state);
+      const routed$ = this.executor.execute(pinned.plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, pinned.plan), generation);
+      return this.sessions!.follow(routed$, session, state, pinned.originalUnhealthyAt, keepsTranscript ? request.messages : []);
+    };
+    const loaded = session?.state;
+    if (loaded instanceof Promise) {
+      // The budget's answer and the session's, read at once.
+      const both = Promise.all([assessed, loaded]);
       let decided = false;
-      return from(assessed).pipe(
+      return from(both).pipe(
         catchError((err: unknown) => {
           decided = true;
           return refuse(err);
         }),
-        mergeMap((assessment) => {
+        mergeMap(([assessment, state]) => {
           decided = true;
-          return proceed(assessment, loaded);
+          return proceed(assessment, state);
         }),
         finalize(() => {
           if (!decided) this.recordWithoutPlan(generation, context, requestId, stream, 'aborted');
         }),
       );
-    });
+    }
+    if (!(assessed instanceof Promise)) return proceed(assessed, loaded);
+    // A caller gone while the budget store answers still leaves its record.
+    let decided = false;
+    return from(assessed).pipe(
+      catchError((err: unknown) => {
+        decided = true;
+        return refuse(err);
+      }),
+      mergeMap((assessment) => {
+        decided = true;
+        return proceed(assessment, loaded);
+      }),
+      finalize(() => {
+        if (!decided) this.recordWithoutPlan(generation, context, requestId, stream, 'aborted');
+      }),
+    );
   }
 
   /** Planning or the budget refused the call: it still gets its record. */

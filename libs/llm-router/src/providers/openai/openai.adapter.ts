@@ -10,8 +10,13 @@ import { OpenAiStreamDecoder } from './openai.stream.js';
 /** Any OpenAI-compatible chat-completions API (OpenAI, Azure OpenAI, vLLM, OpenRouter, ...). */
 export class OpenAiAdapter implements ProviderAdapter {
   readonly kind = 'openai' as const;
-  /** Parsed completion → the provider's text with `model` rewritten. */
-  private readonly texts = new WeakMap<ChatCompletion, string>();
+  /**
+   * The completion parsed last and the provider's text with `model` rewritten:
+   * `serializedCompletion` is asked right after `parseCompletion`, in the same
+   * turn, for that completion (a WeakMap cost two lookups per call).
+   */
+  private lastCompletion: ChatCompletion | undefined;
+  private lastText: string | undefined;
 
   buildRequest(request: ChatCompletionRequest, target: AdapterTarget, stream: boolean): UpstreamRequest {
     return buildOpenAiRequest(request, target, stream);
@@ -19,12 +24,13 @@ export class OpenAiAdapter implements ProviderAdapter {
 
   parseCompletion(body: string, target: AdapterTarget): ChatCompletion {
     const { completion, text } = parseOpenAiCompletion(body, target);
-    if (text !== undefined) this.texts.set(completion, text);
+    this.lastCompletion = completion;
+    this.lastText = text;
     return completion;
   }
 
   serializedCompletion(completion: ChatCompletion): string | undefined {
-    return this.texts.get(completion);
+    return completion === this.lastCompletion ? this.lastText : undefined;
   }
 
   categorizeError(status: number, body: string, headers: IncomingHttpHeaders): UpstreamFailure {

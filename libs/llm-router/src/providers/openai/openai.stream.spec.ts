@@ -31,9 +31,12 @@ function decodeAll(text: string): { chunks: ChatCompletionChunk[]; decoder: Stre
 
 describe('OpenAI stream decoder', () => {
   it("reuses the provider's text, with the model rewritten, as the chunk's JSON", () => {
-    const { chunks, decoder } = decodeAll(OPENAI_TOOL_STREAM);
-    for (const chunk of chunks) {
-      const json = decoder.serialized?.(chunk);
+    // Asked as the router asks: right after each decode, for the chunks it returned.
+    const sse = new SseDecoder();
+    const decoder = adapter.createStreamDecoder(target);
+    const serialized = [...sse.push(OPENAI_TOOL_STREAM), ...sse.end()].flatMap((e) => decoder.decode(e).map((chunk) => ({ chunk, json: decoder.serialized?.(chunk) })));
+    assert.ok(serialized.length > 0);
+    for (const { chunk, json } of serialized) {
       assert.ok(json !== undefined);
       assert.deepEqual(JSON.parse(json), chunk);
       assert.ok(json.includes('"model":"fast-chat"') && !json.includes('gpt-4o-mini'));

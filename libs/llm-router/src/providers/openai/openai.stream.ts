@@ -15,7 +15,9 @@ export class OpenAiStreamDecoder implements StreamDecoder {
   private reported: Usage | undefined;
   /** Our `"model":"<id>"`, spliced into the provider's text. */
   private readonly ownField: string;
-  private readonly texts = new WeakMap<ChatCompletionChunk, string>();
+  /** The chunk `decode` returned last and its rewritten text: `serialized` is asked right after, for that chunk. */
+  private lastChunk: ChatCompletionChunk | undefined;
+  private lastText: string | undefined;
 
   constructor(private readonly target: AdapterTarget) {
     this.ownField = modelField(target.model);
@@ -23,7 +25,7 @@ export class OpenAiStreamDecoder implements StreamDecoder {
 
   /** The event's own text with `model` rewritten (see rewriteModelField), if it could be reused. */
   serialized(chunk: ChatCompletionChunk): string | undefined {
-    return this.texts.get(chunk);
+    return chunk === this.lastChunk ? this.lastText : undefined;
   }
 
   get finished(): boolean {
@@ -48,10 +50,8 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     if (event.event === 'error' || isOpenAiErrorPayload(parsed)) throw openAiInBandFailure(parsed);
     // A multi-line data field would break SSE framing if written back as one line.
     const upstreamModel = parsed.model;
-    if (typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1) {
-      const text = rewriteModelField(data, upstreamModel, this.ownField);
-      if (text !== undefined) this.texts.set(parsed as unknown as ChatCompletionChunk, text);
-    }
+    this.lastChunk = parsed as unknown as ChatCompletionChunk;
+    this.lastText = typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? rewriteModelField(data, upstreamModel, this.ownField) : undefined;
     parsed.model = this.target.model;
     if (isObject(parsed.usage)) this.reported = parsed.usage as unknown as Usage;
     return [parsed as unknown as ChatCompletionChunk];
