@@ -77,10 +77,11 @@ export class ChatCompletionsHandler {
     const options = this.access.optionsFor(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
-      return writeSse(res, this.grace.bound(this.router.stream$(request, options)), includeUsage, (err) => writeErrorResponse(res, err));
+      // Bound to the shutdown's grace (as grace.bound() would) where the stream is subscribed.
+      return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err), this.grace);
     }
     const callback = callbackOf(req.headers);
-    this.respond(res, this.grace.bound(this.router.completion$(request, options)), (err) => this.failOrDefer(res, err, request, options, principal, callback));
+    this.respond(res, this.router.completion$(request, options), (err) => this.failOrDefer(res, err, request, options, principal, callback));
   }
 
   /** A class that defers answers a failure that can wait with 202 and the deferred call (see DeferredCalls); any other failure as it is. */
@@ -108,6 +109,7 @@ export class ChatCompletionsHandler {
    */
   private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>, fail: (err: unknown) => void): void {
     let routed: RoutedCompletion | undefined;
+    // Bound to the shutdown's grace, as grace.bound() would bind it.
     subscribeUntilClientGone(completion$, res, {
       next: (value) => (routed = value),
       complete: () => {
@@ -121,7 +123,7 @@ export class ChatCompletionsHandler {
         res.end(payload);
       },
       error: fail,
-    });
+    }, this.grace);
   }
 }
 
