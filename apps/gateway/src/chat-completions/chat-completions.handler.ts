@@ -61,26 +61,50 @@ export class ChatCompletionsHandler {
       if (hasBody(req)) res.setHeader('connection', 'close');
       return writeErrorBody(res, auth.refusal);
     }
-    this.serve(req, res, auth.principal).catch((err: unknown) => {
-      if (err instanceof ClientGoneError) return;
-      // The rest of an oversized body is not read: this connection cannot carry another request.
-      if (err instanceof HttpException && err.getStatus() === 413) res.setHeader('connection', 'close');
-      writeErrorResponse(res, err);
-    });
+    const fail = (err: unknown) => this.fail(res, err);
+    readJsonBody(
+      req,
+      this.bodyLimit,
+      this.bounds,
+      (body) => {
+        // The body is in: everything from here runs in this tick, and anything it throws is answered as an error.
+        try {
+          this.serve(req, res, auth.principal, body, fail);
+        } catch (err) {
+          fail(err);
+        }
+      },
+      fail,
+    );
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
-    const request = parseChatRequest(await readJsonBody(req, this.bodyLimit, this.bounds));
+  /** A call that failed before its answer started (refused, invalid, or its body unread), in the OpenAI shape. */
+  private fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof ClientGoneError) return;
+    // The rest of an oversized body is not read: this connection cannot carry another request.
+    if (err instanceof HttpException && err.getStatus() === 413) res.setHeader('connection', 'close');
+    writeErrorResponse(res, err);
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown, fail: (err: unknown) => void): void {
+    const request = parseChatRequest(body);
     // A dry run is the explanation (POST /v1/routing/explain): never an upstream call, never spend.
     // Any value counts: a header meant to prevent a call must never be read as permission to make one.
-    if (req.headers['x-llm-dry-run'] !== undefined) return this.writeExplanation(res, await this.explainer.explain(principal, req.headers, request));
+    if (req.headers['x-llm-dry-run'] !== undefined) {
+      this.explainer
+        .explain(principal, req.headers, request)
+        .then((explanation) => this.writeExplanation(res, explanation))
+        .catch(fail);
+      return;
+    }
     const options = this.access.optionsFor(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
-      return writeSse(res, this.grace.bound(this.router.stream$(request, options)), includeUsage, (err) => writeErrorResponse(res, err));
+      // Bound to the shutdown's grace (as grace.bound() would) where the stream is subscribed.
+      return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err), this.grace);
     }
     const callback = callbackOf(req.headers);
-    this.respond(res, this.grace.bound(this.router.completion$(request, options)), (err) => this.failOrDefer(res, err, request, options, principal, callback));
+    this.respond(res, this.router.completion$(request, options), (err) => this.failOrDefer(res, err, request, options, principal, callback));
   }
 
   /** A class that defers answers a failure that can wait with 202 and the deferred call (see DeferredCalls); any other failure as it is. */
@@ -108,6 +132,7 @@ export class ChatCompletionsHandler {
    */
   private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>, fail: (err: unknown) => void): void {
     let routed: RoutedCompletion | undefined;
+    // Bound to the shutdown's grace, as grace.bound() would bind it.
     subscribeUntilClientGone(completion$, res, {
       next: (value) => (routed = value),
       complete: () => {
@@ -121,7 +146,7 @@ export class ChatCompletionsHandler {
         res.end(payload);
       },
       error: fail,
-    });
+    }, this.grace);
   }
 }
 

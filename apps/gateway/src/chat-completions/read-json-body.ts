@@ -15,65 +15,66 @@ const refuse = (status: number, message: string, code: string) => new HttpExcept
  * body without a type reach validation as non-objects (400 invalid_body),
  * any other type is 415, and too large is 413 before a byte is buffered when
  * Content-Length says so. JSON past its bounds (depth, values) is 400 before
- * it is parsed.
+ * it is parsed. Exactly one of `onBody` and `onError` is called, never
+ * synchronously: callbacks, not a promise, as it runs on every call.
  */
-export function readJsonBody(req: IncomingMessage, limit: number, bounds: JsonBounds): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limit: number, bounds: JsonBounds, onBody: (body: unknown) => void, onError: (err: unknown) => void): void {
   const type = mediaType(req.headers['content-type']);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     const tooLarge = refuse(413, `Request body is too large: ${declared} bytes, the limit is ${limit}.`, 'request_too_large');
     // Up to twice the limit, the body is read and dropped first: a client still sending would see its connection reset, not the 413.
-    if (Number(declared) > 2 * limit) return Promise.reject(tooLarge);
-    return discardRest(req, limit).then(() => Promise.reject(tooLarge));
+    if (Number(declared) > 2 * limit) return void process.nextTick(onError, tooLarge);
+    return void discardRest(req, limit).then(() => onError(tooLarge));
   }
   if (type !== 'application/json' && type !== 'text/plain' && type !== undefined) {
-    return Promise.reject(refuse(415, `Unsupported Content-Type: ${type}. Send application/json.`, 'unsupported_media_type'));
+    return void process.nextTick(onError, refuse(415, `Unsupported Content-Type: ${type}. Send application/json.`, 'unsupported_media_type'));
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        const tooLarge = refuse(413, `Request body is too large: more than ${limit} bytes.`, 'request_too_large');
-        void discardRest(req, limit).then(() => reject(tooLarge));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
       cleanup();
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      const text = bytes.toString('utf8');
-      if (type !== 'application/json') {
-        if (text !== '' && type === undefined) return reject(refuse(415, 'A request body needs a Content-Type: send application/json.', 'unsupported_media_type'));
-        return resolve(text === '' ? undefined : text);
-      }
-      if (text === '') return reject(refuse(400, "We could not parse the JSON body of your request: the body is empty.", 'invalid_json'));
-      const outOfBounds = jsonBoundsError(bytes, bounds);
-      if (outOfBounds) return reject(outOfBounds);
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(refuse(400, `We could not parse the JSON body of your request: ${(err as Error).message}`, 'invalid_json'));
-      }
-    };
-    const onGone = () => {
-      cleanup();
-      reject(new ClientGoneError('the client went away while sending its body'));
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('aborted', onGone);
-      req.off('error', onGone);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('aborted', onGone);
-    req.on('error', onGone);
-  });
+      const tooLarge = refuse(413, `Request body is too large: more than ${limit} bytes.`, 'request_too_large');
+      void discardRest(req, limit).then(() => onError(tooLarge));
+      return;
+    }
+    chunks.push(chunk);
+  };
+  const onEnd = () => {
+    cleanup();
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const text = bytes.toString('utf8');
+    if (type !== 'application/json') {
+      if (text !== '' && type === undefined) return onError(refuse(415, 'A request body needs a Content-Type: send application/json.', 'unsupported_media_type'));
+      return onBody(text === '' ? undefined : text);
+    }
+    if (text === '') return onError(refuse(400, "We could not parse the JSON body of your request: the body is empty.", 'invalid_json'));
+    const outOfBounds = jsonBoundsError(bytes, bounds);
+    if (outOfBounds) return onError(outOfBounds);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return onError(refuse(400, `We could not parse the JSON body of your request: ${(err as Error).message}`, 'invalid_json'));
+    }
+    onBody(body);
+  };
+  const onGone = () => {
+    cleanup();
+    onError(new ClientGoneError('the client went away while sending its body'));
+  };
+  const cleanup = () => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('aborted', onGone);
+    req.off('error', onGone);
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('aborted', onGone);
+  req.on('error', onGone);
 }
 
 /** `Application/JSON; charset=utf-8` → `application/json`. */

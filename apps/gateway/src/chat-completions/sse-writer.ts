@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import { LlmRouterError, type RoutedChunk } from '@llm-router/nestjs';
+import type { GraceHolder } from '../http/shutdown-grace.js';
 import { redact } from '../logging/redact.js';
 import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
@@ -17,13 +18,15 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
  * Writes a routed stream as OpenAI SSE. Headers wait for the first chunk, so a
  * failure before it can still be a proper HTTP error; after it, a failure is
  * an explicit `error` event and no `[DONE]`: a truncated answer never looks complete.
- * A client that disconnects unsubscribes, which aborts the upstream call.
+ * A client that disconnects unsubscribes, which aborts the upstream call; with
+ * `grace`, the end of the shutdown's grace period ends the stream with its error.
  */
 export function writeSse(
   res: ServerResponse,
   stream$: Observable<RoutedChunk>,
   includeUsage: boolean,
   onErrorBeforeFirstChunk: (err: unknown) => void,
+  grace?: GraceHolder,
 ): void {
   let started = false;
   // Events decoded from one upstream read go out as one write: joined here and
@@ -73,5 +76,5 @@ export function writeSse(
     complete: () => {
       end('data: [DONE]\n\n');
     },
-  });
+  }, grace);
 }

@@ -1,6 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { LlmRouterError } from '@llm-router/nestjs';
-import { Observable, Subject } from 'rxjs';
+import { Observable } from 'rxjs';
+
+/** Told once the grace is over: the call it holds must end with `err`. */
+export type GraceOver = (err: unknown) => void;
+
+/** What a call in flight needs of the grace: to be told when it is over, and to stop being told. */
+export interface GraceHolder {
+  hold(onOver: GraceOver): void;
+  release(onOver: GraceOver): void;
+}
 
 /**
  * The end of a shutdown's grace period (LLM_SHUTDOWN_GRACE_MS). Calls in
@@ -10,17 +19,30 @@ import { Observable, Subject } from 'rxjs';
  * aborted, instead of being cut without a word when the connections close.
  */
 @Injectable()
-export class ShutdownGrace {
-  private readonly over = new Subject<never>();
+export class ShutdownGrace implements GraceHolder {
+  /** Calls in flight (a set, not a Subject: every routed call joins and leaves it, and this costs less). */
+  private readonly holders = new Set<GraceOver>();
+  private over?: LlmRouterError;
+
+  /** `onOver` is told when the grace is over: at once if it is already. */
+  hold(onOver: GraceOver): void {
+    if (this.over !== undefined) onOver(this.over);
+    else this.holders.add(onOver);
+  }
+
+  release(onOver: GraceOver): void {
+    this.holders.delete(onOver);
+  }
 
   /** `call$`, ended by the grace's end with a `gateway_shutting_down` error. */
   bound<T>(call$: Observable<T>): Observable<T> {
     // Not merge(): that would complete only when the grace does too.
     return new Observable<T>((subscriber) => {
-      const grace = this.over.subscribe({ error: (err: unknown) => subscriber.error(err) });
+      const onOver: GraceOver = (err) => subscriber.error(err);
+      this.hold(onOver);
       const call = call$.subscribe(subscriber);
       return () => {
-        grace.unsubscribe();
+        this.release(onOver);
         call.unsubscribe();
       };
     });
@@ -28,15 +50,18 @@ export class ShutdownGrace {
 
   /** Calls still bound: each ends with the error. */
   end(): void {
-    this.over.error(
-      new LlmRouterError({
-        category: 'transient',
-        httpStatus: 503,
-        origin: 'gateway',
-        code: 'gateway_shutting_down',
-        message: 'The gateway is shutting down and its grace period for calls in flight is over: send the request again (another instance will serve it).',
-        retryAfterMs: 1_000,
-      }),
-    );
+    if (this.over !== undefined) return;
+    const over = new LlmRouterError({
+      category: 'transient',
+      httpStatus: 503,
+      origin: 'gateway',
+      code: 'gateway_shutting_down',
+      message: 'The gateway is shutting down and its grace period for calls in flight is over: send the request again (another instance will serve it).',
+      retryAfterMs: 1_000,
+    });
+    this.over = over;
+    const held = [...this.holders];
+    this.holders.clear();
+    for (const onOver of held) onOver(over);
   }
 }

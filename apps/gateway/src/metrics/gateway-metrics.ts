@@ -37,6 +37,8 @@ export class GatewayMetrics {
   private readonly budgetTier: SeriesCounter<'class' | 'tier'>;
   readonly authFailures: Counter<'reason'>;
   private recordQueue?: RecordQueue;
+  /** Bounded like the label sets it is made of. */
+  private readonly labelsByTarget = new Map<string, Record<'class' | 'provider' | 'model', string>>();
 
   constructor(router: LlmRouter) {
     const policy = router.policy;
@@ -156,25 +158,32 @@ export class GatewayMetrics {
     const provider = record.servedBy ? this.bounded(this.providers, record.servedBy.provider) : NONE;
     const model = record.servedBy ? this.bounded(this.models, record.servedBy.model) : NONE;
     const target = `${cls}\u0000${provider}\u0000${model}`;
-    const outcome = record.outcome;
-    this.requests.inc(`${target}\u0000${outcome}`, { class: cls, provider, model, outcome });
+    this.requests.inc(`${target}\u0000${record.outcome}`);
     for (const a of record.attempts) {
       const p = this.bounded(this.providers, a.provider);
       const m = this.bounded(this.models, a.model);
       const category = a.category ? this.bounded(this.categories, a.category) : NONE;
-      this.attempts.inc(`${cls}\u0000${p}\u0000${m}\u0000${a.outcome}\u0000${category}`, { class: cls, provider: p, model: m, outcome: a.outcome, category });
+      this.attempts.inc(`${cls}\u0000${p}\u0000${m}\u0000${a.outcome}\u0000${category}`);
     }
-    if (record.fallback && record.servedBy) this.fallbacks.inc(target, { class: cls, provider, model });
+    if (record.fallback && record.servedBy) this.fallbacks.inc(target);
     if (record.outcome === 'failure' && !record.attempts.some((a) => a.outcome !== 'skipped')) {
       const category = record.errorCategory ? this.bounded(this.categories, record.errorCategory) : OTHER;
-      this.refusals.inc(`${cls}\u0000${category}`, { class: cls, category });
+      this.refusals.inc(`${cls}\u0000${category}`);
     }
-    if (record.costUsd > 0) this.spend.inc(target, { class: cls, provider, model }, record.costUsd);
-    if (record.promptTokens > 0) this.tokens.inc(`${target}\u0000prompt`, { class: cls, provider, model, kind: 'prompt' }, record.promptTokens);
-    if (record.completionTokens > 0) this.tokens.inc(`${target}\u0000completion`, { class: cls, provider, model, kind: 'completion' }, record.completionTokens);
-    this.latency.observe({ class: cls, provider, model }, record.latencyMs / 1000);
-    if (record.firstChunkMs !== undefined) this.firstChunk.observe({ class: cls, provider, model }, record.firstChunkMs / 1000);
-    if (record.budget) this.budgetTier.inc(`${cls}\u0000${record.budget.tier}`, { class: cls, tier: record.budget.tier });
+    if (record.costUsd > 0) this.spend.inc(target, record.costUsd);
+    if (record.promptTokens > 0) this.tokens.inc(`${target}\u0000prompt`, record.promptTokens);
+    if (record.completionTokens > 0) this.tokens.inc(`${target}\u0000completion`, record.completionTokens);
+    const labels = this.targetLabels(target, cls, provider, model);
+    this.latency.observe(labels, record.latencyMs / 1000);
+    if (record.firstChunkMs !== undefined) this.firstChunk.observe(labels, record.firstChunkMs / 1000);
+    if (record.budget) this.budgetTier.inc(`${cls}\u0000${record.budget.tier}`);
+  }
+
+  /** The histograms' label set of a target, made once (prom-client only reads it). */
+  private targetLabels(target: string, cls: string, provider: string, model: string): Record<'class' | 'provider' | 'model', string> {
+    let labels = this.labelsByTarget.get(target);
+    if (labels === undefined) this.labelsByTarget.set(target, (labels = { class: cls, provider, model }));
+    return labels;
   }
 
   metrics(): Promise<string> {

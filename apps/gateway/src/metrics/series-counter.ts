@@ -8,9 +8,11 @@ import { Counter, type Registry } from 'prom-client';
  */
 export class SeriesCounter<L extends string> {
   private readonly series = new Map<string, { readonly labels: Record<L, string>; value: number }>();
+  private readonly labelNames: readonly L[];
 
   constructor(config: { name: string; help: string; labelNames: readonly L[]; registers: Registry[] }) {
     const series = this.series;
+    this.labelNames = [...config.labelNames];
     new Counter<L>({
       name: config.name,
       help: config.help,
@@ -23,10 +25,22 @@ export class SeriesCounter<L extends string> {
     });
   }
 
-  /** `key` names the series: the caller joins the label values (in `labels`' order) with `\u0000`. */
-  inc(key: string, labels: Record<L, string>, by = 1): void {
+  /**
+   * `key` names the series: its label values, in `labelNames`' order, joined
+   * with `\u0000` (a character no label value holds). The labels are made from
+   * it once, when the series is new: an update allocates nothing.
+   */
+  inc(key: string, by = 1): void {
     const s = this.series.get(key);
     if (s) s.value += by;
-    else this.series.set(key, { labels, value: by });
+    else this.series.set(key, { labels: this.labelsOf(key), value: by });
+  }
+
+  private labelsOf(key: string): Record<L, string> {
+    const values = key.split('\u0000');
+    if (values.length !== this.labelNames.length) throw new Error(`series key with ${values.length} label values, ${this.labelNames.length} expected`);
+    const labels = {} as Record<L, string>;
+    this.labelNames.forEach((name, i) => (labels[name] = values[i]!));
+    return labels;
   }
 }
