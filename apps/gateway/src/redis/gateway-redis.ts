@@ -26,7 +26,8 @@ export class GatewayRedis implements OnApplicationShutdown {
     const { redisUrl: url, redisKeyPrefix: prefix } = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     this.keyPrefix = prefix;
     if (url === undefined) return;
-    this.client = createRedisStoreClient(url);
+    // The record journal's XADD goes out at once: its entry must be on its way before the caller's last bytes.
+    this.client = createRedisStoreClient(url, { writeAtOnce: ['xadd'] });
     this.budgetLedger = new RedisBudgetLedgerStore({ client: this.client, keyPrefix: `${prefix}budget:` });
     this.circuits = new RedisCircuitStateStore({ client: this.client, keyPrefix: prefix });
     this.sessions = new RedisSessionStore({ client: this.client, keyPrefix: `${prefix}session:` });
