@@ -3,5 +3,6 @@
 // never needs ioredis installed.
 export { RedisBudgetLedgerStore, type RedisBudgetLedgerOptions } from './redis-budget-ledger.store.js';
 export { RedisCircuitStateStore, type RedisCircuitStateOptions } from './redis-circuit-state.store.js';
-export { createRedisStoreClient } from './redis-store-client.js';
+export { createRedisStoreClient, type RedisStoreClientOptions } from './redis-store-client.js';
+export { WriteCoalescingRedis } from './write-coalescing-redis.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store.js';

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisStoreClient } from './redis-store-client.js';
+import { RedisScript } from './redis-script.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 import type { BudgetLedgerStore, CallerSpend, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
 
@@ -127,10 +128,11 @@ redis.call('SET', KEYS[3], '1', 'EX', keep)
 return 1
 `;
 
+const RESERVE_SCRIPT = new RedisScript(RESERVE, 8);
+const SETTLE_SCRIPT = new RedisScript(SETTLE, 8);
+const BALANCE_SCRIPT = new RedisScript(BALANCE, 8);
+
 type LedgerClient = (Redis | Cluster) & {
-  llmrReserve(...keysAndArgs: Array<string | number>): Promise<number[]>;
-  llmrSettle(...keysAndArgs: Array<string | number>): Promise<number[]>;
-  llmrBalance(...keysAndArgs: Array<string | number>): Promise<number[]>;
   llmrRestore(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 };
 
@@ -175,14 +177,13 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   /** Since the server was found restarted: the tenants restored since, the only ones not reported lost. */
   private restoredSinceRestart: Set<string> | undefined;
   private readonly listeners: Array<[string, () => void]> = [];
+  /** Per tenant, the keys of its last call (see `keys`). */
+  private readonly lastKeys = new Map<string, RememberedKeys>();
 
   constructor(options: RedisBudgetLedgerOptions) {
     if (!options.client && !options.url) throw new Error('RedisBudgetLedgerStore needs a client or a url');
     this.ownsClient = !options.client;
     const client = options.client ?? createRedisStoreClient(options.url!, options.commandTimeoutMs);
-    client.defineCommand('llmrReserve', { numberOfKeys: 8, lua: RESERVE });
-    client.defineCommand('llmrSettle', { numberOfKeys: 8, lua: SETTLE });
-    client.defineCommand('llmrBalance', { numberOfKeys: 8, lua: BALANCE });
     client.defineCommand('llmrRestore', { lua: RESTORE });
     this.client = client as LedgerClient;
     this.prefix = options.keyPrefix ?? 'llmr:budget:';
@@ -196,29 +197,29 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     if (checking) await checking;
     if (this.restartedBefore(tenant)) return { granted: false, refusedBy: 'lost', balance: { ...NOTHING, lost: true } };
     const caller = limits.caller;
-    const r = await this.client.llmrReserve(
+    const r = await RESERVE_SCRIPT.run<number[]>(this.client, [
       ...this.keys(tenant, limits),
       amount, Number.isFinite(limits.budgetMicros) ? limits.budgetMicros : -1, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
       leaseMember(lease.id, amount), Math.max(1, Math.ceil(lease.ttlMs)),
       caller ? '1' : '0', caller?.budgetMicros ?? 0, caller?.periodTtlSec ?? 0,
-    );
+    ]);
     const balance = this.balanceOf(r.slice(2), caller !== undefined, r[1] === 4);
     return r[0] === 1 ? { granted: true, balance } : { granted: false, refusedBy: REFUSED_BY[r[1]!]!, balance };
   }
 
   async settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys, leaseId: string): Promise<LedgerBalance> {
-    const r = await this.client.llmrSettle(
+    const r = await SETTLE_SCRIPT.run<number[]>(this.client, [
       ...this.keys(tenant, keys),
       reserved, actual, keys.periodTtlSec, keys.dayKey !== undefined ? '1' : '0', leaseMember(leaseId, reserved),
       keys.caller ? '1' : '0', keys.caller?.periodTtlSec ?? 0,
-    );
+    ]);
     return this.balanceOf(r, keys.caller !== undefined, false);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {
     const checking = this.untilRunIdKnown();
     if (checking) await checking;
-    const r = await this.client.llmrBalance(...this.keys(tenant, keys), keys.dayKey !== undefined ? '1' : '0', keys.caller ? '1' : '0');
+    const r = await BALANCE_SCRIPT.run<number[]>(this.client, [...this.keys(tenant, keys), keys.dayKey !== undefined ? '1' : '0', keys.caller ? '1' : '0']);
     return this.balanceOf(r.slice(1), keys.caller !== undefined, r[0] === 1 || this.restartedBefore(tenant));
   }
 
@@ -232,7 +233,7 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   }
 
   async markCrossing(tenant: string, keys: LedgerKeys, tier: string): Promise<boolean> {
-    const key = `${this.prefix}{${this.tag(tenant)}}:x:${keys.periodKey}:${tier}`;
+    const key = `${this.base(tenant)}:x:${keys.periodKey}:${tier}`;
     return (await this.client.set(key, '1', 'EX', keys.periodTtlSec, 'NX')) === 'OK';
   }
 
@@ -314,17 +315,28 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   }
 
   /** The scripts' eight keys (see the top of this file). */
-  private keys(tenant: string, keys: LedgerKeys): [string, string, string, string, string, string, string, string] {
-    const base = `${this.prefix}{${this.tag(tenant)}}`;
+  private keys(tenant: string, keys: LedgerKeys): LedgerKeyList {
+    // The same as the tenant's call before, most of the time (same period, day and caller): built once.
+    const last = this.lastKeys.get(tenant);
+    if (last !== undefined && last.periodKey === keys.periodKey && last.dayKey === keys.dayKey && last.callerId === keys.caller?.id && last.callerPeriodKey === keys.caller?.periodKey) return last.keys;
+    const base = this.base(tenant);
     // Keys a call does not use must still be given, in the same slot.
     const day = keys.dayKey ?? 'none';
     const [callerCounters, callerLeases] = keys.caller ? this.callerKeys(tenant, keys.caller) : [`${base}:c:none`, `${base}:cl:none`];
-    return [`${base}:p:${keys.periodKey}`, `${base}:d:${day}`, `${base}:l:${keys.periodKey}`, `${base}:lx:${keys.periodKey}`, `${base}:dl:${day}`, callerCounters, callerLeases, `${base}:g`];
+    const list: LedgerKeyList = [`${base}:p:${keys.periodKey}`, `${base}:d:${day}`, `${base}:l:${keys.periodKey}`, `${base}:lx:${keys.periodKey}`, `${base}:dl:${day}`, callerCounters, callerLeases, `${base}:g`];
+    if (this.lastKeys.size >= MAX_REMEMBERED_TENANTS) this.lastKeys.clear();
+    this.lastKeys.set(tenant, { periodKey: keys.periodKey, dayKey: keys.dayKey, callerId: keys.caller?.id, callerPeriodKey: keys.caller?.periodKey, keys: list });
+    return list;
+  }
+
+  /** The start of every key of the tenant: the prefix and its hash tag. */
+  private base(tenant: string): string {
+    return `${this.prefix}{${this.tag(tenant)}}`;
   }
 
   /** A caller's counters and leases, in its tenant's slot. */
   private callerKeys(tenant: string, caller: { id: string; periodKey: string }): [string, string] {
-    const base = `${this.prefix}{${this.tag(tenant)}}`;
+    const base = this.base(tenant);
     const id = encodeURIComponent(caller.id);
     return [`${base}:c:${id}:${caller.periodKey}`, `${base}:cl:${id}:${caller.periodKey}`];
   }
@@ -334,6 +346,20 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     return encodeURIComponent(tenant).replace(/[{}]/g, '_');
   }
 }
+
+type LedgerKeyList = readonly [string, string, string, string, string, string, string, string];
+
+/** A tenant's script keys, and what they were built from. */
+interface RememberedKeys {
+  readonly periodKey: string;
+  readonly dayKey: string | undefined;
+  readonly callerId: string | undefined;
+  readonly callerPeriodKey: string | undefined;
+  readonly keys: LedgerKeyList;
+}
+
+/** Tenants whose keys are remembered at most; beyond it, the memory starts over. */
+const MAX_REMEMBERED_TENANTS = 10_000;
 
 const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2: 'day', 3: 'caller', 4: 'lost' };
 const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };

@@ -1,0 +1,49 @@
+/** The shared stores' Redis connection: one write per pass of the event loop, in order; `writeAtOnce` commands at once. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { setImmediate as nextPass } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { createRedisStoreClient } from '@llm-router/nestjs/redis';
+import { REDIS_URL, redisAvailable } from './support/services.js';
+
+const available = await redisAvailable();
+
+describe('createRedisStoreClient: coalesced writes', { skip: available === true ? false : available }, () => {
+  const prefix = `llmr-test:${randomUUID()}:`;
+  let client: Redis;
+  /** Writes held on the socket (corked) for the end of the pass. */
+  const held = () => (client.stream as Socket).writableCorked;
+
+  before(async () => {
+    client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
+    await client.ping();
+  });
+  after(async () => {
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+    await client.quit();
+  });
+
+  test('the commands of one pass go out together at its end, answered in order', async () => {
+    assert.equal(held(), 0);
+    const replies = Promise.all([client.set(`${prefix}a`, '1'), client.incr(`${prefix}a`), client.get(`${prefix}a`), client.incrby(`${prefix}a`, 5)]);
+    assert.equal(held(), 1, 'held until the check phase');
+    await nextPass();
+    assert.equal(held(), 0);
+    assert.deepEqual(await replies, ['OK', 2, '2', 7]);
+  });
+
+  test('a writeAtOnce command is written at once, with the commands waiting before it, in order', async () => {
+    const set = client.set(`${prefix}b`, 'x');
+    assert.equal(held(), 1);
+    const added = client.xadd(`${prefix}s`, '*', 'k', 'v');
+    assert.equal(held(), 0, 'the XADD and the SET before it are written');
+    const get = client.get(`${prefix}b`);
+    assert.equal(held(), 1, 'a command after it waits for the end of the pass');
+    assert.equal(await set, 'OK');
+    assert.match((await added) ?? '', /^\d+-\d+$/);
+    assert.equal(await get, 'x');
+  });
+});
