@@ -100,7 +100,6 @@ export class ChatCompletionsHandler {
     const options = this.access.optionsFor(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
-      // Bound to the shutdown's grace (as grace.bound() would) where the stream is subscribed.
       return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err), this.grace);
     }
     const callback = callbackOf(req.headers);
@@ -132,7 +131,6 @@ export class ChatCompletionsHandler {
    */
   private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>, fail: (err: unknown) => void): void {
     let routed: RoutedCompletion | undefined;
-    // Bound to the shutdown's grace, as grace.bound() would bind it.
     subscribeUntilClientGone(completion$, res, {
       next: (value) => (routed = value),
       complete: () => {

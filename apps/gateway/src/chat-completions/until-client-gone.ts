@@ -7,10 +7,9 @@ import type { GraceHolder, GraceOver } from '../http/shutdown-grace.js';
  * call) if the client hangs up first. Without it the upstream would keep
  * generating, and billing, for nobody.
  *
- * With `grace`, the call is also bound to the shutdown's grace period, as
- * `ShutdownGrace.bound` would bind it, without the extra Observable and
- * subscription per call: when the grace is over, the observer gets its error
- * and then the source is unsubscribed.
+ * With `grace`, the call is also bound to the shutdown's grace period: when
+ * the grace is over, the observer gets its error and then the source is
+ * unsubscribed.
  */
 export function subscribeUntilClientGone<T>(source: Observable<T>, res: ServerResponse, observer: Partial<Observer<T>>, grace?: GraceHolder): void {
   let subscription: Subscription | undefined;
@@ -28,7 +27,7 @@ export function subscribeUntilClientGone<T>(source: Observable<T>, res: ServerRe
       observer.error?.(err);
       subscription?.unsubscribe();
     });
-  // As bound(): the grace is held before the call starts (and, already over, ends it before it starts).
+  // The grace is held before the call starts (and, already over, ends it before it starts).
   if (onOver !== undefined) grace!.hold(onOver);
   const settle = () => {
     ended = true;
@@ -55,14 +54,14 @@ export function subscribeUntilClientGone<T>(source: Observable<T>, res: ServerRe
   else if (!subscription.closed) res.on('close', onClose);
 }
 
-/** The last value of `source`, or its error; unsubscribed if the client hangs up first. */
-export function untilClientGone<T>(source: Observable<T>, res: ServerResponse): Promise<T> {
+/** The last value of `source`, or its error; unsubscribed if the client hangs up first (or, with `grace`, when the grace is over). */
+export function untilClientGone<T>(source: Observable<T>, res: ServerResponse, grace?: GraceHolder): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let last: { value: T } | undefined;
     subscribeUntilClientGone(source, res, {
       next: (value) => (last = { value }),
       error: reject,
       complete: () => (last ? resolve(last.value) : reject(new Error('the routed call completed without a result'))),
-    });
+    }, grace);
   });
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { LlmRouterError } from '@llm-router/nestjs';
-import { Observable } from 'rxjs';
 
 /** Told once the grace is over: the call it holds must end with `err`. */
 export type GraceOver = (err: unknown) => void;
@@ -13,14 +12,15 @@ export interface GraceHolder {
 
 /**
  * The end of a shutdown's grace period (LLM_SHUTDOWN_GRACE_MS). Calls in
- * flight on `/v1/chat/completions` are bound to it: when the grace is over
+ * flight on `/v1/chat/completions` and `/v1/responses` hold it (see
+ * subscribeUntilClientGone): when the grace is over
  * and one is still running, it ends with an explicit error (a 503 before the
  * answer started, an error event inside a stream) and its upstream call is
  * aborted, instead of being cut without a word when the connections close.
  */
 @Injectable()
 export class ShutdownGrace implements GraceHolder {
-  /** Calls in flight (a set, not a Subject: every routed call joins and leaves it, and this costs less). */
+  /** Calls in flight (a set: every routed call joins and leaves it). */
   private readonly holders = new Set<GraceOver>();
   private over?: LlmRouterError;
 
@@ -32,20 +32,6 @@ export class ShutdownGrace implements GraceHolder {
 
   release(onOver: GraceOver): void {
     this.holders.delete(onOver);
-  }
-
-  /** `call$`, ended by the grace's end with a `gateway_shutting_down` error. */
-  bound<T>(call$: Observable<T>): Observable<T> {
-    // Not merge(): that would complete only when the grace does too.
-    return new Observable<T>((subscriber) => {
-      const onOver: GraceOver = (err) => subscriber.error(err);
-      this.hold(onOver);
-      const call = call$.subscribe(subscriber);
-      return () => {
-        this.release(onOver);
-        call.unsubscribe();
-      };
-    });
   }
 
   /** Calls still bound: each ends with the error. */

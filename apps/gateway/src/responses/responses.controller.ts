@@ -60,14 +60,15 @@ export class ResponsesController {
       // The answer is written on the raw response from here on.
       reply.hijack();
       const res = reply.raw;
-      writeResponseEvents(res, this.grace.bound(this.router.stream$(chat, options)), {
-        events: (outcome) => new ResponseEvents(frame(outcome)),
-        finished,
-        errorBeforeFirstChunk: (err) => writeErrorResponse(res, err),
-      });
+      writeResponseEvents(
+        res,
+        this.router.stream$(chat, options),
+        { events: (outcome) => new ResponseEvents(frame(outcome)), finished, errorBeforeFirstChunk: (err) => writeErrorResponse(res, err) },
+        this.grace,
+      );
       return;
     }
-    const { completion, outcome, costUsd } = await untilClientGone(this.grace.bound(this.router.completion$(chat, options)), reply.raw);
+    const { completion, outcome, costUsd } = await untilClientGone(this.router.completion$(chat, options), reply.raw, this.grace);
     const finishReason = completion.choices[0]?.finish_reason ?? undefined;
     const response = responseObject(frame(outcome), {
       status: statusOf(finishReason),

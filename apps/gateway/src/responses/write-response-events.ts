@@ -4,6 +4,7 @@ import { LlmRouterError, type RouteOutcome, type RoutedChunk } from '@llm-router
 import { routingHeaders } from '../chat-completions/routing-headers.js';
 import { SSE_HEADERS } from '../chat-completions/sse-writer.js';
 import { subscribeUntilClientGone } from '../chat-completions/until-client-gone.js';
+import type { GraceHolder } from '../http/shutdown-grace.js';
 import { redact } from '../logging/redact.js';
 import type { ResponseEvents } from './response-events.js';
 import type { ResponseObject } from './response.types.js';
@@ -23,9 +24,10 @@ export interface ResponseStreamHandlers {
  * last event (response.completed) goes out once the response is stored, so
  * a client that saw it can continue from it at once. A failure after the
  * first chunk is a response.failed event; a client that hangs up
- * unsubscribes, which aborts the upstream call, and nothing is stored.
+ * unsubscribes, which aborts the upstream call, and nothing is stored. With
+ * `grace`, the stream is bound to the shutdown's grace period.
  */
-export function writeResponseEvents(res: ServerResponse, stream$: Observable<RoutedChunk>, handlers: ResponseStreamHandlers): void {
+export function writeResponseEvents(res: ServerResponse, stream$: Observable<RoutedChunk>, handlers: ResponseStreamHandlers, grace?: GraceHolder): void {
   let events: ResponseEvents | undefined;
   subscribeUntilClientGone(stream$, res, {
     next: ({ chunk, outcome, usage }) => {
@@ -51,5 +53,5 @@ export function writeResponseEvents(res: ServerResponse, stream$: Observable<Rou
         if (!res.writableEnded) res.end(open.completed(told));
       });
     },
-  });
+  }, grace);
 }
