@@ -2,6 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { CRITICALITIES } from '@llm-router/nestjs';
 import { z } from 'zod';
 import { openAiError } from '../errors/openai-error.js';
+import { parseOr400 } from '../errors/parse-or-400.js';
 
 const name = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, 'letters, digits and . _ : @ / - only');
 const period = z.enum(['month', 'week', 'day']);
@@ -46,15 +47,5 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new BadRequestException(openAiError('The request body must be a JSON object.', 'invalid_request_error', 'invalid_body'));
   }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.map(String).join('.') || null;
-    throw new BadRequestException(openAiError(`Invalid value for '${param ?? 'body'}': ${issue.message}`, 'invalid_request_error', 'invalid_value', param));
-  }
-  return parsed.data;
-}
-
-export function invalid(message: string, param: string): BadRequestException {
-  return new BadRequestException(openAiError(message, 'invalid_request_error', 'invalid_value', param));
+  return parseOr400(schema, body);
 }

@@ -6,7 +6,8 @@ import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
 import { resolveRange } from '../usage/time-range.js';
 import { budgetView, MAX_SERIES_BUCKETS, UsageService } from '../usage/usage.service.js';
-import { createKeySchema, invalid, parseBody, tenantBudgetSchema } from './admin-requests.js';
+import { createKeySchema, parseBody, tenantBudgetSchema } from './admin-requests.js';
+import { invalid } from '../errors/invalid-value.js';
 
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
 

@@ -32,3 +32,8 @@ function deepest(issue: Issue): Issue {
   }
   return best;
 }
+
+/** A 400 naming `param`, for a value the schema accepted but the gateway cannot use. */
+export function invalid(message: string, param: string): BadRequestException {
+  return new BadRequestException(openAiError(message, 'invalid_request_error', 'invalid_value', param));
+}

@@ -1,5 +1,5 @@
 import { compilePolicyText, type CompiledPolicy } from '@llm-router/nestjs';
-import { invalid } from '../admin/admin-requests.js';
+import { invalid } from '../errors/invalid-value.js';
 
 /** A policy document as a request carried it: YAML text (application/yaml), or a JSON object. */
 export function candidateText(body: unknown, param = 'body'): { text: string; format: 'json' | 'yaml' } {

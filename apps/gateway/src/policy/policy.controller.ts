@@ -2,7 +2,7 @@ import { Body, Controller, Get, Put, Query } from '@nestjs/common';
 import { LlmRouter } from '@llm-router/nestjs';
 import type { Principal } from '../auth/key-scope.js';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
-import { invalid } from '../admin/admin-requests.js';
+import { invalid } from '../errors/invalid-value.js';
 import { candidateText } from './policy-candidate.js';
 import { PolicyReloadService } from './policy-reload.service.js';
 import { policyRefusal } from './policy-refusal.js';

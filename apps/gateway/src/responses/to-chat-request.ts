@@ -1,6 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ResponseFormat, ToolChoice } from '@llm-router/nestjs';
-import { openAiError } from '../errors/openai-error.js';
+import { invalid } from '../errors/invalid-value.js';
 import type { ConversationItem, MessageItem, ResponsesRequest, TextFormat } from './response.types.js';
 
 /**
@@ -19,14 +18,14 @@ export function toChatRequest(request: ResponsesRequest, history: readonly Conve
   for (const item of history) appendItem(messages, item, calls);
   request.input.forEach((item, i) => {
     if (item.type === 'function_call_output' && !calls.has(item.call_id)) {
-      throw invalidInput(`No function call found for the function_call_output with call_id "${item.call_id}".`, `input[${i}].call_id`);
+      throw invalid(`No function call found for the function_call_output with call_id "${item.call_id}".`, `input[${i}].call_id`);
     }
     appendItem(messages, item, calls);
   });
   // Every provider refuses a tool call left without its result (as OpenAI's Responses API does): said here, before any upstream call.
   const answered = new Set([...history, ...request.input].flatMap((item) => (item.type === 'function_call_output' ? [item.call_id] : [])));
   const unanswered = [...calls].find((id) => !answered.has(id));
-  if (unanswered !== undefined) throw invalidInput(`No tool output found for function call ${unanswered}: send a function_call_output item with this call_id.`, 'input');
+  if (unanswered !== undefined) throw invalid(`No tool output found for function call ${unanswered}: send a function_call_output item with this call_id.`, 'input');
 
   const chat: ChatCompletionRequest = { messages };
   if (request.model !== undefined) chat.model = request.model;
@@ -47,10 +46,6 @@ export function toChatRequest(request: ResponsesRequest, history: readonly Conve
   if (request.user !== undefined) chat.user = request.user;
   if (request.text !== undefined) chat.response_format = responseFormat(request.text.format);
   return chat;
-}
-
-function invalidInput(message: string, param: string): BadRequestException {
-  return new BadRequestException(openAiError(message, 'invalid_request_error', 'invalid_value', param));
 }
 
 function appendItem(messages: ChatMessage[], item: ConversationItem, calls: Set<string>): void {
