@@ -36,7 +36,7 @@ export { LlmSession, type SessionTurn } from './router/llm-session.js';
 // Policy
 export { compilePolicy } from './policy/compile-policy.js';
 export { describePolicy } from './policy/describe-policy.js';
-export { compilePolicyFile, compilePolicyText, loadPolicyFile } from './policy/load-policy-file.js';
+export { compilePolicyFile, compilePolicyText, loadPolicyFile, readPolicyFile } from './policy/load-policy-file.js';
 export { policyChanges, type PolicyChanges, type SectionChanges } from './policy/policy-changes.js';
 export { CLASS_DEFAULTS, type ClassDefaults } from './policy/class-defaults.js';
 export { PolicyValidationError, type PolicyIssue } from './policy/policy-validation.error.js';

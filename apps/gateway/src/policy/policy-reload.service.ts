@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import {
   compilePolicyText,
@@ -6,6 +5,7 @@ import {
   LlmRouter,
   policyChanges,
   PolicyValidationError,
+  readPolicyFile,
   type CompiledPolicy,
   type LlmRouterModuleOptions,
   type PolicyChanges,
@@ -109,13 +109,13 @@ export class PolicyReloadService implements OnApplicationBootstrap {
   reloadFile(source: 'file' | 'signal', actor: string): Promise<ReloadResult> {
     const path = this.policyFile;
     if (path === undefined) return Promise.reject(new PolicyValidationError([{ path: '(file)', message: 'this gateway was not started on a policy file' }]));
-    let text: string;
+    let read: ReturnType<typeof readPolicyFile>;
     try {
-      text = readFileSync(path, 'utf8');
+      read = readPolicyFile(path);
     } catch (err) {
-      return Promise.reject(new PolicyValidationError([{ path: '(file)', message: `cannot read ${path}: ${(err as Error).message}` }], `policy file ${path}`));
+      return Promise.reject(err);
     }
-    return this.apply({ text, format: path.endsWith('.json') ? 'json' : 'yaml', source, actor });
+    return this.apply({ ...read, source, actor });
   }
 
   /** Take the history's newest version if it is newer than this instance's (another instance changed the policy). */
@@ -176,7 +176,7 @@ export class PolicyReloadService implements OnApplicationBootstrap {
   private startupCandidate(): Omit<PolicyCandidate, 'source'> {
     const file = this.policyFile;
     if (file !== undefined) {
-      return { text: readFileSync(file, 'utf8'), format: file.endsWith('.json') ? 'json' : 'yaml', actor: file };
+      return { ...readPolicyFile(file), actor: file };
     }
     return { text: JSON.stringify(this.options.policy), format: 'json', actor: 'application options' };
   }

@@ -9,7 +9,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Read a YAML or JSON policy file, `${VAR}` references filled from `env`; syntax errors are reported like schema errors. */
 export function loadPolicyFile(path: string, env: Env = process.env): unknown {
-  return interpolatePolicyEnv(parsePolicyText(readText(path), path.endsWith('.json') ? 'json' : 'yaml', `policy file ${path}`), env, `policy file ${path}`);
+  const { text, format } = readPolicyFile(path);
+  return interpolatePolicyEnv(parsePolicyText(text, format, `policy file ${path}`), env, `policy file ${path}`);
 }
 
 /**
@@ -17,7 +18,8 @@ export function loadPolicyFile(path: string, env: Env = process.env): unknown {
  * schema errors and cross-reference errors in one PolicyValidationError.
  */
 export function compilePolicyFile(path: string, env: Env = process.env): CompiledPolicy {
-  return compilePolicyText(readText(path), path.endsWith('.json') ? 'json' : 'yaml', `policy file ${path}`, env);
+  const { text, format } = readPolicyFile(path);
+  return compilePolicyText(text, format, `policy file ${path}`, env);
 }
 
 /** The same for a policy given as text (a reload's body): JSON, or YAML (a superset of JSON). */
@@ -35,9 +37,10 @@ export function parsePolicyText(text: string, format: 'json' | 'yaml', source: s
   }
 }
 
-function readText(path: string): string {
+/** A policy file's text and its format (JSON by the `.json` extension, else YAML); unreadable is a PolicyValidationError. */
+export function readPolicyFile(path: string): { text: string; format: 'json' | 'yaml' } {
   try {
-    return readFileSync(path, 'utf8');
+    return { text: readFileSync(path, 'utf8'), format: path.endsWith('.json') ? 'json' : 'yaml' };
   } catch (err) {
     throw new PolicyValidationError([{ path: '(file)', message: `cannot read ${path}: ${(err as Error).message}` }], `policy file ${path}`);
   }
