@@ -158,6 +158,8 @@ describe('the web console', () => {
     await page.press('#f-tenant', 'Enter');
     const row = page.locator(`#records tr[data-request-id="${requestId}"]`);
     await row.waitFor();
+    // The unfiltered page may still be shown (the row is in it too): wait for the filtered one, up to the usual wait.
+    await page.waitForFunction(() => document.querySelectorAll('#records tbody tr').length === 1, undefined, { timeout: 5_000 }).catch(() => undefined);
     assert.equal(await page.locator('#records tbody tr').count(), 1, 'the filters leave this one call');
     await row.focus();
     await page.keyboard.press('Enter');
