@@ -5,6 +5,7 @@
  * gateway, Portkey, the Nest floor (nest-floor.ts) and the bare node:http proxy; each with its credentials.
  */
 import { DIST, ROOT } from './config.js';
+import { INSPECTABLE } from './inspector.js';
 import { credentials, gatewayEnv, productionGatewayEnv, writePolicies } from './our-gateway.js';
 import { ensurePortkey, portkeyStart } from './portkey.js';
 import { startOnFreePort, stopService, type Service } from './processes.js';
@@ -37,13 +38,18 @@ export async function startFleet(log: (s: string) => void, o: { fallback: boolea
   const portkeyEntry = ensurePortkey(log);
   const sim = await startSimulator();
   const { policy, fallbackPolicy } = writePolicies(sim.url);
+  // Each proxy can be asked for a full collection and its memory (inspector.ts); the flag alone costs nothing.
+  const inspectable = { NODE_OPTIONS: INSPECTABLE };
   const [ours, oursFallback, prod, portkey, nest, bare] = await Promise.all([
-    startGateway('ours', policy),
-    o.fallback ? startGateway('ours-fallback', fallbackPolicy) : undefined,
-    o.production ? startGateway('prod', policy, o.production.env('prod')) : undefined,
-    startOnFreePort((port) => portkeyStart(portkeyEntry, port)),
-    startOnFreePort((port) => ({ name: 'nest', port, args: [DIST.nestFloor], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' })),
-    startOnFreePort((port) => ({ name: 'bare', port, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1` }, readyPath: '/' })),
+    startGateway('ours', policy, undefined, inspectable),
+    o.fallback ? startGateway('ours-fallback', fallbackPolicy, undefined, inspectable) : undefined,
+    o.production ? startGateway('prod', policy, o.production.env('prod'), inspectable) : undefined,
+    startOnFreePort((port) => {
+      const p = portkeyStart(portkeyEntry, port);
+      return { ...p, env: { ...p.env, ...inspectable } };
+    }),
+    startOnFreePort((port) => ({ name: 'nest', port, args: [DIST.nestFloor], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1`, ...inspectable }, readyPath: '/' })),
+    startOnFreePort((port) => ({ name: 'bare', port, args: [DIST.bareProxy], cwd: ROOT, env: { PORT: String(port), UPSTREAM: `${sim.url}/openai/v1`, ...inspectable }, readyPath: '/' })),
   ]);
   const services: Record<string, Service> = { ours, portkey, nest, bare, ...(oursFallback ? { oursFallback } : {}), ...(prod ? { prod } : {}) };
   log(

@@ -98,7 +98,7 @@ async function snapshotUnderLoad(label: string, name: string, policy: string, sh
   const dir = join(RESULTS_DIR, 'heap', name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const gw = await startGateway(name, policy, shared, { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` });
+  const gw = await startGateway(name, policy, shared, { NODE_OPTIONS: `--heapsnapshot-signal=SIGWINCH --diagnostic-dir=${dir}` });
   try {
     const s = spec(gw, await credentials(gw, log));
     await runAutocannon(s, conns, Math.max(1, seconds / 2));
@@ -108,7 +108,7 @@ async function snapshotUnderLoad(label: string, name: string, policy: string, sh
     const v8 = await v8Memory(gw);
     const mappings = rssByMapping(gw.pid);
     const threadCount = threads(gw.pid);
-    process.kill(gw.pid, 'SIGUSR2');
+    process.kill(gw.pid, 'SIGWINCH');
     await load;
     const samples = rss.stop();
     // The snapshot is written while the process is paused; wait for the file to stop growing.
