@@ -140,8 +140,7 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
       line = failedLine(item.customId, failure, (err as { requestId?: string }).requestId ?? null);
       status = 'failed';
     }
-    await this.store.finishItem(batch.id, item.customId, status, line, this.clock());
-    await this.batches.finalize(batch.id);
+    await this.batches.finishItem(batch.id, item.customId, status, line);
     return done;
   }
 }
