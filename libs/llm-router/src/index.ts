@@ -104,6 +104,7 @@ export {
 } from './queue/job-queue.js';
 export { InMemoryJobQueue, type InMemoryJobQueueOptions } from './queue/in-memory-job-queue.js';
 export { outcomeOfThrow } from './queue/job-retry.js';
+export { untilAborted } from './queue/until-aborted.js';
 
 // Deferred calls (`router.completeOrDefer`, `router.deferred`)
 export type { DeferredCall, DeferredCallback, DeferredFailure, DeferredStatus, DeferReason } from './deferral/deferred-call.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { filter, firstValueFrom, from, lastValueFrom, merge, Observable, Subject, switchMap, take, takeUntil, timer } from 'rxjs';
+import { filter, firstValueFrom, from, lastValueFrom, merge, type Observable, Subject, switchMap, take, timer } from 'rxjs';
 import type { ChatCompletion, ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { CALLBACK_SIGNATURE_HEADER, signCallback } from '../deferral/callback-signature.js';
 import { deferReason, failureOf } from '../deferral/defer-reason.js';
@@ -11,6 +11,7 @@ import { backoffDelay } from '../execution/backoff.js';
 import type { BackoffConfig } from '../policy/policy.schema.js';
 import type { CompiledClass } from '../policy/compiled-policy.js';
 import type { JobOutcome, JobQueue, JobWorker, QueuedJob } from '../queue/job-queue.js';
+import { untilAborted } from '../queue/until-aborted.js';
 import type { RoutedCompletion, RouteOptions } from './llm-router.service.js';
 
 /** The work queue's queues: deferred calls' tries, and their callbacks' deliveries. */
@@ -195,7 +196,7 @@ export class DeferredCalls {
     } catch (err) {
       return this.finish({ ...call, status: 'failed', lastError: failureOf(err) });
     }
-    let routed: RoutedCompletion;
+    let routed: RoutedCompletion | undefined;
     try {
       routed = await untilAborted(this.deps.route(call.request, options), signal);
     } catch (err) {
@@ -209,6 +210,7 @@ export class DeferredCalls {
       await this.deps.store.save({ ...call, attempts, lastError, nextAttemptAt: next });
       return { kind: 'later', runAt: next, reason: String(lastError.body.error.message ?? 'route exhausted') };
     }
+    if (routed === undefined) return { kind: 'later', runAt: Date.now(), reason: 'the worker closed mid-try' };
     const completion = routed.json ?? JSON.stringify(routed.completion);
     return this.finish({ ...call, status: 'completed', attempts: call.attempts + 1, completion });
   }
@@ -266,15 +268,4 @@ export class DeferredCalls {
       return FALLBACK_BACKOFF;
     }
   }
-}
-
-/** The routed call's completion; unsubscribed (its upstream call aborted) when `signal` aborts. */
-function untilAborted<T>(source: Observable<T>, signal: AbortSignal): Promise<T> {
-  const aborted = new Observable<void>((subscriber) => {
-    const abort = () => subscriber.next();
-    if (signal.aborted) abort();
-    signal.addEventListener('abort', abort, { once: true });
-    return () => signal.removeEventListener('abort', abort);
-  });
-  return lastValueFrom(source.pipe(takeUntil(aborted)));
 }
