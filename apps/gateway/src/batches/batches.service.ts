@@ -7,6 +7,7 @@ import { decideRoute, scopeRefusal, type Principal } from '../auth/key-scope.js'
 import { requiredTenant } from '../auth/required-tenant.js';
 import { openAiError } from '../errors/openai-error.js';
 import { parseOr400 } from '../errors/parse-or-400.js';
+import { listEnvelope, pageOf } from '../http/cursor-page.js';
 import { FilesService } from '../files/files.service.js';
 import { type BatchItemStatus, type BatchPause, type BatchStatus, type BatchStore, type StoredBatch } from '../store/batch-store.js';
 import type { GatewayStore } from '../store/gateway-store.js';
@@ -135,9 +136,8 @@ export class BatchesService {
   async list(principal: Principal | null, query: unknown) {
     const tenant = requiredTenant(principal);
     const { after, limit } = parseOr400(listSchema, query);
-    const rows = await this.store.listBatches(tenant, limit + 1, after);
-    const data = await Promise.all(rows.slice(0, limit).map((b) => this.view(b)));
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: rows.length > limit };
+    const page = pageOf(await this.store.listBatches(tenant, limit + 1, after), limit);
+    return listEnvelope(await Promise.all(page.rows.map((b) => this.view(b))), page.hasMore);
   }
 
   /** `GET /admin/batches`: every tenant's batches, newest first, filtered by tenant and status. */
@@ -145,14 +145,15 @@ export class BatchesService {
     const { tenant, status, after, limit } = parseOr400(adminListSchema, query);
     const rows = await this.store.searchBatches({ tenant, status }, limit + 1, after);
     if (rows === undefined) throw invalid(`Invalid 'after': no batch "${after}" (pass the previous page's last_id).`, 'after');
+    const page = pageOf(rows, limit);
     // Across tenants, each batch says whose it is in the gateway's extension field.
     const data = await Promise.all(
-      rows.slice(0, limit).map(async (b) => {
+      page.rows.map(async (b) => {
         const view = await this.view(b);
         return { ...view, llm_router: { tenant: b.tenant, ...view.llm_router } };
       }),
     );
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: rows.length > limit };
+    return listEnvelope(data, page.hasMore);
   }
 
   /** Cancelling: items not yet running are cancelled at once, those in flight finish; then it is finalized as `cancelled`. */
