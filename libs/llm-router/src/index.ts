@@ -111,7 +111,7 @@ export type { DeferredCall, DeferredCallback, DeferredFailure, DeferredStatus, D
 export { DEFERRED_CALL_STORE, type DeferredCallStore } from './deferral/deferred-call.store.js';
 export { InMemoryDeferredCallStore } from './deferral/in-memory-deferred-call.store.js';
 export { DeferredCallError } from './deferral/deferred-call.error.js';
-export { deferredCallBody } from './deferral/deferred-call-body.js';
+export { deferredCallBody, deferredCallState } from './deferral/deferred-call-body.js';
 export { CALLBACK_SIGNATURE_HEADER, signCallback } from './deferral/callback-signature.js';
 export {
   DEFERRED_CALLBACKS_QUEUE,
@@ -160,6 +160,8 @@ export type { AttemptRecord, RoutingRecord, SessionMove } from './telemetry/rout
 export { requestWithNeeds, type RecordedNeeds } from './planning/request-with-needs.js';
 // The records' timestamp formatter (cached, allocation-light): the gateway's request log stamps its lines with it.
 export { isoTime } from './telemetry/iso-time.js';
+// The OpenAI objects' times (whole Unix seconds): the gateway's batches, files and listings show theirs with it.
+export { unixSeconds } from './shared/unix-seconds.js';
 
 // OpenAI wire types
 export type * from './chat/chat-completion.types.js';
