@@ -113,6 +113,7 @@ export { InMemoryDeferredCallStore } from './deferral/in-memory-deferred-call.st
 export { DeferredCallError } from './deferral/deferred-call.error.js';
 export { deferredCallBody, deferredCallState } from './deferral/deferred-call-body.js';
 export { CALLBACK_SIGNATURE_HEADER, signCallback } from './deferral/callback-signature.js';
+export { CallbackTargetRefused, CallbackTargets } from './deferral/callback-targets.js';
 export {
   DEFERRED_CALLBACKS_QUEUE,
   DEFERRED_CALLS_QUEUE,
