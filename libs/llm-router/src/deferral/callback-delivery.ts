@@ -20,7 +20,13 @@ export class CallbackPoster {
 
   /** Never throws: an error (no answer, `signal` aborted) is `failed`. */
   async post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<CallbackDelivery> {
-    if (this.targets.refusal(new URL(url)) !== undefined) return 'refused';
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return 'refused';
+    }
+    if (this.targets.refusal(target) !== undefined) return 'refused';
     try {
       const res = await request(url, { method: 'POST', body, headers, signal, dispatcher: this.agent });
       await res.body.dump();
