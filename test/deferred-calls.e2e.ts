@@ -96,7 +96,8 @@ for (const queue of QUEUES) {
       }
       cleanup = made.cleanup;
       sim = await startSim();
-      gw = await startGw(sim, { ...made.options, router: { policy: deferringPolicy(sim.url) } });
+      // The callback receivers listen on loopback: allowed here (LLM_CALLBACK_ALLOW), refused by default.
+      gw = await startGw(sim, { ...made.options, callbackAllow: ['127.0.0.1'], router: { policy: deferringPolicy(sim.url) } });
       key = await createKey(gw, { tenant: 'ops', allowedClasses: ['automation', 'automation-short', 'general'] });
     });
     after(async () => {
@@ -234,8 +235,65 @@ for (const queue of QUEUES) {
       assert.equal(interactive.status, 502);
       assert.equal(interactive.json.error.code, 'route_exhausted');
     });
+
+    it('a callback to another loopback, a private or a metadata address is a 400 naming the header, before anything is routed', async () => {
+      const prompt = `internal callback ${randomBytes(4).toString('hex')}`;
+      for (const url of ['http://127.0.0.2:9/hook', 'http://10.0.0.5/hook', 'http://192.168.1.1/hook', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/hook', 'http://[fd00::1]/hook']) {
+        const bad = await chat(gw, key.key, prompt, {}, { ...AUTOMATION, 'x-llm-callback-url': url });
+        assert.equal(bad.status, 400, `${url}: ${bad.text}`);
+        assert.equal(bad.json.error.type, 'invalid_request_error');
+        assert.equal(bad.json.error.code, 'invalid_callback_url');
+        assert.equal(bad.json.error.param, 'x-llm-callback-url');
+        assert.match(bad.json.error.message, /loopback|private|link-local/);
+      }
+      assert.equal(await upstreamCalls(sim, prompt), 0);
+    });
   });
 }
+
+describe('callback targets by default (no LLM_CALLBACK_ALLOW)', () => {
+  let sim: SimulatorHandle;
+  let gw: Gw;
+  let key: CreatedKey;
+  const dir = tempDir();
+
+  before(async () => {
+    sim = await startSim();
+    gw = await startGw(sim, { store: sqliteStore(dir.path), router: { policy: deferringPolicy(sim.url) } });
+    key = await createKey(gw, { tenant: 'ops', allowedClasses: ['automation'] });
+  });
+  after(async () => {
+    await gw?.close();
+    await sim?.close();
+    dir.remove();
+  });
+
+  test('loopback (by address or by a name resolving to it), private, link-local and metadata callback URLs are 400s; nothing is routed', async () => {
+    const prompt = `default callback ${randomBytes(4).toString('hex')}`;
+    const refused = [
+      'http://127.0.0.1:8080/hook',
+      'http://localhost:8080/hook',
+      'http://2130706433/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+      'http://10.1.2.3/hook',
+      'http://172.16.0.1/hook',
+      'http://192.168.0.10/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fe80::1]/hook',
+      'http://[fc00::1]/hook',
+      'http://0.0.0.0/hook',
+      'http://224.0.0.1/hook',
+    ];
+    for (const url of refused) {
+      const bad = await chat(gw, key.key, prompt, {}, { ...AUTOMATION, 'x-llm-callback-url': url });
+      assert.equal(bad.status, 400, `${url}: ${bad.text}`);
+      assert.equal(bad.json.error.code, 'invalid_callback_url');
+      assert.equal(bad.json.error.param, 'x-llm-callback-url');
+    }
+    assert.match((await chat(gw, key.key, prompt, {}, { ...AUTOMATION, 'x-llm-callback-url': 'http://localhost:8080/hook' })).json.error.message, /localhost resolves to .*loopback/);
+    assert.equal(await upstreamCalls(sim, prompt), 0);
+  });
+});
 
 describe('deferred calls across two gateway instances on one PostgreSQL', () => {
   let sim: SimulatorHandle;

@@ -6,9 +6,12 @@
  * served. Other classes, and other failures, reject as `complete` does.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { firstValueFrom } from 'rxjs';
-import { compilePolicy, createLlmRouter, DeferredCallError, type LlmRouter } from '@llm-router/nestjs';
+import { CallbackTargets, compilePolicy, createLlmRouter, DeferredCallError, type LlmRouter } from '@llm-router/nestjs';
+import { until } from './gateway-support/harness.js';
 import { buildPolicy, fastClass } from './support/policy.js';
 import { ask, rejection, simReply } from './support/router.js';
 import { resetSim, startSim, type SimulatorHandle } from './support/sim.js';
@@ -91,5 +94,40 @@ describe('LlmRouter.completeOrDefer', () => {
     sim.addFaults({ fault: { error: 'invalid_request' } });
     const invalid = await rejection(router.completeOrDefer(ask('bad'), { trafficClass: 'automation' }));
     assert.equal(invalid.category, 'invalid_request');
+  });
+  it('a callback whose host name resolves to a loopback address is refused at delivery (never connected to, not tried again); allowed, it is delivered', async () => {
+    const hits: string[] = [];
+    const receiver = createServer((req, res) => {
+      hits.push(req.url!);
+      req.resume();
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const port = (receiver.address() as AddressInfo).port;
+    try {
+      const deferWithCallback = async (path: string) => {
+        sim.addFaults({ fault: { error: 'server_error' } });
+        const outcome = await router.completeOrDefer(ask(`call back ${path}`), { trafficClass: 'automation' }, { callback: { url: `http://localhost:${port}${path}`, secret: 'shh' } });
+        assert.equal(outcome.kind, 'deferred');
+        if (outcome.kind !== 'deferred') throw new Error('not deferred');
+        sim.clearFaults();
+        await outcome.handle.result();
+        return outcome.call.id;
+      };
+      // Restricted: "localhost" is resolved at delivery and its loopback address refused.
+      router.deferred.deliverCallbacksTo(new CallbackTargets([]));
+      const refused = await deferWithCallback('/refused');
+      await until(async () => (await router.deferred.get(refused))?.callbackStatus === 'failed', 'the callback refused', 10_000);
+      assert.equal((await router.deferred.get(refused))?.callbackAttempts, 1, 'refused once, not tried again');
+      assert.deepEqual(hits, []);
+      // Its addresses allowed: delivered.
+      router.deferred.deliverCallbacksTo(new CallbackTargets(['127.0.0.1', '::1']));
+      const allowed = await deferWithCallback('/allowed');
+      await until(async () => (await router.deferred.get(allowed))?.callbackStatus === 'delivered', 'the callback delivered', 10_000);
+      assert.deepEqual(hits, ['/allowed']);
+    } finally {
+      router.deferred.deliverCallbacksTo(CallbackTargets.ANY);
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
   });
 });

@@ -104,14 +104,16 @@ export {
 } from './queue/job-queue.js';
 export { InMemoryJobQueue, type InMemoryJobQueueOptions } from './queue/in-memory-job-queue.js';
 export { outcomeOfThrow } from './queue/job-retry.js';
+export { untilAborted } from './queue/until-aborted.js';
 
 // Deferred calls (`router.completeOrDefer`, `router.deferred`)
 export type { DeferredCall, DeferredCallback, DeferredFailure, DeferredStatus, DeferReason } from './deferral/deferred-call.js';
 export { DEFERRED_CALL_STORE, type DeferredCallStore } from './deferral/deferred-call.store.js';
 export { InMemoryDeferredCallStore } from './deferral/in-memory-deferred-call.store.js';
 export { DeferredCallError } from './deferral/deferred-call.error.js';
-export { deferredCallBody } from './deferral/deferred-call-body.js';
+export { deferredCallBody, deferredCallState } from './deferral/deferred-call-body.js';
 export { CALLBACK_SIGNATURE_HEADER, signCallback } from './deferral/callback-signature.js';
+export { CallbackTargetRefused, CallbackTargets } from './deferral/callback-targets.js';
 export {
   DEFERRED_CALLBACKS_QUEUE,
   DEFERRED_CALLS_QUEUE,
@@ -159,6 +161,8 @@ export type { AttemptRecord, RoutingRecord, SessionMove } from './telemetry/rout
 export { requestWithNeeds, type RecordedNeeds } from './planning/request-with-needs.js';
 // The records' timestamp formatter (cached, allocation-light): the gateway's request log stamps its lines with it.
 export { isoTime } from './telemetry/iso-time.js';
+// The OpenAI objects' times (whole Unix seconds): the gateway's batches, files and listings show theirs with it.
+export { unixSeconds } from './shared/unix-seconds.js';
 
 // OpenAI wire types
 export type * from './chat/chat-completion.types.js';

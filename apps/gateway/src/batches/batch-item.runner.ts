@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { JOB_QUEUE, LlmRouter, type JobOutcome, type JobQueue, type JobWorker, type QueuedJob, type RoutedCompletion } from '@llm-router/nestjs';
-import type { Observable, Subscription } from 'rxjs';
+import { JOB_QUEUE, LlmRouter, untilAborted, type JobOutcome, type JobQueue, type JobWorker, type QueuedJob } from '@llm-router/nestjs';
+import type { Subscription } from 'rxjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { Principal } from '../auth/key-scope.js';
 import { RouteAccessService } from '../chat-completions/route-access.service.js';
@@ -140,37 +140,11 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
       line = failedLine(item.customId, failure, (err as { requestId?: string }).requestId ?? null);
       status = 'failed';
     }
-    await this.store.finishItem(batch.id, item.customId, status, line, this.clock());
-    await this.batches.finalize(batch.id);
+    await this.batches.finishItem(batch.id, item.customId, status, line);
     return done;
   }
 }
 
 function pausedOutcome(untilResumeMs: number, reason: string): JobOutcome {
   return { kind: 'later', runAt: Date.now() + Math.max(0, Math.min(untilResumeMs, PAUSED_RECHECK_MS)), reason: `batch paused: ${reason}` };
-}
-
-/** The routed call's result; undefined once `signal` aborts (the call is unsubscribed, which aborts it upstream). */
-function untilAborted(call$: Observable<RoutedCompletion>, signal: AbortSignal): Promise<RoutedCompletion | undefined> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return resolve(undefined);
-    let result: RoutedCompletion | undefined;
-    const onAbort = () => {
-      subscription.unsubscribe();
-      resolve(undefined);
-    };
-    const subscription = call$.subscribe({
-      next: (value) => (result = value),
-      error: (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-      complete: () => {
-        signal.removeEventListener('abort', onAbort);
-        if (result) resolve(result);
-        else reject(new Error('the routed call completed without a result'));
-      },
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

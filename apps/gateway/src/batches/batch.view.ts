@@ -1,6 +1,6 @@
+import { unixSeconds } from '@llm-router/nestjs';
 import type { BatchItemStatus, StoredBatch } from '../store/batch-store.js';
 
-const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
@@ -21,15 +21,15 @@ export function batchView(batch: StoredBatch, counts: Record<BatchItemStatus, nu
     status: batch.status,
     output_file_id: batch.outputFileId,
     error_file_id: batch.errorFileId,
-    created_at: seconds(batch.createdAt),
-    in_progress_at: seconds(batch.inProgressAt),
-    expires_at: seconds(batch.expiresAt),
-    finalizing_at: seconds(batch.finalizingAt),
-    completed_at: seconds(batch.completedAt),
-    failed_at: seconds(batch.failedAt),
-    expired_at: seconds(batch.expiredAt),
-    cancelling_at: seconds(batch.cancellingAt),
-    cancelled_at: seconds(batch.cancelledAt),
+    created_at: unixSeconds(batch.createdAt),
+    in_progress_at: unixSeconds(batch.inProgressAt),
+    expires_at: unixSeconds(batch.expiresAt),
+    finalizing_at: unixSeconds(batch.finalizingAt),
+    completed_at: unixSeconds(batch.completedAt),
+    failed_at: unixSeconds(batch.failedAt),
+    expired_at: unixSeconds(batch.expiredAt),
+    cancelling_at: unixSeconds(batch.cancellingAt),
+    cancelled_at: unixSeconds(batch.cancelledAt),
     request_counts: { total: batch.total, completed: counts.succeeded, failed: failedItems },
     metadata: batch.metadata,
     llm_router: {

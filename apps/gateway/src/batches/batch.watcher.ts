@@ -68,10 +68,8 @@ export class BatchWatcher implements OnApplicationBootstrap, OnModuleDestroy {
     for (const batch of open) {
       if (batch.status === 'in_progress' && now >= batch.expiresAt) await this.batches.expire(batch);
       else if (batch.status === 'in_progress' && batch.pause !== null && now >= batch.pause.resumeAt) await this.batches.resume(batch, `its ${batch.pause.reason} window ended`);
-      else if (batch.status === 'cancelling') {
-        await this.batches.endUnstarted(batch, 'cancelled');
-        await this.batches.finalize(batch.id);
-      } else if (batch.status === 'finalizing' && now - (batch.finalizingAt ?? now) >= STALE_FINALIZING_MS) {
+      else if (batch.status === 'cancelling') await this.batches.endUnstartedAndFinalize(batch, 'cancelled');
+      else if (batch.status === 'finalizing' && now - (batch.finalizingAt ?? now) >= STALE_FINALIZING_MS) {
         await this.batches.finalize(batch.id);
       } else if (batch.status === 'in_progress') await this.batches.finalize(batch.id);
     }

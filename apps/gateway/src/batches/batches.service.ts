@@ -7,8 +7,9 @@ import { decideRoute, scopeRefusal, type Principal } from '../auth/key-scope.js'
 import { requiredTenant } from '../auth/required-tenant.js';
 import { openAiError } from '../errors/openai-error.js';
 import { parseOr400 } from '../errors/parse-or-400.js';
+import { listEnvelope, pageOf } from '../http/cursor-page.js';
 import { FilesService } from '../files/files.service.js';
-import { type BatchPause, type BatchStatus, type BatchStore, type StoredBatch } from '../store/batch-store.js';
+import { type BatchItemStatus, type BatchPause, type BatchStatus, type BatchStore, type StoredBatch } from '../store/batch-store.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 import { CLASS_METADATA_KEY, decideBatchClass } from './batch-class.js';
@@ -38,6 +39,9 @@ const BATCH_STATUSES = ['validating', 'failed', 'in_progress', 'finalizing', 'co
 
 /** The admin listing's query: the tenant's listing across tenants, with filters. */
 const adminListSchema = listSchema.extend({ tenant: z.string().min(1).max(200).optional(), status: z.enum(BATCH_STATUSES).optional() }).strict();
+
+/** How an item that never ran ends. */
+type UnrunStatus = 'cancelled' | 'expired';
 
 /** OpenAI's one completion window. */
 const WINDOW_MS = 24 * 3_600_000;
@@ -132,9 +136,8 @@ export class BatchesService {
   async list(principal: Principal | null, query: unknown) {
     const tenant = requiredTenant(principal);
     const { after, limit } = parseOr400(listSchema, query);
-    const rows = await this.store.listBatches(tenant, limit + 1, after);
-    const data = await Promise.all(rows.slice(0, limit).map((b) => this.view(b)));
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: rows.length > limit };
+    const page = pageOf(await this.store.listBatches(tenant, limit + 1, after), limit);
+    return listEnvelope(await Promise.all(page.rows.map((b) => this.view(b))), page.hasMore);
   }
 
   /** `GET /admin/batches`: every tenant's batches, newest first, filtered by tenant and status. */
@@ -142,14 +145,15 @@ export class BatchesService {
     const { tenant, status, after, limit } = parseOr400(adminListSchema, query);
     const rows = await this.store.searchBatches({ tenant, status }, limit + 1, after);
     if (rows === undefined) throw invalid(`Invalid 'after': no batch "${after}" (pass the previous page's last_id).`, 'after');
+    const page = pageOf(rows, limit);
     // Across tenants, each batch says whose it is in the gateway's extension field.
     const data = await Promise.all(
-      rows.slice(0, limit).map(async (b) => {
+      page.rows.map(async (b) => {
         const view = await this.view(b);
         return { ...view, llm_router: { tenant: b.tenant, ...view.llm_router } };
       }),
     );
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: rows.length > limit };
+    return listEnvelope(data, page.hasMore);
   }
 
   /** Cancelling: items not yet running are cancelled at once, those in flight finish; then it is finalized as `cancelled`. */
@@ -161,13 +165,16 @@ export class BatchesService {
       if (now?.status === 'cancelling' || now?.status === 'cancelled') return this.view(now);
       throw invalid(`Cannot cancel a batch with status '${now?.status ?? batch.status}'.`, 'batch_id');
     }
-    await this.endUnstarted(batch, 'cancelled');
-    await this.finalize(id);
+    await this.endUnstartedAndFinalize(batch, 'cancelled');
     return this.view((await this.store.getBatch(id))!);
   }
 
-  /** The batch's items still pending whose jobs are not running, ended as cancelled or expired (in-flight ones finish and write their own result). */
-  async endUnstarted(batch: StoredBatch, why: 'cancelled' | 'expired'): Promise<void> {
+  /**
+   * The batch's items still pending whose jobs are not running, ended as
+   * cancelled or expired (in-flight ones finish and write their own result);
+   * then the batch is finalized if none is left.
+   */
+  async endUnstartedAndFinalize(batch: StoredBatch, why: UnrunStatus): Promise<void> {
     const batchId = batch.id;
     const queue = itemQueue(batch.tenant);
     for (const customId of await this.store.pendingItemIds(batchId)) {
@@ -175,13 +182,13 @@ export class BatchesService {
       if (!(await this.queue.remove(queue, jobId)) && (await this.queue.state(queue, jobId)) === 'active') continue;
       await this.store.finishItem(batchId, customId, why, unrunLine(customId, why), this.clock());
     }
+    await this.finalize(batchId);
   }
 
   /** A batch in progress past its completion window: what has not started expires; it finalizes as `expired` with its finished items. */
   async expire(batch: StoredBatch): Promise<void> {
     this.logger.log(`batch ${batch.id} of tenant "${batch.tenant}" passed its completion window: its unfinished items expire`);
-    await this.endUnstarted(batch, 'expired');
-    await this.finalize(batch.id);
+    await this.endUnstartedAndFinalize(batch, 'expired');
   }
 
   /** Paused: no item is sent upstream until it resumes (each item job answers `later`). */
@@ -199,10 +206,15 @@ export class BatchesService {
     for (const customId of await this.store.pendingItemIds(batch.id)) await this.queue.promote(queue, itemJobId(batch.id, customId));
   }
 
-  /** Ends one item without running it (its batch was cancelled or expired), then finalizes the batch if it was the last. */
-  async endItem(batchId: string, customId: string, why: 'cancelled' | 'expired'): Promise<void> {
-    await this.store.finishItem(batchId, customId, why, unrunLine(customId, why), this.clock());
+  /** Writes one item's result line once (answered, failed, or not run), then finalizes the batch if it was the last. */
+  async finishItem(batchId: string, customId: string, status: Exclude<BatchItemStatus, 'pending'>, line: string): Promise<void> {
+    await this.store.finishItem(batchId, customId, status, line, this.clock());
     await this.finalize(batchId);
+  }
+
+  /** Ends one item without running it (its batch was cancelled or expired), then finalizes the batch if it was the last. */
+  endItem(batchId: string, customId: string, why: UnrunStatus): Promise<void> {
+    return this.finishItem(batchId, customId, why, unrunLine(customId, why));
   }
 
   /**

@@ -6,7 +6,8 @@ import type { Observable } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { V1Authenticator } from '../auth/v1-authenticator.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
-import { callbackOf } from '../deferred/callback-request.js';
+import { CallbackPolicy } from '../deferred/callback-policy.js';
+import { callbackOf, checkCallbackTarget } from '../deferred/callback-request.js';
 import { writeDeferredResponse } from '../deferred/write-deferred-response.js';
 import { writeErrorBody, writeErrorResponse } from '../errors/write-error-response.js';
 import { parseChatRequest } from './parse-chat-request.js';
@@ -42,6 +43,7 @@ export class ChatCompletionsHandler {
     private readonly access: RouteAccessService,
     private readonly explainer: RoutingExplainer,
     private readonly grace: ShutdownGrace,
+    private readonly callbacks: CallbackPolicy,
     authenticator: V1Authenticator,
     config: ConfigService,
   ) {
@@ -103,6 +105,12 @@ export class ChatCompletionsHandler {
       return writeSse(res, this.router.stream$(request, options), includeUsage, (err) => writeErrorResponse(res, err), this.grace);
     }
     const callback = callbackOf(req.headers);
+    if (callback === undefined) return this.complete(res, request, options, principal, undefined);
+    // Where the callback goes is checked (its host resolved) before the call is routed.
+    checkCallbackTarget(callback, this.callbacks.targets).then(() => this.complete(res, request, options, principal, callback), fail);
+  }
+
+  private complete(res: ServerResponse, request: ChatCompletionRequest, options: RouteOptions | undefined, principal: Principal, callback: DeferredCallback | undefined): void {
     this.respond(res, this.router.completion$(request, options), (err) => this.failOrDefer(res, err, request, options, principal, callback));
   }
 

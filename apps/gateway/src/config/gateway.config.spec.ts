@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { gatewayConfigFromEnv } from './gateway.config.js';
+import { defaultGatewayConfig, gatewayConfigFromEnv } from './gateway.config.js';
 
 test('no environment: the dev quick start (embedded simulator, SQLite under data/, keys on, a generated dev admin key)', () => {
   const c = gatewayConfigFromEnv({});
@@ -75,6 +75,14 @@ test('LLM_QUEUE_LEASE_MS: 30 s by default, at least 1 s, a bad value refused', (
   assert.equal(gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: '5000' }).queueLeaseMs, 5_000);
   assert.equal(gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: '10' }).queueLeaseMs, 1_000);
   assert.throws(() => gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: 'soon' }), /LLM_QUEUE_LEASE_MS must be a non-negative integer/);
+});
+
+test('LLM_CALLBACK_ALLOW: none by default; hosts, addresses and CIDRs, or *; a bad entry refused, named', () => {
+  assert.deepEqual(gatewayConfigFromEnv({}).callbackAllow, []);
+  assert.deepEqual(defaultGatewayConfig().callbackAllow, []);
+  assert.deepEqual(gatewayConfigFromEnv({ LLM_CALLBACK_ALLOW: ' 127.0.0.1, 10.0.0.0/8,,hooks.internal ' }).callbackAllow, ['127.0.0.1', '10.0.0.0/8', 'hooks.internal']);
+  assert.deepEqual(gatewayConfigFromEnv({ LLM_CALLBACK_ALLOW: '*' }).callbackAllow, ['*']);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_CALLBACK_ALLOW: '10.0.0.0/99' }), /LLM_CALLBACK_ALLOW: "10\.0\.0\.0\/99" is not a host name, an IP address or a CIDR/);
 });
 
 test('LLM_RECORDS and LLM_METRICS: on unless switched off (the benchmark measures what each costs)', () => {

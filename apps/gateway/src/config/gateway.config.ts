@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { CallbackTargets } from '@llm-router/nestjs';
 import { z } from 'zod';
 
 /**
@@ -71,7 +72,13 @@ export interface GatewayConfig {
   /** Every this many ms each instance checks the store's policy history (the backstop for a missed Redis notice). 0 = never. */
   policySyncMs: number;
   /** How long a worker's hold on a queued job lasts unrenewed: a killed instance's jobs run again this long after (default 30 s). */
-  queueLeaseMs?: number;
+  queueLeaseMs: number;
+  /**
+   * Callback URLs (`x-llm-callback-url`) may reach these hosts, addresses and
+   * CIDRs although they are loopback, private, link-local ...; `*` turns the
+   * check off. Empty (the default): only public addresses.
+   */
+  callbackAllow: readonly string[];
   /**
    * `false` (LLM_RECORDS=false): routing records are neither journaled nor
    * stored, so usage, reports and budget restores see no calls: only for
@@ -112,6 +119,9 @@ export const HTTP_DEFAULTS = {
 
 /** Batch input files up to 50 MiB (held in memory while validated); paused batches looked at every second. */
 export const BATCH_DEFAULTS = { fileLimitBytes: 50 * 1024 * 1024, batchWatchMs: 1_000 } as const satisfies Partial<GatewayConfig>;
+
+/** A killed instance's queued jobs (deferred calls, batch items) run again 30 s after its last lease renewal. */
+export const QUEUE_DEFAULTS = { queueLeaseMs: 30_000 } as const satisfies Partial<GatewayConfig>;
 
 export const DEFAULT_POLICY_FILE = 'config/policy.yaml';
 export const DEFAULT_SQLITE_PATH = 'data/gateway.sqlite';
@@ -186,7 +196,20 @@ export const gatewayEnvSchema = z.object({
   LLM_SAMPLE_ENDPOINTS: flag('LLM_SAMPLE_ENDPOINTS', true),
   LLM_POLICY_WATCH: flag('LLM_POLICY_WATCH', true),
   LLM_POLICY_SYNC_MS: int('LLM_POLICY_SYNC_MS', 5_000),
-  LLM_QUEUE_LEASE_MS: int('LLM_QUEUE_LEASE_MS', 30_000),
+  LLM_QUEUE_LEASE_MS: int('LLM_QUEUE_LEASE_MS', QUEUE_DEFAULTS.queueLeaseMs),
+  LLM_CALLBACK_ALLOW: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const allow = (v ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+      try {
+        new CallbackTargets(allow);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (a comma-separated list; * turns the check off)` });
+        return z.NEVER;
+      }
+      return allow;
+    }),
   LLM_RECORDS: flag('LLM_RECORDS', true),
   LLM_METRICS: flag('LLM_METRICS', true),
   LLM_FILE_LIMIT_BYTES: int('LLM_FILE_LIMIT_BYTES', BATCH_DEFAULTS.fileLimitBytes),
@@ -251,6 +274,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     policyWatch: e.LLM_POLICY_WATCH,
     policySyncMs: e.LLM_POLICY_SYNC_MS,
     queueLeaseMs: Math.max(1_000, e.LLM_QUEUE_LEASE_MS),
+    callbackAllow: e.LLM_CALLBACK_ALLOW,
     records: e.LLM_RECORDS,
     metrics: e.LLM_METRICS,
     fileLimitBytes: Math.max(1, e.LLM_FILE_LIMIT_BYTES),
@@ -274,6 +298,8 @@ export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): Ga
     simulatorPort: 0,
     ...HTTP_DEFAULTS,
     ...BATCH_DEFAULTS,
+    ...QUEUE_DEFAULTS,
+    callbackAllow: [],
     auth: 'disabled',
     adminKeyGenerated: false,
     store: { kind: 'sqlite', path: ':memory:' },

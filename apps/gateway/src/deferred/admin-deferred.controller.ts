@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, Get, Inject, Query } from '@nestjs/common';
 import { openAiError } from '../errors/openai-error.js';
+import { listEnvelope } from '../http/cursor-page.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
 import { parseDeferredListing } from './deferred-listing.query.js';
@@ -21,7 +22,6 @@ export class AdminDeferredController {
     if (page === undefined) {
       throw new BadRequestException(openAiError(`Invalid 'after': no deferred call "${after}" (pass the previous page's last_id).`, 'invalid_request_error', 'invalid_value', 'after'));
     }
-    const data = page.calls.map(deferredListingItem);
-    return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore };
+    return listEnvelope(page.calls.map(deferredListingItem), page.hasMore);
   }
 }

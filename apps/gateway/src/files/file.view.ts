@@ -1,6 +1,5 @@
+import { unixSeconds } from '@llm-router/nestjs';
 import type { StoredFile } from '../store/batch-store.js';
-
-const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** A file as OpenAI's Files API shows it. */
 export function fileView(file: StoredFile) {
@@ -8,7 +7,7 @@ export function fileView(file: StoredFile) {
     id: file.id,
     object: 'file' as const,
     bytes: file.bytes,
-    created_at: seconds(file.createdAt),
+    created_at: unixSeconds(file.createdAt),
     expires_at: null,
     filename: file.filename,
     purpose: file.purpose,

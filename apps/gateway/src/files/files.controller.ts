@@ -5,6 +5,7 @@ import type { Principal } from '../auth/key-scope.js';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import { requiredTenant } from '../auth/required-tenant.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
+import { listEnvelope } from '../http/cursor-page.js';
 import { fileView } from './file.view.js';
 import { FilesService } from './files.service.js';
 import { readUpload } from './read-upload.js';
@@ -30,9 +31,8 @@ export class FilesController {
 
   @Get()
   async list(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal | null) {
-    const { data, hasMore } = await this.files.list(requiredTenant(principal), query);
-    const views = data.map(fileView);
-    return { object: 'list', data: views, first_id: views[0]?.id ?? null, last_id: views[views.length - 1]?.id ?? null, has_more: hasMore };
+    const page = await this.files.list(requiredTenant(principal), query);
+    return listEnvelope(page.rows.map(fileView), page.hasMore);
   }
 
   @Get(':id')

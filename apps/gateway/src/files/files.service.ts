@@ -3,6 +3,7 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import { z } from 'zod';
 import { openAiError } from '../errors/openai-error.js';
 import { parseOr400 } from '../errors/parse-or-400.js';
+import { pageOf, type Page } from '../http/cursor-page.js';
 import type { BatchStore, StoredFile } from '../store/batch-store.js';
 import type { GatewayStore } from '../store/gateway-store.js';
 import { GATEWAY_STORE } from '../store/store.tokens.js';
@@ -54,11 +55,9 @@ export class FilesService {
   }
 
   /** OpenAI's file list: newest first, `after`/`limit` (1 to 10,000, 10,000 by default), optionally one purpose. */
-  async list(tenant: string, query: Record<string, unknown>) {
+  async list(tenant: string, query: Record<string, unknown>): Promise<Page<StoredFile>> {
     const { limit, purpose, after } = parseOr400(listSchema, query);
-    const rows = await this.store.listFiles(tenant, limit + 1, purpose, after);
-    const data = rows.slice(0, limit);
-    return { data, hasMore: rows.length > limit };
+    return pageOf(await this.store.listFiles(tenant, limit + 1, purpose, after), limit);
   }
 
   async content(tenant: string, id: string): Promise<string> {

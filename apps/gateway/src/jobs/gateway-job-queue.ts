@@ -18,7 +18,7 @@ export class GatewayJobQueue implements OnApplicationShutdown {
   private constructor(readonly queue: JobQueue) {}
 
   static async open(store: GatewayStore, redis: GatewayRedis, config: ConfigService): Promise<GatewayJobQueue> {
-    const leaseMs = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).queueLeaseMs ?? 30_000;
+    const leaseMs = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).queueLeaseMs;
     if (redis.client === undefined) return new GatewayJobQueue(new SqlJobQueue(store.jobs, { leaseMs }));
     const { BullMqJobQueue } = await import('@llm-router/nestjs/bullmq');
     // Under LLM_REDIS_PREFIX like every gateway key; the {hash tag} keeps each queue in one Cluster slot.

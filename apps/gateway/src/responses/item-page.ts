@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalidValue } from '../errors/invalid-value.js';
+import { listEnvelope } from '../http/cursor-page.js';
 import type { ConversationItem } from './response.types.js';
 
 const itemPageQuery = z.object({
@@ -23,5 +24,5 @@ export function itemPage(items: readonly ConversationItem[], { limit, order, aft
   const start = after === undefined ? 0 : ordered.findIndex((item) => item.id === after) + 1;
   // An unknown cursor starts nowhere: an empty page, not the first one again.
   const data = start === 0 && after !== undefined ? [] : ordered.slice(start, start + limit);
-  return { object: 'list' as const, data, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null, has_more: start + data.length < ordered.length && data.length > 0 };
+  return listEnvelope(data, start + data.length < ordered.length && data.length > 0);
 }

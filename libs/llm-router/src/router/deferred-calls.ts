@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { filter, firstValueFrom, from, lastValueFrom, merge, Observable, Subject, switchMap, take, takeUntil, timer } from 'rxjs';
+import { filter, firstValueFrom, from, lastValueFrom, merge, type Observable, Subject, switchMap, take, timer } from 'rxjs';
 import type { ChatCompletion, ChatCompletionRequest } from '../chat/chat-completion.types.js';
+import { CallbackPoster } from '../deferral/callback-delivery.js';
 import { CALLBACK_SIGNATURE_HEADER, signCallback } from '../deferral/callback-signature.js';
+import type { CallbackTargets } from '../deferral/callback-targets.js';
 import { deferReason, failureOf } from '../deferral/defer-reason.js';
 import type { DeferredCall, DeferredCallback } from '../deferral/deferred-call.js';
 import { deferredCallBody } from '../deferral/deferred-call-body.js';
@@ -11,6 +13,7 @@ import { backoffDelay } from '../execution/backoff.js';
 import type { BackoffConfig } from '../policy/policy.schema.js';
 import type { CompiledClass } from '../policy/compiled-policy.js';
 import type { JobOutcome, JobQueue, JobWorker, QueuedJob } from '../queue/job-queue.js';
+import { untilAborted } from '../queue/until-aborted.js';
 import type { RoutedCompletion, RouteOptions } from './llm-router.service.js';
 
 /** The work queue's queues: deferred calls' tries, and their callbacks' deliveries. */
@@ -76,6 +79,7 @@ export class DeferredCalls {
   private readonly settled = new Subject<DeferredCall>();
   private workers: JobWorker[] = [];
   private prepare: PrepareTry = (call) => ({ ...call.context });
+  private poster = new CallbackPoster();
 
   constructor(private readonly deps: DeferredCallsDeps) {}
 
@@ -119,6 +123,13 @@ export class DeferredCalls {
     };
   }
 
+  /** Where callbacks may be delivered (call before the app starts): every http(s) URL unless restricted. */
+  deliverCallbacksTo(targets: CallbackTargets): void {
+    const replaced = this.poster;
+    this.poster = new CallbackPoster(targets);
+    void replaced.close();
+  }
+
   /** Starts working the queues (the module does it at bootstrap). */
   start(): void {
     if (this.workers.length > 0) return;
@@ -133,6 +144,7 @@ export class DeferredCalls {
   async close(): Promise<void> {
     const workers = this.workers.splice(0);
     await Promise.all(workers.map((w) => w.close()));
+    await this.poster.close();
     this.settled.complete();
   }
 
@@ -195,7 +207,7 @@ export class DeferredCalls {
     } catch (err) {
       return this.finish({ ...call, status: 'failed', lastError: failureOf(err) });
     }
-    let routed: RoutedCompletion;
+    let routed: RoutedCompletion | undefined;
     try {
       routed = await untilAborted(this.deps.route(call.request, options), signal);
     } catch (err) {
@@ -209,6 +221,7 @@ export class DeferredCalls {
       await this.deps.store.save({ ...call, attempts, lastError, nextAttemptAt: next });
       return { kind: 'later', runAt: next, reason: String(lastError.body.error.message ?? 'route exhausted') };
     }
+    if (routed === undefined) return { kind: 'later', runAt: Date.now(), reason: 'the worker closed mid-try' };
     const completion = routed.json ?? JSON.stringify(routed.completion);
     return this.finish({ ...call, status: 'completed', attempts: call.attempts + 1, completion });
   }
@@ -231,27 +244,22 @@ export class DeferredCalls {
     return this.deps.queue.add(DEFERRED_CALLBACKS_QUEUE, [{ id: call.id, data: { id: call.id } }]);
   }
 
-  /** POSTs the ended call to its callback URL, signed; a non-2xx or no answer is retried with the class's defer backoff. */
+  /**
+   * POSTs the ended call to its callback URL, signed; a non-2xx or no answer
+   * is retried with the class's defer backoff, a target the callback targets
+   * refuse fails at once.
+   */
   private async deliver(job: QueuedJob<{ id: string }>, signal: AbortSignal): Promise<JobOutcome> {
     const call = await this.deps.store.get(job.data.id);
     if (call?.callback === undefined || call.callbackStatus !== 'pending') return DONE;
     const body = deferredCallBody(call);
-    let delivered = false;
-    try {
-      const res = await fetch(call.callback.url, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json', [CALLBACK_SIGNATURE_HEADER]: signCallback(body, call.callback.secret), 'x-llm-router-deferred-id': call.id },
-        redirect: 'manual',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
-      });
-      await res.body?.cancel();
-      delivered = res.status >= 200 && res.status < 300;
-    } catch {
-      if (signal.aborted) return { kind: 'later', runAt: Date.now(), reason: 'the worker closed mid-delivery' };
-    }
+    const headers = { 'content-type': 'application/json', [CALLBACK_SIGNATURE_HEADER]: signCallback(body, call.callback.secret), 'x-llm-router-deferred-id': call.id };
+    const delivery = await this.poster.post(call.callback.url, body, headers, AbortSignal.any([signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]));
+    if (delivery === 'failed' && signal.aborted) return { kind: 'later', runAt: Date.now(), reason: 'the worker closed mid-delivery' };
+    const delivered = delivery === 'delivered';
     const callbackAttempts = (call.callbackAttempts ?? 0) + 1;
-    if (delivered || callbackAttempts >= CALLBACK_ATTEMPTS) {
+    // A target refused for where it goes is not tried again.
+    if (delivered || delivery === 'refused' || callbackAttempts >= CALLBACK_ATTEMPTS) {
       await this.deps.store.save({ ...call, callbackAttempts, callbackStatus: delivered ? 'delivered' : 'failed' });
       return DONE;
     }
@@ -266,15 +274,4 @@ export class DeferredCalls {
       return FALLBACK_BACKOFF;
     }
   }
-}
-
-/** The routed call's completion; unsubscribed (its upstream call aborted) when `signal` aborts. */
-function untilAborted<T>(source: Observable<T>, signal: AbortSignal): Promise<T> {
-  const aborted = new Observable<void>((subscriber) => {
-    const abort = () => subscriber.next();
-    if (signal.aborted) abort();
-    signal.addEventListener('abort', abort, { once: true });
-    return () => signal.removeEventListener('abort', abort);
-  });
-  return lastValueFrom(source.pipe(takeUntil(aborted)));
 }
