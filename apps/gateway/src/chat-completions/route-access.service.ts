@@ -29,7 +29,15 @@ export class RouteAccessService {
   ) {}
 
   optionsFor(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions | undefined {
-    const options = this.resolve(principal, headers, model);
+    return this.attributed(principal, this.resolve(principal, headers, model));
+  }
+
+  /**
+   * `resolve`'s options, their coming record tied to the caller: called right
+   * before the call is routed, never for a call refused after `resolve`, whose
+   * record would never come to take the entry.
+   */
+  attributed(principal: Principal | null, options: RouteOptions): RouteOptions {
     // A generated id is attributed to its key here; a caller's own id carries the key as a label (see resolve).
     if (principal !== null && principal.keyId !== null && options.labels?.[KEY_LABEL] === undefined) this.records.attribute(options.requestId!, principal);
     return options;
