@@ -43,7 +43,7 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
     servedProvider: record.servedBy?.provider ?? null,
     upstreamModel: record.servedBy?.upstreamModel ?? null,
     fallback: record.fallback,
-    upstreamCalls: record.attempts.filter((a) => a.outcome !== 'skipped').length,
+    upstreamCalls: upstreamCalls(record),
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
     usageEstimated: record.usageEstimated,
@@ -84,8 +84,18 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
   };
 }
 
+/** Attempts that reached a provider (a counting loop: no array per record). */
+function upstreamCalls(record: RoutingRecord): number {
+  let n = 0;
+  for (const a of record.attempts) if (a.outcome !== 'skipped') n++;
+  return n;
+}
+
 /** What the router changed in the conversation per attempt (trimmed turns, dropped provider state), by attempt number. */
 function attemptNotes(record: RoutingRecord): { attemptNotes?: Array<{ seq: number; model: string; notes: readonly string[] }> } {
-  const notes = record.attempts.flatMap((a, seq) => (a.notes ? [{ seq, model: a.model, notes: a.notes }] : []));
-  return notes.length > 0 ? { attemptNotes: notes } : {};
+  let notes: Array<{ seq: number; model: string; notes: readonly string[] }> | undefined;
+  record.attempts.forEach((a, seq) => {
+    if (a.notes) (notes ??= []).push({ seq, model: a.model, notes: a.notes });
+  });
+  return notes ? { attemptNotes: notes } : {};
 }

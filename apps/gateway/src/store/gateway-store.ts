@@ -42,6 +42,8 @@ export interface RecordRow {
   attempts: AttemptRow[];
   /** The journal's mark for this row (which file segment holds it), not stored. */
   journal?: number;
+  /** The row's one serialized form (record-line.ts), made once and kept for every consumer; not stored. */
+  line?: string;
 }
 
 export interface AttemptRow {
