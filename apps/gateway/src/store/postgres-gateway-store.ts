@@ -2,7 +2,8 @@ import pg from 'pg';
 import type { RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
 import { storableText } from './storable-text.js';
-import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams, SqlGatewayStore } from './sql-gateway-store.js';
+import { lineValues } from './record-line.js';
+import { ATTEMPT_COLUMNS, RECORD_COLUMNS, SqlGatewayStore } from './sql-gateway-store.js';
 
 type Param = string | number | null;
 
@@ -76,12 +77,12 @@ export class PostgresGatewayStore extends SqlGatewayStore {
     await this.inTransaction(async (client) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
-        const insert = multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map(recordParams));
+        const insert = multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map((r) => lineValues(r)[1]));
         // A record already stored (replayed from the journal) is skipped, and so are its attempts.
         insert.text += ' ON CONFLICT (record_id) DO NOTHING RETURNING record_id';
         const inserted = (await client.query<{ record_id: string }>(insert)).rows;
         const fresh = inserted.length === slice.length ? slice : onlyInserted(slice, inserted);
-        const attempts = fresh.flatMap(attemptParams);
+        const attempts = fresh.flatMap((r) => lineValues(r)[2]);
         for (let j = 0; j < attempts.length; j += ROWS_PER_STATEMENT) {
           await client.query(multiInsert('llm_routing_attempts', ATTEMPT_COLUMNS, attempts.slice(j, j + ROWS_PER_STATEMENT)));
         }

@@ -1,4 +1,4 @@
-import type { AttemptRow, RecordRow } from './gateway-store.js';
+import type { AttemptRow, LineValues, RecordRow } from './gateway-store.js';
 import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams } from './sql-gateway-store.js';
 
 /**
@@ -10,18 +10,15 @@ import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams } from './
  * journal, or by the SQLite record thread's sender when there is no journal)
  * and kept on the row: the journal writes it, the SQLite record thread is
  * posted it (a string's bytes are copied, a row object would be cloned field
- * by field) and parses it there. Bump the version when the columns change.
+ * by field) and parses it there; the values it is made of are kept too, for
+ * the PostgreSQL writer. A row is not changed once made: what is kept stays
+ * its true form. Bump the version when the columns change.
  */
 const VERSION = 1;
 
-type Value = string | number | null;
-
-/** A line's values: what the SQLite inserter binds. */
-export type LineValues = [version: number, record: Value[], attempts: Value[][]];
-
-/** The row's insert parameters, as a line holds them. */
+/** The row's insert parameters, as a line holds them: made on first need and kept on the row (the PostgreSQL writer binds them). */
 export function lineValues(r: RecordRow): LineValues {
-  return [VERSION, recordParams(r), attemptParams(r)];
+  return (r.values ??= [VERSION, recordParams(r), attemptParams(r)]);
 }
 
 /** The row's line, made on first need and kept on the row. */
@@ -97,6 +94,7 @@ export function rowOfLine(text: string): RecordRow | undefined {
         waitedMs: a[att.waited_ms] as number | null,
       }),
     ),
+    values: line,
     line: text,
   };
 }

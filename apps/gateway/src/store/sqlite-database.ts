@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { LineValues } from './record-line.js';
+import type { LineValues } from './gateway-store.js';
 import { ATTEMPT_COLUMNS, RECORD_COLUMNS } from './sql-gateway-store.js';
 
 /** A connection to the gateway's SQLite file, as every connection to it is set up (WAL, NORMAL sync, 5 s busy wait). */

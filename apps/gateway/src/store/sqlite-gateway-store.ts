@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { RecordRow } from './gateway-store.js';
+import type { LineValues, RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
-import { lineValues, type LineValues } from './record-line.js';
+import { lineValues } from './record-line.js';
 import { SqlGatewayStore } from './sql-gateway-store.js';
 import { openSqlite, recordInserter } from './sqlite-database.js';
 import { RecordThreadGone, SqliteRecordThread } from './sqlite-record-thread.js';

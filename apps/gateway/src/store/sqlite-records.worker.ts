@@ -6,7 +6,8 @@
  * parsing the records' lines (record-line.ts), the form they are posted in.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { valuesOfLine, type LineValues } from './record-line.js';
+import type { LineValues } from './gateway-store.js';
+import { valuesOfLine } from './record-line.js';
 import { openSqlite, recordInserter } from './sqlite-database.js';
 
 /** A batch as the records' lines (record-line.ts), or the end. */
