@@ -26,6 +26,16 @@ export function recordLine(r: RecordRow): string {
   return (r.line ??= JSON.stringify(lineValues(r)));
 }
 
+/**
+ * Drops the kept forms (about 1.1 KB for a two-attempt record): a row held
+ * long, while the store fails, keeps only its fields; they are made again
+ * when the store is tried next.
+ */
+export function forgetLine(r: RecordRow): void {
+  r.values = undefined;
+  r.line = undefined;
+}
+
 /** The values of a line; undefined for a line that is not one (torn by a crash, or another version). */
 export function valuesOfLine(text: string): LineValues | undefined {
   let line: LineValues;
