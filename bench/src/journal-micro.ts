@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { journalLine } from '../../apps/gateway/src/persistence/journal-line.js';
+import { recordLine } from '../../apps/gateway/src/store/record-line.js';
 import { FileRecordJournal, NoRecordJournal, type RecordJournal } from '../../apps/gateway/src/persistence/record-journal.js';
 import { RedisRecordJournal } from '../../apps/gateway/src/persistence/redis-record-journal.js';
 import type { RecordRow } from '../../apps/gateway/src/store/gateway-store.js';
@@ -82,7 +82,7 @@ const round = (us: number) => Math.round(us * 100) / 100;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'journal-micro-'));
-  const result: Record<string, unknown> = { rows: ROWS, batches: BATCHES, lineBytes: journalLine(realisticRow()).length };
+  const result: Record<string, unknown> = { rows: ROWS, batches: BATCHES, lineBytes: recordLine(realisticRow()).length };
   try {
     result.none = await measure(new NoRecordJournal());
     const file = new FileRecordJournal(join(dir, 'file'));

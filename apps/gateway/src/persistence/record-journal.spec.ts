@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { row } from '../store/record-row.fixture.js';
 import { SqliteGatewayStore } from '../store/sqlite-gateway-store.js';
-import { journalLine } from './journal-line.js';
+import { recordLine } from '../store/record-line.js';
 import { FileRecordJournal, parseLines } from './record-journal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'llm-record-journal-'));
@@ -61,7 +61,7 @@ test('what a process journaled and never saw written is recovered by the next on
 test('a segment whose rows are all written is emptied; an older one is deleted; close() leaves nothing', async () => {
   const dir = freshDir();
   // Ten rows of one length; a segment is sealed at its fourth line: [0-3] [4-7] [8, 9 current].
-  const line = journalLine(row(0)).length + 1;
+  const line = recordLine(row(0)).length + 1;
   const journal = new FileRecordJournal(dir, { segmentBytes: 4 * line - 1 });
   const rows = Array.from({ length: 10 }, (_, i) => row(i));
   for (const r of rows) journal.append(r);
@@ -86,7 +86,7 @@ test('a line torn by the crash is skipped; a failing store keeps the segment for
   crashed.append(row(2));
   appendFileSync(join(dir, files(dir)[0]!), '[1,"rec-3","r3",17');
   const one = row(1);
-  assert.deepEqual(parseLines(`${journalLine(one)}\n[1,"rec-2"`), [one], 'a row comes back as it went in; the torn line is left out');
+  assert.deepEqual(parseLines(`${recordLine(one)}\n[1,"rec-2"`), [one], 'a row comes back as it went in; the torn line is left out');
 
   const next = new FileRecordJournal(dir);
   await assert.rejects(

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordRow } from '../store/gateway-store.js';
-import { journalLine, rowOfLine } from './journal-line.js';
+import { recordLine, rowOfLine } from '../store/record-line.js';
 
 /**
  * Where a routing record is kept from the moment it exists until the store
@@ -94,7 +94,7 @@ export class FileRecordJournal implements RecordJournal {
 
   append(row: RecordRow): void {
     if (this.closed) return;
-    const line = `${journalLine(row)}\n`;
+    const line = `${recordLine(row)}\n`;
     try {
       const segment = this.current ?? this.open();
       writeSync(segment.fd!, line);

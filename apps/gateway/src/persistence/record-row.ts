@@ -43,7 +43,7 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
     servedProvider: record.servedBy?.provider ?? null,
     upstreamModel: record.servedBy?.upstreamModel ?? null,
     fallback: record.fallback,
-    upstreamCalls: record.attempts.filter((a) => a.outcome !== 'skipped').length,
+    upstreamCalls: upstreamCalls(record),
     promptTokens: record.promptTokens,
     completionTokens: record.completionTokens,
     usageEstimated: record.usageEstimated,
@@ -53,23 +53,7 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
     budgetTier: record.budget?.tier ?? null,
     budgetShare: record.budget?.shareUsed ?? null,
     budgetAction: record.budget?.action ?? null,
-    detail: JSON.stringify({
-      plannedRoute: record.plannedRoute,
-      excluded: record.excluded,
-      ...(record.qualityFloor ? { qualityFloor: record.qualityFloor } : {}),
-      ...(record.requestedModel !== undefined ? { requestedModel: record.requestedModel } : {}),
-      ...(record.policyVersion !== undefined ? { policyVersion: record.policyVersion } : {}),
-      // What routing read of the request: POST /admin/policy/simulate plans it again from this.
-      ...(record.needs !== undefined ? { needs: record.needs } : {}),
-      // What the serving attempt reserved, its overshoot and the budget left (issue #13, item 4).
-      ...(record.budget?.reservedUsd !== undefined
-        ? { budget: { reservedUsd: record.budget.reservedUsd, overshootUsd: record.budget.overshootUsd ?? 0, remainingUsd: record.budget.remainingUsd ?? null } }
-        : {}),
-      // A session turn: the session's previous target and, on the turn it moved, from where, to where and why (issue #15).
-      ...(record.sessionTarget !== undefined ? { sessionTarget: record.sessionTarget } : {}),
-      ...(record.sessionMove ? { sessionMove: record.sessionMove } : {}),
-      ...attemptNotes(record),
-    }),
+    detail: detailOf(record),
     attempts: record.attempts.map((a, seq) => ({
       seq,
       model: a.model,
@@ -84,8 +68,34 @@ export function toRecordRow(record: RoutingRecord, keyId: string | undefined, po
   };
 }
 
-/** What the router changed in the conversation per attempt (trimmed turns, dropped provider state), by attempt number. */
-function attemptNotes(record: RoutingRecord): { attemptNotes?: Array<{ seq: number; model: string; notes: readonly string[] }> } {
-  const notes = record.attempts.flatMap((a, seq) => (a.notes ? [{ seq, model: a.model, notes: a.notes }] : []));
-  return notes.length > 0 ? { attemptNotes: notes } : {};
+/** Attempts that reached a provider (a counting loop: no array per record). */
+function upstreamCalls(record: RoutingRecord): number {
+  let n = 0;
+  for (const a of record.attempts) if (a.outcome !== 'skipped') n++;
+  return n;
+}
+
+/**
+ * The record's detail as JSON text: its fields set one by one on one object
+ * (in the order the text has always had them), no object spread per field.
+ */
+function detailOf(record: RoutingRecord): string {
+  const detail: Record<string, unknown> = { plannedRoute: record.plannedRoute, excluded: record.excluded };
+  if (record.qualityFloor) detail.qualityFloor = record.qualityFloor;
+  if (record.requestedModel !== undefined) detail.requestedModel = record.requestedModel;
+  if (record.policyVersion !== undefined) detail.policyVersion = record.policyVersion;
+  // What routing read of the request: POST /admin/policy/simulate plans it again from this.
+  if (record.needs !== undefined) detail.needs = record.needs;
+  // What the serving attempt reserved, its overshoot and the budget left (issue #13, item 4).
+  if (record.budget?.reservedUsd !== undefined) {
+    detail.budget = { reservedUsd: record.budget.reservedUsd, overshootUsd: record.budget.overshootUsd ?? 0, remainingUsd: record.budget.remainingUsd ?? null };
+  }
+  // A session turn: the session's previous target and, on the turn it moved, from where, to where and why (issue #15).
+  if (record.sessionTarget !== undefined) detail.sessionTarget = record.sessionTarget;
+  if (record.sessionMove) detail.sessionMove = record.sessionMove;
+  // What the router changed in the conversation per attempt (trimmed turns, dropped provider state), by attempt number.
+  record.attempts.forEach((a, seq) => {
+    if (a.notes) ((detail.attemptNotes ??= []) as Array<{ seq: number; model: string; notes: readonly string[] }>).push({ seq, model: a.model, notes: a.notes });
+  });
+  return JSON.stringify(detail);
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { row } from '../store/record-row.fixture.js';
 import { SqliteGatewayStore } from '../store/sqlite-gateway-store.js';
+import { recordLine } from '../store/record-line.js';
 import { RecordWriter } from './record-writer.js';
 
 async function store(): Promise<SqliteGatewayStore> {
@@ -124,5 +125,36 @@ test('a store that stops answering while a batch is split keeps the unplaced row
   down = false;
   await writer.close();
   assert.equal(await requests(s), 8);
+  await s.close();
+});
+
+test('rows kept for a failing store drop their kept line and values; the next try stores them all the same', async () => {
+  const s = await store();
+  let fail = true;
+  const real = s.insertRecords.bind(s);
+  s.insertRecords = async (rows) => {
+    // As the journal had made them.
+    for (const r of rows) recordLine(r);
+    if (fail) throw new Error('store down');
+    return real(rows);
+  };
+  s.ping = async () => {
+    throw new Error('store down');
+  };
+  const writer = new RecordWriter(s, { flushMs: 60_000, batchSize: 1_000 });
+  const rows = [row(1), row(2)];
+  for (const r of rows) writer.push(r);
+  await writer.flush();
+  assert.equal(writer.waiting, 2);
+  assert.deepEqual(
+    rows.map((r) => [r.line, r.values]),
+    [
+      [undefined, undefined],
+      [undefined, undefined],
+    ],
+  );
+  fail = false;
+  await writer.close();
+  assert.equal(await requests(s), 2);
   await s.close();
 });

@@ -1,4 +1,5 @@
 import type { GatewayStore, RecordRow } from '../store/gateway-store.js';
+import { forgetLine } from '../store/record-line.js';
 
 export interface RecordWriterOptions {
   /** Write waiting rows at least this often. */
@@ -168,8 +169,9 @@ export class RecordWriter {
     return unplaced;
   }
 
-  /** Back in front, in order, for the next try; bounded by maxPending. */
+  /** Back in front, in order, for the next try (without their kept line: the store may fail for long); bounded by maxPending. */
   private requeue(rows: RecordRow[]): void {
+    for (const row of rows) forgetLine(row);
     this.pending.unshift(...rows);
     if (this.pending.length > this.maxPending) this.dropOldest();
   }

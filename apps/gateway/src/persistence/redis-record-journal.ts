@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RecordRow } from '../store/gateway-store.js';
-import { journalLine, rowOfLine } from './journal-line.js';
+import { recordLine, rowOfLine } from '../store/record-line.js';
 import { RECOVERY_BATCH, type RecordJournal } from './record-journal.js';
 
 /**
@@ -43,7 +43,7 @@ export class RedisRecordJournal implements RecordJournal {
     if (this.client.status !== 'ready') return this.fallback.append(row);
     const recordId = row.recordId;
     // Written to the socket now (ioredis writes at once on a ready connection); the reply comes later.
-    const added = this.client.xadd(this.key, '*', 'r', journalLine(row));
+    const added = this.client.xadd(this.key, '*', 'r', recordLine(row));
     this.entries.set(recordId, added);
     added.then(
       (id) => {

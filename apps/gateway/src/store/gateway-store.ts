@@ -42,7 +42,13 @@ export interface RecordRow {
   attempts: AttemptRow[];
   /** The journal's mark for this row (which file segment holds it), not stored. */
   journal?: number;
+  /** The row's insert values and its one serialized form (record-line.ts), made once and kept for every consumer; not stored. */
+  values?: LineValues;
+  line?: string;
 }
+
+/** A row's insert values as its line holds them (record-line.ts): `[version, record values, attempts' values]`, in the insert columns' order. */
+export type LineValues = [version: number, record: (string | number | null)[], attempts: (string | number | null)[][]];
 
 export interface AttemptRow {
   seq: number;

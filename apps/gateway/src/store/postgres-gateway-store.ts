@@ -2,7 +2,8 @@ import pg from 'pg';
 import type { RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
 import { storableText } from './storable-text.js';
-import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams, SqlGatewayStore } from './sql-gateway-store.js';
+import { lineValues } from './record-line.js';
+import { ATTEMPT_COLUMNS, RECORD_COLUMNS, SqlGatewayStore } from './sql-gateway-store.js';
 
 type Param = string | number | null;
 
@@ -76,12 +77,12 @@ export class PostgresGatewayStore extends SqlGatewayStore {
     await this.inTransaction(async (client) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
-        const insert = multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map(recordParams));
+        const insert = multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map((r) => lineValues(r)[1]));
         // A record already stored (replayed from the journal) is skipped, and so are its attempts.
         insert.text += ' ON CONFLICT (record_id) DO NOTHING RETURNING record_id';
         const inserted = (await client.query<{ record_id: string }>(insert)).rows;
         const fresh = inserted.length === slice.length ? slice : onlyInserted(slice, inserted);
-        const attempts = fresh.flatMap(attemptParams);
+        const attempts = fresh.flatMap((r) => lineValues(r)[2]);
         for (let j = 0; j < attempts.length; j += ROWS_PER_STATEMENT) {
           await client.query(multiInsert('llm_routing_attempts', ATTEMPT_COLUMNS, attempts.slice(j, j + ROWS_PER_STATEMENT)));
         }
@@ -131,12 +132,35 @@ export function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/** One INSERT of 1 to ROWS_PER_STATEMENT rows: the values in one array of its final size (no growth copies). */
 function multiInsert(table: string, columns: readonly string[], rows: Param[][]): { text: string; values: Param[] } {
-  const values: Param[] = [];
-  const tuples = rows.map((row) => {
-    const start = values.length;
-    values.push(...row);
-    return `(${row.map((_, i) => `$${start + i + 1}`).join(', ')})`;
-  });
-  return { text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, values };
+  const width = columns.length;
+  const values = new Array<Param>(rows.length * width);
+  let i = 0;
+  for (const row of rows) for (let c = 0; c < width; c++) values[i++] = row[c]!;
+  return { text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(columns.length, rows.length)}`, values };
+}
+
+/** The placeholder text of ROWS_PER_STATEMENT rows, by values per row, with where each row's tuple ends. */
+const tupleTexts = new Map<number, { text: string; ends: number[] }>();
+
+/**
+ * `($1, $2), ($3, $4), ...` for `rows` rows of `width` values: a prefix of
+ * one text made once per width (a slice, not a string per value per batch).
+ */
+function tuples(width: number, rows: number): string {
+  let all = tupleTexts.get(width);
+  if (all === undefined) {
+    const parts: string[] = [];
+    const ends: number[] = [];
+    let length = -2;
+    for (let r = 0; r < ROWS_PER_STATEMENT; r++) {
+      const tuple = `(${Array.from({ length: width }, (_, i) => `$${r * width + i + 1}`).join(', ')})`;
+      parts.push(tuple);
+      ends.push((length += tuple.length + 2));
+    }
+    all = { text: parts.join(', '), ends };
+    tupleTexts.set(width, all);
+  }
+  return all.text.slice(0, all.ends[rows - 1]);
 }

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RecordRow } from './gateway-store.js';
-import { ATTEMPT_COLUMNS, attemptParams, RECORD_COLUMNS, recordParams } from './sql-gateway-store.js';
+import type { LineValues } from './gateway-store.js';
+import { ATTEMPT_COLUMNS, RECORD_COLUMNS } from './sql-gateway-store.js';
 
 /** A connection to the gateway's SQLite file, as every connection to it is set up (WAL, NORMAL sync, 5 s busy wait). */
 export function openSqlite(path: string): Database.Database {
@@ -14,16 +14,16 @@ export function openSqlite(path: string): Database.Database {
   return db;
 }
 
-/** Inserts a batch of routing records and their attempts in one transaction; a record already stored (its recordId) is skipped. */
-export function recordInserter(db: Database.Database): (rows: readonly RecordRow[]) => void {
+/** Inserts a batch of routing records (their line values) and their attempts in one transaction; a record already stored (its recordId) is skipped. */
+export function recordInserter(db: Database.Database): (rows: readonly LineValues[]) => void {
   const insertRecord = db.prepare(
     `INSERT INTO llm_routing_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (record_id) DO NOTHING`,
   );
   const insertAttempt = db.prepare(`INSERT INTO llm_routing_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`);
-  return db.transaction((rows: readonly RecordRow[]) => {
-    for (const row of rows) {
-      if (insertRecord.run(recordParams(row)).changes === 0) continue;
-      for (const a of attemptParams(row)) insertAttempt.run(a);
+  return db.transaction((rows: readonly LineValues[]) => {
+    for (const [, record, attempts] of rows) {
+      if (insertRecord.run(record).changes === 0) continue;
+      for (const a of attempts) insertAttempt.run(a);
     }
   });
 }

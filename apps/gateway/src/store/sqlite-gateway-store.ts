@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type Database from 'better-sqlite3';
-import type { RecordRow } from './gateway-store.js';
+import type { LineValues, RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
+import { lineValues } from './record-line.js';
 import { SqlGatewayStore } from './sql-gateway-store.js';
 import { openSqlite, recordInserter } from './sqlite-database.js';
 import { RecordThreadGone, SqliteRecordThread } from './sqlite-record-thread.js';
@@ -21,7 +22,7 @@ export class SqliteGatewayStore extends SqlGatewayStore {
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
-  private insertHere?: (rows: readonly RecordRow[]) => void;
+  private insertHere?: (rows: readonly LineValues[]) => void;
   private recordThread?: SqliteRecordThread;
 
   constructor(
@@ -65,7 +66,7 @@ export class SqliteGatewayStore extends SqlGatewayStore {
       }
     }
     this.insertHere ??= recordInserter(this.db);
-    this.insertHere(rows);
+    this.insertHere(rows.map(lineValues));
   }
 
   async close(): Promise<void> {

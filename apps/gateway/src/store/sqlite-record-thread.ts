@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { RecordRow } from './gateway-store.js';
+import { recordLine } from './record-line.js';
 import type { RecordThreadReply, RecordThreadRequest } from './sqlite-records.worker.js';
 
 const RECORD_THREAD_YOUNG_GENERATION_MB = 6;
@@ -10,7 +11,8 @@ export class RecordThreadGone extends Error {}
 
 /**
  * Routing-record inserts on a worker thread with its own connection to the
- * same SQLite file (WAL: reports read on the main connection meanwhile).
+ * same SQLite file (WAL: reports read on the main connection meanwhile),
+ * posted as the records' lines.
  * `insert` resolves once the batch is committed, so a flush still gives
  * read-your-writes. The thread keeps the process alive only while a batch is
  * in flight.
@@ -22,7 +24,7 @@ export class SqliteRecordThread {
   private gone?: RecordThreadGone;
 
   constructor(path: string) {
-    // The thread only turns posted rows into inserts: a small young generation is enough, and V8's default
+    // The thread only turns posted lines into inserts: a small young generation is enough, and V8's default
     // (up to 3 × 16 MB under load) would be resident memory held by a thread that needs little.
     this.worker = new Worker(new URL('./sqlite-records.worker.js', import.meta.url), { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: RECORD_THREAD_YOUNG_GENERATION_MB } });
     this.worker.unref();
@@ -44,7 +46,8 @@ export class SqliteRecordThread {
       const id = this.nextId++;
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, rows } satisfies RecordThreadRequest);
+      // Each row's line, made once (by the journal already, when there is one): strings are copied, not cloned field by field.
+      this.worker.postMessage({ id, lines: rows.map(recordLine) } satisfies RecordThreadRequest);
     });
   }
 
