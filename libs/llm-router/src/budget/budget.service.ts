@@ -455,7 +455,11 @@ export class BudgetService implements TenantBudgets {
           message: `${callerName(caller)} has spent $${microsToUsd(spent).toFixed(6)} of its own $${caller.budgetUsd} budget for this ${caller.period} (UTC): every request it makes is refused until the period ends or the budget is raised.`,
         });
       }
-      if (budget === undefined) return expect ? { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller, balance, expect } : { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller, balance };
+      if (budget === undefined) {
+        const own: { -readonly [K in keyof BudgetAssessment]: BudgetAssessment[K] } = { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller, balance };
+        if (expect) own.expect = expect;
+        return own;
+      }
     }
     if (budget === undefined) throw new Error(`tenant "${tenant}" has no budget`); // assess never asks then
     const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
