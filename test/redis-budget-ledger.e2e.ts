@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { type LedgerLease, type LedgerLimits } from '@llm-router/nestjs';
+import { compilePolicy, createLlmRouter, type LedgerLease, type LedgerLimits } from '@llm-router/nestjs';
 import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
-import { REDIS_URL, redisAvailable } from './support/services.js';
+import { buildPolicy, fastClass } from './support/policy.js';
+import { ask, rejection } from './support/router.js';
+import { REDIS_URL, deletePrefix, redisAvailable } from './support/services.js';
+import { callsByModel, startSim } from './support/sim.js';
 
 const available = await redisAvailable();
 
@@ -131,6 +134,18 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     for (const key of keys) assert.ok((await client.ttl(key)) > 0, `${key} expires`);
   });
 
+  test('a reservation with an expectation is made only while the figures still meet it; otherwise nothing is reserved', async () => {
+    await store.restore('expect', limits, 700, 100);
+    const moved = await store.reserve('expect', 50, limits, lease(), { spentAtLeast: 0, spentBelow: 700 });
+    assert.deepEqual([moved.granted, moved.refusedBy, moved.balance.spentMicros, moved.balance.reservedMicros], [false, 'moved', 700, 0]);
+    const day = await store.reserve('expect', 50, limits, lease(), { spentAtLeast: 700, spentBelow: 800, daySpentBelow: 100 });
+    assert.deepEqual([day.granted, day.refusedBy], [false, 'moved'], 'the day spend reached the cap the call was planned below');
+    const met = await store.reserve('expect', 50, limits, lease(), { spentAtLeast: 700, spentBelow: 800, daySpentBelow: 600 });
+    assert.deepEqual([met.granted, met.balance.reservedMicros], [true, 50]);
+    const unbounded = await store.reserve('expect', 50, limits, lease(), { spentAtLeast: 700, spentBelow: Number.POSITIVE_INFINITY });
+    assert.equal(unbounded.granted, true);
+  });
+
   test('closing the store never closes a client it did not create', async () => {
     await store.close();
     assert.equal(await client.ping(), 'PONG');
@@ -138,5 +153,36 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     await owned.balance('x', limits);
     await owned.close();
     await assert.rejects(owned.balance('x', limits));
+  });
+});
+
+describe('two processes on one Redis ledger', { skip: available === true ? false : available }, () => {
+  test("a tier the other process's spend moved: this process's next call is planned again on it, and refused at 100 %", async () => {
+    const prefix = `llmr-test:${randomUUID()}:`;
+    const sim = await startSim();
+    const doc = buildPolicy(sim.url, { titles: fastClass('nonessential', ['oai-premium', 'oai-economy']), support: fastClass('critical', ['oai-premium']) });
+    const policy = compilePolicy({ ...doc, budgets: { tenants: { acme: { budgetUsd: 100 } } } });
+    // Two stores with their own connections: what two gateway processes hold.
+    const stores = [new RedisBudgetLedgerStore({ url: REDIS_URL, keyPrefix: prefix }), new RedisBudgetLedgerStore({ url: REDIS_URL, keyPrefix: prefix })];
+    const [a, b] = stores.map((ledger) => createLlmRouter({ policy, budgetLedger: ledger }));
+    try {
+      await a!.budgets.restoreSpend('acme', { spentUsd: 0 });
+      const first = await b!.complete(ask('hi'), { trafficClass: 'titles', tenant: 'acme' });
+      assert.deepEqual([first.outcome.model, first.outcome.budget!.tier], ['oai-premium', 'normal']);
+      await a!.budgets.restoreSpend('acme', { spentUsd: 81 });
+      const moved = await b!.complete(ask('hi'), { trafficClass: 'titles', tenant: 'acme' });
+      assert.deepEqual([moved.outcome.model, moved.outcome.budget!.tier, moved.outcome.budget!.action], ['oai-economy', 'downgrade', 'downgraded to the cheaper route']);
+      await a!.budgets.restoreSpend('acme', { spentUsd: 100 });
+      const calls = callsByModel(sim);
+      const err = await rejection(b!.complete(ask('hi'), { trafficClass: 'support', tenant: 'acme' }));
+      assert.deepEqual([err.httpStatus, err.code], [402, 'insufficient_quota']);
+      assert.deepEqual(callsByModel(sim), calls, 'nothing called on the stale plan');
+    } finally {
+      a!.close();
+      b!.close();
+      await Promise.all(stores.map((s) => s.close()));
+      await sim.close();
+      await deletePrefix(REDIS_URL, prefix);
+    }
   });
 });

@@ -81,6 +81,7 @@ export {
   type CallerLedgerLimits,
   type CallerSpend,
   type LedgerBalance,
+  type LedgerExpectation,
   type LedgerKeys,
   type LedgerLease,
   type LedgerLimits,

@@ -46,10 +46,29 @@ export interface LedgerBalance {
   readonly lost?: boolean;
 }
 
+/**
+ * The figures a call was decided on without reading them first (see
+ * `BudgetService.assess`): the reservation is made only while the ledger's
+ * own figures still give the same decision, checked in the same atomic step.
+ */
+export interface LedgerExpectation {
+  /** The tenant's period spend lies in [spentAtLeast, spentBelow): the same tier (`Infinity`: no upper bound). */
+  readonly spentAtLeast: number;
+  readonly spentBelow: number;
+  /** The day's spend is below the daily cap. */
+  readonly daySpentBelow?: number;
+  /** The caller's spend is below its own budget. */
+  readonly callerSpentBelow?: number;
+}
+
 export interface ReserveResult {
   readonly granted: boolean;
-  /** Which limit refused it; `lost`: the ledger lost the tenant's state (see `LedgerBalance.lost`). */
-  readonly refusedBy?: 'period' | 'day' | 'caller' | 'lost';
+  /**
+   * Which limit refused it; `lost`: the ledger lost the tenant's state (see
+   * `LedgerBalance.lost`); `moved`: the figures are outside the expectation
+   * (the balance says where they are now).
+   */
+  readonly refusedBy?: 'period' | 'day' | 'caller' | 'lost' | 'moved';
   readonly balance: LedgerBalance;
 }
 
@@ -79,8 +98,12 @@ export interface CallerSpend {
  * gateway instances sharing the store) can never reserve past the budget.
  */
 export interface BudgetLedgerStore {
-  /** Reserve `amountMicros` if spent + reserved + amount fits every limit (the tenant's period and day, the caller's). */
-  reserve(tenant: string, amountMicros: number, limits: LedgerLimits, lease: LedgerLease): MaybePromise<ReserveResult>;
+  /**
+   * Reserve `amountMicros` if spent + reserved + amount fits every limit (the
+   * tenant's period and day, the caller's) and, when given, the figures meet
+   * `expect` (checked first: refused as `moved` otherwise).
+   */
+  reserve(tenant: string, amountMicros: number, limits: LedgerLimits, lease: LedgerLease, expect?: LedgerExpectation): MaybePromise<ReserveResult>;
   /** Release a reservation (`leaseId` is the id it was reserved with) and book the actual cost. */
   settle(tenant: string, reservedMicros: number, actualMicros: number, keys: LedgerKeys, leaseId: string): MaybePromise<LedgerBalance>;
   balance(tenant: string, keys: LedgerKeys): MaybePromise<LedgerBalance>;

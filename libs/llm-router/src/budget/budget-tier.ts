@@ -19,3 +19,18 @@ const RANK: Record<BudgetTier, number> = { normal: 0, notice: 1, downgrade: 2, r
 export function tierRank(tier: BudgetTier): number {
   return RANK[tier];
 }
+
+/**
+ * The span of spend around `spentMicros` in which `tierFor` gives the same
+ * tier: [from, below), between the nearest thresholds (`below` is Infinity
+ * past the last). Any spend inside it is decided the same way.
+ */
+export function tierSpan(spentMicros: number, budgetMicros: number, t: BudgetThresholds): { from: number; below: number } {
+  let from = 0;
+  let below = Number.POSITIVE_INFINITY;
+  for (const edge of [Math.round(budgetMicros * t.notice), Math.round(budgetMicros * t.downgrade), Math.round(budgetMicros * t.restrict), budgetMicros]) {
+    if (edge <= spentMicros) from = Math.max(from, edge);
+    else below = Math.min(below, edge);
+  }
+  return { from, below };
+}

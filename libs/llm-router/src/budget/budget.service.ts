@@ -5,9 +5,10 @@ import type { MaybePromise } from '../shared/maybe-promise.js';
 import type { CompiledClass, CompiledPolicy } from '../policy/compiled-policy.js';
 import type { BudgetsConfig } from '../policy/policy.schema.js';
 import type { RoutePlan } from '../planning/route-plan.js';
-import type { BudgetLedgerStore, CallerLedgerLimits, LedgerBalance, LedgerLease, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
+import type { BudgetLedgerStore, CallerLedgerLimits, LedgerBalance, LedgerExpectation, LedgerLease, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
+import { BudgetMoved } from './budget-moved.js';
 import { periodWindow, type PeriodWindow } from './budget-period.js';
-import { DEFAULT_THRESHOLDS, tierFor, tierRank } from './budget-tier.js';
+import { DEFAULT_THRESHOLDS, tierFor, tierRank, tierSpan } from './budget-tier.js';
 import type { BudgetEvent, BudgetSnapshot, BudgetState, CallerBudget } from './budget.types.js';
 import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budget.js';
 import type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
@@ -30,6 +31,11 @@ export interface BudgetAssessment {
   readonly caller?: CallerBudget;
   /** The ledger's balance it was decided on (none when unmetered): what an explanation's "would it fit" reads. */
   readonly balance?: LedgerBalance;
+  /**
+   * Decided on the tenant's last known balance, not read for this call: the
+   * call's first reservation confirms it (see `BudgetMoved`).
+   */
+  readonly expect?: LedgerExpectation;
 }
 
 /** A granted reservation, settled exactly once. */
@@ -67,6 +73,15 @@ export class BudgetService implements TenantBudgets {
 
   /** Tenants whose budget was set at run time: a reloaded policy's own budgets never override them. */
   private readonly setAtRunTime = new Set<string>();
+
+  /**
+   * Per tenant, the ledger's last answer in this process (a read, a reserve,
+   * a settle): what a call is decided on without a read of its own, when it
+   * is recent and of the current period. Never trusted alone: the call's
+   * first reservation checks, in the ledger's atomic step, that the figures
+   * still give the same decision (`LedgerExpectation`).
+   */
+  private readonly known = new Map<string, KnownBalance>();
 
   constructor(
     private policy: CompiledPolicy,
@@ -133,6 +148,7 @@ export class BudgetService implements TenantBudgets {
     const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, at);
     const limits = this.limits(budget, window, true);
     const callers = (spend.callers ?? []).map((c) => ({ keys: this.callerLimits(c.budget, at), spentMicros: usdToMicros(c.spentUsd) }));
+    this.known.delete(tenant);
     try {
       await this.ledger.restore(tenant, limits, usdToMicros(spend.spentUsd), usdToMicros(spend.dailySpentUsd ?? 0), callers);
     } catch (err) {
@@ -153,8 +169,11 @@ export class BudgetService implements TenantBudgets {
   /**
    * Decide, before planning, what the tenant's tier does to this call:
    * refuse it, downgrade it, or let it through. Throws the typed refusal.
+   * On the tenant's last known balance when there is one (no round trip; the
+   * first reservation confirms it), else on the ledger's; `read`: always the
+   * ledger's (an explanation).
    */
-  assess(tenant: string | undefined, cls: CompiledClass, caller?: CallerBudget): MaybePromise<BudgetAssessment | undefined> {
+  assess(tenant: string | undefined, cls: CompiledClass, caller?: CallerBudget, read = false): MaybePromise<BudgetAssessment | undefined> {
     if (tenant === undefined) return undefined;
     const budget = this.tenants.get(tenant);
     if (!budget && !caller) return undefined;
@@ -162,6 +181,13 @@ export class BudgetService implements TenantBudgets {
     const now = this.now();
     const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, now);
     const limits = this.limits(budget, window, budget?.dailyCapCriticalities.includes(cls.criticality) ?? false, caller, now);
+    const known = read ? undefined : this.known.get(tenant);
+    if (known !== undefined && known.periodKey === limits.periodKey && now - known.at < KNOWN_FOR_MS) {
+      // A refusal is never taken on figures not read for this call: those are read.
+      if (this.refusal(cls, budget, limits, known.balance, caller) === undefined) {
+        return this.decide(tenant, cls, budget, window, limits, known.balance, caller, this.expectation(budget, limits, known.balance));
+      }
+    }
     let balance: MaybePromise<LedgerBalance>;
     try {
       balance = this.ledger.balance(tenant, limits);
@@ -169,8 +195,14 @@ export class BudgetService implements TenantBudgets {
       return this.unavailable(tenant, cls, limits, budget, err, caller);
     }
     // The in-process ledger's answer, decided at once (no closures: this runs before every budgeted call).
-    if (!(balance instanceof Promise) && !balance.lost) return this.decide(tenant, cls, budget, window, limits, balance, caller);
-    const decide = (b: LedgerBalance) => this.decide(tenant, cls, budget, window, limits, b, caller);
+    if (!(balance instanceof Promise) && !balance.lost) {
+      this.remember(tenant, limits, balance);
+      return this.decide(tenant, cls, budget, window, limits, balance, caller);
+    }
+    const decide = (b: LedgerBalance) => {
+      this.remember(tenant, limits, b);
+      return this.decide(tenant, cls, budget, window, limits, b, caller);
+    };
     const unavailable = (err: unknown) => this.unavailable(tenant, cls, limits, budget, err, caller);
     // A ledger that lost the tenant's state is rebuilt before anything is decided on it.
     const onBalance = (b: LedgerBalance) =>
@@ -204,8 +236,15 @@ export class BudgetService implements TenantBudgets {
     return refusedBy === undefined ? undefined : refusalReason(assessment, amountMicros, { granted: false, refusedBy, balance: b });
   }
 
-  /** Reserve an attempt's worst-case cost. */
-  reserve(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass): MaybePromise<ReserveOutcome> {
+  /**
+   * Reserve an attempt's worst-case cost. With `expect` (the call's first
+   * reservation on an assessment not read for it): only while the ledger's
+   * figures still give the same decision; otherwise nothing is reserved and
+   * `BudgetMoved` is thrown (or rejected with), carrying the decision on the
+   * ledger's figures, or what the class's outage rule makes of a ledger that
+   * did not answer, exactly as `assess` would have decided on a read.
+   */
+  reserve(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass, expect?: LedgerExpectation): MaybePromise<ReserveOutcome> {
     if (assessment.unmetered) {
       const used = this.unmeteredMicros.get(assessment.tenant) ?? 0;
       if (used + amountMicros > assessment.allowanceMicros) {
@@ -215,9 +254,10 @@ export class BudgetService implements TenantBudgets {
       return { fits: true, assessment, amountMicros };
     }
     const lease: LedgerLease = { id: nextLeaseId(), ttlMs: cls.deadlineMs + LEASE_MARGIN_MS };
-    const reserveOnce = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease);
+    const reserveOnce = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease, expect);
     // The store went away after the assessment: the class's outage rule applies here too.
-    const onOutage = (err: unknown): ReserveOutcome => this.reserveOnOutage(assessment, amountMicros, cls, err);
+    const onOutage = (err: unknown): ReserveOutcome =>
+      expect === undefined ? this.reserveOnOutage(assessment, amountMicros, cls, err) : this.moved(assessment, cls, () => this.unavailable(assessment.tenant, cls, assessment.limits, this.tenants.get(assessment.tenant), err, assessment.caller));
     let first: MaybePromise<ReserveResult>;
     try {
       first = reserveOnce();
@@ -225,13 +265,69 @@ export class BudgetService implements TenantBudgets {
       return onOutage(err);
     }
     // The in-process ledger's answer, taken at once (no closures past this point on that path).
-    if (!(first instanceof Promise) && first.refusedBy !== 'lost') return reserveOutcome(assessment, amountMicros, lease, first);
-    const outcome = (r: ReserveResult): ReserveOutcome => reserveOutcome(assessment, amountMicros, lease, r);
+    if (!(first instanceof Promise) && first.refusedBy === undefined) {
+      this.remember(assessment.tenant, assessment.limits, first.balance);
+      return reserveOutcome(assessment, amountMicros, lease, first);
+    }
+    const outcome = (r: ReserveResult): ReserveOutcome => {
+      this.remember(assessment.tenant, assessment.limits, r.balance);
+      if (r.refusedBy !== 'moved') return reserveOutcome(assessment, amountMicros, lease, r);
+      return this.moved(assessment, cls, () => this.decideAgain(assessment, cls, r.balance));
+    };
     // The ledger lost the tenant's state since the assessment: rebuilt, then asked once more.
     const onResult = (r: ReserveResult): MaybePromise<ReserveOutcome> =>
       r.refusedBy === 'lost' ? this.afterRebuild(assessment.tenant, reserveOnce, (again) => again.refusedBy === 'lost').then(outcome, onOutage) : outcome(r);
     if (first instanceof Promise) return first.then(onResult, onOutage);
     return onResult(first);
+  }
+
+  /** The call must be planned again on `next` (a decision, or the refusal it throws): thrown as `BudgetMoved`. */
+  private moved(assessment: BudgetAssessment, cls: CompiledClass, next: () => BudgetAssessment | undefined): never {
+    let decided: BudgetAssessment | undefined | LlmRouterError;
+    try {
+      decided = next();
+    } catch (err) {
+      if (!(err instanceof LlmRouterError)) throw err;
+      decided = err;
+    }
+    throw new BudgetMoved(decided);
+  }
+
+  /** `assess` on the ledger's figures from a reservation's answer (read, in effect: no expectation on it). */
+  private decideAgain(assessment: BudgetAssessment, cls: CompiledClass, balance: LedgerBalance): BudgetAssessment | undefined {
+    const { tenant, limits, caller } = assessment;
+    const budget = this.tenants.get(tenant);
+    if (!budget && !caller) return undefined;
+    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, this.now());
+    return this.decide(tenant, cls, budget, window, limits, balance, caller);
+  }
+
+  /** The figures that give the same decision as `balance`: the tier's span of spend, below the daily cap and the caller's budget. */
+  private expectation(budget: ResolvedTenantBudget | undefined, limits: LedgerLimits, balance: LedgerBalance): LedgerExpectation {
+    const span = budget ? tierSpan(balance.spentMicros, limits.budgetMicros, budget.thresholds) : { from: 0, below: Number.POSITIVE_INFINITY };
+    const expect: { -readonly [K in keyof LedgerExpectation]: LedgerExpectation[K] } = { spentAtLeast: span.from, spentBelow: span.below };
+    if (limits.dailyCapMicros !== undefined) expect.daySpentBelow = limits.dailyCapMicros;
+    if (limits.caller !== undefined) expect.callerSpentBelow = limits.caller.budgetMicros;
+    return expect;
+  }
+
+  /** The ledger's latest answer for the tenant (a lost state's figures mean nothing: forgotten). */
+  private remember(tenant: string, limits: LedgerLimits, balance: LedgerBalance): void {
+    if (balance.lost) {
+      this.known.delete(tenant);
+      return;
+    }
+    const at = this.now();
+    const known = this.known.get(tenant);
+    // Updated in place: once per reservation and settle.
+    if (known !== undefined) {
+      known.periodKey = limits.periodKey;
+      known.balance = balance;
+      known.at = at;
+      return;
+    }
+    if (this.known.size >= MAX_KNOWN_TENANTS) this.known.clear();
+    this.known.set(tenant, { periodKey: limits.periodKey, balance, at });
   }
 
   /** The class's outage rule for a reservation the store did not answer: refused, or served unmetered within its allowance. */
@@ -345,10 +441,12 @@ export class BudgetService implements TenantBudgets {
     limits: LedgerLimits,
     balance: LedgerBalance,
     caller: CallerBudget | undefined,
+    expect?: LedgerExpectation,
   ): BudgetAssessment {
+    const refusal = this.refusal(cls, budget, limits, balance, caller);
     if (caller !== undefined) {
       const spent = balance.callerSpentMicros ?? 0;
-      if (spent >= usdToMicros(caller.budgetUsd)) {
+      if (refusal === 'caller') {
         throw new LlmRouterError({
           category: 'budget_exhausted',
           httpStatus: 402,
@@ -357,33 +455,55 @@ export class BudgetService implements TenantBudgets {
           message: `${callerName(caller)} has spent $${microsToUsd(spent).toFixed(6)} of its own $${caller.budgetUsd} budget for this ${caller.period} (UTC): every request it makes is refused until the period ends or the budget is raised.`,
         });
       }
-      if (budget === undefined) return { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller, balance };
+      if (budget === undefined) {
+        const own: { -readonly [K in keyof BudgetAssessment]: BudgetAssessment[K] } = { tenant, limits, downgrade: false, unmetered: false, allowanceMicros: 0, caller, balance };
+        if (expect) own.expect = expect;
+        return own;
+      }
     }
     if (budget === undefined) throw new Error(`tenant "${tenant}" has no budget`); // assess never asks then
     const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
     const shareUsed = balance.spentMicros / limits.budgetMicros;
     const spentUsd = microsToUsd(balance.spentMicros);
     // Messages are built only for a refusal: this runs before every budgeted call.
-    if (tier === 'exhausted') {
+    if (refusal === 'exhausted') {
       throw budgetRefusal(
         'insufficient_quota',
         `Tenant "${tenant}" has spent $${spentUsd.toFixed(6)} of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, window, balance)}: every request is refused until the period ends or the budget is raised.`,
       );
     }
-    if (tier === 'restricted' && budget.restrictCriticalities.includes(cls.criticality)) {
+    if (refusal === 'restricted') {
       throw budgetRefusal(
         'budget_restricted',
         `Tenant "${tenant}" has used ${(shareUsed * 100).toFixed(1)}% of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, window, balance)}: ${cls.criticality} traffic ("${cls.name}") is paused above ${budget.thresholds.restrict * 100}%.`,
       );
     }
-    if (limits.dailyCapMicros !== undefined && balance.daySpentMicros >= limits.dailyCapMicros) {
+    if (refusal === 'day') {
       throw budgetRefusal('daily_cap_exhausted', `Tenant "${tenant}" has reached its daily cap of $${budget.dailyCapUsd} for ${cls.criticality} traffic ("${cls.name}") today (UTC).`);
     }
     const downgrade = tierRank(tier) >= tierRank('downgrade') && budget.downgradeCriticalities.includes(cls.criticality);
     const snapshot: BudgetSnapshot = { tier, shareUsed, budgetUsd: budget.budgetUsd, spentUsd };
     const assessment: { -readonly [K in keyof BudgetAssessment]: BudgetAssessment[K] } = { tenant, limits, snapshot, downgrade, unmetered: false, allowanceMicros: 0, balance };
     if (caller) assessment.caller = caller;
+    if (expect) assessment.expect = expect;
     return assessment;
+  }
+
+  /** Which rule refuses a call on `balance`, in the order they are told: the caller's own budget, the tier, the daily cap. */
+  private refusal(
+    cls: CompiledClass,
+    budget: ResolvedTenantBudget | undefined,
+    limits: LedgerLimits,
+    balance: LedgerBalance,
+    caller: CallerBudget | undefined,
+  ): 'caller' | 'exhausted' | 'restricted' | 'day' | undefined {
+    if (caller !== undefined && (balance.callerSpentMicros ?? 0) >= usdToMicros(caller.budgetUsd)) return 'caller';
+    if (budget === undefined) return undefined;
+    const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
+    if (tier === 'exhausted') return 'exhausted';
+    if (tier === 'restricted' && budget.restrictCriticalities.includes(cls.criticality)) return 'restricted';
+    if (limits.dailyCapMicros !== undefined && balance.daySpentMicros >= limits.dailyCapMicros) return 'day';
+    return undefined;
   }
 
   /** The period a refusal names: `month 2026-12-01..2027-01-01`. */
@@ -426,6 +546,7 @@ export class BudgetService implements TenantBudgets {
   }
 
   private afterSettle(assessment: BudgetAssessment, balance: LedgerBalance): void {
+    this.remember(assessment.tenant, assessment.limits, balance);
     const budget = this.tenants.get(assessment.tenant);
     if (!budget) return;
     const tier = tierFor(balance.spentMicros, assessment.limits.budgetMicros, budget.thresholds);
@@ -514,6 +635,17 @@ export class BudgetService implements TenantBudgets {
 const SETTLE_RETRY_MS = [250, 1_000, 4_000, 15_000, 60_000];
 /** A lease outlives its call's deadline by this much, so that the settle and its first retries come before it runs out. */
 const LEASE_MARGIN_MS = 60_000;
+
+/** How long the ledger's last answer for a tenant is decided on without a read (it is confirmed by the reservation either way). */
+const KNOWN_FOR_MS = 5_000;
+/** Tenants whose last balance is kept at most; beyond it, the memory starts over. */
+const MAX_KNOWN_TENANTS = 10_000;
+
+interface KnownBalance {
+  periodKey: string;
+  balance: LedgerBalance;
+  at: number;
+}
 
 /** Counters are kept a week after their period ends. */
 const ttlAfter = (window: PeriodWindow, now: number): number => Math.ceil((window.end - now) / 1000) + 7 * 86_400;

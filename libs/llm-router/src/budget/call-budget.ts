@@ -4,7 +4,7 @@ import type { RoutePlan } from '../planning/route-plan.js';
 import type { MaybePromise } from '../shared/maybe-promise.js';
 import type { BudgetAssessment, BudgetReservation, BudgetService } from './budget.service.js';
 import type { BudgetSnapshot } from './budget.types.js';
-import type { LedgerBalance } from './budget-ledger.store.js';
+import type { LedgerBalance, LedgerExpectation } from './budget-ledger.store.js';
 import { microsToUsd, tokenCostMicros, type TokenCount } from './usd.js';
 import { outputAllowance, worstCaseCostMicros } from './worst-case-cost.js';
 
@@ -54,7 +54,8 @@ export interface CallBudget {
   readonly snapshot: BudgetSnapshot | undefined;
   /**
    * Reserve an attempt on `model` for its worst case. Throws (or rejects
-   * with) the typed 503 when the store cannot be reached and the class fails closed.
+   * with) the typed 503 when the store cannot be reached and the class fails
+   * closed, and `BudgetMoved` when the call must be planned again.
    */
   reserve(model: CompiledModel): MaybePromise<AttemptReservation | DoesNotFit>;
 }
@@ -73,6 +74,8 @@ export class LedgerCallBudget implements CallBudget {
    * reserved, its overshoot and the budget left (none when only the caller has a budget).
    */
   snapshot: BudgetSnapshot | undefined;
+  /** What the first reservation confirms (an assessment not read for this call); none after it. */
+  private expect: LedgerExpectation | undefined;
 
   constructor(
     private readonly service: BudgetService,
@@ -80,13 +83,17 @@ export class LedgerCallBudget implements CallBudget {
     private readonly plan: RoutePlan,
   ) {
     this.snapshot = plan.downgrade && assessment.snapshot ? { ...assessment.snapshot, action: DOWNGRADE_ACTIONS[plan.downgrade] } : assessment.snapshot;
+    this.expect = assessment.expect;
   }
 
   reserve(model: CompiledModel): MaybePromise<AttemptReservation | DoesNotFit> {
     // The model's own count of the prompt where its tokenizer is known, corrected by what its provider has reported so far.
     const promptTokens = this.plan.prompt.tokensFor(model);
     const amount = worstCaseCostMicros(model, this.plan.needs, promptTokens, this.service.calibration.correction(model.name));
-    const held = this.service.reserve(this.assessment, amount, this.plan.trafficClass);
+    // Only the first: once it is answered, the call stands on what it was planned on (as one that read it).
+    const expect = this.expect;
+    this.expect = undefined;
+    const held = this.service.reserve(this.assessment, amount, this.plan.trafficClass, expect);
     return held instanceof Promise ? held.then((h) => this.toAttempt(model, h, promptTokens)) : this.toAttempt(model, held, promptTokens);
   }
 

@@ -1,4 +1,4 @@
-import type { BudgetLedgerStore, CallerLedgerKeys, CallerSpend, LedgerBalance, LedgerKeys, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
+import type { BudgetLedgerStore, CallerLedgerKeys, CallerSpend, LedgerBalance, LedgerExpectation, LedgerKeys, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
 
 interface Counter {
   spent: number;
@@ -46,11 +46,12 @@ export class InMemoryBudgetLedgerStore implements BudgetLedgerStore {
   private readonly callers = new CounterTable();
   private readonly crossings = new Set<string>();
 
-  reserve(tenant: string, amount: number, limits: LedgerLimits): ReserveResult {
+  reserve(tenant: string, amount: number, limits: LedgerLimits, _lease?: unknown, expect?: LedgerExpectation): ReserveResult {
     const period = this.periods.take(limits.periodKey, tenant);
     const day = limits.dayKey !== undefined ? this.days.take(limits.dayKey, tenant) : undefined;
     const caller = limits.caller !== undefined ? this.callerCounter(tenant, limits.caller) : undefined;
-    const refuse = (refusedBy: 'period' | 'day' | 'caller'): ReserveResult => ({ granted: false, refusedBy, balance: this.snapshot(period, day, caller) });
+    const refuse = (refusedBy: 'period' | 'day' | 'caller' | 'moved'): ReserveResult => ({ granted: false, refusedBy, balance: this.snapshot(period, day, caller) });
+    if (expect !== undefined && !meets(expect, period, day, caller)) return refuse('moved');
     if (period.spent + period.reserved + amount > limits.budgetMicros) return refuse('period');
     if (day && limits.dailyCapMicros !== undefined && day.spent + day.reserved + amount > limits.dailyCapMicros) return refuse('day');
     if (caller && limits.caller && caller.spent + caller.reserved + amount > limits.caller.budgetMicros) return refuse('caller');
@@ -105,6 +106,12 @@ export class InMemoryBudgetLedgerStore implements BudgetLedgerStore {
     };
     return caller ? { ...balance, callerSpentMicros: caller.spent, callerReservedMicros: caller.reserved } : balance;
   }
+}
+
+function meets(e: LedgerExpectation, period: Counter, day: Counter | undefined, caller: Counter | undefined): boolean {
+  if (period.spent < e.spentAtLeast || period.spent >= e.spentBelow) return false;
+  if (e.daySpentBelow !== undefined && (day?.spent ?? 0) >= e.daySpentBelow) return false;
+  return e.callerSpentBelow === undefined || (caller?.spent ?? 0) < e.callerSpentBelow;
 }
 
 function settleOn(c: Counter, reserved: number, actual: number): void {

@@ -54,6 +54,12 @@ export class CallState {
     else this.heldSettle = settle;
   }
 
+  /** The call is planned again (`BudgetMoved`, before any attempt was made): this one leaves no record; the new one will. */
+  discard(): void {
+    this.recorded = true;
+    this.trace = undefined;
+  }
+
   /** Emits the record once (later calls do nothing), then the held settle. */
   finish(recorder: Pick<RoutingRecorder, 'emit'>): void {
     if (this.recorded) return;

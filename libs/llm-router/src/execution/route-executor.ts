@@ -10,6 +10,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import type { AttemptReservation, CallBudget, DoesNotFit } from '../budget/call-budget.js';
+import { BudgetMoved } from '../budget/budget-moved.js';
 import { costCeilingBreach } from '../budget/worst-case-cost.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
@@ -110,6 +111,11 @@ export class RouteExecutor {
           subscriber.next(tokens.estimated ? routed : { output: routed.output, outcome: routed.outcome, costUsd: call.costUsd(tokens) });
         },
         error: (err: unknown) => {
+          // Planned on a budget that moved: the router plans it again (no attempt was made).
+          if (err instanceof BudgetMoved) {
+            call.discard();
+            return subscriber.error(err);
+          }
           const routerError = toRouterError(err, call);
           call.result = 'failure';
           call.errorCategory = routerError.category;

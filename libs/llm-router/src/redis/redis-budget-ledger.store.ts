@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { createRedisStoreClient } from './redis-store-client.js';
 import { RedisScript } from './redis-script.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
-import type { BudgetLedgerStore, CallerSpend, LedgerBalance, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
+import type { BudgetLedgerStore, CallerSpend, LedgerBalance, LedgerExpectation, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
 
 // Each script is one atomic step. All keys of a tenant share the `{tenant}` hash
 // tag, so they live in one Cluster slot and a script may touch them together.
@@ -48,8 +48,9 @@ end
 `;
 
 // ARGV: 1 amount, 2 period budget (-1: none), 3 day cap (-1: none), 4 period ttl, 5 has a day (1/0),
-// 6 lease member, 7 lease ms, 8 has a caller (1/0), 9 caller budget, 10 caller ttl.
-// Answers {granted, refused by (1 period, 2 day, 3 caller, 4 lost), figures...}.
+// 6 lease member, 7 lease ms, 8 has a caller (1/0), 9 caller budget, 10 caller ttl,
+// 11 has an expectation (1/0), 12 spent at least, 13 spent below, 14 day spent below, 15 caller spent below (-1: none).
+// Answers {granted, refused by (1 period, 2 day, 3 caller, 4 lost, 5 moved), figures...}.
 const RESERVE = `${LEASES}
 local hasDay, hasCaller = ARGV[5] == '1', ARGV[8] == '1'
 if redis.call('EXISTS', KEYS[8]) == 0 then return {0, 4, 0, 0, 0, 0, 0, 0} end
@@ -62,7 +63,10 @@ if hasDay then reap(KEYS[5], KEYS[2], now, nil, ttl) end
 if hasCaller then reap(KEYS[7], KEYS[6], now, nil, callerTtl) end
 local f = figures(hasDay, hasCaller)
 local refused = 0
-if budget >= 0 and f[1] + f[2] + amount > budget then refused = 1
+-- The decision was made on figures this step did not read: it holds only while theirs still give it.
+local function below(v, limit) return limit < 0 or v < limit end
+if ARGV[11] == '1' and (f[1] < tonumber(ARGV[12]) or not below(f[1], tonumber(ARGV[13])) or not below(f[3], tonumber(ARGV[14])) or not below(f[5], tonumber(ARGV[15]))) then refused = 5
+elseif budget >= 0 and f[1] + f[2] + amount > budget then refused = 1
 elseif hasDay and cap >= 0 and f[3] + f[4] + amount > cap then refused = 2
 elseif hasCaller and f[5] + f[6] + amount > callerBudget then refused = 3 end
 if refused > 0 then return {0, refused, f[1], f[2], f[3], f[4], f[5], f[6]} end
@@ -192,7 +196,7 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     if (!(client as Cluster).isCluster) this.watchRunId(client as Redis);
   }
 
-  async reserve(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease): Promise<ReserveResult> {
+  async reserve(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease, expect?: LedgerExpectation): Promise<ReserveResult> {
     const checking = this.untilRunIdKnown();
     if (checking) await checking;
     if (this.restartedBefore(tenant)) return { granted: false, refusedBy: 'lost', balance: { ...NOTHING, lost: true } };
@@ -202,6 +206,7 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
       amount, Number.isFinite(limits.budgetMicros) ? limits.budgetMicros : -1, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
       leaseMember(lease.id, amount), Math.max(1, Math.ceil(lease.ttlMs)),
       caller ? '1' : '0', caller?.budgetMicros ?? 0, caller?.periodTtlSec ?? 0,
+      ...(expect === undefined ? NO_EXPECTATION : [1, expect.spentAtLeast, upTo(expect.spentBelow), upTo(expect.daySpentBelow), upTo(expect.callerSpentBelow)]),
     ]);
     const balance = this.balanceOf(r.slice(2), caller !== undefined, r[1] === 4);
     return r[0] === 1 ? { granted: true, balance } : { granted: false, refusedBy: REFUSED_BY[r[1]!]!, balance };
@@ -361,7 +366,10 @@ interface RememberedKeys {
 /** Tenants whose keys are remembered at most; beyond it, the memory starts over. */
 const MAX_REMEMBERED_TENANTS = 10_000;
 
-const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2: 'day', 3: 'caller', 4: 'lost' };
+const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2: 'day', 3: 'caller', 4: 'lost', 5: 'moved' };
+const NO_EXPECTATION = [0, 0, -1, -1, -1] as const;
+/** A bound for the script: -1 for none (absent or unbounded). */
+const upTo = (limit: number | undefined): number => (limit === undefined || !Number.isFinite(limit) ? -1 : limit);
 const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
 
 /** A lease as the sorted sets hold it: the amount rides along, for the reaper. */

@@ -17,12 +17,12 @@ import { InMemoryBudgetLedgerStore } from '../budget/in-memory-budget-ledger.sto
 
 const REQUEST: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 };
 
-function harness(doc: PolicyDocument) {
+function harness(doc: PolicyDocument, budgetLedger?: BudgetLedgerStore) {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const transport = new ScriptedTransport(undefined, scheduler);
   for (const m of ['frontier-1', 'premium-a', 'standard-1']) transport.script(m, { status: 200, body: openAiCompletionBody(m) });
   for (const m of ['premium-b', 'economy-1']) transport.script(m, { status: 200, body: anthropicMessageBody(m) });
-  const router = createLlmRouter({ policy: compilePolicy(doc), transport, scheduler, clock: () => Date.UTC(2026, 10, 25) });
+  const router = createLlmRouter({ policy: compilePolicy(doc), transport, scheduler, ...(budgetLedger ? { budgetLedger } : {}), clock: () => Date.UTC(2026, 10, 25) });
   const records: RoutingRecord[] = [];
   router.records$.subscribe((r) => records.push(r));
   const run = <T>(source: Observable<T>) => {
@@ -275,5 +275,92 @@ describe('budget-aware routing: asynchronous ledgers', () => {
     await h.release();
     await done;
     assert.equal(JSON.parse(sent[0]!).max_tokens, 4096);
+  });
+});
+
+describe('budget-aware routing: two processes on one ledger', () => {
+  /** Two routers ("processes") on one ledger; `reads` counts the balance reads of the second, `down` cuts it off the ledger. */
+  function twoProcesses(doc: PolicyDocument) {
+    const shared = new InMemoryBudgetLedgerStore();
+    let reads = 0;
+    let down = false;
+    const refused = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+    const counted: BudgetLedgerStore = {
+      reserve: (t, a, l, lease, expect) => (down ? refused() : shared.reserve(t, a, l, lease, expect)),
+      settle: (t, r, a, k) => shared.settle(t, r, a, k),
+      balance: (t, k) => (reads++, down ? refused() : shared.balance(t, k)),
+      restore: (t, k, s, d) => shared.restore(t, k, s, d),
+      markCrossing: (t, k, tier) => shared.markCrossing(t, k, tier),
+    };
+    return { a: harness(doc, shared), b: harness(doc, counted), reads: () => reads, cut: () => (down = true) };
+  }
+
+  it("a tier another process's spend moved is confirmed by the first reservation: planned again on it, one record, no call on the stale plan", async () => {
+    const p = twoProcesses(withBudget(100));
+    const first = p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'titles', tenant: 'acme' }));
+    assert.equal(first.values[0]!.outcome.budget!.tier, 'normal');
+    assert.equal(p.reads(), 1, 'the first call of a tenant in a process reads its balance');
+    const second = p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }));
+    assert.equal(second.values[0]!.outcome.budget!.tier, 'normal');
+    assert.equal(p.reads(), 1, 'later calls are decided on the last known balance, confirmed by their reservation');
+
+    // The other process spends the tenant past 80 %: a nonessential class must now take its cheaper route here too.
+    await p.a.router.budgets.restoreSpend('acme', { spentUsd: 81 });
+    const calls = p.b.transport.calls.length;
+    const moved = p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'titles', tenant: 'acme' }));
+    assert.equal(moved.values[0]!.outcome.model, 'economy-1');
+    assert.equal(moved.values[0]!.outcome.budget!.tier, 'downgrade');
+    assert.equal(p.b.records.length, 3, 'the call planned again leaves one record');
+    assert.deepEqual(p.b.records[2]!.plannedRoute, ['economy-1', 'standard-1', 'premium-a']);
+    assert.equal(p.b.records[2]!.budget!.action, 'downgraded to the cheaper route');
+    assert.equal(p.b.transport.calls.length, calls + 1, 'nothing was called on the stale plan');
+
+    // Past 95 %: batch is paused here as it would be on a read.
+    await p.a.router.budgets.restoreSpend('acme', { spentUsd: 96 });
+    const paused = p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'batch', tenant: 'acme' }));
+    assert.ok(paused.error instanceof LlmRouterError);
+    assert.equal(paused.error.code, 'budget_restricted');
+
+    // At 100 %: refused with the typed 402, no upstream call, recorded as a refusal before planning.
+    await p.a.router.budgets.restoreSpend('acme', { spentUsd: 100 });
+    const before = p.b.transport.calls.length;
+    const refused = p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'support', tenant: 'acme' }));
+    assert.ok(refused.error instanceof LlmRouterError);
+    assert.equal(refused.error.httpStatus, 402);
+    assert.equal(refused.error.code, 'insufficient_quota');
+    assert.match(refused.error.message, /has spent \$100\.000000 of its \$100 budget/);
+    assert.equal(p.b.transport.calls.length, before);
+    assert.equal(p.b.records.at(-1)!.errorCategory, 'budget_exhausted');
+    assert.equal(p.b.records.at(-1)!.plannedRoute.length, 0, 'refused before planning, as on a read');
+  });
+
+  it("a daily cap another process used up refuses this process's next capped call", async () => {
+    const p = twoProcesses(fixturePolicy({ budgets: { tenants: { acme: { budgetUsd: 100, dailyCapUsd: 5 } } } }));
+    assert.equal(p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'batch', tenant: 'acme' })).values.length, 1);
+    await p.a.router.budgets.restoreSpend('acme', { spentUsd: 6, dailySpentUsd: 6 });
+    const refused = p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'batch', tenant: 'acme' }));
+    assert.ok(refused.error instanceof LlmRouterError);
+    assert.equal(refused.error.code, 'daily_cap_exhausted');
+    assert.match(refused.error.message, /has reached its daily cap of \$5 for batch traffic/, 'the refusal before planning, not a reservation skipped');
+    assert.equal(p.b.records.at(-1)!.plannedRoute.length, 0);
+  });
+
+  it("a ledger that stops answering after the tenant's balance is known: the class's outage rule, as on a read", async () => {
+    const doc = withBudget(100);
+    doc.classes['titles']!.onBudgetStoreUnavailable = { failOpenUpToUsd: 1 };
+    const p = twoProcesses(doc);
+    p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }));
+    p.cut();
+    const closed = p.b.router.complete(REQUEST, { trafficClass: 'general', tenant: 'acme' });
+    await assert.rejects(closed, (err: unknown) => {
+      assert.ok(err instanceof LlmRouterError);
+      assert.equal(err.code, 'budget_store_unavailable');
+      assert.match(err.message, /The budget of tenant "acme" cannot be checked \(connect ECONNREFUSED 127\.0\.0\.1:1\); class "general" fails closed\./);
+      return true;
+    });
+    assert.equal(p.b.records.at(-1)!.plannedRoute.length, 0, 'refused before planning, as on a read');
+    const open = p.b.router.complete(REQUEST, { trafficClass: 'titles', tenant: 'acme' });
+    const served = await open;
+    assert.equal(served.outcome.budget!.action, 'budget store unavailable: served unmetered (fail-open)');
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { catchError, finalize, from, lastValueFrom, mergeMap, Observable, throwError, type SchedulerLike } from 'rxjs';
 import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
+import { BudgetMoved } from '../budget/budget-moved.js';
 import type { CallerBudget } from '../budget/budget.types.js';
 import type { TenantBudgets } from '../budget/tenant-budgets.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
@@ -200,7 +201,8 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
       classSource ?? (options?.trafficClass !== undefined ? 'the call options' : current?.trafficClass !== undefined ? 'the request context (@TrafficClass)' : 'the policy default');
     let assessment: BudgetAssessment | LlmRouterError | undefined;
     try {
-      assessment = await this.budgetService.assess(context.tenant, generation.planner.resolveClass(context.trafficClass), context.callerBudget);
+      // Read, not the last known balance: an explanation is not confirmed by a reservation.
+      assessment = await this.budgetService.assess(context.tenant, generation.planner.resolveClass(context.trafficClass), context.callerBudget, true);
     } catch (err) {
       // An unknown class is explained as the planner refuses it; a budget refusal, as the budget does.
       if (!(err instanceof LlmRouterError)) throw err;
@@ -324,7 +326,18 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     } catch (err) {
       return refuse(err);
     }
-    const proceed = (assessment: BudgetAssessment | undefined, state?: SessionState) => {
+    const proceed = (assessment: BudgetAssessment | undefined, state?: SessionState): Observable<RoutedOutput> => {
+      const routed$ = planAndRun(assessment, state);
+      if (assessment?.expect === undefined) return routed$;
+      // Decided on the tenant's last known balance: when the first reservation finds it moved, planned again on the ledger's figures.
+      return routed$.pipe(
+        catchError((err: unknown) => {
+          if (!(err instanceof BudgetMoved)) return throwError(() => err);
+          return err.next instanceof LlmRouterError ? refuse(err.next) : proceed(err.next, state);
+        }),
+      );
+    };
+    const planAndRun = (assessment: BudgetAssessment | undefined, state?: SessionState) => {
       // A kept transcript: the conversation so far, then the new turn.
       const full = keepsTranscript && state?.transcript ? { ...request, messages: [...state.transcript, ...request.messages] } : request;
       let plan;
