@@ -54,14 +54,15 @@ export function writeSse(
     res.end(last);
   };
   subscribeUntilClientGone(stream$, res, {
-    next: ({ chunk, outcome, usage, json }) => {
+    // `routed.chunk` is read only when needed: a chunk passed on as text is parsed by reading it.
+    next: (routed) => {
       if (!started) {
         started = true;
-        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
+        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(routed.outcome) });
       }
       // The usage-only chunk goes out only to callers who asked for it.
-      if (usage && chunk.choices.length === 0 && !includeUsage) return;
-      write(`data: ${json ?? JSON.stringify(chunk)}\n\n`);
+      if (routed.usage && routed.chunk.choices.length === 0 && !includeUsage) return;
+      write(`data: ${routed.json ?? JSON.stringify(routed.chunk)}\n\n`);
     },
     error: (err: unknown) => {
       if (!started) {

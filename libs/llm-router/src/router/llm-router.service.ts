@@ -410,6 +410,9 @@ function toCompletion(routed: RoutedOutput): RoutedCompletion {
 function toChunk({ output, outcome }: RoutedOutput): RoutedChunk {
   // A streamed attempt only ever yields chunks (mirrors the check in toCompletion).
   if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
+  const text = output.text;
+  // Own and enumerable like a plain field (a spread or JSON.stringify of it keeps the chunk), parsed only if read.
+  if (text) return { get chunk() { return text.chunk; }, outcome, json: text.json };
   const routed: { chunk: ChatCompletionChunk; outcome: RouteOutcome; usage?: Usage; json?: string } = { chunk: output.chunk, outcome };
   if (output.usage) routed.usage = output.usage;
   if (output.json !== undefined) routed.json = output.json;
