@@ -61,11 +61,22 @@ describe('OpenAI chunks passed on as text', () => {
     assert.equal(decoder.passThrough?.({ event: 'error', data: frame('{"content":"Hi"}') }), undefined);
   });
 
-  it('finds content in every choice and a finish reason without content', () => {
+  it('finds the content, and a finish reason without content; leaves a second choice to the parser', () => {
     const two = '{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"ab"}},{"index":1,"delta":{"content":"cdef"}}]}';
-    assert.deepEqual(scanChunkText(two), { tokens: textTokens('ab') + textTokens('cdef'), carriesContent: true });
-    assert.deepEqual(scanChunkText(frame('{}', '"length"')), { tokens: 0, carriesContent: true });
-    assert.deepEqual(scanChunkText(ROLE), { tokens: 0, carriesContent: false });
+    assert.equal(scanChunkText(two), undefined);
+    assert.equal(scanChunkText(two.replace(',{"index":1,"delta":{"content":"cdef"}}', '')), textTokens('ab'));
+    assert.equal(scanChunkText(ROLE), 0);
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: ROLE });
+    assert.equal(decoder.passThrough?.({ data: frame('{}', '"length"') })?.carriesContent, true);
+    assert.equal(decoder.passThrough?.({ data: frame('{}') })?.carriesContent, false);
+    assert.equal(decoder.passThrough?.({ data: frame('{}', '"stop"').replace('"finish_reason":', '"finish_reason" :') })?.carriesContent, true);
+  });
+
+  it('leaves to the parser usage and content spelled with spaces', () => {
+    assert.equal(scanChunkText(frame('{}', 'null', ',"usage" : {"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}')), undefined);
+    assert.equal(scanChunkText(frame('{"content": "Hi"}')), undefined);
+    assert.equal(scanChunkText(frame('{"content" :"Hi"}')), undefined);
   });
 
   it('throws the parser\'s failure when a chunk passed as text is read and is not JSON', () => {

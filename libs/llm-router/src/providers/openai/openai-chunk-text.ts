@@ -4,48 +4,39 @@ import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import { isObject, safeJsonParse } from '../http-errors.js';
 import type { TextChunk } from '../provider-adapter.interface.js';
 
-/** What the router reads from a chunk it passes on as text. */
-export interface ChunkScan {
-  readonly tokens: number;
-  readonly carriesContent: boolean;
-}
-
+/**
+ * What makes a chunk one to parse: an error (a key, or vLLM's
+ * `"object":"error"`), tool calls, a usage report (OpenAI sends
+ * `"usage":null` in every chunk but the last when include_usage is on),
+ * content spelled other than `"content":"` or `"content":null`, or a second
+ * choice. A quoted name with its quotes cannot occur inside a JSON string
+ * (its quotes are escaped), so a match is a key or a whole value.
+ */
+const PARSE = /"(?:error"|tool_calls"|usage"(?!:null)|content"(?!:["n])|index":[1-9])/;
 const CONTENT = '"content":"';
-const USAGE = '"usage":';
 
 /**
- * What the router reads from one OpenAI-format chunk (its content's tokens,
- * whether it carries content or a finish reason), found in the text without
- * parsing it. Undefined when the chunk may carry more than that (a usage
- * report, an error, tool calls) or is not one JSON object on one line: the
- * caller parses it then. A quoted key cannot occur inside a JSON string (its
- * quotes are escaped), so each spelling found is a key; `"error"` may also be
- * a value, which only costs a parse.
+ * What the router reads from one OpenAI-format chunk, the estimated tokens of
+ * its content (more than 0 exactly when it has content), found with
+ * a few native searches of its text instead of a parse (a loop over its
+ * characters in JavaScript costs about what JSON.parse does). Undefined when
+ * the chunk may carry more than that, or is not one JSON object on one line:
+ * the caller parses it then.
  */
-export function scanChunkText(data: string): ChunkScan | undefined {
+export function scanChunkText(data: string): number | undefined {
   if (data.charCodeAt(0) !== 0x7b || data.charCodeAt(data.length - 1) !== 0x7d) return undefined;
-  if (data.indexOf('\n') !== -1 || data.indexOf('\r') !== -1) return undefined;
-  if (data.indexOf('"error"') !== -1 || data.indexOf('"tool_calls":') !== -1) return undefined;
-  // OpenAI sends `"usage":null` in every chunk but the last when include_usage is on.
-  for (let at = data.indexOf(USAGE); at !== -1; at = data.indexOf(USAGE, at + USAGE.length)) {
-    if (!data.startsWith('null', at + USAGE.length)) return undefined;
-  }
-  let tokens = 0;
-  let content = false;
-  for (let at = data.indexOf(CONTENT); at !== -1; at = data.indexOf(CONTENT, at)) {
-    const start = at + CONTENT.length;
-    const end = stringEnd(data, start);
-    if (end === -1) return undefined;
-    if (end > start) {
-      const raw = data.slice(start, end);
-      const text = raw.indexOf('\\') === -1 ? raw : unescapeJson(raw);
-      if (text === undefined) return undefined;
-      tokens += textTokens(text);
-      content = true;
-    }
-    at = end + 1;
-  }
-  return { tokens, carriesContent: content || data.indexOf('"finish_reason":"') !== -1 };
+  // Several data lines joined would break SSE framing if written back as one.
+  if (data.indexOf('\n') !== -1 || data.indexOf('\r') !== -1 || PARSE.test(data)) return undefined;
+  // One choice: its content, if any, is the one `"content":"` (searched from the end, where the delta sits).
+  const at = data.lastIndexOf(CONTENT);
+  if (at === -1) return 0;
+  const start = at + CONTENT.length;
+  const end = stringEnd(data, start);
+  if (end === -1) return undefined;
+  if (end === start) return 0;
+  const raw = data.slice(start, end);
+  const text = raw.indexOf('\\') === -1 ? raw : unescapeJson(raw);
+  return text === undefined ? undefined : textTokens(text);
 }
 
 /** The index of the quote closing the JSON string whose text starts at `from` (one not escaped by an odd run of backslashes), or -1. */
@@ -70,8 +61,15 @@ export class OpenAiTextChunk implements TextChunk {
   constructor(
     readonly json: string,
     readonly tokens: number,
-    readonly carriesContent: boolean,
   ) {}
+
+  /** Asked of a stream's leading chunks only: the finish reason is looked for then. */
+  get carriesContent(): boolean {
+    if (this.tokens > 0 || this.json.indexOf('"finish_reason":"') !== -1) return true;
+    if (this.json.indexOf('"finish_reason":null') !== -1) return false;
+    // Spelled otherwise (or absent): as the parsed chunk says.
+    return this.chunk.choices.some((choice) => Boolean(choice.finish_reason));
+  }
 
   get chunk(): ChatCompletionChunk {
     if (this.parsed === undefined) {

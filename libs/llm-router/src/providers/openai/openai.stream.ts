@@ -46,9 +46,9 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     const data = event.data;
     const at = data.indexOf(field);
     if (at === -1) return undefined;
-    const scan = scanChunkText(data);
-    if (scan === undefined) return undefined;
-    return new OpenAiTextChunk(data.slice(0, at) + this.ownField + data.slice(at + field.length), scan.tokens, scan.carriesContent);
+    const tokens = scanChunkText(data);
+    if (tokens === undefined) return undefined;
+    return new OpenAiTextChunk(data.slice(0, at) + this.ownField + data.slice(at + field.length), tokens);
   }
 
   decode(event: SseEvent): ChatCompletionChunk[] {
