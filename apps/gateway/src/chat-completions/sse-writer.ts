@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import { LlmRouterError, type RoutedChunk } from '@llm-router/nestjs';
 import type { GraceHolder } from '../http/shutdown-grace.js';
+import { TickWriter } from '../http/tick-writer.js';
 import { redact } from '../logging/redact.js';
 import { routingHeaders } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
@@ -29,39 +30,17 @@ export function writeSse(
   grace?: GraceHolder,
 ): void {
   let started = false;
-  // Events decoded from one upstream read go out as one write: joined here and
-  // written when the tick's work is done (no timer, no delay). One write is one
-  // HTTP chunk; a write per event would frame and copy each one separately.
-  let pending = '';
-  let flushQueued = false;
-  const flush = () => {
-    flushQueued = false;
-    if (pending === '' || res.writableEnded) return;
-    const text = pending;
-    pending = '';
-    res.write(text);
-  };
-  const write = (text: string) => {
-    pending += text;
-    if (!flushQueued) {
-      flushQueued = true;
-      process.nextTick(flush);
-    }
-  };
-  const end = (text: string) => {
-    const last = pending + text;
-    pending = '';
-    res.end(last);
-  };
+  const out = new TickWriter(res);
   subscribeUntilClientGone(stream$, res, {
-    next: ({ chunk, outcome, usage, json }) => {
+    // `routed.chunk` is read only when needed: a chunk passed on as text is parsed by reading it.
+    next: (routed) => {
       if (!started) {
         started = true;
-        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
+        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(routed.outcome) });
       }
       // The usage-only chunk goes out only to callers who asked for it.
-      if (usage && chunk.choices.length === 0 && !includeUsage) return;
-      write(`data: ${json ?? JSON.stringify(chunk)}\n\n`);
+      if (routed.usage && routed.chunk.choices.length === 0 && !includeUsage) return;
+      out.write(`data: ${routed.json ?? JSON.stringify(routed.chunk)}\n\n`);
     },
     error: (err: unknown) => {
       if (!started) {
@@ -71,10 +50,10 @@ export function writeSse(
       const body = err instanceof LlmRouterError ? err.toOpenAiError() : { error: { message: 'stream failed', type: 'gateway_error', code: 'stream_interrupted', param: null } };
       body.error.message = redact(body.error.message);
       // OpenAI sends in-stream errors as a plain data event; its clients raise them.
-      end(`data: ${JSON.stringify(body)}\n\n`);
+      out.end(`data: ${JSON.stringify(body)}\n\n`);
     },
     complete: () => {
-      end('data: [DONE]\n\n');
+      out.end('data: [DONE]\n\n');
     },
   }, grace);
 }

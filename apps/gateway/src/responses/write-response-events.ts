@@ -5,6 +5,7 @@ import { routingHeaders } from '../chat-completions/routing-headers.js';
 import { SSE_HEADERS } from '../chat-completions/sse-writer.js';
 import { subscribeUntilClientGone } from '../chat-completions/until-client-gone.js';
 import type { GraceHolder } from '../http/shutdown-grace.js';
+import { TickWriter } from '../http/tick-writer.js';
 import { redact } from '../logging/redact.js';
 import type { ResponseEvents } from './response-events.js';
 import type { ResponseObject } from './response.types.js';
@@ -20,37 +21,39 @@ export interface ResponseStreamHandlers {
 
 /**
  * Writes a routed stream as the Responses API's server-sent events, the
- * routing headers with the first. Every upstream chunk is one write. The
- * last event (response.completed) goes out once the response is stored, so
- * a client that saw it can continue from it at once. A failure after the
+ * routing headers with the first; the events of one upstream read go out as
+ * one write (TickWriter), as in chat completions. The last event
+ * (response.completed) goes out once the response is stored, so a client
+ * that saw it can continue from it at once. A failure after the
  * first chunk is a response.failed event; a client that hangs up
  * unsubscribes, which aborts the upstream call, and nothing is stored. With
  * `grace`, the stream is bound to the shutdown's grace period.
  */
 export function writeResponseEvents(res: ServerResponse, stream$: Observable<RoutedChunk>, handlers: ResponseStreamHandlers, grace?: GraceHolder): void {
   let events: ResponseEvents | undefined;
+  const out = new TickWriter(res);
   subscribeUntilClientGone(stream$, res, {
     next: ({ chunk, outcome, usage }) => {
       if (events === undefined) {
         events = handlers.events(outcome);
         res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
-        res.write(events.start());
+        out.write(events.start());
       }
       const text = events.chunk(chunk, usage);
-      if (text !== '') res.write(text);
+      if (text !== '') out.write(text);
     },
     error: (err: unknown) => {
       if (events === undefined) return handlers.errorBeforeFirstChunk(err);
       const body = err instanceof LlmRouterError ? err.toOpenAiError().error : { message: 'The stream failed.', code: 'stream_interrupted' };
-      res.end(events.failed({ code: body.code ?? 'server_error', message: redact(body.message) }));
+      out.end(events.failed({ code: body.code ?? 'server_error', message: redact(body.message) }));
     },
     complete: () => {
       const open = events;
       if (open === undefined) return handlers.errorBeforeFirstChunk(new Error('the routed stream completed without a chunk'));
       const { text, response } = open.finish();
-      res.write(text);
+      out.write(text);
       void handlers.finished(response).then((told) => {
-        if (!res.writableEnded) res.end(open.completed(told));
+        if (!res.writableEnded) out.end(open.completed(told));
       });
     },
   }, grace);

@@ -4,7 +4,7 @@ import { UpstreamFailure } from '../errors/upstream-failure.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import type { Transport } from '../providers/http/transport.interface.js';
 import { SseDecoder } from '../providers/sse/sse-decoder.js';
-import type { AttemptOutput } from './routed-event.js';
+import { TextChunkOutput, type AttemptOutput } from './routed-event.js';
 
 export interface AttemptSpec {
   readonly target: ProviderTarget;
@@ -53,9 +53,24 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
     // Leading chunks without content (the role chunk, pings) are held back until
     // content arrives: until then a failure may still switch target cleanly.
     let held: AttemptOutput[] | undefined;
+    const emit = (output: AttemptOutput, carriesContent: boolean): void => {
+      if (chunksSent === 0 && !carriesContent) {
+        (held ??= []).push(output);
+        return;
+      }
+      releaseHeld();
+      chunksSent++;
+      subscriber.next(output);
+    };
     const emitEvents = (text: string, end: boolean): void => {
       const events = end ? sse!.end() : sse!.push(text);
       for (const event of events) {
+        // An event flushed by end() may be cut short: parsed, so a cut one is caught.
+        const passed = end ? undefined : decoder!.passThrough?.(event);
+        if (passed !== undefined) {
+          emit(new TextChunkOutput(passed), passed.carriesContent);
+          continue;
+        }
         const chunks = decoder!.decode(event);
         for (const chunk of chunks) {
           const usage: Usage | undefined = chunk.usage ?? undefined;
@@ -63,13 +78,7 @@ export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<
           const output: { type: 'chunk'; chunk: ChatCompletionChunk; usage?: Usage; json?: string } = { type: 'chunk', chunk };
           if (usage) output.usage = usage;
           if (json !== undefined) output.json = json;
-          if (chunksSent === 0 && !carriesContent(chunk)) {
-            (held ??= []).push(output);
-            continue;
-          }
-          releaseHeld();
-          chunksSent++;
-          subscriber.next(output);
+          emit(output, carriesContent(chunk));
         }
       }
     };

@@ -5,7 +5,7 @@ import type { ChatCompletion, Usage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
 import type { RoutePlan } from '../planning/route-plan.js';
-import { textTokens } from '../planning/request-needs.js';
+import { textTokens } from '../chat/text-tokens.js';
 import { isoTime } from '../telemetry/iso-time.js';
 import type { CallSpan } from '../telemetry/call-tracer.js';
 import type { AttemptRecord, RoutingRecord } from '../telemetry/routing-record.js';
@@ -99,6 +99,11 @@ export class CallState {
     }
     if (this.firstChunkAt === undefined) this.firstChunkAt = this.clock.now();
     if (output.usage) this.usage = output.usage;
+    // A chunk passed as text had its content's tokens counted by the scan that let it pass.
+    if (output.text) {
+      this.streamedTokens += output.text.tokens;
+      return;
+    }
     for (const choice of output.chunk.choices) {
       const delta = choice.delta;
       if (delta.content) this.streamedTokens += textTokens(delta.content);

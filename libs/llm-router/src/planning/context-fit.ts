@@ -1,6 +1,7 @@
 import type { ChatCompletionRequest, ChatMessage } from '../chat/chat-completion.types.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
-import { deriveRequestNeeds, TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, textTokens, type RequestNeeds } from './request-needs.js';
+import { textTokens } from '../chat/text-tokens.js';
+import { deriveRequestNeeds, TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, type RequestNeeds } from './request-needs.js';
 
 /** A request as one target can take it: whole, trimmed, or not at all. */
 export type ContextFit =

@@ -1,5 +1,6 @@
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import type { Capability } from '../policy/policy.schema.js';
+import { textTokens } from '../chat/text-tokens.js';
 
 /** What a request demands of any model that serves it. */
 export interface RequestNeeds {
@@ -13,21 +14,6 @@ export interface RequestNeeds {
 /** What each message adds to the prompt beyond its text (role and separators), and each image. */
 export const TOKENS_PER_MESSAGE = 4;
 export const TOKENS_PER_IMAGE = 765;
-
-/**
- * Tokens a text is likely to cost, as a fraction (summed, rounded up once):
- * 4 characters per token in Latin scripts, about 1.6 in the two-byte UTF-8
- * scripts (Greek, Cyrillic, Hebrew, Arabic) and 1 in the three-byte ones
- * (CJK, Indic, ...), where a characters / 4 rule undercounts by four times:
- * too small a budget reservation, and a prompt passed to a model whose
- * context cannot hold it. Each byte beyond the first of a character adds
- * 0.375: exact for ASCII and CJK, a little over for two-byte scripts.
- * `Buffer.byteLength` is native: a small fraction of the JSON parse the
- * request body already cost.
- */
-export function textTokens(text: string): number {
-  return text.length / 4 + 0.375 * (Buffer.byteLength(text, 'utf8') - text.length);
-}
 
 /**
  * Calls `visit` with every text of the prompt a model reads: message

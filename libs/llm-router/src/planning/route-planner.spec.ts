@@ -5,7 +5,8 @@ import { LlmRouterError } from '../errors/llm-router.error.js';
 import { refusal } from '../testing/refusal.spec-helper.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import { fixturePolicy } from '../testing/policy.fixture.js';
-import { deriveRequestNeeds, textTokens } from './request-needs.js';
+import { deriveRequestNeeds } from './request-needs.js';
+import { textTokens } from '../chat/text-tokens.js';
 import { mergeFloors, RoutePlanner } from './route-planner.js';
 
 const policy = compilePolicy(fixturePolicy());

@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { Tiktoken } from 'js-tiktoken/lite';
 import type { TokenizerEncoding } from '../policy/tokenizer-encoding.js';
-import { textTokens } from './request-needs.js';
+import { textTokens } from '../chat/text-tokens.js';
 import type { CountReply, CountRequest } from './token-count.protocol.js';
 
 /** Tokenized per text, at most: a 4 MB prompt costs the same as a 16 KB one, extrapolated by script. */

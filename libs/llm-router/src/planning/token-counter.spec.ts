@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import { countTokens } from './token-count.worker.js';
-import { textTokens } from './request-needs.js';
+import { textTokens } from '../chat/text-tokens.js';
 import { TokenCounter } from './token-counter.js';
 
 /** The same encoding in this thread, to check the counts against. */

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { TokenizerEncoding } from '../policy/tokenizer-encoding.js';
-import { textTokens } from './request-needs.js';
+import { textTokens } from '../chat/text-tokens.js';
 import type { CountReply, CountRequest } from './token-count.protocol.js';
 
 /** Texts longer than this are never cached (their counts still teach the ratio). */

@@ -22,10 +22,31 @@ export interface UpstreamRequest {
   readonly body: string;
 }
 
+/**
+ * An OpenAI-format chunk passed on as text: what the router reads from it was
+ * found in the text, and it is parsed only if something reads `chunk`.
+ */
+export interface TextChunk {
+  /** The chunk as OpenAI JSON: the provider's text with `model` rewritten. */
+  readonly json: string;
+  /** Estimated tokens of its content (textTokens), counted when no usage is reported. */
+  readonly tokens: number;
+  /** Content or a finish reason: from this chunk on the caller holds this model's answer. */
+  readonly carriesContent: boolean;
+  /** The chunk parsed, on first read; throws an UpstreamFailure if it is not JSON. */
+  readonly chunk: ChatCompletionChunk;
+}
+
 /** Stateful translation of one upstream stream into OpenAI chunks. */
 export interface StreamDecoder {
   /** Translate one SSE event; throws an UpstreamFailure for an error delivered inside the stream. */
   decode(event: SseEvent): ChatCompletionChunk[];
+  /**
+   * The event as one chunk kept as text, when a scan of it finds nothing the
+   * router must parse it for (usage, an error, tool calls); undefined, and the
+   * event is left to `decode`, otherwise. Saves a JSON.parse per chunk.
+   */
+  passThrough?(event: SseEvent): TextChunk | undefined;
   /**
    * A chunk this decoder returned, already serialized as OpenAI JSON, when the
    * provider's own text could be reused: saves a JSON.stringify per chunk.

@@ -34,6 +34,7 @@ import { InMemoryJobQueue } from '../queue/in-memory-job-queue.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { DeferredCalls, type CompletedOrDeferred, type DeferOptions } from './deferred-calls.js';
 import { LlmSession } from './llm-session.js';
+import { RoutedTextChunk } from './routed-text-chunk.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
 export interface RouteOptions extends RoutingContext {
@@ -57,6 +58,7 @@ export interface RoutedCompletion {
 }
 
 export interface RoutedChunk {
+  /** On a chunk passed on as the provider's text (`json`), a getter that parses it on first read: read or destructure it, a spread does not copy it. */
   readonly chunk: ChatCompletionChunk;
   readonly outcome: RouteOutcome;
   /** Set on the chunk that carries the provider's usage report. */
@@ -423,6 +425,7 @@ function toCompletion(routed: RoutedOutput): RoutedCompletion {
 function toChunk({ output, outcome }: RoutedOutput): RoutedChunk {
   // A streamed attempt only ever yields chunks (mirrors the check in toCompletion).
   if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
+  if (output.text) return new RoutedTextChunk(outcome, output.text);
   const routed: { chunk: ChatCompletionChunk; outcome: RouteOutcome; usage?: Usage; json?: string } = { chunk: output.chunk, outcome };
   if (output.usage) routed.usage = output.usage;
   if (output.json !== undefined) routed.json = output.json;

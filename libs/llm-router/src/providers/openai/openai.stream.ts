@@ -1,20 +1,24 @@
 import type { ChatCompletionChunk, Usage } from '../../chat/chat-completion.types.js';
-import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import { isObject, safeJsonParse } from '../http-errors.js';
-import type { AdapterTarget, StreamDecoder } from '../provider-adapter.interface.js';
+import type { AdapterTarget, StreamDecoder, TextChunk } from '../provider-adapter.interface.js';
 import type { SseEvent } from '../sse/sse-decoder.js';
+import { notJsonEvent, OpenAiTextChunk, scanChunkText } from './openai-chunk-text.js';
 import { isOpenAiErrorPayload, openAiInBandFailure } from './openai.errors.js';
 import { modelField, rewriteModelField } from './openai-model-field.js';
 
 /**
  * OpenAI chunks pass through untouched except for `model`; the decoder only
  * watches for `[DONE]`, the usage chunk and errors delivered inside the stream.
+ * Once a parsed chunk showed how the provider spells its model, chunks that
+ * a scan finds plain (content, a finish) pass as text, unparsed.
  */
 export class OpenAiStreamDecoder implements StreamDecoder {
   private done = false;
   private reported: Usage | undefined;
   /** Our `"model":"<id>"`, spliced into the provider's text. */
   private readonly ownField: string;
+  /** The provider's `"model":"<id>"` as the last parsed chunk spelled it; undefined until one was rewritten. */
+  private upstreamField: string | undefined;
   /** The chunk `decode` returned last and its rewritten text: `serialized` is asked right after, for that chunk. */
   private lastChunk: ChatCompletionChunk | undefined;
   private lastText: string | undefined;
@@ -36,6 +40,17 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     return this.reported;
   }
 
+  passThrough(event: SseEvent): TextChunk | undefined {
+    const field = this.upstreamField;
+    if (field === undefined || event.event !== undefined) return undefined;
+    const data = event.data;
+    const at = data.indexOf(field);
+    if (at === -1) return undefined;
+    const tokens = scanChunkText(data);
+    if (tokens === undefined) return undefined;
+    return new OpenAiTextChunk(data.slice(0, at) + this.ownField + data.slice(at + field.length), tokens);
+  }
+
   decode(event: SseEvent): ChatCompletionChunk[] {
     const data = event.data;
     if (data === '[DONE]') {
@@ -44,14 +59,13 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     }
     if (data.length === 0) return [];
     const parsed = safeJsonParse(data);
-    if (!isObject(parsed)) {
-      throw new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_stream_event', message: 'upstream sent a stream event that is not JSON' });
-    }
+    if (!isObject(parsed)) throw notJsonEvent();
     if (event.event === 'error' || isOpenAiErrorPayload(parsed)) throw openAiInBandFailure(parsed);
     // A multi-line data field would break SSE framing if written back as one line.
     const upstreamModel = parsed.model;
     this.lastChunk = parsed as unknown as ChatCompletionChunk;
     this.lastText = typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? rewriteModelField(data, upstreamModel, this.ownField) : undefined;
+    if (this.lastText !== undefined) this.upstreamField = modelField(upstreamModel as string);
     parsed.model = this.target.model;
     if (isObject(parsed.usage)) this.reported = parsed.usage as unknown as Usage;
     return [parsed as unknown as ChatCompletionChunk];

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
+import { textTokens } from '../../chat/text-tokens.js';
+import { UpstreamFailure } from '../../errors/upstream-failure.js';
+import type { AdapterTarget } from '../provider-adapter.interface.js';
+import { OpenAiAdapter } from './openai.adapter.js';
+import { scanChunkText } from './openai-chunk-text.js';
+
+const target: AdapterTarget = { model: 'fast-chat', upstreamModel: 'gpt-4o-mini', basePath: '/v1', headers: {} };
+const adapter = new OpenAiAdapter();
+
+const frame = (delta: string, finish = 'null', tail = ',"usage":null') =>
+  `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_1","choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]${tail}}`;
+const ROLE = frame('{"role":"assistant","content":"","refusal":null}');
+
+/** What the router read from a parsed chunk before: content tokens of every choice, and content, tool calls or a finish. */
+function readParsed(chunk: ChatCompletionChunk): { tokens: number; carriesContent: boolean } {
+  let tokens = 0;
+  let carriesContent = false;
+  for (const choice of chunk.choices) {
+    if (choice.delta.content) tokens += textTokens(choice.delta.content);
+    if (choice.delta.content || choice.delta.tool_calls || choice.finish_reason) carriesContent = true;
+  }
+  return { tokens, carriesContent };
+}
+
+describe('OpenAI chunks passed on as text', () => {
+  it('pass, once a parsed chunk showed the model, with the JSON, chunk, tokens and content the parsed path gives', () => {
+    const contents = ['Hello', ' wörld', ' 日本語', 'a \\"quote\\" and a \\\\ backslash', 'line\\nbreak \\u00e9', '{"not":"json"}'.replace(/"/g, '\\"'), ''];
+    const chunks = [...contents.map((c) => frame(`{"content":"${c}"}`)), frame('{}', '"stop"'), frame('{"content":null}')];
+    const decoder = adapter.createStreamDecoder(target);
+    assert.equal(decoder.passThrough?.({ data: chunks[0]! }), undefined, 'nothing passes before a chunk was parsed');
+    decoder.decode({ data: ROLE });
+    for (const data of chunks) {
+      const passed = decoder.passThrough?.({ data });
+      assert.ok(passed, data);
+      const reference = adapter.createStreamDecoder(target);
+      const [parsed] = reference.decode({ data });
+      assert.equal(passed.json, reference.serialized?.(parsed!));
+      assert.deepEqual(passed.chunk, parsed);
+      assert.deepEqual({ tokens: passed.tokens, carriesContent: passed.carriesContent }, readParsed(parsed!));
+    }
+  });
+
+  it('leaves to the parser a usage report, an error, tool calls, another model, other spellings and named events', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: ROLE });
+    const parsedOnly = [
+      frame('{}', 'null', ',"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}'),
+      frame('{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}'),
+      '{"error":{"message":"overloaded","type":"server_error"}}',
+      '{"object":"error","message":"boom","model":"gpt-4o-mini-2024-07-18"}',
+      frame('{"content":"Hi"}').replace('gpt-4o-mini-2024-07-18', 'gpt-4o'),
+      frame('{"content":"Hi"}').replace('"model":', '"model" : '),
+      frame('{"content":"Hi"}').replace('"choices"', '\n"choices"'),
+      frame('{"content":"Hi"}').slice(0, -2),
+      frame('{"content":"Hi\\u00"}'),
+    ];
+    for (const data of parsedOnly) assert.equal(decoder.passThrough?.({ data }), undefined, data);
+    assert.equal(decoder.passThrough?.({ event: 'error', data: frame('{"content":"Hi"}') }), undefined);
+  });
+
+  it('finds the content, and a finish reason without content; leaves a second choice to the parser', () => {
+    const two = '{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"ab"}},{"index":1,"delta":{"content":"cdef"}}]}';
+    assert.equal(scanChunkText(two), undefined);
+    assert.equal(scanChunkText(two.replace(',{"index":1,"delta":{"content":"cdef"}}', '')), textTokens('ab'));
+    assert.equal(scanChunkText(ROLE), 0);
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: ROLE });
+    assert.equal(decoder.passThrough?.({ data: frame('{}', '"length"') })?.carriesContent, true);
+    assert.equal(decoder.passThrough?.({ data: frame('{}') })?.carriesContent, false);
+    assert.equal(decoder.passThrough?.({ data: frame('{}', '"stop"').replace('"finish_reason":', '"finish_reason" :') })?.carriesContent, true);
+  });
+
+  it('leaves to the parser usage and content spelled with spaces', () => {
+    assert.equal(scanChunkText(frame('{}', 'null', ',"usage" : {"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}')), undefined);
+    assert.equal(scanChunkText(frame('{"content": "Hi"}')), undefined);
+    assert.equal(scanChunkText(frame('{"content" :"Hi"}')), undefined);
+  });
+
+  it('throws the parser\'s failure when a chunk passed as text is read and is not JSON', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: ROLE });
+    const passed = decoder.passThrough?.({ data: frame('{"content":"Hi"}').replace('"index":0,', '"index":0,,') });
+    assert.ok(passed);
+    assert.throws(() => passed.chunk, (err: unknown) => err instanceof UpstreamFailure && err.code === 'invalid_stream_event');
+  });
+});

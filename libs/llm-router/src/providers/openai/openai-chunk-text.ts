@@ -1,0 +1,86 @@
+import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
+import { textTokens } from '../../chat/text-tokens.js';
+import { UpstreamFailure } from '../../errors/upstream-failure.js';
+import { isObject, safeJsonParse } from '../http-errors.js';
+import type { TextChunk } from '../provider-adapter.interface.js';
+
+/**
+ * What makes a chunk one to parse: an error (a key, or vLLM's
+ * `"object":"error"`), tool calls, a usage report (OpenAI sends
+ * `"usage":null` in every chunk but the last when include_usage is on),
+ * content spelled other than `"content":"` or `"content":null`, or a second
+ * choice. A quoted name with its quotes cannot occur inside a JSON string
+ * (its quotes are escaped), so a match is a key or a whole value.
+ */
+const PARSE = /"(?:error"|tool_calls"|usage"(?!:null)|content"(?!:["n])|index":[1-9])/;
+const CONTENT = '"content":"';
+
+/**
+ * What the router reads from one OpenAI-format chunk, the estimated tokens of
+ * its content (more than 0 exactly when it has content), found with
+ * a few native searches of its text instead of a parse (a loop over its
+ * characters in JavaScript costs about what JSON.parse does). Undefined when
+ * the chunk may carry more than that, or is not one JSON object on one line:
+ * the caller parses it then.
+ */
+export function scanChunkText(data: string): number | undefined {
+  if (data.charCodeAt(0) !== 0x7b || data.charCodeAt(data.length - 1) !== 0x7d) return undefined;
+  // Several data lines joined would break SSE framing if written back as one.
+  if (data.indexOf('\n') !== -1 || data.indexOf('\r') !== -1 || PARSE.test(data)) return undefined;
+  // One choice: its content, if any, is the one `"content":"` (searched from the end, where the delta sits).
+  const at = data.lastIndexOf(CONTENT);
+  if (at === -1) return 0;
+  const start = at + CONTENT.length;
+  const end = stringEnd(data, start);
+  if (end === -1) return undefined;
+  if (end === start) return 0;
+  const raw = data.slice(start, end);
+  const text = raw.indexOf('\\') === -1 ? raw : unescapeJson(raw);
+  return text === undefined ? undefined : textTokens(text);
+}
+
+/** The index of the quote closing the JSON string whose text starts at `from` (one not escaped by an odd run of backslashes), or -1. */
+function stringEnd(data: string, from: number): number {
+  for (let q = data.indexOf('"', from); q !== -1; q = data.indexOf('"', q + 1)) {
+    let slashes = 0;
+    for (let i = q - 1; i >= from && data.charCodeAt(i) === 0x5c; i--) slashes++;
+    if (slashes % 2 === 0) return q;
+  }
+  return -1;
+}
+
+function unescapeJson(raw: string): string | undefined {
+  const text = safeJsonParse(`"${raw}"`);
+  return typeof text === 'string' ? text : undefined;
+}
+
+/** A chunk passed on as text; `chunk` parses it on first read (the gateway's chat completions writer never reads it). */
+export class OpenAiTextChunk implements TextChunk {
+  private parsed: ChatCompletionChunk | undefined;
+
+  constructor(
+    readonly json: string,
+    readonly tokens: number,
+  ) {}
+
+  /** Asked of a stream's leading chunks only: the finish reason is looked for then. */
+  get carriesContent(): boolean {
+    if (this.tokens > 0 || this.json.indexOf('"finish_reason":"') !== -1) return true;
+    if (this.json.indexOf('"finish_reason":null') !== -1) return false;
+    // Spelled otherwise (or absent): as the parsed chunk says.
+    return this.chunk.choices.some((choice) => Boolean(choice.finish_reason));
+  }
+
+  get chunk(): ChatCompletionChunk {
+    if (this.parsed === undefined) {
+      const parsed = safeJsonParse(this.json);
+      if (!isObject(parsed)) throw notJsonEvent();
+      this.parsed = parsed as unknown as ChatCompletionChunk;
+    }
+    return this.parsed;
+  }
+}
+
+export function notJsonEvent(): UpstreamFailure {
+  return new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_stream_event', message: 'upstream sent a stream event that is not JSON' });
+}
