@@ -49,8 +49,10 @@ export interface OpenStreamsResult {
   readonly idle: CollectedMemory;
   /** After a full collection while every stream was open (between the last one's request and the first one's end). */
   readonly open: CollectedMemory;
-  /** Streams that had ended when `open` was read (0: all were open). */
+  /** Streams that had ended when `open` was read (0: none). */
   readonly endedAtRead: number;
+  /** Streams that had not had their first chunk when `open` was read (0: every one was open). */
+  readonly unstartedAtRead: number;
   readonly peakRssMB: number;
   /** Resident memory per stream: open less idle RSS, over the streams. */
   readonly perStreamKB: number;
@@ -79,7 +81,7 @@ interface StreamOutcome {
   error?: string;
 }
 
-function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chunkMs: number): Promise<StreamOutcome> {
+function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chunkMs: number, onFirst: () => void): Promise<StreamOutcome> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const out: StreamOutcome = { ttfc: NaN, firstAt: NaN, endAt: NaN, chunks: 0, late: 0 };
@@ -103,6 +105,7 @@ function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chun
         const now = performance.now();
         if (Number.isNaN(out.firstAt)) {
           out.firstAt = now;
+          onFirst();
           out.ttfc = now - t0;
         } else {
           // SSE events, not reads: a proxy may coalesce several into one write.
@@ -131,17 +134,21 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
   const started = performance.now();
   const pending: Promise<StreamOutcome>[] = [];
   let ended = 0;
+  let firsts = 0;
   for (let i = 0; i < load.count; i++) {
     const due = started + (i * 1000) / load.openPerS;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    pending.push(oneStream(url, headers, body, load.chunkMs).finally(() => ended++));
+    pending.push(oneStream(url, headers, body, load.chunkMs, () => firsts++).finally(() => ended++));
   }
-  // Halfway between the last request and the first stream's end: every stream open and past its first chunk.
+  // Halfway between the last request and the first stream's end, once every stream has had its first chunk
+  // (a queued one holds less than an open one); never after a stream ended.
   const firstEnd = started + load.seconds * 1000;
   await sleep(Math.max(0, (firstEnd - performance.now()) / 2));
+  while (firsts + ended < load.count && ended === 0) await sleep(50);
   const open = await collectedMemory(t.service);
   const endedAtRead = ended;
+  const unstartedAtRead = load.count - firsts;
   const outcomes = await Promise.all(pending);
   const peakMB = Math.max(...peak.stop());
   const ok = outcomes.filter((o) => !o.error);
@@ -157,6 +164,7 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
     idle,
     open,
     endedAtRead,
+    unstartedAtRead,
     peakRssMB: peakMB,
     perStreamKB: ((open.rssMB - idle.rssMB) * 1024) / load.count,
     perStreamHeapKB: ((open.heapUsedMB + open.externalMB - idle.heapUsedMB - idle.externalMB) * 1024) / load.count,
@@ -212,8 +220,11 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
     const g = results.find((r) => r.target === id);
     if (!g) continue;
     const n = `${g.streams.toLocaleString('en-US')} open streams, ${g.label}`;
-    // Read after streams began to end, the figure undercounts them.
-    const inconclusive = g.endedAtRead > 0 ? `: inconclusive, ${g.endedAtRead} streams had ended when it was read` : '';
+    // Read after streams began to end, or before all had started, the figure undercounts them.
+    const inconclusive =
+      g.endedAtRead > 0 || g.unstartedAtRead > 0
+        ? `: inconclusive, when it was read ${g.endedAtRead} streams had ended and ${g.unstartedAtRead} had not had their first chunk`
+        : '';
     checks.push({
       goal: `${n}: ≤ 20 KB per stream above the idle baseline`,
       measured: `${f(g.perStreamKB, 1)} KB resident, ${f(g.perStreamHeapKB, 1)} KB of heap and buffers (bare proxy ${f(bare?.perStreamKB ?? NaN, 1)} / ${f(bare?.perStreamHeapKB ?? NaN, 1)} KB)${inconclusive}`,
@@ -233,7 +244,7 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
 export function streamsNote(load: StreamLoad): string {
   return (
     `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
-    "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and halfway between the last stream's request and the first one's end; " +
+    "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +
     'Reading memory after a full collection leaves out the garbage the collector had not yet reached, which otherwise decides a single reading of RSS. ' +
     `*chunks*: SSE events after the first read; *late*: those in a read that came more than ${LATE_FACTOR}× the interval after the one before.`
