@@ -283,6 +283,33 @@ describe('admin credential', () => {
     assert.equal(wrong.json.error.code, 'invalid_admin_key');
   });
 
+  test('wrong admin credentials: after 10 from one address, every attempt from it is refused with 429 (the right key too, and on the console login); calls with no credential count for nothing; API keys still work', async () => {
+    const guarded = await startGw(sim);
+    try {
+      for (let i = 0; i < 15; i++) assert.equal((await call(guarded.url, '/admin/keys')).status, 401);
+      assert.equal((await call(guarded.url, '/admin/keys', { key: ADMIN_KEY })).status, 200, 'calls without a credential guessed nothing');
+      const k = await createKey(guarded, { tenant: 'guessed' });
+      for (let i = 0; i < 10; i++) {
+        const wrong = await call(guarded.url, '/admin/keys', { key: `wrong-admin-key-number-${i}` });
+        assert.equal(wrong.status, 401, `guess ${i + 1}`);
+        assert.equal(wrong.json.error.code, 'invalid_admin_key');
+      }
+      const locked = await call(guarded.url, '/admin/keys', { key: ADMIN_KEY });
+      assert.equal(locked.status, 429);
+      assert.equal(locked.json.error.type, 'rate_limit_error');
+      assert.equal(locked.json.error.code, 'too_many_failed_credentials');
+      const retryAfter = Number(locked.headers.get('retry-after'));
+      assert.ok(retryAfter > 800 && retryAfter <= 900, `retry-after ${retryAfter}`);
+      const login = await fetch(`${guarded.url}/console/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ adminKey: ADMIN_KEY }), redirect: 'manual' });
+      assert.equal(login.status, 429);
+      assert.equal(login.headers.get('set-cookie'), null);
+      assert.match(await login.text(), /Too many wrong admin credentials/);
+      assert.equal((await chat(guarded, k.key, 'hi')).status, 200, 'API keys are not affected');
+    } finally {
+      await guarded.close();
+    }
+  });
+
   test('no admin key configured: the admin API answers 403 admin_api_disabled', async () => {
     const closed = await startGw(sim, { adminKey: undefined });
     try {

@@ -8,6 +8,7 @@ import { openAiError } from '../errors/openai-error.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { bearerToken, secretsEqual } from './api-key.js';
 import { ConsoleSessions, type ConsoleSession } from './console-sessions.js';
+import { CredentialFailures } from './credential-failures.js';
 import { unauthorized, V1Authenticator } from './v1-authenticator.js';
 import './principal.decorator.js';
 
@@ -34,6 +35,7 @@ export class AuthHook implements OnModuleInit {
     private readonly config: ConfigService,
     private readonly metrics: GatewayMetrics,
     private readonly consoleSessions: ConsoleSessions,
+    private readonly credentialFailures: CredentialFailures,
   ) {}
 
   /** Installed before the app serves its first request. */
@@ -45,6 +47,22 @@ export class AuthHook implements OnModuleInit {
     const authenticateV1 = this.v1.authenticate;
     const { adminKey, metricsToken } = this.config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     const authFailure = (reason: string) => this.metrics.authFailures.inc({ reason });
+    const failures = this.credentialFailures;
+    /** The refusal of a wrong admin credential (counted against the caller's address), or of an address that has sent too many. */
+    const credentialRefusal = (request: FastifyRequest, secret: string, code: string, message: string): ErrorResponse | undefined => {
+      const tooMany = failures.refusal(request.ip);
+      if (tooMany) {
+        authFailure('too_many_failed_credentials');
+        return tooMany;
+      }
+      const refusal = secretRefusal(request, secret, code, message);
+      if (refusal) {
+        // A guess is counted; a call that sent no credential at all guessed nothing.
+        if (request.headers.authorization !== undefined) failures.failed(request.ip);
+        authFailure(code);
+      }
+      return refusal;
+    };
 
     fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
       const url = routePath(request);
@@ -55,12 +73,8 @@ export class AuthHook implements OnModuleInit {
         return done();
       }
       if (url === '/metrics' && metricsToken !== undefined) {
-        const refusal = secretRefusal(request, metricsToken, 'invalid_metrics_token', "Invalid or missing metrics token. Send LLM_METRICS_TOKEN as 'Authorization: Bearer <token>'.");
-        if (refusal) {
-          authFailure('invalid_metrics_token');
-          return void sendError(reply, refusal);
-        }
-        return done();
+        const refusal = credentialRefusal(request, metricsToken, 'invalid_metrics_token', "Invalid or missing metrics token. Send LLM_METRICS_TOKEN as 'Authorization: Bearer <token>'.");
+        return refusal ? void sendError(reply, refusal) : done();
       }
       if (url.startsWith('/admin/') || url === '/admin') {
         if (adminKey === undefined) {
@@ -69,9 +83,8 @@ export class AuthHook implements OnModuleInit {
           return void sendError(reply, { status: 403, body, headers: { 'x-should-retry': 'false' } });
         }
         const adminRefusal = () => {
-          const refusal = secretRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
+          const refusal = credentialRefusal(request, adminKey, 'invalid_admin_key', "Invalid or missing admin credential. Send LLM_ADMIN_KEY as 'Authorization: Bearer <admin key>'.");
           if (!refusal) return done();
-          authFailure('invalid_admin_key');
           sendError(reply, refusal);
         };
         // A console session stands for the admin key when no Authorization header is sent.

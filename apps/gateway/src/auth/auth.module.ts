@@ -4,6 +4,7 @@ import { StoreModule } from '../store/store.module.js';
 import { ApiKeyService } from './api-key.service.js';
 import { AuthHook } from './auth.hook.js';
 import { ConsoleSessions } from './console-sessions.js';
+import { CredentialFailures } from './credential-failures.js';
 import { V1Authenticator } from './v1-authenticator.js';
 
 /**
@@ -13,7 +14,7 @@ import { V1Authenticator } from './v1-authenticator.js';
  */
 @Module({
   imports: [StoreModule, MetricsModule],
-  providers: [ApiKeyService, V1Authenticator, AuthHook, ConsoleSessions],
-  exports: [ApiKeyService, V1Authenticator, ConsoleSessions],
+  providers: [ApiKeyService, V1Authenticator, AuthHook, ConsoleSessions, CredentialFailures],
+  exports: [ApiKeyService, V1Authenticator, ConsoleSessions, CredentialFailures],
 })
 export class AuthModule {}

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { secretsEqual } from '../auth/api-key.js';
 import { clearedSessionCookie, ConsoleSessions, sessionCookie } from '../auth/console-sessions.js';
+import { CredentialFailures } from '../auth/credential-failures.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { openAiError } from '../errors/openai-error.js';
 import { GatewayMetrics } from '../metrics/gateway-metrics.js';
@@ -27,6 +28,7 @@ export class ConsoleController {
     private readonly sessions: ConsoleSessions,
     private readonly assets: ConsoleAssets,
     private readonly metrics: GatewayMetrics,
+    private readonly failures: CredentialFailures,
   ) {
     this.adminKey = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY).adminKey;
   }
@@ -48,7 +50,13 @@ export class ConsoleController {
   async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = request.body as Record<string, unknown> | undefined;
     const given = typeof body?.adminKey === 'string' ? body.adminKey : undefined;
+    const tooMany = this.adminKey === undefined ? undefined : this.failures.refusal(request.ip);
+    if (tooMany) {
+      this.metrics.authFailures.inc({ reason: 'too_many_failed_credentials' });
+      return html(reply.headers(tooMany.headers), 429, loginPage(tooMany.body.error.message));
+    }
     if (this.adminKey === undefined || given === undefined || !secretsEqual(given, this.adminKey)) {
+      if (this.adminKey !== undefined && given !== undefined) this.failures.failed(request.ip);
       this.metrics.authFailures.inc({ reason: 'invalid_admin_key' });
       const message = this.adminKey === undefined ? DISABLED : 'That is not the admin key.';
       return html(reply, 401, loginPage(message));
