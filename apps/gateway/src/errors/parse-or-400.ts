@@ -1,14 +1,9 @@
-import { BadRequestException } from '@nestjs/common';
 import type { z } from 'zod';
-import { openAiError } from './openai-error.js';
+import { invalidValue } from './invalid-value.js';
 
-/** `value` as `schema` reads it, or a 400 in the OpenAI shape naming the first offending field. */
+/** `value` as `schema` reads it, or a 400 in the OpenAI shape naming the first offending field (as `invalidValue` names it). */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.join('.') || null;
-    throw new BadRequestException(openAiError(`Invalid value for '${param ?? 'body'}': ${issue.message}`, 'invalid_request_error', 'invalid_value', param));
-  }
+  if (!parsed.success) throw invalidValue(parsed.error);
   return parsed.data;
 }
