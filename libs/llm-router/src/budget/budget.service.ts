@@ -380,36 +380,53 @@ export class BudgetService implements TenantBudgets {
    */
   private settleWithRetry(reservation: BudgetReservation, actualMicros: number, tries: number): LedgerBalance | undefined {
     const { assessment } = reservation;
-    const retry = () => {
-      const waitMs = SETTLE_RETRY_MS[tries];
-      if (waitMs === undefined) return;
-      const later = () => {
-        this.pendingSettles.delete(pending);
-        this.settleWithRetry(reservation, actualMicros, tries + 1);
-      };
-      // `again`: one last try now, at shutdown (see settleOutstanding).
-      const pending = { timer: setTimeout(later, waitMs).unref(), again: () => this.settleWithRetry(reservation, actualMicros, SETTLE_RETRY_MS.length) };
-      this.pendingSettles.add(pending);
-    };
     let balance: MaybePromise<LedgerBalance>;
     try {
       balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits, reservation.leaseId ?? '');
     } catch {
-      retry();
+      this.retrySettle(reservation, actualMicros, tries);
       return undefined;
     }
     if (balance instanceof Promise) {
-      const landed = balance.then((b) => this.afterSettle(assessment, b), retry);
-      this.settlesInFlight.add(landed);
-      void landed.finally(() => this.settlesInFlight.delete(landed));
+      // Counted, not kept: this runs on every budgeted call (see settleOutstanding).
+      this.settlesInFlight++;
+      balance.then(
+        (b) => {
+          this.settleLanded();
+          this.afterSettle(assessment, b);
+        },
+        () => {
+          this.settleLanded();
+          this.retrySettle(reservation, actualMicros, tries);
+        },
+      );
       return undefined;
     }
     this.afterSettle(assessment, balance);
     return balance;
   }
 
+  /** The settle's `tries`-th attempt failed: the next one after its wait, if any is left. */
+  private retrySettle(reservation: BudgetReservation, actualMicros: number, tries: number): void {
+    const waitMs = SETTLE_RETRY_MS[tries];
+    if (waitMs === undefined) return;
+    const later = () => {
+      this.pendingSettles.delete(pending);
+      this.settleWithRetry(reservation, actualMicros, tries + 1);
+    };
+    // `again`: one last try now, at shutdown (see settleOutstanding).
+    const pending = { timer: setTimeout(later, waitMs).unref(), again: () => this.settleWithRetry(reservation, actualMicros, SETTLE_RETRY_MS.length) };
+    this.pendingSettles.add(pending);
+  }
+
+  private settleLanded(): void {
+    if (--this.settlesInFlight === 0) for (const landed of this.allLanded.splice(0)) landed();
+  }
+
   /** Settles sent and not yet answered. */
-  private readonly settlesInFlight = new Set<Promise<void>>();
+  private settlesInFlight = 0;
+  /** Whoever waits for the settles in flight to be answered (settleOutstanding). */
+  private readonly allLanded: Array<() => void> = [];
   /** Settles waiting to be tried again after a failure. */
   private readonly pendingSettles = new Set<{ timer: NodeJS.Timeout; again: () => void }>();
 
@@ -425,7 +442,8 @@ export class BudgetService implements TenantBudgets {
       clearTimeout(pending.timer);
       pending.again();
     }
-    await Promise.allSettled([...this.settlesInFlight]);
+    // Each answered, its balance remembered (or its retry waiting): those tried again just now included.
+    if (this.settlesInFlight > 0) await new Promise<void>((landed) => this.allLanded.push(landed));
     return waiting.length;
   }
 
