@@ -211,6 +211,15 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
     assert.deepEqual(await store.balance('order', limits), { spentMicros: 600, reservedMicros: 300, daySpentMicros: 0, dayReservedMicros: 0 });
   });
 
+  test('a long pass goes in several script calls of at most 256 steps; none reserves past the budget', async () => {
+    await store.restore('long', limits, 0, 0);
+    sent.length = 0;
+    const answers = await Promise.all(Array.from({ length: 600 }, () => store.reserve('long', 2, limits, lease())));
+    assert.equal(answers.filter((r) => r.granted).length, 500);
+    assert.deepEqual(sent, ['evalsha', 'evalsha', 'evalsha']);
+    assert.equal((await store.balance('long', limits)).reservedMicros, 1_000);
+  });
+
   test("a step that fails in Redis answers its error to its own caller only; the pass's other steps stand", async () => {
     // The tenant's period counters hold a string: every step on them fails with WRONGTYPE.
     const base = `${prefix}{broken}`;
