@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { compilePolicy, createLlmRouter, type LedgerLease, type LedgerLimits } from '@llm-router/nestjs';
+import { compilePolicy, createLlmRouter, type LedgerBalance, type LedgerLease, type LedgerLimits, type ReserveResult } from '@llm-router/nestjs';
 import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
 import { buildPolicy, fastClass } from './support/policy.js';
 import { ask, rejection } from './support/router.js';
@@ -153,6 +153,103 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     await owned.balance('x', limits);
     await owned.close();
     await assert.rejects(owned.balance('x', limits));
+  });
+});
+
+describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { skip: available === true ? false : available }, () => {
+  const prefix = `llmr-test:${randomUUID()}:`;
+  const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000 };
+  let client: Redis;
+  let storeClient: Redis;
+  let store: RedisBudgetLedgerStore;
+  let leases = 0;
+  const lease = (): LedgerLease => ({ id: `pass-${++leases}`, ttlMs: 60_000 });
+  /** The commands the store sent, by name. */
+  const sent: string[] = [];
+
+  before(async () => {
+    client = new Redis(REDIS_URL);
+    storeClient = new Redis(REDIS_URL);
+    const send = storeClient.sendCommand.bind(storeClient);
+    storeClient.sendCommand = (command, stream) => {
+      sent.push(command.name);
+      return send(command, stream);
+    };
+    store = new RedisBudgetLedgerStore({ client: storeClient, keyPrefix: prefix });
+    for (const t of ['order', 'broken', 'fine']) await store.restore(t, limits, 0, 0);
+  });
+  after(async () => {
+    await store.close();
+    storeClient.disconnect();
+    await deletePrefix(REDIS_URL, prefix);
+    client.disconnect();
+  });
+
+  test('reserves and settles asked in one pass go as one script call, each checked in the order asked against the figures the ones before it left', async () => {
+    const first = lease();
+    assert.equal((await store.reserve('order', 600, limits, first)).granted, true);
+    sent.length = 0;
+    // One pass: two reserves planned below 500 spent, the settle that books 600, two more planned below 500, one planned at 500 or more.
+    const below = { spentAtLeast: 0, spentBelow: 500 };
+    const asked = [
+      store.reserve('order', 100, limits, lease(), below),
+      store.reserve('order', 100, limits, lease(), below),
+      store.settle('order', 600, 600, limits, first.id),
+      store.reserve('order', 100, limits, lease(), below),
+      store.reserve('order', 100, limits, lease(), below),
+      store.reserve('order', 100, limits, lease(), { spentAtLeast: 500, spentBelow: 2_000 }),
+      store.reserve('order', 300, limits, lease()),
+    ];
+    const [a, b, settled, c, d, e, f] = (await Promise.all(asked)) as [ReserveResult, ReserveResult, LedgerBalance, ReserveResult, ReserveResult, ReserveResult, ReserveResult];
+    assert.deepEqual([a.granted, b.granted], [true, true], 'asked before the settle: 0 spent then');
+    assert.deepEqual([a.balance.reservedMicros, b.balance.reservedMicros], [700, 800], 'each answers the figures after its own step');
+    assert.deepEqual([settled.spentMicros, settled.reservedMicros], [600, 200]);
+    assert.deepEqual([c.refusedBy, d.refusedBy], ['moved', 'moved'], 'asked after the settle: its spend moved them');
+    assert.deepEqual([e.granted, e.balance.reservedMicros], [true, 300]);
+    assert.deepEqual([f.granted, f.refusedBy], [false, 'period'], '600 spent + 300 reserved + 300 is past the budget');
+    assert.deepEqual(sent, ['evalsha'], 'one script call for the pass');
+    assert.deepEqual(await store.balance('order', limits), { spentMicros: 600, reservedMicros: 300, daySpentMicros: 0, dayReservedMicros: 0 });
+  });
+
+  test('a long pass goes in several script calls of at most 256 steps; none reserves past the budget', async () => {
+    await store.restore('long', limits, 0, 0);
+    sent.length = 0;
+    const answers = await Promise.all(Array.from({ length: 600 }, () => store.reserve('long', 2, limits, lease())));
+    assert.equal(answers.filter((r) => r.granted).length, 500);
+    assert.deepEqual(sent, ['evalsha', 'evalsha', 'evalsha']);
+    assert.equal((await store.balance('long', limits)).reservedMicros, 1_000);
+  });
+
+  test("a step that fails in Redis answers its error to its own caller only; the pass's other steps stand", async () => {
+    // The tenant's period counters hold a string: every step on them fails with WRONGTYPE.
+    const base = `${prefix}{broken}`;
+    await client.del(`${base}:p:${limits.periodKey}`);
+    await client.set(`${base}:p:${limits.periodKey}`, 'not a hash');
+    const fine = lease();
+    const asked = [
+      store.reserve('fine', 100, limits, fine),
+      store.reserve('broken', 100, limits, lease()),
+      store.settle('broken', 100, 50, limits, 'never-held'),
+      store.reserve('fine', 200, limits, lease()),
+    ];
+    const [okFirst, broken, brokenSettle, okLast] = await Promise.allSettled(asked);
+    assert.equal(okFirst.status === 'fulfilled' && (okFirst.value as ReserveResult).granted, true);
+    assert.equal(okLast.status === 'fulfilled' && (okLast.value as ReserveResult).balance.reservedMicros, 300);
+    assert.equal(broken.status, 'rejected');
+    assert.match(String((broken as PromiseRejectedResult).reason), /WRONGTYPE/);
+    assert.equal(brokenSettle.status, 'rejected');
+    assert.match(String((brokenSettle as PromiseRejectedResult).reason), /WRONGTYPE/);
+  });
+
+  test('a script call that fails whole (Redis away) answers its error to every caller in it', async () => {
+    const away = new RedisBudgetLedgerStore({ url: 'redis://127.0.0.1:1', keyPrefix: prefix, commandTimeoutMs: 300 });
+    try {
+      const asked = [away.reserve('fine', 100, limits, lease()), away.settle('fine', 100, 50, limits, 'x'), away.reserve('fine', 100, limits, lease())];
+      const answers = await Promise.allSettled(asked);
+      assert.deepEqual(answers.map((a) => a.status), ['rejected', 'rejected', 'rejected']);
+    } finally {
+      await away.close();
+    }
   });
 });
 

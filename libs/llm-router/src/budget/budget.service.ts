@@ -254,31 +254,47 @@ export class BudgetService implements TenantBudgets {
       return { fits: true, assessment, amountMicros };
     }
     const lease: LedgerLease = { id: nextLeaseId(), ttlMs: cls.deadlineMs + LEASE_MARGIN_MS };
-    const reserveOnce = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease, expect);
-    // The store went away after the assessment: the class's outage rule applies here too.
-    const onOutage = (err: unknown): ReserveOutcome =>
-      expect === undefined ? this.reserveOnOutage(assessment, amountMicros, cls, err) : this.moved(assessment, cls, () => this.unavailable(assessment.tenant, cls, assessment.limits, this.tenants.get(assessment.tenant), err, assessment.caller));
     let first: MaybePromise<ReserveResult>;
     try {
-      first = reserveOnce();
+      first = this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease, expect);
     } catch (err) {
-      return onOutage(err);
+      return this.reserveFailed(assessment, amountMicros, cls, expect, err);
     }
     // The in-process ledger's answer, taken at once (no closures past this point on that path).
     if (!(first instanceof Promise) && first.refusedBy === undefined) {
       this.remember(assessment.tenant, assessment.limits, first.balance);
       return reserveOutcome(assessment, amountMicros, lease, first);
     }
-    const outcome = (r: ReserveResult): ReserveOutcome => {
-      this.remember(assessment.tenant, assessment.limits, r.balance);
-      if (r.refusedBy !== 'moved') return reserveOutcome(assessment, amountMicros, lease, r);
-      return this.moved(assessment, cls, () => this.decideAgain(assessment, cls, r.balance));
-    };
-    // The ledger lost the tenant's state since the assessment: rebuilt, then asked once more.
-    const onResult = (r: ReserveResult): MaybePromise<ReserveOutcome> =>
-      r.refusedBy === 'lost' ? this.afterRebuild(assessment.tenant, reserveOnce, (again) => again.refusedBy === 'lost').then(outcome, onOutage) : outcome(r);
-    if (first instanceof Promise) return first.then(onResult, onOutage);
-    return onResult(first);
+    // Two callbacks per call on the shared ledger's path; the rest is built only for the rare answers that need it.
+    if (first instanceof Promise) {
+      return first.then(
+        (r) => this.reserveAnswered(assessment, amountMicros, cls, lease, expect, r),
+        (err: unknown) => this.reserveFailed(assessment, amountMicros, cls, expect, err),
+      );
+    }
+    return this.reserveAnswered(assessment, amountMicros, cls, lease, expect, first);
+  }
+
+  /** The ledger's answer to a reservation; one that found the tenant's state lost is asked again once it is rebuilt. */
+  private reserveAnswered(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass, lease: LedgerLease, expect: LedgerExpectation | undefined, r: ReserveResult): MaybePromise<ReserveOutcome> {
+    if (r.refusedBy !== 'lost') return this.reserveDecided(assessment, amountMicros, cls, lease, r);
+    const again = () => this.ledger.reserve(assessment.tenant, amountMicros, assessment.limits, lease, expect);
+    return this.afterRebuild(assessment.tenant, again, (result) => result.refusedBy === 'lost').then(
+      (result) => this.reserveDecided(assessment, amountMicros, cls, lease, result),
+      (err: unknown) => this.reserveFailed(assessment, amountMicros, cls, expect, err),
+    );
+  }
+
+  private reserveDecided(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass, lease: LedgerLease, r: ReserveResult): ReserveOutcome {
+    this.remember(assessment.tenant, assessment.limits, r.balance);
+    if (r.refusedBy !== 'moved') return reserveOutcome(assessment, amountMicros, lease, r);
+    return this.moved(assessment, cls, () => this.decideAgain(assessment, cls, r.balance));
+  }
+
+  /** The store went away after the assessment: the class's outage rule applies here too. */
+  private reserveFailed(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass, expect: LedgerExpectation | undefined, err: unknown): ReserveOutcome {
+    if (expect === undefined) return this.reserveOnOutage(assessment, amountMicros, cls, err);
+    return this.moved(assessment, cls, () => this.unavailable(assessment.tenant, cls, assessment.limits, this.tenants.get(assessment.tenant), err, assessment.caller));
   }
 
   /** The call must be planned again on `next` (a decision, or the refusal it throws): thrown as `BudgetMoved`. */
@@ -380,36 +396,53 @@ export class BudgetService implements TenantBudgets {
    */
   private settleWithRetry(reservation: BudgetReservation, actualMicros: number, tries: number): LedgerBalance | undefined {
     const { assessment } = reservation;
-    const retry = () => {
-      const waitMs = SETTLE_RETRY_MS[tries];
-      if (waitMs === undefined) return;
-      const later = () => {
-        this.pendingSettles.delete(pending);
-        this.settleWithRetry(reservation, actualMicros, tries + 1);
-      };
-      // `again`: one last try now, at shutdown (see settleOutstanding).
-      const pending = { timer: setTimeout(later, waitMs).unref(), again: () => this.settleWithRetry(reservation, actualMicros, SETTLE_RETRY_MS.length) };
-      this.pendingSettles.add(pending);
-    };
     let balance: MaybePromise<LedgerBalance>;
     try {
       balance = this.ledger.settle(assessment.tenant, reservation.amountMicros, actualMicros, assessment.limits, reservation.leaseId ?? '');
     } catch {
-      retry();
+      this.retrySettle(reservation, actualMicros, tries);
       return undefined;
     }
     if (balance instanceof Promise) {
-      const landed = balance.then((b) => this.afterSettle(assessment, b), retry);
-      this.settlesInFlight.add(landed);
-      void landed.finally(() => this.settlesInFlight.delete(landed));
+      // Counted, not kept: this runs on every budgeted call (see settleOutstanding).
+      this.settlesInFlight++;
+      balance.then(
+        (b) => {
+          this.settleLanded();
+          this.afterSettle(assessment, b);
+        },
+        () => {
+          this.settleLanded();
+          this.retrySettle(reservation, actualMicros, tries);
+        },
+      );
       return undefined;
     }
     this.afterSettle(assessment, balance);
     return balance;
   }
 
+  /** The settle's `tries`-th attempt failed: the next one after its wait, if any is left. */
+  private retrySettle(reservation: BudgetReservation, actualMicros: number, tries: number): void {
+    const waitMs = SETTLE_RETRY_MS[tries];
+    if (waitMs === undefined) return;
+    const later = () => {
+      this.pendingSettles.delete(pending);
+      this.settleWithRetry(reservation, actualMicros, tries + 1);
+    };
+    // `again`: one last try now, at shutdown (see settleOutstanding).
+    const pending = { timer: setTimeout(later, waitMs).unref(), again: () => this.settleWithRetry(reservation, actualMicros, SETTLE_RETRY_MS.length) };
+    this.pendingSettles.add(pending);
+  }
+
+  private settleLanded(): void {
+    if (--this.settlesInFlight === 0) for (const landed of this.allLanded.splice(0)) landed();
+  }
+
   /** Settles sent and not yet answered. */
-  private readonly settlesInFlight = new Set<Promise<void>>();
+  private settlesInFlight = 0;
+  /** Whoever waits for the settles in flight to be answered (settleOutstanding). */
+  private readonly allLanded: Array<() => void> = [];
   /** Settles waiting to be tried again after a failure. */
   private readonly pendingSettles = new Set<{ timer: NodeJS.Timeout; again: () => void }>();
 
@@ -425,7 +458,8 @@ export class BudgetService implements TenantBudgets {
       clearTimeout(pending.timer);
       pending.again();
     }
-    await Promise.allSettled([...this.settlesInFlight]);
+    // Each answered, its balance remembered (or its retry waiting): those tried again just now included.
+    if (this.settlesInFlight > 0) await new Promise<void>((landed) => this.allLanded.push(landed));
     return waiting.length;
   }
 

@@ -1,18 +1,20 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createRedisStoreClient } from './redis-store-client.js';
 import { RedisScript } from './redis-script.js';
+import { ScriptBatch, type BatchedStep } from './script-batch.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 import type { BudgetLedgerStore, CallerSpend, LedgerBalance, LedgerExpectation, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
 
-// Each script is one atomic step. All keys of a tenant share the `{tenant}` hash
-// tag, so they live in one Cluster slot and a script may touch them together.
-// KEYS: 1 period counters, 2 day counters, 3 the period's leases (a sorted set:
-// member "id:amount", score = when it runs out, ms), 4 the period's leases that
-// ran out (kept an hour, so a late settle still books its cost, once), 5 the
-// day's leases, 6 the caller's counters (its own budget inside the tenant's:
-// an API key's), 7 the caller's leases, 8 the tenant's marker: set when its
-// ledger was rebuilt from the records, absent in a Redis that lost its data.
-const LEASES = `${SERVER_CLOCK_LUA}
+// Each step is atomic. All keys of a tenant share the `{tenant}` hash tag, so
+// they live in one Cluster slot and a script may touch them together. A key
+// set K, eight keys: 1 period counters, 2 day counters, 3 the period's leases
+// (a sorted set: member "id:amount", score = when it runs out, ms), 4 the
+// period's leases that ran out (kept an hour, so a late settle still books its
+// cost, once), 5 the day's leases, 6 the caller's counters (its own budget
+// inside the tenant's: an API key's), 7 the caller's leases, 8 the tenant's
+// marker: set when its ledger was rebuilt from the records, absent in a Redis
+// that lost its data.
+const LEASES = `
 local function counters(key)
   local v = redis.call('HMGET', key, 'spent', 'reserved')
   return tonumber(v[1] or '0'), tonumber(v[2] or '0')
@@ -38,74 +40,99 @@ local function reap(leases, counters, now, ranOut, ttl)
   end
 end
 -- {period spent, reserved, day spent, reserved, caller spent, reserved}: 0 for an account the call does not have.
-local function figures(hasDay, hasCaller)
-  local ps, pr = counters(KEYS[1])
+local function figures(K, hasDay, hasCaller)
+  local ps, pr = counters(K[1])
   local ds, dr, cs, cr = 0, 0, 0, 0
-  if hasDay then ds, dr = counters(KEYS[2]) end
-  if hasCaller then cs, cr = counters(KEYS[6]) end
+  if hasDay then ds, dr = counters(K[2]) end
+  if hasCaller then cs, cr = counters(K[6]) end
   return {ps, pr, ds, dr, cs, cr}
 end
 `;
 
-// ARGV: 1 amount, 2 period budget (-1: none), 3 day cap (-1: none), 4 period ttl, 5 has a day (1/0),
+// The reserves and settles of one pass of the event loop, each its own atomic
+// step, in the order they were asked (see ScriptBatch). Per entry, ARGV: its
+// key set, then 'r' and a reserve's arguments, or 's' and a settle's.
+// A reserve's A: 1 amount, 2 period budget (-1: none), 3 day cap (-1: none), 4 period ttl, 5 has a day (1/0),
 // 6 lease member, 7 lease ms, 8 has a caller (1/0), 9 caller budget, 10 caller ttl,
 // 11 has an expectation (1/0), 12 spent at least, 13 spent below, 14 day spent below, 15 caller spent below (-1: none).
-// Answers {granted, refused by (1 period, 2 day, 3 caller, 4 lost, 5 moved), figures...}.
-const RESERVE = `${LEASES}
-local hasDay, hasCaller = ARGV[5] == '1', ARGV[8] == '1'
-if redis.call('EXISTS', KEYS[8]) == 0 then return {0, 4, 0, 0, 0, 0, 0, 0} end
-local amount, budget, cap, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local member, callerBudget, callerTtl = ARGV[6], tonumber(ARGV[9]), tonumber(ARGV[10])
+// It answers {granted, refused by (1 period, 2 day, 3 caller, 4 lost, 5 moved), figures...}.
+// A settle's A: 1 reserved, 2 actual, 3 period ttl, 4 has a day, 5 lease member, 6 has a caller, 7 caller ttl.
+// It answers the figures.
+const LEDGER = `${SERVER_CLOCK_LUA}${LEASES}
 local now = clock()
-local expires = now + tonumber(ARGV[7])
-reap(KEYS[3], KEYS[1], now, KEYS[4], ttl)
-if hasDay then reap(KEYS[5], KEYS[2], now, nil, ttl) end
-if hasCaller then reap(KEYS[7], KEYS[6], now, nil, callerTtl) end
-local f = figures(hasDay, hasCaller)
-local refused = 0
 -- The decision was made on figures this step did not read: it holds only while theirs still give it.
 local function below(v, limit) return limit < 0 or v < limit end
-if ARGV[11] == '1' and (f[1] < tonumber(ARGV[12]) or not below(f[1], tonumber(ARGV[13])) or not below(f[3], tonumber(ARGV[14])) or not below(f[5], tonumber(ARGV[15]))) then refused = 5
-elseif budget >= 0 and f[1] + f[2] + amount > budget then refused = 1
-elseif hasDay and cap >= 0 and f[3] + f[4] + amount > cap then refused = 2
-elseif hasCaller and f[5] + f[6] + amount > callerBudget then refused = 3 end
-if refused > 0 then return {0, refused, f[1], f[2], f[3], f[4], f[5], f[6]} end
-local function hold(counters, leases, keyTtl)
-  redis.call('HINCRBY', counters, 'reserved', amount)
-  redis.call('EXPIRE', counters, keyTtl)
-  redis.call('ZADD', leases, expires, member)
-  redis.call('EXPIRE', leases, keyTtl)
+local function reserve(K, A)
+  local hasDay, hasCaller = A[5] == '1', A[8] == '1'
+  if redis.call('EXISTS', K[8]) == 0 then return {0, 4, 0, 0, 0, 0, 0, 0} end
+  local amount, budget, cap, ttl = tonumber(A[1]), tonumber(A[2]), tonumber(A[3]), tonumber(A[4])
+  local member, callerBudget, callerTtl = A[6], tonumber(A[9]), tonumber(A[10])
+  local expires = now + tonumber(A[7])
+  reap(K[3], K[1], now, K[4], ttl)
+  if hasDay then reap(K[5], K[2], now, nil, ttl) end
+  if hasCaller then reap(K[7], K[6], now, nil, callerTtl) end
+  local f = figures(K, hasDay, hasCaller)
+  local refused = 0
+  if A[11] == '1' and (f[1] < tonumber(A[12]) or not below(f[1], tonumber(A[13])) or not below(f[3], tonumber(A[14])) or not below(f[5], tonumber(A[15]))) then refused = 5
+  elseif budget >= 0 and f[1] + f[2] + amount > budget then refused = 1
+  elseif hasDay and cap >= 0 and f[3] + f[4] + amount > cap then refused = 2
+  elseif hasCaller and f[5] + f[6] + amount > callerBudget then refused = 3 end
+  if refused > 0 then return {0, refused, f[1], f[2], f[3], f[4], f[5], f[6]} end
+  local function hold(counters, leases, keyTtl)
+    redis.call('HINCRBY', counters, 'reserved', amount)
+    redis.call('EXPIRE', counters, keyTtl)
+    redis.call('ZADD', leases, expires, member)
+    redis.call('EXPIRE', leases, keyTtl)
+  end
+  hold(K[1], K[3], ttl)
+  f[2] = f[2] + amount
+  if hasDay then hold(K[2], K[5], 172800); f[4] = f[4] + amount end
+  if hasCaller then hold(K[6], K[7], callerTtl); f[6] = f[6] + amount end
+  redis.call('EXPIRE', K[8], math.max(ttl, callerTtl))
+  return {1, 0, f[1], f[2], f[3], f[4], f[5], f[6]}
 end
-hold(KEYS[1], KEYS[3], ttl)
-f[2] = f[2] + amount
-if hasDay then hold(KEYS[2], KEYS[5], 172800); f[4] = f[4] + amount end
-if hasCaller then hold(KEYS[6], KEYS[7], callerTtl); f[6] = f[6] + amount end
-redis.call('EXPIRE', KEYS[8], math.max(ttl, callerTtl))
-return {1, 0, f[1], f[2], f[3], f[4], f[5], f[6]}
-`;
-
-// ARGV: 1 reserved, 2 actual, 3 period ttl, 4 has a day, 5 lease member, 6 has a caller, 7 caller ttl. Answers the figures.
-const SETTLE = `${LEASES}
-local reserved, actual, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local hasDay, member, hasCaller = ARGV[4] == '1', ARGV[5], ARGV[6] == '1'
-local held = redis.call('ZREM', KEYS[3], member) == 1
--- Settled before (a retry whose first try did arrive): book nothing twice.
-if not held and redis.call('ZREM', KEYS[4], member) == 0 then return figures(hasDay, hasCaller) end
--- A lease that ran out was released by the reaper: its cost is still booked, once.
-local function book(counters, wasHeld, keyTtl)
-  if wasHeld then release(counters, reserved) end
-  redis.call('HINCRBY', counters, 'spent', actual)
-  redis.call('EXPIRE', counters, keyTtl)
+local function settle(K, A)
+  local reserved, actual, ttl = tonumber(A[1]), tonumber(A[2]), tonumber(A[3])
+  local hasDay, member, hasCaller = A[4] == '1', A[5], A[6] == '1'
+  local held = redis.call('ZREM', K[3], member) == 1
+  -- Settled before (a retry whose first try did arrive): book nothing twice.
+  if not held and redis.call('ZREM', K[4], member) == 0 then return figures(K, hasDay, hasCaller) end
+  -- A lease that ran out was released by the reaper: its cost is still booked, once.
+  local function book(counters, wasHeld, keyTtl)
+    if wasHeld then release(counters, reserved) end
+    redis.call('HINCRBY', counters, 'spent', actual)
+    redis.call('EXPIRE', counters, keyTtl)
+  end
+  book(K[1], held, ttl)
+  if hasDay then book(K[2], redis.call('ZREM', K[5], member) == 1, 172800) end
+  if hasCaller then book(K[6], redis.call('ZREM', K[7], member) == 1, tonumber(A[7])) end
+  return figures(K, hasDay, hasCaller)
 end
-book(KEYS[1], held, ttl)
-if hasDay then book(KEYS[2], redis.call('ZREM', KEYS[5], member) == 1, 172800) end
-if hasCaller then book(KEYS[6], redis.call('ZREM', KEYS[7], member) == 1, tonumber(ARGV[7])) end
-return figures(hasDay, hasCaller)
+local out, o, p = {}, 0, 1
+while p <= #ARGV do
+  local k = tonumber(ARGV[p]) * 8
+  local K = {KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7], KEYS[k + 8]}
+  local isReserve = ARGV[p + 1] == 'r'
+  local n, width = 7, 6
+  if isReserve then n, width = 15, 8 end
+  local A = {unpack(ARGV, p + 2, p + 1 + n)}
+  local ok, r
+  if isReserve then ok, r = pcall(reserve, K, A) else ok, r = pcall(settle, K, A) end
+  -- A step that failed answers its error in its own place: the others stand.
+  if not ok then
+    r = {type(r) == 'table' and r.err or tostring(r)}
+    for i = 2, width do r[i] = 0 end
+  end
+  for i = 1, width do out[o + i] = r[i] end
+  o = o + width
+  p = p + 2 + n
+end
+return out
 `;
 
 // ARGV: 1 has a day, 2 has a caller. Answers {lost (1/0), figures...}.
 const BALANCE = `${LEASES}
-local f = figures(ARGV[1] == '1', ARGV[2] == '1')
+local f = figures(KEYS, ARGV[1] == '1', ARGV[2] == '1')
 local lost = 0
 if redis.call('EXISTS', KEYS[8]) == 0 then lost = 1 end
 return {lost, f[1], f[2], f[3], f[4], f[5], f[6]}
@@ -132,8 +159,7 @@ redis.call('SET', KEYS[3], '1', 'EX', keep)
 return 1
 `;
 
-const RESERVE_SCRIPT = new RedisScript(RESERVE, 8);
-const SETTLE_SCRIPT = new RedisScript(SETTLE, 8);
+const LEDGER_SCRIPT = new RedisScript(LEDGER, 8);
 const BALANCE_SCRIPT = new RedisScript(BALANCE, 8);
 
 type LedgerClient = (Redis | Cluster) & {
@@ -183,6 +209,9 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   private readonly listeners: Array<[string, () => void]> = [];
   /** Per tenant, the keys of its last call (see `keys`). */
   private readonly lastKeys = new Map<string, RememberedKeys>();
+  /** This pass's reserves and settles, sent as one script call. */
+  private readonly steps: ScriptBatch;
+  private readonly isCluster: boolean;
 
   constructor(options: RedisBudgetLedgerOptions) {
     if (!options.client && !options.url) throw new Error('RedisBudgetLedgerStore needs a client or a url');
@@ -191,41 +220,44 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     client.defineCommand('llmrRestore', { lua: RESTORE });
     this.client = client as LedgerClient;
     this.prefix = options.keyPrefix ?? 'llmr:budget:';
+    this.isCluster = (client as Cluster).isCluster === true;
+    this.steps = new ScriptBatch(client, LEDGER_SCRIPT, 8);
     this.waitMs = options.commandTimeoutMs ?? (client.options as { commandTimeout?: number }).commandTimeout ?? 1_000;
     // A Cluster answers INFO from any node: each has its own run id, so only a single server is watched.
-    if (!(client as Cluster).isCluster) this.watchRunId(client as Redis);
+    if (!this.isCluster) this.watchRunId(client as Redis);
   }
 
-  async reserve(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease, expect?: LedgerExpectation): Promise<ReserveResult> {
+  reserve(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease, expect?: LedgerExpectation): Promise<ReserveResult> {
     const checking = this.untilRunIdKnown();
-    if (checking) await checking;
-    if (this.restartedBefore(tenant)) return { granted: false, refusedBy: 'lost', balance: { ...NOTHING, lost: true } };
+    if (checking) return checking.then(() => this.reserveNow(tenant, amount, limits, lease, expect));
+    return this.reserveNow(tenant, amount, limits, lease, expect);
+  }
+
+  private reserveNow(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease, expect: LedgerExpectation | undefined): Promise<ReserveResult> {
+    if (this.restartedBefore(tenant)) return Promise.resolve({ granted: false, refusedBy: 'lost', balance: { ...NOTHING, lost: true } });
     const caller = limits.caller;
-    const r = await RESERVE_SCRIPT.run<number[]>(this.client, [
-      ...this.keys(tenant, limits),
-      amount, Number.isFinite(limits.budgetMicros) ? limits.budgetMicros : -1, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
+    return this.steps.add(this.group(tenant), this.keys(tenant, limits), RESERVE_STEP, caller !== undefined, [
+      'r', amount, Number.isFinite(limits.budgetMicros) ? limits.budgetMicros : -1, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
       leaseMember(lease.id, amount), Math.max(1, Math.ceil(lease.ttlMs)),
       caller ? '1' : '0', caller?.budgetMicros ?? 0, caller?.periodTtlSec ?? 0,
       ...(expect === undefined ? NO_EXPECTATION : [1, expect.spentAtLeast, upTo(expect.spentBelow), upTo(expect.daySpentBelow), upTo(expect.callerSpentBelow)]),
     ]);
-    const balance = this.balanceOf(r.slice(2), caller !== undefined, r[1] === 4);
-    return r[0] === 1 ? { granted: true, balance } : { granted: false, refusedBy: REFUSED_BY[r[1]!]!, balance };
   }
 
-  async settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys, leaseId: string): Promise<LedgerBalance> {
-    const r = await SETTLE_SCRIPT.run<number[]>(this.client, [
-      ...this.keys(tenant, keys),
-      reserved, actual, keys.periodTtlSec, keys.dayKey !== undefined ? '1' : '0', leaseMember(leaseId, reserved),
+  /** Sent with the other reserves and settles of this pass of the event loop: no answer is waited for on a call's path. */
+  settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys, leaseId: string): Promise<LedgerBalance> {
+    return this.steps.add(this.group(tenant), this.keys(tenant, keys), SETTLE_STEP, keys.caller !== undefined, [
+      's', reserved, actual, keys.periodTtlSec, keys.dayKey !== undefined ? '1' : '0', leaseMember(leaseId, reserved),
       keys.caller ? '1' : '0', keys.caller?.periodTtlSec ?? 0,
     ]);
-    return this.balanceOf(r, keys.caller !== undefined, false);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {
     const checking = this.untilRunIdKnown();
     if (checking) await checking;
+    this.steps.flush();
     const r = await BALANCE_SCRIPT.run<number[]>(this.client, [...this.keys(tenant, keys), keys.dayKey !== undefined ? '1' : '0', keys.caller ? '1' : '0']);
-    return this.balanceOf(r.slice(1), keys.caller !== undefined, r[0] === 1 || this.restartedBefore(tenant));
+    return balanceOf(r, 1, keys.caller !== undefined, r[0] === 1 || this.restartedBefore(tenant));
   }
 
   async restore(tenant: string, keys: LedgerKeys, spent: number, daySpent: number, callers: readonly CallerSpend[] = []): Promise<void> {
@@ -233,12 +265,14 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     const [periodKey, dayKey, , , , , , marker] = this.keys(tenant, keys);
     const callerKeys = callers.map((c) => this.callerKeys(tenant, c.keys)[0]);
     const callerArgs = callers.flatMap((c) => [c.spentMicros, c.keys.periodTtlSec]);
+    this.steps.flush();
     await this.client.llmrRestore(3 + callers.length, periodKey, dayKey, marker, ...callerKeys, spent, daySpent, keys.dayKey !== undefined ? '1' : '0', keys.periodTtlSec, ...callerArgs);
     this.restoredSinceRestart?.add(tenant);
   }
 
   async markCrossing(tenant: string, keys: LedgerKeys, tier: string): Promise<boolean> {
     const key = `${this.base(tenant)}:x:${keys.periodKey}:${tier}`;
+    this.steps.flush();
     return (await this.client.set(key, '1', 'EX', keys.periodTtlSec, 'NX')) === 'OK';
   }
 
@@ -246,6 +280,7 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   close(): Promise<void> {
     for (const [event, listener] of this.listeners.splice(0)) this.client.off(event, listener);
     this.checked?.();
+    this.steps.flush();
     this.closing ??= this.ownsClient ? this.client.quit().then(() => undefined, () => this.client.disconnect()) : Promise.resolve();
     return this.closing;
   }
@@ -312,11 +347,9 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
     return this.restoredSinceRestart !== undefined && !this.restoredSinceRestart.has(tenant);
   }
 
-  /** Figures {period spent, reserved, day spent, reserved, caller spent, reserved} as a balance. */
-  private balanceOf(f: number[], withCaller: boolean, lost: boolean): LedgerBalance {
-    const balance: LedgerBalance = { spentMicros: f[0]!, reservedMicros: f[1]!, daySpentMicros: f[2]!, dayReservedMicros: f[3]! };
-    const full = withCaller ? { ...balance, callerSpentMicros: f[4]!, callerReservedMicros: f[5]! } : balance;
-    return lost ? { ...full, lost: true } : full;
+  /** The script calls a tenant's steps may share: one per Cluster slot (one per tenant), all on a single server. */
+  private group(tenant: string): string {
+    return this.isCluster ? tenant : '';
   }
 
   /** The scripts' eight keys (see the top of this file). */
@@ -371,6 +404,30 @@ const NO_EXPECTATION = [0, 0, -1, -1, -1] as const;
 /** A bound for the script: -1 for none (absent or unbounded). */
 const upTo = (limit: number | undefined): number => (limit === undefined || !Number.isFinite(limit) ? -1 : limit);
 const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
+
+/** Figures {period spent, reserved, day spent, reserved, caller spent, reserved}, from `at` in `f`, as a balance. */
+function balanceOf(f: ReadonlyArray<number | string>, at: number, withCaller: boolean, lost: boolean): LedgerBalance {
+  const n = f as readonly number[];
+  const balance: LedgerBalance = withCaller
+    ? { spentMicros: n[at]!, reservedMicros: n[at + 1]!, daySpentMicros: n[at + 2]!, dayReservedMicros: n[at + 3]!, callerSpentMicros: n[at + 4]!, callerReservedMicros: n[at + 5]! }
+    : { spentMicros: n[at]!, reservedMicros: n[at + 1]!, daySpentMicros: n[at + 2]!, dayReservedMicros: n[at + 3]! };
+  return lost ? { ...balance, lost: true } : balance;
+}
+
+/** A reservation's answer: {granted, refused by, figures...}; its context: whether the call has a caller's budget. */
+const RESERVE_STEP: BatchedStep<ReserveResult, boolean> = {
+  width: 8,
+  decode(r, at, withCaller) {
+    const balance = balanceOf(r, at + 2, withCaller, r[at + 1] === 4);
+    return r[at] === 1 ? { granted: true, balance } : { granted: false, refusedBy: REFUSED_BY[r[at + 1] as number]!, balance };
+  },
+};
+
+/** A settle's answer: the figures after it. */
+const SETTLE_STEP: BatchedStep<LedgerBalance, boolean> = {
+  width: 6,
+  decode: (r, at, withCaller) => balanceOf(r, at, withCaller, false),
+};
 
 /** A lease as the sorted sets hold it: the amount rides along, for the reaper. */
 const leaseMember = (id: string, amountMicros: number): string => `${id}:${amountMicros}`;

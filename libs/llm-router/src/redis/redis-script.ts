@@ -21,13 +21,13 @@ export class RedisScript {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  /** `keysAndArgs`: the script's keys (numberOfKeys of them), then its arguments. */
-  run<T>(client: Redis | Cluster, keysAndArgs: Array<string | number>): Promise<T> {
-    const evalsha = flatCommand('evalsha', [this.sha, this.numberOfKeys, ...keysAndArgs]);
+  /** `keysAndArgs`: the script's keys (`numberOfKeys` of them: the script's own unless given), then its arguments. */
+  run<T>(client: Redis | Cluster, keysAndArgs: Array<string | number>, numberOfKeys = this.numberOfKeys): Promise<T> {
+    const evalsha = flatCommand('evalsha', [this.sha, numberOfKeys, ...keysAndArgs]);
     void client.sendCommand(evalsha);
     return (evalsha.promise as Promise<T>).catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      const load = flatCommand('eval', [this.lua, this.numberOfKeys, ...keysAndArgs]);
+      const load = flatCommand('eval', [this.lua, numberOfKeys, ...keysAndArgs]);
       void client.sendCommand(load);
       return load.promise as Promise<T>;
     });

@@ -33,6 +33,11 @@ export class WriteCoalescingRedis extends Redis {
     this.writeAtOnce = new Set(writeAtOnce.map((name) => name.toLowerCase()));
   }
 
+  /** Writes what this pass corked, now: for commands issued in the check phase, after the pass's own write went. */
+  writeNow(): void {
+    this.uncork();
+  }
+
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
     // Unset only while the base constructor runs: nothing is held then.
     if (this.writeAtOnce === undefined) return super.sendCommand(command, stream);

@@ -1,0 +1,113 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { RedisScript } from './redis-script.js';
+import { WriteCoalescingRedis } from './write-coalescing-redis.js';
+
+/** A kind of entry a batch script runs: how many reply values it answers, and what they mean to its caller. */
+export interface BatchedStep<R, C> {
+  readonly width: number;
+  decode(reply: ReadonlyArray<number | string>, at: number, context: C): R;
+}
+
+/** One caller's entry: its step, what decoding needs, and its promise's ends. */
+interface Entry {
+  readonly step: BatchedStep<unknown, unknown>;
+  readonly context: unknown;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/** The entries of one group (one Cluster slot) gathered in this pass of the event loop. */
+interface Batch {
+  readonly keys: Array<string | number>;
+  /** Each key set's index in `keys` (in sets), by identity: callers hand the same array for the same keys. */
+  readonly keySets: Map<readonly string[], number>;
+  readonly args: Array<string | number>;
+  readonly entries: Entry[];
+}
+
+/**
+ * The script calls of one pass of the event loop, sent as one script call per
+ * group: ioredis then builds one command, parses one reply and settles one
+ * promise where each call took its own. Each entry keeps its own atomic step
+ * (the script runs them one after the other, in the order they were asked,
+ * each under `pcall`): an entry that fails answers its error to its own
+ * caller only, and a call that fails whole (Redis away, a timeout) answers
+ * its error to every caller in it, as each command would have.
+ *
+ * The script's contract: KEYS are distinct key sets of `keysPerSet` keys;
+ * ARGV is, per entry, its key set's index (from 0) then its arguments; the
+ * reply is, per entry, its step's `width` values, or an error message in the
+ * first of them. Entries go out at the end of the pass (the check phase,
+ * when the coalescing connection writes anyway) or when `flush` is called.
+ */
+export class ScriptBatch {
+  private readonly batches = new Map<string, Batch>();
+  private scheduled = false;
+  private readonly flushAll = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly script: RedisScript,
+    private readonly keysPerSet: number,
+    /** Entries per script call at most: a longer pass is sent in several. */
+    private readonly maxEntries = 256,
+  ) {}
+
+  /** `group`: entries of different groups never share a call (a Cluster's slots). `keys` must be `keysPerSet` long. */
+  add<R, C>(group: string, keys: readonly string[], step: BatchedStep<R, C>, context: C, args: ReadonlyArray<string | number>): Promise<R> {
+    let batch = this.batches.get(group);
+    if (batch === undefined) {
+      batch = { keys: [], keySets: new Map(), args: [], entries: [] };
+      this.batches.set(group, batch);
+    }
+    let set = batch.keySets.get(keys);
+    if (set === undefined) {
+      set = batch.keySets.size;
+      batch.keySets.set(keys, set);
+      for (const key of keys) batch.keys.push(key);
+    }
+    batch.args.push(set);
+    for (const arg of args) batch.args.push(arg);
+    const promise = new Promise<R>((resolve, reject) => {
+      batch.entries.push({ step: step as BatchedStep<unknown, unknown>, context, resolve: resolve as (value: unknown) => void, reject });
+    });
+    if (batch.entries.length >= this.maxEntries) this.send(group, batch);
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushAll);
+    }
+    return promise;
+  }
+
+  /** Sends every entry waiting, now (before a command that must come after them on the connection). */
+  flush(): void {
+    if (this.batches.size === 0) return;
+    for (const [group, batch] of this.batches) this.send(group, batch);
+    // In the check phase the coalescing connection may have written already: this pass's batches go now, not a pass later.
+    if (this.client instanceof WriteCoalescingRedis) this.client.writeNow();
+  }
+
+  private send(group: string, batch: Batch): void {
+    this.batches.delete(group);
+    const { entries } = batch;
+    this.script.run<Array<number | string>>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet).then(
+      (reply) => answer(entries, reply),
+      (err: unknown) => {
+        for (const entry of entries) entry.reject(err);
+      },
+    );
+  }
+}
+
+function answer(entries: readonly Entry[], reply: ReadonlyArray<number | string>): void {
+  let at = 0;
+  for (const entry of entries) {
+    const first = reply[at];
+    if (typeof first === 'string') entry.reject(new Error(first));
+    else entry.resolve(entry.step.decode(reply, at, entry.context));
+    at += entry.step.width;
+  }
+}
