@@ -60,6 +60,67 @@ describe('the PostgreSQL record thread', () => {
     }
   });
 
+  test('every value comes back as it went in, on the thread and on the store’s own pool alike (text made storable)', async (t) => {
+    if (skip) return t.skip(skip);
+    const rich = (i: number, tenant: string) => ({
+      ...row(i, tenant),
+      errorMessage: 'quote " backslash \\ emoji 😀 nul \u0000 half \ud83d end',
+      costUsd: 0.000261,
+      latencyMs: 3.21,
+      firstChunkMs: 1e-7,
+      budgetShare: 0.1234,
+      startedAt: 1_796_562_424_138,
+      stream: true,
+      detail: JSON.stringify({ plannedRoute: ['a', 'b'], note: 'é' }),
+      attempts: [
+        { seq: 0, model: 'a', provider: 'p', outcome: 'failure', category: 'server_error', status: 503, code: 'x"y', latencyMs: 1.5, waitedMs: null },
+        { seq: 1, model: 'b', provider: 'p', outcome: 'success', category: null, status: null, code: null, latencyMs: 2.25, waitedMs: 0.5 },
+      ],
+    });
+    const read = async (tenant: string) => {
+      const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        const r = (await client.query('SELECT * FROM llm_routing_records WHERE tenant = $1', [tenant])).rows[0];
+        const a = (await client.query('SELECT * FROM llm_routing_attempts WHERE tenant = $1 ORDER BY seq', [tenant])).rows;
+        for (const x of [r, ...a]) delete x.id;
+        return { r: { ...r, record_id: undefined }, a };
+      } finally {
+        await client.end();
+      }
+    };
+    const threaded = new PostgresGatewayStore({ url: PG_URL, schema });
+    const here = new PostgresGatewayStore({ url: PG_URL, schema, recordThread: false });
+    try {
+      await threaded.migrate();
+      await here.migrate();
+      await threaded.insertRecords([rich(40_000, 'rich-thread')]);
+      await here.insertRecords([rich(40_001, 'rich-here')]);
+    } finally {
+      await threaded.close();
+      await here.close();
+    }
+    const viaThread = await read('rich-thread');
+    const viaPool = await read('rich-here');
+    assert.equal(viaThread.r.error_message, 'quote " backslash \\ emoji 😀 nul \uFFFD half \uFFFD end');
+    assert.equal(viaThread.r.cost_usd, 0.000261);
+    assert.equal(viaThread.r.first_chunk_ms, 1e-7);
+    assert.equal(viaThread.r.started_at, '1796562424138');
+    assert.equal(viaThread.r.stream, 1);
+    assert.deepEqual(
+      viaThread.a.map((a: Record<string, unknown>) => [a.seq, a.status, a.code, a.latency_ms, a.waited_ms]),
+      [
+        [0, 503, 'x"y', 1.5, null],
+        [1, null, null, 2.25, 0.5],
+      ],
+    );
+    assert.deepEqual({ ...viaThread.r, tenant: undefined, request_id: undefined }, { ...viaPool.r, tenant: undefined, request_id: undefined });
+    assert.deepEqual(
+      viaThread.a.map((a: Record<string, unknown>) => ({ ...a, tenant: undefined, request_id: undefined })),
+      viaPool.a.map((a: Record<string, unknown>) => ({ ...a, tenant: undefined, request_id: undefined })),
+    );
+  });
+
   test('close waits for the batches in flight: all committed when it returns', async (t) => {
     if (skip) return t.skip(skip);
     const store = new PostgresGatewayStore({ url: PG_URL, schema });

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
-import { inTransaction, insertRecordValues, postgresPool } from './postgres-records.js';
-import { lineValues } from './record-line.js';
+import { inTransaction, insertRecordLines, postgresPool } from './postgres-records.js';
+import { recordLine } from './record-line.js';
 import { RecordThread } from './record-thread.js';
 import { SqlGatewayStore } from './sql-gateway-store.js';
 
@@ -30,8 +30,9 @@ const MIGRATION_LOCK = 0x6c6c6d72;
  * The shared store: PostgreSQL through a small pool. Routing records, the one
  * write on every call, are inserted by a worker thread with a pool of its own
  * (the `pg` client's statement building, parameter serialization and protocol
- * parsing off the event loop), a batch in one transaction of multi-row
- * INSERTs; should the thread stop, this pool inserts them. Keys, budgets,
+ * parsing off the event loop), a batch in one statement whose one parameter
+ * is the records' lines as a JSON array; should the thread stop, this pool
+ * inserts them. Keys, budgets,
  * reports and the dead-letter table use this pool.
  */
 export class PostgresGatewayStore extends SqlGatewayStore {
@@ -74,7 +75,7 @@ export class PostgresGatewayStore extends SqlGatewayStore {
 
   async insertRecords(rows: readonly RecordRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const here = () => insertRecordValues(this.pool, rows.map(lineValues));
+    const here = () => insertRecordLines(this.pool, rows.map(recordLine));
     await (this.recordThread ? this.recordThread.insertOr(rows, here) : here());
   }
 

@@ -1,11 +1,6 @@
 import pg from 'pg';
-import type { LineValues } from './gateway-store.js';
 import { ATTEMPT_COLUMNS, RECORD_COLUMNS } from './sql-gateway-store.js';
 
-type Param = string | number | null;
-
-/** Rows per INSERT statement: well under PostgreSQL's 65,535 parameters. */
-const ROWS_PER_STATEMENT = 500;
 const RECORD_ID = RECORD_COLUMNS.indexOf('record_id');
 
 /** A pool as every connection of the gateway to PostgreSQL is set up: its schema first on the search path, bounded waits. */
@@ -40,61 +35,45 @@ export async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient)
 }
 
 /**
- * A batch of routing records (their line values) and their attempts in one
- * transaction of multi-row INSERTs; a record already stored (replayed from
- * the journal: its recordId) is skipped, and so are its attempts.
+ * A batch of routing records (their lines, record-line.ts) and their
+ * attempts in one statement: the lines go as one JSON array, unpacked by
+ * PostgreSQL (one parameter, not one per value: no parameter to serialize
+ * here, no line to parse). A record already stored (replayed from the
+ * journal: its recordId) is skipped, and so are its attempts.
  */
-export function insertRecordValues(pool: pg.Pool, rows: readonly LineValues[]): Promise<void> {
-  return inTransaction(pool, async (client) => {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const slice = rows.slice(i, i + ROWS_PER_STATEMENT);
-      const insert = multiInsert('llm_routing_records', RECORD_COLUMNS, slice.map((r) => r[1]));
-      insert.text += ' ON CONFLICT (record_id) DO NOTHING RETURNING record_id';
-      const inserted = (await client.query<{ record_id: string }>(insert)).rows;
-      const fresh = inserted.length === slice.length ? slice : onlyInserted(slice, inserted);
-      const attempts = fresh.flatMap((r) => r[2]);
-      for (let j = 0; j < attempts.length; j += ROWS_PER_STATEMENT) {
-        await client.query(multiInsert('llm_routing_attempts', ATTEMPT_COLUMNS, attempts.slice(j, j + ROWS_PER_STATEMENT)));
-      }
-    }
-  });
+export async function insertRecordLines(pool: pg.Pool, lines: readonly string[]): Promise<void> {
+  const text = await (statements.get(pool) ?? statement(pool));
+  await pool.query(text, [`[${lines.join(',')}]`]);
 }
 
-/** The rows of `slice` whose record id came back from the insert (the others were stored before); ids in line values are already storable. */
-function onlyInserted(slice: readonly LineValues[], inserted: readonly { record_id: string }[]): LineValues[] {
-  const ids = new Set(inserted.map((r) => r.record_id));
-  return slice.filter((r) => ids.has(r[1][RECORD_ID] as string));
+/** The insert statement by pool: made once, from the columns' types as the database has them. */
+const statements = new WeakMap<pg.Pool, Promise<string>>();
+
+function statement(pool: pg.Pool): Promise<string> {
+  const made = (async () => {
+    const [records, attempts] = await Promise.all([columnTypes(pool, 'llm_routing_records'), columnTypes(pool, 'llm_routing_attempts')]);
+    const casts = (source: string, columns: readonly string[], types: Map<string, string>) => columns.map((c, i) => `(${source}->>${i})::${types.get(c)}`).join(', ');
+    return `WITH batch AS MATERIALIZED (SELECT line, n FROM json_array_elements($1::json) WITH ORDINALITY AS e(line, n)),
+  stored AS (
+    INSERT INTO llm_routing_records (${RECORD_COLUMNS.join(', ')})
+    SELECT ${casts('line->1', RECORD_COLUMNS, records)} FROM batch
+    ON CONFLICT (record_id) DO NOTHING RETURNING record_id)
+INSERT INTO llm_routing_attempts (${ATTEMPT_COLUMNS.join(', ')})
+SELECT ${casts('attempt', ATTEMPT_COLUMNS, attempts)}
+FROM batch JOIN stored ON stored.record_id = batch.line->1->>${RECORD_ID} CROSS JOIN LATERAL json_array_elements(batch.line->2) WITH ORDINALITY AS a(attempt, n)
+ORDER BY batch.n, a.n`;
+  })();
+  statements.set(pool, made);
+  // A failed look-up (the store down) is tried again with the next batch.
+  made.catch(() => statements.delete(pool));
+  return made;
 }
 
-/** One INSERT of 1 to ROWS_PER_STATEMENT rows: the values in one array of its final size (no growth copies). */
-function multiInsert(table: string, columns: readonly string[], rows: Param[][]): { text: string; values: Param[] } {
-  const width = columns.length;
-  const values = new Array<Param>(rows.length * width);
-  let i = 0;
-  for (const row of rows) for (let c = 0; c < width; c++) values[i++] = row[c]!;
-  return { text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples(columns.length, rows.length)}`, values };
-}
-
-/** The placeholder text of ROWS_PER_STATEMENT rows, by values per row, with where each row's tuple ends. */
-const tupleTexts = new Map<number, { text: string; ends: number[] }>();
-
-/**
- * `($1, $2), ($3, $4), ...` for `rows` rows of `width` values: a prefix of
- * one text made once per width (a slice, not a string per value per batch).
- */
-function tuples(width: number, rows: number): string {
-  let all = tupleTexts.get(width);
-  if (all === undefined) {
-    const parts: string[] = [];
-    const ends: number[] = [];
-    let length = -2;
-    for (let r = 0; r < ROWS_PER_STATEMENT; r++) {
-      const tuple = `(${Array.from({ length: width }, (_, i) => `$${r * width + i + 1}`).join(', ')})`;
-      parts.push(tuple);
-      ends.push((length += tuple.length + 2));
-    }
-    all = { text: parts.join(', '), ends };
-    tupleTexts.set(width, all);
-  }
-  return all.text.slice(0, all.ends[rows - 1]);
+/** Column name → SQL type of a table in the pool's schema (search_path). */
+async function columnTypes(pool: pg.Pool, table: string): Promise<Map<string, string>> {
+  const { rows } = await pool.query<{ name: string; type: string }>(
+    'SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',
+    [table],
+  );
+  return new Map(rows.map((r) => [r.name, r.type]));
 }

@@ -30,15 +30,27 @@ export function recordLine(r: RecordRow): string {
   if (r.values !== undefined) return (r.line = JSON.stringify(r.values));
   const values: LineValues = [VERSION, recordParams(r), attemptParams(r)];
   const line = JSON.stringify(values);
-  // JSON writes U+0000 as `\u0000`: only a line with that text (a NUL, rarely a literal backslash-u0000) needs its values made storable,
-  // instead of a scan of every text value of every record.
-  return (r.line = line.includes('\\u0000') ? JSON.stringify(storable(values)) : line);
+  // JSON writes U+0000 as `\u0000` and half a surrogate pair as `\udXXX`: only a line with such text (rarely, a literal backslash-u
+  // in the text) needs its values made storable, instead of a scan of every text value of every record.
+  return (r.line = line.includes('\\u0000') || line.includes('\\ud') ? JSON.stringify(storable(values)) : line);
 }
 
-/** The values with every text made storable (storable-text.ts), in place. */
+/** Half of a surrogate pair without its other half (text cut between the two): not a character, and not UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The values with every text made storable (storable-text.ts), in place; and
+ * half a surrogate pair made U+FFFD, as a driver's UTF-8 writes it: a line
+ * keeps it as an escape that PostgreSQL's JSON functions refuse.
+ */
 function storable(values: LineValues): LineValues {
-  storableParams(values[1]);
-  for (const a of values[2]) storableParams(a);
+  for (const params of [values[1], ...values[2]]) {
+    storableParams(params);
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i];
+      if (typeof p === 'string' && p.search(LONE_SURROGATE) !== -1) params[i] = p.replace(LONE_SURROGATE, '\uFFFD');
+    }
+  }
   return values;
 }
 
@@ -120,6 +132,7 @@ export function rowOfLine(text: string): RecordRow | undefined {
         waitedMs: a[att.waited_ms] as number | null,
       }),
     ),
-    line: text,
+    // A line made before half surrogate pairs were made storable is made again from the fields (recordLine).
+    line: text.includes('\\ud') ? undefined : text,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * A record thread's side of its protocol (record-thread.ts is the main
- * thread's): batches come as the records' lines (record-line.ts), parsed here
+ * thread's): batches come as the records' lines (record-line.ts), handled
  * off the event loop; each request gets one answer, in any order. `close`
  * waits for the requests in flight, then closes the connection and the port.
  */
@@ -17,8 +17,8 @@ export interface RecordThreadReply {
 
 /** What a record thread does with its connection. */
 export interface RecordThreadStore {
-  /** One transaction: records already stored (by recordId) are skipped, with their attempts. */
-  insert(rows: LineValues[]): void | Promise<void>;
+  /** One transaction of the records' lines: records already stored (by recordId) are skipped, with their attempts. */
+  insert(lines: readonly string[]): void | Promise<void>;
   ping(): void | Promise<void>;
   close(): void | Promise<void>;
 }
@@ -34,7 +34,7 @@ export function serveRecordThread(store: RecordThreadStore): void {
         .finally(() => port.close());
       return;
     }
-    const done = answer(message.id, () => ('ping' in message ? store.ping() : store.insert(message.lines.map(values)))).finally(() => inFlight.delete(done));
+    const done = answer(message.id, () => ('ping' in message ? store.ping() : store.insert(message.lines))).finally(() => inFlight.delete(done));
     inFlight.add(done);
   });
 
@@ -48,9 +48,12 @@ export function serveRecordThread(store: RecordThreadStore): void {
   }
 }
 
-function values(line: string): LineValues {
-  const v = valuesOfLine(line);
-  // Never expected: every line posted is made by recordLine in this process.
-  if (v === undefined) throw new Error(`not a routing record line: ${line.slice(0, 80)}`);
-  return v;
+/** The values of posted lines (for a store that binds them). */
+export function valuesOfLines(lines: readonly string[]): LineValues[] {
+  return lines.map((line) => {
+    const v = valuesOfLine(line);
+    // Never expected: every line posted is made by recordLine in this process.
+    if (v === undefined) throw new Error(`not a routing record line: ${line.slice(0, 80)}`);
+    return v;
+  });
 }

@@ -6,9 +6,9 @@
  * lines (record-line.ts), the form they are posted in.
  */
 import { workerData } from 'node:worker_threads';
-import { serveRecordThread } from './record-thread-port.js';
+import { serveRecordThread, valuesOfLines } from './record-thread-port.js';
 import { openSqlite, recordInserter } from './sqlite-database.js';
 
 const db = openSqlite((workerData as { path: string }).path);
 const insert = recordInserter(db);
-serveRecordThread({ insert, ping: () => undefined, close: () => void db.close() });
+serveRecordThread({ insert: (lines) => insert(valuesOfLines(lines)), ping: () => undefined, close: () => void db.close() });
