@@ -83,8 +83,9 @@ export const ATTEMPT_COLUMNS = [
   'waited_ms',
 ] as const;
 
+/** A record's insert parameters, in RECORD_COLUMNS' order, its text as given (storableParams makes it storable). */
 export function recordParams(r: RecordRow): Param[] {
-  return storableParams([
+  return [
     r.requestId,
     r.startedAt,
     r.tenant,
@@ -115,13 +116,12 @@ export function recordParams(r: RecordRow): Param[] {
     r.budgetAction,
     r.detail,
     r.recordId,
-  ]);
+  ];
 }
 
+/** Its attempts' insert parameters, in ATTEMPT_COLUMNS' order, their text as given. */
 export function attemptParams(r: RecordRow): Param[][] {
-  return r.attempts.map((a) =>
-    storableParams([r.requestId, r.startedAt, r.tenant, r.trafficClass, a.seq, a.model, a.provider, a.outcome, a.category, a.status, a.code, a.latencyMs, a.waitedMs]),
-  );
+  return r.attempts.map((a) => [r.requestId, r.startedAt, r.tenant, r.trafficClass, a.seq, a.model, a.provider, a.outcome, a.category, a.status, a.code, a.latencyMs, a.waitedMs]);
 }
 
 const TOTALS = `COUNT(*) AS requests,

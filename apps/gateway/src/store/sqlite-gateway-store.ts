@@ -1,11 +1,10 @@
-import { Logger } from '@nestjs/common';
 import type Database from 'better-sqlite3';
 import type { LineValues, RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
 import { lineValues } from './record-line.js';
 import { SqlGatewayStore } from './sql-gateway-store.js';
 import { openSqlite, recordInserter } from './sqlite-database.js';
-import { RecordThreadGone, SqliteRecordThread } from './sqlite-record-thread.js';
+import { RecordThread } from './record-thread.js';
 
 type Param = string | number | null;
 
@@ -23,7 +22,7 @@ export class SqliteGatewayStore extends SqlGatewayStore {
   private closed = false;
 
   private insertHere?: (rows: readonly LineValues[]) => void;
-  private recordThread?: SqliteRecordThread;
+  private recordThread?: RecordThread;
 
   constructor(
     readonly path: string,
@@ -46,7 +45,7 @@ export class SqliteGatewayStore extends SqlGatewayStore {
     // IMMEDIATE: a second process migrating the same file waits instead of failing half-way.
     apply.immediate();
     // The thread opens the file once its tables exist.
-    if (this.path !== ':memory:' && this.options.recordThread !== false && !this.recordThread) this.recordThread = new SqliteRecordThread(this.path);
+    if (this.path !== ':memory:' && this.options.recordThread !== false && !this.recordThread) this.recordThread = new RecordThread(new URL('./sqlite-records.worker.js', import.meta.url), { path: this.path }, 'SQLite');
   }
 
   async ping(): Promise<void> {
@@ -56,17 +55,8 @@ export class SqliteGatewayStore extends SqlGatewayStore {
 
   async insertRecords(rows: readonly RecordRow[]): Promise<void> {
     if (rows.length === 0) return;
-    if (this.recordThread) {
-      try {
-        return await this.recordThread.insert(rows);
-      } catch (err) {
-        if (!(err instanceof RecordThreadGone)) throw err;
-        new Logger('SqliteGatewayStore').warn(`${err.message}: routing records are written on the main thread from now on`);
-        this.recordThread = undefined;
-      }
-    }
-    this.insertHere ??= recordInserter(this.db);
-    this.insertHere(rows.map(lineValues));
+    const here = () => (this.insertHere ??= recordInserter(this.db))(rows.map(lineValues));
+    await (this.recordThread ? this.recordThread.insertOr(rows, here) : here());
   }
 
   async close(): Promise<void> {

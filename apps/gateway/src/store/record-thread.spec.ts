@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { row } from './record-row.fixture.js';
-import { RecordThreadGone, SqliteRecordThread } from './sqlite-record-thread.js';
+import { RecordThread, RecordThreadGone } from './record-thread.js';
 import { SqliteGatewayStore } from './sqlite-gateway-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-record-thread-'));
@@ -27,7 +27,7 @@ test('batches written on the record thread are readable on the main connection a
 });
 
 test('a record thread that cannot open its file refuses every batch with RecordThreadGone (the store then writes on its own connection)', async () => {
-  const thread = new SqliteRecordThread(dir); // a directory: the open fails inside the thread
+  const thread = new RecordThread(new URL('./sqlite-records.worker.js', import.meta.url), { path: dir }, 'SQLite'); // a directory: the open fails inside the thread
   await assert.rejects(thread.insert([row(1)]), RecordThreadGone);
   await assert.rejects(thread.insert([row(2)]), RecordThreadGone);
   await thread.close();
