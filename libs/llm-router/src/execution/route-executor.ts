@@ -21,19 +21,16 @@ import type { Transport } from '../providers/http/transport.interface.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import { callTracer } from '../telemetry/call-tracer.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
-import { runAttempt } from './attempt.js';
+import { TargetAttempt } from './target-attempt.js';
 import { backoffDelay } from './backoff.js';
 import { CallState } from './call-state.js';
 import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
 import { CATEGORY_RULES } from '../errors/failure-category.js';
 import { toRouterError } from './to-router-error.js';
-import type { RouteOutcome, RoutedOutput } from './route-outcome.js';
+import type { RoutedOutput } from './route-outcome.js';
 import { withDeadline } from './with-deadline.js';
-import { attemptTimeout } from './attempt-timeout.js';
-import type { AttemptOutput } from './routed-event.js';
 import { fitContext } from '../planning/context-fit.js';
 import { carryConversation } from '../providers/carry-conversation.js';
-import type { AttemptRecord, SessionMove } from '../telemetry/routing-record.js';
 
 const NO_NOTES: readonly string[] = Object.freeze([]);
 
@@ -253,101 +250,8 @@ export class RouteExecutor {
     return failure;
   }
 
-  private attempt(
-    model: CompiledModel,
-    { gate, reservation }: Admission,
-    call: CallState,
-    fittedRequest: ChatCompletionRequest,
-    fitNotes: readonly string[],
-  ): Observable<RoutedOutput> {
-    const { scheduler, circuits, transport } = this.deps;
-    const { policy, targets } = call.on!;
-    const cls = call.plan.trafficClass;
-    const target = targets.get(model.name)!;
-    const startedAt = scheduler.now();
-    const waitedMs = call.takeWait();
-    call.calls++;
-    let outputs = 0;
-    let settled = false;
-    const span = call.trace?.attempt(model);
-
-    const recordCircuit = (at: number, failure?: UpstreamFailure) => {
-      if (!failure) return settleStore(circuits.recordSuccess(model.name));
-      const rule = CATEGORY_RULES[failure.category];
-      if (!rule.tripsCircuit) {
-        // The target answered (a bad request, a filter): a probe has shown it alive.
-        if (gate === 'probe' && failure.status !== undefined) settleStore(circuits.recordSuccess(model.name));
-        return;
-      }
-      settleStore(
-        circuits.recordFailure(model.name, {
-          now: at,
-          failureThreshold: policy.circuit.failureThreshold,
-          cooldownMs: policy.circuit.cooldownMs,
-          openNow: rule.markUnhealthy || gate === 'probe',
-        }),
-      );
-    };
-    const settle = (outcome: 'success' | 'failure' | 'aborted', failure?: UpstreamFailure) => {
-      if (settled) return;
-      settled = true;
-      const endedAt = scheduler.now();
-      const record = attemptRecord(model, outcome, failure, endedAt - startedAt, waitedMs, notes);
-      call.attempts.push(record);
-      span?.end(record, call.served === model ? call.tokens() : undefined);
-      // Book what this attempt cost (nothing unless it served output) and release the rest.
-      if (reservation) {
-        if (call.served === model) call.settleAfterRecord(reservation.account(call.tokens()));
-        else reservation.release();
-      }
-      if (outcome === 'success') recordCircuit(endedAt);
-      else if (failure) recordCircuit(endedAt, failure);
-    };
-
-    const timeoutFailure = () =>
-      outputs === 0
-        ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${call.stream ? cls.firstByteTimeoutMs : cls.attemptTimeoutMs} ms` })
-        : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${outputs} chunks`, afterFirstChunk: true });
-
-    // The conversation as this target's kind can take it (provider-specific state dropped, tool ids it would refuse rewritten).
-    const carried = carryConversation(fittedRequest, model.provider.kind);
-    const notes = carried.notes.length === 0 ? fitNotes : [...fitNotes, ...carried.notes];
-    const request = carried.request;
-    // A budgeted call never lets the provider produce more than was reserved.
-    const bounded = reservation ? reservation.bound(request) : request;
-    const timeouts = attemptTimeout<AttemptOutput>(
-      call.stream
-        ? { firstMs: cls.firstByteTimeoutMs, eachMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure, startedAt }
-        : { firstMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure, startedAt },
-    );
-    const firstByteTimeoutMs = Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs);
-    const attempt$ = runAttempt(transport, { target, request: bounded, stream: call.stream, firstByteTimeoutMs, traceHeaders: span?.headers }).pipe(timeouts);
-    // One subscriber for the attempt's bookkeeping: count, commit, settle.
-    return new Observable<RoutedOutput>((subscriber) => {
-      const inner = attempt$.subscribe({
-        next: (output) => {
-          outputs++;
-          if (call.outcome === undefined) {
-            // Committed: from here this target's answer is the answer.
-            call.served = model;
-            call.outcome = commitOutcome(call, model);
-          }
-          subscriber.next({ output, outcome: call.outcome });
-        },
-        error: (err: unknown) => {
-          settle('failure', err instanceof UpstreamFailure ? err : undefined);
-          subscriber.error(err);
-        },
-        complete: () => {
-          settle('success');
-          subscriber.complete();
-        },
-      });
-      return () => {
-        inner.unsubscribe();
-        settle('aborted');
-      };
-    });
+  private attempt(model: CompiledModel, { gate, reservation }: Admission, call: CallState, fittedRequest: ChatCompletionRequest, fitNotes: readonly string[]): Observable<RoutedOutput> {
+    return new Observable<RoutedOutput>((subscriber) => new TargetAttempt(this.deps, call, model, gate, reservation, fittedRequest, fitNotes, subscriber).start());
   }
 
   /** Retry the same target only when the category allows it and the wait fits the deadline. */
@@ -390,73 +294,6 @@ export class RouteExecutor {
     }
     return index + 1 < candidates.length ? { candidates, index: index + 1 } : undefined;
   }
-}
-
-/**
- * The outcome of the call `model` serves. Optional fields are assigned, in
- * the order the caller sees them, rather than spread in: once per call.
- */
-function commitOutcome(call: CallState, model: CompiledModel): RouteOutcome {
-  const { plan } = call;
-  const outcome: { -readonly [K in keyof RouteOutcome]: RouteOutcome[K] } = {
-    requestId: call.requestId,
-    trafficClass: plan.trafficClass.name,
-    model: model.name,
-    provider: model.provider.name,
-    upstreamModel: model.upstreamModel,
-    fallback: model !== plan.candidates[0],
-    attempts: call.calls,
-  };
-  const budget = call.budget?.snapshot;
-  if (budget) outcome.budget = budget;
-  if (plan.requestedExclusion) outcome.requestedModelExcluded = plan.requestedExclusion;
-  if (plan.policyVersion !== undefined) outcome.policyVersion = plan.policyVersion;
-  const moved = sessionMove(call, model);
-  if (moved) outcome.sessionMoved = moved;
-  return outcome;
-}
-
-/** A session turn served by another target than its pin: from which, to which, and why (the plan's reason, or the pin's last failure). */
-function sessionMove(call: CallState, served: CompiledModel): SessionMove | undefined {
-  const pin = call.plan.sessionTarget;
-  if (pin === undefined || pin.target === served.name) return undefined;
-  let reason = pin.returning ?? pin.unavailable;
-  if (reason === undefined) {
-    const failed = lastAttemptOn(call.attempts, pin.target);
-    reason = failed ? `${failed.category ?? failed.outcome}${failed.status ? ` (HTTP ${failed.status})` : ''} on ${pin.target}` : `${pin.target} was not tried`;
-  }
-  return { from: pin.target, to: served.name, reason };
-}
-
-function lastAttemptOn(attempts: readonly AttemptRecord[], model: string): AttemptRecord | undefined {
-  for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i]!.model === model) return attempts[i];
-  return undefined;
-}
-
-/**
- * One attempt's record: a failure's four fields (present even when undefined),
- * the wait and the notes only when there are some. Assigned in order, not
- * spread in: once per attempt.
- */
-function attemptRecord(
-  model: CompiledModel,
-  outcome: 'success' | 'failure' | 'aborted',
-  failure: UpstreamFailure | undefined,
-  latencyMs: number,
-  waitedMs: number,
-  notes: readonly string[],
-): AttemptRecord {
-  const record: { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] } = failure
-    ? { model: model.name, provider: model.provider.name, outcome, category: failure.category, status: failure.status, code: failure.code, message: failure.message, latencyMs }
-    : { model: model.name, provider: model.provider.name, outcome, latencyMs };
-  if (waitedMs > 0) record.waitedMs = waitedMs;
-  if (notes.length > 0) record.notes = notes;
-  return record;
-}
-
-/** Circuit bookkeeping is best effort: a store outage must not fail the call it describes. */
-function settleStore(result: void | Promise<void>): void {
-  if (result instanceof Promise) result.catch(() => undefined);
 }
 
 /**
