@@ -20,7 +20,8 @@ export interface AttemptSpec {
 /** What an attempt tells its owner: its outputs, then one end (a categorized failure, or done). */
 export interface AttemptListener {
   output(output: AttemptOutput): void;
-  failed(failure: UpstreamFailure): void;
+  /** A categorized UpstreamFailure, or what a transport threw when sent. */
+  failed(err: unknown): void;
   done(): void;
 }
 
@@ -66,7 +67,11 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
       this.fail(new UpstreamFailure({ category: 'invalid_request', message: (err as Error).message }));
       return;
     }
-    transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs: this.spec.firstByteTimeoutMs }).subscribe(this);
+    try {
+      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs: this.spec.firstByteTimeoutMs }).subscribe(this);
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   protected override _next(event: TransportEvent): void {
@@ -117,10 +122,10 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
   }
 
   /** Tears the upstream call down (a no-op once ended), then tells the owner. */
-  private fail(failure: UpstreamFailure): void {
+  private fail(err: unknown): void {
     if (this.closed) return;
     this.unsubscribe();
-    this.listener.failed(failure);
+    this.listener.failed(err);
   }
 
   private end(): void {

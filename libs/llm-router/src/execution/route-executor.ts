@@ -1,16 +1,5 @@
-import {
-  catchError,
-  defer,
-  mergeMap,
-  Observable,
-  of,
-  retry,
-  throwError,
-  timer,
-  type SchedulerLike,
-} from 'rxjs';
+import { mergeMap, Observable, of, type SchedulerLike } from 'rxjs';
 import type { AttemptReservation, CallBudget, DoesNotFit } from '../budget/call-budget.js';
-import { BudgetMoved } from '../budget/budget-moved.js';
 import { costCeilingBreach } from '../budget/worst-case-cost.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
@@ -21,23 +10,27 @@ import type { Transport } from '../providers/http/transport.interface.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import { callTracer } from '../telemetry/call-tracer.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
-import { TargetAttempt } from './target-attempt.js';
+import { RoutedCall } from './routed-call.js';
 import { backoffDelay } from './backoff.js';
 import { CallState } from './call-state.js';
 import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
 import { CATEGORY_RULES } from '../errors/failure-category.js';
-import { toRouterError } from './to-router-error.js';
 import type { RoutedOutput } from './route-outcome.js';
-import { withDeadline } from './with-deadline.js';
 import { fitContext } from '../planning/context-fit.js';
-import { carryConversation } from '../providers/carry-conversation.js';
 
 const NO_NOTES: readonly string[] = Object.freeze([]);
 
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
-interface Admission {
+export interface Admission {
   readonly gate: CircuitGate;
   readonly reservation?: AttemptReservation;
+}
+
+/** An attempt's admission (or the store's pending answer), and the request it sends with the notes on fitting it. */
+export interface Admitted {
+  readonly admission: Admission | Observable<Admission>;
+  readonly request: ChatCompletionRequest;
+  readonly notes: readonly string[];
 }
 
 /** What a call needs of its policy beyond the plan: taken once at its start, so a reload never changes a call in flight. */
@@ -57,7 +50,7 @@ export interface RouteExecutorDeps extends ExecutionPolicy {
 /**
  * The routing pipeline for one planned call:
  * per candidate, gate on its circuit, attempt with timeouts, categorize,
- * retry the same target (`retry`) or switch to the next (`catchError`),
+ * retry the same target or switch to the next (RoutedCall runs it),
  * all inside the class's attempt budget and total deadline.
  */
 export class RouteExecutor {
@@ -73,83 +66,29 @@ export class RouteExecutor {
     /** The policy generation the plan was made under; the executor's own by default. */
     on: ExecutionPolicy = this.deps,
   ): Observable<RoutedOutput> {
-    const { scheduler, recorder } = this.deps;
+    const { scheduler } = this.deps;
     const cls = plan.trafficClass;
-    // One subscriber does the call's bookkeeping (observe, result, record): this
-    // runs on every LLM call, and each rxjs operator layer costs a subscriber per call.
+    // One object runs the call (see RoutedCall): this runs on every LLM call,
+    // and each rxjs operator layer cost a subscriber and closures per call.
     return new Observable<RoutedOutput>((subscriber) => {
       const now = scheduler.now();
       const call = new CallState(requestId, now, now + cls.deadlineMs, plan, context, stream, scheduler, budget);
       call.on = on;
       call.trace = callTracer.startCall(plan, context, requestId, stream);
-
-      const tryFrom = (candidates: readonly CompiledModel[], index: number): Observable<RoutedOutput> =>
-        this.onTarget(candidates[index]!, call, request).pipe(
-          catchError((err: unknown) => {
-            const next = this.nextAfterFailure(err, candidates, index, call);
-            return next ? tryFrom(next.candidates, next.index) : throwError(() => err);
-          }),
-        );
-
-      const deadline = withDeadline<RoutedOutput>(cls.deadlineMs, scheduler, () =>
-        new UpstreamFailure({
-          category: 'deadline_exceeded',
-          message: `The "${cls.name}" deadline of ${cls.deadlineMs} ms passed`,
-          afterFirstChunk: call.firstChunkAt !== undefined,
-        }),
-      );
-      const inner = tryFrom(plan.candidates, 0).pipe(deadline).subscribe({
-        next: (routed) => {
-          call.observe(routed.output);
-          if (routed.output.type !== 'completion') return subscriber.next(routed);
-          // A completion is the whole answer: its cost is final, and the same figure the record and the budget settle use.
-          // A literal, not `{ ...routed }`: the spread cost ~1 µs per call in the library micro-benchmark.
-          const tokens = call.tokens();
-          subscriber.next(tokens.estimated ? routed : { output: routed.output, outcome: routed.outcome, costUsd: call.costUsd(tokens) });
-        },
-        error: (err: unknown) => {
-          // Planned on a budget that moved: the router plans it again (no attempt was made).
-          if (err instanceof BudgetMoved) {
-            call.discard();
-            return subscriber.error(err);
-          }
-          const routerError = toRouterError(err, call);
-          call.result = 'failure';
-          call.errorCategory = routerError.category;
-          call.errorMessage = routerError.message;
-          subscriber.error(routerError);
-        },
-        complete: () => {
-          call.result = 'success';
-          // A success's record goes out before the caller hears the call is complete
-          // (and before the serving attempt's settle): a listener that keeps it at
-          // once has it before the caller's last bytes are written.
-          call.finish(recorder);
-          subscriber.complete();
-        },
-      });
-      return () => {
-        inner.unsubscribe();
-        // Every call, whatever its end, leaves one record: a failure's (with the
-        // attempts its teardown aborted) and a departed caller's, here.
-        call.finish(recorder);
-      };
+      return new RoutedCall(this, this.deps, call, request, subscriber).start();
     });
   }
 
-  /** All attempts against one target: gate, attempt, retry while the category allows. */
-  private onTarget(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
-    const cls = call.plan.trafficClass;
-    return defer(() => {
-      // Only a session turn's history is fitted per target; other calls were fitted by the planner.
-      const fit = call.plan.contextFit === undefined ? undefined : this.fitted(model, call, request);
-      const sent = fit?.request ?? request;
-      const notes = fit?.notes ?? NO_NOTES;
-      const admission = this.admit(model, call);
-      return admission instanceof Observable
-        ? admission.pipe(mergeMap((a) => this.attempt(model, a, call, sent, notes)))
-        : this.attempt(model, admission, call, sent, notes);
-    }).pipe(retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }));
+  /**
+   * What admits an attempt on `model` (see `admission`), with the request it sends:
+   * the request as fitted to the target's window, for a session turn. A
+   * refusal is thrown as its categorized failure.
+   * @internal for RoutedCall
+   */
+  admit(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Admitted {
+    // Only a session turn's history is fitted per target; other calls were fitted by the planner.
+    const fit = call.plan.contextFit === undefined ? undefined : this.fitted(model, call, request);
+    return { admission: this.admission(model, call), request: fit?.request ?? request, notes: fit?.notes ?? NO_NOTES };
   }
 
   /**
@@ -178,7 +117,7 @@ export class RouteExecutor {
    * Synchronous stores answer synchronously (no Observable on the common path);
    * a refusal is thrown as its categorized failure.
    */
-  private admit(model: CompiledModel, call: CallState): Admission | Observable<Admission> {
+  private admission(model: CompiledModel, call: CallState): Admission | Observable<Admission> {
     const { plan } = call;
     const cls = plan.trafficClass;
     // One reading of the clock for the synchronous checks (each costs ~0.2 µs on a busy VM); an answer that waited reads it again.
@@ -250,26 +189,27 @@ export class RouteExecutor {
     return failure;
   }
 
-  private attempt(model: CompiledModel, { gate, reservation }: Admission, call: CallState, fittedRequest: ChatCompletionRequest, fitNotes: readonly string[]): Observable<RoutedOutput> {
-    return new Observable<RoutedOutput>((subscriber) => new TargetAttempt(this.deps, call, model, gate, reservation, fittedRequest, fitNotes, subscriber).start());
-  }
-
   /** Retry the same target only when the category allows it and the wait fits the deadline. */
-  private retryDelay(err: unknown, retryNumber: number, call: CallState): Observable<number> {
+  /**
+   * The wait before retrying the same target, or undefined to move on.
+   * @internal for RoutedCall
+   */
+  retryWait(err: unknown, retryNumber: number, call: CallState): number | undefined {
     const cls = call.plan.trafficClass;
     if (!(err instanceof UpstreamFailure) || err.afterFirstChunk || !CATEGORY_RULES[err.category].retrySame || call.calls >= cls.maxAttempts) {
-      return throwError(() => err);
+      return undefined;
     }
     const remaining = call.deadlineAt - this.deps.scheduler.now();
     const wait = err.retryAfterMs ?? backoffDelay(cls.backoff, retryNumber, this.deps.random);
     // A Retry-After longer than the time left means: switch now rather than wait and miss the deadline.
-    if (wait >= remaining) return throwError(() => err);
+    if (wait >= remaining) return undefined;
     call.pendingWaitMs = wait;
-    return timer(wait, this.deps.scheduler);
+    return wait;
   }
 
   /** Where to go after a target failed for good: the next candidate, a filtered list, or nowhere. */
-  private nextAfterFailure(
+  /** @internal for RoutedCall */
+  nextAfterFailure(
     err: unknown,
     candidates: readonly CompiledModel[],
     index: number,

@@ -1,4 +1,4 @@
-import type { Subscriber, SchedulerLike, Unsubscribable } from 'rxjs';
+import type { SchedulerLike, Unsubscribable } from 'rxjs';
 import type { AttemptReservation } from '../budget/call-budget.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { CATEGORY_RULES } from '../errors/failure-category.js';
@@ -14,6 +14,13 @@ import type { CallState } from './call-state.js';
 import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
 import type { RouteOutcome, RoutedOutput } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
+
+/** Who hears of an attempt: its outputs, then one end. */
+export interface AttemptOwner {
+  attemptOutput(routed: RoutedOutput): void;
+  attemptFailed(err: unknown): void;
+  attemptDone(): void;
+}
 
 /** What an attempt needs of the executor. */
 export interface TargetAttemptDeps {
@@ -48,7 +55,7 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
     private readonly reservation: AttemptReservation | undefined,
     fittedRequest: ChatCompletionRequest,
     fitNotes: readonly string[],
-    private readonly subscriber: Subscriber<RoutedOutput>,
+    private readonly owner: AttemptOwner,
   ) {
     const { scheduler } = deps;
     const cls = call.plan.trafficClass;
@@ -69,11 +76,10 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
     this.upstream = new UpstreamAttempt({ target, request, stream: call.stream, firstByteTimeoutMs, traceHeaders: this.span?.headers }, this);
   }
 
-  /** Arms the timer, then sends. Returns the attempt's teardown. */
-  start(): Unsubscribable {
+  /** Arms the timer, then sends. */
+  start(): void {
     this.timer.start();
     this.upstream.start(this.deps.transport);
-    return this;
   }
 
   output(output: AttemptOutput): void {
@@ -85,29 +91,29 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
       call.served = this.model;
       call.outcome = commitOutcome(call, this.model);
     }
-    this.subscriber.next({ output, outcome: call.outcome });
+    this.owner.attemptOutput({ output, outcome: call.outcome });
   }
 
-  failed(failure: UpstreamFailure): void {
+  failed(err: unknown): void {
     this.timer.stop();
-    this.settle('failure', failure);
-    this.subscriber.error(failure);
+    this.settle('failure', err instanceof UpstreamFailure ? err : undefined);
+    this.owner.attemptFailed(err);
   }
 
   done(): void {
     this.timer.stop();
     this.settle('success');
-    this.subscriber.complete();
+    this.owner.attemptDone();
   }
 
   timedOut(): void {
     const failure = this.timeoutFailure();
     this.settle('failure', failure);
-    // Erroring the caller tears this attempt down (unsubscribe): the upstream call is aborted.
-    this.subscriber.error(failure);
+    this.upstream.unsubscribe();
+    this.owner.attemptFailed(failure);
   }
 
-  /** The caller's teardown: a call still running is aborted, and settled as such. */
+  /** The owner's teardown: a call still running is aborted, and settled as such. */
   unsubscribe(): void {
     this.timer.stop();
     this.upstream.unsubscribe();
