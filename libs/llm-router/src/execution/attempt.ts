@@ -8,15 +8,6 @@ import type { StreamDecoder } from '../providers/provider-adapter.interface.js';
 import { SseDecoder } from '../providers/sse/sse-decoder.js';
 import { TextChunkOutput, type AttemptOutput } from './routed-event.js';
 
-export interface AttemptSpec {
-  readonly target: ProviderTarget;
-  readonly request: ChatCompletionRequest;
-  readonly stream: boolean;
-  readonly firstByteTimeoutMs: number;
-  /** The attempt's trace context for the upstream request (`traceparent`), when tracing is on. */
-  readonly traceHeaders?: Readonly<Record<string, string>>;
-}
-
 /** What an attempt tells its owner: its outputs, then one end (a categorized failure, or done). */
 export interface AttemptListener {
   output(output: AttemptOutput): void;
@@ -48,27 +39,33 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
   private held: AttemptOutput[] | undefined;
 
   constructor(
-    private readonly spec: AttemptSpec,
+    private readonly target: ProviderTarget,
+    private readonly stream: boolean,
     private readonly listener: AttemptListener,
   ) {
     super();
-    this.sse = spec.stream ? new SseDecoder() : undefined;
-    this.decoder = spec.stream ? spec.target.adapter.createStreamDecoder(spec.target.adapterTarget) : undefined;
+    this.sse = stream ? new SseDecoder() : undefined;
+    this.decoder = stream ? target.adapter.createStreamDecoder(target.adapterTarget) : undefined;
   }
 
-  start(transport: Transport): void {
-    const { target, stream } = this.spec;
+  /**
+   * Sends `request`. Nothing of it is kept: a stream's attempt lives as long
+   * as the stream.
+   * @param traceHeaders the attempt's trace context for the upstream request (`traceparent`), when tracing is on.
+   */
+  start(transport: Transport, request: ChatCompletionRequest, firstByteTimeoutMs: number, traceHeaders?: Readonly<Record<string, string>>): void {
+    const { target, stream } = this;
     const { adapter, adapterTarget, model } = target;
     let upstream: ReturnType<typeof adapter.buildRequest>;
     try {
-      upstream = adapter.buildRequest(this.spec.request, adapterTarget, stream);
-      if (this.spec.traceHeaders) Object.assign(upstream.headers, this.spec.traceHeaders);
+      upstream = adapter.buildRequest(request, adapterTarget, stream);
+      if (traceHeaders) Object.assign(upstream.headers, traceHeaders);
     } catch (err) {
       this.fail(new UpstreamFailure({ category: 'invalid_request', message: (err as Error).message }));
       return;
     }
     try {
-      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs: this.spec.firstByteTimeoutMs }).subscribe(this);
+      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs }).subscribe(this);
     } catch (err) {
       this.fail(err);
     }
@@ -80,7 +77,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
       this.headers = event.headers;
       return;
     }
-    if (this.status < 200 || this.status >= 300 || !this.spec.stream) {
+    if (this.status < 200 || this.status >= 300 || !this.stream) {
       this.body += event.text;
       return;
     }
@@ -96,13 +93,13 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
   }
 
   protected override _complete(): void {
-    const { adapter, adapterTarget, model } = this.spec.target;
+    const { adapter, adapterTarget, model } = this.target;
     try {
       if (this.status < 200 || this.status >= 300) {
         this.fail(adapter.categorizeError(this.status, this.body, this.headers));
         return;
       }
-      if (!this.spec.stream) {
+      if (!this.stream) {
         const completion = adapter.parseCompletion(this.body, adapterTarget);
         const json = adapter.serializedCompletion?.(completion);
         this.listener.output(json === undefined ? { type: 'completion', completion } : { type: 'completion', completion, json });
@@ -141,7 +138,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
           category: 'stream_interrupted',
           status: failure.status,
           code: failure.code ?? failure.category,
-          message: `${this.spec.target.model.name}: stream interrupted after ${this.chunksSent} chunks: ${failure.message}`,
+          message: `${this.target.model.name}: stream interrupted after ${this.chunksSent} chunks: ${failure.message}`,
           afterFirstChunk: true,
         });
   }

@@ -44,6 +44,8 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
   private readonly notes: readonly string[];
   private readonly upstream: UpstreamAttempt;
   private readonly timer: AttemptTimer;
+  /** The request as sent to this target, until sent. */
+  private request: ChatCompletionRequest | undefined;
   private outputs = 0;
   private settled = false;
 
@@ -71,15 +73,18 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
     this.timer = call.stream
       ? new AttemptTimer(cls.firstByteTimeoutMs, cls.attemptTimeoutMs, scheduler, this, this.startedAt)
       : new AttemptTimer(cls.attemptTimeoutMs, undefined, scheduler, this, this.startedAt);
-    const target = call.on!.targets.get(model.name)!;
-    const firstByteTimeoutMs = Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs);
-    this.upstream = new UpstreamAttempt({ target, request, stream: call.stream, firstByteTimeoutMs, traceHeaders: this.span?.headers }, this);
+    this.request = request;
+    this.upstream = new UpstreamAttempt(call.on!.targets.get(model.name)!, call.stream, this);
   }
 
-  /** Arms the timer, then sends. */
+  /** Arms the timer, then sends (the request is let go of: a stream holds its attempt for its whole life). */
   start(): void {
+    const request = this.request!;
+    this.request = undefined;
+    const { model } = this;
+    const firstByteTimeoutMs = Math.min(this.call.plan.trafficClass.firstByteTimeoutMs, model.provider.timeouts.firstByteMs);
     this.timer.start();
-    this.upstream.start(this.deps.transport);
+    this.upstream.start(this.deps.transport, request, firstByteTimeoutMs, this.span?.headers);
   }
 
   output(output: AttemptOutput): void {
