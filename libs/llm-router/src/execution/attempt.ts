@@ -1,144 +1,189 @@
-import { Observable } from 'rxjs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Subscriber } from 'rxjs';
 import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
 import { UpstreamFailure } from '../errors/upstream-failure.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
-import type { Transport } from '../providers/http/transport.interface.js';
+import type { Transport, TransportEvent } from '../providers/http/transport.interface.js';
+import type { StreamDecoder } from '../providers/provider-adapter.interface.js';
 import { SseDecoder } from '../providers/sse/sse-decoder.js';
 import { TextChunkOutput, type AttemptOutput } from './routed-event.js';
 
-export interface AttemptSpec {
-  readonly target: ProviderTarget;
-  readonly request: ChatCompletionRequest;
-  readonly stream: boolean;
-  readonly firstByteTimeoutMs: number;
-  /** The attempt's trace context for the upstream request (`traceparent`), when tracing is on. */
-  readonly traceHeaders?: Readonly<Record<string, string>>;
+/** What an attempt tells its owner: its outputs, then one end (a categorized failure, or done). */
+export interface AttemptListener {
+  output(output: AttemptOutput): void;
+  /** A categorized UpstreamFailure, or what a transport threw when sent. */
+  failed(err: unknown): void;
+  done(): void;
 }
 
 /**
  * One call to one target: send, then translate the answer (or categorize the
  * failure). After the first chunk of a stream, any failure becomes
  * `stream_interrupted`: the caller already holds part of this model's answer.
+ *
+ * The transport's subscriber itself, its state in fields: a stream holds one
+ * of these for its whole life, where closures over the same state cost a
+ * context and a function each. Unsubscribing it aborts the upstream call.
  */
-export function runAttempt(transport: Transport, spec: AttemptSpec): Observable<AttemptOutput> {
-  const { target, stream } = spec;
-  const { adapter, adapterTarget, model } = target;
-  return new Observable<AttemptOutput>((subscriber) => {
+export class UpstreamAttempt extends Subscriber<TransportEvent> {
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private body = '';
+  private chunksSent = 0;
+  private readonly sse: SseDecoder | undefined;
+  private readonly decoder: StreamDecoder | undefined;
+  /**
+   * Leading chunks without content (the role chunk, pings) are held back until
+   * content arrives: until then a failure may still switch target cleanly.
+   */
+  private held: AttemptOutput[] | undefined;
+
+  constructor(
+    private readonly target: ProviderTarget,
+    private readonly stream: boolean,
+    private readonly listener: AttemptListener,
+  ) {
+    super();
+    this.sse = stream ? new SseDecoder() : undefined;
+    this.decoder = stream ? target.adapter.createStreamDecoder(target.adapterTarget) : undefined;
+  }
+
+  /**
+   * Sends `request`. Nothing of it is kept: a stream's attempt lives as long
+   * as the stream.
+   * @param traceHeaders the attempt's trace context for the upstream request (`traceparent`), when tracing is on.
+   */
+  start(transport: Transport, request: ChatCompletionRequest, firstByteTimeoutMs: number, traceHeaders?: Readonly<Record<string, string>>): void {
+    const { target, stream } = this;
+    const { adapter, adapterTarget, model } = target;
     let upstream: ReturnType<typeof adapter.buildRequest>;
     try {
-      upstream = adapter.buildRequest(spec.request, adapterTarget, stream);
-      if (spec.traceHeaders) Object.assign(upstream.headers, spec.traceHeaders);
+      upstream = adapter.buildRequest(request, adapterTarget, stream);
+      if (traceHeaders) Object.assign(upstream.headers, traceHeaders);
     } catch (err) {
-      subscriber.error(new UpstreamFailure({ category: 'invalid_request', message: (err as Error).message }));
+      this.fail(new UpstreamFailure({ category: 'invalid_request', message: (err as Error).message }));
       return;
     }
-    let status = 0;
-    let headers: import('node:http').IncomingHttpHeaders = {};
-    let body = '';
-    let chunksSent = 0;
-    const sse = stream ? new SseDecoder() : undefined;
-    const decoder = stream ? adapter.createStreamDecoder(adapterTarget) : undefined;
+    try {
+      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs }).subscribe(this);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
 
-    const interrupted = (failure: UpstreamFailure): UpstreamFailure =>
-      chunksSent === 0
-        ? failure
-        : new UpstreamFailure({
-            category: 'stream_interrupted',
-            status: failure.status,
-            code: failure.code ?? failure.category,
-            message: `${model.name}: stream interrupted after ${chunksSent} chunks: ${failure.message}`,
-            afterFirstChunk: true,
-          });
+  protected override _next(event: TransportEvent): void {
+    if (event.type === 'head') {
+      this.status = event.status;
+      this.headers = event.headers;
+      return;
+    }
+    if (this.status < 200 || this.status >= 300 || !this.stream) {
+      this.body += event.text;
+      return;
+    }
+    try {
+      this.emitEvents(event.text, false);
+    } catch (err) {
+      this.fail(this.interrupted(asFailure(err)));
+    }
+  }
 
-    // Leading chunks without content (the role chunk, pings) are held back until
-    // content arrives: until then a failure may still switch target cleanly.
-    let held: AttemptOutput[] | undefined;
-    const emit = (output: AttemptOutput, carriesContent: boolean): void => {
-      if (chunksSent === 0 && !carriesContent) {
-        (held ??= []).push(output);
+  protected override _error(err: unknown): void {
+    this.fail(this.interrupted(asFailure(err)));
+  }
+
+  protected override _complete(): void {
+    const { adapter, adapterTarget, model } = this.target;
+    try {
+      if (this.status < 200 || this.status >= 300) {
+        this.fail(adapter.categorizeError(this.status, this.body, this.headers));
         return;
       }
-      releaseHeld();
-      chunksSent++;
-      subscriber.next(output);
-    };
-    const emitEvents = (text: string, end: boolean): void => {
-      const events = end ? sse!.end() : sse!.push(text);
-      for (const event of events) {
-        // An event flushed by end() may be cut short: parsed, so a cut one is caught.
-        const passed = end ? undefined : decoder!.passThrough?.(event);
-        if (passed !== undefined) {
-          emit(new TextChunkOutput(passed), passed.carriesContent);
-          continue;
-        }
-        const chunks = decoder!.decode(event);
-        for (const chunk of chunks) {
-          const usage: Usage | undefined = chunk.usage ?? undefined;
-          const json = decoder!.serialized?.(chunk);
-          const output: { type: 'chunk'; chunk: ChatCompletionChunk; usage?: Usage; json?: string } = { type: 'chunk', chunk };
-          if (usage) output.usage = usage;
-          if (json !== undefined) output.json = json;
-          emit(output, carriesContent(chunk));
-        }
+      if (!this.stream) {
+        const completion = adapter.parseCompletion(this.body, adapterTarget);
+        const json = adapter.serializedCompletion?.(completion);
+        this.listener.output(json === undefined ? { type: 'completion', completion } : { type: 'completion', completion, json });
+        this.end();
+        return;
       }
-    };
-    const releaseHeld = (): void => {
-      if (!held) return;
-      const pending = held;
-      held = undefined;
-      for (const output of pending) {
-        chunksSent++;
-        subscriber.next(output);
+      this.emitEvents('', true);
+      // Checked before releasing held chunks: a stream cut before any content may still switch.
+      if (!this.decoder!.finished) {
+        throw new UpstreamFailure({ category: 'transient', code: 'stream_truncated', message: `${model.name}: stream ended without its terminal event` });
       }
-    };
+      this.releaseHeld();
+      this.end();
+    } catch (err) {
+      this.fail(this.interrupted(asFailure(err)));
+    }
+  }
 
-    return transport
-      .send({ provider: model.provider, request: upstream, firstByteTimeoutMs: spec.firstByteTimeoutMs })
-      .subscribe({
-        next: (event) => {
-          if (event.type === 'head') {
-            status = event.status;
-            headers = event.headers;
-            return;
-          }
-          if (status < 200 || status >= 300 || !stream) {
-            body += event.text;
-            return;
-          }
-          try {
-            emitEvents(event.text, false);
-          } catch (err) {
-            // Erroring the outer subscriber tears down (aborts) the upstream call.
-            subscriber.error(interrupted(asFailure(err)));
-          }
-        },
-        error: (err) => subscriber.error(interrupted(asFailure(err))),
-        complete: () => {
-          try {
-            if (status < 200 || status >= 300) {
-              subscriber.error(adapter.categorizeError(status, body, headers));
-              return;
-            }
-            if (!stream) {
-              const completion = adapter.parseCompletion(body, adapterTarget);
-              const json = adapter.serializedCompletion?.(completion);
-              subscriber.next(json === undefined ? { type: 'completion', completion } : { type: 'completion', completion, json });
-              subscriber.complete();
-              return;
-            }
-            emitEvents('', true);
-            // Checked before releasing held chunks: a stream cut before any content may still switch.
-            if (!decoder!.finished) {
-              throw new UpstreamFailure({ category: 'transient', code: 'stream_truncated', message: `${model.name}: stream ended without its terminal event` });
-            }
-            releaseHeld();
-            subscriber.complete();
-          } catch (err) {
-            subscriber.error(interrupted(asFailure(err)));
-          }
-        },
-      });
-  });
+  /** Tears the upstream call down (a no-op once ended), then tells the owner. */
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.unsubscribe();
+    this.listener.failed(err);
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.unsubscribe();
+    this.listener.done();
+  }
+
+  private interrupted(failure: UpstreamFailure): UpstreamFailure {
+    return this.chunksSent === 0
+      ? failure
+      : new UpstreamFailure({
+          category: 'stream_interrupted',
+          status: failure.status,
+          code: failure.code ?? failure.category,
+          message: `${this.target.model.name}: stream interrupted after ${this.chunksSent} chunks: ${failure.message}`,
+          afterFirstChunk: true,
+        });
+  }
+
+  private emit(output: AttemptOutput, carriesContent: boolean): void {
+    if (this.chunksSent === 0 && !carriesContent) {
+      (this.held ??= []).push(output);
+      return;
+    }
+    this.releaseHeld();
+    this.chunksSent++;
+    this.listener.output(output);
+  }
+
+  private emitEvents(text: string, end: boolean): void {
+    const decoder = this.decoder!;
+    const events = end ? this.sse!.end() : this.sse!.push(text);
+    for (const event of events) {
+      // An event flushed by end() may be cut short: parsed, so a cut one is caught.
+      const passed = end ? undefined : decoder.passThrough?.(event);
+      if (passed !== undefined) {
+        this.emit(new TextChunkOutput(passed), passed.carriesContent);
+        continue;
+      }
+      const chunks = decoder.decode(event);
+      for (const chunk of chunks) {
+        const usage: Usage | undefined = chunk.usage ?? undefined;
+        const json = decoder.serialized?.(chunk);
+        const output: { type: 'chunk'; chunk: ChatCompletionChunk; usage?: Usage; json?: string } = { type: 'chunk', chunk };
+        if (usage) output.usage = usage;
+        if (json !== undefined) output.json = json;
+        this.emit(output, carriesContent(chunk));
+      }
+    }
+  }
+
+  private releaseHeld(): void {
+    if (!this.held) return;
+    const pending = this.held;
+    this.held = undefined;
+    for (const output of pending) {
+      this.chunksSent++;
+      this.listener.output(output);
+    }
+  }
 }
 
 /** Content, a tool call, or a finish reason: from here the caller holds this model's answer. */

@@ -1,16 +1,5 @@
-import {
-  catchError,
-  defer,
-  mergeMap,
-  Observable,
-  of,
-  retry,
-  throwError,
-  timer,
-  type SchedulerLike,
-} from 'rxjs';
+import { mergeMap, Observable, of, type SchedulerLike } from 'rxjs';
 import type { AttemptReservation, CallBudget, DoesNotFit } from '../budget/call-budget.js';
-import { BudgetMoved } from '../budget/budget-moved.js';
 import { costCeilingBreach } from '../budget/worst-case-cost.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
@@ -21,26 +10,27 @@ import type { Transport } from '../providers/http/transport.interface.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import { callTracer } from '../telemetry/call-tracer.js';
 import type { RoutingRecorder } from '../telemetry/routing-record.recorder.js';
-import { runAttempt } from './attempt.js';
+import { RoutedCall } from './routed-call.js';
 import { backoffDelay } from './backoff.js';
 import { CallState } from './call-state.js';
 import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
 import { CATEGORY_RULES } from '../errors/failure-category.js';
-import { toRouterError } from './to-router-error.js';
-import type { RouteOutcome, RoutedOutput } from './route-outcome.js';
-import { withDeadline } from './with-deadline.js';
-import { attemptTimeout } from './attempt-timeout.js';
-import type { AttemptOutput } from './routed-event.js';
+import type { RoutedOutput } from './route-outcome.js';
 import { fitContext } from '../planning/context-fit.js';
-import { carryConversation } from '../providers/carry-conversation.js';
-import type { AttemptRecord, SessionMove } from '../telemetry/routing-record.js';
 
 const NO_NOTES: readonly string[] = Object.freeze([]);
 
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
-interface Admission {
+export interface Admission {
   readonly gate: CircuitGate;
   readonly reservation?: AttemptReservation;
+}
+
+/** An attempt's admission (or the store's pending answer), and the request it sends with the notes on fitting it. */
+export interface Admitted {
+  readonly admission: Admission | Observable<Admission>;
+  readonly request: ChatCompletionRequest;
+  readonly notes: readonly string[];
 }
 
 /** What a call needs of its policy beyond the plan: taken once at its start, so a reload never changes a call in flight. */
@@ -60,7 +50,7 @@ export interface RouteExecutorDeps extends ExecutionPolicy {
 /**
  * The routing pipeline for one planned call:
  * per candidate, gate on its circuit, attempt with timeouts, categorize,
- * retry the same target (`retry`) or switch to the next (`catchError`),
+ * retry the same target or switch to the next (RoutedCall runs it),
  * all inside the class's attempt budget and total deadline.
  */
 export class RouteExecutor {
@@ -76,83 +66,29 @@ export class RouteExecutor {
     /** The policy generation the plan was made under; the executor's own by default. */
     on: ExecutionPolicy = this.deps,
   ): Observable<RoutedOutput> {
-    const { scheduler, recorder } = this.deps;
+    const { scheduler } = this.deps;
     const cls = plan.trafficClass;
-    // One subscriber does the call's bookkeeping (observe, result, record): this
-    // runs on every LLM call, and each rxjs operator layer costs a subscriber per call.
+    // One object runs the call (see RoutedCall): this runs on every LLM call,
+    // and each rxjs operator layer cost a subscriber and closures per call.
     return new Observable<RoutedOutput>((subscriber) => {
       const now = scheduler.now();
       const call = new CallState(requestId, now, now + cls.deadlineMs, plan, context, stream, scheduler, budget);
       call.on = on;
       call.trace = callTracer.startCall(plan, context, requestId, stream);
-
-      const tryFrom = (candidates: readonly CompiledModel[], index: number): Observable<RoutedOutput> =>
-        this.onTarget(candidates[index]!, call, request).pipe(
-          catchError((err: unknown) => {
-            const next = this.nextAfterFailure(err, candidates, index, call);
-            return next ? tryFrom(next.candidates, next.index) : throwError(() => err);
-          }),
-        );
-
-      const deadline = withDeadline<RoutedOutput>(cls.deadlineMs, scheduler, () =>
-        new UpstreamFailure({
-          category: 'deadline_exceeded',
-          message: `The "${cls.name}" deadline of ${cls.deadlineMs} ms passed`,
-          afterFirstChunk: call.firstChunkAt !== undefined,
-        }),
-      );
-      const inner = tryFrom(plan.candidates, 0).pipe(deadline).subscribe({
-        next: (routed) => {
-          call.observe(routed.output);
-          if (routed.output.type !== 'completion') return subscriber.next(routed);
-          // A completion is the whole answer: its cost is final, and the same figure the record and the budget settle use.
-          // A literal, not `{ ...routed }`: the spread cost ~1 µs per call in the library micro-benchmark.
-          const tokens = call.tokens();
-          subscriber.next(tokens.estimated ? routed : { output: routed.output, outcome: routed.outcome, costUsd: call.costUsd(tokens) });
-        },
-        error: (err: unknown) => {
-          // Planned on a budget that moved: the router plans it again (no attempt was made).
-          if (err instanceof BudgetMoved) {
-            call.discard();
-            return subscriber.error(err);
-          }
-          const routerError = toRouterError(err, call);
-          call.result = 'failure';
-          call.errorCategory = routerError.category;
-          call.errorMessage = routerError.message;
-          subscriber.error(routerError);
-        },
-        complete: () => {
-          call.result = 'success';
-          // A success's record goes out before the caller hears the call is complete
-          // (and before the serving attempt's settle): a listener that keeps it at
-          // once has it before the caller's last bytes are written.
-          call.finish(recorder);
-          subscriber.complete();
-        },
-      });
-      return () => {
-        inner.unsubscribe();
-        // Every call, whatever its end, leaves one record: a failure's (with the
-        // attempts its teardown aborted) and a departed caller's, here.
-        call.finish(recorder);
-      };
+      return new RoutedCall(this, this.deps, call, request, subscriber).start();
     });
   }
 
-  /** All attempts against one target: gate, attempt, retry while the category allows. */
-  private onTarget(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Observable<RoutedOutput> {
-    const cls = call.plan.trafficClass;
-    return defer(() => {
-      // Only a session turn's history is fitted per target; other calls were fitted by the planner.
-      const fit = call.plan.contextFit === undefined ? undefined : this.fitted(model, call, request);
-      const sent = fit?.request ?? request;
-      const notes = fit?.notes ?? NO_NOTES;
-      const admission = this.admit(model, call);
-      return admission instanceof Observable
-        ? admission.pipe(mergeMap((a) => this.attempt(model, a, call, sent, notes)))
-        : this.attempt(model, admission, call, sent, notes);
-    }).pipe(retry({ count: cls.retriesPerTarget, delay: (err: unknown, retryNumber: number) => this.retryDelay(err, retryNumber, call) }));
+  /**
+   * What admits an attempt on `model` (see `admission`), with the request it sends:
+   * the request as fitted to the target's window, for a session turn. A
+   * refusal is thrown as its categorized failure.
+   * @internal for RoutedCall
+   */
+  admit(model: CompiledModel, call: CallState, request: ChatCompletionRequest): Admitted {
+    // Only a session turn's history is fitted per target; other calls were fitted by the planner.
+    const fit = call.plan.contextFit === undefined ? undefined : this.fitted(model, call, request);
+    return { admission: this.admission(model, call), request: fit?.request ?? request, notes: fit?.notes ?? NO_NOTES };
   }
 
   /**
@@ -181,7 +117,7 @@ export class RouteExecutor {
    * Synchronous stores answer synchronously (no Observable on the common path);
    * a refusal is thrown as its categorized failure.
    */
-  private admit(model: CompiledModel, call: CallState): Admission | Observable<Admission> {
+  private admission(model: CompiledModel, call: CallState): Admission | Observable<Admission> {
     const { plan } = call;
     const cls = plan.trafficClass;
     // One reading of the clock for the synchronous checks (each costs ~0.2 µs on a busy VM); an answer that waited reads it again.
@@ -253,119 +189,27 @@ export class RouteExecutor {
     return failure;
   }
 
-  private attempt(
-    model: CompiledModel,
-    { gate, reservation }: Admission,
-    call: CallState,
-    fittedRequest: ChatCompletionRequest,
-    fitNotes: readonly string[],
-  ): Observable<RoutedOutput> {
-    const { scheduler, circuits, transport } = this.deps;
-    const { policy, targets } = call.on!;
-    const cls = call.plan.trafficClass;
-    const target = targets.get(model.name)!;
-    const startedAt = scheduler.now();
-    const waitedMs = call.takeWait();
-    call.calls++;
-    let outputs = 0;
-    let settled = false;
-    const span = call.trace?.attempt(model);
-
-    const recordCircuit = (at: number, failure?: UpstreamFailure) => {
-      if (!failure) return settleStore(circuits.recordSuccess(model.name));
-      const rule = CATEGORY_RULES[failure.category];
-      if (!rule.tripsCircuit) {
-        // The target answered (a bad request, a filter): a probe has shown it alive.
-        if (gate === 'probe' && failure.status !== undefined) settleStore(circuits.recordSuccess(model.name));
-        return;
-      }
-      settleStore(
-        circuits.recordFailure(model.name, {
-          now: at,
-          failureThreshold: policy.circuit.failureThreshold,
-          cooldownMs: policy.circuit.cooldownMs,
-          openNow: rule.markUnhealthy || gate === 'probe',
-        }),
-      );
-    };
-    const settle = (outcome: 'success' | 'failure' | 'aborted', failure?: UpstreamFailure) => {
-      if (settled) return;
-      settled = true;
-      const endedAt = scheduler.now();
-      const record = attemptRecord(model, outcome, failure, endedAt - startedAt, waitedMs, notes);
-      call.attempts.push(record);
-      span?.end(record, call.served === model ? call.tokens() : undefined);
-      // Book what this attempt cost (nothing unless it served output) and release the rest.
-      if (reservation) {
-        if (call.served === model) call.settleAfterRecord(reservation.account(call.tokens()));
-        else reservation.release();
-      }
-      if (outcome === 'success') recordCircuit(endedAt);
-      else if (failure) recordCircuit(endedAt, failure);
-    };
-
-    const timeoutFailure = () =>
-      outputs === 0
-        ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${call.stream ? cls.firstByteTimeoutMs : cls.attemptTimeoutMs} ms` })
-        : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${outputs} chunks`, afterFirstChunk: true });
-
-    // The conversation as this target's kind can take it (provider-specific state dropped, tool ids it would refuse rewritten).
-    const carried = carryConversation(fittedRequest, model.provider.kind);
-    const notes = carried.notes.length === 0 ? fitNotes : [...fitNotes, ...carried.notes];
-    const request = carried.request;
-    // A budgeted call never lets the provider produce more than was reserved.
-    const bounded = reservation ? reservation.bound(request) : request;
-    const timeouts = attemptTimeout<AttemptOutput>(
-      call.stream
-        ? { firstMs: cls.firstByteTimeoutMs, eachMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure, startedAt }
-        : { firstMs: cls.attemptTimeoutMs, scheduler, onTimeout: timeoutFailure, startedAt },
-    );
-    const firstByteTimeoutMs = Math.min(cls.firstByteTimeoutMs, model.provider.timeouts.firstByteMs);
-    const attempt$ = runAttempt(transport, { target, request: bounded, stream: call.stream, firstByteTimeoutMs, traceHeaders: span?.headers }).pipe(timeouts);
-    // One subscriber for the attempt's bookkeeping: count, commit, settle.
-    return new Observable<RoutedOutput>((subscriber) => {
-      const inner = attempt$.subscribe({
-        next: (output) => {
-          outputs++;
-          if (call.outcome === undefined) {
-            // Committed: from here this target's answer is the answer.
-            call.served = model;
-            call.outcome = commitOutcome(call, model);
-          }
-          subscriber.next({ output, outcome: call.outcome });
-        },
-        error: (err: unknown) => {
-          settle('failure', err instanceof UpstreamFailure ? err : undefined);
-          subscriber.error(err);
-        },
-        complete: () => {
-          settle('success');
-          subscriber.complete();
-        },
-      });
-      return () => {
-        inner.unsubscribe();
-        settle('aborted');
-      };
-    });
-  }
-
   /** Retry the same target only when the category allows it and the wait fits the deadline. */
-  private retryDelay(err: unknown, retryNumber: number, call: CallState): Observable<number> {
+  /**
+   * The wait before retrying the same target, or undefined to move on.
+   * @internal for RoutedCall
+   */
+  retryWait(err: unknown, retryNumber: number, call: CallState): number | undefined {
     const cls = call.plan.trafficClass;
     if (!(err instanceof UpstreamFailure) || err.afterFirstChunk || !CATEGORY_RULES[err.category].retrySame || call.calls >= cls.maxAttempts) {
-      return throwError(() => err);
+      return undefined;
     }
     const remaining = call.deadlineAt - this.deps.scheduler.now();
     const wait = err.retryAfterMs ?? backoffDelay(cls.backoff, retryNumber, this.deps.random);
     // A Retry-After longer than the time left means: switch now rather than wait and miss the deadline.
-    if (wait >= remaining) return throwError(() => err);
+    if (wait >= remaining) return undefined;
     call.pendingWaitMs = wait;
-    return timer(wait, this.deps.scheduler);
+    return wait;
   }
 
   /** Where to go after a target failed for good: the next candidate, a filtered list, or nowhere. */
-  private nextAfterFailure(
+  /** @internal for RoutedCall */
+  nextAfterFailure(
     err: unknown,
     candidates: readonly CompiledModel[],
     index: number,
@@ -390,73 +234,6 @@ export class RouteExecutor {
     }
     return index + 1 < candidates.length ? { candidates, index: index + 1 } : undefined;
   }
-}
-
-/**
- * The outcome of the call `model` serves. Optional fields are assigned, in
- * the order the caller sees them, rather than spread in: once per call.
- */
-function commitOutcome(call: CallState, model: CompiledModel): RouteOutcome {
-  const { plan } = call;
-  const outcome: { -readonly [K in keyof RouteOutcome]: RouteOutcome[K] } = {
-    requestId: call.requestId,
-    trafficClass: plan.trafficClass.name,
-    model: model.name,
-    provider: model.provider.name,
-    upstreamModel: model.upstreamModel,
-    fallback: model !== plan.candidates[0],
-    attempts: call.calls,
-  };
-  const budget = call.budget?.snapshot;
-  if (budget) outcome.budget = budget;
-  if (plan.requestedExclusion) outcome.requestedModelExcluded = plan.requestedExclusion;
-  if (plan.policyVersion !== undefined) outcome.policyVersion = plan.policyVersion;
-  const moved = sessionMove(call, model);
-  if (moved) outcome.sessionMoved = moved;
-  return outcome;
-}
-
-/** A session turn served by another target than its pin: from which, to which, and why (the plan's reason, or the pin's last failure). */
-function sessionMove(call: CallState, served: CompiledModel): SessionMove | undefined {
-  const pin = call.plan.sessionTarget;
-  if (pin === undefined || pin.target === served.name) return undefined;
-  let reason = pin.returning ?? pin.unavailable;
-  if (reason === undefined) {
-    const failed = lastAttemptOn(call.attempts, pin.target);
-    reason = failed ? `${failed.category ?? failed.outcome}${failed.status ? ` (HTTP ${failed.status})` : ''} on ${pin.target}` : `${pin.target} was not tried`;
-  }
-  return { from: pin.target, to: served.name, reason };
-}
-
-function lastAttemptOn(attempts: readonly AttemptRecord[], model: string): AttemptRecord | undefined {
-  for (let i = attempts.length - 1; i >= 0; i--) if (attempts[i]!.model === model) return attempts[i];
-  return undefined;
-}
-
-/**
- * One attempt's record: a failure's four fields (present even when undefined),
- * the wait and the notes only when there are some. Assigned in order, not
- * spread in: once per attempt.
- */
-function attemptRecord(
-  model: CompiledModel,
-  outcome: 'success' | 'failure' | 'aborted',
-  failure: UpstreamFailure | undefined,
-  latencyMs: number,
-  waitedMs: number,
-  notes: readonly string[],
-): AttemptRecord {
-  const record: { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] } = failure
-    ? { model: model.name, provider: model.provider.name, outcome, category: failure.category, status: failure.status, code: failure.code, message: failure.message, latencyMs }
-    : { model: model.name, provider: model.provider.name, outcome, latencyMs };
-  if (waitedMs > 0) record.waitedMs = waitedMs;
-  if (notes.length > 0) record.notes = notes;
-  return record;
-}
-
-/** Circuit bookkeeping is best effort: a store outage must not fail the call it describes. */
-function settleStore(result: void | Promise<void>): void {
-  if (result instanceof Promise) result.catch(() => undefined);
 }
 
 /**

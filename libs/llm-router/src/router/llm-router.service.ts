@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { catchError, finalize, from, lastValueFrom, mergeMap, Observable, throwError, type SchedulerLike } from 'rxjs';
 import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
-import { BudgetMoved } from '../budget/budget-moved.js';
 import type { CallerBudget } from '../budget/budget.types.js';
 import type { TenantBudgets } from '../budget/tenant-budgets.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
@@ -35,6 +34,8 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { DeferredCalls, type CompletedOrDeferred, type DeferOptions } from './deferred-calls.js';
 import { LlmSession } from './llm-session.js';
 import { RoutedTextChunk } from './routed-text-chunk.js';
+import { ProjectingSubscriber } from './projecting-subscriber.js';
+import { replanOnBudgetMoved } from './replan-on-budget-moved.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
 export interface RouteOptions extends RoutingContext {
@@ -280,8 +281,8 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /**
    * The routed call, each output as the caller takes it (`project`): one
-   * Observable where `defer(...).pipe(map(project))` made three layers of
-   * subscribers on every call.
+   * Observable and one subscriber (ProjectingSubscriber) where
+   * `defer(...).pipe(map(project))` made three layers of them on every call.
    * @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages.
    */
   private route<T>(
@@ -291,22 +292,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     project: (routed: RoutedOutput) => T,
     keepsTranscript = false,
   ): Observable<T> {
-    return new Observable<T>((subscriber) =>
-      this.routed(request, options, stream, keepsTranscript).subscribe({
-        next: (routed) => {
-          let output: T;
-          try {
-            output = project(routed);
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          subscriber.next(output);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
+    return new Observable<T>((subscriber) => this.routed(request, options, stream, keepsTranscript).subscribe(new ProjectingSubscriber(subscriber, project)));
   }
 
   /** The call's routed outputs, planned when subscribed (see route). */
@@ -332,12 +318,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
       const routed$ = planAndRun(assessment, state);
       if (assessment?.expect === undefined) return routed$;
       // Decided on the tenant's last known balance: when the first reservation finds it moved, planned again on the ledger's figures.
-      return routed$.pipe(
-        catchError((err: unknown) => {
-          if (!(err instanceof BudgetMoved)) return throwError(() => err);
-          return err.next instanceof LlmRouterError ? refuse(err.next) : proceed(err.next, state);
-        }),
-      );
+      return replanOnBudgetMoved(routed$, (moved) => (moved.next instanceof LlmRouterError ? refuse(moved.next) : proceed(moved.next, state)));
     };
     const planAndRun = (assessment: BudgetAssessment | undefined, state?: SessionState) => {
       // A kept transcript: the conversation so far, then the new turn.

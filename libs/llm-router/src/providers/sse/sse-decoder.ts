@@ -4,50 +4,75 @@ export interface SseEvent {
   data: string;
 }
 
+const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
+
 /**
  * Incremental SSE parser: feed raw text as it arrives, get whole events back.
  * Handles CRLF and LF line endings and events split across chunks.
+ *
+ * Runs on every chunk of every stream: a field's value is the one string cut
+ * from the text (no line string first), an event of one data line (nearly
+ * all) is that string (no array, no join), and text consumed whole leaves no
+ * remainder string.
  */
 export class SseDecoder {
   private buffer = '';
   private event: string | undefined;
-  private data: string[] = [];
+  /** The event's first data line, then, only when there are more, all of them. */
+  private data: string | undefined;
+  private moreData: string[] | undefined;
 
   push(text: string): SseEvent[] {
-    this.buffer += text;
+    const buffer = this.buffer.length === 0 ? text : this.buffer + text;
     const events: SseEvent[] = [];
     let start = 0;
     for (;;) {
-      const nl = this.buffer.indexOf('\n', start);
+      const nl = buffer.indexOf('\n', start);
       if (nl < 0) break;
-      let line = this.buffer.slice(start, nl);
+      const lineStart = start;
       start = nl + 1;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line === '') {
-        if (this.data.length > 0 || this.event !== undefined) {
-          events.push({ event: this.event, data: this.data.join('\n') });
-        }
-        this.event = undefined;
-        this.data = [];
+      const end = nl > lineStart && buffer.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+      if (end === lineStart) {
+        this.dispatch(events);
         continue;
       }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'data') this.data.push(value);
-      else if (field === 'event') this.event = value;
+      if (buffer.charCodeAt(lineStart) === COLON) continue;
+      let colon = buffer.indexOf(':', lineStart);
+      if (colon === -1 || colon > end) colon = end;
+      let valueStart = colon < end ? colon + 1 : end;
+      if (valueStart < end && buffer.charCodeAt(valueStart) === SPACE) valueStart++;
+      const fieldLength = colon - lineStart;
+      if (fieldLength === 4 && buffer.startsWith('data', lineStart)) this.addData(buffer.slice(valueStart, end));
+      else if (fieldLength === 5 && buffer.startsWith('event', lineStart)) this.event = buffer.slice(valueStart, end);
     }
-    this.buffer = this.buffer.slice(start);
+    this.buffer = start === buffer.length ? '' : buffer.slice(start);
     return events;
   }
 
   /** Flush an event left unterminated when the stream ended. */
   end(): SseEvent[] {
     const rest = this.buffer.length > 0 ? this.push('\n\n') : [];
-    if (this.data.length > 0) rest.push({ event: this.event, data: this.data.join('\n') });
-    this.data = [];
+    if (this.data !== undefined) rest.push({ event: this.event, data: this.joinedData() });
+    this.data = undefined;
+    this.moreData = undefined;
     return rest;
+  }
+
+  private addData(value: string): void {
+    if (this.data === undefined) this.data = value;
+    else (this.moreData ??= [this.data]).push(value);
+  }
+
+  private dispatch(events: SseEvent[]): void {
+    if (this.data !== undefined || this.event !== undefined) events.push({ event: this.event, data: this.joinedData() });
+    this.event = undefined;
+    this.data = undefined;
+    this.moreData = undefined;
+  }
+
+  private joinedData(): string {
+    return this.moreData !== undefined ? this.moreData.join('\n') : (this.data ?? '');
   }
 }
