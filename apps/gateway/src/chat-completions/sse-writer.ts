@@ -36,7 +36,7 @@ export function writeSse(
     next: (routed) => {
       if (!started) {
         started = true;
-        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(routed.outcome) });
+        out.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(routed.outcome) });
       }
       // The usage-only chunk goes out only to callers who asked for it.
       if (routed.usage && routed.chunk.choices.length === 0 && !includeUsage) return;

@@ -36,7 +36,7 @@ export function writeResponseEvents(res: ServerResponse, stream$: Observable<Rou
     next: ({ chunk, outcome, usage }) => {
       if (events === undefined) {
         events = handlers.events(outcome);
-        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
+        out.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
         out.write(events.start());
       }
       const text = events.chunk(chunk, usage);
