@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { isValidRequestId, LlmRouter, type ChatCompletionRequest, type DeferredCallback, type RoutedCompletion, type RouteOptions } from '@llm-router/nestjs';
-import type { Observable } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { V1Authenticator } from '../auth/v1-authenticator.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
@@ -15,7 +14,7 @@ import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { RouteAccessService } from './route-access.service.js';
 import { RoutingExplainer } from './routing-explainer.service.js';
 import { routingHeaders } from './routing-headers.js';
-import { subscribeUntilClientGone } from './until-client-gone.js';
+import { ClientBoundCall } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 import type { JsonBounds } from '../http/json-bounds.js';
 import { ShutdownGrace } from '../http/shutdown-grace.js';
@@ -103,7 +102,7 @@ export class ChatCompletionsHandler {
     const resolved = this.access.resolve(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
-      return writeSse(res, this.router.stream$(request, this.access.attributed(principal, resolved)), includeUsage, (err) => writeErrorResponse(res, err), this.grace);
+      return writeSse(res, this.router.stream$(request, this.access.attributed(principal, resolved)), includeUsage, writeErrorResponse, this.grace);
     }
     const callback = callbackOf(req.headers);
     if (callback === undefined) return this.complete(res, request, this.access.attributed(principal, resolved), principal, undefined);
@@ -112,7 +111,7 @@ export class ChatCompletionsHandler {
   }
 
   private complete(res: ServerResponse, request: ChatCompletionRequest, options: RouteOptions | undefined, principal: Principal, callback: DeferredCallback | undefined): void {
-    this.respond(res, this.router.completion$(request, options), (err) => this.failOrDefer(res, err, request, options, principal, callback));
+    new CompletionAnswer(res, (err) => this.failOrDefer(res, err, request, options, principal, callback)).start(this.router.completion$(request, options), this.grace);
   }
 
   /** A class that defers answers a failure that can wait with 202 and the deferred call (see DeferredCalls); any other failure as it is. */
@@ -129,31 +128,44 @@ export class ChatCompletionsHandler {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), 'x-llm-dry-run': 'explained' });
     res.end(payload);
   }
+}
 
-  /**
-   * Writes the completion once the routed call completes, in the same tick as
-   * its answer: the router emits the call's routing record (which the records
-   * journal keeps at once) before it completes, so a caller never holds an
-   * answer whose record a crash could lose. The rest of the call's
-   * bookkeeping (metrics, log, the store write) runs after the answer is on
-   * its way.
-   */
-  private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>, fail: (err: unknown) => void): void {
-    let routed: RoutedCompletion | undefined;
-    subscribeUntilClientGone(completion$, res, {
-      next: (value) => (routed = value),
-      complete: () => {
-        if (!routed) return writeErrorResponse(res, new Error('the routed call completed without a result'));
-        const { completion, outcome, json, costUsd } = routed;
-        const payload = json ?? JSON.stringify(completion);
-        const headers = routingHeaders(outcome, costUsd);
-        headers['content-type'] = 'application/json; charset=utf-8';
-        headers['content-length'] = String(Buffer.byteLength(payload));
-        res.writeHead(200, headers);
-        res.end(payload);
-      },
-      error: fail,
-    }, this.grace);
+/**
+ * Writes the completion once the routed call completes, in the same tick as
+ * its answer: the router emits the call's routing record (which the records
+ * journal keeps at once) before it completes, so a caller never holds an
+ * answer whose record a crash could lose. The rest of the call's
+ * bookkeeping (metrics, log, the store write) runs after the answer is on
+ * its way.
+ */
+class CompletionAnswer extends ClientBoundCall<RoutedCompletion> {
+  private routed?: RoutedCompletion;
+
+  constructor(
+    res: ServerResponse,
+    private readonly fail: (err: unknown) => void,
+  ) {
+    super(res);
+  }
+
+  protected onNext(value: RoutedCompletion): void {
+    this.routed = value;
+  }
+
+  protected onError(err: unknown): void {
+    this.fail(err);
+  }
+
+  protected onComplete(): void {
+    const res = this.res;
+    if (!this.routed) return writeErrorResponse(res, new Error('the routed call completed without a result'));
+    const { completion, outcome, json, costUsd } = this.routed;
+    const payload = json ?? JSON.stringify(completion);
+    const headers = routingHeaders(outcome, costUsd);
+    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+    res.writeHead(200, headers);
+    res.end(payload);
   }
 }
 
