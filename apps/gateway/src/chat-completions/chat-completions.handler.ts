@@ -13,7 +13,7 @@ import { parseChatRequest } from './parse-chat-request.js';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { RouteAccessService } from './route-access.service.js';
 import { RoutingExplainer } from './routing-explainer.service.js';
-import { routingHeaders } from './routing-headers.js';
+import { routingHeaderList } from './routing-headers.js';
 import { ClientBoundCall } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 import type { JsonBounds } from '../http/json-bounds.js';
@@ -161,9 +161,8 @@ class CompletionAnswer extends ClientBoundCall<RoutedCompletion> {
     if (!this.routed) return writeErrorResponse(res, new Error('the routed call completed without a result'));
     const { completion, outcome, json, costUsd } = this.routed;
     const payload = json ?? JSON.stringify(completion);
-    const headers = routingHeaders(outcome, costUsd);
-    headers['content-type'] = 'application/json; charset=utf-8';
-    headers['content-length'] = String(Buffer.byteLength(payload));
+    const headers = routingHeaderList(outcome, costUsd, []);
+    headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(payload)));
     res.writeHead(200, headers);
     res.end(payload);
   }

@@ -4,7 +4,7 @@ import { LlmRouterError, type RoutedChunk } from '@llm-router/nestjs';
 import type { GraceHolder } from '../http/shutdown-grace.js';
 import { TickWriter } from '../http/tick-writer.js';
 import { redact } from '../logging/redact.js';
-import { routingHeaders } from './routing-headers.js';
+import { routingHeaderList } from './routing-headers.js';
 import { ClientBoundCall } from './until-client-gone.js';
 
 /** The headers of a server-sent event stream; `x-accel-buffering: no` keeps proxies (nginx) from holding events back. */
@@ -14,6 +14,9 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 };
+
+/** The same, flat (see routingHeaderList): a stream's header list starts with it. */
+export const SSE_HEADER_LIST: readonly string[] = Object.entries(SSE_HEADERS).flat();
 
 /** Answers a call that failed before its first chunk (an ordinary HTTP error). */
 export type EarlyFailure = (res: ServerResponse, err: unknown) => void;
@@ -47,7 +50,7 @@ class SseStream extends ClientBoundCall<RoutedChunk> {
   protected onNext(routed: RoutedChunk): void {
     if (!this.started) {
       this.started = true;
-      this.out.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(routed.outcome) });
+      this.out.writeHead(200, routingHeaderList(routed.outcome, undefined, [...SSE_HEADER_LIST]));
     }
     // The usage-only chunk goes out only to callers who asked for it.
     if (routed.usage && routed.chunk.choices.length === 0 && !this.includeUsage) return;

@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /**
  * A response's writes joined per tick: what is written while one upstream
@@ -19,7 +19,7 @@ export class TickWriter {
    * pieces it was joined from (about 2 KB per open stream); written on its own
    * (corked, so still one write with the events), it is flattened into one string.
    */
-  writeHead(status: number, headers: OutgoingHttpHeaders): void {
+  writeHead(status: number, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): void {
     this.res.writeHead(status, headers);
     this.res.cork();
     this.corked = true;
