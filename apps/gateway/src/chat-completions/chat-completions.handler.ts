@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { Observer } from 'rxjs';
 import { isValidRequestId, LlmRouter, type ChatCompletionRequest, type DeferredCallback, type RoutedCompletion, type RouteOptions } from '@llm-router/nestjs';
 import type { Principal } from '../auth/key-scope.js';
 import { V1Authenticator } from '../auth/v1-authenticator.js';
@@ -14,7 +15,7 @@ import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { RouteAccessService } from './route-access.service.js';
 import { RoutingExplainer } from './routing-explainer.service.js';
 import { routingHeaderList } from './routing-headers.js';
-import { ClientBoundCall } from './until-client-gone.js';
+import { subscribeUntilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 import type { JsonBounds } from '../http/json-bounds.js';
 import { ShutdownGrace } from '../http/shutdown-grace.js';
@@ -111,7 +112,7 @@ export class ChatCompletionsHandler {
   }
 
   private complete(res: ServerResponse, request: ChatCompletionRequest, options: RouteOptions | undefined, principal: Principal, callback: DeferredCallback | undefined): void {
-    new CompletionAnswer(res, (err) => this.failOrDefer(res, err, request, options, principal, callback)).start(this.router.completion$(request, options), this.grace);
+    subscribeUntilClientGone(this.router.completion$(request, options), res, new CompletionAnswer(res, (err) => this.failOrDefer(res, err, request, options, principal, callback)), this.grace);
   }
 
   /** A class that defers answers a failure that can wait with 202 and the deferred call (see DeferredCalls); any other failure as it is. */
@@ -138,25 +139,23 @@ export class ChatCompletionsHandler {
  * bookkeeping (metrics, log, the store write) runs after the answer is on
  * its way.
  */
-class CompletionAnswer extends ClientBoundCall<RoutedCompletion> {
+class CompletionAnswer implements Observer<RoutedCompletion> {
   private routed?: RoutedCompletion;
 
   constructor(
-    res: ServerResponse,
+    private readonly res: ServerResponse,
     private readonly fail: (err: unknown) => void,
-  ) {
-    super(res);
-  }
+  ) {}
 
-  protected onNext(value: RoutedCompletion): void {
+  next(value: RoutedCompletion): void {
     this.routed = value;
   }
 
-  protected onError(err: unknown): void {
+  error(err: unknown): void {
     this.fail(err);
   }
 
-  protected onComplete(): void {
+  complete(): void {
     const res = this.res;
     if (!this.routed) return writeErrorResponse(res, new Error('the routed call completed without a result'));
     const { completion, outcome, json, costUsd } = this.routed;

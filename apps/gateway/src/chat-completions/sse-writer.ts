@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import type { Observable } from 'rxjs';
+import type { Observable, Observer } from 'rxjs';
 import { LlmRouterError, type RoutedChunk } from '@llm-router/nestjs';
 import type { GraceHolder } from '../http/shutdown-grace.js';
 import { TickWriter } from '../http/tick-writer.js';
 import { redact } from '../logging/redact.js';
 import { routingHeaderList } from './routing-headers.js';
-import { ClientBoundCall } from './until-client-gone.js';
+import { subscribeUntilClientGone } from './until-client-gone.js';
 
 /** The headers of a server-sent event stream; `x-accel-buffering: no` keeps proxies (nginx) from holding events back. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -29,25 +29,24 @@ export type EarlyFailure = (res: ServerResponse, err: unknown) => void;
  * `grace`, the end of the shutdown's grace period ends the stream with its error.
  */
 export function writeSse(res: ServerResponse, stream$: Observable<RoutedChunk>, includeUsage: boolean, onErrorBeforeFirstChunk: EarlyFailure, grace?: GraceHolder): void {
-  new SseStream(res, includeUsage, onErrorBeforeFirstChunk).start(stream$, grace);
+  subscribeUntilClientGone(stream$, res, new SseStream(res, includeUsage, onErrorBeforeFirstChunk), grace);
 }
 
-/** One open stream: what it holds while it is open. */
-class SseStream extends ClientBoundCall<RoutedChunk> {
+/** One open stream's observer: what it holds while it is open. */
+class SseStream implements Observer<RoutedChunk> {
   private started = false;
   private readonly out: TickWriter;
 
   constructor(
-    res: ServerResponse,
+    private readonly res: ServerResponse,
     private readonly includeUsage: boolean,
     private readonly onErrorBeforeFirstChunk: EarlyFailure,
   ) {
-    super(res);
     this.out = new TickWriter(res);
   }
 
   // `routed.chunk` is read only when needed: a chunk passed on as text is parsed by reading it.
-  protected onNext(routed: RoutedChunk): void {
+  next(routed: RoutedChunk): void {
     if (!this.started) {
       this.started = true;
       this.out.writeHead(200, routingHeaderList(routed.outcome, undefined, [...SSE_HEADER_LIST]));
@@ -57,7 +56,7 @@ class SseStream extends ClientBoundCall<RoutedChunk> {
     this.out.write(`data: ${routed.json ?? JSON.stringify(routed.chunk)}\n\n`);
   }
 
-  protected onError(err: unknown): void {
+  error(err: unknown): void {
     if (!this.started) return this.onErrorBeforeFirstChunk(this.res, err);
     const body = err instanceof LlmRouterError ? err.toOpenAiError() : { error: { message: 'stream failed', type: 'gateway_error', code: 'stream_interrupted', param: null } };
     body.error.message = redact(body.error.message);
@@ -65,7 +64,7 @@ class SseStream extends ClientBoundCall<RoutedChunk> {
     this.out.end(`data: ${JSON.stringify(body)}\n\n`);
   }
 
-  protected onComplete(): void {
+  complete(): void {
     this.out.end('data: [DONE]\n\n');
   }
 }

@@ -8,23 +8,25 @@ import type { GraceBound, GraceHolder } from '../http/shutdown-grace.js';
  * first. Without it the upstream would keep generating, and billing, for nobody.
  *
  * With `grace`, the call is also bound to the shutdown's grace period: when
- * the grace is over, `onError` gets its error and then the source is
+ * the grace is over, the observer gets its error and then the source is
  * unsubscribed.
  *
- * One object per call, its own observer: an open stream holds it instead of a
- * closure per event kind and per exit.
+ * One object per call (and the observer, an object of its own: SseStream,
+ * CompletionAnswer): an open stream holds them instead of a closure per
+ * event kind and per exit. Every call is this one class to rxjs, whose
+ * subscriber code then sees one shape (a subclass per kind of call made it
+ * deoptimize, again and again, on each new one).
  */
-export abstract class ClientBoundCall<T> implements Observer<T>, GraceBound {
+export class ClientBoundCall<T> implements Observer<T>, GraceBound {
   private subscription?: Subscription;
   private ended = false;
   private grace?: GraceHolder;
   private onClose?: () => void;
 
-  constructor(protected readonly res: ServerResponse) {}
-
-  protected abstract onNext(value: T): void;
-  protected abstract onError(err: unknown): void;
-  protected abstract onComplete(): void;
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly observer: Partial<Observer<T>>,
+  ) {}
 
   start(source: Observable<T>, grace?: GraceHolder): void {
     // The grace is held before the call starts (and, already over, ends it before it starts).
@@ -40,26 +42,26 @@ export abstract class ClientBoundCall<T> implements Observer<T>, GraceBound {
   }
 
   next(value: T): void {
-    if (!this.ended) this.onNext(value);
+    if (!this.ended) this.observer.next?.(value);
   }
 
   error(err: unknown): void {
     if (this.ended) return;
     this.settle();
-    this.onError(err);
+    this.observer.error?.(err);
   }
 
   complete(): void {
     if (this.ended) return;
     this.settle();
-    this.onComplete();
+    this.observer.complete?.();
   }
 
   graceOver(err: unknown): void {
     if (this.ended) return;
     this.ended = true;
     if (this.onClose !== undefined) this.res.off('close', this.onClose);
-    this.onError(err);
+    this.observer.error?.(err);
     this.subscription?.unsubscribe();
   }
 
@@ -75,31 +77,9 @@ export abstract class ClientBoundCall<T> implements Observer<T>, GraceBound {
   }
 }
 
-/** A call whose events go to `observer`. */
-class ObservedCall<T> extends ClientBoundCall<T> {
-  constructor(
-    res: ServerResponse,
-    private readonly observer: Partial<Observer<T>>,
-  ) {
-    super(res);
-  }
-
-  protected onNext(value: T): void {
-    this.observer.next?.(value);
-  }
-
-  protected onError(err: unknown): void {
-    this.observer.error?.(err);
-  }
-
-  protected onComplete(): void {
-    this.observer.complete?.();
-  }
-}
-
 /** Subscribes `observer` to `source`, bound to the client (and, with `grace`, to the shutdown's grace) as ClientBoundCall says. */
 export function subscribeUntilClientGone<T>(source: Observable<T>, res: ServerResponse, observer: Partial<Observer<T>>, grace?: GraceHolder): void {
-  new ObservedCall(res, observer).start(source, grace);
+  new ClientBoundCall(res, observer).start(source, grace);
 }
 
 /** The last value of `source`, or its error; unsubscribed if the client hangs up first (or, with `grace`, when the grace is over). */
