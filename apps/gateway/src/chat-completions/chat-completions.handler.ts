@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpException, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { Observer } from 'rxjs';
 import { isValidRequestId, LlmRouter, type ChatCompletionRequest, type DeferredCallback, type RoutedCompletion, type RouteOptions } from '@llm-router/nestjs';
-import type { Observable } from 'rxjs';
 import type { Principal } from '../auth/key-scope.js';
 import { V1Authenticator } from '../auth/v1-authenticator.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
@@ -14,7 +14,7 @@ import { parseChatRequest } from './parse-chat-request.js';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
 import { RouteAccessService } from './route-access.service.js';
 import { RoutingExplainer } from './routing-explainer.service.js';
-import { routingHeaders } from './routing-headers.js';
+import { routingHeaderList } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
 import { writeSse } from './sse-writer.js';
 import type { JsonBounds } from '../http/json-bounds.js';
@@ -103,7 +103,7 @@ export class ChatCompletionsHandler {
     const resolved = this.access.resolve(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
-      return writeSse(res, this.router.stream$(request, this.access.attributed(principal, resolved)), includeUsage, (err) => writeErrorResponse(res, err), this.grace);
+      return writeSse(res, this.router.stream$(request, this.access.attributed(principal, resolved)), includeUsage, writeErrorResponse, this.grace);
     }
     const callback = callbackOf(req.headers);
     if (callback === undefined) return this.complete(res, request, this.access.attributed(principal, resolved), principal, undefined);
@@ -112,7 +112,7 @@ export class ChatCompletionsHandler {
   }
 
   private complete(res: ServerResponse, request: ChatCompletionRequest, options: RouteOptions | undefined, principal: Principal, callback: DeferredCallback | undefined): void {
-    this.respond(res, this.router.completion$(request, options), (err) => this.failOrDefer(res, err, request, options, principal, callback));
+    subscribeUntilClientGone(this.router.completion$(request, options), res, new CompletionAnswer(res, (err) => this.failOrDefer(res, err, request, options, principal, callback)), this.grace);
   }
 
   /** A class that defers answers a failure that can wait with 202 and the deferred call (see DeferredCalls); any other failure as it is. */
@@ -129,31 +129,41 @@ export class ChatCompletionsHandler {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(payload)), 'x-llm-dry-run': 'explained' });
     res.end(payload);
   }
+}
 
-  /**
-   * Writes the completion once the routed call completes, in the same tick as
-   * its answer: the router emits the call's routing record (which the records
-   * journal keeps at once) before it completes, so a caller never holds an
-   * answer whose record a crash could lose. The rest of the call's
-   * bookkeeping (metrics, log, the store write) runs after the answer is on
-   * its way.
-   */
-  private respond(res: ServerResponse, completion$: Observable<RoutedCompletion>, fail: (err: unknown) => void): void {
-    let routed: RoutedCompletion | undefined;
-    subscribeUntilClientGone(completion$, res, {
-      next: (value) => (routed = value),
-      complete: () => {
-        if (!routed) return writeErrorResponse(res, new Error('the routed call completed without a result'));
-        const { completion, outcome, json, costUsd } = routed;
-        const payload = json ?? JSON.stringify(completion);
-        const headers = routingHeaders(outcome, costUsd);
-        headers['content-type'] = 'application/json; charset=utf-8';
-        headers['content-length'] = String(Buffer.byteLength(payload));
-        res.writeHead(200, headers);
-        res.end(payload);
-      },
-      error: fail,
-    }, this.grace);
+/**
+ * Writes the completion once the routed call completes, in the same tick as
+ * its answer: the router emits the call's routing record (which the records
+ * journal keeps at once) before it completes, so a caller never holds an
+ * answer whose record a crash could lose. The rest of the call's
+ * bookkeeping (metrics, log, the store write) runs after the answer is on
+ * its way.
+ */
+class CompletionAnswer implements Observer<RoutedCompletion> {
+  private routed?: RoutedCompletion;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly fail: (err: unknown) => void,
+  ) {}
+
+  next(value: RoutedCompletion): void {
+    this.routed = value;
+  }
+
+  error(err: unknown): void {
+    this.fail(err);
+  }
+
+  complete(): void {
+    const res = this.res;
+    if (!this.routed) return writeErrorResponse(res, new Error('the routed call completed without a result'));
+    const { completion, outcome, json, costUsd } = this.routed;
+    const payload = json ?? JSON.stringify(completion);
+    const headers = routingHeaderList(outcome, costUsd, []);
+    headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(payload)));
+    res.writeHead(200, headers);
+    res.end(payload);
   }
 }
 

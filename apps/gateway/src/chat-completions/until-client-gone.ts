@@ -1,57 +1,85 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable, Observer, Subscription } from 'rxjs';
-import type { GraceHolder, GraceOver } from '../http/shutdown-grace.js';
+import type { GraceBound, GraceHolder } from '../http/shutdown-grace.js';
 
 /**
- * Subscribes `observer` to `source`, unsubscribing (which aborts the upstream
- * call) if the client hangs up first. Without it the upstream would keep
- * generating, and billing, for nobody.
+ * A routed call bound to its client: `start` subscribes it to `source`, and
+ * it unsubscribes (which aborts the upstream call) if the client hangs up
+ * first. Without it the upstream would keep generating, and billing, for nobody.
  *
  * With `grace`, the call is also bound to the shutdown's grace period: when
  * the grace is over, the observer gets its error and then the source is
  * unsubscribed.
+ *
+ * One object per call (and the observer, an object of its own: SseStream,
+ * CompletionAnswer): an open stream holds them instead of a closure per
+ * event kind and per exit. Every call is this one class to rxjs, whose
+ * subscriber code then sees one shape (a subclass per kind of call made it
+ * deoptimize, again and again, on each new one).
  */
+export class ClientBoundCall<T> implements Observer<T>, GraceBound {
+  private subscription?: Subscription;
+  private ended = false;
+  private grace?: GraceHolder;
+  private onClose?: () => void;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly observer: Partial<Observer<T>>,
+  ) {}
+
+  start(source: Observable<T>, grace?: GraceHolder): void {
+    // The grace is held before the call starts (and, already over, ends it before it starts).
+    if (grace !== undefined) {
+      this.grace = grace;
+      grace.hold(this);
+    }
+    const subscription = source.subscribe(this);
+    this.subscription = subscription;
+    if (this.ended) subscription.unsubscribe();
+    // 'close' comes once: a plain listener, taken off when the call settles first.
+    else if (!subscription.closed) this.res.on('close', (this.onClose = this.clientGone.bind(this)));
+  }
+
+  next(value: T): void {
+    if (!this.ended) this.observer.next?.(value);
+  }
+
+  error(err: unknown): void {
+    if (this.ended) return;
+    this.settle();
+    this.observer.error?.(err);
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    this.settle();
+    this.observer.complete?.();
+  }
+
+  graceOver(err: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.onClose !== undefined) this.res.off('close', this.onClose);
+    this.observer.error?.(err);
+    this.subscription?.unsubscribe();
+  }
+
+  private clientGone(): void {
+    this.grace?.release(this);
+    this.subscription?.unsubscribe();
+  }
+
+  private settle(): void {
+    this.ended = true;
+    if (this.onClose !== undefined) this.res.off('close', this.onClose);
+    this.grace?.release(this);
+  }
+}
+
+/** Subscribes `observer` to `source`, bound to the client (and, with `grace`, to the shutdown's grace) as ClientBoundCall says. */
 export function subscribeUntilClientGone<T>(source: Observable<T>, res: ServerResponse, observer: Partial<Observer<T>>, grace?: GraceHolder): void {
-  let subscription: Subscription | undefined;
-  let ended = false;
-  const onClose = () => {
-    if (onOver !== undefined) grace!.release(onOver);
-    subscription?.unsubscribe();
-  };
-  const onOver: GraceOver | undefined =
-    grace &&
-    ((err) => {
-      if (ended) return;
-      ended = true;
-      res.off('close', onClose);
-      observer.error?.(err);
-      subscription?.unsubscribe();
-    });
-  // The grace is held before the call starts (and, already over, ends it before it starts).
-  if (onOver !== undefined) grace!.hold(onOver);
-  const settle = () => {
-    ended = true;
-    res.off('close', onClose);
-    if (onOver !== undefined) grace!.release(onOver);
-  };
-  subscription = source.subscribe({
-    next: (value) => {
-      if (!ended) observer.next?.(value);
-    },
-    error: (err: unknown) => {
-      if (ended) return;
-      settle();
-      observer.error?.(err);
-    },
-    complete: () => {
-      if (ended) return;
-      settle();
-      observer.complete?.();
-    },
-  });
-  if (ended) subscription.unsubscribe();
-  // 'close' comes once: a plain listener, taken off when the call settles first.
-  else if (!subscription.closed) res.on('close', onClose);
+  new ClientBoundCall(res, observer).start(source, grace);
 }
 
 /** The last value of `source`, or its error; unsubscribed if the client hangs up first (or, with `grace`, when the grace is over). */

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { LlmRouterError } from '@llm-router/nestjs';
 
-/** Told once the grace is over: the call it holds must end with `err`. */
-export type GraceOver = (err: unknown) => void;
+/** A call in flight holding the grace: told once the grace is over, when it must end with `err`. */
+export interface GraceBound {
+  graceOver(err: unknown): void;
+}
 
 /** What a call in flight needs of the grace: to be told when it is over, and to stop being told. */
 export interface GraceHolder {
-  hold(onOver: GraceOver): void;
-  release(onOver: GraceOver): void;
+  hold(call: GraceBound): void;
+  release(call: GraceBound): void;
 }
 
 /**
@@ -21,17 +23,17 @@ export interface GraceHolder {
 @Injectable()
 export class ShutdownGrace implements GraceHolder {
   /** Calls in flight (a set: every routed call joins and leaves it). */
-  private readonly holders = new Set<GraceOver>();
+  private readonly holders = new Set<GraceBound>();
   private over?: LlmRouterError;
 
-  /** `onOver` is told when the grace is over: at once if it is already. */
-  hold(onOver: GraceOver): void {
-    if (this.over !== undefined) onOver(this.over);
-    else this.holders.add(onOver);
+  /** `call` is told when the grace is over: at once if it is already. */
+  hold(call: GraceBound): void {
+    if (this.over !== undefined) call.graceOver(this.over);
+    else this.holders.add(call);
   }
 
-  release(onOver: GraceOver): void {
-    this.holders.delete(onOver);
+  release(call: GraceBound): void {
+    this.holders.delete(call);
   }
 
   /** Calls still bound: each ends with the error. */
@@ -48,6 +50,6 @@ export class ShutdownGrace implements GraceHolder {
     this.over = over;
     const held = [...this.holders];
     this.holders.clear();
-    for (const onOver of held) onOver(over);
+    for (const call of held) call.graceOver(over);
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CATEGORY_RULES, LlmRouter, type RoutingRecord } from '@llm-router/nestjs';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { SeriesCounter } from './series-counter.js';
+import { SeriesHistogram } from './series-histogram.js';
 
 const OTHER = 'other';
 const NONE = 'none';
@@ -32,13 +33,11 @@ export class GatewayMetrics {
   private readonly refusals: SeriesCounter<'class' | 'category'>;
   private readonly spend: SeriesCounter<'class' | 'provider' | 'model'>;
   private readonly tokens: SeriesCounter<'class' | 'provider' | 'model' | 'kind'>;
-  private readonly latency: Histogram<'class' | 'provider' | 'model'>;
-  private readonly firstChunk: Histogram<'class' | 'provider' | 'model'>;
+  private readonly latency: SeriesHistogram<'class' | 'provider' | 'model'>;
+  private readonly firstChunk: SeriesHistogram<'class' | 'provider' | 'model'>;
   private readonly budgetTier: SeriesCounter<'class' | 'tier'>;
   readonly authFailures: Counter<'reason'>;
   private recordQueue?: RecordQueue;
-  /** Bounded like the label sets it is made of. */
-  private readonly labelsByTarget = new Map<string, Record<'class' | 'provider' | 'model', string>>();
 
   constructor(router: LlmRouter) {
     const policy = router.policy;
@@ -91,14 +90,14 @@ export class GatewayMetrics {
       labelNames: ['class', 'provider', 'model', 'kind'],
       registers,
     });
-    this.latency = new Histogram({
+    this.latency = new SeriesHistogram({
       name: 'llm_gateway_request_duration_seconds',
       help: 'Routed request latency, retries and fallbacks included, by class and serving target.',
       labelNames: ['class', 'provider', 'model'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.firstChunk = new Histogram({
+    this.firstChunk = new SeriesHistogram({
       name: 'llm_gateway_time_to_first_chunk_seconds',
       help: 'Streams: time to the first content chunk, by class and serving target.',
       labelNames: ['class', 'provider', 'model'],
@@ -173,17 +172,9 @@ export class GatewayMetrics {
     if (record.costUsd > 0) this.spend.inc(target, record.costUsd);
     if (record.promptTokens > 0) this.tokens.inc(`${target}\u0000prompt`, record.promptTokens);
     if (record.completionTokens > 0) this.tokens.inc(`${target}\u0000completion`, record.completionTokens);
-    const labels = this.targetLabels(target, cls, provider, model);
-    this.latency.observe(labels, record.latencyMs / 1000);
-    if (record.firstChunkMs !== undefined) this.firstChunk.observe(labels, record.firstChunkMs / 1000);
+    this.latency.observe(target, record.latencyMs / 1000);
+    if (record.firstChunkMs !== undefined) this.firstChunk.observe(target, record.firstChunkMs / 1000);
     if (record.budget) this.budgetTier.inc(`${cls}\u0000${record.budget.tier}`);
-  }
-
-  /** The histograms' label set of a target, made once (prom-client only reads it). */
-  private targetLabels(target: string, cls: string, provider: string, model: string): Record<'class' | 'provider' | 'model', string> {
-    let labels = this.labelsByTarget.get(target);
-    if (labels === undefined) this.labelsByTarget.set(target, (labels = { class: cls, provider, model }));
-    return labels;
   }
 
   metrics(): Promise<string> {

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { seriesLabels } from './series-key.js';
 
 /**
  * A Prometheus counter updated by series key: one Map lookup per update
@@ -25,22 +26,10 @@ export class SeriesCounter<L extends string> {
     });
   }
 
-  /**
-   * `key` names the series: its label values, in `labelNames`' order, joined
-   * with `\u0000` (a character no label value holds). The labels are made from
-   * it once, when the series is new: an update allocates nothing.
-   */
+  /** `key` names the series (see seriesLabels); the labels are made from it once, when the series is new: an update allocates nothing. */
   inc(key: string, by = 1): void {
     const s = this.series.get(key);
     if (s) s.value += by;
-    else this.series.set(key, { labels: this.labelsOf(key), value: by });
-  }
-
-  private labelsOf(key: string): Record<L, string> {
-    const values = key.split('\u0000');
-    if (values.length !== this.labelNames.length) throw new Error(`series key with ${values.length} label values, ${this.labelNames.length} expected`);
-    const labels = {} as Record<L, string>;
-    this.labelNames.forEach((name, i) => (labels[name] = values[i]!));
-    return labels;
+    else this.series.set(key, { labels: seriesLabels(this.labelNames, key), value: by });
   }
 }

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import { LlmRouterError, type RouteOutcome, type RoutedChunk } from '@llm-router/nestjs';
-import { routingHeaders } from '../chat-completions/routing-headers.js';
-import { SSE_HEADERS } from '../chat-completions/sse-writer.js';
+import { routingHeaderList } from '../chat-completions/routing-headers.js';
+import { SSE_HEADER_LIST } from '../chat-completions/sse-writer.js';
 import { subscribeUntilClientGone } from '../chat-completions/until-client-gone.js';
 import type { GraceHolder } from '../http/shutdown-grace.js';
 import { TickWriter } from '../http/tick-writer.js';
@@ -36,7 +36,7 @@ export function writeResponseEvents(res: ServerResponse, stream$: Observable<Rou
     next: ({ chunk, outcome, usage }) => {
       if (events === undefined) {
         events = handlers.events(outcome);
-        res.writeHead(200, { ...SSE_HEADERS, ...routingHeaders(outcome) });
+        out.writeHead(200, routingHeaderList(outcome, undefined, [...SSE_HEADER_LIST]));
         out.write(events.start());
       }
       const text = events.chunk(chunk, usage);
