@@ -305,8 +305,23 @@ describe('admin credential', () => {
       assert.equal(login.headers.get('set-cookie'), null);
       assert.match(await login.text(), /Too many wrong admin credentials/);
       assert.equal((await chat(guarded, k.key, 'hi')).status, 200, 'API keys are not affected');
+      const forwarded = await call(guarded.url, '/admin/keys', { key: ADMIN_KEY, headers: { 'x-forwarded-for': '203.0.113.9' } });
+      assert.equal(forwarded.status, 429, 'without LLM_TRUST_PROXY a forwarded address is not believed');
     } finally {
       await guarded.close();
+    }
+  });
+
+  test('behind a trusted proxy (LLM_TRUST_PROXY), wrong admin credentials count against the client X-Forwarded-For names, not the proxy', async () => {
+    const proxied = await startGw(sim, { trustProxy: ['loopback'] });
+    try {
+      const from = (address: string) => ({ 'x-forwarded-for': address });
+      for (let i = 0; i < 10; i++) assert.equal((await call(proxied.url, '/admin/keys', { key: `wrong-admin-key-number-${i}`, headers: from('203.0.113.5') })).status, 401);
+      assert.equal((await call(proxied.url, '/admin/keys', { key: ADMIN_KEY, headers: from('203.0.113.5') })).status, 429, 'the guessing client is refused');
+      assert.equal((await call(proxied.url, '/admin/keys', { key: ADMIN_KEY, headers: from('203.0.113.6') })).status, 200, 'another client behind the same proxy is not');
+      assert.equal((await call(proxied.url, '/admin/keys', { key: ADMIN_KEY })).status, 200, 'nor the proxy itself');
+    } finally {
+      await proxied.close();
     }
   });
 

@@ -57,7 +57,15 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
   }
 
   const httpServer = new GatewayHttpServer(config);
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, serverFactory: httpServer.factory, frameworkErrors, clientErrorHandler });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    serverFactory: httpServer.factory,
+    frameworkErrors,
+    clientErrorHandler,
+    // request.ip: the client behind the listed proxies (X-Forwarded-For), else the connection's address.
+    ...(config.trustProxy?.length ? { trustProxy: [...config.trustProxy] } : {}),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register({ config, configModule, router }), adapter, {
     logger: logger === false ? false : logger === true || logger === undefined ? ['error', 'warn', 'log'] : logger,
     abortOnError: false,

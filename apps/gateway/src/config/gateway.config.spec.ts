@@ -85,6 +85,14 @@ test('LLM_CALLBACK_ALLOW: none by default; hosts, addresses and CIDRs, or *; a b
   assert.throws(() => gatewayConfigFromEnv({ LLM_CALLBACK_ALLOW: '10.0.0.0/99' }), /LLM_CALLBACK_ALLOW: "10\.0\.0\.0\/99" is not a host name, an IP address or a CIDR/);
 });
 
+test('LLM_TRUST_PROXY: none by default; addresses, CIDRs and the named ranges; a bad entry refused, named', () => {
+  assert.deepEqual(gatewayConfigFromEnv({}).trustProxy, []);
+  assert.deepEqual(gatewayConfigFromEnv({ LLM_TRUST_PROXY: ' 10.0.0.0/8, loopback,,fd00::/8, 192.168.1.7 ' }).trustProxy, ['10.0.0.0/8', 'loopback', 'fd00::/8', '192.168.1.7']);
+  for (const bad of ['10.0.0.0/33', 'proxy.internal', '10.0.0.0/8/1', '::1/129', '10.0.0.0/x']) {
+    assert.throws(() => gatewayConfigFromEnv({ LLM_TRUST_PROXY: bad }), new RegExp(`LLM_TRUST_PROXY: "${bad.replace(/[./]/g, '\\$&')}" is not an address`), bad);
+  }
+});
+
 test('LLM_RECORDS and LLM_METRICS: on unless switched off (the benchmark measures what each costs)', () => {
   const c = gatewayConfigFromEnv({});
   assert.deepEqual([c.records, c.metrics], [true, true]);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { CallbackTargets } from '@llm-router/nestjs';
 import { z } from 'zod';
@@ -79,6 +80,14 @@ export interface GatewayConfig {
    * check off. Empty (the default): only public addresses.
    */
   callbackAllow: readonly string[];
+  /**
+   * The proxies in front of the gateway (addresses, CIDRs, or `loopback`,
+   * `linklocal`, `uniquelocal`) whose `X-Forwarded-For` is believed: a
+   * request's client address is then the nearest one not listed. It is the
+   * address wrong admin credentials are counted against. Empty (the
+   * default): the connection's own address, headers ignored.
+   */
+  trustProxy?: readonly string[];
   /**
    * `false` (LLM_RECORDS=false): routing records are neither journaled nor
    * stored, so usage, reports and budget restores see no calls: only for
@@ -210,6 +219,16 @@ export const gatewayEnvSchema = z.object({
       }
       return allow;
     }),
+  LLM_TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const trusted = (v ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+      const wrong = trusted.find((entry) => !isProxyEntry(entry));
+      if (wrong === undefined) return trusted;
+      ctx.addIssue({ code: 'custom', message: `"${wrong}" is not an address, a CIDR, loopback, linklocal or uniquelocal (a comma-separated list)` });
+      return z.NEVER;
+    }),
   LLM_RECORDS: flag('LLM_RECORDS', true),
   LLM_METRICS: flag('LLM_METRICS', true),
   LLM_FILE_LIMIT_BYTES: int('LLM_FILE_LIMIT_BYTES', BATCH_DEFAULTS.fileLimitBytes),
@@ -275,11 +294,21 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     policySyncMs: e.LLM_POLICY_SYNC_MS,
     queueLeaseMs: Math.max(1_000, e.LLM_QUEUE_LEASE_MS),
     callbackAllow: e.LLM_CALLBACK_ALLOW,
+    trustProxy: e.LLM_TRUST_PROXY,
     records: e.LLM_RECORDS,
     metrics: e.LLM_METRICS,
     fileLimitBytes: Math.max(1, e.LLM_FILE_LIMIT_BYTES),
     batchWatchMs: Math.max(10, e.LLM_BATCH_WATCH_MS),
   };
+}
+
+/** One entry of LLM_TRUST_PROXY: an address, a CIDR, or one of the ranges proxy-addr (Fastify's trustProxy) names. */
+function isProxyEntry(entry: string): boolean {
+  if (entry === 'loopback' || entry === 'linklocal' || entry === 'uniquelocal') return true;
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address!);
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 }
 
 /** A credential from the environment: unset or empty is none; a short one is refused at start-up. */
