@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled unit spec (*.spec.js beside the code) and end-to-end test
 // (test/**/*.e2e.js) with Node's own test runner, then prints one summary line.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
@@ -29,7 +29,19 @@ const files = ['libs', 'apps', 'test']
     }
   })
   .filter((f) => filter.length === 0 || filter.some((p) => relative(root, f).includes(p)))
+  .filter(hasSource)
   .sort();
+
+/**
+ * A compiled test whose source file is gone is not run: tsc's incremental
+ * build leaves the output of a deleted or renamed spec in dist/, where it
+ * would go on running (and counting) as a ghost of a test that no longer exists.
+ */
+function hasSource(file) {
+  if (existsSync(join(root, relative(dist, file)).replace(/\.js$/, '.ts'))) return true;
+  console.error(`not run: ${relative(root, file)} (its source is gone; a leftover of an earlier build)`);
+  return false;
+}
 
 if (files.length === 0) {
   console.error('no test files found under dist/: did the build run?');
