@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Observable, VirtualAction, VirtualTimeScheduler } from 'rxjs';
-import { attemptTimeout } from './attempt-timeout.js';
+import { AttemptTimer } from './attempt-timeout.js';
 
 /** Emits at the given virtual times, then completes at `endAt`. */
 function emitting(scheduler: VirtualTimeScheduler, at: number[], endAt: number): Observable<number> {
@@ -12,16 +12,27 @@ function emitting(scheduler: VirtualTimeScheduler, at: number[], endAt: number):
   });
 }
 
+/** The source's values, its end, or the timer's timeout, whichever comes first, as `time:what` (the timer is told each value, as an attempt tells it). */
 function run(at: number[], endAt: number, firstMs: number, eachMs?: number) {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const seen: string[] = [];
-  emitting(scheduler, at, endAt)
-    .pipe(attemptTimeout({ firstMs, eachMs, scheduler, onTimeout: () => new Error('timeout') }))
-    .subscribe({
-      next: (v) => seen.push(`${scheduler.now()}:${v}`),
-      error: (e: Error) => seen.push(`${scheduler.now()}:${e.message}`),
-      complete: () => seen.push(`${scheduler.now()}:done`),
-    });
+  const timer = new AttemptTimer(firstMs, eachMs, scheduler, {
+    timedOut: () => {
+      seen.push(`${scheduler.now()}:timeout`);
+      subscription.unsubscribe();
+    },
+  });
+  timer.start();
+  const subscription = emitting(scheduler, at, endAt).subscribe({
+    next: (v) => {
+      timer.value();
+      seen.push(`${scheduler.now()}:${v}`);
+    },
+    complete: () => {
+      timer.stop();
+      seen.push(`${scheduler.now()}:done`);
+    },
+  });
   scheduler.flush();
   return seen;
 }

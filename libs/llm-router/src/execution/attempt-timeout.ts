@@ -1,15 +1,4 @@
-import { Observable, type MonoTypeOperatorFunction, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-
-export interface AttemptTimeoutSpec {
-  /** Longest wait for the first value. */
-  readonly firstMs: number;
-  /** Longest gap between later values (streams); absent: no limit after the first value. */
-  readonly eachMs?: number;
-  readonly scheduler: SchedulerLike;
-  readonly onTimeout: () => Error;
-  /** When the attempt started, if the caller just read the clock: the wait for the first value counts from then. */
-  readonly startedAt?: number;
-}
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 
 /** Told once when the wait for a value ran out. */
 export interface TimeoutListener {
@@ -70,25 +59,4 @@ export class AttemptTimer {
 
 function checkTimer(this: SchedulerAction<AttemptTimer>, timer?: AttemptTimer): void {
   timer!.check();
-}
-
-/** `AttemptTimer` as an operator: errors with `onTimeout()` when a wait runs out. */
-export function attemptTimeout<T>({ firstMs, eachMs, scheduler, onTimeout, startedAt }: AttemptTimeoutSpec): MonoTypeOperatorFunction<T> {
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      const timer = new AttemptTimer(firstMs, eachMs, scheduler, { timedOut: () => subscriber.error(onTimeout()) }, startedAt);
-      timer.start();
-      const inner = source.subscribe({
-        next: (value) => {
-          timer.value();
-          subscriber.next(value);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        timer.stop();
-        inner.unsubscribe();
-      };
-    });
 }
