@@ -57,6 +57,8 @@ export class CallState {
   /** The call is planned again (`BudgetMoved`, before any attempt was made): this one leaves no record; the new one will. */
   discard(): void {
     this.recorded = true;
+    // Its span ends here: no record will end it.
+    this.trace?.replanned();
     this.trace = undefined;
   }
 

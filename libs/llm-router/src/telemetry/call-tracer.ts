@@ -114,6 +114,12 @@ export class CallSpan {
     this.span.addEvent('llm_router.skip', { 'llm_router.model': model.name, 'llm_router.category': failure.category });
   }
 
+  /** Ends the call's span without a record: the call is planned again (its budget moved), and the new plan has its own span. */
+  replanned(): void {
+    this.span.setAttribute('llm_router.outcome', 'replanned');
+    this.span.end();
+  }
+
   /** Ends the call's span with what its record says. */
   end(record: RoutingRecord, served: CompiledModel | undefined): void {
     const span = this.span;
