@@ -189,9 +189,9 @@ export class RouteExecutor {
     return failure;
   }
 
-  /** Retry the same target only when the category allows it and the wait fits the deadline. */
   /**
-   * The wait before retrying the same target, or undefined to move on.
+   * The wait before retrying the same target, or undefined to move on: a retry only when the category allows it and
+   * the wait fits the deadline.
    * @internal for RoutedCall
    */
   retryWait(err: unknown, retryNumber: number, call: CallState): number | undefined {
@@ -207,8 +207,10 @@ export class RouteExecutor {
     return wait;
   }
 
-  /** Where to go after a target failed for good: the next candidate, a filtered list, or nowhere. */
-  /** @internal for RoutedCall */
+  /**
+   * Where to go after a target failed for good: the next candidate, a filtered list, or nowhere.
+   * @internal for RoutedCall
+   */
   nextAfterFailure(
     err: unknown,
     candidates: readonly CompiledModel[],
