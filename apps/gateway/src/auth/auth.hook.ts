@@ -48,20 +48,17 @@ export class AuthHook implements OnModuleInit {
     const { adminKey, metricsToken } = this.config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     const authFailure = (reason: string) => this.metrics.authFailures.inc({ reason });
     const failures = this.credentialFailures;
-    /** The refusal of a wrong admin credential (counted against the caller's address), or of an address that has sent too many. */
+    /** A 401 unless the request carries `secret` as its bearer token (a wrong one counted against the caller's address), or the 429 of an address that has sent too many. */
     const credentialRefusal = (request: FastifyRequest, secret: string, code: string, message: string): ErrorResponse | undefined => {
-      const tooMany = failures.refusal(request.ip);
-      if (tooMany) {
-        authFailure('too_many_failed_credentials');
-        return tooMany;
-      }
-      const refusal = secretRefusal(request, secret, code, message);
-      if (refusal) {
-        // A guess is counted; a call that sent no credential at all guessed nothing.
-        if (request.headers.authorization !== undefined) failures.failed(request.ip);
+      const { authorization } = request.headers;
+      const verdict = failures.verify(request.ip, bearerToken(authorization), secret, authorization !== undefined);
+      if (verdict === 'right') return undefined;
+      if (verdict === 'wrong') {
         authFailure(code);
+        return unauthorized(openAiError(message, 'invalid_request_error', code));
       }
-      return refusal;
+      authFailure('too_many_failed_credentials');
+      return verdict;
     };
 
     fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
@@ -142,12 +139,6 @@ function spendsForATenant(url: string): boolean {
   return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/support/') || url.startsWith('/batch/');
 }
 
-/** A 401 unless the request carries `secret` as its bearer token (compared in constant time). */
-function secretRefusal(request: FastifyRequest, secret: string, code: string, message: string): ErrorResponse | undefined {
-  const token = bearerToken(request.headers.authorization);
-  if (token !== undefined && secretsEqual(token, secret)) return undefined;
-  return unauthorized(openAiError(message, 'invalid_request_error', code));
-}
 
 /**
  * The path the router matched (its pattern), so that `/%61dmin/keys` cannot

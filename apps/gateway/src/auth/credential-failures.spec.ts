@@ -36,3 +36,13 @@ test('failures spread over windows never add up to a refusal', () => {
     failures.at += CREDENTIAL_FAILURE_WINDOW_MS;
   }
 });
+
+test('verify: the right secret passes, a wrong one is counted, none sent is not; a used-up window answers its 429 before any comparison', () => {
+  const failures = new ClockedFailures();
+  assert.equal(failures.verify('10.0.0.3', 'the-admin-key', 'the-admin-key'), 'right');
+  for (let i = 0; i < 20; i++) assert.equal(failures.verify('10.0.0.3', undefined, 'the-admin-key'), 'wrong');
+  assert.equal(failures.refusal('10.0.0.3'), undefined, 'nothing sent, nothing counted');
+  for (let i = 0; i < CREDENTIAL_FAILURES_ALLOWED; i++) assert.equal(failures.verify('10.0.0.3', `guess-${i}`, 'the-admin-key'), 'wrong');
+  const locked = failures.verify('10.0.0.3', 'the-admin-key', 'the-admin-key');
+  assert.equal(typeof locked === 'object' && locked.status, 429);
+});

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ErrorResponse } from '../errors/error-response.js';
 import { openAiError } from '../errors/openai-error.js';
+import { secretsEqual } from './api-key.js';
 
 /** Wrong admin credentials (admin key, console login, metrics token) one address may send in a window ... */
 export const CREDENTIAL_FAILURES_ALLOWED = 10;
@@ -28,6 +29,19 @@ export class CredentialFailures {
   /** The clock (a spec moves it). */
   protected now(): number {
     return Date.now();
+  }
+
+  /**
+   * `given` checked against `secret` (in constant time) for `address`: 'right', 'wrong' (counted as a guess when a
+   * credential was `sent`: a call that sent none guessed nothing), or the 429 of an address that has used up its
+   * window, whose credential is not compared at all.
+   */
+  verify(address: string, given: string | undefined, secret: string, sent = given !== undefined): 'right' | 'wrong' | ErrorResponse {
+    const tooMany = this.refusal(address);
+    if (tooMany) return tooMany;
+    if (given !== undefined && secretsEqual(given, secret)) return 'right';
+    if (sent) this.failed(address);
+    return 'wrong';
   }
 
   /** The 429 for an address that has used up its window, else undefined. */

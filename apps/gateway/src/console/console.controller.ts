@@ -50,13 +50,12 @@ export class ConsoleController {
   async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = request.body as Record<string, unknown> | undefined;
     const given = typeof body?.adminKey === 'string' ? body.adminKey : undefined;
-    const tooMany = this.adminKey === undefined ? undefined : this.failures.refusal(request.ip);
-    if (tooMany) {
+    const verdict = this.adminKey === undefined ? 'wrong' : this.failures.verify(request.ip, given, this.adminKey);
+    if (typeof verdict === 'object') {
       this.metrics.authFailures.inc({ reason: 'too_many_failed_credentials' });
-      return html(reply.headers(tooMany.headers), 429, loginPage(tooMany.body.error.message));
+      return html(reply.headers(verdict.headers), 429, loginPage(verdict.body.error.message));
     }
-    if (this.adminKey === undefined || given === undefined || !secretsEqual(given, this.adminKey)) {
-      if (this.adminKey !== undefined && given !== undefined) this.failures.failed(request.ip);
+    if (verdict === 'wrong') {
       this.metrics.authFailures.inc({ reason: 'invalid_admin_key' });
       const message = this.adminKey === undefined ? DISABLED : 'That is not the admin key.';
       return html(reply, 401, loginPage(message));
