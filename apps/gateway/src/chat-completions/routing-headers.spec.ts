@@ -39,9 +39,12 @@ test('the list is name, value pairs, appended after what the list held, in the o
 });
 
 test('the object form holds the same headers; optional ones are absent when the outcome has no such part', () => {
-  const list = routingHeaderList(outcome, undefined, []);
-  const pairs = Object.entries(routingHeaders(outcome));
-  assert.deepEqual(pairs.flat(), list);
+  const headers = routingHeaders(outcome);
+  assert.equal(Object.keys(headers).length, 13);
+  assert.equal(headers['x-llm-requested-model-excluded'], 'premium-a: circuit open  x');
+  assert.equal(headers['x-llm-session-moved'], 'premium-a -> premium-b; target failed');
+  assert.equal(headers['x-llm-budget-used'], '0.8123');
+  assert.equal(headers['x-llm-cost-usd'], undefined, 'no cost given');
   const plain = routingHeaders({ requestId: 'r', trafficClass: 'c', model: 'm', provider: 'p', upstreamModel: 'u', fallback: false, attempts: 1 });
   assert.deepEqual(Object.keys(plain), ['x-llm-request-id', 'x-request-id', 'x-llm-traffic-class', 'x-llm-model', 'x-llm-provider', 'x-llm-fallback', 'x-llm-attempts']);
 });

@@ -7,16 +7,17 @@ import { redact } from '../logging/redact.js';
 import { routingHeaderList } from './routing-headers.js';
 import { subscribeUntilClientGone } from './until-client-gone.js';
 
-/** The headers of a server-sent event stream; `x-accel-buffering: no` keeps proxies (nginx) from holding events back. */
-export const SSE_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
-
-/** The same, flat (see routingHeaderList): a stream's header list starts with it. */
-export const SSE_HEADER_LIST: readonly string[] = Object.entries(SSE_HEADERS).flat();
+/**
+ * The headers of a server-sent event stream, as a flat name, value list (see
+ * routingHeaderList: a stream's header list starts with it); `x-accel-buffering: no`
+ * keeps proxies (nginx) from holding events back.
+ */
+export const SSE_HEADER_LIST: readonly string[] = [
+  'content-type', 'text/event-stream; charset=utf-8',
+  'cache-control', 'no-cache',
+  'connection', 'keep-alive',
+  'x-accel-buffering', 'no',
+];
 
 /** Answers a call that failed before its first chunk (an ordinary HTTP error). */
 export type EarlyFailure = (res: ServerResponse, err: unknown) => void;

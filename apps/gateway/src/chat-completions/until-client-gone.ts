@@ -17,7 +17,7 @@ import type { GraceBound, GraceHolder } from '../http/shutdown-grace.js';
  * subscriber code then sees one shape (a subclass per kind of call made it
  * deoptimize, again and again, on each new one).
  */
-export class ClientBoundCall<T> implements Observer<T>, GraceBound {
+class ClientBoundCall<T> implements Observer<T>, GraceBound {
   private subscription?: Subscription;
   private ended = false;
   private grace?: GraceHolder;
@@ -59,8 +59,7 @@ export class ClientBoundCall<T> implements Observer<T>, GraceBound {
 
   graceOver(err: unknown): void {
     if (this.ended) return;
-    this.ended = true;
-    if (this.onClose !== undefined) this.res.off('close', this.onClose);
+    this.detach();
     this.observer.error?.(err);
     this.subscription?.unsubscribe();
   }
@@ -70,10 +69,16 @@ export class ClientBoundCall<T> implements Observer<T>, GraceBound {
     this.subscription?.unsubscribe();
   }
 
+  /** The call ended on its own: it lets go of the client's 'close' and of the grace. */
   private settle(): void {
+    this.detach();
+    this.grace?.release(this);
+  }
+
+  /** Nothing more reaches the observer, and the client's 'close' is no longer listened to. */
+  private detach(): void {
     this.ended = true;
     if (this.onClose !== undefined) this.res.off('close', this.onClose);
-    this.grace?.release(this);
   }
 }
 
