@@ -288,17 +288,17 @@ export class BudgetService implements TenantBudgets {
   private reserveDecided(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass, lease: LedgerLease, r: ReserveResult): ReserveOutcome {
     this.remember(assessment.tenant, assessment.limits, r.balance);
     if (r.refusedBy !== 'moved') return reserveOutcome(assessment, amountMicros, lease, r);
-    return this.moved(assessment, cls, () => this.decideAgain(assessment, cls, r.balance));
+    return this.moved(() => this.decideAgain(assessment, cls, r.balance));
   }
 
   /** The store went away after the assessment: the class's outage rule applies here too. */
   private reserveFailed(assessment: BudgetAssessment, amountMicros: number, cls: CompiledClass, expect: LedgerExpectation | undefined, err: unknown): ReserveOutcome {
     if (expect === undefined) return this.reserveOnOutage(assessment, amountMicros, cls, err);
-    return this.moved(assessment, cls, () => this.unavailable(assessment.tenant, cls, assessment.limits, this.tenants.get(assessment.tenant), err, assessment.caller));
+    return this.moved(() => this.unavailable(assessment.tenant, cls, assessment.limits, this.tenants.get(assessment.tenant), err, assessment.caller));
   }
 
   /** The call must be planned again on `next` (a decision, or the refusal it throws): thrown as `BudgetMoved`. */
-  private moved(assessment: BudgetAssessment, cls: CompiledClass, next: () => BudgetAssessment | undefined): never {
+  private moved(next: () => BudgetAssessment | undefined): never {
     let decided: BudgetAssessment | undefined | LlmRouterError;
     try {
       decided = next();
