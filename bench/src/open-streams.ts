@@ -58,8 +58,12 @@ export interface OpenStreamsResult {
   readonly perStreamKB: number;
   /** The V8 heap in use and external memory per stream: what the process's objects hold, without the allocator's pages. */
   readonly perStreamHeapKB: number;
-  readonly ttfcP50: number;
-  readonly ttfcP99: number;
+  /** Time to the first body bytes. */
+  readonly ttfbP50: number;
+  readonly ttfbP99: number;
+  /** Time to the first event with content (the first token). */
+  readonly ttftP50: number;
+  readonly ttftP99: number;
   readonly chunks: number;
   readonly chunksLate: number;
   readonly seconds: number;
@@ -73,7 +77,10 @@ export async function slowStreamsRule(simUrl: string, load: StreamLoad): Promise
 }
 
 interface StreamOutcome {
-  ttfc: number;
+  /** The first body bytes: the stream is open. */
+  ttfb: number;
+  /** The first event with content: what a user waits for. */
+  ttft: number;
   firstAt: number;
   endAt: number;
   chunks: number;
@@ -81,11 +88,23 @@ interface StreamOutcome {
   error?: string;
 }
 
+/** A non-empty `content` string: an event the user sees (a role-only opening event carries `"content":""`). */
+const CONTENT = /"content":"(?:[^"\\]|\\.)/;
+
+/**
+ * One stream, timed twice: its first byte, and its first event with content.
+ * A gateway that can still fall back holds the opening role-only event until
+ * content arrives (so a switch before it stays invisible), while a plain proxy
+ * passes it on at once: the first byte compares their buffering, the first
+ * token what the user waits for. Chunks and lateness count content events only,
+ * the same number through every target.
+ */
 function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chunkMs: number, onFirst: () => void): Promise<StreamOutcome> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const out: StreamOutcome = { ttfc: NaN, firstAt: NaN, endAt: NaN, chunks: 0, late: 0 };
-    let last = 0;
+    const out: StreamOutcome = { ttfb: NaN, ttft: NaN, firstAt: NaN, endAt: NaN, chunks: 0, late: 0 };
+    let lastContent = 0;
+    let partial = '';
     let tail = '';
     const done = (error?: string) => {
       if (!Number.isNaN(out.endAt)) return;
@@ -106,14 +125,21 @@ function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chun
         if (Number.isNaN(out.firstAt)) {
           out.firstAt = now;
           onFirst();
-          out.ttfc = now - t0;
-        } else {
-          // SSE events, not reads: a proxy may coalesce several into one write.
-          const events = c.split('\n\n').length - 1;
-          out.chunks += events;
-          if (now - last > chunkMs * LATE_FACTOR) out.late += events;
+          out.ttfb = now - t0;
         }
-        last = now;
+        // SSE events, not reads: a proxy may coalesce several into one write, or cut one across two.
+        const events = (partial + c).split('\n\n');
+        partial = events.pop()!;
+        let content = 0;
+        for (const e of events) if (CONTENT.test(e)) content++;
+        if (content > 0) {
+          if (Number.isNaN(out.ttft)) {
+            out.ttft = now - t0;
+            content--;
+          } else if (now - lastContent > chunkMs * LATE_FACTOR) out.late += content;
+          out.chunks += content;
+          lastContent = now;
+        }
         tail = (tail + c).slice(-64);
       });
       res.on('end', () => done(tail.includes('[DONE]') ? undefined : 'ended without [DONE]'));
@@ -152,7 +178,9 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
   const outcomes = await Promise.all(pending);
   const peakMB = Math.max(...peak.stop());
   const ok = outcomes.filter((o) => !o.error);
-  const ttfc = Float64Array.from(outcomes.filter((o) => !Number.isNaN(o.ttfc)).map((o) => o.ttfc)).sort();
+  const times = (pick: (o: StreamOutcome) => number) => Float64Array.from(outcomes.map(pick).filter((t) => !Number.isNaN(t))).sort();
+  const ttfb = times((o) => o.ttfb);
+  const ttft = times((o) => o.ttft);
   const errors = outcomes.filter((o) => o.error);
   return {
     target: t.id,
@@ -168,8 +196,10 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
     peakRssMB: peakMB,
     perStreamKB: ((open.rssMB - idle.rssMB) * 1024) / load.count,
     perStreamHeapKB: ((open.heapUsedMB + open.externalMB - idle.heapUsedMB - idle.externalMB) * 1024) / load.count,
-    ttfcP50: percentile(ttfc, 50),
-    ttfcP99: percentile(ttfc, 99),
+    ttfbP50: percentile(ttfb, 50),
+    ttfbP99: percentile(ttfb, 99),
+    ttftP50: percentile(ttft, 50),
+    ttftP99: percentile(ttft, 99),
     chunks: outcomes.reduce((n, o) => n + o.chunks, 0),
     chunksLate: outcomes.reduce((n, o) => n + o.late, 0),
     seconds: (performance.now() - started) / 1000,
@@ -203,7 +233,7 @@ export async function runOpenStreams(simUrl: string, targets: readonly StreamTar
     const r = await holdStreams(t, load);
     log(
       `  ${t.label.padEnd(32)} ${r.completed}/${r.streams} completed, ${r.errors} errors, ${f(r.perStreamKB, 1)} KB/stream (RSS ${f(r.idle.rssMB, 0)} → ${f(r.open.rssMB, 0)} MB after full collections; heap ${f(r.perStreamHeapKB, 1)} KB/stream), ` +
-        `TTFC p50 ${f(r.ttfcP50, 1)} ms p99 ${f(r.ttfcP99, 1)} ms, ${r.chunksLate} of ${r.chunks} chunks late`,
+        `first byte p50 ${f(r.ttfbP50, 1)} ms p99 ${f(r.ttfbP99, 1)} ms, first token p50 ${f(r.ttftP50, 1)} ms p99 ${f(r.ttftP99, 1)} ms, ${r.chunksLate} of ${r.chunks} chunks late`,
     );
     results.push(r);
   }
@@ -233,8 +263,13 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
     });
     checks.push({ goal: `${n}: no stream errors`, measured: `${g.errors} of ${g.streams}${g.errorSamples.length ? ` (${g.errorSamples.join('; ')})` : ''}`, met: g.errors === 0, by: `${g.errors} errors` });
     if (bare) {
-      const d = g.ttfcP99 - bare.ttfcP99;
-      checks.push({ goal: `${n}: time to first chunk p99 within 5 ms of the bare proxy's`, measured: `${d >= 0 ? '+' : ''}${f(d, 1)} ms (${f(g.ttfcP99, 1)} vs ${f(bare.ttfcP99, 1)} ms)`, met: d <= 5, by: `${f(d - 5, 1)} ms` });
+      const d = g.ttftP99 - bare.ttftP99;
+      checks.push({
+        goal: `${n}: time to first token p99 within 5 ms of the bare proxy's`,
+        measured: `${d >= 0 ? '+' : ''}${f(d, 1)} ms (${f(g.ttftP99, 1)} vs ${f(bare.ttftP99, 1)} ms; first byte p99 ${f(g.ttfbP99, 1)} vs ${f(bare.ttfbP99, 1)} ms)`,
+        met: d <= 5,
+        by: `${f(d - 5, 1)} ms`,
+      });
     }
   }
   return checks;
@@ -247,17 +282,19 @@ export function streamsNote(load: StreamLoad): string {
     "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +
     'Reading memory after a full collection leaves out the garbage the collector had not yet reached, which otherwise decides a single reading of RSS. ' +
-    `*chunks*: SSE events after the first read; *late*: those in a read that came more than ${LATE_FACTOR}× the interval after the one before.`
+    '*first byte*: time to the first body bytes; *first token*: time to the first SSE event with content, which the simulator sends one interval after its opening role-only event (so about the interval plus the path\'s delay). ' +
+    'A gateway that can still fall back holds that opening event until content comes (llm-router does: a switch before the first token stays invisible to the client), a plain proxy passes it on at once, so the first byte compares buffering and the first token what the user waits for; the target is on the first token. ' +
+    `*chunks*: content events after the first; *late*: those in a read that came more than ${LATE_FACTOR}× the interval after the read with the previous content.`
   );
 }
 
 export function streamsTable(results: readonly OpenStreamsResult[]): string {
   return [
-    '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | heap KB per stream | TTFC p50 ms | TTFC p99 ms | chunks | late chunks |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | heap KB per stream | first byte p50 ms | first byte p99 ms | first token p50 ms | first token p99 ms | chunks | late chunks |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.label} | ${r.streams.toLocaleString('en-US')} | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfcP50, 1)} | ${f(r.ttfcP99, 1)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
+        `| ${r.label} | ${r.streams.toLocaleString('en-US')} | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfbP50, 1)} | ${f(r.ttfbP99, 1)} | ${f(r.ttftP50, 1)} | ${f(r.ttftP99, 1)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
     ),
   ].join('\n');
 }
