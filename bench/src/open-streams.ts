@@ -12,7 +12,7 @@ import type { RequestSpec } from './load.js';
 import { percentile } from './load.js';
 import type { Fleet } from './fleet.js';
 import { collectedMemory, type CollectedMemory } from './inspector.js';
-import { httpJson, sampleRss, sleep, type Service } from './processes.js';
+import { cpuMicros, httpJson, sampleRss, sleep, type Service } from './processes.js';
 import type { TargetCheck } from './report.js';
 import { slowStreamSpecs, TARGET_LABELS } from './scenarios.js';
 
@@ -64,6 +64,8 @@ export interface OpenStreamsResult {
   /** Time to the first event with content (the first token). */
   readonly ttftP50: number;
   readonly ttftP99: number;
+  /** The proxy process's CPU (user + system, /proc) from the first request to the last stream's end, per stream. */
+  readonly cpuPerStreamUs: number;
   readonly chunks: number;
   readonly chunksLate: number;
   readonly seconds: number;
@@ -157,6 +159,7 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
   const body = Buffer.from(t.spec.body);
   const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...t.spec.headers };
   const peak = sampleRss(t.service.pid, 100);
+  const cpuBefore = cpuMicros(t.service.pid);
   const started = performance.now();
   const pending: Promise<StreamOutcome>[] = [];
   let ended = 0;
@@ -176,6 +179,7 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
   const endedAtRead = ended;
   const unstartedAtRead = load.count - firsts;
   const outcomes = await Promise.all(pending);
+  const cpuUs = cpuMicros(t.service.pid) - cpuBefore;
   const peakMB = Math.max(...peak.stop());
   const ok = outcomes.filter((o) => !o.error);
   const times = (pick: (o: StreamOutcome) => number) => Float64Array.from(outcomes.map(pick).filter((t) => !Number.isNaN(t))).sort();
@@ -200,6 +204,7 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
     ttfbP99: percentile(ttfb, 99),
     ttftP50: percentile(ttft, 50),
     ttftP99: percentile(ttft, 99),
+    cpuPerStreamUs: cpuUs / load.count,
     chunks: outcomes.reduce((n, o) => n + o.chunks, 0),
     chunksLate: outcomes.reduce((n, o) => n + o.late, 0),
     seconds: (performance.now() - started) / 1000,
@@ -233,7 +238,7 @@ export async function runOpenStreams(simUrl: string, targets: readonly StreamTar
     const r = await holdStreams(t, load);
     log(
       `  ${t.label.padEnd(32)} ${r.completed}/${r.streams} completed, ${r.errors} errors, ${f(r.perStreamKB, 1)} KB/stream (RSS ${f(r.idle.rssMB, 0)} → ${f(r.open.rssMB, 0)} MB after full collections; heap ${f(r.perStreamHeapKB, 1)} KB/stream), ` +
-        `first byte p50 ${f(r.ttfbP50, 1)} ms p99 ${f(r.ttfbP99, 1)} ms, first token p50 ${f(r.ttftP50, 1)} ms p99 ${f(r.ttftP99, 1)} ms, ${r.chunksLate} of ${r.chunks} chunks late`,
+        `first byte p50 ${f(r.ttfbP50, 1)} ms p99 ${f(r.ttfbP99, 1)} ms, first token p50 ${f(r.ttftP50, 1)} ms p99 ${f(r.ttftP99, 1)} ms, CPU ${f(r.cpuPerStreamUs, 0)} µs/stream, ${r.chunksLate} of ${r.chunks} chunks late`,
     );
     results.push(r);
   }
@@ -284,17 +289,18 @@ export function streamsNote(load: StreamLoad): string {
     'Reading memory after a full collection leaves out the garbage the collector had not yet reached, which otherwise decides a single reading of RSS. ' +
     '*first byte*: time to the first body bytes; *first token*: time to the first SSE event with content, which the simulator sends one interval after its opening role-only event (so about the interval plus the path\'s delay). ' +
     'A gateway that can still fall back holds that opening event until content comes (llm-router does: a switch before the first token stays invisible to the client), a plain proxy passes it on at once, so the first byte compares buffering and the first token what the user waits for; the target is on the first token. ' +
+    '*CPU per stream*: the process\'s user + system time (/proc) from the first request to the last stream\'s end, over the streams: opening, every chunk, closing. ' +
     `*chunks*: content events after the first; *late*: those in a read that came more than ${LATE_FACTOR}× the interval after the read with the previous content.`
   );
 }
 
 export function streamsTable(results: readonly OpenStreamsResult[]): string {
   return [
-    '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | heap KB per stream | first byte p50 ms | first byte p99 ms | first token p50 ms | first token p99 ms | chunks | late chunks |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | heap KB per stream | first byte p50 ms | first byte p99 ms | first token p50 ms | first token p99 ms | CPU µs per stream | chunks | late chunks |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.label} | ${r.streams.toLocaleString('en-US')} | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfbP50, 1)} | ${f(r.ttfbP99, 1)} | ${f(r.ttftP50, 1)} | ${f(r.ttftP99, 1)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
+        `| ${r.label} | ${r.streams.toLocaleString('en-US')} | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfbP50, 1)} | ${f(r.ttfbP99, 1)} | ${f(r.ttftP50, 1)} | ${f(r.ttftP99, 1)} | ${f(r.cpuPerStreamUs, 0)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
     ),
   ].join('\n');
 }
