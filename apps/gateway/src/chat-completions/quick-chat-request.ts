@@ -172,27 +172,36 @@ const TOP_FIELDS: readonly (readonly [key: string, check: Check])[] = [
   ['metadata', leaveToSchema],
   ['store', nullable(boolean)],
 ];
-const TOP_KEYS: ReadonlySet<string> = new Set(TOP_FIELDS.map(([key]) => key));
+/** Each top-level key's place in TOP_FIELDS. */
+const TOP_INDEX: ReadonlyMap<string, number> = new Map(TOP_FIELDS.map(([key], i) => [key, i]));
 
 /** The schema's output for `body` without its top-level nulls, or undefined when only the schema can say. */
 export function quickChatRequest(body: Record<string, unknown>): Record<string, unknown> | undefined {
   if (!('messages' in body)) return undefined;
+  // The keys sent (a few), placed in the schema's order; not each of the schema's 25 keys looked up in the body.
+  const known: number[] = [];
+  let inOrder = true;
+  let unknown = false;
+  for (const key in body) {
+    const index = TOP_INDEX.get(key);
+    if (index === undefined) {
+      // __proto__ is the schema's business.
+      if (key === '__proto__') return undefined;
+      unknown = true;
+    } else {
+      if (known.length > 0 && index < known[known.length - 1]!) inOrder = false;
+      known.push(index);
+    }
+  }
+  if (!inOrder) known.sort((a, b) => a - b);
   const out: Record<string, unknown> = {};
-  let known = 0;
-  for (const [key, check] of TOP_FIELDS) {
-    if (!(key in body)) continue;
-    known++;
+  for (const index of known) {
+    const [key, check] = TOP_FIELDS[index]!;
     const value = check(body[key]);
     if (value === NO) return undefined;
     if (value !== null) out[key] = value;
   }
-  // Unknown keys follow, as sent (the schema is loose at the top); __proto__ is the schema's business.
-  if (Object.keys(body).length !== known) {
-    for (const key in body) {
-      if (TOP_KEYS.has(key)) continue;
-      if (key === '__proto__') return undefined;
-      if (body[key] !== null) out[key] = body[key];
-    }
-  }
+  // Unknown keys follow, as sent (the schema is loose at the top).
+  if (unknown) for (const key in body) if (!TOP_INDEX.has(key) && body[key] !== null) out[key] = body[key];
   return out;
 }

@@ -31,3 +31,13 @@ test('brackets and commas inside strings, escaped quotes included, do not count'
   const text = JSON.stringify({ content: `${'[{,'.repeat(1_000)} \\" ${'"[,'.repeat(1_000)}`, more: 'é, ü, 漢字 [' });
   assert.equal(breach(text), undefined);
 });
+
+test('a string ends at a quote after an even run of backslashes, not an odd one', () => {
+  // `a` ends in one backslash (escaped as two): the quote after them closes it, and the brackets after it count.
+  const evenRun = JSON.stringify({ a: 'ends in a backslash \\', b: [[[1]]] });
+  assert.equal(breach(evenRun, { maxDepth: 3, maxValues: 100 })?.code, 'json_too_deep');
+  // A backslash then a quote inside `a` (escaped as three backslashes and a quote): the string goes on past it.
+  const oddRun = JSON.stringify({ a: 'a \\" then [[[[', b: 1 });
+  assert.equal(breach(oddRun, { maxDepth: 1, maxValues: 100 }), undefined);
+  assert.equal(breach('{"a":"unterminated [[[['), undefined, 'an unterminated string is left to JSON.parse');
+});
