@@ -96,7 +96,8 @@ const LAYERS: [string, (f: CallFrame) => boolean][] = [
   ['persistence, request log, metrics (gateway)', (f) => /\/dist\/apps\/gateway\/src\/(persistence|logging|metrics|store|usage)\/|\/node_modules\/(prom-client|better-sqlite3|pg)\//.test(f.url)],
   ['API-key auth (gateway)', (f) => f.url.includes('/dist/apps/gateway/src/auth/')],
   ['chat-completions controller: validation, SSE writer, headers (gateway)', (f) => /\/dist\/apps\/gateway\/src\//.test(f.url)],
-  ['upstream HTTP transport (library)', (f) => f.url.includes('/libs/llm-router/dist/providers/http/')],
+  // undici's own frames too: its socket reads and response parsing run under no library frame, and would count as node:http.
+  ['upstream HTTP transport (library and undici)', (f) => f.url.includes('/libs/llm-router/dist/providers/http/') || f.url.includes('/node_modules/undici/')],
   ['rxjs', (f) => f.url.includes('/node_modules/rxjs/')],
   ['routing library: planning, executor, adapters, budget, records', (f) => f.url.includes('/libs/llm-router/dist/')],
   ['zod', (f) => f.url.includes('/node_modules/zod/')],
