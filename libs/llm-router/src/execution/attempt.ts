@@ -6,7 +6,7 @@ import type { ProviderTarget } from '../providers/provider-targets.js';
 import type { Transport, TransportEvent } from '../providers/http/transport.interface.js';
 import type { StreamDecoder } from '../providers/provider-adapter.interface.js';
 import { SseDecoder } from '../providers/sse/sse-decoder.js';
-import { TextChunkOutput, type AttemptOutput } from './routed-event.js';
+import type { AttemptOutput } from './routed-event.js';
 
 /** What an attempt tells its owner: its outputs, then one end (a categorized failure, or done). */
 export interface AttemptListener {
@@ -160,7 +160,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
       // An event flushed by end() may be cut short: parsed, so a cut one is caught.
       const passed = end ? undefined : decoder.passThrough?.(event);
       if (passed !== undefined) {
-        this.emit(new TextChunkOutput(passed), passed.carriesContent);
+        this.emit(passed, passed.carriesContent);
         continue;
       }
       const chunks = decoder.decode(event);

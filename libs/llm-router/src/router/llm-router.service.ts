@@ -407,8 +407,8 @@ function toCompletion(routed: RoutedOutput): RoutedCompletion {
 
 function toChunk({ output, outcome }: RoutedOutput): RoutedChunk {
   // A streamed attempt only ever yields chunks (mirrors the check in toCompletion).
+  if (output.type === 'text') return new RoutedTextChunk(outcome, output);
   if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
-  if (output.text) return new RoutedTextChunk(outcome, output.text);
   const routed: { chunk: ChatCompletionChunk; outcome: RouteOutcome; usage?: Usage; json?: string } = { chunk: output.chunk, outcome };
   if (output.usage) routed.usage = output.usage;
   if (output.json !== undefined) routed.json = output.json;

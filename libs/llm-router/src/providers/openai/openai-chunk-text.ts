@@ -56,6 +56,7 @@ function unescapeJson(raw: string): string | undefined {
 
 /** A chunk passed on as text; `chunk` parses it on first read (the gateway's chat completions writer never reads it). */
 export class OpenAiTextChunk implements TextChunk {
+  readonly type = 'text';
   private parsed: ChatCompletionChunk | undefined;
 
   constructor(
