@@ -151,14 +151,13 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
   }
 
   private startAttempt(model: CompiledModel, { gate, reservation }: Admission, request: ChatCompletionRequest, notes: readonly string[]): void {
-    let attempt: TargetAttempt;
     try {
-      attempt = new TargetAttempt(this.deps, this.call, model, gate, reservation, request, notes, this);
+      // Known before it starts: an attempt that fails at once is forgotten by attemptFailed.
+      const attempt = (this.attempt = new TargetAttempt(this.deps, this.call, model, gate, reservation, this));
+      attempt.start(request, notes);
     } catch (err) {
-      return this.attemptFailed(err);
+      this.attemptFailed(err);
     }
-    this.attempt = attempt;
-    attempt.start();
   }
 
   private stopTarget(): void {
