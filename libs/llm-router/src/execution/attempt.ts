@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Subscriber } from 'rxjs';
 import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
+import { carriesContent } from '../chat/chunk-content.js';
 import { UpstreamFailure } from '../errors/upstream-failure.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import type { Transport, TransportEvent } from '../providers/http/transport.interface.js';
@@ -184,14 +185,6 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
       this.listener.output(output);
     }
   }
-}
-
-/** Content, a tool call, or a finish reason: from here the caller holds this model's answer. */
-function carriesContent(chunk: ChatCompletionChunk): boolean {
-  for (const choice of chunk.choices) {
-    if (choice.delta.content || choice.delta.tool_calls || choice.finish_reason) return true;
-  }
-  return false;
 }
 
 function asFailure(err: unknown): UpstreamFailure {
