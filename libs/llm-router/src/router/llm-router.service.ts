@@ -36,7 +36,7 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { DeferredCalls, type CompletedOrDeferred, type DeferOptions } from './deferred-calls.js';
 import { LlmSession } from './llm-session.js';
 import { RoutedTextChunk } from './routed-text-chunk.js';
-import { ProjectingSubscriber } from './projecting-subscriber.js';
+import { ProjectingObserver } from './projecting-observer.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
 export interface RouteOptions extends RoutingContext {
@@ -282,8 +282,8 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /**
    * The routed call, each output as the caller takes it (`project`): one
-   * Observable and one subscriber (ProjectingSubscriber) where
-   * `defer(...).pipe(map(project))` made three layers of them on every call.
+   * Observable and one observer (ProjectingObserver) where
+   * `defer(...).pipe(map(project))` made three layers of operators on every call.
    * @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages.
    */
   private route<T>(
@@ -293,7 +293,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     project: (routed: RoutedOutput) => T,
     keepsTranscript = false,
   ): Observable<T> {
-    return new Observable<T>((subscriber) => this.routed(request, options, stream, keepsTranscript).subscribe(new ProjectingSubscriber(subscriber, project)));
+    return new Observable<T>((subscriber) => this.routed(request, options, stream, keepsTranscript).subscribe(new ProjectingObserver(subscriber, project)));
   }
 
   /** The call's routed outputs, planned when subscribed (see route). */
