@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { periodWindow } from './budget-period.js';
-import { DEFAULT_THRESHOLDS, tierFor } from './budget-tier.js';
+import { DEFAULT_THRESHOLDS, tierFor, tierSpan } from './budget-tier.js';
 import { tokenCostMicros, usdToMicros } from './usd.js';
 
 describe('tierFor: threshold arithmetic on integer micro-dollars', () => {
@@ -34,6 +34,17 @@ describe('tierFor: threshold arithmetic on integer micro-dollars', () => {
   it('custom thresholds', () => {
     assert.equal(tierFor(50, 100, { notice: 0.5, downgrade: 0.6, restrict: 0.9 }), 'notice');
     assert.equal(tierFor(90, 100, { notice: 0.5, downgrade: 0.6, restrict: 0.9 }), 'restricted');
+  });
+
+  it('tierSpan: the same tier as tierFor, and every spend inside its span has that tier (thresholds in order or not)', () => {
+    for (const t of [DEFAULT_THRESHOLDS, { notice: 0.5, downgrade: 0.6, restrict: 0.9 }, { notice: 0.9, downgrade: 0.6, restrict: 0.95 }]) {
+      for (let spent = 0; spent <= 110; spent++) {
+        const span = tierSpan(spent, 100, t);
+        assert.equal(span.tier, tierFor(spent, 100, t), `spent ${spent} of 100, ${JSON.stringify(t)}`);
+        assert.ok(span.from <= spent && spent < span.below, `spent ${spent} inside [${span.from}, ${span.below})`);
+        assert.equal(tierFor(span.from, 100, t), span.tier);
+      }
+    }
   });
 
   it('token cost rounds up to a whole micro-dollar', () => {

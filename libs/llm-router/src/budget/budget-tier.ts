@@ -20,17 +20,34 @@ export function tierRank(tier: BudgetTier): number {
   return RANK[tier];
 }
 
+/** A spend's tier, and the span of spend around it that gives the same tier. */
+export interface TierSpan {
+  readonly tier: BudgetTier;
+  /** [from, below): between the nearest thresholds (`below` is Infinity past the last). */
+  readonly from: number;
+  readonly below: number;
+}
+
+/** The tiers above normal, in the order of their edges in `tierSpan`. */
+const LADDER: readonly BudgetTier[] = ['notice', 'downgrade', 'restricted', 'exhausted'];
+
 /**
- * The span of spend around `spentMicros` in which `tierFor` gives the same
- * tier: [from, below), between the nearest thresholds (`below` is Infinity
- * past the last). Any spend inside it is decided the same way.
+ * `tierFor` with the span of spend around `spentMicros` in which it gives the
+ * same tier: any spend inside it is decided the same way. One pass over the
+ * edges, for a caller that needs both.
  */
-export function tierSpan(spentMicros: number, budgetMicros: number, t: BudgetThresholds): { from: number; below: number } {
+export function tierSpan(spentMicros: number, budgetMicros: number, t: BudgetThresholds): TierSpan {
+  let tier: BudgetTier = 'normal';
   let from = 0;
   let below = Number.POSITIVE_INFINITY;
-  for (const edge of [Math.round(budgetMicros * t.notice), Math.round(budgetMicros * t.downgrade), Math.round(budgetMicros * t.restrict), budgetMicros]) {
-    if (edge <= spentMicros) from = Math.max(from, edge);
-    else below = Math.min(below, edge);
+  const edges = [Math.round(budgetMicros * t.notice), Math.round(budgetMicros * t.downgrade), Math.round(budgetMicros * t.restrict), budgetMicros];
+  for (let i = 0; i < edges.length; i++) {
+    const edge = edges[i]!;
+    if (edge <= spentMicros) {
+      // The highest tier whose edge is reached, as tierFor's checks from the top find it.
+      tier = LADDER[i]!;
+      from = Math.max(from, edge);
+    } else below = Math.min(below, edge);
   }
-  return { from, below };
+  return { tier, from, below };
 }

@@ -363,3 +363,77 @@ describe('BudgetService: a ledger that lost a tenant state', () => {
     });
   });
 });
+
+describe("BudgetService: the tenant's last known balance", () => {
+  /** The in-process ledger, counting its balance reads (a call decided on the last known balance makes none). */
+  class CountingLedger extends InMemoryBudgetLedgerStore {
+    reads = 0;
+    override balance(...args: Parameters<InMemoryBudgetLedgerStore['balance']>) {
+      this.reads++;
+      return super.balance(...args);
+    }
+  }
+
+  it('is decided on for 5 s after the ledger last answered, confirmed by the reservation; then read again', () => {
+    const ledger = new CountingLedger();
+    const s = service(undefined, ledger);
+    assert.equal(s.assess('general')!.expect, undefined, "a tenant's first call reads its balance");
+    assert.equal(ledger.reads, 1);
+    s.setNow(NOV_25 + 4_999);
+    assert.ok(s.assess('general')!.expect, 'within 5 s: decided on the last known balance, to be confirmed');
+    assert.equal(ledger.reads, 1);
+    s.setNow(NOV_25 + 5_000);
+    assert.equal(s.assess('general')!.expect, undefined, 'after 5 s: read again');
+    assert.equal(ledger.reads, 2);
+    s.setNow(NOV_25 + 9_999);
+    assert.ok(s.assess('general')!.expect, 'the read is the new last known balance');
+    assert.equal(ledger.reads, 2);
+  });
+
+  it('a reservation or a settle answered by the ledger starts the 5 s again', () => {
+    const ledger = new CountingLedger();
+    const s = service(undefined, ledger);
+    s.assess('general');
+    s.setNow(NOV_25 + 4_000);
+    s.spend(1);
+    s.setNow(NOV_25 + 8_999);
+    assert.ok(s.assess('general')!.expect, 'the settle at 4 s was the last answer');
+    assert.equal(ledger.reads, 1);
+  });
+
+  it('is never taken across a change of period: the new period is read (its spend starts at 0)', () => {
+    const ledger = new CountingLedger();
+    const s = service(undefined, ledger);
+    const lastSecond = Date.UTC(2026, 10, 30, 23, 59, 59);
+    s.setNow(lastSecond);
+    s.spend(81, 'titles');
+    const known = s.assess('titles')!;
+    assert.equal(known.snapshot!.tier, 'downgrade');
+    assert.ok(known.expect, 'on the known balance of November');
+    const reads = ledger.reads;
+    s.setNow(lastSecond + 2_000);
+    const december = s.assess('titles')!;
+    assert.equal(ledger.reads, reads + 1, 'December is read, though the last answer is 2 s old');
+    assert.equal(december.expect, undefined);
+    assert.equal(december.snapshot!.tier, 'normal');
+    assert.equal(december.limits.periodKey, '2026-12');
+  });
+
+  it('is kept for up to 10,000 tenants; the 10,001st starts the memory over', () => {
+    const ledger = new CountingLedger();
+    const s = service(undefined, ledger);
+    const key = { id: 'k1', budgetUsd: 1, period: 'month' as const };
+    const assess = (i: number) => s.budgets.assess(`tenant-${i}`, s.cls('general'), key) as BudgetAssessment;
+    for (let i = 0; i < 10_000; i++) assess(i);
+    assert.equal(ledger.reads, 10_000);
+    assert.ok(assess(0).expect, 'the first of 10,000 tenants is still known');
+    assert.ok(assess(9_999).expect, 'and the last');
+    assert.equal(ledger.reads, 10_000);
+    assert.equal(assess(10_000).expect, undefined, 'a new tenant is read');
+    assert.equal(ledger.reads, 10_001);
+    assert.equal(assess(1).expect, undefined, 'the others were forgotten: read again');
+    assert.equal(ledger.reads, 10_002);
+    assert.ok(assess(10_000).expect, 'the tenant that started it over is known');
+    assert.equal(ledger.reads, 10_002);
+  });
+});

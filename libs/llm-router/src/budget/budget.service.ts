@@ -8,8 +8,8 @@ import type { RoutePlan } from '../planning/route-plan.js';
 import type { BudgetLedgerStore, CallerLedgerLimits, LedgerBalance, LedgerExpectation, LedgerLease, LedgerLimits, ReserveResult } from './budget-ledger.store.js';
 import { BudgetMoved } from './budget-moved.js';
 import { periodWindow, type PeriodWindow } from './budget-period.js';
-import { DEFAULT_THRESHOLDS, tierFor, tierRank, tierSpan } from './budget-tier.js';
-import type { BudgetEvent, BudgetSnapshot, BudgetState, CallerBudget } from './budget.types.js';
+import { DEFAULT_THRESHOLDS, tierFor, tierRank, tierSpan, type TierSpan } from './budget-tier.js';
+import type { BudgetEvent, BudgetSnapshot, BudgetState, BudgetTier, CallerBudget } from './budget.types.js';
 import { LedgerCallBudget, type CallBudget, type DoesNotFit } from './call-budget.js';
 import type { BudgetSetting, RecordedSpend, RecordedSpendSource, ResolvedTenantBudget, TenantBudgets } from './tenant-budgets.js';
 import { UsageCalibration } from './usage-calibration.js';
@@ -179,14 +179,12 @@ export class BudgetService implements TenantBudgets {
     if (!budget && !caller) return undefined;
     // One reading of the clock for the window and the limits (each costs ~0.2 µs on a busy VM).
     const now = this.now();
-    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, now);
-    const limits = this.limits(budget, window, budget?.dailyCapCriticalities.includes(cls.criticality) ?? false, caller, now);
+    const limits = this.limits(budget, periodWindow(budget?.period ?? this.policy.budgets.defaults.period, now), budget?.dailyCapCriticalities.includes(cls.criticality) ?? false, caller, now);
     const known = read ? undefined : this.known.get(tenant);
     if (known !== undefined && known.periodKey === limits.periodKey && now - known.at < KNOWN_FOR_MS) {
+      const decided = this.decide(tenant, cls, budget, limits, known.balance, caller, true);
       // A refusal is never taken on figures not read for this call: those are read.
-      if (this.refusal(cls, budget, limits, known.balance, caller) === undefined) {
-        return this.decide(tenant, cls, budget, window, limits, known.balance, caller, this.expectation(budget, limits, known.balance));
-      }
+      if (decided !== undefined) return decided;
     }
     let balance: MaybePromise<LedgerBalance>;
     try {
@@ -197,11 +195,11 @@ export class BudgetService implements TenantBudgets {
     // The in-process ledger's answer, decided at once (no closures: this runs before every budgeted call).
     if (!(balance instanceof Promise) && !balance.lost) {
       this.remember(tenant, limits, balance);
-      return this.decide(tenant, cls, budget, window, limits, balance, caller);
+      return this.decide(tenant, cls, budget, limits, balance, caller);
     }
     const decide = (b: LedgerBalance) => {
       this.remember(tenant, limits, b);
-      return this.decide(tenant, cls, budget, window, limits, b, caller);
+      return this.decide(tenant, cls, budget, limits, b, caller);
     };
     const unavailable = (err: unknown) => this.unavailable(tenant, cls, limits, budget, err, caller);
     // A ledger that lost the tenant's state is rebuilt before anything is decided on it.
@@ -309,19 +307,17 @@ export class BudgetService implements TenantBudgets {
     throw new BudgetMoved(decided);
   }
 
-  /** `assess` on the ledger's figures from a reservation's answer (read, in effect: no expectation on it). */
+  /** `assess` on the ledger's figures from a reservation's answer (read, in effect: no expectation on it), with the limits it was assessed on. */
   private decideAgain(assessment: BudgetAssessment, cls: CompiledClass, balance: LedgerBalance): BudgetAssessment | undefined {
     const { tenant, limits, caller } = assessment;
     const budget = this.tenants.get(tenant);
-    if (!budget && !caller) return undefined;
-    const window = periodWindow(budget?.period ?? this.policy.budgets.defaults.period, this.now());
-    return this.decide(tenant, cls, budget, window, limits, balance, caller);
+    // The tenant's budget may have gone with a reloaded policy.
+    return budget || caller ? this.decide(tenant, cls, budget, limits, balance, caller) : undefined;
   }
 
-  /** The figures that give the same decision as `balance`: the tier's span of spend, below the daily cap and the caller's budget. */
-  private expectation(budget: ResolvedTenantBudget | undefined, limits: LedgerLimits, balance: LedgerBalance): LedgerExpectation {
-    const span = budget ? tierSpan(balance.spentMicros, limits.budgetMicros, budget.thresholds) : { from: 0, below: Number.POSITIVE_INFINITY };
-    const expect: { -readonly [K in keyof LedgerExpectation]: LedgerExpectation[K] } = { spentAtLeast: span.from, spentBelow: span.below };
+  /** The figures that give the same decision as the balance `span` was found on: the tier's span of spend, below the daily cap and the caller's budget. */
+  private expectation(limits: LedgerLimits, span: TierSpan | undefined): LedgerExpectation {
+    const expect: { -readonly [K in keyof LedgerExpectation]: LedgerExpectation[K] } = { spentAtLeast: span?.from ?? 0, spentBelow: span?.below ?? Number.POSITIVE_INFINITY };
     if (limits.dailyCapMicros !== undefined) expect.daySpentBelow = limits.dailyCapMicros;
     if (limits.caller !== undefined) expect.callerSpentBelow = limits.caller.budgetMicros;
     return expect;
@@ -467,17 +463,27 @@ export class BudgetService implements TenantBudgets {
     this.events.complete();
   }
 
+  /**
+   * What the tenant's tier (and the caller's own budget) does to the call on
+   * `balance`: the assessment, or the typed refusal thrown. `onKnown`: the
+   * balance is the last known one, not read for this call; the assessment
+   * then carries what its first reservation confirms, and where a refusal
+   * would be thrown it answers undefined instead (the figures are read).
+   */
   private decide(
     tenant: string,
     cls: CompiledClass,
     budget: ResolvedTenantBudget | undefined,
-    window: PeriodWindow,
     limits: LedgerLimits,
     balance: LedgerBalance,
     caller: CallerBudget | undefined,
-    expect?: LedgerExpectation,
-  ): BudgetAssessment {
-    const refusal = this.refusal(cls, budget, limits, balance, caller);
+    onKnown = false,
+  ): BudgetAssessment | undefined {
+    // The tier and its span, worked out once per decision.
+    const span = budget === undefined ? undefined : tierSpan(balance.spentMicros, limits.budgetMicros, budget.thresholds);
+    const refusal = this.refusal(cls, budget, limits, balance, caller, span?.tier);
+    if (onKnown && refusal !== undefined) return undefined;
+    const expect = onKnown ? this.expectation(limits, span) : undefined;
     if (caller !== undefined) {
       const spent = balance.callerSpentMicros ?? 0;
       if (refusal === 'caller') {
@@ -495,21 +501,21 @@ export class BudgetService implements TenantBudgets {
         return own;
       }
     }
-    if (budget === undefined) throw new Error(`tenant "${tenant}" has no budget`); // assess never asks then
-    const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
+    if (budget === undefined || span === undefined) throw new Error(`tenant "${tenant}" has no budget`); // assess never asks then
+    const { tier } = span;
     const shareUsed = balance.spentMicros / limits.budgetMicros;
     const spentUsd = microsToUsd(balance.spentMicros);
     // Messages are built only for a refusal: this runs before every budgeted call.
     if (refusal === 'exhausted') {
       throw budgetRefusal(
         'insufficient_quota',
-        `Tenant "${tenant}" has spent $${spentUsd.toFixed(6)} of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, window, balance)}: every request is refused until the period ends or the budget is raised.`,
+        `Tenant "${tenant}" has spent $${spentUsd.toFixed(6)} of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, balance)}: every request is refused until the period ends or the budget is raised.`,
       );
     }
     if (refusal === 'restricted') {
       throw budgetRefusal(
         'budget_restricted',
-        `Tenant "${tenant}" has used ${(shareUsed * 100).toFixed(1)}% of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, window, balance)}: ${cls.criticality} traffic ("${cls.name}") is paused above ${budget.thresholds.restrict * 100}%.`,
+        `Tenant "${tenant}" has used ${(shareUsed * 100).toFixed(1)}% of its $${budget.budgetUsd} budget for the ${this.periodText(tenant, budget, balance)}: ${cls.criticality} traffic ("${cls.name}") is paused above ${budget.thresholds.restrict * 100}%.`,
       );
     }
     if (refusal === 'day') {
@@ -523,17 +529,17 @@ export class BudgetService implements TenantBudgets {
     return assessment;
   }
 
-  /** Which rule refuses a call on `balance`, in the order they are told: the caller's own budget, the tier, the daily cap. */
+  /** Which rule refuses a call on `balance` (the tenant's `tier` on it), in the order they are told: the caller's own budget, the tier, the daily cap. */
   private refusal(
     cls: CompiledClass,
     budget: ResolvedTenantBudget | undefined,
     limits: LedgerLimits,
     balance: LedgerBalance,
     caller: CallerBudget | undefined,
+    tier: BudgetTier | undefined,
   ): 'caller' | 'exhausted' | 'restricted' | 'day' | undefined {
     if (caller !== undefined && (balance.callerSpentMicros ?? 0) >= usdToMicros(caller.budgetUsd)) return 'caller';
     if (budget === undefined) return undefined;
-    const tier = tierFor(balance.spentMicros, limits.budgetMicros, budget.thresholds);
     if (tier === 'exhausted') return 'exhausted';
     if (tier === 'restricted' && budget.restrictCriticalities.includes(cls.criticality)) return 'restricted';
     if (limits.dailyCapMicros !== undefined && balance.daySpentMicros >= limits.dailyCapMicros) return 'day';
@@ -541,8 +547,8 @@ export class BudgetService implements TenantBudgets {
   }
 
   /** The period a refusal names: `month 2026-12-01..2027-01-01`. */
-  private periodText(tenant: string, budget: ResolvedTenantBudget, window: PeriodWindow, balance: LedgerBalance): string {
-    const state = this.toState(tenant, budget, window, balance);
+  private periodText(tenant: string, budget: ResolvedTenantBudget, balance: LedgerBalance): string {
+    const state = this.toState(tenant, budget, periodWindow(budget.period, this.now()), balance);
     return `${budget.period} ${state.periodStart.slice(0, 10)}..${state.periodEnd.slice(0, 10)}`;
   }
 

@@ -19,7 +19,8 @@ export class AttemptTimer {
   private action: Subscription | undefined;
 
   constructor(
-    private readonly firstMs: number,
+    /** The limit on the wait for the first value. */
+    readonly firstMs: number,
     private readonly eachMs: number | undefined,
     private readonly scheduler: SchedulerLike,
     private readonly listener: TimeoutListener,

@@ -1,12 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Subscriber } from 'rxjs';
 import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../chat/chat-completion.types.js';
+import { carriesContent } from '../chat/chunk-content.js';
 import { UpstreamFailure } from '../errors/upstream-failure.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import type { Transport, TransportEvent } from '../providers/http/transport.interface.js';
 import type { StreamDecoder } from '../providers/provider-adapter.interface.js';
 import { SseDecoder } from '../providers/sse/sse-decoder.js';
-import { TextChunkOutput, type AttemptOutput } from './routed-event.js';
+import type { AttemptOutput } from './routed-event.js';
 
 /** What an attempt tells its owner: its outputs, then one end (a categorized failure, or done). */
 export interface AttemptListener {
@@ -160,7 +161,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
       // An event flushed by end() may be cut short: parsed, so a cut one is caught.
       const passed = end ? undefined : decoder.passThrough?.(event);
       if (passed !== undefined) {
-        this.emit(new TextChunkOutput(passed), passed.carriesContent);
+        this.emit(passed, passed.carriesContent);
         continue;
       }
       const chunks = decoder.decode(event);
@@ -184,14 +185,6 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
       this.listener.output(output);
     }
   }
-}
-
-/** Content, a tool call, or a finish reason: from here the caller holds this model's answer. */
-function carriesContent(chunk: ChatCompletionChunk): boolean {
-  for (const choice of chunk.choices) {
-    if (choice.delta.content || choice.delta.tool_calls || choice.finish_reason) return true;
-  }
-  return false;
 }
 
 function asFailure(err: unknown): UpstreamFailure {

@@ -100,12 +100,12 @@ export class CallState {
       return;
     }
     if (this.firstChunkAt === undefined) this.firstChunkAt = this.clock.now();
-    if (output.usage) this.usage = output.usage;
-    // A chunk passed as text had its content's tokens counted by the scan that let it pass.
-    if (output.text) {
-      this.streamedTokens += output.text.tokens;
+    // A chunk passed as text had its content's tokens counted by the scan that let it pass (it carries no usage: see scanChunkText).
+    if (output.type === 'text') {
+      this.streamedTokens += output.tokens;
       return;
     }
+    if (output.usage) this.usage = output.usage;
     for (const choice of output.chunk.choices) {
       const delta = choice.delta;
       if (delta.content) this.streamedTokens += textTokens(delta.content);

@@ -1,4 +1,5 @@
 import { mergeMap, Observable, of, type SchedulerLike } from 'rxjs';
+import type { BudgetMoved } from '../budget/budget-moved.js';
 import type { AttemptReservation, CallBudget, DoesNotFit } from '../budget/call-budget.js';
 import { costCeilingBreach } from '../budget/worst-case-cost.js';
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
@@ -65,6 +66,8 @@ export class RouteExecutor {
     budget?: CallBudget,
     /** The policy generation the plan was made under; the executor's own by default. */
     on: ExecutionPolicy = this.deps,
+    /** The call planned again when its first reservation finds the budget moved (a budget decided on the last known balance). */
+    replan?: (moved: BudgetMoved) => Observable<RoutedOutput>,
   ): Observable<RoutedOutput> {
     const { scheduler } = this.deps;
     const cls = plan.trafficClass;
@@ -75,7 +78,7 @@ export class RouteExecutor {
       const call = new CallState(requestId, now, now + cls.deadlineMs, plan, context, stream, scheduler, budget);
       call.on = on;
       call.trace = callTracer.startCall(plan, context, requestId, stream);
-      return new RoutedCall(this, this.deps, call, request, subscriber).start();
+      return new RoutedCall(this, this.deps, call, request, subscriber, replan).start();
     });
   }
 

@@ -39,6 +39,8 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
     private readonly call: CallState,
     private readonly request: ChatCompletionRequest,
     private readonly subscriber: Subscriber<RoutedOutput>,
+    /** A call planned on a balance the first reservation may find moved: the call planned again (see `BudgetMoved`). */
+    private readonly replan?: (moved: BudgetMoved) => Observable<RoutedOutput>,
   ) {
     this.candidates = call.plan.candidates;
   }
@@ -149,14 +151,13 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
   }
 
   private startAttempt(model: CompiledModel, { gate, reservation }: Admission, request: ChatCompletionRequest, notes: readonly string[]): void {
-    let attempt: TargetAttempt;
     try {
-      attempt = new TargetAttempt(this.deps, this.call, model, gate, reservation, request, notes, this);
+      // Known before it starts: an attempt that fails at once is forgotten by attemptFailed.
+      const attempt = (this.attempt = new TargetAttempt(this.deps, this.call, model, gate, reservation, this));
+      attempt.start(request, notes);
     } catch (err) {
-      return this.attemptFailed(err);
+      this.attemptFailed(err);
     }
-    this.attempt = attempt;
-    attempt.start();
   }
 
   private stopTarget(): void {
@@ -172,16 +173,27 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
   private fail(err: unknown): void {
     this.ended = true;
     const { call } = this;
-    // Planned on a budget that moved: the router plans it again (no attempt was made).
-    if (err instanceof BudgetMoved) {
-      call.discard();
-      return this.subscriber.error(err);
-    }
+    // Planned on a budget that moved (no attempt was made): the caller follows the call planned again.
+    if (err instanceof BudgetMoved && this.replan) return this.followReplan(err, this.replan);
     const routerError = toRouterError(err, call);
     call.result = 'failure';
     call.errorCategory = routerError.category;
     call.errorMessage = routerError.message;
     this.subscriber.error(routerError);
+  }
+
+  /** This call leaves no record (the new one will) and holds no timer; the caller's subscriber is handed to the new call. */
+  private followReplan(moved: BudgetMoved, replan: (moved: BudgetMoved) => Observable<RoutedOutput>): void {
+    this.call.discard();
+    this.deadline?.unsubscribe();
+    this.deadline = undefined;
+    let replanned: Observable<RoutedOutput>;
+    try {
+      replanned = replan(moved);
+    } catch (failure) {
+      return this.subscriber.error(failure);
+    }
+    replanned.subscribe(this.subscriber);
   }
 }
 

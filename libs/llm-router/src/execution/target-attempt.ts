@@ -15,6 +15,8 @@ import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.sto
 import type { RouteOutcome, RoutedOutput } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
 
+const NO_NOTES: readonly string[] = Object.freeze([]);
+
 /** Who hears of an attempt: its outputs, then one end. */
 export interface AttemptOwner {
   attemptOutput(routed: RoutedOutput): void;
@@ -41,11 +43,10 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
   private readonly startedAt: number;
   private readonly waitedMs: number;
   private readonly span: AttemptSpan | undefined;
-  private readonly notes: readonly string[];
+  /** What fitting and carrying the request to this target did, for its record (set by `start`). */
+  private notes: readonly string[] = NO_NOTES;
   private readonly upstream: UpstreamAttempt;
   private readonly timer: AttemptTimer;
-  /** The request as sent to this target, until sent. */
-  private request: ChatCompletionRequest | undefined;
   private outputs = 0;
   private settled = false;
 
@@ -55,8 +56,6 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
     private readonly model: CompiledModel,
     private readonly gate: CircuitGate,
     private readonly reservation: AttemptReservation | undefined,
-    fittedRequest: ChatCompletionRequest,
-    fitNotes: readonly string[],
     private readonly owner: AttemptOwner,
   ) {
     const { scheduler } = deps;
@@ -65,23 +64,24 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
     this.waitedMs = call.takeWait();
     call.calls++;
     this.span = call.trace?.attempt(model);
+    this.timer = call.stream
+      ? new AttemptTimer(cls.firstByteTimeoutMs, cls.attemptTimeoutMs, scheduler, this, this.startedAt)
+      : new AttemptTimer(cls.attemptTimeoutMs, undefined, scheduler, this, this.startedAt);
+    this.upstream = new UpstreamAttempt(call.on!.targets.get(model.name)!, call.stream, this);
+  }
+
+  /**
+   * Sends `fittedRequest` (the request as fitted to this target, `fitNotes`
+   * saying how) as this target takes it, once the timer is armed. The request
+   * is not kept: a stream holds its attempt for its whole life.
+   */
+  start(fittedRequest: ChatCompletionRequest, fitNotes: readonly string[]): void {
+    const { model, reservation } = this;
     // The conversation as this target's kind can take it (provider-specific state dropped, tool ids it would refuse rewritten).
     const carried = carryConversation(fittedRequest, model.provider.kind);
     this.notes = carried.notes.length === 0 ? fitNotes : [...fitNotes, ...carried.notes];
     // A budgeted call never lets the provider produce more than was reserved.
     const request = reservation ? reservation.bound(carried.request) : carried.request;
-    this.timer = call.stream
-      ? new AttemptTimer(cls.firstByteTimeoutMs, cls.attemptTimeoutMs, scheduler, this, this.startedAt)
-      : new AttemptTimer(cls.attemptTimeoutMs, undefined, scheduler, this, this.startedAt);
-    this.request = request;
-    this.upstream = new UpstreamAttempt(call.on!.targets.get(model.name)!, call.stream, this);
-  }
-
-  /** Arms the timer, then sends (the request is let go of: a stream holds its attempt for its whole life). */
-  start(): void {
-    const request = this.request!;
-    this.request = undefined;
-    const { model } = this;
     const firstByteTimeoutMs = Math.min(this.call.plan.trafficClass.firstByteTimeoutMs, model.provider.timeouts.firstByteMs);
     this.timer.start();
     this.upstream.start(this.deps.transport, request, firstByteTimeoutMs, this.span?.headers);
@@ -129,7 +129,7 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
     const { model, call } = this;
     const cls = call.plan.trafficClass;
     return this.outputs === 0
-      ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${call.stream ? cls.firstByteTimeoutMs : cls.attemptTimeoutMs} ms` })
+      ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${this.timer.firstMs} ms` })
       : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${this.outputs} chunks`, afterFirstChunk: true });
   }
 

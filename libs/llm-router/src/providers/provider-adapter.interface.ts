@@ -27,6 +27,8 @@ export interface UpstreamRequest {
  * found in the text, and it is parsed only if something reads `chunk`.
  */
 export interface TextChunk {
+  /** Tells it from a parsed chunk among an attempt's outputs (it is one as it is, unwrapped). */
+  readonly type: 'text';
   /** The chunk as OpenAI JSON: the provider's text with `model` rewritten. */
   readonly json: string;
   /** Estimated tokens of its content (textTokens), counted when no usage is reported. */

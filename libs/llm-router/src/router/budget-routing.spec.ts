@@ -14,15 +14,17 @@ import { anthropicMessageBody, fixturePolicy, openAiCompletionBody, openAiStream
 import { ScriptedTransport } from '../testing/scripted-transport.js';
 import type { BudgetLedgerStore } from '../budget/budget-ledger.store.js';
 import { InMemoryBudgetLedgerStore } from '../budget/in-memory-budget-ledger.store.js';
+import { InMemorySessionStore } from '../session/in-memory-session.store.js';
+import type { SessionState, SessionStore } from '../session/session-store.js';
 
 const REQUEST: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 };
 
-function harness(doc: PolicyDocument, budgetLedger?: BudgetLedgerStore) {
+function harness(doc: PolicyDocument, budgetLedger?: BudgetLedgerStore, sessionStore?: SessionStore) {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const transport = new ScriptedTransport(undefined, scheduler);
   for (const m of ['frontier-1', 'premium-a', 'standard-1']) transport.script(m, { status: 200, body: openAiCompletionBody(m) });
   for (const m of ['premium-b', 'economy-1']) transport.script(m, { status: 200, body: anthropicMessageBody(m) });
-  const router = createLlmRouter({ policy: compilePolicy(doc), transport, scheduler, ...(budgetLedger ? { budgetLedger } : {}), clock: () => Date.UTC(2026, 10, 25) });
+  const router = createLlmRouter({ policy: compilePolicy(doc), transport, scheduler, ...(budgetLedger ? { budgetLedger } : {}), ...(sessionStore ? { sessionStore } : {}), clock: () => Date.UTC(2026, 10, 25) });
   const records: RoutingRecord[] = [];
   router.records$.subscribe((r) => records.push(r));
   const run = <T>(source: Observable<T>) => {
@@ -280,7 +282,7 @@ describe('budget-aware routing: asynchronous ledgers', () => {
 
 describe('budget-aware routing: two processes on one ledger', () => {
   /** Two routers ("processes") on one ledger; `reads` counts the balance reads of the second, `down` cuts it off the ledger. */
-  function twoProcesses(doc: PolicyDocument) {
+  function twoProcesses(doc: PolicyDocument, sessionStore?: SessionStore) {
     const shared = new InMemoryBudgetLedgerStore();
     let reads = 0;
     let down = false;
@@ -292,7 +294,7 @@ describe('budget-aware routing: two processes on one ledger', () => {
       restore: (t, k, s, d) => shared.restore(t, k, s, d),
       markCrossing: (t, k, tier) => shared.markCrossing(t, k, tier),
     };
-    return { a: harness(doc, shared), b: harness(doc, counted), reads: () => reads, cut: () => (down = true) };
+    return { a: harness(doc, shared), b: harness(doc, counted, sessionStore), reads: () => reads, cut: () => (down = true) };
   }
 
   it("a tier another process's spend moved is confirmed by the first reservation: planned again on it, one record, no call on the stale plan", async () => {
@@ -332,6 +334,21 @@ describe('budget-aware routing: two processes on one ledger', () => {
     assert.equal(p.b.transport.calls.length, before);
     assert.equal(p.b.records.at(-1)!.errorCategory, 'budget_exhausted');
     assert.equal(p.b.records.at(-1)!.plannedRoute.length, 0, 'refused before planning, as on a read');
+  });
+
+  it('a session turn planned again is kept once: one save, on the model that served it, the turn in the transcript once', async () => {
+    const sessions = new InMemorySessionStore();
+    const saved: SessionState[] = [];
+    const store: SessionStore = { get: (k) => sessions.get(k), set: (k, state, ttl) => (saved.push(state), sessions.set(k, state, ttl)), delete: (k) => sessions.delete(k) };
+    const p = twoProcesses(withBudget(100), store);
+    p.b.run(p.b.router.completion$(REQUEST, { trafficClass: 'general', tenant: 'acme' }));
+    await p.a.router.budgets.restoreSpend('acme', { spentUsd: 81 });
+    const turn = p.b.run(p.b.router.session('s1', { trafficClass: 'titles', tenant: 'acme' }).completion$('hello'));
+    assert.equal(turn.values.length, 1);
+    assert.equal(turn.values[0]!.outcome.model, 'economy-1', 'planned again on the downgrade tier');
+    assert.equal(saved.length, 1, 'the turn is saved once, by the call that ran');
+    assert.equal(saved[0]!.target, 'economy-1');
+    assert.deepEqual(saved[0]!.transcript!.map((m) => m.role), ['user', 'assistant']);
   });
 
   it("a daily cap another process used up refuses this process's next capped call", async () => {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { catchError, finalize, from, lastValueFrom, mergeMap, Observable, throwError, type SchedulerLike } from 'rxjs';
+import type { BudgetMoved } from '../budget/budget-moved.js';
 import type { BudgetAssessment, BudgetService } from '../budget/budget.service.js';
 import type { CallerBudget } from '../budget/budget.types.js';
 import type { TenantBudgets } from '../budget/tenant-budgets.js';
@@ -22,6 +23,7 @@ import type { SessionState } from '../session/session-store.js';
 import type { CompiledClass } from '../policy/compiled-policy.js';
 import type { RoutedOutput } from '../execution/route-outcome.js';
 import { deriveRequestNeeds } from '../planning/request-needs.js';
+import type { RoutePlan } from '../planning/route-plan.js';
 import type { RecordedNeeds } from '../planning/request-with-needs.js';
 import type { LivePolicy, PolicyGeneration, PolicyVersion } from './live-policy.js';
 import { explainRoute, type RoutingExplanation } from './route-explanation.js';
@@ -34,8 +36,7 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { DeferredCalls, type CompletedOrDeferred, type DeferOptions } from './deferred-calls.js';
 import { LlmSession } from './llm-session.js';
 import { RoutedTextChunk } from './routed-text-chunk.js';
-import { ProjectingSubscriber } from './projecting-subscriber.js';
-import { replanOnBudgetMoved } from './replan-on-budget-moved.js';
+import { ProjectingObserver } from './projecting-observer.js';
 
 /** Per-call options; each field overrides the request context set by the decorators. */
 export interface RouteOptions extends RoutingContext {
@@ -281,8 +282,8 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /**
    * The routed call, each output as the caller takes it (`project`): one
-   * Observable and one subscriber (ProjectingSubscriber) where
-   * `defer(...).pipe(map(project))` made three layers of them on every call.
+   * Observable and one observer (ProjectingObserver) where
+   * `defer(...).pipe(map(project))` made three layers of operators on every call.
    * @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages.
    */
   private route<T>(
@@ -292,7 +293,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     project: (routed: RoutedOutput) => T,
     keepsTranscript = false,
   ): Observable<T> {
-    return new Observable<T>((subscriber) => this.routed(request, options, stream, keepsTranscript).subscribe(new ProjectingSubscriber(subscriber, project)));
+    return new Observable<T>((subscriber) => this.routed(request, options, stream, keepsTranscript).subscribe(new ProjectingObserver(subscriber, project)));
   }
 
   /** The call's routed outputs, planned when subscribed (see route). */
@@ -315,24 +316,25 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
       return refuse(err);
     }
     const proceed = (assessment: BudgetAssessment | undefined, state?: SessionState): Observable<RoutedOutput> => {
-      const routed$ = planAndRun(assessment, state);
-      if (assessment?.expect === undefined) return routed$;
-      // Decided on the tenant's last known balance: when the first reservation finds it moved, planned again on the ledger's figures.
-      return replanOnBudgetMoved(routed$, (moved) => (moved.next instanceof LlmRouterError ? refuse(moved.next) : proceed(moved.next, state)));
-    };
-    const planAndRun = (assessment: BudgetAssessment | undefined, state?: SessionState) => {
       // A kept transcript: the conversation so far, then the new turn.
       const full = keepsTranscript && state?.transcript ? { ...request, messages: [...state.transcript, ...request.messages] } : request;
-      let plan;
-      try {
-        plan = generation.planner.plan(full, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false, session && trafficClass.session.onContextOverflow);
-      } catch (err) {
-        return refuse(err);
-      }
-      if (!session) return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan), generation);
-      const pinned = this.sessions!.pin(plan, session, state);
-      const routed$ = this.executor.execute(pinned.plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, pinned.plan), generation);
-      return this.sessions!.follow(routed$, session, state, pinned.originalUnhealthyAt, keepsTranscript ? request.messages : []);
+      let pinned: { plan: RoutePlan; originalUnhealthyAt?: number } | undefined;
+      const planAndRun = (assessment: BudgetAssessment | undefined): Observable<RoutedOutput> => {
+        let plan;
+        try {
+          plan = generation.planner.plan(full, context.trafficClass, context.qualityFloor, assessment?.downgrade ?? false, session && trafficClass.session.onContextOverflow);
+        } catch (err) {
+          return refuse(err);
+        }
+        if (session) plan = (pinned = this.sessions!.pin(plan, session, state)).plan;
+        // Decided on the tenant's last known balance: when the first reservation finds it moved, the call is planned again on the ledger's figures.
+        const replan = assessment?.expect === undefined ? undefined : (moved: BudgetMoved) => (moved.next instanceof LlmRouterError ? refuse(moved.next) : planAndRun(moved.next));
+        return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan), generation, replan);
+      };
+      const routed$ = planAndRun(assessment);
+      if (!session) return routed$;
+      // The pin read when the turn ends: a call planned again was pinned again.
+      return this.sessions!.follow(routed$, session, state, () => pinned?.originalUnhealthyAt, keepsTranscript ? request.messages : []);
     };
     const loaded = session?.state;
     if (loaded instanceof Promise) {
@@ -405,8 +407,8 @@ function toCompletion(routed: RoutedOutput): RoutedCompletion {
 
 function toChunk({ output, outcome }: RoutedOutput): RoutedChunk {
   // A streamed attempt only ever yields chunks (mirrors the check in toCompletion).
+  if (output.type === 'text') return new RoutedTextChunk(outcome, output);
   if (output.type !== 'chunk') throw new Error('unexpected completion output on a stream');
-  if (output.text) return new RoutedTextChunk(outcome, output.text);
   const routed: { chunk: ChatCompletionChunk; outcome: RouteOutcome; usage?: Usage; json?: string } = { chunk: output.chunk, outcome };
   if (output.usage) routed.usage = output.usage;
   if (output.json !== undefined) routed.json = output.json;

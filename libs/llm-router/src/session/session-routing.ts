@@ -81,7 +81,8 @@ export class SessionRouting {
     routed$: Observable<RoutedOutput>,
     call: SessionCall,
     previous: SessionState | undefined,
-    originalUnhealthyAt: number | undefined,
+    /** Read when the turn ends (a call planned again was pinned again). */
+    originalUnhealthyAt: () => number | undefined,
     newMessages: readonly ChatMessage[],
   ): Observable<RoutedOutput> {
     return new Observable<RoutedOutput>((subscriber) => {
@@ -97,7 +98,8 @@ export class SessionRouting {
         complete: () => {
           if (!last) return subscriber.complete();
           const transcript = answer ? [...(previous?.transcript ?? []), ...newMessages, answer.message()] : undefined;
-          const next = advanceSession(previous, last.outcome, this.clock(), { ...(originalUnhealthyAt !== undefined ? { originalUnhealthyAt } : {}), ...(transcript ? { transcript } : {}) });
+          const unhealthyAt = originalUnhealthyAt();
+          const next = advanceSession(previous, last.outcome, this.clock(), { ...(unhealthyAt !== undefined ? { originalUnhealthyAt: unhealthyAt } : {}), ...(transcript ? { transcript } : {}) });
           let saved: MaybePromise<void>;
           try {
             saved = this.store.set(call.key, next, this.ttlMs);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
+import { carriesContent } from '../../chat/chunk-content.js';
 import { textTokens } from '../../chat/text-tokens.js';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { AdapterTarget } from '../provider-adapter.interface.js';
@@ -14,15 +15,11 @@ const frame = (delta: string, finish = 'null', tail = ',"usage":null') =>
   `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_1","choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]${tail}}`;
 const ROLE = frame('{"role":"assistant","content":"","refusal":null}');
 
-/** What the router read from a parsed chunk before: content tokens of every choice, and content, tool calls or a finish. */
+/** What the router reads from a parsed chunk: content tokens of every choice, and whether it carries content (the attempt's own rule). */
 function readParsed(chunk: ChatCompletionChunk): { tokens: number; carriesContent: boolean } {
   let tokens = 0;
-  let carriesContent = false;
-  for (const choice of chunk.choices) {
-    if (choice.delta.content) tokens += textTokens(choice.delta.content);
-    if (choice.delta.content || choice.delta.tool_calls || choice.finish_reason) carriesContent = true;
-  }
-  return { tokens, carriesContent };
+  for (const choice of chunk.choices) if (choice.delta.content) tokens += textTokens(choice.delta.content);
+  return { tokens, carriesContent: carriesContent(chunk) };
 }
 
 describe('OpenAI chunks passed on as text', () => {

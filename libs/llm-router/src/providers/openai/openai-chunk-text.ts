@@ -1,4 +1,5 @@
 import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
+import { carriesContent } from '../../chat/chunk-content.js';
 import { textTokens } from '../../chat/text-tokens.js';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import { isObject, safeJsonParse } from '../http-errors.js';
@@ -56,6 +57,7 @@ function unescapeJson(raw: string): string | undefined {
 
 /** A chunk passed on as text; `chunk` parses it on first read (the gateway's chat completions writer never reads it). */
 export class OpenAiTextChunk implements TextChunk {
+  readonly type = 'text';
   private parsed: ChatCompletionChunk | undefined;
 
   constructor(
@@ -68,7 +70,7 @@ export class OpenAiTextChunk implements TextChunk {
     if (this.tokens > 0 || this.json.indexOf('"finish_reason":"') !== -1) return true;
     if (this.json.indexOf('"finish_reason":null') !== -1) return false;
     // Spelled otherwise (or absent): as the parsed chunk says.
-    return this.chunk.choices.some((choice) => Boolean(choice.finish_reason));
+    return carriesContent(this.chunk);
   }
 
   get chunk(): ChatCompletionChunk {

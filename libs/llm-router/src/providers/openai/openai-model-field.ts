@@ -1,12 +1,12 @@
 /**
- * An OpenAI-format body or chunk with its top-level `model` replaced, without
- * parsing and re-serializing it: `undefined` when the exact `"model":"<id>"`
- * spelling is not found (spaces around the colon, say), so the caller
- * serializes the parsed object instead. Inside a JSON string a quote is
- * escaped, so that spelling can only be a field; the top-level one comes first.
+ * An OpenAI-format body or chunk with its top-level `model` field (`field`,
+ * see modelField) replaced by `ownField`, without parsing and re-serializing
+ * it: `undefined` when that exact spelling is not found (spaces around the
+ * colon, say), so the caller serializes the parsed object instead. Inside a
+ * JSON string a quote is escaped, so that spelling can only be a field; the
+ * top-level one comes first.
  */
-export function rewriteModelField(text: string, upstreamModel: string, ownField: string): string | undefined {
-  const field = modelField(upstreamModel);
+export function rewriteModelField(text: string, field: string, ownField: string): string | undefined {
   const at = text.indexOf(field);
   return at === -1 ? undefined : text.slice(0, at) + ownField + text.slice(at + field.length);
 }

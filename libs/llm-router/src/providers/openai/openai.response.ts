@@ -20,7 +20,7 @@ export function parseOpenAiCompletion(body: string, target: AdapterTarget): { co
   if (!Array.isArray(parsed.choices)) {
     throw new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_response', message: 'upstream answered 200 with no choices' });
   }
-  const text = typeof parsed.model === 'string' ? rewriteModelField(body, parsed.model, modelField(target.model)) : undefined;
+  const text = typeof parsed.model === 'string' ? rewriteModelField(body, modelField(parsed.model), modelField(target.model)) : undefined;
   parsed.model = target.model;
   if (parsed.usage === null) delete parsed.usage;
   return { completion: parsed as unknown as ChatCompletion, text };

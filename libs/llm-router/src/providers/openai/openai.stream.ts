@@ -44,11 +44,10 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     const field = this.upstreamField;
     if (field === undefined || event.event !== undefined) return undefined;
     const data = event.data;
-    const at = data.indexOf(field);
-    if (at === -1) return undefined;
+    const json = rewriteModelField(data, field, this.ownField);
+    if (json === undefined) return undefined;
     const tokens = scanChunkText(data);
-    if (tokens === undefined) return undefined;
-    return new OpenAiTextChunk(data.slice(0, at) + this.ownField + data.slice(at + field.length), tokens);
+    return tokens === undefined ? undefined : new OpenAiTextChunk(json, tokens);
   }
 
   decode(event: SseEvent): ChatCompletionChunk[] {
@@ -64,8 +63,9 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     // A multi-line data field would break SSE framing if written back as one line.
     const upstreamModel = parsed.model;
     this.lastChunk = parsed as unknown as ChatCompletionChunk;
-    this.lastText = typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? rewriteModelField(data, upstreamModel, this.ownField) : undefined;
-    if (this.lastText !== undefined) this.upstreamField = modelField(upstreamModel as string);
+    const field = typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? modelField(upstreamModel) : undefined;
+    this.lastText = field === undefined ? undefined : rewriteModelField(data, field, this.ownField);
+    if (this.lastText !== undefined) this.upstreamField = field;
     parsed.model = this.target.model;
     if (isObject(parsed.usage)) this.reported = parsed.usage as unknown as Usage;
     return [parsed as unknown as ChatCompletionChunk];
