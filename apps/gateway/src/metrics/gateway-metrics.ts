@@ -3,6 +3,7 @@ import { CATEGORY_RULES, LlmRouter, type RoutingRecord } from '@llm-router/nestj
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { SeriesCounter } from './series-counter.js';
 import { SeriesHistogram } from './series-histogram.js';
+import { SeriesKey } from './series-key.js';
 
 const OTHER = 'other';
 const NONE = 'none';
@@ -38,6 +39,7 @@ export class GatewayMetrics {
   private readonly budgetTier: SeriesCounter<'class' | 'tier'>;
   readonly authFailures: Counter<'reason'>;
   private recordQueue?: RecordQueue;
+  private readonly keys = SeriesKey.root();
 
   constructor(router: LlmRouter) {
     const policy = router.policy;
@@ -151,30 +153,28 @@ export class GatewayMetrics {
     this.recordQueue = queue;
   }
 
-  /** One routing record into the series; label values are bounded, series keys are their values joined. */
+  /** One routing record into the series; label values are bounded, series keys are their values joined (kept, see SeriesKey). */
   observe(record: RoutingRecord): void {
-    const cls = this.bounded(this.classes, record.trafficClass);
+    const cls = this.keys.with(this.bounded(this.classes, record.trafficClass));
     const provider = record.servedBy ? this.bounded(this.providers, record.servedBy.provider) : NONE;
     const model = record.servedBy ? this.bounded(this.models, record.servedBy.model) : NONE;
-    const target = `${cls}\u0000${provider}\u0000${model}`;
-    this.requests.inc(`${target}\u0000${record.outcome}`);
+    const target = cls.with(provider).with(model);
+    this.requests.inc(target.with(record.outcome).key);
     for (const a of record.attempts) {
-      const p = this.bounded(this.providers, a.provider);
-      const m = this.bounded(this.models, a.model);
       const category = a.category ? this.bounded(this.categories, a.category) : NONE;
-      this.attempts.inc(`${cls}\u0000${p}\u0000${m}\u0000${a.outcome}\u0000${category}`);
+      this.attempts.inc(cls.with(this.bounded(this.providers, a.provider)).with(this.bounded(this.models, a.model)).with(a.outcome).with(category).key);
     }
-    if (record.fallback && record.servedBy) this.fallbacks.inc(target);
+    if (record.fallback && record.servedBy) this.fallbacks.inc(target.key);
     if (record.outcome === 'failure' && !record.attempts.some((a) => a.outcome !== 'skipped')) {
       const category = record.errorCategory ? this.bounded(this.categories, record.errorCategory) : OTHER;
-      this.refusals.inc(`${cls}\u0000${category}`);
+      this.refusals.inc(cls.with(category).key);
     }
-    if (record.costUsd > 0) this.spend.inc(target, record.costUsd);
-    if (record.promptTokens > 0) this.tokens.inc(`${target}\u0000prompt`, record.promptTokens);
-    if (record.completionTokens > 0) this.tokens.inc(`${target}\u0000completion`, record.completionTokens);
-    this.latency.observe(target, record.latencyMs / 1000);
-    if (record.firstChunkMs !== undefined) this.firstChunk.observe(target, record.firstChunkMs / 1000);
-    if (record.budget) this.budgetTier.inc(`${cls}\u0000${record.budget.tier}`);
+    if (record.costUsd > 0) this.spend.inc(target.key, record.costUsd);
+    if (record.promptTokens > 0) this.tokens.inc(target.with('prompt').key, record.promptTokens);
+    if (record.completionTokens > 0) this.tokens.inc(target.with('completion').key, record.completionTokens);
+    this.latency.observe(target.key, record.latencyMs / 1000);
+    if (record.firstChunkMs !== undefined) this.firstChunk.observe(target.key, record.firstChunkMs / 1000);
+    if (record.budget) this.budgetTier.inc(cls.with(record.budget.tier).key);
   }
 
   metrics(): Promise<string> {

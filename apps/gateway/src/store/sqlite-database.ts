@@ -20,10 +20,12 @@ export function recordInserter(db: Database.Database): (rows: readonly LineValue
     `INSERT INTO llm_routing_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (record_id) DO NOTHING`,
   );
   const insertAttempt = db.prepare(`INSERT INTO llm_routing_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`);
+  // The values as arguments, not one array: the driver binds an array's elements through the generic element lookup, about
+  // 17k of the ~100k instructions a record's two inserts cost (callgrind).
   return db.transaction((rows: readonly LineValues[]) => {
     for (const [, record, attempts] of rows) {
-      if (insertRecord.run(record).changes === 0) continue;
-      for (const a of attempts) insertAttempt.run(a);
+      if (insertRecord.run(...record).changes === 0) continue;
+      for (const a of attempts) insertAttempt.run(...a);
     }
   });
 }
