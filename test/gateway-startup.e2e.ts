@@ -12,13 +12,13 @@ import { tempDir } from './gateway-support/harness.js';
 
 const MAIN = new URL('../apps/gateway/src/main.js', import.meta.url).pathname;
 
-/** main.js started on a policy file holding `policy`, in a temporary directory: its exit status and everything it printed. */
-function startWithPolicy(policy: string): { status: number | null; output: string } {
+/** main.js started on a policy file holding `policy` (and `extraEnv`), in a temporary directory: its exit status and everything it printed. */
+function startWithPolicy(policy: string, extraEnv: Record<string, string> = {}): { status: number | null; output: string } {
   const dir = tempDir();
   try {
     const file = join(dir.path, 'policy.yaml');
     writeFileSync(file, policy);
-    const env = { PATH: process.env.PATH ?? '', LLM_POLICY_FILE: file, LLM_SQLITE_PATH: join(dir.path, 'g.sqlite') };
+    const env = { PATH: process.env.PATH ?? '', LLM_POLICY_FILE: file, LLM_SQLITE_PATH: join(dir.path, 'g.sqlite'), ...extraEnv };
     const run = spawnSync(process.execPath, [MAIN], { env, encoding: 'utf8', timeout: 30_000 });
     return { status: run.status, output: `${run.stdout}${run.stderr}` };
   } finally {
@@ -38,4 +38,12 @@ test('a policy naming an unset variable: the path and the variable, exit 1', () 
   const { status, output } = startWithPolicy('providers:\n  p: { kind: openai, baseUrl: "${NOT_SET_ANYWHERE}" }\nmodels: {}\nclasses: {}\n');
   assert.equal(status, 1, output);
   assert.match(output, /providers\.p\.baseUrl: refers to \$\{NOT_SET_ANYWHERE\}/);
+});
+
+test('a bad LLM_HEAP_GROWING_PERCENT: the variable and what it takes, no stack, exit 1', () => {
+  const { status, output } = startWithPolicy('providers: {}\nmodels: {}\nclasses: {}\n', { LLM_HEAP_GROWING_PERCENT: 'sixty' });
+  assert.equal(status, 1, output);
+  assert.match(output, /LLM_HEAP_GROWING_PERCENT must be a whole number from 0 \(V8's own sizing\) to 300, got \\?"sixty\\?"/);
+  assert.doesNotMatch(output, /Invalid LLM routing policy/, 'refused before the policy is read');
+  assert.doesNotMatch(output, /    at /, 'no stack');
 });

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { startSimulator, type SimulatorHandle } from '../../simulator/src/index.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
+import { applyHeapGrowth, heapGrowthFromEnv } from './config/heap-growth.js';
 import { startupWarnings } from './config/startup-warnings.js';
 import { createGateway } from './create-gateway.js';
 import { PolicyReloadService } from './policy/policy-reload.service.js';
@@ -24,6 +25,8 @@ const logger = new Logger('Gateway');
 
 async function main(): Promise<void> {
   if (logFormatError !== undefined) throw logFormatError;
+  // Before the app is built: V8 reads it at every full collection from here on.
+  const heapGrowth = applyHeapGrowth(heapGrowthFromEnv(process.env));
   // Before the app: the router's spans go to the SDK registered here (OTEL_* variables), or nowhere.
   const tracing = await startTracing(process.env);
   const app = await createGateway({ fromEnv: true, logger: gatewayLogger });
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
   const base = `http://${config.host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
   logger.log(`gateway on ${base} (policy: ${config.policyFile}; store: ${describeStore(config.store)})`);
   if (tracing) logger.log(tracing.description);
+  logger.log(`memory: ${heapGrowth}`);
   for (const warning of startupWarnings(config)) logger.warn(warning);
   if (config.adminKey === undefined) {
     logger.log('admin API disabled: set LLM_ADMIN_KEY (at least 16 characters) to create API keys and set budgets');
