@@ -60,7 +60,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
     let upstream: ReturnType<typeof adapter.buildRequest>;
     try {
       upstream = adapter.buildRequest(request, adapterTarget, stream);
-      if (traceHeaders) Object.assign(upstream.headers, traceHeaders);
+      if (traceHeaders) upstream = { ...upstream, headers: { ...upstream.headers, ...traceHeaders } };
     } catch (err) {
       this.fail(new UpstreamFailure({ category: 'invalid_request', message: (err as Error).message }));
       return;

@@ -18,7 +18,8 @@ export interface AdapterTarget {
 
 export interface UpstreamRequest {
   readonly path: string;
-  readonly headers: Record<string, string>;
+  /** May be shared by every request to the target: not to be changed. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
 

@@ -1,5 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import { Pool, type Dispatcher } from 'undici';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { CompiledProvider } from '../../policy/compiled-policy.js';
@@ -14,61 +15,8 @@ import type { Transport, TransportEvent, TransportRequest } from './transport.in
 export class UndiciTransport implements Transport {
   private readonly pools = new Map<string, Pool>();
 
-  send({ provider, request, firstByteTimeoutMs }: TransportRequest): Observable<TransportEvent> {
-    return new Observable<TransportEvent>((subscriber) => {
-      let finished = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      let decoder: StringDecoder | undefined;
-      const fail = (failure: UpstreamFailure) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(firstByteTimer);
-        // An attempt given up on (timeout, broken body) must not keep the upstream generating.
-        controller?.abort(failure);
-        subscriber.error(failure);
-      };
-      const firstByteTimer = setTimeout(
-        () => fail(new UpstreamFailure({ category: 'transient', code: 'first_byte_timeout', message: `${provider.name}: no response within ${firstByteTimeoutMs} ms` })),
-        firstByteTimeoutMs,
-      );
-      this.poolFor(provider).dispatch(
-        // Timeouts are the router's (first byte here, attempt and deadline above): undici's own are off.
-        { path: request.path, method: 'POST', headers: request.headers, body: request.body, headersTimeout: 0, bodyTimeout: 0 },
-        {
-          onRequestStart: (c) => {
-            controller = c;
-            if (finished) c.abort(new Error('the caller went away'));
-          },
-          onResponseStart: (_c, status, headers) => {
-            if (status < 200) return; // 1xx: informational, the real head follows
-            clearTimeout(firstByteTimer);
-            if (finished) return;
-            subscriber.next({ type: 'head', status, headers });
-          },
-          onResponseData: (_c, chunk) => {
-            if (finished) return;
-            // A UTF-8 character may span two reads.
-            const text = (decoder ??= new StringDecoder('utf8')).write(chunk);
-            if (text !== '') subscriber.next({ type: 'data', text });
-          },
-          onResponseEnd: () => {
-            if (finished) return;
-            finished = true;
-            const rest = decoder?.end();
-            if (rest) subscriber.next({ type: 'data', text: rest });
-            subscriber.complete();
-          },
-          onResponseError: (_c, err) => fail(connectionFailure(provider, err)),
-        },
-      );
-      return () => {
-        clearTimeout(firstByteTimer);
-        if (finished) return;
-        finished = true;
-        // Closing the connection is what stops the provider generating (and billing) tokens.
-        controller?.abort(new Error('the caller went away'));
-      };
-    });
+  send(sent: TransportRequest): Observable<TransportEvent> {
+    return new Observable<TransportEvent>((subscriber) => new UndiciExchange(this.poolFor(sent.provider), sent, subscriber));
   }
 
   close(): void {
@@ -88,6 +36,86 @@ export class UndiciTransport implements Transport {
     return pool;
   }
 }
+
+/**
+ * One upstream request: undici's handler, its first-byte timer's target and
+ * the subscriber's teardown in one object, its methods on the prototype:
+ * per-request closures (a handler of five, the failure path, the timer's and
+ * the teardown) cost about 0.4 kB of garbage per call.
+ */
+class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
+  private finished = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private decoder: StringDecoder | undefined;
+  private readonly firstByteTimer: NodeJS.Timeout;
+
+  constructor(
+    pool: Pool,
+    private readonly sent: TransportRequest,
+    private readonly subscriber: Subscriber<TransportEvent>,
+  ) {
+    this.firstByteTimer = setTimeout(onFirstByteTimeout, sent.firstByteTimeoutMs, this);
+    const { request } = sent;
+    // Timeouts are the router's (first byte here, attempt and deadline above): undici's own are off.
+    pool.dispatch({ path: request.path, method: 'POST', headers: request.headers, body: request.body, headersTimeout: 0, bodyTimeout: 0 }, this);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.finished) controller.abort(new Error('the caller went away'));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return; // 1xx: informational, the real head follows
+    clearTimeout(this.firstByteTimer);
+    if (this.finished) return;
+    this.subscriber.next({ type: 'head', status, headers });
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.finished) return;
+    // A UTF-8 character may span two reads.
+    const text = (this.decoder ??= new StringDecoder('utf8')).write(chunk);
+    if (text !== '') this.subscriber.next({ type: 'data', text });
+  }
+
+  onResponseEnd(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const rest = this.decoder?.end();
+    if (rest) this.subscriber.next({ type: 'data', text: rest });
+    this.subscriber.complete();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.fail(connectionFailure(this.sent.provider, err));
+  }
+
+  firstByteTimedOut(): void {
+    const { provider, firstByteTimeoutMs } = this.sent;
+    this.fail(new UpstreamFailure({ category: 'transient', code: 'first_byte_timeout', message: `${provider.name}: no response within ${firstByteTimeoutMs} ms` }));
+  }
+
+  private fail(failure: UpstreamFailure): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.firstByteTimer);
+    // An attempt given up on (timeout, broken body) must not keep the upstream generating.
+    this.controller?.abort(failure);
+    this.subscriber.error(failure);
+  }
+
+  /** The subscriber's teardown. */
+  unsubscribe(): void {
+    clearTimeout(this.firstByteTimer);
+    if (this.finished) return;
+    this.finished = true;
+    // Closing the connection is what stops the provider generating (and billing) tokens.
+    this.controller?.abort(new Error('the caller went away'));
+  }
+}
+
+const onFirstByteTimeout = (exchange: UndiciExchange): void => exchange.firstByteTimedOut();
 
 /** Connection refused, reset, connect timeouts and socket errors: all transient. */
 function connectionFailure(provider: CompiledProvider, err: Error): UpstreamFailure {

@@ -73,6 +73,16 @@ describe('OpenAiAdapter.buildRequest', () => {
     assert.equal('stream_options' in body, false);
   });
 
+  it("makes a target's path and headers once and shares them, frozen, with every request to it", () => {
+    const own: AdapterTarget = { ...target };
+    const first = adapter.buildRequest(request, own, false);
+    const second = adapter.buildRequest({ ...request, user: 'user-43' }, own, true);
+    assert.equal(second.headers, first.headers);
+    assert.equal(second.path, first.path);
+    assert.ok(Object.isFrozen(first.headers), 'a shared object must refuse a change meant for one request');
+    assert.notEqual(adapter.buildRequest(request, { ...target }, false).headers, first.headers);
+  });
+
   it('does not mutate the caller request', () => {
     const copy = structuredClone(request);
     adapter.buildRequest(request, target, true);

@@ -10,7 +10,20 @@ export function buildOpenAiRequest(request: ChatCompletionRequest, target: Adapt
   const body = stream
     ? { model: target.upstreamModel, ...rest, stream: true, stream_options: { include_usage: true } }
     : { model: target.upstreamModel, ...rest };
-  return { path: `${target.basePath}/chat/completions`, headers: openAiHeaders(target), body: JSON.stringify(body) };
+  const { path, headers } = addressOf(target);
+  return { path, headers, body: JSON.stringify(body) };
+}
+
+/** Each target's path and headers, made on its first request and shared by every later one (nothing changes them). */
+const addresses = new WeakMap<AdapterTarget, { readonly path: string; readonly headers: Readonly<Record<string, string>> }>();
+
+function addressOf(target: AdapterTarget): { readonly path: string; readonly headers: Readonly<Record<string, string>> } {
+  let address = addresses.get(target);
+  if (address === undefined) {
+    address = { path: `${target.basePath}/chat/completions`, headers: Object.freeze(openAiHeaders(target)) };
+    addresses.set(target, address);
+  }
+  return address;
 }
 
 export function openAiHeaders(target: AdapterTarget): Record<string, string> {
