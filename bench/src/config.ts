@@ -12,6 +12,8 @@ function findRoot(): string {
 export const ROOT = findRoot();
 export const BENCH_DIR = join(ROOT, 'bench');
 export const RUN_DIR = join(BENCH_DIR, '.run');
+/** The policies the gateways read, in a folder of their own (see writePolicies). */
+export const POLICY_DIR = join(RUN_DIR, 'policies');
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 export const PORTKEY_SOURCE_DIR = join(BENCH_DIR, 'portkey');
 export const PORTKEY_DIR = join(BENCH_DIR, '.portkey');

@@ -4,10 +4,10 @@
  * key from its admin API.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { BENCH_DIR, RUN_DIR } from './config.js';
+import { BENCH_DIR, POLICY_DIR, RUN_DIR } from './config.js';
 import { httpJson, type Service } from './processes.js';
 
 const ADMIN_KEY = `bench_admin_${randomBytes(16).toString('hex')}`;
@@ -45,10 +45,13 @@ export function writePolicies(simUrl: string): { policy: string; fallbackPolicy:
     circuit?: Record<string, number>;
   };
   for (const p of Object.values(doc.providers)) p.baseUrl = p.baseUrl.replace(/^http:\/\/127\.0\.0\.1:\d+/, simUrl);
-  const policy = join(RUN_DIR, 'policy.yaml');
+  // A folder of its own: the gateway watches the policy's folder (to see it replaced), and the store files and logs
+  // written beside it in RUN_DIR woke its event loop on every write (0.07 reads and ~1 µs of system time per request).
+  mkdirSync(POLICY_DIR, { recursive: true });
+  const policy = join(POLICY_DIR, 'policy.yaml');
   writeFileSync(policy, `# Written by the benchmark from bench/policy.yaml\n${toYaml(doc)}`);
   doc.circuit = { ...doc.circuit, failureThreshold: 1_000_000_000 };
-  const fallbackPolicy = join(RUN_DIR, 'policy.fallback.yaml');
+  const fallbackPolicy = join(POLICY_DIR, 'policy.fallback.yaml');
   writeFileSync(fallbackPolicy, `# Written by the benchmark from bench/policy.yaml: the circuit never opens\n${toYaml(doc)}`);
   return { policy, fallbackPolicy };
 }
