@@ -48,12 +48,17 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   private controller: Dispatcher.DispatchController | undefined;
   private decoder: StringDecoder | undefined;
   private readonly firstByteTimer: NodeJS.Timeout;
+  // The provider and the limit, not the request: its body (the whole prompt) must not live as long as a stream.
+  private readonly provider: CompiledProvider;
+  private readonly firstByteTimeoutMs: number;
 
   constructor(
     pool: Pool,
-    private readonly sent: TransportRequest,
+    sent: TransportRequest,
     private readonly subscriber: Subscriber<TransportEvent>,
   ) {
+    this.provider = sent.provider;
+    this.firstByteTimeoutMs = sent.firstByteTimeoutMs;
     this.firstByteTimer = setTimeout(onFirstByteTimeout, sent.firstByteTimeoutMs, this);
     const { request } = sent;
     // Timeouts are the router's (first byte here, attempt and deadline above): undici's own are off.
@@ -88,11 +93,11 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    this.fail(connectionFailure(this.sent.provider, err));
+    this.fail(connectionFailure(this.provider, err));
   }
 
   firstByteTimedOut(): void {
-    const { provider, firstByteTimeoutMs } = this.sent;
+    const { provider, firstByteTimeoutMs } = this;
     this.fail(new UpstreamFailure({ category: 'transient', code: 'first_byte_timeout', message: `${provider.name}: no response within ${firstByteTimeoutMs} ms` }));
   }
 
