@@ -32,6 +32,8 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
   private deadline: Subscription | undefined;
   /** The caller has heard the end (or left): later news of an attempt is dropped. */
   private ended = false;
+  /** The caller was handed to the call planned again (see followReplan). */
+  private replanned = false;
 
   constructor(
     private readonly executor: RouteExecutor,
@@ -45,12 +47,12 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
     this.candidates = call.plan.candidates;
   }
 
-  /** Arms the deadline, then tries the first candidate. Returns the call's teardown. */
-  start(): Unsubscribable {
+  /** Arms the deadline, then tries the first candidate. Returns the call's teardown (none once it handed its caller to a call planned again). */
+  start(): Unsubscribable | undefined {
     this.deadline = this.deps.scheduler.schedule(deadlinePassed, Math.max(0, this.call.plan.trafficClass.deadlineMs), this);
     // A deadline of 0 on a synchronous scheduler has passed already: nothing to start.
     if (!this.ended) this.tryTarget();
-    return this;
+    return this.replanned ? undefined : this;
   }
 
   attemptOutput(routed: RoutedOutput): void {
@@ -151,12 +153,18 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
   }
 
   private startAttempt(model: CompiledModel, { gate, reservation }: Admission, request: ChatCompletionRequest, notes: readonly string[]): void {
+    let attempt: TargetAttempt | undefined;
     try {
       // Known before it starts: an attempt that fails at once is forgotten by attemptFailed.
-      const attempt = (this.attempt = new TargetAttempt(this.deps, this.call, model, gate, reservation, this));
+      attempt = this.attempt = new TargetAttempt(this.deps, this.call, model, gate, reservation, this);
       attempt.start(request, notes);
     } catch (err) {
-      this.attemptFailed(err);
+      if (attempt === undefined) return this.attemptFailed(err);
+      // It reported its failure before throwing: the call has moved on already.
+      if (this.attempt !== attempt) return;
+      // Thrown while starting (carrying or bounding the request): settled as failed, so that its timer, gate and
+      // reservation let go, and the call moves on once.
+      attempt.failed(err);
     }
   }
 
@@ -184,6 +192,9 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
 
   /** This call leaves no record (the new one will) and holds no timer; the caller's subscriber is handed to the new call. */
   private followReplan(moved: BudgetMoved, replan: (moved: BudgetMoved) => Observable<RoutedOutput>): void {
+    this.replanned = true;
+    // Already the caller's teardown when the admission answered later (an asynchronous store): let go of this call's state.
+    this.subscriber.remove(this);
     this.call.discard();
     this.deadline?.unsubscribe();
     this.deadline = undefined;
