@@ -18,8 +18,8 @@ import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.sto
 import { CATEGORY_RULES } from '../errors/failure-category.js';
 import type { RoutedOutput } from './route-outcome.js';
 import { fitContext } from '../planning/context-fit.js';
+import { NO_NOTES } from '../shared/no-notes.js';
 
-const NO_NOTES: readonly string[] = Object.freeze([]);
 
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
 export interface Admission {

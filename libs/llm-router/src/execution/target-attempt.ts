@@ -14,8 +14,8 @@ import type { CallState } from './call-state.js';
 import type { CircuitGate, CircuitStateStore } from './circuit/circuit-state.store.js';
 import type { RouteOutcome, RoutedOutput } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
+import { NO_NOTES } from '../shared/no-notes.js';
 
-const NO_NOTES: readonly string[] = Object.freeze([]);
 
 /** Who hears of an attempt: its outputs, then one end. */
 export interface AttemptOwner {

@@ -1,5 +1,6 @@
 import type { ChatCompletionRequest, ChatMessage } from '../chat/chat-completion.types.js';
 import type { ProviderKind } from '../policy/policy.schema.js';
+import { NO_NOTES } from '../shared/no-notes.js';
 
 /**
  * Assistant-message fields that hold one provider's own state: signed
@@ -11,7 +12,6 @@ import type { ProviderKind } from '../policy/policy.schema.js';
  */
 const PROVIDER_STATE_FIELDS = ['thinking_blocks', 'reasoning_content', 'reasoning_details'] as const;
 
-const NO_NOTES: readonly string[] = Object.freeze([]);
 
 /** Anthropic's tool_use ids: letters, digits, `_` and `-` only. */
 const ANTHROPIC_TOOL_ID = /^[A-Za-z0-9_-]{1,64}$/;
