@@ -282,8 +282,9 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
 
   /**
    * The routed call, each output as the caller takes it (`project`): one
-   * Observable and one observer (ProjectingObserver) where
-   * `defer(...).pipe(map(project))` made three layers of operators on every call.
+   * Observable and one observer (ProjectingObserver, which rxjs wraps in its
+   * own subscriber) where `defer(...).pipe(map(project))` made three layers of
+   * operators on every call.
    * @param keepsTranscript a turn of `router.session()`: `request` holds only the new messages.
    */
   private route<T>(

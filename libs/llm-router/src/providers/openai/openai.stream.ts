@@ -44,10 +44,11 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     const field = this.upstreamField;
     if (field === undefined || event.event !== undefined) return undefined;
     const data = event.data;
-    const json = rewriteModelField(data, field, this.ownField);
-    if (json === undefined) return undefined;
+    // Scanned first: a chunk that is not plain text (usage, tool calls) is parsed, and needs no splice.
     const tokens = scanChunkText(data);
-    return tokens === undefined ? undefined : new OpenAiTextChunk(json, tokens);
+    if (tokens === undefined) return undefined;
+    const json = rewriteModelField(data, field, this.ownField);
+    return json === undefined ? undefined : new OpenAiTextChunk(json, tokens);
   }
 
   decode(event: SseEvent): ChatCompletionChunk[] {
