@@ -42,7 +42,11 @@ describe('tierFor: threshold arithmetic on integer micro-dollars', () => {
         const span = tierSpan(spent, 100, t);
         assert.equal(span.tier, tierFor(spent, 100, t), `spent ${spent} of 100, ${JSON.stringify(t)}`);
         assert.ok(span.from <= spent && spent < span.below, `spent ${spent} inside [${span.from}, ${span.below})`);
+        // Both ends: tiers only rise with spend, so a span whose first and last spend have its tier holds it throughout.
         assert.equal(tierFor(span.from, 100, t), span.tier);
+        if (Number.isFinite(span.below)) {
+          assert.equal(tierFor(span.below - 1, 100, t), span.tier, `the last spend of [${span.from}, ${span.below})`);
+        }
       }
     }
   });

@@ -374,7 +374,7 @@ describe("BudgetService: the tenant's last known balance", () => {
     }
   }
 
-  it('is decided on for 5 s after the ledger last answered, confirmed by the reservation; then read again', () => {
+  it('is decided on for 5 s after the ledger last answered (an expectation for the reservation to check); then read again', () => {
     const ledger = new CountingLedger();
     const s = service(undefined, ledger);
     assert.equal(s.assess('general')!.expect, undefined, "a tenant's first call reads its balance");
