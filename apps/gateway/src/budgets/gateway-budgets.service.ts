@@ -183,7 +183,7 @@ export class GatewayBudgetsService implements OnApplicationBootstrap, OnModuleDe
       const timer = setTimeout(() => {
         this.latePasses.delete(timer);
         void this.tryRestoreTenant(tenant, Date.now());
-      }, LATE_PASS_FLUSHES * this.config.recordFlushMs);
+      }, latePassDelayMs(this.config.recordFlushMs));
       timer.unref();
       this.latePasses.add(timer);
     }
@@ -266,8 +266,11 @@ const newPass = (): RestorePass => ({ queries: new Map() });
 
 /** On a shared store, the ledger is reconciled with the records every this many refreshes. */
 const RECONCILE_EVERY = 10;
-/** A rebuild on PostgreSQL is repeated after this many record flush intervals (other instances' records). */
-const LATE_PASS_FLUSHES = 3;
+/**
+ * A rebuild on PostgreSQL is repeated once the other instances' queued records are in: three of their flush intervals,
+ * and never under 1.5 s (a peer's retry after a failed write waits at least 1 s, and peers may flush less often).
+ */
+const latePassDelayMs = (recordFlushMs: number) => Math.max(1_500, 3 * recordFlushMs);
 
 /** The budget ledger did not answer (a shared Redis away): the setting still took effect. */
 function isLedgerAway(err: unknown): boolean {
