@@ -29,7 +29,7 @@ test('DATABASE_URL selects PostgreSQL; every knob is read', () => {
     LLM_PG_POOL_SIZE: '9',
     LLM_ADMIN_KEY: 'a-very-long-admin-key',
     LLM_AUTH: 'disabled',
-    LLM_RECORD_FLUSH_MS: '50',
+    LLM_RECORD_FLUSH_MS: '75',
     LLM_RECORD_BATCH_SIZE: '10',
     LLM_KEYS_REFRESH_MS: '0',
     LLM_REQUEST_LOG: 'false',
@@ -39,7 +39,7 @@ test('DATABASE_URL selects PostgreSQL; every knob is read', () => {
   assert.deepEqual(c.store, { kind: 'postgres', url: 'postgres://u:p@db:5432/llm', schema: 'gateway', poolSize: 9 });
   assert.equal(c.adminKey, 'a-very-long-admin-key');
   assert.equal(c.auth, 'disabled');
-  assert.deepEqual([c.recordFlushMs, c.recordBatchSize, c.keysRefreshMs, c.requestLog, c.sampleEndpoints, c.port], [50, 10, 0, false, false, 9000]);
+  assert.deepEqual([c.recordFlushMs, c.recordBatchSize, c.keysRefreshMs, c.requestLog, c.sampleEndpoints, c.port], [75, 10, 0, false, false, 9000]);
 });
 
 test('bad values: one error naming every variable', () => {
