@@ -20,7 +20,6 @@ import type { RoutedOutput } from './route-outcome.js';
 import { fitContext } from '../planning/context-fit.js';
 import { NO_NOTES } from '../shared/no-notes.js';
 
-
 /** What admitted an attempt: its circuit gate and, for budgeted tenants, its reservation. */
 export interface Admission {
   readonly gate: CircuitGate;

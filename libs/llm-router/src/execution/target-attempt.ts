@@ -16,7 +16,6 @@ import type { RouteOutcome, RoutedOutput } from './route-outcome.js';
 import type { AttemptOutput } from './routed-event.js';
 import { NO_NOTES } from '../shared/no-notes.js';
 
-
 /** Who hears of an attempt: its outputs, then one end. */
 export interface AttemptOwner {
   attemptOutput(routed: RoutedOutput): void;

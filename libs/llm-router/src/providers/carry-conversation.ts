@@ -12,7 +12,6 @@ import { NO_NOTES } from '../shared/no-notes.js';
  */
 const PROVIDER_STATE_FIELDS = ['thinking_blocks', 'reasoning_content', 'reasoning_details'] as const;
 
-
 /** Anthropic's tool_use ids: letters, digits, `_` and `-` only. */
 const ANTHROPIC_TOOL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
