@@ -25,7 +25,7 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     client = new Redis(REDIS_URL);
     store = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
     // A tenant the store never rebuilt is reported lost (see the suite below): these start as rebuilt, empty.
-    for (const t of ['t', 'c', 'twice', 'crash', 'late', '{odd}tenant']) await store.restore(t, limits, 0, 0);
+    for (const t of ['t', 'c', 'twice', 'crash', 'late', 'spaced', '{odd}tenant']) await store.restore(t, limits, 0, 0);
   });
   after(async () => {
     const keys = await client.keys(`${prefix}*`);
@@ -59,6 +59,15 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     await store.settle('twice', 500, 200, limits, a.id);
     const again = await store.settle('twice', 500, 200, limits, a.id);
     assert.deepEqual(again, { spentMicros: 200, reservedMicros: 0, daySpentMicros: 200, dayReservedMicros: 0 });
+  });
+
+  test('a lease id with white space, quotes and a backslash (the ledger script takes its arguments as one JSON array) reserves, settles and books once', async () => {
+    const odd: LedgerLease = { id: 'lease "with"\tspaces\\ 5', ttlMs: 60_000 };
+    assert.equal((await store.reserve('spaced', 300, limits, odd)).granted, true);
+    assert.deepEqual(await store.balance('spaced', limits), { spentMicros: 0, reservedMicros: 300, daySpentMicros: 0, dayReservedMicros: 300 });
+    await store.settle('spaced', 300, 120, limits, odd.id);
+    const again = await store.settle('spaced', 300, 120, limits, odd.id);
+    assert.deepEqual(again, { spentMicros: 120, reservedMicros: 0, daySpentMicros: 120, dayReservedMicros: 0 });
   });
 
   test('a reservation never settled (its process died) is released when its lease runs out', async () => {

@@ -51,7 +51,10 @@ end
 
 // The reserves and settles of one pass of the event loop, each its own atomic
 // step, in the order they were asked (see ScriptBatch). Per entry, ARGV: its
-// key set, then 'r' and a reserve's arguments, or 's' and a settle's.
+// key set, then 'r' and a reserve's arguments, or 's' and a settle's, the
+// arguments as one JSON array (one argument where there were up to fifteen:
+// ioredis frames, measures and copies each argument it sends, and Redis makes
+// each one a string; cjson decodes the array in C). Flags are 1 or 0.
 // A reserve's A: 1 amount, 2 period budget (-1: none), 3 day cap (-1: none), 4 period ttl, 5 has a day (1/0),
 // 6 lease member, 7 lease ms, 8 has a caller (1/0), 9 caller budget, 10 caller ttl,
 // 11 has an expectation (1/0), 12 spent at least, 13 spent below, 14 day spent below, 15 caller spent below (-1: none).
@@ -63,7 +66,7 @@ local now = clock()
 -- The decision was made on figures this step did not read: it holds only while theirs still give it.
 local function below(v, limit) return limit < 0 or v < limit end
 local function reserve(K, A)
-  local hasDay, hasCaller = A[5] == '1', A[8] == '1'
+  local hasDay, hasCaller = A[5] == 1, A[8] == 1
   if redis.call('EXISTS', K[8]) == 0 then return {0, 4, 0, 0, 0, 0, 0, 0} end
   local amount, budget, cap, ttl = tonumber(A[1]), tonumber(A[2]), tonumber(A[3]), tonumber(A[4])
   local member, callerBudget, callerTtl = A[6], tonumber(A[9]), tonumber(A[10])
@@ -73,7 +76,7 @@ local function reserve(K, A)
   if hasCaller then reap(K[7], K[6], now, nil, callerTtl) end
   local f = figures(K, hasDay, hasCaller)
   local refused = 0
-  if A[11] == '1' and (f[1] < tonumber(A[12]) or not below(f[1], tonumber(A[13])) or not below(f[3], tonumber(A[14])) or not below(f[5], tonumber(A[15]))) then refused = 5
+  if A[11] == 1 and (f[1] < tonumber(A[12]) or not below(f[1], tonumber(A[13])) or not below(f[3], tonumber(A[14])) or not below(f[5], tonumber(A[15]))) then refused = 5
   elseif budget >= 0 and f[1] + f[2] + amount > budget then refused = 1
   elseif hasDay and cap >= 0 and f[3] + f[4] + amount > cap then refused = 2
   elseif hasCaller and f[5] + f[6] + amount > callerBudget then refused = 3 end
@@ -93,7 +96,7 @@ local function reserve(K, A)
 end
 local function settle(K, A)
   local reserved, actual, ttl = tonumber(A[1]), tonumber(A[2]), tonumber(A[3])
-  local hasDay, member, hasCaller = A[4] == '1', A[5], A[6] == '1'
+  local hasDay, member, hasCaller = A[4] == 1, A[5], A[6] == 1
   local held = redis.call('ZREM', K[3], member) == 1
   -- Settled before (a retry whose first try did arrive): book nothing twice.
   if not held and redis.call('ZREM', K[4], member) == 0 then return figures(K, hasDay, hasCaller) end
@@ -113,11 +116,10 @@ while p <= #ARGV do
   local k = tonumber(ARGV[p]) * 8
   local K = {KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7], KEYS[k + 8]}
   local isReserve = ARGV[p + 1] == 'r'
-  local n, width = 7, 6
-  if isReserve then n, width = 15, 8 end
-  local A = {unpack(ARGV, p + 2, p + 1 + n)}
-  local ok, r
-  if isReserve then ok, r = pcall(reserve, K, A) else ok, r = pcall(settle, K, A) end
+  local width = 6
+  if isReserve then width = 8 end
+  local ok, r = pcall(cjson.decode, ARGV[p + 2])
+  if ok and isReserve then ok, r = pcall(reserve, K, r) elseif ok then ok, r = pcall(settle, K, r) end
   -- A step that failed answers its error in its own place: the others stand.
   if not ok then
     r = {type(r) == 'table' and r.err or tostring(r)}
@@ -125,7 +127,7 @@ while p <= #ARGV do
   end
   for i = 1, width do out[o + i] = r[i] end
   o = o + width
-  p = p + 2 + n
+  p = p + 3
 end
 return out
 `;
@@ -236,20 +238,18 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   private reserveNow(tenant: string, amount: number, limits: LedgerLimits, lease: LedgerLease, expect: LedgerExpectation | undefined): Promise<ReserveResult> {
     if (this.restartedBefore(tenant)) return Promise.resolve({ granted: false, refusedBy: 'lost', balance: { ...NOTHING, lost: true } });
     const caller = limits.caller;
-    return this.steps.add(this.group(tenant), this.keys(tenant, limits), RESERVE_STEP, caller !== undefined, [
-      'r', amount, Number.isFinite(limits.budgetMicros) ? limits.budgetMicros : -1, limits.dailyCapMicros ?? -1, limits.periodTtlSec, limits.dayKey !== undefined ? '1' : '0',
-      leaseMember(lease.id, amount), Math.max(1, Math.ceil(lease.ttlMs)),
-      caller ? '1' : '0', caller?.budgetMicros ?? 0, caller?.periodTtlSec ?? 0,
-      ...(expect === undefined ? NO_EXPECTATION : [1, expect.spentAtLeast, upTo(expect.spentBelow), upTo(expect.daySpentBelow), upTo(expect.callerSpentBelow)]),
-    ]);
+    const expectation =
+      expect === undefined ? NO_EXPECTATION : `1,${expect.spentAtLeast},${upTo(expect.spentBelow)},${upTo(expect.daySpentBelow)},${upTo(expect.callerSpentBelow)}`;
+    const args =
+      `[${amount},${Number.isFinite(limits.budgetMicros) ? limits.budgetMicros : -1},${limits.dailyCapMicros ?? -1},${limits.periodTtlSec},${limits.dayKey !== undefined ? 1 : 0},` +
+      `${JSON.stringify(leaseMember(lease.id, amount))},${Math.max(1, Math.ceil(lease.ttlMs))},${caller ? 1 : 0},${caller?.budgetMicros ?? 0},${caller?.periodTtlSec ?? 0},${expectation}]`;
+    return this.steps.add(this.group(tenant), this.keys(tenant, limits), RESERVE_STEP, caller !== undefined, ['r', args]);
   }
 
   /** Sent with the other reserves and settles of this pass of the event loop: no answer is waited for on a call's path. */
   settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys, leaseId: string): Promise<LedgerBalance> {
-    return this.steps.add(this.group(tenant), this.keys(tenant, keys), SETTLE_STEP, keys.caller !== undefined, [
-      's', reserved, actual, keys.periodTtlSec, keys.dayKey !== undefined ? '1' : '0', leaseMember(leaseId, reserved),
-      keys.caller ? '1' : '0', keys.caller?.periodTtlSec ?? 0,
-    ]);
+    const args = `[${reserved},${actual},${keys.periodTtlSec},${keys.dayKey !== undefined ? 1 : 0},${JSON.stringify(leaseMember(leaseId, reserved))},${keys.caller ? 1 : 0},${keys.caller?.periodTtlSec ?? 0}]`;
+    return this.steps.add(this.group(tenant), this.keys(tenant, keys), SETTLE_STEP, keys.caller !== undefined, ['s', args]);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {
@@ -400,7 +400,7 @@ interface RememberedKeys {
 const MAX_REMEMBERED_TENANTS = 10_000;
 
 const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2: 'day', 3: 'caller', 4: 'lost', 5: 'moved' };
-const NO_EXPECTATION = [0, 0, -1, -1, -1] as const;
+const NO_EXPECTATION = '0,0,-1,-1,-1';
 /** A bound for the script: -1 for none (absent or unbounded). */
 const upTo = (limit: number | undefined): number => (limit === undefined || !Number.isFinite(limit) ? -1 : limit);
 const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
