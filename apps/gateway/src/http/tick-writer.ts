@@ -21,8 +21,7 @@ export class TickWriter {
    */
   writeHead(status: number, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): void {
     this.res.writeHead(status, headers);
-    this.res.cork();
-    this.corked = true;
+    this.cork();
     this.res.flushHeaders();
     this.queueFlush();
   }
@@ -45,6 +44,9 @@ export class TickWriter {
     if (this.pending !== '' && !this.res.writableEnded) {
       const text = this.pending;
       this.pending = '';
+      // Written corked and uncorked below: on an uncorked socket Node corks it itself and uncorks it a tick
+      // later, one more tick per write (and each of a slow stream's chunks is one).
+      this.cork();
       this.res.write(text);
     }
     this.uncork();
@@ -54,6 +56,12 @@ export class TickWriter {
     if (this.flushQueued) return;
     this.flushQueued = true;
     process.nextTick(flush, this);
+  }
+
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
   }
 
   private uncork(): void {

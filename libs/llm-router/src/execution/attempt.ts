@@ -6,7 +6,7 @@ import { UpstreamFailure } from '../errors/upstream-failure.js';
 import type { ProviderTarget } from '../providers/provider-targets.js';
 import type { Transport, TransportEvent } from '../providers/http/transport.interface.js';
 import type { StreamDecoder } from '../providers/provider-adapter.interface.js';
-import { SseDecoder } from '../providers/sse/sse-decoder.js';
+import { SseDecoder, type SseEvent, type SseListener } from '../providers/sse/sse-decoder.js';
 import type { AttemptOutput } from './routed-event.js';
 
 /** What an attempt tells its owner: its outputs, then one end (a categorized failure, or done). */
@@ -26,11 +26,13 @@ export interface AttemptListener {
  * of these for its whole life, where closures over the same state cost a
  * context and a function each. Unsubscribing it aborts the upstream call.
  */
-export class UpstreamAttempt extends Subscriber<TransportEvent> {
+export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseListener {
   private status = 0;
   private headers: IncomingHttpHeaders = {};
   private body = '';
   private chunksSent = 0;
+  /** The upstream body ended: what the SSE decoder flushes now is parsed, never passed through. */
+  private ended = false;
   private readonly sse: SseDecoder | undefined;
   private readonly decoder: StreamDecoder | undefined;
   /**
@@ -155,24 +157,25 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> {
   }
 
   private emitEvents(text: string, end: boolean): void {
+    if (!end) return this.sse!.push(text, this);
+    this.ended = true;
+    this.sse!.end(this);
+  }
+
+  /** Each event the SSE decoder finds, translated and emitted (the decoder calls it during a push). */
+  sseEvent(event: SseEvent): void {
     const decoder = this.decoder!;
-    const events = end ? this.sse!.end() : this.sse!.push(text);
-    for (const event of events) {
-      // An event flushed by end() may be cut short: parsed, so a cut one is caught.
-      const passed = end ? undefined : decoder.passThrough?.(event);
-      if (passed !== undefined) {
-        this.emit(passed, passed.carriesContent);
-        continue;
-      }
-      const chunks = decoder.decode(event);
-      for (const chunk of chunks) {
-        const usage: Usage | undefined = chunk.usage ?? undefined;
-        const json = decoder.serialized?.(chunk);
-        const output: { type: 'chunk'; chunk: ChatCompletionChunk; usage?: Usage; json?: string } = { type: 'chunk', chunk };
-        if (usage) output.usage = usage;
-        if (json !== undefined) output.json = json;
-        this.emit(output, carriesContent(chunk));
-      }
+    // An event flushed by end() may be cut short: parsed, so a cut one is caught.
+    const passed = this.ended ? undefined : decoder.passThrough?.(event);
+    if (passed !== undefined) return this.emit(passed, passed.carriesContent);
+    const chunks = decoder.decode(event);
+    for (const chunk of chunks) {
+      const usage: Usage | undefined = chunk.usage ?? undefined;
+      const json = decoder.serialized?.(chunk);
+      const output: { type: 'chunk'; chunk: ChatCompletionChunk; usage?: Usage; json?: string } = { type: 'chunk', chunk };
+      if (usage) output.usage = usage;
+      if (json !== undefined) output.json = json;
+      this.emit(output, carriesContent(chunk));
     }
   }
 

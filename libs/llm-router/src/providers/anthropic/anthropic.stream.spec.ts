@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { AdapterTarget, StreamDecoder } from '../provider-adapter.interface.js';
-import { SseDecoder } from '../sse/sse-decoder.js';
+import { sseEvents } from '../../testing/sse-events.spec-helper.js';
 import { AnthropicAdapter } from './anthropic.adapter.js';
 
 const target: AdapterTarget = { model: 'smart-chat', upstreamModel: 'claude-sonnet-4-5', basePath: '/v1', headers: {} };
@@ -40,9 +40,8 @@ const TOOL_STREAM = sse([
 ]);
 
 function decodeAll(text: string): { chunks: ChatCompletionChunk[]; decoder: StreamDecoder } {
-  const parser = new SseDecoder();
   const decoder = adapter.createStreamDecoder(target);
-  const chunks = [...parser.push(text), ...parser.end()].flatMap((e) => decoder.decode(e));
+  const chunks = sseEvents(text).flatMap((e) => decoder.decode(e));
   return { chunks, decoder };
 }
 

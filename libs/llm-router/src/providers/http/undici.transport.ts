@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { CompiledProvider } from '../../policy/compiled-policy.js';
+import { ClientPool } from './client-pool.js';
 import type { Transport, TransportEvent, TransportRequest } from './transport.interface.js';
 
 /**
@@ -13,7 +14,7 @@ import type { Transport, TransportEvent, TransportRequest } from './transport.in
  * and far less than global fetch (web streams, Request objects).
  */
 export class UndiciTransport implements Transport {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, ClientPool>();
 
   send(sent: TransportRequest): Observable<TransportEvent> {
     return new Observable<TransportEvent>((subscriber) => new UndiciExchange(this.poolFor(sent.provider), sent, subscriber));
@@ -24,13 +25,10 @@ export class UndiciTransport implements Transport {
     this.pools.clear();
   }
 
-  private poolFor(provider: CompiledProvider): Pool {
+  private poolFor(provider: CompiledProvider): ClientPool {
     let pool = this.pools.get(provider.name);
     if (!pool) {
-      pool = new Pool(new URL(provider.baseUrl).origin, {
-        connections: provider.maxSockets,
-        connectTimeout: provider.timeouts.connectMs,
-      });
+      pool = new ClientPool(new URL(provider.baseUrl).origin, provider.maxSockets, provider.timeouts.connectMs);
       this.pools.set(provider.name, pool);
     }
     return pool;
@@ -53,7 +51,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   private readonly firstByteTimeoutMs: number;
 
   constructor(
-    pool: Pool,
+    pool: ClientPool,
     sent: TransportRequest,
     private readonly subscriber: Subscriber<TransportEvent>,
   ) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { AdapterTarget, StreamDecoder } from '../provider-adapter.interface.js';
-import { SseDecoder } from '../sse/sse-decoder.js';
+import { sseEvents } from '../../testing/sse-events.spec-helper.js';
 import { OpenAiAdapter } from './openai.adapter.js';
 
 const target: AdapterTarget = { model: 'fast-chat', upstreamModel: 'gpt-4o-mini', basePath: '/v1', headers: {} };
@@ -23,18 +23,16 @@ const OPENAI_TOOL_STREAM = [
   .join('');
 
 function decodeAll(text: string): { chunks: ChatCompletionChunk[]; decoder: StreamDecoder } {
-  const sse = new SseDecoder();
   const decoder = adapter.createStreamDecoder(target);
-  const chunks = [...sse.push(text), ...sse.end()].flatMap((e) => decoder.decode(e));
+  const chunks = sseEvents(text).flatMap((e) => decoder.decode(e));
   return { chunks, decoder };
 }
 
 describe('OpenAI stream decoder', () => {
   it("reuses the provider's text, with the model rewritten, as the chunk's JSON", () => {
     // Asked as the router asks: right after each decode, for the chunks it returned.
-    const sse = new SseDecoder();
-    const decoder = adapter.createStreamDecoder(target);
-    const serialized = [...sse.push(OPENAI_TOOL_STREAM), ...sse.end()].flatMap((e) => decoder.decode(e).map((chunk) => ({ chunk, json: decoder.serialized?.(chunk) })));
+      const decoder = adapter.createStreamDecoder(target);
+    const serialized = sseEvents(OPENAI_TOOL_STREAM).flatMap((e) => decoder.decode(e).map((chunk) => ({ chunk, json: decoder.serialized?.(chunk) })));
     assert.ok(serialized.length > 0);
     for (const { chunk, json } of serialized) {
       assert.ok(json !== undefined);

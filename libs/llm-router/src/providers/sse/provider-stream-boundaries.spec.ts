@@ -5,7 +5,7 @@ import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import { AnthropicAdapter } from '../anthropic/anthropic.adapter.js';
 import { OpenAiAdapter } from '../openai/openai.adapter.js';
 import type { AdapterTarget, ProviderAdapter, StreamDecoder } from '../provider-adapter.interface.js';
-import { SseDecoder } from './sse-decoder.js';
+import { sseEvents } from '../../testing/sse-events.spec-helper.js';
 
 /**
  * Raw provider streams fed through SseDecoder then the provider's StreamDecoder
@@ -15,11 +15,8 @@ import { SseDecoder } from './sse-decoder.js';
 const target: AdapterTarget = { model: 'catalog-model', upstreamModel: 'upstream-model', basePath: '/v1', headers: {} };
 
 function decodePieces(adapter: ProviderAdapter, pieces: string[]): { chunks: ChatCompletionChunk[]; decoder: StreamDecoder } {
-  const parser = new SseDecoder();
   const decoder = adapter.createStreamDecoder(target);
-  const chunks: ChatCompletionChunk[] = [];
-  for (const piece of pieces) for (const event of parser.push(piece)) chunks.push(...decoder.decode(event));
-  for (const event of parser.end()) chunks.push(...decoder.decode(event));
+  const chunks = sseEvents(...pieces).flatMap((event) => decoder.decode(event));
   return { chunks, decoder };
 }
 

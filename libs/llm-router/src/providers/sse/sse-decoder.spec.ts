@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SseDecoder, type SseEvent } from './sse-decoder.js';
+import type { SseEvent } from './sse-decoder.js';
+import { sseEvents } from '../../testing/sse-events.spec-helper.js';
 
 /** The events of `text` fed whole, then fed one character at a time: both must agree. */
 function events(text: string): SseEvent[] {
-  const whole = new SseDecoder();
-  const all = [...whole.push(text), ...whole.end()];
-  const bytewise = new SseDecoder();
-  const each: SseEvent[] = [];
-  for (const c of text) each.push(...bytewise.push(c));
-  each.push(...bytewise.end());
+  const all = sseEvents(text);
+  const each = sseEvents(...text);
   assert.deepEqual(each, all, 'fed one character at a time');
   return all;
 }

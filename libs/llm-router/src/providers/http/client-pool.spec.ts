@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Dispatcher } from 'undici';
+import { ClientPool } from './client-pool.js';
+
+/** A server that holds each answer until told, and counts the connections it was opened. */
+let server: Server;
+let origin: string;
+let connections = 0;
+const held: ServerResponse[] = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+/** One call through the pool: settles with its status (or error) once its answer has ended. */
+function call(pool: ClientPool): { started: () => boolean; done: Promise<number | Error> } {
+  let started = false;
+  const done = new Promise<number | Error>((resolve) => {
+    let status = 0;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: () => undefined,
+      onResponseStart: (_c, s) => {
+        started = true;
+        status = s;
+      },
+      onResponseData: () => undefined,
+      onResponseEnd: () => resolve(status),
+      onResponseError: (_c, err) => resolve(err),
+    };
+    pool.dispatch({ path: '/', method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, handler);
+  });
+  return { started: () => started, done };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), 'timed out waiting');
+}
+
+function answerAll(): void {
+  for (const res of held.splice(0)) res.end('ok');
+}
+
+describe('ClientPool', () => {
+  it('opens a connection per call in flight up to the limit; past it, calls wait in order for one to free', async () => {
+    connections = 0;
+    const pool = new ClientPool(origin, 2, 1000);
+    const calls = [call(pool), call(pool), call(pool)];
+    await until(() => held.length === 2);
+    assert.equal(connections, 2);
+    assert.equal(calls[2]!.started(), false);
+    held.shift()!.end('ok');
+    assert.equal(await calls[0]!.done, 200);
+    // The freed connection carries the waiting call: no third connection.
+    await until(() => held.length === 2);
+    assert.equal(connections, 2);
+    answerAll();
+    assert.deepEqual(await Promise.all([calls[1]!.done, calls[2]!.done]), [200, 200]);
+    await pool.destroy();
+  });
+
+  it('reuses an idle connection', async () => {
+    connections = 0;
+    const pool = new ClientPool(origin, 8, 1000);
+    const first = [call(pool), call(pool)];
+    await until(() => held.length === 2);
+    answerAll();
+    await Promise.all(first.map((c) => c.done));
+    // A connection is idle once undici says it drained (a microtask after its answer ended).
+    await new Promise((resolve) => setImmediate(resolve));
+    const again = call(pool);
+    await until(() => held.length === 1);
+    answerAll();
+    assert.equal(await again.done, 200);
+    assert.equal(connections, 2);
+    await pool.destroy();
+  });
+
+  it('destroy fails the calls in flight and those waiting', async () => {
+    const pool = new ClientPool(origin, 1, 1000);
+    const calls = [call(pool), call(pool)];
+    await until(() => held.length === 1);
+    await pool.destroy();
+    const ends = await Promise.all(calls.map((c) => c.done));
+    assert.ok(ends.every((e) => e instanceof Error));
+    held.length = 0;
+  });
+});

@@ -1,0 +1,63 @@
+import { buildConnector, Client, type Dispatcher } from 'undici';
+
+interface Waiting {
+  readonly options: Dispatcher.DispatchOptions;
+  readonly handler: Dispatcher.DispatchHandler;
+}
+
+/**
+ * Keep-alive connections to one origin, one request at a time on each, at
+ * most `maxConnections`: undici's Pool, with a list of the idle connections.
+ * undici's Pool looks for a free connection by walking all of them, so with
+ * thousands of streams open every new call walked thousands of busy ones. The
+ * most recently freed connection is taken first (its socket the likeliest
+ * still open); past the limit, calls wait in order for one to free.
+ */
+export class ClientPool {
+  private readonly idle: Client[] = [];
+  private readonly clients = new Set<Client>();
+  /** Calls past the limit, in order (rare: the limit is sized for the traffic). */
+  private readonly waiting: Waiting[] = [];
+  /** One connector (and TLS session cache) for all the connections, as undici's Pool shares one. */
+  private readonly connect: buildConnector.connector;
+
+  constructor(
+    private readonly origin: string,
+    private readonly maxConnections: number,
+    connectTimeoutMs: number,
+  ) {
+    this.connect = buildConnector({ timeout: connectTimeoutMs });
+  }
+
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    const client = this.idle.pop() ?? (this.clients.size < this.maxConnections ? this.open() : undefined);
+    if (client === undefined) this.waiting.push({ options, handler });
+    else client.dispatch(options, handler);
+  }
+
+  /** Every connection closed at once, calls in flight and waiting failed. */
+  destroy(): Promise<void> {
+    const err = new Error('the upstream connection pool was closed');
+    // As undici fails a call it never started: no controller yet.
+    for (const w of this.waiting.splice(0)) w.handler.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, err);
+    const closing = [...this.clients].map((c) => c.destroy(err));
+    this.clients.clear();
+    this.idle.length = 0;
+    return Promise.all(closing).then(() => undefined);
+  }
+
+  private open(): Client {
+    const client = new Client(this.origin, { connect: this.connect });
+    this.clients.add(client);
+    // A connection drains when its request is done (or failed): the next waiting call takes it, else it is idle.
+    client.on('drain', () => this.freed(client));
+    return client;
+  }
+
+  private freed(client: Client): void {
+    if (!this.clients.has(client)) return;
+    const next = this.waiting.shift();
+    if (next !== undefined) client.dispatch(next.options, next.handler);
+    else this.idle.push(client);
+  }
+}
