@@ -8,8 +8,8 @@
  * process of another age: each pair is a fresh full-configuration process and
  * a fresh variant, started together and warmed up alike, measured back to
  * back (the order alternating), and there are several pairs per variant. The
- * cost is the median over the pairs, with the pairs' range beside it; a first
- * row with nothing switched off shows how far two identical processes differ.
+ * cost is the median over the pairs, with every pair's beside it; a first row
+ * with nothing switched off shows how far two identical processes differ.
  * Beside the CPU time, counts no other work on the machine changes: read and
  * write calls per request and Redis commands per request.
  */
