@@ -10,8 +10,8 @@
  * back (the order alternating), and there are several pairs per variant. The
  * cost is the median over the pairs, with every pair's beside it; a first row
  * with nothing switched off shows how far two identical processes differ.
- * Beside the CPU time, counts no other work on the machine changes: read and
- * write calls per request and Redis commands per request.
+ * Beside the CPU time, counts that other work on the machine moves far less:
+ * read and write calls per request and Redis commands per request.
  */
 import type { BenchConfig } from './config.js';
 import { median, runAutocannon, type RequestSpec } from './load.js';
@@ -317,7 +317,7 @@ export function featureCostsNote(run: FeatureCostsSettings): string {
     "*within noise*: the pairs' costs lie on both sides of 0, or the cost is no larger than the yardstick's largest pair (either way): the table cannot tell that feature's cost from 0. " +
     '*read+write calls/req*: syscr + syscw from /proc/<pid>/io over the same loads (every thread; epoll, sendmsg and recvmsg are not counted). ' +
     `*Redis commands/req*: counted on the first pair with MONITOR over a ${REDIS_COUNT_S} s load of its own (not a timed one), the commands from the variant's own connections; a Lua script's inner commands are not counted; the yardstick's is the full configuration's. ` +
-    "At 32 connections the ledger's reserves and settles of one event-loop pass go as one script call, so this count moves a little with how many calls share a pass. " +
-    'Neither count depends on how fast the machine is.'
+    'Both are counts, not times, but not fixed: the writes of one event-loop pass are coalesced, and at 32 connections the ledger\'s reserves and settles of one pass go as one script call, ' +
+    'so both move a little with how many calls share a pass (compare the yardstick\'s two processes).'
   );
 }

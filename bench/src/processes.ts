@@ -231,8 +231,9 @@ export function cpuMicros(pid: number): number {
 /**
  * Read and write calls a process has made, all its threads (/proc/<pid>/io
  * syscr + syscw: read, readv, write, writev and the like, on sockets and files;
- * not epoll_wait, recvmsg or sendmsg). A count, not a time: no other work on
- * the machine changes it.
+ * not epoll_wait, recvmsg or sendmsg). A count, not a time: other work on the
+ * machine moves it only as far as it changes how many calls share an
+ * event-loop pass (whose writes a process may coalesce).
  */
 export function ioCalls(pid: number): number {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');

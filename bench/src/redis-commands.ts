@@ -3,8 +3,8 @@
  * MONITOR on the Redis it talks to, keeping the commands that come from the
  * process's own connections (by their local ports, from its sockets). Commands
  * a Lua script runs inside Redis are not counted (the EVALSHA that runs it is).
- * A count, not a time: no other work on the machine changes it, and other
- * clients of the same Redis (other processes, the test suite) are left out.
+ * A count, not a time; other clients of the same Redis (other processes, the
+ * test suite) are left out.
  */
 import { connect } from 'node:net';
 import { clientPorts, sleep } from './processes.js';
