@@ -16,6 +16,7 @@ const ENTRIES = {
   memory: 'dist/bench/src/memory-main.js',
   sessions: 'dist/bench/src/session-micro.js',
   batch: 'dist/bench/src/batch.js',
+  features: 'dist/bench/src/features-main.js',
 };
 const which = process.argv[2] ?? 'main';
 if (!(which in ENTRIES)) {

@@ -60,6 +60,8 @@ export interface BenchConfig {
   streams: { count: number; seconds: number; chunkMs: number; openPerS: number };
   /** The soak: seconds of load, seconds per sample. */
   soak: { seconds: number; sampleS: number };
+  /** The cost of each feature: pairs of fresh processes per feature, rounds per pair, seconds per load, requests of warm-up per process; only some features (ids), for development. */
+  features: { pairs: number; rounds: number; duration: number; warmRequests: number; only?: readonly string[] };
   /** Sections of the default run left out (comma-separated: streams, soak, features), for development. */
   skip: readonly string[];
 }
@@ -86,6 +88,13 @@ export function benchConfig(streamsForm: { count: number; seconds: number } = ST
       openPerS: num('BENCH_STREAM_OPEN_RATE', 1000, 1),
     },
     soak: { seconds: num('BENCH_SOAK_SECONDS', 60, 10), sampleS: num('BENCH_SOAK_SAMPLE_S', 5, 1) },
+    features: {
+      pairs: Math.round(num('BENCH_FEATURE_PAIRS', 3, 1)),
+      rounds: Math.round(num('BENCH_FEATURE_ROUNDS', 2, 1)),
+      duration: num('BENCH_FEATURE_DURATION', 0.75, 0.5),
+      warmRequests: Math.round(num('BENCH_FEATURE_WARMUP_REQUESTS', 5000, 0)),
+      only: process.env.BENCH_FEATURES ? process.env.BENCH_FEATURES.split(',').map((s) => s.trim()) : undefined,
+    },
     skip: (process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

@@ -12,7 +12,7 @@ import { credentials, gatewayEnv } from './our-gateway.js';
 import { productionServices, type ProductionServices } from './production.js';
 import { startFleet } from './fleet.js';
 import { machine, machineLine, type Machine } from './results.js';
-import { featureCostsTable, runFeatureCosts, type FeatureCost } from './feature-costs.js';
+import { featureCostsNote, featureCostsRun, featureCostsSettings, featureCostsTable, runFeatureCosts, type FeatureCost } from './feature-costs.js';
 import { checkFileLimit, runOpenStreams, streamsNote, streamsChecks, streamsTable, streamTargets, type OpenStreamsResult } from './open-streams.js';
 import { runSoak, soakChecks, soakMarkdown, type SoakResult } from './soak.js';
 import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
@@ -290,20 +290,7 @@ async function main(): Promise<void> {
   let features: FeatureCost[] | undefined;
   if (production && services.prod && fleet.endpoints.prod && !cfg.skip.includes('features')) {
     log('cost of each feature: the production configuration with one switched off, single target');
-    features = await runFeatureCosts(
-      {
-        policy: fleet.policy,
-        full: services.prod,
-        fullHeaders: fleet.endpoints.prod.headers,
-        sharedEnv: (name) => production!.env(name),
-        spec: (url, headers) => ({ url: `${url}/v1/chat/completions`, headers: { ...headers, 'x-traffic-class': 'bench-single' }, body: body('auto', false) }),
-        conns: maxConns,
-        duration: cfg.duration,
-        rounds: cfg.rounds,
-        warmup: cfg.warmup,
-      },
-      log,
-    );
+    features = await runFeatureCosts(featureCostsRun(cfg, fleet.policy, production), log);
   }
   let soak: SoakResult | undefined;
   if (!cfg.skip.includes('soak')) {
@@ -392,7 +379,7 @@ function renderMarkdown(
           '',
           featureCostsTable(more.features),
           '',
-          `The production configuration (single target, ${maxConns} connections) against a gateway process with one feature off, measured back to back in each round (the order alternating), ${cfg.rounds} rounds × ${cfg.duration} s; medians of the per-round figures. Each variant is a fresh process; the full configuration is the one measured above.`,
+          featureCostsNote(featureCostsSettings(cfg)),
           '',
         ]
       : []),

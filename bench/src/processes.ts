@@ -87,10 +87,17 @@ export async function startService(o: StartOptions): Promise<Service> {
   return { name: o.name, url, port: o.port, pid: child.pid!, child, log: tail };
 }
 
-/** Whether `pid` holds the TCP socket listening on `port` (/proc/net/tcp{,6} against its file descriptors). */
-export function listensOn(pid: number, port: number): boolean {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  const inodes = new Set<string>();
+/** A TCP socket of this machine's network namespace, from /proc/net/tcp{,6}. */
+interface TcpSocket {
+  readonly localPort: number;
+  readonly remotePort: number;
+  /** 0A: LISTEN, 01: ESTABLISHED. */
+  readonly state: string;
+  readonly inode: string;
+}
+
+function tcpSockets(): TcpSocket[] {
+  const out: TcpSocket[] = [];
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -99,23 +106,48 @@ export function listensOn(pid: number, port: number): boolean {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
+      // local_address and rem_address are ADDR:PORT (hex); the inode is the tenth field.
       const f = line.trim().split(/\s+/);
-      // local_address is ADDR:PORT; state 0A is LISTEN; the inode is the tenth field.
-      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+      if (!f[1] || !f[2] || !f[3] || !f[9]) continue;
+      const port = (a: string) => parseInt(a.slice(a.lastIndexOf(':') + 1), 16);
+      out.push({ localPort: port(f[1]), remotePort: port(f[2]), state: f[3], inode: f[9] });
     }
   }
-  if (inodes.size === 0) return false;
+  return out;
+}
+
+/** The inodes of the sockets `pid` holds open (empty once it is gone). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
   try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       try {
-        return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode) inodes.add(inode);
       } catch {
-        return false;
+        /* closed meanwhile */
       }
-    });
+    }
   } catch {
-    return false;
+    /* gone */
   }
+  return inodes;
+}
+
+/** Whether `pid` holds the TCP socket listening on `port` (/proc/net/tcp{,6} against its file descriptors). */
+export function listensOn(pid: number, port: number): boolean {
+  const listening = tcpSockets().filter((s) => s.localPort === port && s.state === '0A');
+  if (listening.length === 0) return false;
+  const mine = socketInodes(pid);
+  return listening.some((s) => mine.has(s.inode));
+}
+
+/** The local ports of the TCP connections `pid` holds open to `remotePort` (its Redis or PostgreSQL clients, say). */
+export function clientPorts(pid: number, remotePort: number): number[] {
+  const mine = socketInodes(pid);
+  return tcpSockets()
+    .filter((s) => s.remotePort === remotePort && s.state === '01' && mine.has(s.inode))
+    .map((s) => s.localPort);
 }
 
 /** Starts a service on a free port, again on another one if the port was taken before the service could bind it. */
@@ -194,6 +226,19 @@ export function cpuMicros(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return ((utime + stime) * 1e6) / CLK_TCK;
+}
+
+/**
+ * Read and write calls a process has made, all its threads (/proc/<pid>/io
+ * syscr + syscw: read, readv, write, writev and the like, on sockets and files;
+ * not epoll_wait, recvmsg or sendmsg). A count, not a time: other work on the
+ * machine moves it only as far as it changes how many calls share an
+ * event-loop pass (whose writes a process may coalesce).
+ */
+export function ioCalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+  return field('syscr') + field('syscw');
 }
 
 /** A `kB` field of /proc/<pid>/status, in bytes (NaN once the process is gone). */
