@@ -1,7 +1,7 @@
 import type { ChatCompletionChunk, FinishReason, Usage } from '../../chat/chat-completion.types.js';
-import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import { isObject, safeJsonParse, type JsonObject } from '../http-errors.js';
 import type { AdapterTarget, StreamDecoder } from '../provider-adapter.interface.js';
+import { brokenStreamProtocol } from '../sse/broken-stream-protocol.js';
 import type { SseEvent } from '../sse/sse-decoder.js';
 import { anthropicInBandFailure } from './anthropic.errors.js';
 import { finishReason, promptTokens } from './anthropic.response.js';
@@ -40,9 +40,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   decode(event: SseEvent): ChatCompletionChunk[] {
     if (event.data.length === 0) return [];
     const parsed = safeJsonParse(event.data);
-    if (!isObject(parsed)) {
-      throw new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_stream_event', message: 'upstream sent a stream event that is not JSON' });
-    }
+    if (!isObject(parsed)) throw brokenStreamProtocol('an event that is not JSON');
     const type = typeof parsed.type === 'string' ? parsed.type : event.event;
     if (type === 'error' || event.event === 'error') throw anthropicInBandFailure(parsed);
     switch (type) {
