@@ -43,6 +43,8 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     if (!isObject(parsed)) throw brokenStreamProtocol('an event that is not JSON');
     const type = typeof parsed.type === 'string' ? parsed.type : event.event;
     if (type === 'error' || event.event === 'error') throw anthropicInBandFailure(parsed);
+    // Unknown event types are skipped (Anthropic adds them); an event with no type at all is no Messages event.
+    if (type === undefined) throw brokenStreamProtocol('an event without a type');
     switch (type) {
       case 'message_start':
         return this.messageStart(parsed);
@@ -97,9 +99,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   private blockDelta(event: JsonObject): ChatCompletionChunk[] {
     const delta = event.delta;
-    if (!isObject(delta)) return [];
+    // Dropped, a delta would lose part of the answer without a word.
+    if (!isObject(delta)) throw brokenStreamProtocol('a content_block_delta without a delta');
     if (delta.type === 'text_delta') {
-      return typeof delta.text === 'string' && delta.text.length > 0 ? [this.chunk({ content: delta.text }, null)] : [];
+      if (typeof delta.text !== 'string') throw brokenStreamProtocol('a text_delta without text');
+      return delta.text.length > 0 ? [this.chunk({ content: delta.text }, null)] : [];
     }
     if (delta.type === 'input_json_delta') {
       const json = delta.partial_json;
