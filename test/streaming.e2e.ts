@@ -90,6 +90,50 @@ for (const fmt of FMTS) {
       });
     }
 
+    test('a malformed event after the first content chunk (streamMalformedAfter: 2): nothing of it or after it reaches the client, an explicit error event, no [DONE]; the record says the upstream broke its protocol', async () => {
+      sim.addFaults(faultOn(primary, { streamMalformedAfter: 2 }));
+      const res = await stream(klass);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['x-llm-model'], primary);
+      assert.equal(joinedContent(res.events), splitChunks(simReply(primary, PROMPT), 8).slice(0, 2).join(''));
+      const events = res.events.filter((e) => e !== '[DONE]');
+      // The role chunk, two content chunks, the error: the malformed event and the rest of the upstream's stream are not passed on.
+      assert.equal(events.length, 4, JSON.stringify(res.events));
+      assert.equal(res.done, false);
+      const last = res.events.at(-1);
+      assert.equal(last?.error?.code, 'stream_interrupted', JSON.stringify(last));
+      assert.equal(last.error.category, 'stream_interrupted');
+      assert.match(last.error.message, /upstream broke the stream protocol/);
+      assert.deepEqual(callsByModel(sim), { [primary]: 1 });
+      const record = gw.records.at(-1)!;
+      assert.deepEqual([record.outcome, record.errorCategory], ['failure', 'stream_interrupted']);
+      assert.deepEqual(
+        record.attempts.map((a) => [a.model, a.category, a.code]),
+        [[primary, 'stream_interrupted', 'invalid_stream_event']],
+      );
+      assert.match(record.errorMessage!, /upstream broke the stream protocol/);
+    });
+
+    test('a malformed event before any content (streamMalformedAfter: 0): a transient failure, retried, then switched; one coherent answer', async () => {
+      sim.addFaults(faultOn(primary, { streamMalformedAfter: 0 }));
+      const res = await stream(klass);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['x-llm-model'], secondary);
+      assert.equal(res.headers['x-llm-fallback'], 'true');
+      assert.equal(joinedContent(res.events), simReply(secondary, PROMPT));
+      assert.equal(res.done, true);
+      assert.deepEqual(callsByModel(sim), { [primary]: 2, [secondary]: 1 });
+      const record = gw.records.at(-1)!;
+      assert.deepEqual(
+        record.attempts.map((a) => [a.model, a.category, a.code ?? null]),
+        [
+          [primary, 'transient', 'invalid_stream_event'],
+          [primary, 'transient', 'invalid_stream_event'],
+          [secondary, undefined, null],
+        ],
+      );
+    });
+
     for (const kind of ['streamErrorAfter', 'streamCutAfter'] as const) {
       test(`${kind}: 0 (a 200 stream that fails before any content): retried, then switched; one coherent answer`, async () => {
         sim.addFaults(faultOn(primary, { [kind]: 0 }));

@@ -199,6 +199,20 @@ describe('Anthropic format: errors', () => {
   });
 });
 
+describe('Anthropic format: a malformed event inside the 200 stream (streamMalformedAfter)', () => {
+  it('sends N content deltas, a delta whose data is JSON cut short, then the rest of the stream', async () => {
+    sim.addFaults({ fault: { streamMalformedAfter: 1, chunks: 2 } });
+    const res = await call(url, { body: { ...hello, stream: true }, headers: ANTHROPIC_HEADERS });
+    assert.equal(res.status, 200);
+    const frames = parseSse(res.body);
+    assert.deepEqual(
+      frames.map((f) => f.event),
+      ['message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'],
+    );
+    assert.throws(() => JSON.parse(frames[4]!.data));
+  });
+});
+
 describe('Anthropic format: bad input', () => {
   it('requires the anthropic-version header', async () => {
     const res = await post(hello, { 'x-api-key': 'k' });

@@ -303,6 +303,11 @@ function streamError(kind: ErrorKind | undefined, model: string): string {
   return event('error', JSON.stringify(err));
 }
 
+/** By default a content delta cut short: not JSON. */
+function malformedEvent(data: string | undefined): string {
+  return event('content_block_delta', data ?? '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":');
+}
+
 export const anthropicFormat: WireFormat = {
   name: 'anthropic',
   requestIdHeader: 'request-id',
@@ -313,5 +318,6 @@ export const anthropicFormat: WireFormat = {
   statusReply,
   invalidRequest: invalid,
   streamError,
+  malformedEvent,
   notFound: (method, path) => ({ status: 404, body: body('not_found_error', `Not found: ${method} ${path}`) }),
 };

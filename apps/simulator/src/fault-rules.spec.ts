@@ -31,6 +31,8 @@ describe('fault rule validation', () => {
       [{ fault: { usageScale: 0 } }, /usageScale must be a number > 0/],
       [{ fault: { usageScale: -2 } }, /usageScale/],
       [{ fault: { streamCutAfter: 1.5 } }, /streamCutAfter/],
+      [{ fault: { streamMalformedAfter: -1 } }, /streamMalformedAfter/],
+      [{ fault: { malformedData: 'two\nlines' } }, /malformedData must be a single-line string/],
       [{ fault: { errror: 'auth' } }, /unknown field 'errror'/],
       [{ fault: {}, times: 0 }, /times/],
       [{ fault: {}, match: { format: 'gemini' } }, /format/],

@@ -42,6 +42,14 @@ export interface Fault {
   streamCutAfter?: number;
   /** Streams only: send N content chunks, then an error event inside the 200 stream. */
   streamErrorAfter?: number;
+  /**
+   * Streams only: send N content chunks, then one malformed event, then the rest of the stream as usual:
+   * a provider (or a proxy before it) that broke its protocol once. The event's data is `malformedData`,
+   * by default what the format cannot read: OpenAI JSON without `choices`, Anthropic JSON cut short.
+   */
+  streamMalformedAfter?: number;
+  /** The malformed event's data (one line), for `streamMalformedAfter`. */
+  malformedData?: string;
   /** Streams only: delay before each content chunk. */
   chunkDelayMs?: number;
   /** Streams only: number of content chunks the reply is split into (default 8). */
@@ -105,6 +113,8 @@ const FAULT_KEYS = new Set<string>([
   'reset',
   'streamCutAfter',
   'streamErrorAfter',
+  'streamMalformedAfter',
+  'malformedData',
   'chunkDelayMs',
   'chunks',
   'usageScale',
@@ -171,6 +181,11 @@ export function parseFault(value: unknown, where = 'fault', extra?: ReadonlySet<
   if (v.reset !== undefined) fault.reset = flag(v.reset, `${where}.reset`);
   if (v.streamCutAfter !== undefined) fault.streamCutAfter = count(v.streamCutAfter, `${where}.streamCutAfter`, 0);
   if (v.streamErrorAfter !== undefined) fault.streamErrorAfter = count(v.streamErrorAfter, `${where}.streamErrorAfter`, 0);
+  if (v.streamMalformedAfter !== undefined) fault.streamMalformedAfter = count(v.streamMalformedAfter, `${where}.streamMalformedAfter`, 0);
+  if (v.malformedData !== undefined) {
+    if (typeof v.malformedData !== 'string' || /[\r\n]/.test(v.malformedData)) fail(`${where}.malformedData must be a single-line string`);
+    fault.malformedData = v.malformedData;
+  }
   if (v.chunkDelayMs !== undefined) fault.chunkDelayMs = nonNegative(v.chunkDelayMs, `${where}.chunkDelayMs`);
   if (v.chunks !== undefined) fault.chunks = count(v.chunks, `${where}.chunks`, 1);
   if (v.usageScale !== undefined) {

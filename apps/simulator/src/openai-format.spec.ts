@@ -237,6 +237,26 @@ describe('OpenAI format: errors', () => {
   });
 });
 
+describe('OpenAI format: a malformed event inside the 200 stream (streamMalformedAfter)', () => {
+  it('sends N content chunks, one event without choices (or malformedData), then the rest of the stream', async () => {
+    sim.addFaults([{ times: 1, fault: { streamMalformedAfter: 2, chunks: 4 } }, { times: 1, fault: { streamMalformedAfter: 1, chunks: 4, malformedData: 'not json' } }]);
+    for (const [at, malformed] of [[3, undefined], [2, 'not json']] as const) {
+      const res = await call(url, { body: { ...hello, stream: true } });
+      assert.equal(res.status, 200);
+      const frames = parseSse(res.body);
+      // The role chunk, the content chunks before it, the malformed one, the rest, the finish chunk, [DONE].
+      assert.equal(frames.length, 1 + 4 + 1 + 1 + 1);
+      if (malformed === undefined) {
+        const event = JSON.parse(frames[at]!.data);
+        assert.equal(event.choices, undefined);
+      } else {
+        assert.equal(frames[at]!.data, malformed);
+      }
+      assert.equal(frames.at(-1)!.data, '[DONE]');
+    }
+  });
+});
+
 describe('OpenAI format: bad input', () => {
   const cases: Array<[string, unknown, RegExp, string | null]> = [
     ['invalid JSON', '{"model": "gpt-4o", ', /could not parse the JSON body/, null],

@@ -328,6 +328,11 @@ function streamError(kind: ErrorKind | undefined, model: string): string {
   return `data: ${JSON.stringify(err)}\n\n`;
 }
 
+/** By default a JSON object that is no chunk: no `choices` (what a proxy's own notice or an error in another shape looks like). */
+function malformedEvent(data: string | undefined): string {
+  return `data: ${data ?? '{"id":"chatcmpl-sim-malformed","object":"chat.completion.chunk","notice":"no choices in this chunk"}'}\n\n`;
+}
+
 export const openaiFormat: WireFormat = {
   name: 'openai',
   requestIdHeader: 'x-request-id',
@@ -338,5 +343,6 @@ export const openaiFormat: WireFormat = {
   statusReply,
   invalidRequest: (message) => invalid(message),
   streamError,
+  malformedEvent,
   notFound: (method, path) => ({ status: 404, body: body(`Invalid URL (${method} ${path})`, 'invalid_request_error') }),
 };

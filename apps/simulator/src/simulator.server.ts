@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicFormat } from './anthropic-format.js';
 import { FaultBook, FaultRuleError, resolveFault, type ActiveFaultRule, type Fault, type FaultRule, type SimFormat } from './fault-rules.js';
 import { openaiFormat } from './openai-format.js';
-import { DEFAULT_CHUNKS, type ErrorReply, type SimRequest, type WireFormat } from './wire-format.js';
+import { DEFAULT_CHUNKS, type ErrorReply, type SimRequest, type StreamScript, type WireFormat } from './wire-format.js';
 import { logLine } from './log-line.js';
 
 export const OPENAI_PATH = '/openai/v1/chat/completions';
@@ -280,7 +280,7 @@ class Simulator {
     fault?: Fault,
     ex?: Exchange,
   ): void {
-    const script = format.stream(r, seq, chunks);
+    const script = withMalformedEvent(format, format.stream(r, seq, chunks), fault);
     res.writeHead(200, { ...SSE_HEADERS, ...headers });
     const cut = fault?.streamCutAfter;
     const errorAfter = fault?.streamErrorAfter;
@@ -308,7 +308,7 @@ class Simulator {
     fault: Fault,
     ex: Exchange,
   ): Promise<void> {
-    const script = format.stream(r, seq, chunks);
+    const script = withMalformedEvent(format, format.stream(r, seq, chunks), fault);
     const cut = fault.streamCutAfter;
     const errorAfter = fault.streamErrorAfter;
     const n = Math.min(cut ?? Infinity, errorAfter ?? Infinity, script.chunks.length);
@@ -375,6 +375,15 @@ class Simulator {
         return sendJson(res, 404, { error: { type: 'not_found', message: `Not found: ${route}` } });
     }
   }
+}
+
+/** The script with `streamMalformedAfter`'s event among its chunks (counted as one by `streamCutAfter` and `streamErrorAfter`). */
+function withMalformedEvent(format: WireFormat, script: StreamScript, fault: Fault | undefined): StreamScript {
+  const after = fault?.streamMalformedAfter;
+  if (after === undefined) return script;
+  const chunks = [...script.chunks];
+  chunks.splice(Math.min(after, chunks.length), 0, format.malformedEvent(fault!.malformedData));
+  return { ...script, chunks };
 }
 
 /** Requests kept for `GET /_sim/requests`. */

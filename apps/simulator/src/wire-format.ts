@@ -58,6 +58,8 @@ export interface WireFormat {
   invalidRequest(message: string): ErrorReply;
   /** The SSE frame(s) that report an error inside a 200 stream. */
   streamError(kind: ErrorKind | undefined, model: string): string;
+  /** One SSE event the format's client cannot read: `data` as its data, or the format's own default. */
+  malformedEvent(data: string | undefined): string;
   notFound(method: string, path: string): ErrorReply;
 }
 

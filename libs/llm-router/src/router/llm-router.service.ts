@@ -25,6 +25,7 @@ import type { RoutedOutput } from '../execution/route-outcome.js';
 import { deriveRequestNeeds } from '../planning/request-needs.js';
 import type { RoutePlan } from '../planning/route-plan.js';
 import type { RecordedNeeds } from '../planning/request-with-needs.js';
+import { requestShapeError } from '../planning/request-shape.js';
 import type { LivePolicy, PolicyGeneration, PolicyVersion } from './live-policy.js';
 import { explainRoute, type RoutingExplanation } from './route-explanation.js';
 import type { SessionToExplain } from './session-explanation.js';
@@ -305,6 +306,9 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     // The context carries `callerBudget` along when given (in the options, or in a request context an app filled); only the budget reads it.
     const context: RouteOptions = options ? { ...current, ...options } : (current ?? {});
     const requestId = context.requestId ?? newRequestId();
+    // A malformed request is refused before anything reads it (needs included: they are read from it).
+    const malformed = requestShapeError(request);
+    if (malformed !== undefined) return throwError(() => this.refuse(malformed, generation, context, requestId, stream, undefined));
     const refuse = (err: unknown) => throwError(() => this.refuse(err, generation, context, requestId, stream, request));
     let trafficClass: CompiledClass;
     let session;
@@ -375,12 +379,13 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   /** Planning or the budget refused the call: it still gets its record. */
-  private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean, request: ChatCompletionRequest): unknown {
+  /** @param request absent when it is the request's shape that was refused: nothing could be read of it. */
+  private refuse(err: unknown, generation: PolicyGeneration, context: RoutingContext, requestId: string, stream: boolean, request: ChatCompletionRequest | undefined): unknown {
     if (!(err instanceof LlmRouterError)) return err;
     err.requestId = requestId;
     err.policyVersion ??= generation.version.id;
     // What routing read of the request: a refused call can be planned again (simulate, shadow) like a served one.
-    this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err, deriveRequestNeeds(request));
+    this.recordWithoutPlan(generation, context, requestId, stream, 'failure', err, request && deriveRequestNeeds(request));
     return err;
   }
 

@@ -58,6 +58,7 @@ export class LlmSession {
 function asRequest(turn: SessionTurn): ChatCompletionRequest {
   if (typeof turn === 'string') return { messages: [{ role: 'user', content: turn }] };
   if (Array.isArray(turn)) return { messages: [...(turn as readonly ChatMessage[])] };
-  if ('messages' in (turn as object)) return turn as ChatCompletionRequest;
+  // Anything else is taken as one message: the router refuses a malformed one by its field (messages[0]).
+  if (typeof turn === 'object' && turn !== null && 'messages' in turn) return turn as ChatCompletionRequest;
   return { messages: [turn as ChatMessage] };
 }

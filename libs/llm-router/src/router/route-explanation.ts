@@ -8,6 +8,7 @@ import { LlmRouterError } from '../errors/llm-router.error.js';
 import type { CircuitStatus } from '../execution/circuit/circuit-state.store.js';
 import { mergeFloors } from '../planning/route-planner.js';
 import type { RoutePlan } from '../planning/route-plan.js';
+import { requestShapeError } from '../planning/request-shape.js';
 import type { CompiledClass, CompiledModel } from '../policy/compiled-policy.js';
 import type { QualityFloorSpec } from '../policy/policy.schema.js';
 import type { PolicyGeneration } from './live-policy.js';
@@ -43,6 +44,8 @@ export interface ExplainedRefusal {
   readonly status: number;
   readonly category: FailureCategory;
   readonly code?: string;
+  /** The request's field it names, as OpenAI's `param` (`messages[2].tool_calls[0]`). */
+  readonly param?: string;
   readonly message: string;
 }
 
@@ -109,6 +112,11 @@ const UPSTREAM_CATEGORIES: readonly FailureCategory[] = [
  */
 export function explainRoute(input: ExplainInput): RoutingExplanation {
   const { generation, request } = input;
+  // A malformed request is refused as a call would be, before anything reads it.
+  const malformed = requestShapeError(request);
+  if (malformed !== undefined) {
+    return { policyVersion: generation.version.id, requestedModel: null, session: null, ...empty(input, input.className ?? generation.policy.defaultClass), refusal: refusalOf(malformed) };
+  }
   const base = {
     policyVersion: generation.version.id,
     requestedModel: requestedOf(request, generation),
@@ -237,7 +245,9 @@ function empty(input: ExplainInput, name: string): Omit<RoutingExplanation, 'pol
 }
 
 function refusalOf(err: unknown): ExplainedRefusal {
-  if (err instanceof LlmRouterError) return { status: err.httpStatus, category: err.category, ...(err.code ? { code: err.code } : {}), message: err.message };
+  if (err instanceof LlmRouterError) {
+    return { status: err.httpStatus, category: err.category, ...(err.code ? { code: err.code } : {}), ...(err.param !== null ? { param: err.param } : {}), message: err.message };
+  }
   throw err;
 }
 

@@ -270,4 +270,27 @@ describe('AnthropicAdapter.buildRequest: OpenAI-only parameters', () => {
     });
     assert.deepEqual(Object.keys(body).sort(), ['max_tokens', 'messages', 'model']);
   });
+
+  it('takes null optional fields as absent, as OpenAI does (a library caller may send them)', () => {
+    const body = translate({
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello', tool_calls: null },
+      ],
+      temperature: null,
+      top_p: null,
+      stop: null,
+      tools: null,
+      tool_choice: null,
+      user: null,
+    } as unknown as ChatCompletionRequest);
+    assert.deepEqual(body, {
+      model: 'claude-sonnet-4-5-20250929',
+      max_tokens: 4096,
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello' },
+      ],
+    });
+  });
 });

@@ -89,22 +89,23 @@ export function toAnthropicRequest(request: ChatCompletionRequest, model: string
     messages,
   };
   if (system.length > 0) body.system = system.join('\n\n');
+  // Optional fields may be null (OpenAI takes null as absent, and so does this translation).
   // Anthropic accepts 0..1 where OpenAI accepts 0..2: clamp rather than fail a fallback with a 400.
-  if (request.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, request.temperature));
-  if (request.top_p !== undefined) body.top_p = request.top_p;
-  if (request.stop !== undefined) {
+  if (request.temperature != null) body.temperature = Math.min(1, Math.max(0, request.temperature));
+  if (request.top_p != null) body.top_p = request.top_p;
+  if (request.stop != null) {
     const stops = typeof request.stop === 'string' ? [request.stop] : request.stop;
     if (stops.length > 0) body.stop_sequences = stops;
   }
-  if (request.tools !== undefined && request.tools.length > 0) {
+  if (request.tools != null && request.tools.length > 0) {
     body.tools = request.tools.map(toAnthropicTool);
-    if (request.tool_choice !== undefined) body.tool_choice = toAnthropicToolChoice(request.tool_choice);
+    if (request.tool_choice != null) body.tool_choice = toAnthropicToolChoice(request.tool_choice);
     // With 'none' no tool is called at all: there is nothing to limit.
     if (request.parallel_tool_calls === false && body.tool_choice?.type !== 'none') {
       body.tool_choice = { ...(body.tool_choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
     }
   }
-  if (request.user !== undefined) body.metadata = { user_id: request.user };
+  if (request.user != null) body.metadata = { user_id: request.user };
   if (stream) body.stream = true;
   return body;
 }
@@ -135,7 +136,7 @@ function contentBlocks(content: ChatMessage['content'], allowImages: boolean): A
 
 function assistantBlocks(message: ChatMessage): AnthropicContentBlock[] {
   const blocks = contentBlocks(message.content, false);
-  if (message.tool_calls !== undefined) {
+  if (message.tool_calls != null) {
     for (const call of message.tool_calls) {
       const block: AnthropicToolUseBlock = { type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call.function.arguments) };
       blocks.push(block);

@@ -152,4 +152,22 @@ describe('Anthropic stream decoder', () => {
     assert.deepEqual(d.decode({ event: 'some_future_event', data: '{"type":"some_future_event"}' }), []);
     assert.throws(() => d.decode({ event: 'message_start', data: '{"type":"mess' }), (e: unknown) => e instanceof UpstreamFailure && e.category === 'transient');
   });
+
+  it('an event it cannot read (no type, a delta missing or without its text, not JSON) is the upstream breaking its protocol: transient, invalid_stream_event, saying what', () => {
+    const cases: Array<[event: string | undefined, data: string, what: RegExp]> = [
+      [undefined, '{"message":"upstream busy"}', /an event without a type/],
+      ['content_block_delta', '{"type":"content_block_delta","index":0}', /a content_block_delta without a delta/],
+      ['content_block_delta', '{"type":"content_block_delta","index":0,"delta":"hi"}', /a content_block_delta without a delta/],
+      ['content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}}', /a text_delta without text/],
+      ['content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":', /an event that is not JSON/],
+    ];
+    for (const [event, data, what] of cases) {
+      const d = adapter.createStreamDecoder(target);
+      assert.throws(
+        () => d.decode(event === undefined ? { data } : { event, data }),
+        (e: unknown) => e instanceof UpstreamFailure && e.category === 'transient' && e.code === 'invalid_stream_event' && what.test(e.message),
+        data,
+      );
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import type { ChatCompletionChunk, FinishReason, Usage } from '../../chat/chat-completion.types.js';
-import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import { isObject, safeJsonParse, type JsonObject } from '../http-errors.js';
 import type { AdapterTarget, StreamDecoder } from '../provider-adapter.interface.js';
+import { brokenStreamProtocol } from '../sse/broken-stream-protocol.js';
 import type { SseEvent } from '../sse/sse-decoder.js';
 import { anthropicInBandFailure } from './anthropic.errors.js';
 import { finishReason, promptTokens } from './anthropic.response.js';
@@ -40,11 +40,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   decode(event: SseEvent): ChatCompletionChunk[] {
     if (event.data.length === 0) return [];
     const parsed = safeJsonParse(event.data);
-    if (!isObject(parsed)) {
-      throw new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_stream_event', message: 'upstream sent a stream event that is not JSON' });
-    }
+    if (!isObject(parsed)) throw brokenStreamProtocol('an event that is not JSON');
     const type = typeof parsed.type === 'string' ? parsed.type : event.event;
     if (type === 'error' || event.event === 'error') throw anthropicInBandFailure(parsed);
+    // Unknown event types are skipped (Anthropic adds them); an event with no type at all is no Messages event.
+    if (type === undefined) throw brokenStreamProtocol('an event without a type');
     switch (type) {
       case 'message_start':
         return this.messageStart(parsed);
@@ -99,9 +99,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   private blockDelta(event: JsonObject): ChatCompletionChunk[] {
     const delta = event.delta;
-    if (!isObject(delta)) return [];
+    // Dropped, a delta would lose part of the answer without a word.
+    if (!isObject(delta)) throw brokenStreamProtocol('a content_block_delta without a delta');
     if (delta.type === 'text_delta') {
-      return typeof delta.text === 'string' && delta.text.length > 0 ? [this.chunk({ content: delta.text }, null)] : [];
+      if (typeof delta.text !== 'string') throw brokenStreamProtocol('a text_delta without text');
+      return delta.text.length > 0 ? [this.chunk({ content: delta.text }, null)] : [];
     }
     if (delta.type === 'input_json_delta') {
       const json = delta.partial_json;

@@ -76,6 +76,14 @@ describe('OpenAI chunks passed on as text', () => {
     assert.equal(scanChunkText(frame('{"content" :"Hi"}')), undefined);
   });
 
+  it('a chunk passed as text that is read and has no choices fails as the parsed path does (the upstream broke its protocol)', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: ROLE });
+    const passed = decoder.passThrough?.({ data: '{"id":"chatcmpl-1","model":"gpt-4o-mini-2024-07-18","notice":"no choices"}' });
+    assert.ok(passed, 'scanned as plain text');
+    assert.throws(() => passed.carriesContent, (err: unknown) => err instanceof UpstreamFailure && err.code === 'invalid_stream_event' && /without a `choices` array/.test(err.message));
+  });
+
   it('throws the parser\'s failure when a chunk passed as text is read and is not JSON', () => {
     const decoder = adapter.createStreamDecoder(target);
     decoder.decode({ data: ROLE });

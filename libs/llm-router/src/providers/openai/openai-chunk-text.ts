@@ -1,9 +1,10 @@
 import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
 import { carriesContent } from '../../chat/chunk-content.js';
 import { textTokens } from '../../chat/text-tokens.js';
-import { UpstreamFailure } from '../../errors/upstream-failure.js';
-import { isObject, safeJsonParse } from '../http-errors.js';
+import type { UpstreamFailure } from '../../errors/upstream-failure.js';
+import { isObject, safeJsonParse, type JsonObject } from '../http-errors.js';
 import type { TextChunk } from '../provider-adapter.interface.js';
+import { brokenStreamProtocol } from '../sse/broken-stream-protocol.js';
 
 /**
  * What makes a chunk one to parse: an error (a key, or vLLM's
@@ -77,12 +78,36 @@ export class OpenAiTextChunk implements TextChunk {
     if (this.parsed === undefined) {
       const parsed = safeJsonParse(this.json);
       if (!isObject(parsed)) throw notJsonEvent();
-      this.parsed = parsed as unknown as ChatCompletionChunk;
+      this.parsed = checkedChunk(parsed);
     }
     return this.parsed;
   }
 }
 
 export function notJsonEvent(): UpstreamFailure {
-  return new UpstreamFailure({ category: 'transient', status: 200, code: 'invalid_stream_event', message: 'upstream sent a stream event that is not JSON' });
+  return brokenStreamProtocol('an event that is not JSON');
+}
+
+/**
+ * A parsed event as the chunk the router and its callers read (`choices`,
+ * each one's `delta`, its content and tool calls), or the upstream's broken
+ * protocol: a categorized failure, never a TypeError later. A choice without
+ * a delta (Azure's content-filter annotations) reads as an empty one.
+ */
+export function checkedChunk(parsed: JsonObject): ChatCompletionChunk {
+  const choices = parsed.choices;
+  if (!Array.isArray(choices)) throw brokenStreamProtocol('a chunk without a `choices` array');
+  for (let i = 0; i < choices.length; i++) {
+    const choice: unknown = choices[i];
+    if (!isObject(choice)) throw brokenStreamProtocol('a choice that is not an object');
+    const delta = choice.delta;
+    if (delta === undefined || delta === null) {
+      choice.delta = {};
+      continue;
+    }
+    if (!isObject(delta)) throw brokenStreamProtocol('a delta that is not an object');
+    if (delta.content != null && typeof delta.content !== 'string') throw brokenStreamProtocol('delta content that is not a string');
+    if (delta.tool_calls != null && !Array.isArray(delta.tool_calls)) throw brokenStreamProtocol('delta tool_calls that are not an array');
+  }
+  return parsed as unknown as ChatCompletionChunk;
 }

@@ -119,4 +119,33 @@ describe('OpenAI stream decoder', () => {
     assert.deepEqual(decoder.decode({ event: 'ping', data: '' }), []);
     assert.throws(() => decoder.decode({ data: '{"id":' }), (e: unknown) => e instanceof UpstreamFailure && e.category === 'transient');
   });
+
+  it('a chunk the router cannot read (no choices, a choice or delta not an object, content not a string) is the upstream breaking its protocol: transient, invalid_stream_event, saying what', () => {
+    const cases: Array<[data: string, what: RegExp]> = [
+      ['{"id":"c","object":"chat.completion.chunk"}', /without a `choices` array/],
+      ['{"message":"overloaded","code":529}', /without a `choices` array/],
+      ['{"id":"c","choices":null}', /without a `choices` array/],
+      ['{"id":"c","choices":[null]}', /a choice that is not an object/],
+      ['{"id":"c","choices":[{"index":0,"delta":"hi"}]}', /a delta that is not an object/],
+      ['{"id":"c","choices":[{"index":0,"delta":{"content":5}}]}', /delta content that is not a string/],
+      ['{"id":"c","choices":[{"index":0,"delta":{"tool_calls":{}}}]}', /delta tool_calls that are not an array/],
+      ['not json', /an event that is not JSON/],
+    ];
+    for (const [data, what] of cases) {
+      const decoder = adapter.createStreamDecoder(target);
+      assert.throws(
+        () => decoder.decode({ data }),
+        (e: unknown) => e instanceof UpstreamFailure && e.category === 'transient' && e.code === 'invalid_stream_event' && e.status === 200 && /^upstream broke the stream protocol: /.test(e.message) && what.test(e.message),
+        data,
+      );
+    }
+  });
+
+  it('reads a choice without a delta (an Azure content-filter annotation) as an empty one, and passes its text on as sent', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    const data = '{"id":"c","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[{"index":0,"finish_reason":null,"content_filter_results":{}}]}';
+    const [chunk] = decoder.decode({ data });
+    assert.deepEqual(chunk!.choices[0]!.delta, {});
+    assert.equal(decoder.serialized?.(chunk!), data.replace('"gpt-4o-mini"', '"fast-chat"'));
+  });
 });

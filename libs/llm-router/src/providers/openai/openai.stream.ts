@@ -2,7 +2,7 @@ import type { ChatCompletionChunk, Usage } from '../../chat/chat-completion.type
 import { isObject, safeJsonParse } from '../http-errors.js';
 import type { AdapterTarget, StreamDecoder, TextChunk } from '../provider-adapter.interface.js';
 import type { SseEvent } from '../sse/sse-decoder.js';
-import { notJsonEvent, OpenAiTextChunk, scanChunkText } from './openai-chunk-text.js';
+import { checkedChunk, notJsonEvent, OpenAiTextChunk, scanChunkText } from './openai-chunk-text.js';
 import { isOpenAiErrorPayload, openAiInBandFailure } from './openai.errors.js';
 import { modelField, rewriteModelField } from './openai-model-field.js';
 
@@ -61,14 +61,15 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     const parsed = safeJsonParse(data);
     if (!isObject(parsed)) throw notJsonEvent();
     if (event.event === 'error' || isOpenAiErrorPayload(parsed)) throw openAiInBandFailure(parsed);
+    const chunk = checkedChunk(parsed);
     // A multi-line data field would break SSE framing if written back as one line.
     const upstreamModel = parsed.model;
-    this.lastChunk = parsed as unknown as ChatCompletionChunk;
+    this.lastChunk = chunk;
     const field = typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? modelField(upstreamModel) : undefined;
     this.lastText = field === undefined ? undefined : rewriteModelField(data, field, this.ownField);
     if (this.lastText !== undefined) this.upstreamField = field;
     parsed.model = this.target.model;
     if (isObject(parsed.usage)) this.reported = parsed.usage as unknown as Usage;
-    return [parsed as unknown as ChatCompletionChunk];
+    return [chunk];
   }
 }
