@@ -92,10 +92,13 @@ export function notJsonEvent(): UpstreamFailure {
  * A parsed event as the chunk the router and its callers read (`choices`,
  * each one's `delta`, its content and tool calls), or the upstream's broken
  * protocol: a categorized failure, never a TypeError later. A choice without
- * a delta (Azure's content-filter annotations) reads as an empty one.
+ * a delta (Azure's content-filter annotations) reads as an empty one, and a
+ * usage report whose `choices` is null or left out (OpenAI-compatible servers
+ * send one so) as OpenAI's `"choices":[]`.
  */
 export function checkedChunk(parsed: JsonObject): ChatCompletionChunk {
-  const choices = parsed.choices;
+  let choices = parsed.choices;
+  if (choices == null && isObject(parsed.usage)) choices = parsed.choices = [];
   if (!Array.isArray(choices)) throw brokenStreamProtocol('a chunk without a `choices` array');
   for (let i = 0; i < choices.length; i++) {
     const choice: unknown = choices[i];

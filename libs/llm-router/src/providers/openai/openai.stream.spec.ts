@@ -141,6 +141,20 @@ describe('OpenAI stream decoder', () => {
     }
   });
 
+  it("reads a usage report whose choices are null or left out (as OpenAI-compatible servers send it) as OpenAI's choices: [], its usage reported", () => {
+    for (const data of [
+      '{"id":"c","object":"chat.completion.chunk","model":"m","choices":null,"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}',
+      '{"id":"c","object":"chat.completion.chunk","model":"m","usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}',
+    ]) {
+      const decoder = adapter.createStreamDecoder(target);
+      const [chunk] = decoder.decode({ data });
+      assert.deepEqual(chunk?.choices, [], data);
+      assert.equal(decoder.usage?.total_tokens, 5, data);
+    }
+    // Without a usage report it is no chunk at all: still the protocol broken (above).
+    assert.throws(() => adapter.createStreamDecoder(target).decode({ data: '{"id":"c","choices":null,"usage":null}' }), /without a `choices` array/);
+  });
+
   it('reads a choice without a delta (an Azure content-filter annotation) as an empty one, and passes its text on as sent', () => {
     const decoder = adapter.createStreamDecoder(target);
     const data = '{"id":"c","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[{"index":0,"finish_reason":null,"content_filter_results":{}}]}';
