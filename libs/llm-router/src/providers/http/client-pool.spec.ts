@@ -26,7 +26,7 @@ after(() => {
 });
 
 /** One call through the pool: settles with its status (or error) once its answer has ended. */
-function call(pool: ClientPool): { started: () => boolean; done: Promise<number | Error> } {
+function call(pool: ClientPool, headers: Record<string, string> = { 'content-type': 'application/json' }): { started: () => boolean; done: Promise<number | Error> } {
   let started = false;
   const done = new Promise<number | Error>((resolve) => {
     let status = 0;
@@ -40,7 +40,7 @@ function call(pool: ClientPool): { started: () => boolean; done: Promise<number 
       onResponseEnd: () => resolve(status),
       onResponseError: (_c, err) => resolve(err),
     };
-    pool.dispatch({ path: '/', method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, handler);
+    pool.dispatch({ path: '/', method: 'POST', body: '{}', headers }, handler);
   });
   return { started: () => started, done };
 }
@@ -86,6 +86,19 @@ describe('ClientPool', () => {
     answerAll();
     assert.equal(await again.done, 200);
     assert.equal(connections, 2);
+    await pool.destroy();
+  });
+
+  it('a call undici refuses before sending (a header value with a line break) fails, and its connection serves the next', async () => {
+    connections = 0;
+    const pool = new ClientPool(origin, 1, 1000);
+    for (let i = 0; i < 3; i++) assert.ok((await call(pool, { authorization: 'Bearer key\n' }).done) instanceof Error);
+    // With one connection allowed, a lost one would leave this call waiting for ever.
+    const fine = call(pool);
+    await until(() => held.length === 1);
+    answerAll();
+    assert.equal(await fine.done, 200);
+    assert.equal(connections, 1);
     await pool.destroy();
   });
 

@@ -32,7 +32,7 @@ export class ClientPool {
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
     const client = this.idle.pop() ?? (this.clients.size < this.maxConnections ? this.open() : undefined);
     if (client === undefined) this.waiting.push({ options, handler });
-    else client.dispatch(options, handler);
+    else this.start(client, options, handler);
   }
 
   /** Every connection closed at once, calls in flight and waiting failed. */
@@ -54,10 +54,17 @@ export class ClientPool {
     return client;
   }
 
+  private start(client: Client, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    client.dispatch(options, handler);
+    // A call undici cannot build (a header value with a line break, say) is failed at once and queues nothing:
+    // no drain will follow, so the connection is free now (else it would be lost to the pool for good).
+    if (client.stats.size === 0) this.freed(client);
+  }
+
   private freed(client: Client): void {
     if (!this.clients.has(client)) return;
     const next = this.waiting.shift();
-    if (next !== undefined) client.dispatch(next.options, next.handler);
+    if (next !== undefined) this.start(client, next.options, next.handler);
     else this.idle.push(client);
   }
 }
