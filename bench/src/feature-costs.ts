@@ -311,13 +311,13 @@ export function featureCostsNote(run: FeatureCostsSettings): string {
     `The production configuration (single target, ${run.conns} connections) against the same with one feature off. Two fresh processes of one build differ by more than some features cost, ` +
     `so per feature there are ${run.pairs} pairs of fresh processes, each a full-configuration gateway and the variant started together, warmed up with ${run.warmRequests.toLocaleString('en-US')} requests each (a fresh process's CPU per request falls until then), ` +
     `then ${run.rounds} rounds × ${run.duration} s on each, back to back, the order alternating from round to round and pair to pair. ` +
-    '*CPU µs/req*: utime + stime from /proc/<pid>/stat over the load and its deferred work (read 150 ms after the load), per request, medians over every round of every pair. ' +
+    `*CPU µs/req*: utime + stime from /proc/<pid>/stat over the load and its deferred work (read ${TAIL_MS} ms after the load), per request, medians over every round of every pair. ` +
     "*the feature costs*: full − without, the median of the pairs' costs; *pairs*: each pair's cost (the median of its rounds' differences). " +
     '*the yardstick*: both processes in the full configuration, so its pairs show how far two identical processes differ in this run. ' +
     "*within noise*: the pairs' costs lie on both sides of 0, or the cost is no larger than the yardstick's largest pair (either way): the table cannot tell that feature's cost from 0. " +
     '*read+write calls/req*: syscr + syscw from /proc/<pid>/io over the same loads (every thread; epoll, sendmsg and recvmsg are not counted). ' +
     `*Redis commands/req*: counted on the first pair with MONITOR over a ${REDIS_COUNT_S} s load of its own (not a timed one), the commands from the variant's own connections; a Lua script's inner commands are not counted; the yardstick's is the full configuration's. ` +
-    'Both are counts, not times, but not fixed: the writes of one event-loop pass are coalesced, and at 32 connections the ledger\'s reserves and settles of one pass go as one script call, ' +
+    `Both are counts, not times, but not fixed: the writes of one event-loop pass are coalesced, and at ${run.conns} connections the ledger's reserves and settles of one pass go as one script call, ` +
     'so both move a little with how many calls share a pass (compare the yardstick\'s two processes).'
   );
 }

@@ -96,6 +96,9 @@ interface TcpSocket {
   readonly inode: string;
 }
 
+/** The port of a /proc/net/tcp address (ADDR:PORT, hex). */
+const hexPort = (address: string): number => parseInt(address.slice(address.lastIndexOf(':') + 1), 16);
+
 function tcpSockets(): TcpSocket[] {
   const out: TcpSocket[] = [];
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
@@ -109,8 +112,7 @@ function tcpSockets(): TcpSocket[] {
       // local_address and rem_address are ADDR:PORT (hex); the inode is the tenth field.
       const f = line.trim().split(/\s+/);
       if (!f[1] || !f[2] || !f[3] || !f[9]) continue;
-      const port = (a: string) => parseInt(a.slice(a.lastIndexOf(':') + 1), 16);
-      out.push({ localPort: port(f[1]), remotePort: port(f[2]), state: f[3], inode: f[9] });
+      out.push({ localPort: hexPort(f[1]), remotePort: hexPort(f[2]), state: f[3], inode: f[9] });
     }
   }
   return out;
