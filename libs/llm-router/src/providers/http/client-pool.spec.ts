@@ -3,18 +3,22 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
-import { ClientPool } from './client-pool.js';
+import { ClientPool, type WaitingCall } from './client-pool.js';
 
-/** A server that holds each answer until told, and counts the connections it was opened. */
+/** A server that holds each answer until told (or, with `answerAtOnce`, answers each at once), and counts the connections it was opened. */
 let server: Server;
 let origin: string;
 let connections = 0;
 const held: ServerResponse[] = [];
+let answerAtOnce = false;
+/** The `x-call` header of each request the server received, in order. */
+const received: string[] = [];
 
 before(async () => {
   server = createServer((req, res) => {
+    received.push(String(req.headers['x-call']));
     req.resume();
-    req.on('end', () => held.push(res));
+    req.on('end', () => (answerAtOnce ? res.end('ok') : held.push(res)));
   });
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -26,8 +30,9 @@ after(() => {
 });
 
 /** One call through the pool: settles with its status (or error) once its answer has ended. */
-function call(pool: ClientPool, headers: Record<string, string> = { 'content-type': 'application/json' }): { started: () => boolean; done: Promise<number | Error> } {
+function call(pool: ClientPool, headers: Record<string, string> = { 'content-type': 'application/json' }): { started: () => boolean; done: Promise<number | Error>; waiting: WaitingCall | undefined } {
   let started = false;
+  let waiting: WaitingCall | undefined;
   const done = new Promise<number | Error>((resolve) => {
     let status = 0;
     const handler: Dispatcher.DispatchHandler = {
@@ -40,9 +45,9 @@ function call(pool: ClientPool, headers: Record<string, string> = { 'content-typ
       onResponseEnd: () => resolve(status),
       onResponseError: (_c, err) => resolve(err),
     };
-    pool.dispatch({ path: '/', method: 'POST', body: '{}', headers }, handler);
+    waiting = pool.dispatch({ path: '/', method: 'POST', body: '{}', headers }, handler);
   });
-  return { started: () => started, done };
+  return { started: () => started, done, waiting };
 }
 
 async function until(check: () => boolean): Promise<void> {
@@ -100,6 +105,48 @@ describe('ClientPool', () => {
     assert.equal(await fine.done, 200);
     assert.equal(connections, 1);
     await pool.destroy();
+  });
+
+  it('a waiting call withdrawn never starts, lets go of its request, and the next one takes its turn', async () => {
+    connections = 0;
+    received.length = 0;
+    const pool = new ClientPool(origin, 1, 1000);
+    const first = call(pool, { 'x-call': 'first' });
+    const given = call(pool, { 'x-call': 'given-up' });
+    const next = call(pool, { 'x-call': 'next' });
+    assert.equal(first.waiting, undefined);
+    assert.ok(given.waiting !== undefined && next.waiting !== undefined);
+    pool.withdraw(given.waiting);
+    assert.equal(given.waiting.options, undefined);
+    await until(() => held.length === 1);
+    answerAll();
+    assert.equal(await first.done, 200);
+    await until(() => held.length === 1);
+    answerAll();
+    assert.equal(await next.done, 200);
+    assert.deepEqual(received, ['first', 'next']);
+    assert.equal(given.started(), false);
+    assert.equal(connections, 1);
+    await pool.destroy();
+  });
+
+  it('a long queue is served in order, skipping the calls withdrawn', async () => {
+    received.length = 0;
+    answerAtOnce = true;
+    try {
+      const pool = new ClientPool(origin, 1, 1000);
+      const calls = Array.from({ length: 2200 }, (_, i) => call(pool, { 'x-call': String(i) }));
+      const kept: string[] = [];
+      calls.forEach((c, i) => {
+        if (i % 7 === 3) pool.withdraw(c.waiting!);
+        else kept.push(String(i));
+      });
+      await Promise.all(calls.filter((_, i) => i % 7 !== 3).map((c) => c.done));
+      assert.deepEqual(received, kept);
+      await pool.destroy();
+    } finally {
+      answerAtOnce = false;
+    }
   });
 
   it('destroy fails the calls in flight and those waiting', async () => {

@@ -1,8 +1,9 @@
 import { buildConnector, Client, type Dispatcher } from 'undici';
 
-interface Waiting {
-  readonly options: Dispatcher.DispatchOptions;
-  readonly handler: Dispatcher.DispatchHandler;
+/** A call past the limit. Withdrawn, it lets go of its request (the whole prompt) and is skipped. */
+export interface WaitingCall {
+  options: Dispatcher.DispatchOptions | undefined;
+  handler: Dispatcher.DispatchHandler | undefined;
 }
 
 /**
@@ -16,8 +17,10 @@ interface Waiting {
 export class ClientPool {
   private readonly idle: Client[] = [];
   private readonly clients = new Set<Client>();
-  /** Calls past the limit, in order (rare: the limit is sized for the traffic). */
-  private readonly waiting: Waiting[] = [];
+  /** Calls past the limit, in order, from `waitingHead` on (rare: the limit is sized for the traffic). */
+  private waiting: WaitingCall[] = [];
+  /** Taking from an index, not `shift()`, keeps a long queue O(1) per call. */
+  private waitingHead = 0;
   /** One connector (and TLS session cache) for all the connections, as undici's Pool shares one. */
   private readonly connect: buildConnector.connector;
 
@@ -29,17 +32,29 @@ export class ClientPool {
     this.connect = buildConnector({ timeout: connectTimeoutMs });
   }
 
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+  /** Starts the call, or queues it and returns its place, for `withdraw` if its caller gives up before its turn. */
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): WaitingCall | undefined {
     const client = this.idle.pop() ?? (this.clients.size < this.maxConnections ? this.open() : undefined);
-    if (client === undefined) this.waiting.push({ options, handler });
-    else this.start(client, options, handler);
+    if (client !== undefined) {
+      this.start(client, options, handler);
+      return undefined;
+    }
+    const call: WaitingCall = { options, handler };
+    this.waiting.push(call);
+    return call;
+  }
+
+  /** A waiting call its caller gave up on (timed out, went away): it never starts, and its prompt is freed now. */
+  withdraw(call: WaitingCall): void {
+    call.options = undefined;
+    call.handler = undefined;
   }
 
   /** Every connection closed at once, calls in flight and waiting failed. */
   destroy(): Promise<void> {
     const err = new Error('the upstream connection pool was closed');
     // As undici fails a call it never started: no controller yet.
-    for (const w of this.waiting.splice(0)) w.handler.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, err);
+    for (let w = this.nextWaiting(); w !== undefined; w = this.nextWaiting()) w.handler!.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, err);
     const closing = [...this.clients].map((c) => c.destroy(err));
     this.clients.clear();
     this.idle.length = 0;
@@ -63,8 +78,30 @@ export class ClientPool {
 
   private freed(client: Client): void {
     if (!this.clients.has(client)) return;
-    const next = this.waiting.shift();
-    if (next !== undefined) this.start(client, next.options, next.handler);
+    const next = this.nextWaiting();
+    if (next !== undefined) this.start(client, next.options!, next.handler!);
     else this.idle.push(client);
+  }
+
+  /** The oldest waiting call not withdrawn, taken off the queue. */
+  private nextWaiting(): WaitingCall | undefined {
+    while (this.waitingHead < this.waiting.length) {
+      const call = this.waiting[this.waitingHead++]!;
+      if (this.waitingHead === this.waiting.length) this.resetWaiting();
+      else if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) this.compactWaiting();
+      if (call.handler !== undefined) return call;
+    }
+    return undefined;
+  }
+
+  private resetWaiting(): void {
+    this.waiting = [];
+    this.waitingHead = 0;
+  }
+
+  /** Drops the taken calls at the queue's front once they are over half of it: amortized O(1). */
+  private compactWaiting(): void {
+    this.waiting = this.waiting.slice(this.waitingHead);
+    this.waitingHead = 0;
   }
 }

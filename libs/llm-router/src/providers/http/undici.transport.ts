@@ -4,7 +4,7 @@ import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { Dispatcher } from 'undici';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { CompiledProvider } from '../../policy/compiled-policy.js';
-import { ClientPool } from './client-pool.js';
+import { ClientPool, type WaitingCall } from './client-pool.js';
 import type { Transport, TransportEvent, TransportRequest } from './transport.interface.js';
 
 /**
@@ -46,12 +46,14 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   private controller: Dispatcher.DispatchController | undefined;
   private decoder: StringDecoder | undefined;
   private readonly firstByteTimer: NodeJS.Timeout;
+  /** The call's place in its pool's queue while it waits for a connection, to withdraw it if given up on. */
+  private waiting: WaitingCall | undefined;
   // The provider and the limit, not the request: its body (the whole prompt) must not live as long as a stream.
   private readonly provider: CompiledProvider;
   private readonly firstByteTimeoutMs: number;
 
   constructor(
-    pool: ClientPool,
+    private readonly pool: ClientPool,
     sent: TransportRequest,
     private readonly subscriber: Subscriber<TransportEvent>,
   ) {
@@ -60,11 +62,12 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
     this.firstByteTimer = setTimeout(onFirstByteTimeout, sent.firstByteTimeoutMs, this);
     const { request } = sent;
     // Timeouts are the router's (first byte here, attempt and deadline above): undici's own are off.
-    pool.dispatch({ path: request.path, method: 'POST', headers: request.headers, body: request.body, headersTimeout: 0, bodyTimeout: 0 }, this);
+    this.waiting = pool.dispatch({ path: request.path, method: 'POST', headers: request.headers, body: request.body, headersTimeout: 0, bodyTimeout: 0 }, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.waiting = undefined;
     if (this.finished) controller.abort(new Error('the caller went away'));
   }
 
@@ -103,6 +106,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.firstByteTimer);
+    this.withdraw();
     // An attempt given up on (timeout, broken body) must not keep the upstream generating.
     this.controller?.abort(failure);
     this.subscriber.error(failure);
@@ -113,8 +117,16 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
     clearTimeout(this.firstByteTimer);
     if (this.finished) return;
     this.finished = true;
+    this.withdraw();
     // Closing the connection is what stops the provider generating (and billing) tokens.
     this.controller?.abort(new Error('the caller went away'));
+  }
+
+  /** Out of the pool's queue, if still waiting there: a call given up on must not hold its prompt, nor later take a connection. */
+  private withdraw(): void {
+    if (this.waiting === undefined) return;
+    this.pool.withdraw(this.waiting);
+    this.waiting = undefined;
   }
 }
 
