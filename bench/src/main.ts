@@ -13,7 +13,7 @@ import { productionServices, type ProductionServices } from './production.js';
 import { startFleet } from './fleet.js';
 import { machine, machineLine, type Machine } from './results.js';
 import { featureCostsNote, featureCostsRun, featureCostsSettings, featureCostsTable, runFeatureCosts, type FeatureCost } from './feature-costs.js';
-import { checkFileLimit, runOpenStreams, streamsNote, streamsChecks, streamsTable, streamTargets, type OpenStreamsResult } from './open-streams.js';
+import { checkFileLimit, runOpenStreams, streamsFailures, streamsNote, streamsChecks, streamsTable, streamTargets, type OpenStreamsResult } from './open-streams.js';
 import { runSoak, soakChecks, soakMarkdown, type SoakResult } from './soak.js';
 import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
@@ -284,7 +284,7 @@ async function main(): Promise<void> {
   let streams: OpenStreamsResult[] | undefined;
   if (!cfg.skip.includes('streams')) {
     log(`open streams: ${cfg.streams.count} at once, a chunk every ${cfg.streams.chunkMs} ms for ${cfg.streams.seconds} s, through each target in turn`);
-    streams = await runOpenStreams(sim.url, streamTargets(fleet), cfg.streams, log);
+    streams = await runOpenStreams(sim.url, streamTargets(fleet, cfg.streams.targets), cfg.streams, log);
     checks.push(...streamsChecks(streams, ['ours', 'prod']));
   }
   let features: FeatureCost[] | undefined;
@@ -369,6 +369,7 @@ function renderMarkdown(
           '',
           streamsTable(more.streams),
           '',
+          ...(streamsFailures(more.streams) ? [streamsFailures(more.streams), ''] : []),
           `${streamsNote(cfg.streams)} The long form: \`npm run bench -- streams\` (5,000 streams for 20 s).`,
           '',
         ]
