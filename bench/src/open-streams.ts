@@ -327,6 +327,7 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
 export function streamsNote(load: StreamLoad): string {
   return (
     `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
+    "The llm-router gateways run the bench's policy with the defaults' timeouts and circuit (first byte within 15 s for a standard class, a 30 s cool-down). " +
     "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +
     'Reading memory after a full collection leaves out the garbage the collector had not yet reached, which otherwise decides a single reading of RSS. ' +
