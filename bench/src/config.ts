@@ -56,8 +56,8 @@ export interface BenchConfig {
   only?: readonly string[];
   /** The production configuration (Redis, PostgreSQL) beside the embedded one. */
   production: boolean;
-  /** Open streams held at once, seconds each stream lasts, ms between its chunks, streams opened per second. */
-  streams: { count: number; seconds: number; chunkMs: number; openPerS: number };
+  /** Open streams held at once, seconds each stream lasts, ms between its chunks, streams opened per second; only some targets (ids), for development. */
+  streams: { count: number; seconds: number; chunkMs: number; openPerS: number; targets?: readonly string[] };
   /** The soak: seconds of load, seconds per sample. */
   soak: { seconds: number; sampleS: number };
   /** The cost of each feature: pairs of fresh processes per feature, rounds per pair, seconds per load, requests of warm-up per process; only some features (ids), for development. */
@@ -86,6 +86,7 @@ export function benchConfig(streamsForm: { count: number; seconds: number } = ST
       seconds: num('BENCH_STREAM_SECONDS', streamsForm.seconds, 1),
       chunkMs: num('BENCH_STREAM_CHUNK_MS', 200, 10),
       openPerS: num('BENCH_STREAM_OPEN_RATE', 1000, 1),
+      targets: process.env.BENCH_STREAM_TARGETS ? process.env.BENCH_STREAM_TARGETS.split(',').map((s) => s.trim()) : undefined,
     },
     soak: { seconds: num('BENCH_SOAK_SECONDS', 60, 10), sampleS: num('BENCH_SOAK_SAMPLE_S', 5, 1) },
     features: {

@@ -14,7 +14,9 @@ import type { Endpoints } from './scenarios.js';
 
 export interface Fleet {
   readonly sim: Service;
+  /** The bench's policy; `ours` started on `openCircuitPolicy` when the fleet runs the open-circuit scenario. */
   readonly policy: string;
+  readonly openCircuitPolicy: string;
   readonly fallbackPolicy: string;
   /** Every proxy process by its service name (ours, oursFallback?, prod?, portkey, bare). */
   readonly services: Record<string, Service>;
@@ -34,14 +36,15 @@ export function startGateway(name: string, policyFile: string, shared?: Record<s
   });
 }
 
+/** `fallback`: the fallback and open-circuit scenarios' gateways (the default `ours` then holds its opened circuit for an hour). */
 export async function startFleet(log: (s: string) => void, o: { fallback: boolean; production?: ProductionServices }): Promise<Fleet> {
   const portkeyEntry = ensurePortkey(log);
   const sim = await startSimulator();
-  const { policy, fallbackPolicy } = writePolicies(sim.url);
+  const { policy, openCircuitPolicy, fallbackPolicy } = writePolicies(sim.url);
   // Each proxy can be asked for a full collection and its memory (inspector.ts); the flag alone costs nothing.
   const inspectable = { NODE_OPTIONS: INSPECTABLE };
   const [ours, oursFallback, prod, portkey, nest, bare] = await Promise.all([
-    startGateway('ours', policy, undefined, inspectable),
+    startGateway('ours', o.fallback ? openCircuitPolicy : policy, undefined, inspectable),
     o.fallback ? startGateway('ours-fallback', fallbackPolicy, undefined, inspectable) : undefined,
     o.production ? startGateway('prod', policy, o.production.env('prod'), inspectable) : undefined,
     startOnFreePort((port) => {
@@ -71,6 +74,7 @@ export async function startFleet(log: (s: string) => void, o: { fallback: boolea
   return {
     sim,
     policy,
+    openCircuitPolicy,
     fallbackPolicy,
     services,
     endpoints,

@@ -12,9 +12,22 @@ import type { RequestSpec } from './load.js';
 import { percentile } from './load.js';
 import type { Fleet } from './fleet.js';
 import { collectedMemory, type CollectedMemory } from './inspector.js';
+import { ADMIN_HEADERS } from './our-gateway.js';
 import { cpuMicros, httpJson, sampleRss, sleep, type Service } from './processes.js';
 import type { TargetCheck } from './report.js';
-import { slowStreamSpecs, TARGET_LABELS } from './scenarios.js';
+import { slowStreamSpecs, TARGET_LABELS, type TargetId } from './scenarios.js';
+import {
+  failedCallRecords,
+  failureLines,
+  failuresCell,
+  groupFailures,
+  httpFailure,
+  socketFailure,
+  streamErrorEvent,
+  type FailureGroup,
+  type RecordGroup,
+  type StreamFailure,
+} from './stream-failures.js';
 
 /** The simulator's model whose streams are slow (bench/policy.yaml: model bench-slow, class bench-slow-stream). */
 export const SLOW_MODEL = 'sim-bench-slow';
@@ -30,7 +43,7 @@ export interface StreamLoad {
 }
 
 export interface StreamTarget {
-  readonly id: string;
+  readonly id: TargetId;
   readonly label: string;
   /** The proxy process measured (/proc, and its inspector for a full collection). */
   readonly service: Service;
@@ -43,8 +56,10 @@ export interface OpenStreamsResult {
   readonly streams: number;
   readonly completed: number;
   readonly errors: number;
-  /** What the errors were, the first few. */
-  readonly errorSamples: string[];
+  /** What the errors were: counted by kind (HTTP status and OpenAI error code, socket error and phase), the first few kinds. */
+  readonly failures: FailureGroup[];
+  /** An llm-router gateway's routing records of the failed calls: each call's attempts and their codes, counted. */
+  readonly failedRecords?: RecordGroup[];
   /** After a full collection, at rest before the streams. */
   readonly idle: CollectedMemory;
   /** After a full collection while every stream was open (between the last one's request and the first one's end). */
@@ -87,7 +102,7 @@ interface StreamOutcome {
   endAt: number;
   chunks: number;
   late: number;
-  error?: string;
+  error?: StreamFailure;
 }
 
 /** A non-empty `content` string: an event the user sees (a role-only opening event carries `"content":""`). */
@@ -108,7 +123,9 @@ function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chun
     let lastContent = 0;
     let partial = '';
     let tail = '';
-    const done = (error?: string) => {
+    let afterHead = false;
+    let errorEvent: StreamFailure | undefined;
+    const done = (error?: StreamFailure) => {
       if (!Number.isNaN(out.endAt)) return;
       out.endAt = performance.now();
       if (error) out.error = error;
@@ -116,9 +133,16 @@ function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chun
     };
     // agent: false: one socket per stream, none shared or queued.
     const req = request({ agent: false, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+      afterHead = true;
       if (res.statusCode !== 200) {
-        res.resume();
-        res.on('end', () => done(`HTTP ${res.statusCode}`));
+        // The error body (the OpenAI error: its code says which failure it was), kept short.
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          if (text.length < 4096) text += c;
+        });
+        res.on('end', () => done(httpFailure(res.statusCode ?? 0, text, performance.now() - t0)));
+        res.on('error', (err) => done(socketFailure(err, true, performance.now() - t0)));
         return;
       }
       res.setEncoding('utf8');
@@ -133,7 +157,10 @@ function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chun
         const events = (partial + c).split('\n\n');
         partial = events.pop()!;
         let content = 0;
-        for (const e of events) if (CONTENT.test(e)) content++;
+        for (const e of events) {
+          if (CONTENT.test(e)) content++;
+          else errorEvent ??= streamErrorEvent(e, now - t0);
+        }
         if (content > 0) {
           if (Number.isNaN(out.ttft)) {
             out.ttft = now - t0;
@@ -145,10 +172,14 @@ function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chun
         tail = (tail + c).slice(-64);
       });
       // A stream without a content event this test recognizes would otherwise count as complete with no first token.
-      res.on('end', () => done(!tail.includes('[DONE]') ? 'ended without [DONE]' : Number.isNaN(out.ttft) ? 'no content event' : undefined));
-      res.on('error', (err) => done(err.message));
+      res.on('end', () => {
+        const at = performance.now() - t0;
+        const incomplete = (message: string): StreamFailure => ({ kind: 'stream', message, atMs: at });
+        done(errorEvent ?? (!tail.includes('[DONE]') ? incomplete('ended without [DONE]') : Number.isNaN(out.ttft) ? incomplete('no content event') : undefined));
+      });
+      res.on('error', (err) => done(socketFailure(err, true, performance.now() - t0)));
     });
-    req.on('error', (err) => done(err.message));
+    req.on('error', (err) => done(socketFailure(err, afterHead, performance.now() - t0)));
     req.end(body);
   });
 }
@@ -160,6 +191,7 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
   const body = Buffer.from(t.spec.body);
   const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...t.spec.headers };
   const peak = sampleRss(t.service.pid, 100);
+  const since = Date.now();
   const cpuBefore = cpuMicros(t.service.pid);
   const started = performance.now();
   const pending: Promise<StreamOutcome>[] = [];
@@ -190,13 +222,17 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
   const ttfb = times((o) => o.ttfb);
   const ttft = times((o) => o.ttft);
   const errors = outcomes.filter((o) => o.error);
+  // An llm-router gateway keeps a routing record of each failed call: what its attempts met.
+  const gateway = t.id === 'ours' || t.id === 'prod';
+  const failedRecords = gateway && errors.length > 0 ? await failedCallRecords(new URL(t.spec.url).origin, ADMIN_HEADERS, t.spec.headers['x-traffic-class']!, since).catch(() => undefined) : undefined;
   return {
     target: t.id,
     label: t.label,
     streams: load.count,
     completed: ok.length,
     errors: errors.length,
-    errorSamples: [...new Set(errors.map((o) => o.error!))].slice(0, 5),
+    failures: groupFailures(errors.map((o) => o.error!)),
+    ...(failedRecords ? { failedRecords } : {}),
     idle,
     open,
     endedAtRead,
@@ -215,9 +251,11 @@ export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<Op
   };
 }
 
-/** The open-stream run's targets in a fleet: each gateway, the bare proxy, Portkey. */
-export function streamTargets(fleet: Fleet): StreamTarget[] {
-  return slowStreamSpecs(fleet.endpoints, SLOW_MODEL).map((t) => ({ id: t.id, label: TARGET_LABELS[t.id], service: fleet.services[t.service]!, spec: t.spec }));
+/** The open-stream run's targets in a fleet: each gateway, the bare proxy, Portkey (or only those in `only`). */
+export function streamTargets(fleet: Fleet, only?: readonly string[]): StreamTarget[] {
+  return slowStreamSpecs(fleet.endpoints, SLOW_MODEL)
+    .filter((t) => !only || only.includes(t.id))
+    .map((t) => ({ id: t.id, label: TARGET_LABELS[t.id], service: fleet.services[t.service]!, spec: t.spec }));
 }
 
 /**
@@ -244,6 +282,7 @@ export async function runOpenStreams(simUrl: string, targets: readonly StreamTar
       `  ${t.label.padEnd(32)} ${r.completed}/${r.streams} completed, ${r.errors} errors, ${f(r.perStreamKB, 1)} KB/stream (RSS ${f(r.idle.rssMB, 0)} → ${f(r.open.rssMB, 0)} MB after full collections; heap ${f(r.perStreamHeapKB, 1)} KB/stream), ` +
         `first byte p50 ${f(r.ttfbP50, 1)} ms p99 ${f(r.ttfbP99, 1)} ms, first token p50 ${f(r.ttftP50, 1)} ms p99 ${f(r.ttftP99, 1)} ms, CPU ${f(r.cpuPerStreamUs, 0)} µs/stream, ${r.chunksLate} of ${r.chunks} chunks late`,
     );
+    for (const line of failureLines('what failed', r.failures, r.failedRecords)) log(`  ${line}`);
     results.push(r);
   }
   return results;
@@ -270,7 +309,7 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
       met: !inconclusive && g.perStreamKB <= 20,
       by: inconclusive ? undefined : `${f(g.perStreamKB - 20, 1)} KB`,
     });
-    checks.push({ goal: `${n}: no stream errors`, measured: `${g.errors} of ${g.streams}${g.errorSamples.length ? ` (${g.errorSamples.join('; ')})` : ''}`, met: g.errors === 0, by: `${g.errors} errors` });
+    checks.push({ goal: `${n}: no stream errors`, measured: `${g.errors} of ${g.streams}${g.failures.length ? ` (${failuresCell(g.failures)})` : ''}`, met: g.errors === 0, by: `${g.errors} errors` });
     if (bare) {
       const d = g.ttftP99 - bare.ttftP99;
       checks.push({
@@ -288,6 +327,7 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
 export function streamsNote(load: StreamLoad): string {
   return (
     `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
+    "The llm-router gateways run the bench's policy with the defaults' timeouts and circuit (first byte within 15 s for a standard class, a 30 s cool-down). " +
     "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +
     'Reading memory after a full collection leaves out the garbage the collector had not yet reached, which otherwise decides a single reading of RSS. ' +
@@ -298,13 +338,19 @@ export function streamsNote(load: StreamLoad): string {
   );
 }
 
+/** Each target's failures, below the table: what the client saw, then what the gateway's records say (empty when none failed). */
+export function streamsFailures(results: readonly OpenStreamsResult[]): string {
+  const lines = results.flatMap((r) => failureLines(r.label, r.failures, r.failedRecords));
+  return lines.length > 0 ? ["What failed: the client's view of each failed stream, then the gateway's routing records of its failed calls (each call's category and its attempts' codes).", '', ...lines].join('\n') : '';
+}
+
 export function streamsTable(results: readonly OpenStreamsResult[]): string {
   return [
     '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | heap KB per stream | first byte p50 ms | first byte p99 ms | first token p50 ms | first token p99 ms | CPU µs per stream | chunks | late chunks |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.label} | ${r.streams.toLocaleString('en-US')} | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfbP50, 1)} | ${f(r.ttfbP99, 1)} | ${f(r.ttftP50, 1)} | ${f(r.ttftP99, 1)} | ${f(r.cpuPerStreamUs, 0)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
+        `| ${r.label} | ${r.streams.toLocaleString('en-US')} | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.failures.length ? ` (${failuresCell(r.failures)})` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfbP50, 1)} | ${f(r.ttfbP99, 1)} | ${f(r.ttftP50, 1)} | ${f(r.ttftP99, 1)} | ${f(r.cpuPerStreamUs, 0)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
     ),
   ].join('\n');
 }

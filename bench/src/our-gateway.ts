@@ -38,8 +38,14 @@ export const productionGatewayEnv = (port: number, policyFile: string, name: str
   LLM_RECORD_JOURNAL_DIR: join(RUN_DIR, `${name}.records`),
 });
 
-/** Writes the policy copies the two gateway processes use, pointed at this run's simulator. */
-export function writePolicies(simUrl: string): { policy: string; fallbackPolicy: string } {
+/**
+ * Writes the policy copies the gateway processes use, pointed at this run's
+ * simulator: the bench's policy, the open-circuit scenario's (its opened
+ * circuit must stay open for the whole run: the cool-down stretched to an
+ * hour, which nothing else should carry: one slow moment would shut a target
+ * for the rest of the run) and the fallback scenario's (the circuit never opens).
+ */
+export function writePolicies(simUrl: string): { policy: string; openCircuitPolicy: string; fallbackPolicy: string } {
   const doc = parseYaml(readFileSync(join(BENCH_DIR, 'policy.yaml'), 'utf8')) as {
     providers: Record<string, { baseUrl: string }>;
     circuit?: Record<string, number>;
@@ -50,10 +56,24 @@ export function writePolicies(simUrl: string): { policy: string; fallbackPolicy:
   mkdirSync(POLICY_DIR, { recursive: true });
   const policy = join(POLICY_DIR, 'policy.yaml');
   writeFileSync(policy, `# Written by the benchmark from bench/policy.yaml\n${toYaml(doc)}`);
-  doc.circuit = { ...doc.circuit, failureThreshold: 1_000_000_000 };
+  const circuit = doc.circuit;
+  doc.circuit = { ...circuit, cooldownMs: 3_600_000 };
+  const openCircuitPolicy = join(POLICY_DIR, 'policy.open-circuit.yaml');
+  writeFileSync(openCircuitPolicy, `# Written by the benchmark from bench/policy.yaml: an opened circuit stays open for an hour\n${toYaml(doc)}`);
+  doc.circuit = { ...circuit, failureThreshold: 1_000_000_000 };
   const fallbackPolicy = join(POLICY_DIR, 'policy.fallback.yaml');
   writeFileSync(fallbackPolicy, `# Written by the benchmark from bench/policy.yaml: the circuit never opens\n${toYaml(doc)}`);
-  return { policy, fallbackPolicy };
+  return { policy, openCircuitPolicy, fallbackPolicy };
+}
+
+/**
+ * Gives a running gateway the policy in `policyFile` (PUT /admin/policy): the
+ * open-circuit scenario's gateway goes back to the bench's policy before it
+ * holds the open streams.
+ */
+export async function replacePolicy(gw: Service, policyFile: string): Promise<void> {
+  const r = await httpJson(`${gw.url}/admin/policy`, 'PUT', parseYaml(readFileSync(policyFile, 'utf8')), ADMIN_HEADERS);
+  if (r.status !== 200) throw new Error(`${gw.name}: PUT /admin/policy: HTTP ${r.status} ${r.text.slice(0, 300)}`);
 }
 
 /** A copy of a written policy, changed by `change`, beside it as `<name>.<suffix>.yaml`. */

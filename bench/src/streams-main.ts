@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { benchConfig, RUN_DIR, STREAMS_LONG } from './config.js';
 import { startFleet } from './fleet.js';
-import { checkFileLimit, runOpenStreams, streamsNote, streamsChecks, streamsTable, streamTargets } from './open-streams.js';
+import { checkFileLimit, runOpenStreams, streamsFailures, streamsNote, streamsChecks, streamsTable, streamTargets } from './open-streams.js';
 import { stopAll, stopChildrenOnExit } from './processes.js';
 import { productionServices, type ProductionServices } from './production.js';
 import { targetsTable } from './report.js';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   production = cfg.production ? await productionServices(log) : undefined;
   const fleet = await startFleet(log, { fallback: false, production });
   log(`${cfg.streams.count} streams at once, a chunk every ${cfg.streams.chunkMs} ms for ${cfg.streams.seconds} s, through each target in turn`);
-  const results = await runOpenStreams(fleet.sim.url, streamTargets(fleet), cfg.streams, log);
+  const results = await runOpenStreams(fleet.sim.url, streamTargets(fleet, cfg.streams.targets), cfg.streams, log);
   await fleet.stop();
   await production?.cleanup();
   const checks = streamsChecks(results, ['ours', 'prod']);
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     '',
     streamsTable(results),
     '',
+    ...(streamsFailures(results) ? [streamsFailures(results), ''] : []),
     streamsNote(cfg.streams),
     '',
     targetsTable(checks),

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     sim = await startSimulator({ port: config.simulatorPort });
     logger.log(`simulated provider on ${sim.url} (fault injection: POST ${sim.url}/_sim/faults)`);
   }
-  await app.listen(config.port, config.host);
+  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   // The bound port, not the configured one (PORT=0 takes any free port).
   const address = app.getHttpServer().address();
   const base = `http://${config.host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;

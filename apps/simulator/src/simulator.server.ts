@@ -436,11 +436,19 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: O
   sendText(res, status, JSON.stringify(body), headers);
 }
 
+/**
+ * Connections the kernel holds until the simulator accepts them: Node's 511
+ * overflowed when a gateway opened thousands of upstream streams at once on
+ * the same cores (the kernel dropped the handshakes: connect and first-byte
+ * timeouts that were the simulator's, not the provider's it stands for).
+ */
+const LISTEN_BACKLOG = 4096;
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve();
     });

@@ -22,7 +22,11 @@ export interface GatewayConfig {
   jsonMaxDepth: number;
   /** Values in a JSON body, all levels counted (400 json_too_large beyond). */
   jsonMaxValues: number;
-  /** A client must send its request headers within this time (408 after). */
+  /**
+   * A client must send its request headers within this time (408 after).
+   * Node's clock starts when the gateway accepts the connection and starts
+   * again at each request's first byte; it is read every second.
+   */
   headersTimeoutMs: number;
   /** ... and its whole request, body included, within this time (408 after): slow bodies cannot hold a connection. */
   requestTimeoutMs: number;
@@ -30,6 +34,13 @@ export interface GatewayConfig {
   keepAliveTimeoutMs: number;
   /** Connections beyond this many are closed on arrival. */
   maxConnections: number;
+  /**
+   * Connections the kernel holds for the gateway until it accepts them (the
+   * listen backlog). Past it, the kernel drops new connections' handshakes
+   * and later resets them: the client sees ECONNRESET, not an answer. Linux
+   * caps it at net.core.somaxconn (4096 by default since 5.4).
+   */
+  listenBacklog: number;
   /** On shutdown, calls in flight get this long to finish; then they end with an explicit error and every connection closes. */
   shutdownGraceMs: number;
   /** `api-keys`: every /v1/* call needs a key. `disabled`: open, tenant from `x-tenant-id` (trusted networks, benchmarks). */
@@ -112,7 +123,11 @@ export type StoreConfig =
  * a long conversation; 64 levels are far past any real JSON schema. A client
  * has 10 s for its headers and 30 s for its whole request (0 turns a timeout
  * off); idle keep-alive connections close after 65 s, past the usual load
- * balancers' 60 s. On shutdown, calls in flight have 20 s, inside
+ * balancers' 60 s. 4,096 connections may wait to be accepted, not Node's 511:
+ * 5,000 streams opened at 1,000 a second, a busy gateway fell behind
+ * accepting, the 511 filled, and the kernel reset the connections it had
+ * dropped; the header timeout never fired there, so it stays 10 s against
+ * clients that send their headers slowly (slowloris). On shutdown, calls in flight have 20 s, inside
  * Kubernetes' default 30 s grace with room for the final writes.
  */
 export const HTTP_DEFAULTS = {
@@ -123,6 +138,7 @@ export const HTTP_DEFAULTS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 65_000,
   maxConnections: 10_000,
+  listenBacklog: 4096,
   shutdownGraceMs: 20_000,
 } as const satisfies Partial<GatewayConfig>;
 
@@ -183,6 +199,7 @@ export const gatewayEnvSchema = z.object({
   LLM_REQUEST_TIMEOUT_MS: int('LLM_REQUEST_TIMEOUT_MS', HTTP_DEFAULTS.requestTimeoutMs),
   LLM_KEEP_ALIVE_TIMEOUT_MS: int('LLM_KEEP_ALIVE_TIMEOUT_MS', HTTP_DEFAULTS.keepAliveTimeoutMs),
   LLM_MAX_CONNECTIONS: int('LLM_MAX_CONNECTIONS', HTTP_DEFAULTS.maxConnections),
+  LLM_LISTEN_BACKLOG: int('LLM_LISTEN_BACKLOG', HTTP_DEFAULTS.listenBacklog),
   LLM_SHUTDOWN_GRACE_MS: int('LLM_SHUTDOWN_GRACE_MS', HTTP_DEFAULTS.shutdownGraceMs),
   LLM_AUTH: z.enum(['api-keys', 'disabled']).default('api-keys'),
   LLM_ADMIN_KEY: z.string().optional(),
@@ -274,6 +291,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
     requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.LLM_KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: e.LLM_MAX_CONNECTIONS,
+    listenBacklog: Math.max(1, e.LLM_LISTEN_BACKLOG),
     shutdownGraceMs: e.LLM_SHUTDOWN_GRACE_MS,
     auth: e.LLM_AUTH,
     adminKey,
