@@ -68,7 +68,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
       return;
     }
     try {
-      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs }).subscribe(this);
+      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs, stream }).subscribe(this);
     } catch (err) {
       this.fail(err);
     }
