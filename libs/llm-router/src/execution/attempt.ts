@@ -68,7 +68,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
       return;
     }
     try {
-      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs }).subscribe(this);
+      transport.send({ provider: model.provider, request: upstream, firstByteTimeoutMs, stream }).subscribe(this);
     } catch (err) {
       this.fail(err);
     }
@@ -152,6 +152,12 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
       return;
     }
     this.releaseHeld();
+    this.deliver(output);
+  }
+
+  /** One output to the owner, unless it left (unsubscribed this attempt) while an earlier one of the same read was delivered. */
+  private deliver(output: AttemptOutput): void {
+    if (this.closed) return;
     this.chunksSent++;
     this.listener.output(output);
   }
@@ -164,6 +170,8 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
 
   /** Each event the SSE decoder finds, translated and emitted (the decoder calls it during a push). */
   sseEvent(event: SseEvent): void {
+    // The owner left during this read: the rest of its events are neither translated nor emitted.
+    if (this.closed) return;
     const decoder = this.decoder!;
     // An event flushed by end() may be cut short: parsed, so a cut one is caught.
     const passed = this.ended ? undefined : decoder.passThrough?.(event);
@@ -183,10 +191,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
     if (!this.held) return;
     const pending = this.held;
     this.held = undefined;
-    for (const output of pending) {
-      this.chunksSent++;
-      this.listener.output(output);
-    }
+    for (const output of pending) this.deliver(output);
   }
 }
 

@@ -13,6 +13,8 @@ export interface TransportRequest {
   readonly request: UpstreamRequest;
   /** Fail the call if no response head arrives within this time. */
   readonly firstByteTimeoutMs: number;
+  /** The answer is a stream: the call stays open for as long as it lasts (what it holds, it holds that long). */
+  readonly stream?: boolean;
 }
 
 /**

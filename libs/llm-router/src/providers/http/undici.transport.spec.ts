@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Subscription } from 'rxjs';
+import { compilePolicy } from '../../policy/compile-policy.js';
+import type { CompiledProvider } from '../../policy/compiled-policy.js';
+import { fixturePolicy } from '../../testing/policy.fixture.js';
+import type { TransportEvent } from './transport.interface.js';
+import { UndiciTransport } from './undici.transport.js';
+
+// A full collection on demand, to read what is still held (the flag, then a fresh context's gc).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** A server that reads each request whole, answers its head and one event, and holds the stream open. */
+let server: Server;
+let provider: CompiledProvider;
+const open: ServerResponse[] = [];
+const received: number[] = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      received.push(bytes);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {}\n\n');
+      open.push(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = fixturePolicy();
+  const policy = compilePolicy({ ...base, providers: { ...base.providers, oa: { kind: 'openai', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` } } });
+  provider = policy.providers.get('oa')!;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+function arrayBuffersMB(): number {
+  gc();
+  gc();
+  return process.memoryUsage().arrayBuffers / 1e6;
+}
+
+it('an open stream does not hold its request body', async () => {
+  const transport = new UndiciTransport();
+  const before = arrayBuffersMB();
+  const calls: Subscription[] = [];
+  let heads = 0;
+  const streams = 8;
+  for (let i = 0; i < streams; i++) {
+    // About 1 MB each, a prompt built per call (as the gateway builds each body).
+    const body = JSON.stringify({ model: 'premium-a', stream: true, messages: [{ role: 'user', content: `${i} ${'y'.repeat(1_000_000)}` }] });
+    const call = transport.send({ provider, request: { path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body }, firstByteTimeoutMs: 10_000, stream: true });
+    calls.push(call.subscribe({ next: (e: TransportEvent) => void (e.type === 'head' && heads++) }));
+  }
+  while (heads < streams) await new Promise((resolve) => setTimeout(resolve, 10));
+  const held = arrayBuffersMB() - before;
+  for (const c of calls) c.unsubscribe();
+  transport.close();
+  // Every body arrived whole (its content-length is the body's own).
+  assert.equal(received.length, streams);
+  for (const bytes of received) assert.ok(bytes > 1_000_000 && bytes < 1_000_100, `${bytes} bytes received`);
+  assert.ok(held < 2, `${held.toFixed(1)} MB of buffers held by ${streams} open streams of 1 MB prompts`);
+});
