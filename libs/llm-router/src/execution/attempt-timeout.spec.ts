@@ -59,3 +59,12 @@ test('values that keep coming within the gap limit never time out, however long 
 test('a stall after several values: the timeout one gap after the last value', () => {
   assert.deepEqual(run([10, 60, 110], 10_000, 100, 100), ['10:0', '60:1', '110:2', '210:timeout']);
 });
+
+test('a value due at the limit but run after the timer (a late event loop) still counts: the timer looks once more first', () => {
+  // The timer's action and the value share time 100; the timer's was queued first, as a late loop runs timers before reads.
+  assert.deepEqual(run([100], 200, 100), ['100:0', '200:done']);
+});
+
+test('after the one more look, a value still missing is a timeout, at the same time', () => {
+  assert.deepEqual(run([101], 200, 100), ['100:timeout']);
+});

@@ -15,6 +15,8 @@ export interface TimeoutListener {
  */
 export class AttemptTimer {
   private seen = false;
+  /** The limit ran out once and the timer looked again one pass later (see check). */
+  private lookedAgain = false;
   private lastAt: number;
   private action: Subscription | undefined;
 
@@ -35,6 +37,7 @@ export class AttemptTimer {
 
   /** A value came: the first swaps the first-value timer for the gap timer (or none); later ones move the timestamp. */
   value(): void {
+    this.lookedAgain = false;
     if (!this.seen) {
       this.seen = true;
       this.action?.unsubscribe();
@@ -53,8 +56,16 @@ export class AttemptTimer {
     const limit = this.seen ? this.eachMs : this.firstMs;
     if (limit === undefined) return;
     const left = this.lastAt + limit - this.scheduler.now();
-    if (left > 0) this.action = this.scheduler.schedule(checkTimer, left, this);
-    else this.listener.timedOut();
+    if (left > 0) {
+      this.action = this.scheduler.schedule(checkTimer, left, this);
+    } else if (!this.lookedAgain) {
+      // A late event loop runs its timers before it reads the sockets: a value that came in time may still be
+      // unread. One more pass (a zero-delay timer runs after the reads) lets it count before the limit does.
+      this.lookedAgain = true;
+      this.action = this.scheduler.schedule(checkTimer, 0, this);
+    } else {
+      this.listener.timedOut();
+    }
   }
 }
 

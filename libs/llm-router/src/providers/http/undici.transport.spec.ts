@@ -69,3 +69,35 @@ it('an open stream does not hold its request body', async () => {
   for (const bytes of received) assert.ok(bytes > 1_000_000 && bytes < 1_000_100, `${bytes} bytes received`);
   assert.ok(held < 2, `${held.toFixed(1)} MB of buffers held by ${streams} open streams of 1 MB prompts`);
 });
+
+it('a head that came in time but was not read yet when the first-byte timer fired (a late event loop) is not a timeout', async () => {
+  // Its own server: the head is written at once, then the event loop is held past the limit,
+  // so the timer is due before the head is read (timers run before reads).
+  const late = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      const until = Date.now() + 150;
+      while (Date.now() < until);
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
+  const base = fixturePolicy();
+  const policy = compilePolicy({ ...base, providers: { ...base.providers, oa: { kind: 'openai', baseUrl: `http://127.0.0.1:${(late.address() as AddressInfo).port}/v1` } } });
+  const transport = new UndiciTransport();
+  try {
+    const events = await new Promise<string[]>((resolve) => {
+      const seen: string[] = [];
+      transport
+        .send({ provider: policy.providers.get('oa')!, request: { path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: '{}' }, firstByteTimeoutMs: 50 })
+        .subscribe({ next: (e) => seen.push(e.type === 'head' ? `head ${e.status}` : e.type), error: (err: Error) => resolve([...seen, `error ${err.message}`]), complete: () => resolve([...seen, 'complete']) });
+    });
+    assert.deepEqual(events.filter((e) => e !== 'data'), ['head 200', 'complete']);
+  } finally {
+    transport.close();
+    late.closeAllConnections();
+    late.close();
+  }
+});

@@ -44,6 +44,7 @@ export class UndiciTransport implements Transport {
  */
 class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   private finished = false;
+  private headSeen = false;
   private controller: Dispatcher.DispatchController | undefined;
   private decoder: StringDecoder | undefined;
   private readonly firstByteTimer: NodeJS.Timeout;
@@ -60,7 +61,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   ) {
     this.provider = sent.provider;
     this.firstByteTimeoutMs = sent.firstByteTimeoutMs;
-    this.firstByteTimer = setTimeout(onFirstByteTimeout, sent.firstByteTimeoutMs, this);
+    this.firstByteTimer = setTimeout(onFirstByteTimer, sent.firstByteTimeoutMs, this);
     const { request } = sent;
     // Timeouts are the router's (first byte here, attempt and deadline above): undici's own are off.
     const options: Dispatcher.DispatchOptions = { path: request.path, method: 'POST', headers: request.headers, body: request.body, headersTimeout: 0, bodyTimeout: 0 };
@@ -83,6 +84,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return; // 1xx: informational, the real head follows
     clearTimeout(this.firstByteTimer);
+    this.headSeen = true;
     if (this.finished) return;
     this.subscriber.next({ type: 'head', status, headers });
   }
@@ -106,7 +108,17 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
     this.fail(connectionFailure(this.provider, err));
   }
 
+  /**
+   * The timer fired. A late event loop runs its timers before it reads the
+   * sockets, so a head that came in time may still be unread: one more pass
+   * (an immediate runs after the reads) lets it count first.
+   */
+  firstByteTimerFired(): void {
+    if (!this.finished) setImmediate(onFirstByteTimeout, this);
+  }
+
   firstByteTimedOut(): void {
+    if (this.headSeen) return;
     const { provider, firstByteTimeoutMs } = this;
     this.fail(new UpstreamFailure({ category: 'transient', code: 'first_byte_timeout', message: `${provider.name}: no response within ${firstByteTimeoutMs} ms` }));
   }
@@ -139,6 +151,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   }
 }
 
+const onFirstByteTimer = (exchange: UndiciExchange): void => exchange.firstByteTimerFired();
 const onFirstByteTimeout = (exchange: UndiciExchange): void => exchange.firstByteTimedOut();
 
 /** Connection refused, reset, connect timeouts and socket errors: all transient. */
