@@ -46,16 +46,19 @@ async function startMain(env: Record<string, string>): Promise<{ port: number; s
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  await until(() => /gateway on http/.test(output) || child.exitCode !== null, 'the gateway to listen', 30_000);
-  assert.match(output, /gateway on http/, output);
-  return {
-    port,
-    stop() {
-      child.kill();
-      void sim.close();
-      dir.remove();
-    },
+  const stop = () => {
+    child.kill();
+    void sim.close();
+    dir.remove();
   };
+  try {
+    await until(() => /gateway on http/.test(output) || child.exitCode !== null, 'the gateway to listen', 30_000);
+    assert.match(output, /gateway on http/, output);
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { port, stop };
 }
 
 test('the gateway listens with a backlog of 4096 by default, LLM_LISTEN_BACKLOG when set', { skip: SKIP }, async () => {

@@ -72,7 +72,8 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   });
 });
 
-server.listen(port, host, () => console.log(`bare proxy on http://${host}:${port} -> ${upstream.href}`));
+// The gateway's and the simulator's listen backlog (LLM_LISTEN_BACKLOG): at 1,000 streams opened a second, node's 511 overflows.
+server.listen({ port, host, backlog: 4096 }, () => console.log(`bare proxy on http://${host}:${port} -> ${upstream.href}`));
 const stop = () => {
   server.close(() => process.exit(0));
   server.closeAllConnections();

@@ -125,6 +125,8 @@ describe('ClientPool', () => {
     answerAll();
     assert.equal(await next.done, 200);
     assert.deepEqual(received, ['first', 'next']);
+    // Taken off the queue, a call no longer holds its request there either.
+    assert.equal(next.waiting.options, undefined);
     assert.equal(given.started(), false);
     assert.equal(connections, 1);
     await pool.destroy();
@@ -147,6 +149,24 @@ describe('ClientPool', () => {
     } finally {
       answerAtOnce = false;
     }
+  });
+
+  it('calls withdrawn while every connection stays busy are dropped from the queue, not kept', async () => {
+    received.length = 0;
+    const pool = new ClientPool(origin, 1, 1000);
+    const busy = call(pool, { 'x-call': 'busy' });
+    const queued = Array.from({ length: 3000 }, (_, i) => call(pool, { 'x-call': String(i) }));
+    for (const c of queued.slice(0, -1)) pool.withdraw(c.waiting!);
+    const slots = (pool as unknown as { waiting: unknown[] }).waiting.length;
+    assert.ok(slots < 1500, `${slots} queue slots held for 1 call still waiting`);
+    await until(() => held.length === 1);
+    answerAll();
+    assert.equal(await busy.done, 200);
+    await until(() => held.length === 1);
+    answerAll();
+    assert.equal(await queued.at(-1)!.done, 200);
+    assert.deepEqual(received, ['busy', '2999']);
+    await pool.destroy();
   });
 
   it('destroy fails the calls in flight and those waiting', async () => {

@@ -18,9 +18,11 @@ export class ClientPool {
   private readonly idle: Client[] = [];
   private readonly clients = new Set<Client>();
   /** Calls past the limit, in order, from `waitingHead` on (rare: the limit is sized for the traffic). */
-  private waiting: WaitingCall[] = [];
-  /** Taking from an index, not `shift()`, keeps a long queue O(1) per call. */
+  private waiting: Array<WaitingCall | undefined> = [];
+  /** Taking from an index, not `shift()`, keeps a long queue O(1) per call; a taken slot is emptied at once. */
   private waitingHead = 0;
+  /** Withdrawn calls still in the queue: once they are over half of it, they are dropped. */
+  private withdrawn = 0;
   /** One connector (and TLS session cache) for all the connections, as undici's Pool shares one. */
   private readonly connect: buildConnector.connector;
 
@@ -46,15 +48,18 @@ export class ClientPool {
 
   /** A waiting call its caller gave up on (timed out, went away): it never starts, and its prompt is freed now. */
   withdraw(call: WaitingCall): void {
+    if (call.handler === undefined) return; // already started, or withdrawn
     call.options = undefined;
     call.handler = undefined;
+    // Calls can time out faster than connections free (every one held by a long stream): the queue stays bounded.
+    if (++this.withdrawn > MIN_COMPACTION && this.withdrawn * 2 > this.waiting.length - this.waitingHead) this.compactWaiting();
   }
 
   /** Every connection closed at once, calls in flight and waiting failed. */
   destroy(): Promise<void> {
     const err = new Error('the upstream connection pool was closed');
     // As undici fails a call it never started: no controller yet.
-    for (let w = this.nextWaiting(); w !== undefined; w = this.nextWaiting()) w.handler!.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, err);
+    for (let w = this.takeWaiting(); w !== undefined; w = this.takeWaiting()) w.handler.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, err);
     const closing = [...this.clients].map((c) => c.destroy(err));
     this.clients.clear();
     this.idle.length = 0;
@@ -78,18 +83,24 @@ export class ClientPool {
 
   private freed(client: Client): void {
     if (!this.clients.has(client)) return;
-    const next = this.nextWaiting();
-    if (next !== undefined) this.start(client, next.options!, next.handler!);
+    const next = this.takeWaiting();
+    if (next !== undefined) this.start(client, next.options, next.handler);
     else this.idle.push(client);
   }
 
-  /** The oldest waiting call not withdrawn, taken off the queue. */
-  private nextWaiting(): WaitingCall | undefined {
+  /** The oldest waiting call not withdrawn, taken off the queue: neither its slot nor the call holds its request any more. */
+  private takeWaiting(): { options: Dispatcher.DispatchOptions; handler: Dispatcher.DispatchHandler } | undefined {
     while (this.waitingHead < this.waiting.length) {
-      const call = this.waiting[this.waitingHead++]!;
+      const call = this.waiting[this.waitingHead]!;
+      this.waiting[this.waitingHead++] = undefined;
+      const { options, handler } = call;
+      if (handler === undefined) this.withdrawn--;
       if (this.waitingHead === this.waiting.length) this.resetWaiting();
-      else if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) this.compactWaiting();
-      if (call.handler !== undefined) return call;
+      else if (this.waitingHead > MIN_COMPACTION && this.waitingHead * 2 > this.waiting.length) this.compactWaiting();
+      if (handler === undefined) continue;
+      call.options = undefined;
+      call.handler = undefined;
+      return { options: options!, handler };
     }
     return undefined;
   }
@@ -99,9 +110,13 @@ export class ClientPool {
     this.waitingHead = 0;
   }
 
-  /** Drops the taken calls at the queue's front once they are over half of it: amortized O(1). */
+  /** Keeps only the calls still waiting (the taken ones at the front, the withdrawn ones anywhere): amortized O(1) per call. */
   private compactWaiting(): void {
-    this.waiting = this.waiting.slice(this.waitingHead);
+    this.waiting = this.waiting.slice(this.waitingHead).filter((c) => c?.handler !== undefined);
     this.waitingHead = 0;
+    this.withdrawn = 0;
   }
 }
+
+/** Below this many dead slots a queue is not worth copying. */
+const MIN_COMPACTION = 1024;

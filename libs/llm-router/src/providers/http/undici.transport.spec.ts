@@ -101,3 +101,24 @@ it('a head that came in time but was not read yet when the first-byte timer fire
     late.close();
   }
 });
+
+it("a long stream body goes with its own length, in place of a provider header's content-length in another case", async () => {
+  const transport = new UndiciTransport();
+  received.length = 0;
+  const body = JSON.stringify({ model: 'premium-a', stream: true, messages: [{ role: 'user', content: 'z'.repeat(10_000) }] });
+  const events = await new Promise<string[]>((resolve) => {
+    const seen: string[] = [];
+    const sub = transport
+      .send({ provider, request: { path: '/v1/chat/completions', headers: { 'content-type': 'application/json', 'Content-Length': '7' }, body }, firstByteTimeoutMs: 10_000, stream: true })
+      .subscribe({
+        next: (e: TransportEvent) => {
+          seen.push(e.type === 'head' ? `head ${e.status}` : e.type);
+          if (e.type === 'head') setImmediate(() => (sub.unsubscribe(), resolve(seen)));
+        },
+        error: (err: Error) => resolve([...seen, `error ${err.message}`]),
+      });
+  });
+  transport.close();
+  assert.deepEqual(events.slice(0, 1), ['head 200']);
+  assert.deepEqual(received, [Buffer.byteLength(body)]);
+});

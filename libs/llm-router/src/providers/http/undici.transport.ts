@@ -68,7 +68,7 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
     // Only a stream's: a JSON call's body is let go of with its answer, moments later, and the Buffer path costs less.
     if (sent.stream === true && request.body.length >= ONE_SHOT_MIN_LENGTH) {
       const bytes = Buffer.from(request.body);
-      options.headers = { ...request.headers, 'content-length': String(bytes.length) };
+      options.headers = withContentLength(request.headers, bytes.length);
       // An iterable body is documented (undici's Dispatcher.md, `body`), though DispatchOptions' type leaves it out.
       options.body = new OneShotBody(bytes) as unknown as Dispatcher.DispatchOptions['body'];
     }
@@ -153,6 +153,14 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
 
 const onFirstByteTimer = (exchange: UndiciExchange): void => exchange.firstByteTimerFired();
 const onFirstByteTimeout = (exchange: UndiciExchange): void => exchange.firstByteTimedOut();
+
+/** `headers` with the body's length, in place of one a policy's provider headers may carry in any case (undici refuses two). */
+function withContentLength(headers: Readonly<Record<string, string>>, length: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) if (name.toLowerCase() !== 'content-length') out[name] = headers[name]!;
+  out['content-length'] = String(length);
+  return out;
+}
 
 /** Connection refused, reset, connect timeouts and socket errors: all transient. */
 function connectionFailure(provider: CompiledProvider, err: Error): UpstreamFailure {
