@@ -51,6 +51,11 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
     this.decoder = stream ? target.adapter.createStreamDecoder(target.adapterTarget) : undefined;
   }
 
+  /** The upstream's response head came (whatever its status). */
+  get answered(): boolean {
+    return this.status !== 0;
+  }
+
   /**
    * Sends `request`. Nothing of it is kept: a stream's attempt lives as long
    * as the stream.

@@ -243,16 +243,23 @@ describe('route executor: waits and deadlines on virtual time', () => {
     assert.equal(h.transport.aborted, 1);
   });
 
-  it('a stream that produces no first chunk in time switches (time-to-first-token timeout)', () => {
-    const doc = fixturePolicy();
-    doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'standard-1'], retriesPerTarget: 0, firstByteTimeoutMs: 300 };
-    const h = harness(doc);
-    h.transport.script('premium-a', { status: 200, chunks: openAiStreamPieces('premium-a', ['late']), delayMs: 5_000 }).script('standard-1', { status: 200, chunks: openAiStreamPieces('standard-1', ['a', 'b']) });
-    const out = h.run(h.router.stream$({ ...REQUEST, stream: true }, { trafficClass: 'general' }));
-    assert.equal(out.error, undefined);
-    assert.ok(out.values.every((v) => v.chunk.model === 'standard-1'));
-    assert.equal(h.records[0]!.attempts[0]!.code, 'attempt_timeout');
-  });
+  // Late is late either way; the code says which wait ran out: the response head's, or the first content's after it.
+  for (const [late, delay, code] of [
+    ['no response head', { delayMs: 5_000 }, 'first_byte_timeout'],
+    ['the head and the role chunk, but no content', { chunkDelayMs: 5_000 }, 'attempt_timeout'],
+  ] as const) {
+    it(`a stream with ${late} in time switches (time-to-first-token timeout), the attempt coded ${code}`, () => {
+      const doc = fixturePolicy();
+      doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'standard-1'], retriesPerTarget: 0, firstByteTimeoutMs: 300 };
+      const h = harness(doc);
+      h.transport.script('premium-a', { status: 200, chunks: openAiStreamPieces('premium-a', ['late']), ...delay }).script('standard-1', { status: 200, chunks: openAiStreamPieces('standard-1', ['a', 'b']) });
+      const out = h.run(h.router.stream$({ ...REQUEST, stream: true }, { trafficClass: 'general' }));
+      assert.equal(out.error, undefined);
+      assert.ok(out.values.every((v) => v.chunk.model === 'standard-1'));
+      assert.equal(h.records[0]!.attempts[0]!.code, code);
+      assert.match(h.records[0]!.attempts[0]!.message ?? '', /within 300 ms/);
+    });
+  }
 });
 
 describe('route executor: streams', () => {

@@ -127,6 +127,10 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
   private timeoutFailure(): UpstreamFailure {
     const { model, call } = this;
     const cls = call.plan.trafficClass;
+    if (this.outputs === 0 && !this.upstream.answered) {
+      // No response head: the transport's first-byte timeout, whichever of the two timers fired first.
+      return new UpstreamFailure({ category: 'transient', code: 'first_byte_timeout', message: `${model.name}: no response within ${this.timer.firstMs} ms` });
+    }
     return this.outputs === 0
       ? new UpstreamFailure({ category: 'transient', code: 'attempt_timeout', message: `${model.name}: no ${call.stream ? 'first chunk' : 'response'} within ${this.timer.firstMs} ms` })
       : new UpstreamFailure({ category: 'stream_interrupted', code: 'stream_stalled', message: `${model.name}: stream stalled for ${cls.attemptTimeoutMs} ms after ${this.outputs} chunks`, afterFirstChunk: true });
