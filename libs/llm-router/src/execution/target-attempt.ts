@@ -127,8 +127,9 @@ export class TargetAttempt implements AttemptListener, TimeoutListener, Unsubscr
   private timeoutFailure(): UpstreamFailure {
     const { model, call } = this;
     const cls = call.plan.trafficClass;
-    if (this.outputs === 0 && !this.upstream.answered) {
-      // No response head: the transport's first-byte timeout, whichever of the two timers fired first.
+    if (call.stream && this.outputs === 0 && !this.upstream.answered) {
+      // A stream with no response head: the transport's first-byte timeout, whichever of the two timers fired first
+      // (a JSON call's timer is the whole answer's, not a first-byte limit).
       return new UpstreamFailure({ category: 'transient', code: 'first_byte_timeout', message: `${model.name}: no response within ${this.timer.firstMs} ms` });
     }
     return this.outputs === 0
