@@ -243,6 +243,16 @@ describe('route executor: waits and deadlines on virtual time', () => {
     assert.equal(h.transport.aborted, 1);
   });
 
+  it("a JSON call with no answer within its attempt timeout is attempt_timeout: its limit is the whole answer's, not a first byte's", () => {
+    const doc = fixturePolicy();
+    doc.classes['general'] = { criticality: 'standard', route: ['premium-a', 'standard-1'], retriesPerTarget: 0, attemptTimeoutMs: 300 };
+    const h = harness(doc);
+    h.transport.script('premium-a', { hang: true }).script('standard-1', ok('standard-1'));
+    const out = h.run(h.router.completion$(REQUEST, { trafficClass: 'general' }));
+    assert.equal(out.error, undefined);
+    assert.equal(h.records[0]!.attempts[0]!.code, 'attempt_timeout');
+  });
+
   // Late is late either way; the code says which wait ran out: the response head's, or the first content's after it.
   for (const [late, delay, code] of [
     ['no response head', { delayMs: 5_000 }, 'first_byte_timeout'],
