@@ -371,7 +371,7 @@ function renderMarkdown(
           '',
           streamsTable(more.streams),
           '',
-          ...(streamsFailures(more.streams) ? [streamsFailures(more.streams), ''] : []),
+          ...streamsFailures(more.streams),
           `${streamsNote(cfg.streams)} The long form: \`npm run bench -- streams\` (5,000 streams for 20 s).`,
           '',
         ]

@@ -12,10 +12,10 @@ import type { RequestSpec } from './load.js';
 import { percentile } from './load.js';
 import type { Fleet } from './fleet.js';
 import { collectedMemory, type CollectedMemory } from './inspector.js';
-import { ADMIN_HEADERS } from './our-gateway.js';
+import { ADMIN_HEADERS, benchClass } from './our-gateway.js';
 import { cpuMicros, httpJson, sampleRss, sleep, type Service } from './processes.js';
 import type { TargetCheck } from './report.js';
-import { slowStreamSpecs, TARGET_LABELS, type TargetId } from './scenarios.js';
+import { SLOW_CLASS, slowStreamSpecs, TARGET_LABELS, type TargetId } from './scenarios.js';
 import {
   failedCallRecords,
   failureLines,
@@ -325,9 +325,10 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
 
 /** What the table's columns mean, for the results files. */
 export function streamsNote(load: StreamLoad): string {
+  const { cls, circuit } = benchClass(SLOW_CLASS);
   return (
     `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
-    "The llm-router gateways run the bench's policy with the defaults' timeouts and circuit (first byte within 15 s for a standard class, a 30 s cool-down). " +
+    `The llm-router gateways run the bench's policy with the defaults' timeouts and circuit (first byte within ${cls.firstByteTimeoutMs / 1000} s for a ${cls.criticality} class, a ${circuit.cooldownMs / 1000} s cool-down). ` +
     "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +
     'Reading memory after a full collection leaves out the garbage the collector had not yet reached, which otherwise decides a single reading of RSS. ' +
@@ -338,10 +339,10 @@ export function streamsNote(load: StreamLoad): string {
   );
 }
 
-/** Each target's failures, below the table: what the client saw, then what the gateway's records say (empty when none failed). */
-export function streamsFailures(results: readonly OpenStreamsResult[]): string {
+/** Each target's failures, below the table, then a blank line: what the client saw, then what the gateway's records say (no lines when none failed). */
+export function streamsFailures(results: readonly OpenStreamsResult[]): string[] {
   const lines = results.flatMap((r) => failureLines(r.label, r.failures, r.failedRecords));
-  return lines.length > 0 ? ["What failed: the client's view of each failed stream, then the gateway's routing records of its failed calls (each call's category and its attempts' codes).", '', ...lines].join('\n') : '';
+  return lines.length > 0 ? ["What failed: the client's view of each failed stream, then the gateway's routing records of its failed calls (each call's category and its attempts' codes).", '', ...lines, ''] : [];
 }
 
 export function streamsTable(results: readonly OpenStreamsResult[]): string {

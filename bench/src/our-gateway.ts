@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { compilePolicy, loadPolicyFile, type CompiledClass, type CompiledPolicy } from '@llm-router/nestjs';
 import { BENCH_DIR, POLICY_DIR, RUN_DIR } from './config.js';
 import { httpJson, type Service } from './processes.js';
 
@@ -74,6 +75,12 @@ export function writePolicies(simUrl: string): { policy: string; openCircuitPoli
 export async function replacePolicy(gw: Service, policyFile: string): Promise<void> {
   const r = await httpJson(`${gw.url}/admin/policy`, 'PUT', parseYaml(readFileSync(policyFile, 'utf8')), ADMIN_HEADERS);
   if (r.status !== 200) throw new Error(`${gw.name}: PUT /admin/policy: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+}
+
+/** A class of the bench's policy (bench/policy.yaml) as the gateway compiles it, defaults filled in, with the policy's circuit. */
+export function benchClass(name: string): { cls: CompiledClass; circuit: CompiledPolicy['circuit'] } {
+  const policy = compilePolicy(loadPolicyFile(join(BENCH_DIR, 'policy.yaml')));
+  return { cls: policy.classes.get(name)!, circuit: policy.circuit };
 }
 
 /** A copy of a written policy, changed by `change`, beside it as `<name>.<suffix>.yaml`. */

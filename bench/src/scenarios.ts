@@ -100,13 +100,16 @@ export function scenarios(e: Endpoints): Scenario[] {
   ];
 }
 
+/** The traffic class of the open-stream run (bench/policy.yaml): its route is the slow model alone. */
+export const SLOW_CLASS = 'bench-slow-stream';
+
 /** The open-stream run's request through each proxy: a stream of the slow model. */
 export function slowStreamSpecs(e: Pick<Endpoints, 'sim' | 'ours' | 'oursHeaders' | 'portkey' | 'bare' | 'prod'>, slowModel: string): { id: TargetId; service: string; spec: RequestSpec }[] {
   const simOpenAi = `${e.sim}/openai/v1`;
   const chat = '/v1/chat/completions';
   return [
-    { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: { ...e.oursHeaders, 'x-traffic-class': 'bench-slow-stream' }, body: body('auto', true) } },
-    ...(e.prod ? [{ id: 'prod' as const, service: 'prod', spec: { url: e.prod.url + chat, headers: { ...e.prod.headers, 'x-traffic-class': 'bench-slow-stream' }, body: body('auto', true) } }] : []),
+    { id: 'ours', service: 'ours', spec: { url: e.ours + chat, headers: { ...e.oursHeaders, 'x-traffic-class': SLOW_CLASS }, body: body('auto', true) } },
+    ...(e.prod ? [{ id: 'prod' as const, service: 'prod', spec: { url: e.prod.url + chat, headers: { ...e.prod.headers, 'x-traffic-class': SLOW_CLASS }, body: body('auto', true) } }] : []),
     { id: 'bare', service: 'bare', spec: { url: e.bare + chat, headers: { authorization: 'Bearer sk-bench' }, body: body(slowModel, true) } },
     { id: 'portkey', service: 'portkey', spec: { url: e.portkey + chat, headers: { 'x-portkey-config': portkeyConfig(simOpenAi, [{ model: slowModel }]) }, body: body(slowModel, true) } },
   ];

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     '',
     streamsTable(results),
     '',
-    ...(streamsFailures(results) ? [streamsFailures(results), ''] : []),
+    ...streamsFailures(results),
     streamsNote(cfg.streams),
     '',
     targetsTable(checks),

@@ -59,6 +59,13 @@ function answerAll(): void {
   for (const res of held.splice(0)) res.end('ok');
 }
 
+/** Waits until the server holds `c`'s request alone, answers it, and gives how `c` ended. */
+async function servedAlone(c: { done: Promise<number | Error> }): Promise<number | Error> {
+  await until(() => held.length === 1);
+  answerAll();
+  return c.done;
+}
+
 describe('ClientPool', () => {
   it('opens a connection per call in flight up to the limit; past it, calls wait in order for one to free', async () => {
     connections = 0;
@@ -87,9 +94,7 @@ describe('ClientPool', () => {
     // A connection is idle once undici says it drained (a microtask after its answer ended).
     await new Promise((resolve) => setImmediate(resolve));
     const again = call(pool);
-    await until(() => held.length === 1);
-    answerAll();
-    assert.equal(await again.done, 200);
+    assert.equal(await servedAlone(again), 200);
     assert.equal(connections, 2);
     await pool.destroy();
   });
@@ -100,9 +105,7 @@ describe('ClientPool', () => {
     for (let i = 0; i < 3; i++) assert.ok((await call(pool, { authorization: 'Bearer key\n' }).done) instanceof Error);
     // With one connection allowed, a lost one would leave this call waiting for ever.
     const fine = call(pool);
-    await until(() => held.length === 1);
-    answerAll();
-    assert.equal(await fine.done, 200);
+    assert.equal(await servedAlone(fine), 200);
     assert.equal(connections, 1);
     await pool.destroy();
   });
@@ -118,12 +121,8 @@ describe('ClientPool', () => {
     assert.ok(given.waiting !== undefined && next.waiting !== undefined);
     pool.withdraw(given.waiting);
     assert.equal(given.waiting.options, undefined);
-    await until(() => held.length === 1);
-    answerAll();
-    assert.equal(await first.done, 200);
-    await until(() => held.length === 1);
-    answerAll();
-    assert.equal(await next.done, 200);
+    assert.equal(await servedAlone(first), 200);
+    assert.equal(await servedAlone(next), 200);
     assert.deepEqual(received, ['first', 'next']);
     // Taken off the queue, a call no longer holds its request there either.
     assert.equal(next.waiting.options, undefined);
@@ -159,12 +158,8 @@ describe('ClientPool', () => {
     for (const c of queued.slice(0, -1)) pool.withdraw(c.waiting!);
     const slots = (pool as unknown as { waiting: unknown[] }).waiting.length;
     assert.ok(slots < 1500, `${slots} queue slots held for 1 call still waiting`);
-    await until(() => held.length === 1);
-    answerAll();
-    assert.equal(await busy.done, 200);
-    await until(() => held.length === 1);
-    answerAll();
-    assert.equal(await queued.at(-1)!.done, 200);
+    assert.equal(await servedAlone(busy), 200);
+    assert.equal(await servedAlone(queued.at(-1)!), 200);
     assert.deepEqual(received, ['busy', '2999']);
     await pool.destroy();
   });
