@@ -33,7 +33,7 @@ function listenBacklog(port: number): number {
 const granted = (asked: number) => Math.min(asked, Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8')));
 
 /** main.js on a free port with `env`: its port once it listens; stopped by `stop`. */
-async function startMain(env: Record<string, string>): Promise<{ port: number; stop(): void }> {
+async function startMain(env: Record<string, string>): Promise<{ port: number; stop(): Promise<void> }> {
   const dir = tempDir();
   const sim = await startSim();
   const policy = join(dir.path, 'policy.yaml');
@@ -46,16 +46,19 @@ async function startMain(env: Record<string, string>): Promise<{ port: number; s
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const stop = () => {
-    child.kill();
-    void sim.close();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The directory goes only once the gateway has exited: it writes its SQLite files until then (CI saw ENOTEMPTY).
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+    await exited;
+    await sim.close();
     dir.remove();
   };
   try {
     await until(() => /gateway on http/.test(output) || child.exitCode !== null, 'the gateway to listen', 30_000);
     assert.match(output, /gateway on http/, output);
   } catch (err) {
-    stop();
+    await stop();
     throw err;
   }
   return { port, stop };
@@ -66,13 +69,13 @@ test('the gateway listens with a backlog of 4096 by default, LLM_LISTEN_BACKLOG 
   try {
     assert.equal(listenBacklog(byDefault.port), granted(4096));
   } finally {
-    byDefault.stop();
+    await byDefault.stop();
   }
   const set = await startMain({ LLM_LISTEN_BACKLOG: '1000' });
   try {
     assert.equal(listenBacklog(set.port), granted(1000));
   } finally {
-    set.stop();
+    await set.stop();
   }
 });
 
