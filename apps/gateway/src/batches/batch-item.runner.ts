@@ -30,9 +30,9 @@ const done: JobOutcome = { kind: 'done' };
  * routed exactly as `/v1/chat/completions` routes it (the batch's key,
  * tenant and class; records, budgets, floors, retries and fallback apply),
  * its result written once per (batch, custom_id). Each tenant's items are a
- * queue of their own, worked here `perTenantConcurrency` at a time, and items
- * of all tenants go upstream at most `policy.batches.concurrency` at once per
- * instance, so batch work leaves room for interactive traffic. A budget refusal pauses the batch: the item is not failed but
+ * queue of their own, worked `perTenantConcurrency` at a time across every
+ * instance, and items of all tenants go upstream at most
+ * `policy.batches.concurrency` at once per instance, so batch work leaves room for interactive traffic. A budget refusal pauses the batch: the item is not failed but
  * tried again when the batch resumes.
  */
 @Injectable()
@@ -69,7 +69,9 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
   workFor(tenant: string): void {
     if (this.closing || this.workers.has(tenant)) return;
     const perTenant = this.router.policy.batches.perTenantConcurrency;
-    this.workers.set(tenant, this.queue.work<ItemJob>(itemQueue(tenant), (job, signal) => this.run(job, signal), { concurrency: perTenant }));
+    // perTenant holds across the fleet (the queue's global limit), not per instance: more instances do not multiply a tenant's share.
+    const options = { concurrency: perTenant, globalConcurrency: perTenant };
+    this.workers.set(tenant, this.queue.work<ItemJob>(itemQueue(tenant), (job, signal) => this.run(job, signal), options));
   }
 
   /** Stops taking items; the running ones end (their calls aborted) and stay pending for the next run. */

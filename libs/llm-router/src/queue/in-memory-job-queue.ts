@@ -1,5 +1,6 @@
 import type { JobHandler, JobOutcome, JobQueue, JobState, JobWorker, JobWorkerOptions, NewJob, QueuedJob } from './job-queue.js';
 import { outcomeOfThrow } from './job-retry.js';
+import { checkWorkerOptions } from './worker-options.js';
 
 export interface InMemoryJobQueueOptions {
   /**
@@ -24,6 +25,8 @@ interface Entry {
 interface Lane {
   readonly jobs: Map<string, Entry>;
   readonly workers: Set<MemoryWorker>;
+  /** The lowest globalConcurrency its workers were given: its jobs running at once, all workers together. */
+  globalLimit?: number;
   timer?: NodeJS.Timeout;
   timerAt?: number;
 }
@@ -58,8 +61,9 @@ export class InMemoryJobQueue implements JobQueue {
 
   work<T>(queue: string, handler: JobHandler<T>, options: JobWorkerOptions): JobWorker {
     if (this.closed) throw new Error('InMemoryJobQueue is closed');
-    if (!(options.concurrency >= 1)) throw new RangeError(`concurrency must be at least 1 (got ${options.concurrency})`);
+    checkWorkerOptions(options);
     const lane = this.lane(queue);
+    if (options.globalConcurrency !== undefined) lane.globalLimit = Math.min(lane.globalLimit ?? Infinity, options.globalConcurrency);
     const worker = new MemoryWorker(handler as JobHandler<unknown>, options.concurrency, () => {
       lane.workers.delete(worker);
       if (lane.workers.size === 0) this.clearTimer(lane);
@@ -111,8 +115,12 @@ export class InMemoryJobQueue implements JobQueue {
     if (!lane || lane.workers.size === 0) return;
     const now = Date.now();
     const due = [...lane.jobs.values()].filter((e) => e.state === 'pending' && e.runAt <= now).sort((a, b) => a.runAt - b.runAt);
+    let room = lane.globalLimit === undefined ? Infinity : lane.globalLimit - [...lane.jobs.values()].filter((e) => e.state === 'active').length;
     for (const worker of lane.workers) {
-      while (worker.hasSlot() && due.length > 0) this.run(queue, lane, worker, due.shift()!);
+      while (room > 0 && worker.hasSlot() && due.length > 0) {
+        this.run(queue, lane, worker, due.shift()!);
+        room--;
+      }
     }
     this.armTimer(queue, lane, now);
   }

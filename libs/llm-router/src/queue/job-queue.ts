@@ -40,6 +40,13 @@ export type JobHandler<T> = (job: QueuedJob<T>, signal: AbortSignal) => Promise<
 export interface JobWorkerOptions {
   /** Jobs of this queue run at once in this process. */
   readonly concurrency: number;
+  /**
+   * Jobs of this queue run at once in all, across every process working it
+   * (BullMQ's global concurrency; the SQL queue counts the unexpired leases;
+   * in one process, every worker of the queue). Absent: only `concurrency`
+   * per worker. Workers of one queue should agree on it.
+   */
+  readonly globalConcurrency?: number;
 }
 
 export interface JobWorker {
