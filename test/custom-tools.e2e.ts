@@ -56,7 +56,7 @@ test('a custom tool: routed past the model without custom_tools, the custom call
   assert.deepEqual(record.excluded, [{ model: 'ant-premium', reason: 'lacks the "custom_tools" capability required by the request' }]);
 });
 
-test('a custom tool, streamed: the SDK puts the custom call together from its deltas', async () => {
+test('a custom tool, streamed: the custom call arrives as deltas of its own kind, through the SDK', async () => {
   const stream = await client.chat.completions.create({
     model: 'auto',
     messages: [{ role: 'user', content: 'patch it in pieces please' }],

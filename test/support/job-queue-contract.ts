@@ -221,18 +221,16 @@ export function jobQueueContract(name: string, fixture: () => Promise<JobQueueFi
       let running = 0;
       let most = 0;
       const ran = new Set<string>();
-      const by = new Set<number>();
-      const handler = (n: number) => async (job: QueuedJob<unknown>) => {
+      const handler = async (job: QueuedJob<unknown>) => {
         running += 1;
         most = Math.max(most, running);
-        by.add(n);
         await new Promise((r) => setTimeout(r, 40));
         running -= 1;
         ran.add(job.id);
         return done;
       };
-      q1.work(queue, handler(1), { concurrency: 3, globalConcurrency: 2 });
-      q2.work(queue, handler(2), { concurrency: 3, globalConcurrency: 2 });
+      q1.work(queue, handler, { concurrency: 3, globalConcurrency: 2 });
+      q2.work(queue, handler, { concurrency: 3, globalConcurrency: 2 });
       await q1.add(queue, ids.map((id) => ({ id, data: null })));
       await waitFor(() => ran.size === ids.length, 'every job run', WAIT);
       assert.equal(most, 2, 'two at once across both instances, never more');

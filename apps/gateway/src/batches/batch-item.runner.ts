@@ -23,6 +23,9 @@ const RETRY_SOON_MS = 2_000;
 /** An item refused while other calls hold reservations tries again this soon (they settle within a call's time). */
 const RESERVATIONS_SETTLE_MS = 250;
 
+/** How long an item waits for one of this instance's batch calls before it goes back to the queue for any instance. */
+const UPSTREAM_WAIT_MS = 1_000;
+
 const done: JobOutcome = { kind: 'done' };
 
 /**
@@ -101,7 +104,11 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
       // Its window has ended: the item is the first to try again.
       await this.batches.resume(batch, `its ${batch.pause.reason} window ended`);
     }
-    if (!(await this.upstream.acquire(signal))) return { kind: 'later', runAt: Date.now(), reason: 'the worker is closing' };
+    // A tenant's items count against its fleet-wide limit while held: one that waits long here for this instance's
+    // batch calls goes back to the queue, where an instance with room takes it.
+    if (!(await this.upstream.acquire(signal, UPSTREAM_WAIT_MS))) {
+      return { kind: 'later', runAt: Date.now(), reason: signal.aborted ? 'the worker is closing' : `this instance's batch calls stayed at batches.concurrency for ${UPSTREAM_WAIT_MS} ms` };
+    }
     try {
       return await this.route(batch, item, signal);
     } finally {

@@ -26,7 +26,19 @@ const message = z.discriminatedUnion('role', [
     reasoning_details: z.unknown().optional(),
   }),
   z.object({ role: z.literal('tool'), content, tool_call_id: z.string() }),
+  // The deprecated function-calling form, refused by name (see `deprecated` below).
+  z.object({ role: z.literal('function') }).refine(() => false, {
+    message: '"function" messages are the deprecated form of "tool" messages answering a tool call (with its tool_call_id)',
+    path: ['role'],
+  }),
 ]);
+
+/** A deprecated field, refused by name: an Anthropic fallback could not carry it, and passing it on unread would hide that. */
+const deprecated = (instead: string) =>
+  z
+    .unknown()
+    .refine((v) => v === undefined || v === null, { message: `the deprecated form of ${instead}` })
+    .optional();
 
 const functionTool = z.object({
   type: z.literal('function'),
@@ -73,6 +85,8 @@ export const chatCompletionRequestSchema = z.looseObject({
   messages: z.array(message).min(1),
   tools: z.array(tool).optional(),
   tool_choice: z.union([z.enum(['none', 'auto', 'required']), namedTool, allowedTools]).optional(),
+  functions: deprecated("'tools': send tools: [{\"type\":\"function\",\"function\":{...}}]"),
+  function_call: deprecated("'tool_choice': send tool_choice"),
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   max_tokens: z.number().int().positive().nullable().optional(),

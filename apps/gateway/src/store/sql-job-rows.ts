@@ -59,6 +59,12 @@ export class SqlJobRows implements JobRows {
       // Fewer when the queue's unexpired leases, every instance's, leave less room. Claimers of one queue take turns:
       // on PostgreSQL two at once would each count the other's claims as not yet made.
       const [greatest, least] = this.dialect() === 'postgres' ? ['GREATEST', 'LEAST'] : ['max', 'min'];
+      // Most polls find nothing due: they are answered without a transaction or a lock.
+      const due = await this.query(
+        `SELECT 1 AS due FROM llm_jobs WHERE queue = ? AND ((state = 'pending' AND run_at <= ?) OR (state = 'active' AND lease_until <= ?)) LIMIT 1`,
+        storableParams<Param[]>([queue, now, now]),
+      );
+      if (due.length === 0) return [];
       const sql = (this.cappedClaimSql ??= this.claimStatement(
         `${greatest}(0, ${least}(?, ? - (SELECT COUNT(*) FROM llm_jobs WHERE queue = ? AND state = 'active' AND lease_until > ?)))`,
       ));

@@ -63,9 +63,14 @@ export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds
   };
 }
 
-/** A custom tool offered, or one called earlier in the conversation: only a model that has them can read it. */
+/** A custom tool offered, named in tool_choice, or called earlier in the conversation: only a model that has them can read it. */
 function usesCustomTools(request: ChatCompletionRequest): boolean {
   if (request.tools) for (const tool of request.tools) if (tool.type === 'custom') return true;
+  const choice = request.tool_choice;
+  if (typeof choice === 'object') {
+    if (choice.type === 'custom') return true;
+    if (choice.type === 'allowed_tools') for (const tool of choice.allowed_tools.tools) if (tool.type === 'custom') return true;
+  }
   for (const m of request.messages) if (m.tool_calls) for (const call of m.tool_calls) if (call.type === 'custom') return true;
   return false;
 }

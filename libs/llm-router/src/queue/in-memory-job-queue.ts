@@ -25,7 +25,7 @@ interface Entry {
 interface Lane {
   readonly jobs: Map<string, Entry>;
   readonly workers: Set<MemoryWorker>;
-  /** The lowest globalConcurrency its workers were given: its jobs running at once, all workers together. */
+  /** The lowest globalConcurrency of its current workers: its jobs running at once, all workers together. */
   globalLimit?: number;
   timer?: NodeJS.Timeout;
   timerAt?: number;
@@ -63,12 +63,13 @@ export class InMemoryJobQueue implements JobQueue {
     if (this.closed) throw new Error('InMemoryJobQueue is closed');
     checkWorkerOptions(options);
     const lane = this.lane(queue);
-    if (options.globalConcurrency !== undefined) lane.globalLimit = Math.min(lane.globalLimit ?? Infinity, options.globalConcurrency);
-    const worker = new MemoryWorker(handler as JobHandler<unknown>, options.concurrency, () => {
+    const worker = new MemoryWorker(handler as JobHandler<unknown>, options, () => {
       lane.workers.delete(worker);
+      lane.globalLimit = globalLimitOf(lane.workers);
       if (lane.workers.size === 0) this.clearTimer(lane);
     });
     lane.workers.add(worker);
+    lane.globalLimit = globalLimitOf(lane.workers);
     this.dispatch(queue);
     return worker;
   }
@@ -182,6 +183,13 @@ export class InMemoryJobQueue implements JobQueue {
   }
 }
 
+/** The lowest globalConcurrency among `workers`; undefined when none has one. */
+function globalLimitOf(workers: Iterable<MemoryWorker>): number | undefined {
+  let limit: number | undefined;
+  for (const w of workers) if (w.options.globalConcurrency !== undefined) limit = Math.min(limit ?? Infinity, w.options.globalConcurrency);
+  return limit;
+}
+
 /** One worker's running jobs: its concurrency slots and their abort signals. */
 class MemoryWorker implements JobWorker {
   private readonly running = new Map<Promise<void>, AbortController>();
@@ -189,12 +197,12 @@ class MemoryWorker implements JobWorker {
 
   constructor(
     private readonly handler: JobHandler<unknown>,
-    private readonly concurrency: number,
+    readonly options: JobWorkerOptions,
     private readonly detach: () => void,
   ) {}
 
   hasSlot(): boolean {
-    return !this.closing && this.running.size < this.concurrency;
+    return !this.closing && this.running.size < this.options.concurrency;
   }
 
   /**
