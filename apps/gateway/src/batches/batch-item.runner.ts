@@ -23,8 +23,8 @@ const RETRY_SOON_MS = 2_000;
 /** An item refused while other calls hold reservations tries again this soon (they settle within a call's time). */
 const RESERVATIONS_SETTLE_MS = 250;
 
-/** How long an item waits for one of this instance's batch calls before it goes back to the queue for any instance. */
-const UPSTREAM_WAIT_MS = 1_000;
+/** How long an item waits for one of this instance's batch calls before it goes back to the queue for any instance (longer: fewer rounds through the queue while one instance runs every tenant). */
+const UPSTREAM_WAIT_MS = 5_000;
 
 const done: JobOutcome = { kind: 'done' };
 
