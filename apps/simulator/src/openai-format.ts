@@ -62,9 +62,19 @@ function contentText(content: unknown): string {
   return out;
 }
 
-function toolName(tool: unknown): string | undefined {
-  if (!isRecord(tool) || !isRecord(tool.function)) return undefined;
-  return typeof tool.function.name === 'string' ? tool.function.name : undefined;
+/** A tool's (or a named tool choice's) name and whether it is a custom tool. */
+function namedTool(tool: unknown): { name: string; custom: boolean } | undefined {
+  if (!isRecord(tool)) return undefined;
+  const spec = tool.type === 'custom' ? tool.custom : tool.function;
+  return isRecord(spec) && typeof spec.name === 'string' ? { name: spec.name, custom: tool.type === 'custom' } : undefined;
+}
+
+/** The tool the simulated model calls: the one `tool_choice` names, the first `allowed_tools` allows, or the first tool. */
+function chosenTool(tools: unknown[], choice: unknown): { name: string; custom: boolean } {
+  const named = isRecord(choice) && choice.type === 'allowed_tools' && isRecord(choice.allowed_tools) && Array.isArray(choice.allowed_tools.tools)
+    ? namedTool(choice.allowed_tools.tools[0])
+    : namedTool(choice);
+  return named ?? namedTool(tools[0]) ?? { name: 'tool', custom: false };
 }
 
 function planFor(model: string, messages: ChatMessage[], texts: string[], raw: Record<string, unknown>): ReplyPlan {
@@ -73,9 +83,9 @@ function planFor(model: string, messages: ChatMessage[], texts: string[], raw: R
   if (last.role === 'tool') {
     plan = { kind: 'text', text: toolSaidText(texts[texts.length - 1] ?? '') };
   } else if (last.role === 'user' && Array.isArray(raw.tools) && raw.tools.length > 0 && raw.tool_choice !== 'none') {
-    const choice = raw.tool_choice;
-    const chosen = isRecord(choice) && isRecord(choice.function) && typeof choice.function.name === 'string' ? choice.function.name : undefined;
-    plan = toolPlan(chosen ?? toolName(raw.tools[0]) ?? 'tool', contentText(last.content));
+    const tool = chosenTool(raw.tools, raw.tool_choice);
+    const query = contentText(last.content);
+    plan = tool.custom ? { kind: 'tool', toolName: tool.name, arguments: query, input: { query }, custom: true } : toolPlan(tool.name, query);
   }
   if (plan === undefined) {
     let userText = '';
@@ -187,7 +197,11 @@ function reply(req: SimRequest, seq: number): string {
             message: {
               role: 'assistant',
               content: null,
-              tool_calls: [{ id: `call_sim_${seq}`, type: 'function', function: { name: plan.toolName, arguments: plan.arguments } } satisfies ToolCall],
+              tool_calls: [
+                (plan.custom
+                  ? { id: `call_sim_${seq}`, type: 'custom', custom: { name: plan.toolName, input: plan.arguments } }
+                  : { id: `call_sim_${seq}`, type: 'function', function: { name: plan.toolName, arguments: plan.arguments } }) satisfies ToolCall,
+              ],
               refusal: null,
             },
             finish_reason: 'tool_calls',
@@ -215,9 +229,11 @@ function stream(req: SimRequest, seq: number, chunks: number): StreamScript {
     parts = splitChunks(plan.text, chunks).map((c) => frame(`{"content":${JSON.stringify(c)}}`));
     finish = 'stop';
   } else {
-    const first: ToolCallDelta = { index: 0, id: `call_sim_${seq}`, type: 'function', function: { name: plan.toolName, arguments: '' } };
+    const field = plan.custom ? 'custom' : 'function';
+    const text = plan.custom ? 'input' : 'arguments';
+    const first: ToolCallDelta = { index: 0, id: `call_sim_${seq}`, type: field, [field]: { name: plan.toolName, [text]: '' } };
     head = frame(`{"role":"assistant","content":null,"tool_calls":[${JSON.stringify(first)}]}`);
-    parts = splitChunks(plan.arguments, chunks).map((c) => frame(`{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(c)}}}]}`));
+    parts = splitChunks(plan.arguments, chunks).map((c) => frame(`{"tool_calls":[{"index":0,"${field}":{"${text}":${JSON.stringify(c)}}}]}`));
     finish = 'tool_calls';
   }
   let tail = frame('{}', finish);

@@ -9,7 +9,15 @@ import type { ErrorKind, SimFormat } from './fault-rules.js';
 /** What the simulated model is going to say. */
 export type ReplyPlan =
   | { kind: 'text'; text: string }
-  | { kind: 'tool'; toolName: string; /** JSON text. */ arguments: string; input: Record<string, unknown> };
+  | {
+      kind: 'tool';
+      toolName: string;
+      /** JSON text; a custom tool's (OpenAI) free-form input. */
+      arguments: string;
+      input: Record<string, unknown>;
+      /** An OpenAI custom tool: the call is `{"type":"custom","custom":{"name","input"}}`. */
+      custom?: boolean;
+    };
 
 /** A validated chat request, reduced to what the simulator acts on. */
 export interface SimRequest {

@@ -105,6 +105,7 @@ export {
 } from './queue/job-queue.js';
 export { InMemoryJobQueue, type InMemoryJobQueueOptions } from './queue/in-memory-job-queue.js';
 export { outcomeOfThrow } from './queue/job-retry.js';
+export { checkWorkerOptions } from './queue/worker-options.js';
 export { untilAborted } from './queue/until-aborted.js';
 
 // Deferred calls (`router.completeOrDefer`, `router.deferred`)

@@ -5,26 +5,34 @@ export class ConcurrencyLimit {
 
   constructor(private readonly limit: number) {}
 
-  /** Resolves once a place is held; false when `signal` aborted first (nothing is held then). */
-  acquire(signal: AbortSignal): Promise<boolean> {
+  /**
+   * Resolves true once a place is held; false when `signal` aborted first, or
+   * no place came within `waitMs` (nothing is held then, and the wait is gone).
+   */
+  acquire(signal: AbortSignal, waitMs = Infinity): Promise<boolean> {
     if (signal.aborted) return Promise.resolve(false);
     if (this.held < this.limit) {
       this.held++;
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
       const grant = () => {
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', giveUp);
+        clearTimeout(timer);
         this.held++;
         resolve(true);
       };
-      const onAbort = () => {
+      const giveUp = () => {
+        signal.removeEventListener('abort', giveUp);
+        clearTimeout(timer);
         const at = this.waiting.indexOf(grant);
         if (at !== -1) this.waiting.splice(at, 1);
         resolve(false);
       };
       this.waiting.push(grant);
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', giveUp, { once: true });
+      if (waitMs !== Infinity) timer = setTimeout(giveUp, waitMs);
     });
   }
 

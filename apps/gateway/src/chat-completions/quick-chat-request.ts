@@ -150,6 +150,8 @@ const TOP_FIELDS: readonly (readonly [key: string, check: Check])[] = [
   ['messages', messages],
   ['tools', leaveToSchema],
   ['tool_choice', leaveToSchema],
+  ['functions', leaveToSchema],
+  ['function_call', leaveToSchema],
   ['temperature', nullable(numberIn(0, 2))],
   ['top_p', nullable(numberIn(0, 1))],
   ['max_tokens', positiveInteger],

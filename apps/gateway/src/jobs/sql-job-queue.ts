@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { outcomeOfThrow, type JobHandler, type JobOutcome, type JobQueue, type JobState, type JobWorker, type JobWorkerOptions, type NewJob } from '@llm-router/nestjs';
+import { checkWorkerOptions, outcomeOfThrow, type JobHandler, type JobOutcome, type JobQueue, type JobState, type JobWorker, type JobWorkerOptions, type NewJob } from '@llm-router/nestjs';
 import type { ClaimedJob, JobRows } from '../store/gateway-store.js';
 
 export interface SqlJobQueueOptions {
@@ -45,9 +45,11 @@ export class SqlJobQueue implements JobQueue {
   }
 
   work<T>(queue: string, handler: JobHandler<T>, options: JobWorkerOptions): JobWorker {
-    if (!(options.concurrency >= 1)) throw new RangeError(`concurrency must be at least 1 (got ${options.concurrency})`);
-    const worker = new SqlWorker(queue, handler as JobHandler<unknown>, options.concurrency, this.rows, this.leaseMs, this.pollMs, () => {
-      this.workers.delete(worker);
+    checkWorkerOptions(options);
+    const worker = new SqlWorker(queue, handler as JobHandler<unknown>, options, this.rows, this.leaseMs, this.pollMs, {
+      detach: () => this.workers.delete(worker),
+      // A finished job frees a place under the queue's global limit for this process's other workers too.
+      freed: () => this.wake(queue),
     });
     this.workers.add(worker);
     worker.start();
@@ -96,11 +98,11 @@ class SqlWorker implements JobWorker {
   constructor(
     readonly queue: string,
     private readonly handler: JobHandler<unknown>,
-    private readonly concurrency: number,
+    private readonly options: JobWorkerOptions,
     private readonly rows: JobRows,
     private readonly leaseMs: number,
     private readonly pollMs: number,
-    private readonly detach: () => void,
+    private readonly owner: { detach(): void; freed(): void },
   ) {}
 
   start(): void {
@@ -114,7 +116,7 @@ class SqlWorker implements JobWorker {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
-      this.detach();
+      this.owner.detach();
       this.wake();
       for (const { controller } of this.running.values()) controller.abort(new Error('worker closing'));
       await this.loop;
@@ -125,12 +127,12 @@ class SqlWorker implements JobWorker {
 
   private async claimLoop(): Promise<void> {
     while (!this.closing) {
-      const free = this.concurrency - this.running.size;
+      const free = this.options.concurrency - this.running.size;
       let claimed: ClaimedJob[] = [];
       if (free > 0) {
         const token = randomUUID();
         try {
-          claimed = await this.rows.claim(this.queue, free, token, Date.now() + this.leaseMs, Date.now());
+          claimed = await this.rows.claim(this.queue, free, token, Date.now() + this.leaseMs, Date.now(), this.options.globalConcurrency);
         } catch (err) {
           // The store is unreachable for now: the next poll tries again.
           new Logger('SqlJobQueue').warn(`claiming jobs of "${this.queue}" failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -174,7 +176,7 @@ class SqlWorker implements JobWorker {
       if (!lost) await this.rows.settle(this.queue, job.id, token, outcome, Date.now()).catch(() => undefined); // unsettled, it runs again once its lease lapses
     })().finally(() => {
       this.running.delete(job.id);
-      this.wake();
+      this.owner.freed();
     });
     this.running.set(job.id, { controller, done });
   }

@@ -73,6 +73,8 @@ export function outputItems(completion: ChatCompletion): OutputItem[] {
     items.push({ type: 'message', id: newId('msg'), role: 'assistant', status, content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] });
   }
   for (const call of calls) {
+    // The Responses front offers function tools only (parse-responses-request): no custom tool call can answer it.
+    if (call.type !== 'function') continue;
     items.push({ type: 'function_call', id: newId('fc'), call_id: call.id, name: call.function.name, arguments: call.function.arguments, status: 'completed' });
   }
   return items;

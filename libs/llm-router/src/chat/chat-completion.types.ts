@@ -17,11 +17,20 @@ export interface ImageContentPart {
 
 export type ContentPart = TextContentPart | ImageContentPart;
 
-export interface ToolCall {
+export interface FunctionToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
 }
+
+/** A call to a custom tool: free-form text input instead of JSON arguments. */
+export interface CustomToolCall {
+  id: string;
+  type: 'custom';
+  custom: { name: string; input: string };
+}
+
+export type ToolCall = FunctionToolCall | CustomToolCall;
 
 export interface ChatMessage {
   role: ChatRole;
@@ -33,12 +42,37 @@ export interface ChatMessage {
   tool_call_id?: string;
 }
 
-export interface ToolDefinition {
+export interface FunctionToolDefinition {
   type: 'function';
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
 }
 
-export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+/**
+ * A custom tool: the model writes its input as free text, optionally held to
+ * a grammar (Lark or a regex). OpenAI's; no Anthropic equivalent, so only
+ * models with the `custom_tools` capability serve a request that has one.
+ */
+export interface CustomToolDefinition {
+  type: 'custom';
+  custom: {
+    name: string;
+    description?: string;
+    format?: { type: 'text' } | { type: 'grammar'; grammar: { definition: string; syntax: 'lark' | 'regex' } };
+  };
+}
+
+export type ToolDefinition = FunctionToolDefinition | CustomToolDefinition;
+
+/** A tool named in `tool_choice` or in an `allowed_tools` list. */
+export type NamedTool = { type: 'function'; function: { name: string } } | { type: 'custom'; custom: { name: string } };
+
+/** `tools` stays whole (a prompt cache keeps hitting); the model may call only these. */
+export interface AllowedToolsChoice {
+  type: 'allowed_tools';
+  allowed_tools: { mode: 'auto' | 'required'; tools: NamedTool[] };
+}
+
+export type ToolChoice = 'none' | 'auto' | 'required' | NamedTool | AllowedToolsChoice;
 
 export type ResponseFormat =
   | { type: 'text' }
@@ -104,8 +138,9 @@ export interface ChatCompletion {
 export interface ToolCallDelta {
   index: number;
   id?: string;
-  type?: 'function';
+  type?: 'function' | 'custom';
   function?: { name?: string; arguments?: string };
+  custom?: { name?: string; input?: string };
 }
 
 export interface ChatCompletionChunk {

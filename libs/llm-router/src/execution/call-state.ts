@@ -1,4 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
+import { toolCallInput, toolCallName } from '../chat/tool-calls.js';
 import type { CallBudget } from '../budget/call-budget.js';
 import { tokenCostUsd, type TokenCount } from '../budget/usd.js';
 import type { ChatCompletion, Usage } from '../chat/chat-completion.types.js';
@@ -109,7 +110,11 @@ export class CallState {
     for (const choice of output.chunk.choices) {
       const delta = choice.delta;
       if (delta.content) this.streamedTokens += textTokens(delta.content);
-      if (delta.tool_calls) for (const t of delta.tool_calls) this.streamedTokens += textTokens(t.function?.arguments ?? '') + textTokens(t.function?.name ?? '');
+      if (delta.tool_calls) {
+        for (const t of delta.tool_calls) {
+          this.streamedTokens += textTokens(t.function?.arguments ?? t.custom?.input ?? '') + textTokens(t.function?.name ?? t.custom?.name ?? '');
+        }
+      }
     }
   }
 
@@ -133,7 +138,7 @@ export class CallState {
     let tokens = this.streamedTokens;
     for (const choice of this.answer?.choices ?? []) {
       tokens += textTokens(choice.message.content ?? '');
-      for (const t of choice.message.tool_calls ?? []) tokens += textTokens(t.function.name) + textTokens(t.function.arguments);
+      for (const t of choice.message.tool_calls ?? []) tokens += textTokens(toolCallName(t)) + textTokens(toolCallInput(t));
     }
     return tokens;
   }

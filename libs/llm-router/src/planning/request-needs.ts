@@ -1,4 +1,5 @@
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
+import { toolCallInput, toolCallName } from '../chat/tool-calls.js';
 import type { Capability } from '../policy/policy.schema.js';
 import { textTokens } from '../chat/text-tokens.js';
 
@@ -33,8 +34,8 @@ export function visitPromptTexts(request: ChatCompletionRequest, visit: (text: s
     }
     if (m.tool_calls) {
       for (const call of m.tool_calls) {
-        visit(call.function.name);
-        visit(call.function.arguments);
+        visit(toolCallName(call));
+        visit(toolCallInput(call));
       }
     }
   }
@@ -50,6 +51,7 @@ export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds
   });
   const capabilities: Capability[] = [];
   if (request.tools && request.tools.length > 0) capabilities.push('tools');
+  if (usesCustomTools(request)) capabilities.push('custom_tools');
   if (images > 0) capabilities.push('vision');
   const format = request.response_format?.type;
   if (format === 'json_object' || format === 'json_schema') capabilities.push('json');
@@ -59,4 +61,16 @@ export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds
     estimatedPromptTokens: Math.ceil(tokens) + request.messages.length * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE,
     requestedMaxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
   };
+}
+
+/** A custom tool offered, named in tool_choice, or called earlier in the conversation: only a model that has them can read it. */
+function usesCustomTools(request: ChatCompletionRequest): boolean {
+  if (request.tools) for (const tool of request.tools) if (tool.type === 'custom') return true;
+  const choice = request.tool_choice;
+  if (typeof choice === 'object') {
+    if (choice.type === 'custom') return true;
+    if (choice.type === 'allowed_tools') for (const tool of choice.allowed_tools.tools) if (tool.type === 'custom') return true;
+  }
+  for (const m of request.messages) if (m.tool_calls) for (const call of m.tool_calls) if (call.type === 'custom') return true;
+  return false;
 }

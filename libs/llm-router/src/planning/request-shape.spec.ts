@@ -37,6 +37,19 @@ describe('requestShapeError', () => {
       [{ messages: [user], tools: [{ type: 'function', function: { description: 'x' } }] }, 'tools[0].function.name'],
       [{ messages: [user], tool_choice: 'always' }, 'tool_choice'],
       [{ messages: [user], tool_choice: { type: 'function' } }, 'tool_choice'],
+      [{ messages: [user], tools: [{ type: 'custom', custom: { description: 'x' } }] }, 'tools[0].custom.name'],
+      [{ messages: [user], functions: [{ name: 'f', parameters: {} }] }, 'functions'],
+      [{ messages: [user], function_call: 'auto' }, 'function_call'],
+      [{ messages: [user, { role: 'function', name: 'f', content: '{}' }] }, 'messages[1].role'],
+      [{ messages: [user], tools: [{ type: 'custom' }] }, 'tools[0].custom'],
+      [{ messages: [user], tools: [{ type: 'web_search', function: { name: 'f' } }] }, 'tools[0].type'],
+      [{ messages: [user, { role: 'assistant', tool_calls: [{ id: 'a', type: 'custom', custom: { name: 'f' } }] }] }, 'messages[1].tool_calls[0].custom.input'],
+      [{ messages: [user, { role: 'assistant', tool_calls: [{ id: 'a', type: 'custom', function: { name: 'f', arguments: '{}' } }] }] }, 'messages[1].tool_calls[0].custom'],
+      [{ messages: [user], tool_choice: { type: 'custom', custom: {} } }, 'tool_choice'],
+      [{ messages: [user], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'sometimes', tools: [{ type: 'function', function: { name: 'f' } }] } } }, 'tool_choice.allowed_tools.mode'],
+      [{ messages: [user], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [] } } }, 'tool_choice.allowed_tools.tools'],
+      [{ messages: [user], tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'auto', tools: [{ type: 'custom' }] } } }, 'tool_choice.allowed_tools.tools[0].custom'],
+      [{ messages: [user], tool_choice: { type: 'allowed_tools' } }, 'tool_choice.allowed_tools'],
       [{ messages: [user], max_tokens: -5 }, 'max_tokens'],
       [{ messages: [user], max_tokens: 0 }, 'max_tokens'],
       [{ messages: [user], max_tokens: 1.5 }, 'max_tokens'],
@@ -88,6 +101,15 @@ describe('requestShapeError', () => {
       },
       { messages: [user], tools: null, tool_choice: null, max_tokens: null, max_completion_tokens: null, temperature: null, top_p: null, stream: null, stop: null, response_format: null },
       { messages: [user], tool_choice: 'required', stop: 'END', response_format: { type: 'json_object' } },
+      {
+        messages: [user, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'custom', custom: { name: 'patch', input: '*** Begin Patch' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'ok' }],
+        tools: [
+          { type: 'custom', custom: { name: 'patch', format: { type: 'grammar', grammar: { syntax: 'lark', definition: 'start: /.+/' } } } },
+          { type: 'function', function: { name: 'lookup' } },
+        ],
+        tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'custom', custom: { name: 'patch' } }] } },
+      },
+      { messages: [user], tools: [{ type: 'custom', custom: { name: 'patch' } }], tool_choice: { type: 'custom', custom: { name: 'patch' } } },
     ];
     for (const request of fine) assert.equal(requestShapeError(request), undefined, JSON.stringify(request));
   });

@@ -10,6 +10,11 @@ import { LlmRouterError } from '../errors/llm-router.error.js';
  * upstream's to judge. An HTTP front (the gateway) validates more, first.
  * One pass, no allocation unless it fails.
  */
+/** The deprecated function-calling form, refused by name: an Anthropic fallback could not carry it, and passing it on unread would hide that. */
+const DEPRECATED_FUNCTIONS = "Invalid value for 'functions': the deprecated form of 'tools'; send tools: [{\"type\":\"function\",\"function\":{...}}].";
+const DEPRECATED_FUNCTION_CALL = "Invalid value for 'function_call': the deprecated form of 'tool_choice'; send tool_choice.";
+const DEPRECATED_FUNCTION_ROLE = '"function" is the deprecated form of a "tool" message answering a tool call (with its tool_call_id).';
+
 export function requestShapeError(request: unknown): LlmRouterError | undefined {
   if (!isObject(request)) return invalid('The request must be an object with a `messages` array.', null);
   const r = request;
@@ -21,20 +26,19 @@ export function requestShapeError(request: unknown): LlmRouterError | undefined 
     const error = messageError(messages[i], i);
     if (error !== undefined) return error;
   }
+  if (r.functions != null) return invalid(DEPRECATED_FUNCTIONS, 'functions');
+  if (r.function_call != null) return invalid(DEPRECATED_FUNCTION_CALL, 'function_call');
   if (r.tools != null) {
     if (!Array.isArray(r.tools)) return expected('tools', 'an array of tools', r.tools);
     for (let i = 0; i < r.tools.length; i++) {
-      const tool: unknown = r.tools[i];
-      if (!isObject(tool)) return expected(`tools[${i}]`, 'a tool object', tool);
-      if (!isObject(tool.function)) return expected(`tools[${i}].function`, 'an object', tool.function);
-      if (typeof tool.function.name !== 'string') return expected(`tools[${i}].function.name`, 'a string', tool.function.name);
+      const error = namedToolError(r.tools[i], `tools[${i}]`);
+      if (error !== undefined) return error;
     }
   }
   const choice = r.tool_choice;
   if (choice != null && choice !== 'none' && choice !== 'auto' && choice !== 'required') {
-    if (!isObject(choice) || !isObject(choice.function) || typeof choice.function.name !== 'string') {
-      return expected('tool_choice', '"none", "auto", "required" or {"type":"function","function":{"name":...}}', choice);
-    }
+    const error = toolChoiceError(choice);
+    if (error !== undefined) return error;
   }
   if (r.max_tokens != null && !isPositiveInteger(r.max_tokens)) return expected('max_tokens', 'a positive integer', r.max_tokens);
   if (r.max_completion_tokens != null && !isPositiveInteger(r.max_completion_tokens)) {
@@ -62,6 +66,9 @@ function isRole(role: unknown): boolean {
 
 function messageError(m: unknown, i: number): LlmRouterError | undefined {
   if (!isObject(m)) return expected(`messages[${i}]`, 'a message object', m);
+  if (m.role === 'function') {
+    return invalid(`Invalid value for 'messages[${i}].role': ${DEPRECATED_FUNCTION_ROLE}`, `messages[${i}].role`);
+  }
   if (!isRole(m.role)) return expected(`messages[${i}].role`, 'one of "system", "developer", "user", "assistant", "tool"', m.role);
   const content = m.content;
   if (content != null && typeof content !== 'string') {
@@ -83,6 +90,13 @@ function messageError(m: unknown, i: number): LlmRouterError | undefined {
       const at = `messages[${i}].tool_calls[${c}]`;
       if (!isObject(call)) return expected(at, 'a tool call object', call);
       if (typeof call.id !== 'string') return expected(`${at}.id`, 'a string', call.id);
+      if (call.type === 'custom') {
+        const custom = call.custom;
+        if (!isObject(custom)) return expected(`${at}.custom`, 'an object', custom);
+        if (typeof custom.name !== 'string') return expected(`${at}.custom.name`, 'a string', custom.name);
+        if (typeof custom.input !== 'string') return expected(`${at}.custom.input`, 'a string', custom.input);
+        continue;
+      }
       const fn = call.function;
       if (!isObject(fn)) return expected(`${at}.function`, 'an object', fn);
       if (typeof fn.name !== 'string') return expected(`${at}.function.name`, 'a string', fn.name);
@@ -90,6 +104,46 @@ function messageError(m: unknown, i: number): LlmRouterError | undefined {
     }
   }
   if (m.tool_call_id != null && typeof m.tool_call_id !== 'string') return expected(`messages[${i}].tool_call_id`, 'a string', m.tool_call_id);
+  return undefined;
+}
+
+/**
+ * A tool (in `tools`) or a tool named in `tool_choice` / `allowed_tools`:
+ * `{"type":"function","function":{"name"}}` or `{"type":"custom","custom":{"name"}}`.
+ * A tool without `type` is read as a function, as the router always has.
+ */
+function namedToolError(tool: unknown, at: string): LlmRouterError | undefined {
+  if (!isObject(tool)) return expected(at, 'a tool object', tool);
+  if (tool.type === 'custom') {
+    if (!isObject(tool.custom)) return expected(`${at}.custom`, 'an object', tool.custom);
+    if (typeof tool.custom.name !== 'string') return expected(`${at}.custom.name`, 'a string', tool.custom.name);
+    return undefined;
+  }
+  if (tool.type !== undefined && tool.type !== 'function') return expected(`${at}.type`, '"function" or "custom"', tool.type);
+  if (!isObject(tool.function)) return expected(`${at}.function`, 'an object', tool.function);
+  if (typeof tool.function.name !== 'string') return expected(`${at}.function.name`, 'a string', tool.function.name);
+  return undefined;
+}
+
+function toolChoiceError(choice: unknown): LlmRouterError | undefined {
+  if (isObject(choice) && choice.type === 'allowed_tools') {
+    const allowed = choice.allowed_tools;
+    if (!isObject(allowed)) return expected('tool_choice.allowed_tools', 'an object', allowed);
+    if (allowed.mode !== 'auto' && allowed.mode !== 'required') return expected('tool_choice.allowed_tools.mode', '"auto" or "required"', allowed.mode);
+    if (!Array.isArray(allowed.tools) || allowed.tools.length === 0) return expected('tool_choice.allowed_tools.tools', 'a non-empty array of tools', allowed.tools);
+    for (let i = 0; i < allowed.tools.length; i++) {
+      const error = namedToolError(allowed.tools[i], `tool_choice.allowed_tools.tools[${i}]`);
+      if (error !== undefined) return error;
+    }
+    return undefined;
+  }
+  if (!isObject(choice) || namedToolError(choice, 'tool_choice') !== undefined) {
+    return expected(
+      'tool_choice',
+      '"none", "auto", "required", {"type":"function","function":{"name":...}}, {"type":"custom","custom":{"name":...}} or {"type":"allowed_tools",...}',
+      choice,
+    );
+  }
   return undefined;
 }
 

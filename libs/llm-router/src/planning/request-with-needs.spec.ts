@@ -9,6 +9,8 @@ test('a stand-in request has exactly the recorded needs', () => {
     { capabilities: ['tools', 'json', 'streaming'] as const, estimatedPromptTokens: 5_000, requestedMaxOutputTokens: 256 },
     { capabilities: ['vision'] as const, estimatedPromptTokens: 2_000 },
     { capabilities: ['vision', 'tools'] as const, estimatedPromptTokens: 800 },
+    { capabilities: ['tools', 'custom_tools'] as const, estimatedPromptTokens: 300 },
+    { capabilities: ['custom_tools'] as const, estimatedPromptTokens: 300 },
   ]) {
     const derived = deriveRequestNeeds(requestWithNeeds(needs));
     assert.deepEqual([...derived.capabilities].sort(), [...needs.capabilities].sort());

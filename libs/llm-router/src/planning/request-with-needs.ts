@@ -20,11 +20,15 @@ export function requestWithNeeds(needs: RecordedNeeds, model?: string): ChatComp
   const request: ChatCompletionRequest = {
     ...(model !== undefined ? { model } : {}),
     messages: [{ role: 'user', content: caps.includes('vision') ? [{ type: 'image_url', image_url: { url: 'data:,' } }] : '' }],
-    ...(caps.includes('tools') ? { tools: [{ type: 'function', function: { name: 't' } }] } : {}),
+    ...(caps.includes('tools') ? { tools: [caps.includes('custom_tools') ? { type: 'custom', custom: { name: 't' } } : { type: 'function', function: { name: 't' } }] } : {}),
     ...(caps.includes('json') ? { response_format: { type: 'json_object' } } : {}),
     ...(caps.includes('streaming') ? { stream: true } : {}),
     ...(needs.requestedMaxOutputTokens !== undefined ? { max_tokens: needs.requestedMaxOutputTokens } : {}),
   } as ChatCompletionRequest;
+  // Custom tools called earlier, none offered now: the conversation holds the call.
+  if (caps.includes('custom_tools') && !caps.includes('tools')) {
+    request.messages.push({ role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'custom', custom: { name: 't', input: '' } }] });
+  }
   // Filler text brings the estimate to the recorded one: 4 ASCII characters a token.
   const missing = needs.estimatedPromptTokens - deriveRequestNeeds(request).estimatedPromptTokens;
   if (missing > 0) request.messages.push({ role: 'user', content: 'abcd'.repeat(Math.max(0, missing - 4)) });

@@ -36,6 +36,15 @@ describe('compilePolicy: validation names the offending path', () => {
     assert.ok(issuesOf(doc).some((i) => i.startsWith('classes.general:') && /retries/.test(i)));
   });
 
+  it('an anthropic model cannot have custom_tools; an openai one can', () => {
+    const doc = fixturePolicy();
+    doc.models['premium-b']!.capabilities = ['tools', 'custom_tools'];
+    doc.models['premium-a']!.capabilities = ['tools', 'custom_tools'];
+    const issues = issuesOf(doc);
+    assert.ok(issues.some((i) => /^models\.premium-b\.capabilities: an anthropic model cannot have "custom_tools"/.test(i)), issues.join('\n'));
+    assert.equal(issues.some((i) => i.startsWith('models.premium-a')), false);
+  });
+
   it('cross references are checked: provider, tier, route models, floor tier, default class', () => {
     const doc = fixturePolicy({ defaultClass: 'nope' });
     doc.models['premium-a']!.provider = 'ghost';

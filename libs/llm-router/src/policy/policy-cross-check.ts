@@ -30,6 +30,11 @@ export function crossCheckPolicy(document: unknown): PolicyIssue[] {
     if (typeof m['tier'] === 'string' && !tiers.includes(m['tier'])) {
       issues.push({ path: `models.${name}.tier`, message: `unknown tier "${m['tier']}" (tiers: ${tiers.join(' > ')})` });
     }
+    const kind = typeof m['provider'] === 'string' ? objectOr(providers[m['provider']])['kind'] : undefined;
+    if (kind === 'anthropic' && Array.isArray(m['capabilities']) && m['capabilities'].includes('custom_tools')) {
+      // The Messages API has no free-form tool: a request with one could not be translated.
+      issues.push({ path: `models.${name}.capabilities`, message: 'an anthropic model cannot have "custom_tools" (the Messages API has no custom tools)' });
+    }
   }
   for (const [name, raw] of Object.entries(classes)) checkClass(name, objectOr(raw), models, tiers, issues);
 

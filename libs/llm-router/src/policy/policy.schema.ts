@@ -10,7 +10,8 @@ import { TOKENIZER_ENCODINGS } from './tokenizer-encoding.js';
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only');
 const positiveMs = z.number().int().positive();
 
-export const CAPABILITIES = ['tools', 'json', 'vision', 'streaming'] as const;
+/** `custom_tools`: OpenAI's custom (free-form, grammar-held) tools, which a request with one needs besides `tools`. */
+export const CAPABILITIES = ['tools', 'json', 'vision', 'streaming', 'custom_tools'] as const;
 export const CRITICALITIES = [
   'critical',
   'standard',

@@ -1,5 +1,6 @@
 import type { JobHandler, JobOutcome, JobQueue, JobState, JobWorker, JobWorkerOptions, NewJob, QueuedJob } from './job-queue.js';
 import { outcomeOfThrow } from './job-retry.js';
+import { checkWorkerOptions } from './worker-options.js';
 
 export interface InMemoryJobQueueOptions {
   /**
@@ -24,6 +25,8 @@ interface Entry {
 interface Lane {
   readonly jobs: Map<string, Entry>;
   readonly workers: Set<MemoryWorker>;
+  /** The lowest globalConcurrency of its current workers: its jobs running at once, all workers together. */
+  globalLimit?: number;
   timer?: NodeJS.Timeout;
   timerAt?: number;
 }
@@ -58,13 +61,15 @@ export class InMemoryJobQueue implements JobQueue {
 
   work<T>(queue: string, handler: JobHandler<T>, options: JobWorkerOptions): JobWorker {
     if (this.closed) throw new Error('InMemoryJobQueue is closed');
-    if (!(options.concurrency >= 1)) throw new RangeError(`concurrency must be at least 1 (got ${options.concurrency})`);
+    checkWorkerOptions(options);
     const lane = this.lane(queue);
-    const worker = new MemoryWorker(handler as JobHandler<unknown>, options.concurrency, () => {
+    const worker = new MemoryWorker(handler as JobHandler<unknown>, options, () => {
       lane.workers.delete(worker);
+      lane.globalLimit = globalLimitOf(lane.workers);
       if (lane.workers.size === 0) this.clearTimer(lane);
     });
     lane.workers.add(worker);
+    lane.globalLimit = globalLimitOf(lane.workers);
     this.dispatch(queue);
     return worker;
   }
@@ -111,8 +116,12 @@ export class InMemoryJobQueue implements JobQueue {
     if (!lane || lane.workers.size === 0) return;
     const now = Date.now();
     const due = [...lane.jobs.values()].filter((e) => e.state === 'pending' && e.runAt <= now).sort((a, b) => a.runAt - b.runAt);
+    let room = lane.globalLimit === undefined ? Infinity : lane.globalLimit - [...lane.jobs.values()].filter((e) => e.state === 'active').length;
     for (const worker of lane.workers) {
-      while (worker.hasSlot() && due.length > 0) this.run(queue, lane, worker, due.shift()!);
+      while (room > 0 && worker.hasSlot() && due.length > 0) {
+        this.run(queue, lane, worker, due.shift()!);
+        room--;
+      }
     }
     this.armTimer(queue, lane, now);
   }
@@ -174,6 +183,13 @@ export class InMemoryJobQueue implements JobQueue {
   }
 }
 
+/** The lowest globalConcurrency among `workers`; undefined when none has one. */
+function globalLimitOf(workers: Iterable<MemoryWorker>): number | undefined {
+  let limit: number | undefined;
+  for (const w of workers) if (w.options.globalConcurrency !== undefined) limit = Math.min(limit ?? Infinity, w.options.globalConcurrency);
+  return limit;
+}
+
 /** One worker's running jobs: its concurrency slots and their abort signals. */
 class MemoryWorker implements JobWorker {
   private readonly running = new Map<Promise<void>, AbortController>();
@@ -181,12 +197,12 @@ class MemoryWorker implements JobWorker {
 
   constructor(
     private readonly handler: JobHandler<unknown>,
-    private readonly concurrency: number,
+    readonly options: JobWorkerOptions,
     private readonly detach: () => void,
   ) {}
 
   hasSlot(): boolean {
-    return !this.closing && this.running.size < this.concurrency;
+    return !this.closing && this.running.size < this.options.concurrency;
   }
 
   /**

@@ -8,6 +8,7 @@ import { LlmRouterError } from '../errors/llm-router.error.js';
 import type { CircuitStatus } from '../execution/circuit/circuit-state.store.js';
 import { mergeFloors } from '../planning/route-planner.js';
 import type { RoutePlan } from '../planning/route-plan.js';
+import { deriveRequestNeeds } from '../planning/request-needs.js';
 import { requestShapeError } from '../planning/request-shape.js';
 import type { CompiledClass, CompiledModel } from '../policy/compiled-policy.js';
 import type { QualityFloorSpec } from '../policy/policy.schema.js';
@@ -56,6 +57,8 @@ export interface RoutingExplanation {
   readonly qualityFloor: { readonly class: QualityFloorSpec | null; readonly caller: QualityFloorSpec | null; readonly merged: QualityFloorSpec | null };
   readonly needs: {
     readonly tools: boolean;
+    /** A custom (free-form) tool offered, chosen or called earlier: only models with `custom_tools` serve it. */
+    readonly customTools: boolean;
     readonly vision: boolean;
     readonly json: boolean;
     readonly stream: boolean;
@@ -217,9 +220,11 @@ function kindOf(reason: string): ExclusionKind {
 }
 
 function needsOf(input: ExplainInput, plan: RoutePlan | undefined): RoutingExplanation['needs'] {
-  const caps = plan?.needs.capabilities ?? [];
+  // A refusal has no plan: the needs are read from the request itself, so an exclusion for a capability shows what asked for it.
+  const caps = plan?.needs.capabilities ?? (requestShapeError(input.request) === undefined ? deriveRequestNeeds(input.request).capabilities : []);
   return {
     tools: caps.includes('tools'),
+    customTools: caps.includes('custom_tools'),
     vision: caps.includes('vision'),
     json: caps.includes('json'),
     stream: input.stream,

@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolCall } from '../chat/chat-completion.types.js';
+import { toolCallInput, toolCallName } from '../chat/tool-calls.js';
 import type { AttemptOutput } from '../execution/routed-event.js';
 
 /**
@@ -9,7 +10,7 @@ import type { AttemptOutput } from '../execution/routed-event.js';
 export class AssistantMessage {
   private content = '';
   private sawContent = false;
-  private readonly calls: Array<{ id: string; name: string; arguments: string }> = [];
+  private readonly calls: Array<{ id: string; type: 'function' | 'custom'; name: string; input: string }> = [];
 
   add(output: AttemptOutput): void {
     if (output.type === 'completion') {
@@ -19,7 +20,7 @@ export class AssistantMessage {
         this.content += message.content;
         this.sawContent = true;
       }
-      for (const call of message.tool_calls ?? []) this.calls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+      for (const call of message.tool_calls ?? []) this.calls.push({ id: call.id, type: call.type, name: toolCallName(call), input: toolCallInput(call) });
       return;
     }
     const delta = output.chunk.choices[0]?.delta;
@@ -29,15 +30,20 @@ export class AssistantMessage {
       this.sawContent = true;
     }
     for (const d of delta.tool_calls ?? []) {
-      const call = (this.calls[d.index] ??= { id: '', name: '', arguments: '' });
+      const call = (this.calls[d.index] ??= { id: '', type: 'function', name: '', input: '' });
       if (d.id) call.id = d.id;
-      if (d.function?.name) call.name += d.function.name;
-      if (d.function?.arguments) call.arguments += d.function.arguments;
+      if (d.type) call.type = d.type;
+      const part = d.function ?? d.custom;
+      if (part?.name) call.name += part.name;
+      const input = d.function?.arguments ?? d.custom?.input;
+      if (input) call.input += input;
     }
   }
 
   message(): ChatMessage {
-    const toolCalls: ToolCall[] = this.calls.filter(Boolean).map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    const toolCalls: ToolCall[] = this.calls
+      .filter(Boolean)
+      .map((c) => (c.type === 'custom' ? { id: c.id, type: 'custom', custom: { name: c.name, input: c.input } } : { id: c.id, type: 'function', function: { name: c.name, arguments: c.input } }));
     const message: ChatMessage = { role: 'assistant', content: this.sawContent || toolCalls.length === 0 ? this.content : null };
     if (toolCalls.length > 0) message.tool_calls = toolCalls;
     return message;

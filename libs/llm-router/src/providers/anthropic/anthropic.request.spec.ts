@@ -130,6 +130,36 @@ describe('AnthropicAdapter.buildRequest', () => {
     assert.equal('tools' in translate({ messages, tool_choice: 'auto' }), false);
   });
 
+  it('allowed_tools: only the allowed function tools are sent, the mode becomes auto or any; custom tools are never sent', () => {
+    const tools: ChatCompletionRequest['tools'] = [
+      { type: 'function', function: { name: 'lookup' } },
+      { type: 'function', function: { name: 'search' } },
+      { type: 'custom', custom: { name: 'apply_patch' } },
+    ];
+    const messages: ChatCompletionRequest['messages'] = [{ role: 'user', content: 'find it' }];
+    const allowed = (mode: 'auto' | 'required') =>
+      translate({ messages, tools, tool_choice: { type: 'allowed_tools', allowed_tools: { mode, tools: [{ type: 'function', function: { name: 'search' } }] } } });
+    assert.deepEqual(allowed('required').tools, [{ name: 'search', input_schema: { type: 'object' } }]);
+    assert.deepEqual(allowed('required').tool_choice, { type: 'any' });
+    assert.deepEqual(allowed('auto').tool_choice, { type: 'auto' });
+    assert.deepEqual(translate({ messages, tools }).tools?.map((t: { name: string }) => t.name), ['lookup', 'search']);
+    // Nothing allowed that Anthropic can take: no tools and no choice, rather than an empty list Anthropic refuses.
+    const none = translate({ messages, tools, tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'custom', custom: { name: 'apply_patch' } }] } } });
+    assert.equal('tools' in none, false);
+    assert.equal('tool_choice' in none, false);
+  });
+
+  it('a custom tool call in the conversation becomes a tool_use block with its input as text', () => {
+    const body = translate({
+      messages: [
+        { role: 'user', content: 'fix' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'custom', custom: { name: 'apply_patch', input: '*** Begin Patch' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'done' },
+      ],
+    });
+    assert.deepEqual(body.messages[1], { role: 'assistant', content: [{ type: 'tool_use', id: 'call_1', name: 'apply_patch', input: { input: '*** Begin Patch' } }] });
+  });
+
   it('translates assistant tool calls to tool_use blocks and tool messages to merged tool_result blocks', () => {
     const body = translate({
       messages: [

@@ -3,9 +3,11 @@ import type {
   ChatMessage,
   ContentPart,
   ResponseFormat,
+  NamedTool,
   ToolChoice,
   ToolDefinition,
 } from '../../chat/chat-completion.types.js';
+import { toolCallName } from '../../chat/tool-calls.js';
 import { isObject, safeJsonParse } from '../http-errors.js';
 import type { AdapterTarget, UpstreamRequest } from '../provider-adapter.interface.js';
 import {
@@ -97,8 +99,9 @@ export function toAnthropicRequest(request: ChatCompletionRequest, model: string
     const stops = typeof request.stop === 'string' ? [request.stop] : request.stop;
     if (stops.length > 0) body.stop_sequences = stops;
   }
-  if (request.tools != null && request.tools.length > 0) {
-    body.tools = request.tools.map(toAnthropicTool);
+  const tools = request.tools != null ? anthropicTools(request.tools, request.tool_choice) : [];
+  if (tools.length > 0) {
+    body.tools = tools;
     if (request.tool_choice != null) body.tool_choice = toAnthropicToolChoice(request.tool_choice);
     // With 'none' no tool is called at all: there is nothing to limit.
     if (request.parallel_tool_calls === false && body.tool_choice?.type !== 'none') {
@@ -138,7 +141,9 @@ function assistantBlocks(message: ChatMessage): AnthropicContentBlock[] {
   const blocks = contentBlocks(message.content, false);
   if (message.tool_calls != null) {
     for (const call of message.tool_calls) {
-      const block: AnthropicToolUseBlock = { type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call.function.arguments) };
+      // A custom tool's free-form input has no Anthropic form (such requests need the custom_tools capability): kept as text.
+      const input = call.type === 'custom' ? { input: call.custom.input } : toolInput(call.function.arguments);
+      const block: AnthropicToolUseBlock = { type: 'tool_use', id: call.id, name: toolCallName(call), input };
       blocks.push(block);
     }
   }
@@ -189,10 +194,22 @@ function percentDecodedBase64(payload: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
 
-function toAnthropicTool(tool: ToolDefinition): AnthropicTool {
-  const fn = tool.function;
-  const out: AnthropicTool = { name: fn.name, input_schema: fn.parameters ?? { type: 'object' } };
-  if (fn.description !== undefined) out.description = fn.description;
+/**
+ * The function tools, as Anthropic tools. An `allowed_tools` choice keeps only
+ * the tools it allows: Anthropic has no list apart from `tools`. Custom tools
+ * have no Anthropic form; a request with one is routed only to models with the
+ * `custom_tools` capability, which an Anthropic model cannot declare.
+ */
+function anthropicTools(tools: readonly ToolDefinition[], choice: ToolChoice | undefined): AnthropicTool[] {
+  const allowed = typeof choice === 'object' && choice.type === 'allowed_tools' ? new Set(choice.allowed_tools.tools.map(namedToolName)) : undefined;
+  const out: AnthropicTool[] = [];
+  for (const tool of tools) {
+    if (tool.type !== 'function' || (allowed !== undefined && !allowed.has(tool.function.name))) continue;
+    const fn = tool.function;
+    const converted: AnthropicTool = { name: fn.name, input_schema: fn.parameters ?? { type: 'object' } };
+    if (fn.description !== undefined) converted.description = fn.description;
+    out.push(converted);
+  }
   return out;
 }
 
@@ -200,7 +217,12 @@ export function toAnthropicToolChoice(choice: ToolChoice): AnthropicToolChoice {
   if (choice === 'auto') return { type: 'auto' };
   if (choice === 'required') return { type: 'any' };
   if (choice === 'none') return { type: 'none' };
-  return { type: 'tool', name: choice.function.name };
+  if (choice.type === 'allowed_tools') return { type: choice.allowed_tools.mode === 'required' ? 'any' : 'auto' };
+  return { type: 'tool', name: namedToolName(choice) };
+}
+
+function namedToolName(tool: NamedTool): string {
+  return tool.type === 'custom' ? tool.custom.name : tool.function.name;
 }
 
 const JSON_OBJECT_ONLY = 'Respond only with a single valid JSON object. Do not include any text, explanation or code fences outside the JSON.';

@@ -66,7 +66,7 @@ describe('AnthropicAdapter.parseCompletion', () => {
   it('gives null content when there are only tool_use blocks, and concatenates several text blocks', () => {
     const onlyTool = adapter.parseCompletion(message({ content: [{ type: 'tool_use', id: 'toolu_1', name: 'f', input: {} }], stop_reason: 'tool_use' }), target);
     assert.equal(onlyTool.choices[0].message.content, null);
-    assert.equal(onlyTool.choices[0].message.tool_calls?.[0].function.arguments, '{}');
+    assert.deepEqual(onlyTool.choices[0].message.tool_calls?.[0], { id: 'toolu_1', type: 'function', function: { name: 'f', arguments: '{}' } });
     const texts = adapter.parseCompletion(
       message({ content: [{ type: 'thinking', thinking: 'hmm', signature: 'sig' }, { type: 'text', text: 'Hello' }, { type: 'text', text: ', world' }] }),
       target,
