@@ -106,6 +106,52 @@ describe('RedisBudgetLedgerStore', { skip: available === true ? false : availabl
     for (const key of keys) assert.ok((await client.ttl(key)) > 0, `${key} expires`);
   });
 
+  test('a key is given its TTL by the step that makes it: leases emptied and made again, counters a settle finds gone, a reap that finds them gone', async () => {
+    // A step sets a TTL only on a key it may have made (the rest have theirs): each way a key comes back must set one.
+    const roomy = { ...limits, dailyCapMicros: 10_000 };
+    await store.restore('again', roomy, 0, 0);
+    const first = lease();
+    await store.reserve('again', 100, roomy, first);
+    await store.settle('again', 100, 40, roomy, first.id);
+    const leaseKeys = await client.keys(`${prefix}{again}:*l:*`);
+    assert.deepEqual(leaseKeys, [], 'the last settle emptied the leases (Redis deleted them)');
+    await store.reserve('again', 100, roomy, lease());
+    const made = await client.keys(`${prefix}{again}:*l:*`);
+    assert.equal(made.length, 2, 'period and day leases made again');
+    for (const key of made) assert.ok((await client.ttl(key)) > 0, `${key} expires`);
+
+    const held = lease();
+    await store.reserve('again', 100, roomy, held);
+    const counters = [`${prefix}{again}:p:${roomy.periodKey}`, `${prefix}{again}:d:${roomy.dayKey}`];
+    await client.del(...counters);
+    await store.settle('again', 100, 30, roomy, held.id);
+    for (const key of counters) assert.ok((await client.ttl(key)) > 0, `${key}, made by the settle, expires`);
+
+    const dying = lease(50);
+    await store.reserve('again', 100, roomy, dying);
+    await client.del(...counters);
+    await sleep(80);
+    await store.reserve('again', 100, roomy, lease());
+    for (const key of counters) assert.ok((await client.ttl(key)) > 0, `${key}, made by the reap, expires`);
+
+    // The reap above released `dying`: its late settle books the cost without releasing anything.
+    await client.del(...counters);
+    await store.settle('again', 100, 20, roomy, dying.id);
+    for (const key of counters) assert.ok((await client.ttl(key)) > 0, `${key}, made by a late settle, expires`);
+  });
+
+  test("a new period's first reservation carries the tenant's marker on to the new period's end", async () => {
+    const early = { periodKey: '2026-10', periodTtlSec: 100, budgetMicros: 1_000 };
+    await store.restore('rollover', early, 0, 0);
+    const marker = `${prefix}{rollover}:g`;
+    assert.ok((await client.ttl(marker)) <= 100);
+    await store.reserve('rollover', 10, early, lease());
+    assert.ok((await client.ttl(marker)) <= 100, 'the same period: the marker keeps its TTL');
+    const next = { periodKey: '2026-11', periodTtlSec: 5_000, budgetMicros: 1_000 };
+    assert.equal((await store.reserve('rollover', 10, next, lease())).granted, true);
+    assert.ok((await client.ttl(marker)) > 4_000, 'as long as the new counters');
+  });
+
   test('restore only raises spend; a crossing is marked once', async () => {
     await store.restore('r', limits, 500, 0);
     await store.restore('r', limits, 100, 0);

@@ -1,4 +1,4 @@
-import { mergeMap, Observable, of, type SchedulerLike } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { BudgetMoved } from '../budget/budget-moved.js';
 import type { AttemptReservation, CallBudget, DoesNotFit } from '../budget/call-budget.js';
 import { costCeilingBreach } from '../budget/worst-case-cost.js';
@@ -141,10 +141,7 @@ export class RouteExecutor {
     if (!call.budget) return gate(undefined, now);
     const reserved = call.budget.reserve(model);
     if (!(reserved instanceof Promise)) return gate(this.granted(model, call, reserved), now);
-    return this.reserveAsync(model, call, reserved).pipe(mergeMap((r) => {
-      const admission = gate(r);
-      return admission instanceof Observable ? admission : of(admission);
-    }));
+    return this.reserveAsync(model, call, reserved, gate);
   }
 
   /** A reservation, or the categorized refusal thrown. */
@@ -158,11 +155,17 @@ export class RouteExecutor {
   }
 
   /**
-   * An asynchronous store's reservation as an Observable: one granted after the
-   * caller went away is released at once, never left booked.
+   * An asynchronous store's reservation, then its gate, as one Observable (an
+   * operator chain cost ~3.8 kB more per budgeted call): a reservation granted
+   * after the caller went away is released at once, never left booked.
    */
-  private reserveAsync(model: CompiledModel, call: CallState, pending: Promise<AttemptReservation | DoesNotFit>): Observable<AttemptReservation> {
-    return answerOf(pending, (outcome) => this.granted(model, call, outcome), (outcome) => outcome?.fits && outcome.release());
+  private reserveAsync(
+    model: CompiledModel,
+    call: CallState,
+    pending: Promise<AttemptReservation | DoesNotFit>,
+    gate: (reservation: AttemptReservation) => Admission | Observable<Admission>,
+  ): Observable<Admission> {
+    return answerOf(pending, (outcome) => gate(this.granted(model, call, outcome)), (outcome) => outcome?.fits && outcome.release());
   }
 
   /**
@@ -241,27 +244,38 @@ export class RouteExecutor {
 }
 
 /**
- * A store's pending answer as an Observable of `next(answer)`. When the
- * subscriber is gone before it comes, `abandoned` gets the answer (undefined
- * when the store failed) so that what it holds is given back.
+ * A store's pending answer as an Observable of `next(answer)`; when `next`
+ * answers an Observable (a second store's pending answer), of what that one
+ * emits. When the subscriber is gone before the answer comes, `abandoned`
+ * gets it (undefined when the store failed) so that what it holds is given
+ * back; after, leaving unsubscribes from the second.
  */
-function answerOf<T, R>(pending: Promise<T>, next: (answer: T) => R, abandoned: (answer: T | undefined) => unknown): Observable<R> {
+function answerOf<T, R>(pending: Promise<T>, next: (answer: T) => R | Observable<R>, abandoned: (answer: T | undefined) => unknown): Observable<R> {
   return new Observable<R>((subscriber) => {
     let cancelled = false;
+    let inner: Subscription | undefined;
     pending.then(
       (answer) => {
         if (cancelled) return void abandoned(answer);
+        let value: R | Observable<R>;
         try {
-          subscriber.next(next(answer));
-          subscriber.complete();
+          value = next(answer);
         } catch (err) {
-          subscriber.error(err);
+          return subscriber.error(err);
+        }
+        if (value instanceof Observable) {
+          inner = value.subscribe({ next: (v) => subscriber.next(v), error: (err: unknown) => subscriber.error(err), complete: () => subscriber.complete() });
+        }
+        else {
+          subscriber.next(value);
+          subscriber.complete();
         }
       },
       (err: unknown) => (cancelled ? void abandoned(undefined) : subscriber.error(err)),
     );
     return () => {
       cancelled = true;
+      inner?.unsubscribe();
     };
   });
 }

@@ -15,22 +15,34 @@ import type { BudgetLedgerStore, CallerSpend, LedgerBalance, LedgerExpectation, 
 // marker: set when its ledger was rebuilt from the records, absent in a Redis
 // that lost its data.
 const LEASES = `
+-- A key's TTL is set in the step that creates it, never again: each is its
+-- period's end (or the day's) and a margin, the same from any later step, so
+-- only a key this step may have created is given one (an EXPIRE per key per
+-- step was 4 of a reserve's 8 commands).
 local function counters(key)
   local v = redis.call('HMGET', key, 'spent', 'reserved')
-  return tonumber(v[1] or '0'), tonumber(v[2] or '0')
+  -- The third value: the key is absent (a step that writes it gives it its TTL).
+  return tonumber(v[1] or '0'), tonumber(v[2] or '0'), not v[1] and not v[2]
 end
-local function release(key, amount)
-  local r = tonumber(redis.call('HGET', key, 'reserved') or '0') - amount
-  if r < 0 then r = 0 end
-  redis.call('HSET', key, 'reserved', r)
+local function release(key, amount, ttl)
+  local r = redis.call('HINCRBY', key, 'reserved', -amount)
+  if r < 0 then
+    -- More released than held (or the key was gone, and is now made): never below 0.
+    redis.call('HSET', key, 'reserved', 0)
+    redis.call('EXPIRE', key, ttl)
+    r = 0
+  end
   return r
 end
--- Leases past their time belong to calls whose process is gone: release what they hold.
-local function reap(leases, counters, now, ranOut, ttl)
+-- Leases past their time belong to calls whose process is gone: release what
+-- they hold. Answers whether the leases key is absent (empty) afterwards.
+local function reap(leases, counters, ttl, now, ranOut)
+  local first = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  if #first == 0 then return true end
+  if tonumber(first[2]) > now then return false end
   local dead = redis.call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0, 100)
-  if #dead == 0 then return end
   for i = 1, #dead do
-    release(counters, tonumber(string.match(dead[i], ':(%d+)$')))
+    release(counters, tonumber(string.match(dead[i], ':(%d+)$')), ttl)
     if ranOut then redis.call('ZADD', ranOut, now + 3600000, dead[i]) end
   end
   redis.call('ZREM', leases, unpack(dead))
@@ -38,13 +50,16 @@ local function reap(leases, counters, now, ranOut, ttl)
     redis.call('ZREMRANGEBYSCORE', ranOut, '-inf', now)
     redis.call('EXPIRE', ranOut, ttl)
   end
+  return redis.call('EXISTS', leases) == 0
 end
 -- {period spent, reserved, day spent, reserved, caller spent, reserved}: 0 for an account the call does not have.
-local function figures(K, hasDay, hasCaller)
-  local ps, pr = counters(K[1])
-  local ds, dr, cs, cr = 0, 0, 0, 0
-  if hasDay then ds, dr = counters(K[2]) end
-  if hasCaller then cs, cr = counters(K[6]) end
+-- absent, when given, is told which counters keys (period, day, caller) are absent.
+local function figures(K, hasDay, hasCaller, absent)
+  local ps, pr, pa = counters(K[1])
+  local ds, dr, cs, cr, da, ca = 0, 0, 0, 0, false, false
+  if hasDay then ds, dr, da = counters(K[2]) end
+  if hasCaller then cs, cr, ca = counters(K[6]) end
+  if absent then absent[1], absent[2], absent[3] = pa, da, ca end
   return {ps, pr, ds, dr, cs, cr}
 end
 `;
@@ -71,27 +86,29 @@ local function reserve(K, A)
   local amount, budget, cap, ttl = tonumber(A[1]), tonumber(A[2]), tonumber(A[3]), tonumber(A[4])
   local member, callerBudget, callerTtl = A[6], tonumber(A[9]), tonumber(A[10])
   local expires = now + tonumber(A[7])
-  reap(K[3], K[1], now, K[4], ttl)
-  if hasDay then reap(K[5], K[2], now, nil, ttl) end
-  if hasCaller then reap(K[7], K[6], now, nil, callerTtl) end
-  local f = figures(K, hasDay, hasCaller)
+  local leasesAbsent = {reap(K[3], K[1], ttl, now, K[4]), false, false}
+  if hasDay then leasesAbsent[2] = reap(K[5], K[2], 172800, now, nil) end
+  if hasCaller then leasesAbsent[3] = reap(K[7], K[6], callerTtl, now, nil) end
+  local absent = {}
+  local f = figures(K, hasDay, hasCaller, absent)
   local refused = 0
   if A[11] == 1 and (f[1] < tonumber(A[12]) or not below(f[1], tonumber(A[13])) or not below(f[3], tonumber(A[14])) or not below(f[5], tonumber(A[15]))) then refused = 5
   elseif budget >= 0 and f[1] + f[2] + amount > budget then refused = 1
   elseif hasDay and cap >= 0 and f[3] + f[4] + amount > cap then refused = 2
   elseif hasCaller and f[5] + f[6] + amount > callerBudget then refused = 3 end
   if refused > 0 then return {0, refused, f[1], f[2], f[3], f[4], f[5], f[6]} end
-  local function hold(counters, leases, keyTtl)
+  local function hold(counters, leases, keyTtl, i)
     redis.call('HINCRBY', counters, 'reserved', amount)
-    redis.call('EXPIRE', counters, keyTtl)
+    if absent[i] then redis.call('EXPIRE', counters, keyTtl) end
     redis.call('ZADD', leases, expires, member)
-    redis.call('EXPIRE', leases, keyTtl)
+    if leasesAbsent[i] then redis.call('EXPIRE', leases, keyTtl) end
   end
-  hold(K[1], K[3], ttl)
+  hold(K[1], K[3], ttl, 1)
   f[2] = f[2] + amount
-  if hasDay then hold(K[2], K[5], 172800); f[4] = f[4] + amount end
-  if hasCaller then hold(K[6], K[7], callerTtl); f[6] = f[6] + amount end
-  redis.call('EXPIRE', K[8], math.max(ttl, callerTtl))
+  if hasDay then hold(K[2], K[5], 172800, 2); f[4] = f[4] + amount end
+  if hasCaller then hold(K[6], K[7], callerTtl, 3); f[6] = f[6] + amount end
+  -- The marker lives as long as the longest-lived counters: a new period's (or caller's) carry it on.
+  if absent[1] or absent[3] then redis.call('EXPIRE', K[8], math.max(ttl, callerTtl)) end
   return {1, 0, f[1], f[2], f[3], f[4], f[5], f[6]}
 end
 local function settle(K, A)
@@ -102,9 +119,9 @@ local function settle(K, A)
   if not held and redis.call('ZREM', K[4], member) == 0 then return figures(K, hasDay, hasCaller) end
   -- A lease that ran out was released by the reaper: its cost is still booked, once.
   local function book(counters, wasHeld, keyTtl)
-    if wasHeld then release(counters, reserved) end
-    redis.call('HINCRBY', counters, 'spent', actual)
-    redis.call('EXPIRE', counters, keyTtl)
+    if wasHeld then release(counters, reserved, keyTtl) end
+    -- Spend equal to this cost: it was 0, perhaps absent (the key made now).
+    if redis.call('HINCRBY', counters, 'spent', actual) == actual then redis.call('EXPIRE', counters, keyTtl) end
   end
   book(K[1], held, ttl)
   if hasDay then book(K[2], redis.call('ZREM', K[5], member) == 1, 172800) end
