@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { startSimulator, type SimulatorHandle } from '../../simulator/src/index.js';
+import type { SimulatorHandle } from '../../simulator/src/index.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { applyHeapGrowth, heapGrowthFromEnv } from './config/heap-growth.js';
 import { startupWarnings } from './config/startup-warnings.js';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const config = app.get(ConfigService).getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
   let sim: SimulatorHandle | undefined;
   if (config.embeddedSimulator) {
+    // Loaded only when it runs: a gateway in front of real providers keeps none of its code in memory.
+    const { startSimulator } = await import('../../simulator/src/index.js');
     sim = await startSimulator({ port: config.simulatorPort });
     logger.log(`simulated provider on ${sim.url} (fault injection: POST ${sim.url}/_sim/faults)`);
   }
