@@ -47,3 +47,11 @@ test('a bad LLM_HEAP_GROWING_PERCENT: the variable and what it takes, no stack, 
   assert.doesNotMatch(output, /Invalid LLM routing policy/, 'refused before the policy is read');
   assert.doesNotMatch(output, /    at /, 'no stack');
 });
+
+test('a bad LLM_IDLE_TRIM_SECONDS: the variable and what it takes, no stack, exit 1', () => {
+  const { status, output } = startWithPolicy('providers: {}\nmodels: {}\nclasses: {}\n', { LLM_IDLE_TRIM_SECONDS: '10s' });
+  assert.equal(status, 1, output);
+  assert.match(output, /LLM_IDLE_TRIM_SECONDS must be a whole number of seconds \(0: never\), got \\?"10s\\?"/);
+  assert.doesNotMatch(output, /Invalid LLM routing policy/, 'refused before the policy is read');
+  assert.doesNotMatch(output, /    at /, 'no stack');
+});

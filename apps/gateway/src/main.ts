@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { startSimulator, type SimulatorHandle } from '../../simulator/src/index.js';
+import type { SimulatorHandle } from '../../simulator/src/index.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from './config/gateway.config.js';
 import { applyHeapGrowth, heapGrowthFromEnv } from './config/heap-growth.js';
+import { trimHeap } from './config/heap-trim.js';
+import { IdleHeapTrim, idleTrimFromEnv } from './config/idle-heap-trim.js';
 import { startupWarnings } from './config/startup-warnings.js';
 import { createGateway } from './create-gateway.js';
 import { PolicyReloadService } from './policy/policy-reload.service.js';
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
   if (logFormatError !== undefined) throw logFormatError;
   // Before the app is built: V8 reads it at every full collection from here on.
   const heapGrowth = applyHeapGrowth(heapGrowthFromEnv(process.env));
+  const idleTrim = idleTrimFromEnv(process.env);
   // Before the app: the router's spans go to the SDK registered here (OTEL_* variables), or nowhere.
   const tracing = await startTracing(process.env);
   const app = await createGateway({ fromEnv: true, logger: gatewayLogger });
@@ -35,8 +38,17 @@ async function main(): Promise<void> {
   const config = app.get(ConfigService).getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
   let sim: SimulatorHandle | undefined;
   if (config.embeddedSimulator) {
+    // Loaded only when it runs: a gateway in front of real providers keeps none of its code in memory.
+    const { startSimulator } = await import('../../simulator/src/index.js');
     sim = await startSimulator({ port: config.simulatorPort });
     logger.log(`simulated provider on ${sim.url} (fault injection: POST ${sim.url}/_sim/faults)`);
+  }
+  // Building the app grew the young generation to its largest and left garbage in the old one: handed back before the first request.
+  await trimHeap();
+  if (idleTrim.quietMs !== undefined) {
+    const trim = new IdleHeapTrim({ quietMs: idleTrim.quietMs });
+    trim.start();
+    app.getHttpAdapter().getInstance().addHook('onClose', async () => trim.stop());
   }
   await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   // The bound port, not the configured one (PORT=0 takes any free port).
@@ -44,7 +56,7 @@ async function main(): Promise<void> {
   const base = `http://${config.host}:${typeof address === 'object' && address !== null ? address.port : config.port}`;
   logger.log(`gateway on ${base} (policy: ${config.policyFile}; store: ${describeStore(config.store)})`);
   if (tracing) logger.log(tracing.description);
-  logger.log(`memory: ${heapGrowth}`);
+  logger.log(`memory: ${heapGrowth}; ${idleTrim.description}`);
   for (const warning of startupWarnings(config)) logger.warn(warning);
   if (config.adminKey === undefined) {
     logger.log('admin API disabled: set LLM_ADMIN_KEY (at least 16 characters) to create API keys and set budgets');
