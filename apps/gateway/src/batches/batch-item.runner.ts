@@ -33,9 +33,9 @@ const done: JobOutcome = { kind: 'done' };
  * routed exactly as `/v1/chat/completions` routes it (the batch's key,
  * tenant and class; records, budgets, floors, retries and fallback apply),
  * its result written once per (batch, custom_id). Each tenant's items are a
- * queue of their own, worked `perTenantConcurrency` at a time across every
- * instance, and items of all tenants go upstream at most
- * `policy.batches.concurrency` at once per instance, so batch work leaves room for interactive traffic. A budget refusal pauses the batch: the item is not failed but
+ * queue of their own, worked `perTenantConcurrency` at a time per instance,
+ * and items of all tenants go upstream at most `policy.batches.concurrency`
+ * at once per instance, so batch work leaves room for interactive traffic. A budget refusal pauses the batch: the item is not failed but
  * tried again when the batch resumes.
  */
 @Injectable()
@@ -72,9 +72,9 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
   workFor(tenant: string): void {
     if (this.closing || this.workers.has(tenant)) return;
     const perTenant = this.router.policy.batches.perTenantConcurrency;
-    // perTenant holds across the fleet (the queue's global limit), not per instance: more instances do not multiply a tenant's share.
-    const options = { concurrency: perTenant, globalConcurrency: perTenant };
-    this.workers.set(tenant, this.queue.work<ItemJob>(itemQueue(tenant), (job, signal) => this.run(job, signal), options));
+    // Per instance, not the queue's global limit: with a fleet-wide limit the instance that frees a place takes the
+    // next item at once (BullMQ fetches it in the same call), so one instance would run a tenant's whole batch.
+    this.workers.set(tenant, this.queue.work<ItemJob>(itemQueue(tenant), (job, signal) => this.run(job, signal), { concurrency: perTenant }));
   }
 
   /** Stops taking items; the running ones end (their calls aborted) and stay pending for the next run. */
@@ -104,8 +104,7 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
       // Its window has ended: the item is the first to try again.
       await this.batches.resume(batch, `its ${batch.pause.reason} window ended`);
     }
-    // A tenant's items count against its fleet-wide limit while held: one that waits long here for this instance's
-    // batch calls goes back to the queue, where an instance with room takes it.
+    // One that waits long here for this instance's batch calls goes back to the queue, where an instance with room takes it.
     if (!(await this.upstream.acquire(signal, UPSTREAM_WAIT_MS))) {
       return { kind: 'later', runAt: Date.now(), reason: signal.aborted ? 'the worker is closing' : `this instance's batch calls stayed at batches.concurrency for ${UPSTREAM_WAIT_MS} ms` };
     }
