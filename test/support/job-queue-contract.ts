@@ -214,34 +214,10 @@ export function jobQueueContract(name: string, fixture: () => Promise<JobQueueFi
       assert.deepEqual([...by].sort(), [1, 2], 'both instances took jobs');
     });
 
-    test('a global concurrency holds across instances: two workers of 3 each, a global limit of 2, never more than 2 at once', async () => {
-      const [q1, q2] = [await open(), await open()];
-      const queue = fresh();
-      const ids = Array.from({ length: 12 }, (_, i) => `g${i}`);
-      let running = 0;
-      let most = 0;
-      const ran = new Set<string>();
-      const handler = async (job: QueuedJob<unknown>) => {
-        running += 1;
-        most = Math.max(most, running);
-        await new Promise((r) => setTimeout(r, 40));
-        running -= 1;
-        ran.add(job.id);
-        return done;
-      };
-      q1.work(queue, handler, { concurrency: 3, globalConcurrency: 2 });
-      q2.work(queue, handler, { concurrency: 3, globalConcurrency: 2 });
-      await q1.add(queue, ids.map((id) => ({ id, data: null })));
-      await waitFor(() => ran.size === ids.length, 'every job run', WAIT);
-      assert.equal(most, 2, 'two at once across both instances, never more');
-    });
-
     test('worker options no queue can honour are refused', async () => {
       const q = await open();
       const handler = async () => done;
       assert.throws(() => q.work(fresh(), handler, { concurrency: 0 }), /concurrency must be at least 1/);
-      assert.throws(() => q.work(fresh(), handler, { concurrency: 2, globalConcurrency: 0 }), /globalConcurrency must be a whole number/);
-      assert.throws(() => q.work(fresh(), handler, { concurrency: 2, globalConcurrency: 1.5 }), /globalConcurrency must be a whole number/);
     });
 
     test('a job whose worker died mid-run runs again once its lease lapses, counting the dead run as an attempt', async () => {

@@ -46,10 +46,8 @@ export class SqlJobQueue implements JobQueue {
 
   work<T>(queue: string, handler: JobHandler<T>, options: JobWorkerOptions): JobWorker {
     checkWorkerOptions(options);
-    const worker = new SqlWorker(queue, handler as JobHandler<unknown>, options, this.rows, this.leaseMs, this.pollMs, {
-      detach: () => this.workers.delete(worker),
-      // A finished job frees a place under the queue's global limit for this process's other workers too.
-      freed: () => this.wake(queue),
+    const worker = new SqlWorker(queue, handler as JobHandler<unknown>, options.concurrency, this.rows, this.leaseMs, this.pollMs, () => {
+      this.workers.delete(worker);
     });
     this.workers.add(worker);
     worker.start();
@@ -98,11 +96,11 @@ class SqlWorker implements JobWorker {
   constructor(
     readonly queue: string,
     private readonly handler: JobHandler<unknown>,
-    private readonly options: JobWorkerOptions,
+    private readonly concurrency: number,
     private readonly rows: JobRows,
     private readonly leaseMs: number,
     private readonly pollMs: number,
-    private readonly owner: { detach(): void; freed(): void },
+    private readonly detach: () => void,
   ) {}
 
   start(): void {
@@ -116,7 +114,7 @@ class SqlWorker implements JobWorker {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
-      this.owner.detach();
+      this.detach();
       this.wake();
       for (const { controller } of this.running.values()) controller.abort(new Error('worker closing'));
       await this.loop;
@@ -127,12 +125,12 @@ class SqlWorker implements JobWorker {
 
   private async claimLoop(): Promise<void> {
     while (!this.closing) {
-      const free = this.options.concurrency - this.running.size;
+      const free = this.concurrency - this.running.size;
       let claimed: ClaimedJob[] = [];
       if (free > 0) {
         const token = randomUUID();
         try {
-          claimed = await this.rows.claim(this.queue, free, token, Date.now() + this.leaseMs, Date.now(), this.options.globalConcurrency);
+          claimed = await this.rows.claim(this.queue, free, token, Date.now() + this.leaseMs, Date.now());
         } catch (err) {
           // The store is unreachable for now: the next poll tries again.
           new Logger('SqlJobQueue').warn(`claiming jobs of "${this.queue}" failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -176,7 +174,7 @@ class SqlWorker implements JobWorker {
       if (!lost) await this.rows.settle(this.queue, job.id, token, outcome, Date.now()).catch(() => undefined); // unsettled, it runs again once its lease lapses
     })().finally(() => {
       this.running.delete(job.id);
-      this.owner.freed();
+      this.wake();
     });
     this.running.set(job.id, { controller, done });
   }

@@ -253,8 +253,7 @@ export interface JobRows {
   /** Adds jobs; an id already in the queue is left as it is. */
   insert(queue: string, jobs: readonly NewJob<unknown>[], now: number): Promise<void>;
   /** Leases up to `limit` due jobs (pending and due, or active with a lapsed lease) to `leaseToken` until `leaseUntil`. */
-  /** Up to `limit` due jobs; with `globalLimit`, fewer when the queue's unexpired leases (every instance's) leave less room. */
-  claim(queue: string, limit: number, leaseToken: string, leaseUntil: number, now: number, globalLimit?: number): Promise<ClaimedJob[]>;
+  claim(queue: string, limit: number, leaseToken: string, leaseUntil: number, now: number): Promise<ClaimedJob[]>;
   /** Extends a lease; false when it was lost (lapsed and claimed by another). */
   renew(queue: string, id: string, leaseToken: string, leaseUntil: number): Promise<boolean>;
   /** Records a run's outcome; false when the lease was lost meanwhile (the outcome is dropped). */

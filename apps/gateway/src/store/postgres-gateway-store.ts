@@ -96,16 +96,6 @@ export class PostgresGatewayStore extends SqlGatewayStore {
   protected async execute(sql: string, params: readonly Param[] = []): Promise<number> {
     return (await this.pool.query(numbered(sql), params as Param[])).rowCount ?? 0;
   }
-
-  /** A transaction holding an advisory lock on `key`: the other instances' callers wait until it commits. */
-  protected async exclusive<T>(key: string, work: (query: (sql: string, params?: readonly Param[]) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
-    let result: T;
-    await inTransaction(this.pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
-      result = await work(async (sql, params = []) => (await client.query(numbered(sql), params as Param[])).rows as Record<string, unknown>[]);
-    });
-    return result!;
-  }
 }
 
 /** `?` placeholders → `$1, $2, ...` (the shared SQL never has a `?` inside a literal). */

@@ -255,7 +255,6 @@ export abstract class SqlGatewayStore implements GatewayStore {
     () => this.kind,
     (sql, params) => this.query(sql, params),
     (sql, params) => this.execute(sql, params),
-    (key, work) => this.exclusive(key, work),
   );
   readonly deferredCalls: DeferredCallRows = new SqlDeferredCalls(
     (sql, params) => this.query(sql, params),
@@ -269,8 +268,6 @@ export abstract class SqlGatewayStore implements GatewayStore {
 
   protected abstract query(sql: string, params?: readonly Param[]): Promise<Row[]>;
   protected abstract execute(sql: string, params?: readonly Param[]): Promise<number>;
-  /** Runs `work` while no other caller with the same `key`, in any process on this database, runs its own. */
-  protected abstract exclusive<T>(key: string, work: (query: (sql: string, params?: readonly Param[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
 
   async searchRecords(filter: RecordFilter, limit: number, cursor?: RecordCursor): Promise<{ records: StoredRecord[]; next?: RecordCursor }> {
     const where = ['started_at >= ?', 'started_at < ?'];

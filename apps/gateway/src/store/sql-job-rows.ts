@@ -7,8 +7,6 @@ type Row = Record<string, unknown>;
 type Param = string | number | null;
 export type QueryFn = (sql: string, params?: readonly Param[]) => Promise<Row[]>;
 export type ExecuteFn = (sql: string, params?: readonly Param[]) => Promise<number>;
-/** Runs `work` while no other caller with the same `key` (in any process on the database) runs its own. */
-export type ExclusiveFn = <T>(key: string, work: (query: QueryFn) => Promise<T>) => Promise<T>;
 
 /** Jobs per INSERT statement (5 parameters each: well under either engine's limit). */
 const JOBS_PER_STATEMENT = 200;
@@ -22,24 +20,22 @@ const JOBS_PER_STATEMENT = 200;
  */
 export class SqlJobRows implements JobRows {
   private claimSql?: string;
-  private cappedClaimSql?: string;
 
   /** `dialect` is asked on first use (the store's kind is set after its base class builds this). */
   constructor(
     private readonly dialect: () => Dialect,
     private readonly query: QueryFn,
     private readonly execute: ExecuteFn,
-    private readonly exclusive: ExclusiveFn,
   ) {}
 
-  private claimStatement(limit: string): string {
-    return `UPDATE llm_jobs SET state = 'active', attempt = attempt + 1, lease_token = ?, lease_until = ?, updated_at = ?
+  private claimStatement(): string {
+    return (this.claimSql ??= `UPDATE llm_jobs SET state = 'active', attempt = attempt + 1, lease_token = ?, lease_until = ?, updated_at = ?
       WHERE queue = ? AND id IN (
         SELECT id FROM llm_jobs
         WHERE queue = ? AND ((state = 'pending' AND run_at <= ?) OR (state = 'active' AND lease_until <= ?))
-        ORDER BY run_at LIMIT ${limit}${this.dialect() === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}
+        ORDER BY run_at LIMIT ?${this.dialect() === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}
       )
-      RETURNING id, data, attempt`;
+      RETURNING id, data, attempt`);
   }
 
   async insert(queue: string, jobs: readonly NewJob<unknown>[], now: number): Promise<void> {
@@ -51,25 +47,8 @@ export class SqlJobRows implements JobRows {
     }
   }
 
-  async claim(queue: string, limit: number, leaseToken: string, leaseUntil: number, now: number, globalLimit?: number): Promise<ClaimedJob[]> {
-    const head = [leaseToken, leaseUntil, now, queue, queue, now, now, limit];
-    let rows: Row[];
-    if (globalLimit === undefined) rows = await this.query((this.claimSql ??= this.claimStatement('?')), storableParams<Param[]>(head));
-    else {
-      // Fewer when the queue's unexpired leases, every instance's, leave less room. Claimers of one queue take turns:
-      // on PostgreSQL two at once would each count the other's claims as not yet made.
-      const [greatest, least] = this.dialect() === 'postgres' ? ['GREATEST', 'LEAST'] : ['max', 'min'];
-      // Most polls find nothing due: they are answered without a transaction or a lock.
-      const due = await this.query(
-        `SELECT 1 AS due FROM llm_jobs WHERE queue = ? AND ((state = 'pending' AND run_at <= ?) OR (state = 'active' AND lease_until <= ?)) LIMIT 1`,
-        storableParams<Param[]>([queue, now, now]),
-      );
-      if (due.length === 0) return [];
-      const sql = (this.cappedClaimSql ??= this.claimStatement(
-        `${greatest}(0, ${least}(?, ? - (SELECT COUNT(*) FROM llm_jobs WHERE queue = ? AND state = 'active' AND lease_until > ?)))`,
-      ));
-      rows = await this.exclusive(`llm_jobs:${queue}`, (query) => query(sql, storableParams<Param[]>([...head, globalLimit, queue, now])));
-    }
+  async claim(queue: string, limit: number, leaseToken: string, leaseUntil: number, now: number): Promise<ClaimedJob[]> {
+    const rows = await this.query(this.claimStatement(), storableParams<Param[]>([leaseToken, leaseUntil, now, queue, queue, now, now, limit]));
     return rows.map((r) => ({ id: String(r.id), data: JSON.parse(String(r.data)) as unknown, attempt: Number(r.attempt) }));
   }
 

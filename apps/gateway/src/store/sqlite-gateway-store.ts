@@ -77,11 +77,6 @@ export class SqliteGatewayStore extends SqlGatewayStore {
     return this.prepared(sql).run(params).changes;
   }
 
-  /** One connection whose statements run one at a time, each holding the file's write lock: a single statement needs nothing more. */
-  protected exclusive<T>(_key: string, work: (query: (sql: string, params?: readonly Param[]) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
-    return work((sql, params) => this.query(sql, params));
-  }
-
   private prepared(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {

@@ -42,9 +42,6 @@ const STATES: Record<string, JobState> = {
   'waiting-children': 'waiting',
 };
 
-/** How soon a worker tries again to set its queue's global limit when Redis did not answer. */
-const GLOBAL_LIMIT_RETRY_MS = 1_000;
-
 /** BullMQ forbids ':' in queue names and job ids, and integer job ids: this escape is reversible and never numeric. */
 const escapeName = (name: string): string => name.replace(/%/g, '%25').replace(/:/g, '%3A');
 const jobIdOf = (id: string): string => `j${escapeName(id)}`;
@@ -115,26 +112,11 @@ export class BullMqJobQueue implements JobQueue {
         maxStalledCount: this.options.maxStalledCount ?? 10,
         // Woken by new jobs at once; this only bounds how long a blocking poll waits.
         drainDelay: 1,
-        // Started below, once the queue's global limit is set: no job is taken before it holds.
-        autorun: false,
       },
     );
     // Connection trouble surfaces here as events; BullMQ reconnects by itself.
     worker.on('error', () => undefined);
     let closing: Promise<void> | undefined;
-    const global = options.globalConcurrency;
-    const start = (): void => {
-      if (closing !== undefined) return;
-      if (global === undefined) return void worker.run().catch(() => undefined);
-      this.queue(queue)
-        .setGlobalConcurrency(global)
-        .then(
-          () => void (closing === undefined && worker.run().catch(() => undefined)),
-          // Redis away: without the limit set this worker could overrun it; it tries again (and takes no job meanwhile, as without Redis).
-          () => void setTimeout(start, GLOBAL_LIMIT_RETRY_MS).unref(),
-        );
-    };
-    start();
     const handle: JobWorker = {
       close: () =>
         (closing ??= (async () => {

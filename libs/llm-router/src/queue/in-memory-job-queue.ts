@@ -25,8 +25,6 @@ interface Entry {
 interface Lane {
   readonly jobs: Map<string, Entry>;
   readonly workers: Set<MemoryWorker>;
-  /** The lowest globalConcurrency of its current workers: its jobs running at once, all workers together. */
-  globalLimit?: number;
   timer?: NodeJS.Timeout;
   timerAt?: number;
 }
@@ -63,13 +61,11 @@ export class InMemoryJobQueue implements JobQueue {
     if (this.closed) throw new Error('InMemoryJobQueue is closed');
     checkWorkerOptions(options);
     const lane = this.lane(queue);
-    const worker = new MemoryWorker(handler as JobHandler<unknown>, options, () => {
+    const worker = new MemoryWorker(handler as JobHandler<unknown>, options.concurrency, () => {
       lane.workers.delete(worker);
-      lane.globalLimit = globalLimitOf(lane.workers);
       if (lane.workers.size === 0) this.clearTimer(lane);
     });
     lane.workers.add(worker);
-    lane.globalLimit = globalLimitOf(lane.workers);
     this.dispatch(queue);
     return worker;
   }
@@ -116,12 +112,8 @@ export class InMemoryJobQueue implements JobQueue {
     if (!lane || lane.workers.size === 0) return;
     const now = Date.now();
     const due = [...lane.jobs.values()].filter((e) => e.state === 'pending' && e.runAt <= now).sort((a, b) => a.runAt - b.runAt);
-    let room = lane.globalLimit === undefined ? Infinity : lane.globalLimit - [...lane.jobs.values()].filter((e) => e.state === 'active').length;
     for (const worker of lane.workers) {
-      while (room > 0 && worker.hasSlot() && due.length > 0) {
-        this.run(queue, lane, worker, due.shift()!);
-        room--;
-      }
+      while (worker.hasSlot() && due.length > 0) this.run(queue, lane, worker, due.shift()!);
     }
     this.armTimer(queue, lane, now);
   }
@@ -183,13 +175,6 @@ export class InMemoryJobQueue implements JobQueue {
   }
 }
 
-/** The lowest globalConcurrency among `workers`; undefined when none has one. */
-function globalLimitOf(workers: Iterable<MemoryWorker>): number | undefined {
-  let limit: number | undefined;
-  for (const w of workers) if (w.options.globalConcurrency !== undefined) limit = Math.min(limit ?? Infinity, w.options.globalConcurrency);
-  return limit;
-}
-
 /** One worker's running jobs: its concurrency slots and their abort signals. */
 class MemoryWorker implements JobWorker {
   private readonly running = new Map<Promise<void>, AbortController>();
@@ -197,12 +182,12 @@ class MemoryWorker implements JobWorker {
 
   constructor(
     private readonly handler: JobHandler<unknown>,
-    readonly options: JobWorkerOptions,
+    private readonly concurrency: number,
     private readonly detach: () => void,
   ) {}
 
   hasSlot(): boolean {
-    return !this.closing && this.running.size < this.options.concurrency;
+    return !this.closing && this.running.size < this.concurrency;
   }
 
   /**

@@ -40,14 +40,6 @@ export type JobHandler<T> = (job: QueuedJob<T>, signal: AbortSignal) => Promise<
 export interface JobWorkerOptions {
   /** Jobs of this queue run at once in this process. */
   readonly concurrency: number;
-  /**
-   * Jobs of this queue run at once in all, across every process working it
-   * (BullMQ's global concurrency; the SQL queue counts the unexpired leases;
-   * in one process, every worker of the queue). Workers of one queue should
-   * agree on it: absent, a limit set earlier stays where the queue keeps it
-   * (BullMQ keeps it in Redis until a worker sets another).
-   */
-  readonly globalConcurrency?: number;
 }
 
 export interface JobWorker {

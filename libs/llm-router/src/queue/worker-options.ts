@@ -3,6 +3,4 @@ import type { JobWorkerOptions } from './job-queue.js';
 /** Refuses worker options no queue can honour, the same way in every implementation. */
 export function checkWorkerOptions(options: JobWorkerOptions): void {
   if (!(options.concurrency >= 1)) throw new RangeError(`concurrency must be at least 1 (got ${options.concurrency})`);
-  const global = options.globalConcurrency;
-  if (global !== undefined && !(Number.isInteger(global) && global >= 1)) throw new RangeError(`globalConcurrency must be a whole number of at least 1 (got ${global})`);
 }
