@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { toolCallInput, toolCallName } from '../chat/tool-calls.js';
+import { toolCallInput, toolName } from '../chat/tool-calls.js';
 import type { CallBudget } from '../budget/call-budget.js';
 import { tokenCostUsd, type TokenCount } from '../budget/usd.js';
 import type { ChatCompletion, Usage } from '../chat/chat-completion.types.js';
@@ -138,7 +138,7 @@ export class CallState {
     let tokens = this.streamedTokens;
     for (const choice of this.answer?.choices ?? []) {
       tokens += textTokens(choice.message.content ?? '');
-      for (const t of choice.message.tool_calls ?? []) tokens += textTokens(toolCallName(t)) + textTokens(toolCallInput(t));
+      for (const t of choice.message.tool_calls ?? []) tokens += textTokens(toolName(t)) + textTokens(toolCallInput(t));
     }
     return tokens;
   }

@@ -1,5 +1,5 @@
 import type { ChatCompletionRequest, ChatMessage } from '../chat/chat-completion.types.js';
-import { toolCallInput, toolCallName } from '../chat/tool-calls.js';
+import { toolCallInput, toolName } from '../chat/tool-calls.js';
 import type { CompiledModel } from '../policy/compiled-policy.js';
 import { textTokens } from '../chat/text-tokens.js';
 import { deriveRequestNeeds, TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE, type RequestNeeds } from './request-needs.js';
@@ -50,6 +50,6 @@ function messageTokens(m: ChatMessage): number {
   else if (Array.isArray(m.content)) {
     for (const part of m.content) tokens += part.type === 'text' ? textTokens(part.text) : TOKENS_PER_IMAGE;
   }
-  for (const call of m.tool_calls ?? []) tokens += textTokens(toolCallName(call)) + textTokens(toolCallInput(call));
+  for (const call of m.tool_calls ?? []) tokens += textTokens(toolName(call)) + textTokens(toolCallInput(call));
   return tokens;
 }

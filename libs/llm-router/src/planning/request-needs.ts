@@ -1,5 +1,5 @@
 import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
-import { toolCallInput, toolCallName } from '../chat/tool-calls.js';
+import { toolCallInput, toolName } from '../chat/tool-calls.js';
 import type { Capability } from '../policy/policy.schema.js';
 import { textTokens } from '../chat/text-tokens.js';
 
@@ -34,7 +34,7 @@ export function visitPromptTexts(request: ChatCompletionRequest, visit: (text: s
     }
     if (m.tool_calls) {
       for (const call of m.tool_calls) {
-        visit(toolCallName(call));
+        visit(toolName(call));
         visit(toolCallInput(call));
       }
     }

@@ -118,7 +118,7 @@ export function explainRoute(input: ExplainInput): RoutingExplanation {
   // A malformed request is refused as a call would be, before anything reads it.
   const malformed = requestShapeError(request);
   if (malformed !== undefined) {
-    return { policyVersion: generation.version.id, requestedModel: null, session: null, ...empty(input, input.className ?? generation.policy.defaultClass), refusal: refusalOf(malformed) };
+    return { policyVersion: generation.version.id, requestedModel: null, session: null, ...empty(input, input.className ?? generation.policy.defaultClass, false), refusal: refusalOf(malformed) };
   }
   const base = {
     policyVersion: generation.version.id,
@@ -219,9 +219,10 @@ function kindOf(reason: string): ExclusionKind {
   return 'context_window';
 }
 
-function needsOf(input: ExplainInput, plan: RoutePlan | undefined): RoutingExplanation['needs'] {
+/** `readable`: the request passed the shape check (a malformed one's needs are not read). */
+function needsOf(input: ExplainInput, plan: RoutePlan | undefined, readable = true): RoutingExplanation['needs'] {
   // A refusal has no plan: the needs are read from the request itself, so an exclusion for a capability shows what asked for it.
-  const caps = plan?.needs.capabilities ?? (requestShapeError(input.request) === undefined ? deriveRequestNeeds(input.request).capabilities : []);
+  const caps = plan?.needs.capabilities ?? (readable ? deriveRequestNeeds(input.request).capabilities : []);
   return {
     tools: caps.includes('tools'),
     customTools: caps.includes('custom_tools'),
@@ -237,11 +238,11 @@ function requestedOf(request: ChatCompletionRequest, generation: PolicyGeneratio
   return request.model !== undefined && generation.policy.models.has(request.model) ? request.model : null;
 }
 
-function empty(input: ExplainInput, name: string): Omit<RoutingExplanation, 'policyVersion' | 'requestedModel' | 'refusal' | 'session'> {
+function empty(input: ExplainInput, name: string, readable = true): Omit<RoutingExplanation, 'policyVersion' | 'requestedModel' | 'refusal' | 'session'> {
   return {
     trafficClass: { name, source: input.classSource },
     qualityFloor: { class: null, caller: input.callerFloor ?? null, merged: input.callerFloor ?? null },
-    needs: needsOf(input, undefined),
+    needs: needsOf(input, undefined, readable),
     budget: null,
     targets: [],
     firstTarget: null,

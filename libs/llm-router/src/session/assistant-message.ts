@@ -1,5 +1,5 @@
 import type { ChatMessage, ToolCall } from '../chat/chat-completion.types.js';
-import { toolCallInput, toolCallName } from '../chat/tool-calls.js';
+import { toolCallInput, toolName } from '../chat/tool-calls.js';
 import type { AttemptOutput } from '../execution/routed-event.js';
 
 /**
@@ -20,7 +20,7 @@ export class AssistantMessage {
         this.content += message.content;
         this.sawContent = true;
       }
-      for (const call of message.tool_calls ?? []) this.calls.push({ id: call.id, type: call.type, name: toolCallName(call), input: toolCallInput(call) });
+      for (const call of message.tool_calls ?? []) this.calls.push({ id: call.id, type: call.type, name: toolName(call), input: toolCallInput(call) });
       return;
     }
     const delta = output.chunk.choices[0]?.delta;

@@ -3,11 +3,10 @@ import type {
   ChatMessage,
   ContentPart,
   ResponseFormat,
-  NamedTool,
   ToolChoice,
   ToolDefinition,
 } from '../../chat/chat-completion.types.js';
-import { toolCallName } from '../../chat/tool-calls.js';
+import { toolName } from '../../chat/tool-calls.js';
 import { isObject, safeJsonParse } from '../http-errors.js';
 import type { AdapterTarget, UpstreamRequest } from '../provider-adapter.interface.js';
 import {
@@ -143,7 +142,7 @@ function assistantBlocks(message: ChatMessage): AnthropicContentBlock[] {
     for (const call of message.tool_calls) {
       // A custom tool's free-form input has no Anthropic form (such requests need the custom_tools capability): kept as text.
       const input = call.type === 'custom' ? { input: call.custom.input } : toolInput(call.function.arguments);
-      const block: AnthropicToolUseBlock = { type: 'tool_use', id: call.id, name: toolCallName(call), input };
+      const block: AnthropicToolUseBlock = { type: 'tool_use', id: call.id, name: toolName(call), input };
       blocks.push(block);
     }
   }
@@ -201,7 +200,7 @@ function percentDecodedBase64(payload: string): string {
  * `custom_tools` capability, which an Anthropic model cannot declare.
  */
 function anthropicTools(tools: readonly ToolDefinition[], choice: ToolChoice | undefined): AnthropicTool[] {
-  const allowed = typeof choice === 'object' && choice.type === 'allowed_tools' ? new Set(choice.allowed_tools.tools.map(namedToolName)) : undefined;
+  const allowed = typeof choice === 'object' && choice.type === 'allowed_tools' ? new Set(choice.allowed_tools.tools.map(toolName)) : undefined;
   const out: AnthropicTool[] = [];
   for (const tool of tools) {
     if (tool.type !== 'function' || (allowed !== undefined && !allowed.has(tool.function.name))) continue;
@@ -218,11 +217,7 @@ export function toAnthropicToolChoice(choice: ToolChoice): AnthropicToolChoice {
   if (choice === 'required') return { type: 'any' };
   if (choice === 'none') return { type: 'none' };
   if (choice.type === 'allowed_tools') return { type: choice.allowed_tools.mode === 'required' ? 'any' : 'auto' };
-  return { type: 'tool', name: namedToolName(choice) };
-}
-
-function namedToolName(tool: NamedTool): string {
-  return tool.type === 'custom' ? tool.custom.name : tool.function.name;
+  return { type: 'tool', name: toolName(choice) };
 }
 
 const JSON_OBJECT_ONLY = 'Respond only with a single valid JSON object. Do not include any text, explanation or code fences outside the JSON.';
