@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
 import { ClientPool, type WaitingCall } from './client-pool.js';
@@ -97,6 +97,30 @@ describe('ClientPool', () => {
     assert.equal(await servedAlone(again), 200);
     assert.equal(connections, 2);
     await pool.destroy();
+  });
+
+  it("sets a new connection's TCP_NODELAY and keep-alive (60 s) once each, at its connect", async () => {
+    // What reaches the socket's handle (each call a setsockopt, keep-alive four): undici's connector calls net.connect.
+    const calls: string[] = [];
+    const connect = net.connect;
+    (net as { connect: unknown }).connect = (...args: Parameters<typeof net.connect>) => {
+      const socket = connect(...args);
+      const handle = (socket as unknown as { _handle: { setNoDelay(on: boolean): number; setKeepAlive(on: boolean, delayS: number): number } })._handle;
+      const { setNoDelay, setKeepAlive } = handle;
+      handle.setNoDelay = (on) => (calls.push(`noDelay ${on}`), setNoDelay.call(handle, on));
+      handle.setKeepAlive = (on, delayS) => (calls.push(`keepAlive ${on} ${delayS}`), setKeepAlive.call(handle, on, delayS));
+      return socket;
+    };
+    const pool = new ClientPool(origin, 8, 1000);
+    try {
+      answerAtOnce = true;
+      assert.equal(await call(pool).done, 200);
+    } finally {
+      (net as { connect: unknown }).connect = connect;
+      answerAtOnce = false;
+      await pool.destroy();
+    }
+    assert.deepEqual(calls, ['noDelay true', 'keepAlive true 60']);
   });
 
   it('a call undici refuses before sending (a header value with a line break) fails, and its connection serves the next', async () => {
