@@ -123,6 +123,40 @@ describe('ClientPool', () => {
     assert.deepEqual(calls, ['noDelay true', 'keepAlive true 60']);
   });
 
+  it('a connection the server closes while idle is dropped, and the next call opens another', async () => {
+    connections = 0;
+    answerAtOnce = true;
+    try {
+      const pool = new ClientPool(origin, 8, 1000);
+      assert.deepEqual(await Promise.all([call(pool).done, call(pool).done]), [200, 200]);
+      assert.equal(pool.size, 2);
+      // As a keep-alive timeout would: both sockets closed by the server while idle.
+      server.closeIdleConnections();
+      await until(() => pool.size === 0);
+      assert.equal(await call(pool).done, 200);
+      assert.equal(pool.size, 1);
+      assert.equal(connections, 3);
+      await pool.destroy();
+    } finally {
+      answerAtOnce = false;
+    }
+  });
+
+  it('a connection lost under a call fails that call, and a call waiting for a place gets a new connection', async () => {
+    connections = 0;
+    const pool = new ClientPool(origin, 1, 1000);
+    const first = call(pool);
+    const waiting = call(pool);
+    await until(() => held.length === 1);
+    assert.equal(waiting.started(), false);
+    held.shift()!.socket!.destroy();
+    assert.ok((await first.done) instanceof Error);
+    assert.equal(await servedAlone(waiting), 200);
+    assert.equal(connections, 2);
+    assert.equal(pool.size, 1);
+    await pool.destroy();
+  });
+
   it('a call undici refuses before sending (a header value with a line break) fails, and its connection serves the next', async () => {
     connections = 0;
     const pool = new ClientPool(origin, 1, 1000);
