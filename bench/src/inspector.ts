@@ -23,7 +23,7 @@ export interface CollectedMemory {
 const urls = new Map<number, string>();
 
 /** Opens the process's inspector (SIGUSR1) once, and finds its address in the process's output. */
-async function inspectorUrl(s: Service): Promise<string> {
+export async function inspectorUrl(s: Service): Promise<string> {
   const known = urls.get(s.pid);
   if (known) return known;
   process.kill(s.pid, 'SIGUSR1');

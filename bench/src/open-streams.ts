@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import type { RequestSpec } from './load.js';
 import { percentile } from './load.js';
 import type { Fleet } from './fleet.js';
-import { collectedMemory, type CollectedMemory } from './inspector.js';
+import { collectedMemory, inspectorUrl, type CollectedMemory } from './inspector.js';
 import { ADMIN_HEADERS, benchClass } from './our-gateway.js';
 import { cpuMicros, httpJson, sampleRss, sleep, type Service } from './processes.js';
 import type { TargetCheck } from './report.js';
@@ -184,25 +184,45 @@ function oneStream(url: URL, headers: Record<string, string>, body: Buffer, chun
   });
 }
 
-/** Opens `load.count` streams through `t` at a steady rate and holds them to their end. */
-export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<OpenStreamsResult> {
-  const idle = await collectedMemory(t.service);
+/** Opens `count` streams of `load`'s shape through `t` at its steady rate; gives each one's outcome, due at its end. */
+async function openStreams(t: StreamTarget, load: StreamLoad, count: number, onFirst: () => void): Promise<Promise<StreamOutcome>[]> {
   const url = new URL(t.spec.url);
   const body = Buffer.from(t.spec.body);
   const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...t.spec.headers };
+  const started = performance.now();
+  const pending: Promise<StreamOutcome>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / load.openPerS;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(oneStream(url, headers, body, load.chunkMs, onFirst));
+  }
+  return pending;
+}
+
+/**
+ * Streams of the same shape through `t` before it is measured, to their end. A process's first burst of a request shape
+ * it has not served runs partly unoptimized code (28 deoptimizations counted in the gateway's first burst, none in its
+ * second) and opens its upstream connections: the measured burst meets the process as a burst in service would.
+ */
+export function primingCount(load: StreamLoad): number {
+  return Math.min(200, Math.ceil(load.count / 5));
+}
+
+async function primeStreams(t: StreamTarget, load: StreamLoad): Promise<void> {
+  await Promise.all(await openStreams(t, load, primingCount(load), () => undefined));
+}
+
+/** Opens `load.count` streams through `t` at a steady rate and holds them to their end. */
+export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<OpenStreamsResult> {
+  const idle = await collectedMemory(t.service);
   const peak = sampleRss(t.service.pid, 100);
   const since = Date.now();
   const cpuBefore = cpuMicros(t.service.pid);
   const started = performance.now();
-  const pending: Promise<StreamOutcome>[] = [];
   let ended = 0;
   let firsts = 0;
-  for (let i = 0; i < load.count; i++) {
-    const due = started + (i * 1000) / load.openPerS;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    pending.push(oneStream(url, headers, body, load.chunkMs, () => firsts++).finally(() => ended++));
-  }
+  const pending = (await openStreams(t, load, load.count, () => firsts++)).map((p) => p.finally(() => ended++));
   // Halfway between the last request and the first stream's end, once every stream has had its first chunk
   // (a queued one holds less than an open one); never after a stream ended.
   const firstEnd = started + load.seconds * 1000;
@@ -277,6 +297,10 @@ export async function runOpenStreams(simUrl: string, targets: readonly StreamTar
   await slowStreamsRule(simUrl, load);
   const results: OpenStreamsResult[] = [];
   for (const t of targets) {
+    // The inspector's address is read from the last lines of the process's output: opened before the priming
+    // streams' request-log lines can push it out.
+    await inspectorUrl(t.service);
+    await primeStreams(t, load);
     const r = await holdStreams(t, load);
     log(
       `  ${t.label.padEnd(32)} ${r.completed}/${r.streams} completed, ${r.errors} errors, ${f(r.perStreamKB, 1)} KB/stream (RSS ${f(r.idle.rssMB, 0)} → ${f(r.open.rssMB, 0)} MB after full collections; heap ${f(r.perStreamHeapKB, 1)} KB/stream), ` +
@@ -328,6 +352,7 @@ export function streamsNote(load: StreamLoad): string {
   const { cls, circuit } = benchClass(SLOW_CLASS);
   return (
     `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
+    `Before its measured burst, each target serves ${primingCount(load)} streams of the same shape at the same rate, to their end, not measured (a process's first burst of a request shape runs partly unoptimized code and opens its upstream connections). ` +
     `The llm-router gateways run the bench's policy with the defaults' timeouts and circuit (first byte within ${cls.firstByteTimeoutMs / 1000} s for a ${cls.criticality} class, a ${circuit.cooldownMs / 1000} s cool-down). ` +
     "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +

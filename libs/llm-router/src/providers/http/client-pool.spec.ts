@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
 import { ClientPool, type WaitingCall } from './client-pool.js';
@@ -96,6 +96,64 @@ describe('ClientPool', () => {
     const again = call(pool);
     assert.equal(await servedAlone(again), 200);
     assert.equal(connections, 2);
+    await pool.destroy();
+  });
+
+  it("sets a new connection's TCP_NODELAY and keep-alive (60 s) once each, at its connect", async () => {
+    // What reaches the socket's handle (each call a setsockopt, keep-alive four): undici's connector calls net.connect.
+    const calls: string[] = [];
+    const connect = net.connect;
+    (net as { connect: unknown }).connect = (...args: Parameters<typeof net.connect>) => {
+      const socket = connect(...args);
+      const handle = (socket as unknown as { _handle: { setNoDelay(on: boolean): number; setKeepAlive(on: boolean, delayS: number): number } })._handle;
+      const { setNoDelay, setKeepAlive } = handle;
+      handle.setNoDelay = (on) => (calls.push(`noDelay ${on}`), setNoDelay.call(handle, on));
+      handle.setKeepAlive = (on, delayS) => (calls.push(`keepAlive ${on} ${delayS}`), setKeepAlive.call(handle, on, delayS));
+      return socket;
+    };
+    const pool = new ClientPool(origin, 8, 1000);
+    try {
+      answerAtOnce = true;
+      assert.equal(await call(pool).done, 200);
+    } finally {
+      (net as { connect: unknown }).connect = connect;
+      answerAtOnce = false;
+      await pool.destroy();
+    }
+    assert.deepEqual(calls, ['noDelay true', 'keepAlive true 60']);
+  });
+
+  it('a connection the server closes while idle is dropped, and the next call opens another', async () => {
+    connections = 0;
+    answerAtOnce = true;
+    try {
+      const pool = new ClientPool(origin, 8, 1000);
+      assert.deepEqual(await Promise.all([call(pool).done, call(pool).done]), [200, 200]);
+      assert.equal(pool.size, 2);
+      // As a keep-alive timeout would: both sockets closed by the server while idle.
+      server.closeIdleConnections();
+      await until(() => pool.size === 0);
+      assert.equal(await call(pool).done, 200);
+      assert.equal(pool.size, 1);
+      assert.equal(connections, 3);
+      await pool.destroy();
+    } finally {
+      answerAtOnce = false;
+    }
+  });
+
+  it('a connection lost under a call fails that call, and a call waiting for a place gets a new connection', async () => {
+    connections = 0;
+    const pool = new ClientPool(origin, 1, 1000);
+    const first = call(pool);
+    const waiting = call(pool);
+    await until(() => held.length === 1);
+    assert.equal(waiting.started(), false);
+    held.shift()!.socket!.destroy();
+    assert.ok((await first.done) instanceof Error);
+    assert.equal(await servedAlone(waiting), 200);
+    assert.equal(connections, 2);
+    assert.equal(pool.size, 1);
     await pool.destroy();
   });
 

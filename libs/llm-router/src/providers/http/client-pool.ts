@@ -9,13 +9,16 @@ export interface WaitingCall {
 /**
  * Keep-alive connections to one origin, one request at a time on each, at
  * most `maxConnections`: undici's Pool, with a list of the idle connections.
+ * A connection whose socket closes (the server's or undici's keep-alive
+ * timeout, after a burst of streams) is dropped, not kept for a reconnect:
+ * a burst of thousands of streams would otherwise leave thousands of clients.
  * undici's Pool looks for a free connection by walking all of them, so with
  * thousands of streams open every new call walked thousands of busy ones. The
  * most recently freed connection is taken first (its socket the likeliest
  * still open); past the limit, calls wait in order for one to free.
  */
 export class ClientPool {
-  private readonly idle: Client[] = [];
+  private idle: Client[] = [];
   private readonly clients = new Set<Client>();
   /** Calls past the limit, in order, from `waitingHead` on (rare: the limit is sized for the traffic). */
   private waiting: Array<WaitingCall | undefined> = [];
@@ -31,12 +34,15 @@ export class ClientPool {
     private readonly maxConnections: number,
     connectTimeoutMs: number,
   ) {
-    this.connect = buildConnector({ timeout: connectTimeoutMs });
+    // TCP_NODELAY and keep-alive (undici's own values) given as the socket's options: Node applies them once, when it
+    // connects. undici sets them itself otherwise, before the connect, and Node sets them again after it: ten
+    // setsockopt calls per new connection instead of five (a burst of new streams opens one each).
+    this.connect = buildConnector({ timeout: connectTimeoutMs, noDelay: true, keepAlive: true, keepAliveInitialDelay: UNDICI_KEEP_ALIVE_DELAY_MS });
   }
 
   /** Starts the call, or queues it and returns its place, for `withdraw` if its caller gives up before its turn. */
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): WaitingCall | undefined {
-    const client = this.idle.pop() ?? (this.clients.size < this.maxConnections ? this.open() : undefined);
+    const client = this.takeIdle() ?? (this.clients.size < this.maxConnections ? this.open() : undefined);
     if (client !== undefined) {
       this.start(client, options, handler);
       return undefined;
@@ -44,6 +50,11 @@ export class ClientPool {
     const call: WaitingCall = { options, handler };
     this.waiting.push(call);
     return call;
+  }
+
+  /** Connections open or idle (a dropped one no longer counts). */
+  get size(): number {
+    return this.clients.size;
   }
 
   /** A waiting call its caller gave up on (timed out, went away): it never starts, and its prompt is freed now. */
@@ -71,7 +82,25 @@ export class ClientPool {
     this.clients.add(client);
     // A connection drains when its request is done (or failed): the next waiting call takes it, else it is idle.
     client.on('drain', () => this.freed(client));
+    client.on('disconnect', () => this.dropped(client));
     return client;
+  }
+
+  /** The most recently freed connection still kept (dropped ones are skipped here, not searched for when they drop). */
+  private takeIdle(): Client | undefined {
+    for (let client = this.idle.pop(); client !== undefined; client = this.idle.pop()) if (this.clients.has(client)) return client;
+    return undefined;
+  }
+
+  /** A socket closed: undici has failed its request if it had one, so the client holds nothing and goes. */
+  private dropped(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    void client.destroy().catch(() => undefined);
+    // Its place is free: a call waiting for one gets a new connection.
+    const next = this.takeWaiting();
+    if (next !== undefined) this.start(this.open(), next.options, next.handler);
+    // Dropped clients left in the idle list are skipped when taken; once they are most of it, it is rebuilt.
+    if (this.idle.length > MIN_IDLE_REBUILD + 2 * this.clients.size) this.idle = this.idle.filter((c) => this.clients.has(c));
   }
 
   private start(client: Client, options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
@@ -117,6 +146,12 @@ export class ClientPool {
     this.withdrawn = 0;
   }
 }
+
+/** undici's connector's TCP keep-alive delay (lib/core/connect.js), kept. */
+const UNDICI_KEEP_ALIVE_DELAY_MS = 60_000;
+
+/** Dropped clients the idle list may hold beyond twice the live ones before it is rebuilt. */
+const MIN_IDLE_REBUILD = 16;
 
 /** Below this many dead slots a queue is not worth copying. */
 const MIN_COMPACTION = 1024;

@@ -122,3 +122,40 @@ it("a long stream body goes with its own length, in place of a provider header's
   assert.deepEqual(events.slice(0, 1), ['head 200']);
   assert.deepEqual(received, [Buffer.byteLength(body)]);
 });
+
+it('a provider given another baseUrl by a policy reload is called there, while one that kept its settings keeps its connections', async () => {
+  const seen: string[] = [];
+  const servers = ['old', 'new'].map((name) =>
+    createServer((req, res) => {
+      seen.push(`${name} ${req.socket.remotePort}`);
+      req.resume();
+      req.on('end', () => res.end('{}'));
+    }),
+  );
+  for (const s of servers) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const compiled = (s: Server) => {
+    const base = fixturePolicy();
+    return compilePolicy({ ...base, providers: { ...base.providers, oa: { kind: 'openai', baseUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}/v1` } } }).providers.get('oa')!;
+  };
+  const transport = new UndiciTransport();
+  const send = (p: CompiledProvider) =>
+    new Promise<void>((resolve, reject) =>
+      transport.send({ provider: p, request: { path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: '{}' }, firstByteTimeoutMs: 5_000 }).subscribe({ error: reject, complete: resolve }),
+    );
+  try {
+    await send(compiled(servers[0]!));
+    // A connection is idle once undici says it drained (a microtask after its answer ended).
+    await new Promise((resolve) => setImmediate(resolve));
+    // The same settings compiled again (a reload that left this provider alone): the same connection.
+    await send(compiled(servers[0]!));
+    await send(compiled(servers[1]!));
+    assert.deepEqual(seen.map((s) => s.split(' ')[0]), ['old', 'old', 'new']);
+    assert.equal(seen[0], seen[1]);
+  } finally {
+    transport.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+  }
+});

@@ -15,7 +15,10 @@ import type { Transport, TransportEvent, TransportRequest } from './transport.in
  * and far less than global fetch (web streams, Request objects).
  */
 export class UndiciTransport implements Transport {
+  /** By what a pool is made of (the provider's name, origin, connection limit and connect timeout). */
   private readonly pools = new Map<string, ClientPool>();
+  /** Each compiled provider's pool, found without building its key again on every call. */
+  private poolOf = new WeakMap<CompiledProvider, ClientPool>();
 
   send(sent: TransportRequest): Observable<TransportEvent> {
     return new Observable<TransportEvent>((subscriber) => new UndiciExchange(this.poolFor(sent.provider), sent, subscriber));
@@ -24,14 +27,25 @@ export class UndiciTransport implements Transport {
   close(): void {
     for (const pool of this.pools.values()) void pool.destroy();
     this.pools.clear();
+    this.poolOf = new WeakMap();
   }
 
+  /**
+   * A policy reload compiles its providers anew: one that kept its settings keeps its connections, one given another
+   * `baseUrl`, `maxSockets` or connect timeout gets a pool of its own, while calls that started under the old policy
+   * finish on the old one (its idle connections close on their keep-alive timeout and are dropped).
+   */
   private poolFor(provider: CompiledProvider): ClientPool {
-    let pool = this.pools.get(provider.name);
-    if (!pool) {
-      pool = new ClientPool(new URL(provider.baseUrl).origin, provider.maxSockets, provider.timeouts.connectMs);
-      this.pools.set(provider.name, pool);
+    let pool = this.poolOf.get(provider);
+    if (pool !== undefined) return pool;
+    const origin = new URL(provider.baseUrl).origin;
+    const key = `${provider.name}\n${origin}\n${provider.maxSockets}\n${provider.timeouts.connectMs}`;
+    pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = new ClientPool(origin, provider.maxSockets, provider.timeouts.connectMs);
+      this.pools.set(key, pool);
     }
+    this.poolOf.set(provider, pool);
     return pool;
   }
 }
