@@ -1,13 +1,25 @@
 import { randomFillSync } from 'node:crypto';
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Character codes of the hex digits. */
+const DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** The random bytes of one id: 12 bits, then 62 bits after the variant (rounded up to whole bytes). */
 const ID_BYTES = 10;
 /** Random bytes for 256 ids, refilled when used up (as node:crypto's randomUUID does). */
 const pool = new Uint8Array(ID_BYTES * 256);
 let offset = pool.length;
-let prefixMs = -1;
-let prefix = '';
+/**
+ * The id being made, as character codes, its dashes and version digit in
+ * place: the timestamp's 12 digits are written once per millisecond, the
+ * random ones per id.
+ */
+const chars = Array.from('00000000-0000-7000-8000-000000000000', (c) => c.charCodeAt(0));
+let charsMs = -1;
+
+/** Writes byte `byte` as two hex digits at `at`. */
+function putByte(at: number, byte: number): void {
+  chars[at] = DIGITS[byte >>> 4]!;
+  chars[at + 1] = DIGITS[byte & 0xf]!;
+}
 
 /**
  * A new request id: a UUID version 7 (RFC 9562), the millisecond timestamp in
@@ -16,16 +28,24 @@ let prefix = '';
  * a random index page each, and SQLite in WAL mode rewrites every page a batch
  * touched (measured: 50-70 µs per routing record with random ids, ~22 µs with
  * these, rising with the table for the former). As cheap as randomUUID().
+ *
+ * Made as one flat string from character codes: joined from a dozen pieces it
+ * was a tree of strings, flattened again where the id was first hashed (about
+ * 450 bytes of garbage per id against 50).
  */
 export function newRequestId(): string {
   const now = Date.now();
-  if (now !== prefixMs) {
-    prefixMs = now;
-    // The 48-bit timestamp in 12 hex digits, from the byte table (toString(16) goes through fmod per digit).
+  if (now !== charsMs) {
+    charsMs = now;
+    // The 48-bit timestamp as 12 hex digits, in two 24-bit halves (bit operators work on 32 bits).
     const high = Math.floor(now / 0x1000000);
     const low = now - high * 0x1000000;
-    const hex = HEX[(high >>> 16) & 0xff]! + HEX[(high >>> 8) & 0xff]! + HEX[high & 0xff]! + HEX[(low >>> 16) & 0xff]! + HEX[(low >>> 8) & 0xff]! + HEX[low & 0xff]!;
-    prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7`;
+    putByte(0, (high >>> 16) & 0xff);
+    putByte(2, (high >>> 8) & 0xff);
+    putByte(4, high & 0xff);
+    putByte(6, (low >>> 16) & 0xff);
+    putByte(9, (low >>> 8) & 0xff);
+    putByte(11, low & 0xff);
   }
   if (offset === pool.length) {
     randomFillSync(pool);
@@ -34,22 +54,13 @@ export function newRequestId(): string {
   const r = pool;
   const o = offset;
   offset += ID_BYTES;
-  // 12 random bits, then the variant (binary 10) and 62 random bits.
-  return (
-    prefix +
-    HEX[r[o]!]!.slice(1) +
-    HEX[r[o + 1]!]! +
-    '-' +
-    HEX[(r[o + 2]! & 0x3f) | 0x80]! +
-    HEX[r[o + 3]!]! +
-    '-' +
-    HEX[r[o + 4]!]! +
-    HEX[r[o + 5]!]! +
-    HEX[r[o + 6]!]! +
-    HEX[r[o + 7]!]! +
-    HEX[r[o + 8]!]! +
-    HEX[r[o + 9]!]!
-  );
+  // 12 random bits after the version digit, then the variant (binary 10) and 62 random bits.
+  chars[15] = DIGITS[r[o]! & 0xf]!;
+  putByte(16, r[o + 1]!);
+  putByte(19, (r[o + 2]! & 0x3f) | 0x80);
+  putByte(21, r[o + 3]!);
+  for (let i = 0; i < 6; i++) putByte(24 + 2 * i, r[o + 4 + i]!);
+  return String.fromCharCode.apply(null, chars);
 }
 
 /**
