@@ -1,10 +1,11 @@
 /** The Redis ledger against the real Redis: atomic steps, hash-tagged keys, client ownership. */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { compilePolicy, createLlmRouter, type LedgerBalance, type LedgerLease, type LedgerLimits, type ReserveResult } from '@llm-router/nestjs';
-import { RedisBudgetLedgerStore } from '@llm-router/nestjs/redis';
+import { RedisBudgetLedgerStore, createRedisStoreClient } from '@llm-router/nestjs/redis';
 import { buildPolicy, fastClass } from './support/policy.js';
 import { ask, rejection } from './support/router.js';
 import { REDIS_URL, deletePrefix, redisAvailable } from './support/services.js';
@@ -304,6 +305,104 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
       assert.deepEqual(answers.map((a) => a.status), ['rejected', 'rejected', 'rejected']);
     } finally {
       await away.close();
+    }
+  });
+});
+
+/** What is written on the client's socket from now on, one string per write system call. */
+function socketWrites(client: Redis): string[] {
+  const socket = client.stream as Socket & { _writev: (chunks: { chunk: unknown }[], cb: unknown) => void };
+  const writes: string[] = [];
+  const write = socket._write.bind(socket);
+  const writev = socket._writev.bind(socket);
+  socket._write = (chunk, encoding, cb) => {
+    writes.push(String(chunk));
+    write(chunk, encoding, cb);
+  };
+  socket._writev = (chunks, cb) => {
+    writes.push(chunks.map((c) => String(c.chunk)).join(''));
+    writev(chunks, cb);
+  };
+  return writes;
+}
+
+describe("a call's record and its settle on the ledger's connection", { skip: available === true ? false : available }, () => {
+  test('writeTogether: a command written at once in the step goes out with the settle while calls come one at a time; under load the settle stays for the end of the pass', async () => {
+    const prefix = `llmr-test:${randomUUID()}:`;
+    const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000 };
+    const client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
+    const store = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
+    try {
+      await store.restore('t', limits, 0, 0);
+      for (const id of ['one', 'two']) assert.equal((await store.reserve('t', 100, limits, { id, ttlMs: 60_000 })).granted, true);
+      const writes = socketWrites(client);
+      let settled: Promise<LedgerBalance> | undefined;
+      store.writeTogether(() => {
+        void client.xadd(`${prefix}journal`, '*', 'r', 'one');
+        settled = store.settle('t', 100, 40, limits, 'one');
+      });
+      assert.equal(writes.length, 1, 'one write, when the step returned');
+      assert.match(writes[0]!, /xadd[\s\S]*evalsha/i, 'the entry, then the settle');
+      assert.equal((await settled!).spentMicros, 40);
+
+      writes.length = 0;
+      const waiting = store.reserve('t', 100, limits, { id: 'three', ttlMs: 60_000 });
+      store.writeTogether(() => {
+        void client.xadd(`${prefix}journal`, '*', 'r', 'two');
+        settled = store.settle('t', 100, 60, limits, 'two');
+      });
+      assert.equal(writes.length, 1);
+      assert.doesNotMatch(writes[0]!, /evalsha/i, 'the entry alone: the settle waits with the reserve');
+      await Promise.all([waiting, settled]);
+      assert.equal(writes.length, 2);
+      assert.equal(writes[1]!.match(/evalsha/gi)?.length, 1, 'the reserve and the settle in one script call');
+
+      // That pass's end sent two steps (calls no longer come one at a time): the next settle waits for the end of its pass too.
+      writes.length = 0;
+      store.writeTogether(() => {
+        void client.xadd(`${prefix}journal`, '*', 'r', 'three');
+        settled = store.settle('t', 100, 10, limits, 'three');
+      });
+      assert.equal(writes.length, 1);
+      assert.doesNotMatch(writes[0]!, /evalsha/i, 'the entry alone');
+      await settled;
+      assert.equal(writes.length, 2);
+      assert.equal((await store.balance('t', limits)).spentMicros, 110);
+    } finally {
+      await store.close();
+      await client.quit();
+      await deletePrefix(REDIS_URL, prefix);
+    }
+  });
+
+  test("a journal entry the record's listener writes at once there and the call's settle go out in one write, the entry first, before the caller has its answer", async () => {
+    const prefix = `llmr-test:${randomUUID()}:`;
+    const sim = await startSim();
+    const doc = buildPolicy(sim.url, { titles: fastClass('nonessential', ['oai-premium']) });
+    const policy = compilePolicy({ ...doc, budgets: { tenants: { acme: { budgetUsd: 100 } } } });
+    // The gateway's wiring (GatewayRedis, RedisRecordJournal): one coalescing connection, the journal's XADD written at once.
+    const client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
+    const ledger = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
+    const router = createLlmRouter({ policy, budgetLedger: ledger });
+    router.records$.subscribe((r) => void client.xadd(`${prefix}journal`, '*', 'r', r.requestId));
+    try {
+      await router.budgets.restoreSpend('acme', { spentUsd: 0 });
+      await client.ping();
+      const writes = socketWrites(client);
+      const answer = await router.complete(ask('hi'), { trafficClass: 'titles', tenant: 'acme' });
+      assert.ok(answer.costUsd! > 0, 'a budgeted call, settled');
+      const journaled = writes.filter((w) => /xadd/i.test(w));
+      assert.equal(journaled.length, 1, 'the journal entry was written before the caller had its answer');
+      const entry = journaled[0]!;
+      const settle = entry.search(/evalsha/i);
+      assert.ok(settle > entry.search(/xadd/i), 'the script call goes in the same write, after the entry');
+      assert.ok(entry.slice(settle).includes('$1\r\ns\r\n'), 'the script call carries the settle');
+    } finally {
+      router.close();
+      await ledger.close();
+      await client.quit();
+      await sim.close();
+      await deletePrefix(REDIS_URL, prefix);
     }
   });
 });

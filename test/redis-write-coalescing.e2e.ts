@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { setImmediate as nextPass } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { createRedisStoreClient } from '@llm-router/nestjs/redis';
+import { createRedisStoreClient, type WriteCoalescingRedis } from '@llm-router/nestjs/redis';
 import { REDIS_URL, redisAvailable } from './support/services.js';
 
 const available = await redisAvailable();
@@ -45,5 +45,44 @@ describe('createRedisStoreClient: coalesced writes', { skip: available === true 
     assert.equal(await set, 'OK');
     assert.match((await added) ?? '', /^\d+-\d+$/);
     assert.equal(await get, 'x');
+  });
+
+  test('inside `together`, a writeAtOnce command waits for the end of the step and goes out with what came after it, in order', async () => {
+    const coalescing = client as WriteCoalescingRedis;
+    const order: string[] = [];
+    let added: Promise<string | null> | undefined;
+    let after: Promise<string | null> | undefined;
+    let sent: Promise<unknown> | undefined;
+    coalescing.together(
+      () => {
+        added = client.xadd(`${prefix}t`, '*', 'k', 'v');
+        assert.equal(held(), 1, 'the XADD is held until the step ends');
+        after = client.get(`${prefix}b`);
+        order.push('step');
+      },
+      () => {
+        assert.equal(held(), 1, 'nothing written before beforeWrite');
+        sent = client.set(`${prefix}c`, 'y');
+        order.push('beforeWrite');
+      },
+    );
+    assert.equal(held(), 0, 'written when the step returned, beforeWrite included');
+    assert.deepEqual(order, ['step', 'beforeWrite']);
+    assert.match((await added) ?? '', /^\d+-\d+$/);
+    assert.equal(await after, 'x');
+    assert.equal(await sent, 'OK');
+  });
+
+  test('a `together` step without a writeAtOnce command leaves its commands to the end of the pass', async () => {
+    let before = 0;
+    (client as WriteCoalescingRedis).together(
+      () => void client.set(`${prefix}d`, '1'),
+      () => before++,
+    );
+    assert.equal(held(), 1, 'held for the check phase, as outside a step');
+    assert.equal(before, 0, 'beforeWrite runs only for a held writeAtOnce command');
+    await nextPass();
+    assert.equal(held(), 0);
+    assert.equal(await client.get(`${prefix}d`), '1');
   });
 });

@@ -9,7 +9,9 @@ import { RECOVERY_BATCH, type RecordJournal } from './record-journal.js';
  * the connection before the caller's last bytes and before the call's budget
  * settle, in that order on one connection: Redis never has a settle whose
  * record it lacks, and the record is as durable as the settle (Redis's own
- * persistence). The XADD's reply is not awaited on the request path.
+ * persistence). The XADD's reply is not awaited on the request path. While
+ * calls come one at a time, the settle goes in the XADD's own write
+ * (`RedisBudgetLedgerStore.writeTogether`): one round trip for the two.
  *
  * The writer of the instance that served the call stores the row and then
  * deletes its entry (`XDEL`, one per batch). Entries left in the stream

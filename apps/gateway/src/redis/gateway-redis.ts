@@ -37,7 +37,8 @@ export class GatewayRedis implements OnApplicationShutdown {
     const { redisUrl: url, redisKeyPrefix: prefix } = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     if (url === undefined) return new GatewayRedis(prefix);
     const { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore, RedisSessionStore } = await import('@llm-router/nestjs/redis');
-    // The record journal's XADD goes out at once: its entry must be on its way before the caller's last bytes.
+    // The record journal's XADD goes out at once: its entry must be on its way before the caller's last bytes
+    // (at the end of the ledger's writeTogether step, with the call's settle).
     const client = createRedisStoreClient(url, { writeAtOnce: ['xadd'] });
     return new GatewayRedis(prefix, {
       client,

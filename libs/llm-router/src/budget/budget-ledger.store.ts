@@ -116,6 +116,14 @@ export interface BudgetLedgerStore {
   restore(tenant: string, keys: LedgerKeys, spentMicros: number, daySpentMicros: number, callers?: readonly CallerSpend[]): MaybePromise<void>;
   /** True the first time a tier is reached in a period: events fire once per crossing. */
   markCrossing(tenant: string, keys: LedgerKeys, tier: string): MaybePromise<boolean>;
+  /**
+   * Optional. Runs `step`, in which a call's record is emitted and then its
+   * settle handed to this store, so that a command a record listener writes at
+   * once on the store's own connection (the gateway's journal entry) and the
+   * settle after it go out in one write, in that order, before `step`'s caller
+   * goes on. Without it, `step` runs as is.
+   */
+  writeTogether?(step: () => void): void;
 }
 
 export const BUDGET_LEDGER_STORE = Symbol('BUDGET_LEDGER_STORE');

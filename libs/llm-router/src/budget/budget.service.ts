@@ -370,6 +370,12 @@ export class BudgetService implements TenantBudgets {
     });
   }
 
+  /** Runs a call's record and its settle as the ledger sends them together (see `BudgetLedgerStore.writeTogether`). */
+  writeTogether(step: () => void): void {
+    if (this.ledger.writeTogether) this.ledger.writeTogether(step);
+    else step();
+  }
+
   /**
    * Book the actual cost and release the rest; fires threshold events. Never
    * throws. Returns the balance after it when the ledger answered at once.

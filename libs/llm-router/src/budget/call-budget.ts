@@ -58,6 +58,8 @@ export interface CallBudget {
    * closed, and `BudgetMoved` when the call must be planned again.
    */
   reserve(model: CompiledModel): MaybePromise<AttemptReservation | DoesNotFit>;
+  /** Runs the call's record and its held settle as the ledger sends them together (see `BudgetLedgerStore.writeTogether`). */
+  writeTogether(step: () => void): void;
 }
 
 /** What the plan's downgrade did, as the call's budget reports it. */
@@ -95,6 +97,10 @@ export class LedgerCallBudget implements CallBudget {
     this.expect = undefined;
     const held = this.service.reserve(this.assessment, amount, this.plan.trafficClass, expect);
     return held instanceof Promise ? held.then((h) => this.toAttempt(model, h, promptTokens)) : this.toAttempt(model, held, promptTokens);
+  }
+
+  writeTogether(step: () => void): void {
+    this.service.writeTogether(step);
   }
 
   /** The serving attempt was booked: what it reserved, what it cost beyond that, and the budget left, for its record. */

@@ -63,16 +63,27 @@ export class CallState {
     this.trace = undefined;
   }
 
-  /** Emits the record once (later calls do nothing), then the held settle. */
+  /**
+   * Emits the record once (later calls do nothing), then the held settle: as
+   * one step of the ledger's (`writeTogether`), so that a journal entry a
+   * record listener writes on the ledger's connection and the settle share a write.
+   */
   finish(recorder: Pick<RoutingRecorder, 'emit'>): void {
     if (this.recorded) return;
     this.recorded = true;
+    const settle = this.heldSettle;
+    this.heldSettle = undefined;
+    if (settle === undefined || this.budget === undefined) return this.emit(recorder);
+    this.budget.writeTogether(() => {
+      this.emit(recorder);
+      settle();
+    });
+  }
+
+  private emit(recorder: Pick<RoutingRecorder, 'emit'>): void {
     const record = this.toRecord();
     recorder.emit(record);
     this.trace?.end(record, this.served);
-    const settle = this.heldSettle;
-    this.heldSettle = undefined;
-    settle?.();
   }
 
   constructor(

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { createRedisStoreClient } from './redis-store-client.js';
 import { RedisScript } from './redis-script.js';
 import { ScriptBatch, type BatchedStep } from './script-batch.js';
+import { WriteCoalescingRedis } from './write-coalescing-redis.js';
 import { SERVER_CLOCK_LUA } from './server-clock.lua.js';
 import type { BudgetLedgerStore, CallerSpend, LedgerBalance, LedgerExpectation, LedgerKeys, LedgerLease, LedgerLimits, ReserveResult } from '../budget/budget-ledger.store.js';
 
@@ -231,6 +232,7 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   /** This pass's reserves and settles, sent as one script call. */
   private readonly steps: ScriptBatch;
   private readonly isCluster: boolean;
+  private readonly sendSteps = (): void => this.steps.flush();
 
   constructor(options: RedisBudgetLedgerOptions) {
     if (!options.client && !options.url) throw new Error('RedisBudgetLedgerStore needs a client or a url');
@@ -267,6 +269,20 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
   settle(tenant: string, reserved: number, actual: number, keys: LedgerKeys, leaseId: string): Promise<LedgerBalance> {
     const args = `[${reserved},${actual},${keys.periodTtlSec},${keys.dayKey !== undefined ? 1 : 0},${JSON.stringify(leaseMember(leaseId, reserved))},${keys.caller ? 1 : 0},${keys.caller?.periodTtlSec ?? 0}]`;
     return this.steps.add(this.group(tenant), this.keys(tenant, keys), SETTLE_STEP, keys.caller !== undefined, ['s', args]);
+  }
+
+  /**
+   * On a coalescing connection, a command `step` writes at once (the gateway's
+   * journal entry for the record) waits for the end of `step`, and goes out
+   * with the record's settle: one write where each took its own. Only while
+   * calls come one at a time (no other step waiting, and the last pass's end
+   * sent one): under load the settle joins the other calls' steps at the end
+   * of the pass, one script call for them all, where its own would be one more.
+   */
+  writeTogether(step: () => void): void {
+    if (!(this.client instanceof WriteCoalescingRedis)) return step();
+    const oneAtATime = this.steps.waiting === 0 && this.steps.sentAtLastPassEnd <= 1;
+    this.client.together(step, oneAtATime ? this.sendSteps : leaveSteps);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {
@@ -420,6 +436,8 @@ const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2:
 const NO_EXPECTATION = '0,0,-1,-1,-1';
 /** A bound for the script: -1 for none (absent or unbounded). */
 const upTo = (limit: number | undefined): number => (limit === undefined || !Number.isFinite(limit) ? -1 : limit);
+/** The steps stay for the end of the pass. */
+const leaveSteps = (): void => undefined;
 const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
 
 /** Figures {period spent, reserved, day spent, reserved, caller spent, reserved}, from `at` in `f`, as a balance. */

@@ -43,8 +43,10 @@ interface Batch {
 export class ScriptBatch {
   private readonly batches = new Map<string, Batch>();
   private scheduled = false;
+  private sentAtPassEnd = 0;
   private readonly flushAll = (): void => {
     this.scheduled = false;
+    this.sentAtPassEnd = this.waiting;
     this.flush();
   };
 
@@ -80,6 +82,18 @@ export class ScriptBatch {
       setImmediate(this.flushAll);
     }
     return promise;
+  }
+
+  /** Entries the last pass that had any sent at its end: one when calls come one at a time, more under load. */
+  get sentAtLastPassEnd(): number {
+    return this.sentAtPassEnd;
+  }
+
+  /** Entries waiting for the end of the pass. */
+  get waiting(): number {
+    let n = 0;
+    for (const batch of this.batches.values()) n += batch.entries.length;
+    return n;
   }
 
   /** Sends every entry waiting, now (before a command that must come after them on the connection). */

@@ -16,12 +16,17 @@ import { Redis, type Command, type RedisOptions } from 'ioredis';
  * written at once, and with them every command waiting before them, so the
  * order on the connection never changes. Nothing is held while the
  * connection is not ready (those commands queue in the client as before),
- * nor on a pipeline's own stream.
+ * nor on a pipeline's own stream. Inside `together`, a writeAtOnce command
+ * waits for the end of the step, so what the step sends after it shares its write.
  */
 export class WriteCoalescingRedis extends Redis {
   /** The socket corked in this pass of the loop, until the check phase. */
   private corked: Socket | undefined;
   private readonly writeAtOnce: ReadonlySet<string>;
+  /** A `together` step is running: writeAtOnce commands wait for its end. */
+  private holding = false;
+  /** A writeAtOnce command was issued in the running step: written at its end. */
+  private owed = false;
   private readonly uncork = (): void => {
     const socket = this.corked;
     this.corked = undefined;
@@ -38,11 +43,36 @@ export class WriteCoalescingRedis extends Redis {
     this.uncork();
   }
 
+  /**
+   * Runs `step`; a writeAtOnce command it issues is written when it returns,
+   * not at once, in one write with what the step issued after it and what
+   * `beforeWrite` sends then (still before the step's caller goes on). A step
+   * that issues none leaves its commands to the end of the pass, as usual.
+   */
+  together(step: () => void, beforeWrite: () => void): void {
+    if (this.holding) return step();
+    this.holding = true;
+    try {
+      step();
+    } finally {
+      this.holding = false;
+      if (this.owed) {
+        this.owed = false;
+        try {
+          beforeWrite();
+        } finally {
+          this.uncork();
+        }
+      }
+    }
+  }
+
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
     // Unset only while the base constructor runs: nothing is held then.
     if (this.writeAtOnce === undefined) return super.sendCommand(command, stream);
     const atOnce = this.writeAtOnce.has(command.name);
-    if (stream === undefined && !atOnce && this.corked === undefined && this.status === 'ready') {
+    const held = atOnce && this.holding;
+    if (stream === undefined && (!atOnce || held) && this.corked === undefined && this.status === 'ready') {
       const socket = this.stream as Socket | undefined;
       if (socket?.writable) {
         socket.cork();
@@ -51,7 +81,8 @@ export class WriteCoalescingRedis extends Redis {
       }
     }
     const sent = super.sendCommand(command, stream);
-    if (atOnce) this.uncork();
+    if (held) this.owed ||= this.corked !== undefined;
+    else if (atOnce) this.uncork();
     return sent;
   }
 }
