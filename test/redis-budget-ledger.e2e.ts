@@ -375,6 +375,42 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
     }
   });
 
+  test('settles ending together in one pass: the first goes with its entry, the others share one script call at the end of the pass, and the next pass batches too', async () => {
+    const prefix = `llmr-test:${randomUUID()}:`;
+    const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000 };
+    const client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
+    const store = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
+    try {
+      await store.restore('t', limits, 0, 0);
+      const ids = ['a', 'b', 'c', 'd'];
+      for (const id of ids) assert.equal((await store.reserve('t', 100, limits, { id, ttlMs: 60_000 })).granted, true);
+      const writes = socketWrites(client);
+      const settle = (id: string) => {
+        let settled: Promise<LedgerBalance> | undefined;
+        store.writeTogether(() => {
+          void client.xadd(`${prefix}journal`, '*', 'r', id);
+          settled = store.settle('t', 100, 10, limits, id);
+        });
+        return settled!;
+      };
+      await Promise.all(['a', 'b', 'c'].map(settle));
+      const scriptCalls = () => writes.join('').match(/evalsha/gi)?.length ?? 0;
+      assert.equal(scriptCalls(), 2, 'the first settle with its entry, the other two in one call');
+      assert.match(writes[0]!, /xadd[\s\S]*evalsha/i);
+      // The last pass sent two: the next settle, alone in its pass, still waits for the end of it.
+      writes.length = 0;
+      const last = settle('d');
+      assert.doesNotMatch(writes.join(''), /evalsha/i, 'the entry alone');
+      await last;
+      assert.equal(scriptCalls(), 1);
+      assert.equal((await store.balance('t', limits)).spentMicros, 40);
+    } finally {
+      await store.close();
+      await client.quit();
+      await deletePrefix(REDIS_URL, prefix);
+    }
+  });
+
   test("a journal entry the record's listener writes at once there and the call's settle go out in one write, the entry first, before the caller has its answer", async () => {
     const prefix = `llmr-test:${randomUUID()}:`;
     const sim = await startSim();

@@ -200,15 +200,16 @@ async function openStreams(t: StreamTarget, load: StreamLoad, count: number, onF
   return pending;
 }
 
+/** How many streams prime a target: a fifth of the measured burst, at most 200. */
+export function primingCount(load: StreamLoad): number {
+  return Math.min(200, Math.ceil(load.count / 5));
+}
+
 /**
  * Streams of the same shape through `t` before it is measured, to their end. A process's first burst of a request shape
  * it has not served runs partly unoptimized code (28 deoptimizations counted in the gateway's first burst, none in its
  * second) and opens its upstream connections: the measured burst meets the process as a burst in service would.
  */
-export function primingCount(load: StreamLoad): number {
-  return Math.min(200, Math.ceil(load.count / 5));
-}
-
 async function primeStreams(t: StreamTarget, load: StreamLoad): Promise<void> {
   await Promise.all(await openStreams(t, load, primingCount(load), () => undefined));
 }

@@ -120,8 +120,9 @@ export interface BudgetLedgerStore {
    * Optional. Runs `step`, in which a call's record is emitted and then its
    * settle handed to this store, so that a command a record listener writes at
    * once on the store's own connection (the gateway's journal entry) and the
-   * settle after it go out in one write, in that order, before `step`'s caller
-   * goes on. Without it, `step` runs as is.
+   * settle after it can go out in one write, in that order, before `step`'s
+   * caller goes on (a store may keep the settle for a batch under load).
+   * Without it, `step` runs as is.
    */
   writeTogether?(step: () => void): void;
 }

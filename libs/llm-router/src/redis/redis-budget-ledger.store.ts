@@ -275,14 +275,13 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
    * On a coalescing connection, a command `step` writes at once (the gateway's
    * journal entry for the record) waits for the end of `step`, and goes out
    * with the record's settle: one write where each took its own. Only while
-   * calls come one at a time (no other step waiting, and the last pass's end
-   * sent one): under load the settle joins the other calls' steps at the end
+   * calls come one at a time (`ScriptBatch.quiet`: nothing else in this pass
+   * or the last one): under load the settle joins the other calls' steps at the end
    * of the pass, one script call for them all, where its own would be one more.
    */
   writeTogether(step: () => void): void {
     if (!(this.client instanceof WriteCoalescingRedis)) return step();
-    const oneAtATime = this.steps.waiting === 0 && this.steps.sentAtLastPassEnd <= 1;
-    this.client.together(step, oneAtATime ? this.sendSteps : leaveSteps);
+    this.client.together(step, this.steps.quiet ? this.sendSteps : leaveSteps);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {

@@ -43,11 +43,15 @@ interface Batch {
 export class ScriptBatch {
   private readonly batches = new Map<string, Batch>();
   private scheduled = false;
-  private sentAtPassEnd = 0;
+  /** Entries sent in this pass so far (early ones included), and in the last pass that had any. */
+  private sentInPass = 0;
+  private sentLastPass = 0;
   private readonly flushAll = (): void => {
     this.scheduled = false;
-    this.sentAtPassEnd = this.waiting;
+    const sent = this.sentInPass + this.waiting();
     this.flush();
+    this.sentLastPass = sent;
+    this.sentInPass = 0;
   };
 
   constructor(
@@ -84,13 +88,15 @@ export class ScriptBatch {
     return promise;
   }
 
-  /** Entries the last pass that had any sent at its end: one when calls come one at a time, more under load. */
-  get sentAtLastPassEnd(): number {
-    return this.sentAtPassEnd;
+  /**
+   * Calls come one at a time: nothing waits for the end of this pass, nothing was sent in it yet, and the last pass
+   * sent one entry at most. Several steps ending in one pass (or the pass before) are load: they share a script call.
+   */
+  get quiet(): boolean {
+    return this.sentInPass === 0 && this.sentLastPass <= 1 && this.batches.size === 0;
   }
 
-  /** Entries waiting for the end of the pass. */
-  get waiting(): number {
+  private waiting(): number {
     let n = 0;
     for (const batch of this.batches.values()) n += batch.entries.length;
     return n;
@@ -107,6 +113,7 @@ export class ScriptBatch {
   private send(group: string, batch: Batch): void {
     this.batches.delete(group);
     const { entries } = batch;
+    this.sentInPass += entries.length;
     this.script.run<Array<number | string>>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet).then(
       (reply) => answer(entries, reply),
       (err: unknown) => {

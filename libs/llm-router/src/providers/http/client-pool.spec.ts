@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Dispatcher } from 'undici';
 import { ClientPool, type WaitingCall } from './client-pool.js';
@@ -9,6 +9,8 @@ import { ClientPool, type WaitingCall } from './client-pool.js';
 let server: Server;
 let origin: string;
 let connections = 0;
+/** The server's side of each connection, in order. */
+const serverSockets: Socket[] = [];
 const held: ServerResponse[] = [];
 let answerAtOnce = false;
 /** The `x-call` header of each request the server received, in order. */
@@ -20,7 +22,10 @@ before(async () => {
     req.resume();
     req.on('end', () => (answerAtOnce ? res.end('ok') : held.push(res)));
   });
-  server.on('connection', () => connections++);
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    serverSockets.push(socket);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -136,6 +141,28 @@ describe('ClientPool', () => {
       assert.equal(await call(pool).done, 200);
       assert.equal(pool.size, 1);
       assert.equal(connections, 3);
+      await pool.destroy();
+    } finally {
+      answerAtOnce = false;
+    }
+  });
+
+  it('a call handed to a kept-alive connection closing in the same pass is sent on a new one, not failed', async () => {
+    connections = 0;
+    answerAtOnce = true;
+    try {
+      const pool = new ClientPool(origin, 8, 1000);
+      assert.equal(await call(pool).done, 200);
+      await new Promise((resolve) => setImmediate(resolve));
+      // In the check phase: undici writes on a reused socket a pass later; the close (the next poll) comes first.
+      const status = await new Promise<number | Error>((resolve) =>
+        setImmediate(() => {
+          serverSockets.at(-1)!.destroy();
+          void call(pool).done.then(resolve);
+        }),
+      );
+      assert.equal(status, 200);
+      assert.equal(connections, 2);
       await pool.destroy();
     } finally {
       answerAtOnce = false;

@@ -92,9 +92,13 @@ export class ClientPool {
     return undefined;
   }
 
-  /** A socket closed: undici has failed its request if it had one, so the client holds nothing and goes. */
+  /**
+   * A socket closed: undici has failed the request it was sending, if any. A call it holds that was not sent yet
+   * (handed to a kept-alive socket closing in the same pass: undici writes on a reused socket a pass later, to see
+   * such a close first) keeps its client, which connects again for it; a client holding nothing goes.
+   */
   private dropped(client: Client): void {
-    if (!this.clients.delete(client)) return;
+    if (client.stats.size > 0 || !this.clients.delete(client)) return;
     void client.destroy().catch(() => undefined);
     // Its place is free: a call waiting for one gets a new connection.
     const next = this.takeWaiting();
