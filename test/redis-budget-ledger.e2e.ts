@@ -326,14 +326,25 @@ function socketWrites(client: Redis): string[] {
   return writes;
 }
 
+/** A ledger on a coalescing connection that writes XADD at once (the gateway's wiring), a tenant restored, then cleaned up. */
+async function withCoalescingLedger(use: (ledger: { prefix: string; limits: LedgerLimits; client: Redis; store: RedisBudgetLedgerStore }) => Promise<void>): Promise<void> {
+  const prefix = `llmr-test:${randomUUID()}:`;
+  const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000 };
+  const client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
+  const store = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
+  try {
+    await store.restore('t', limits, 0, 0);
+    await use({ prefix, limits, client, store });
+  } finally {
+    await store.close();
+    await client.quit();
+    await deletePrefix(REDIS_URL, prefix);
+  }
+}
+
 describe("a call's record and its settle on the ledger's connection", { skip: available === true ? false : available }, () => {
   test('writeTogether: a command written at once in the step goes out with the settle while calls come one at a time; under load the settle stays for the end of the pass', async () => {
-    const prefix = `llmr-test:${randomUUID()}:`;
-    const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000 };
-    const client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
-    const store = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
-    try {
-      await store.restore('t', limits, 0, 0);
+    await withCoalescingLedger(async ({ prefix, limits, client, store }) => {
       for (const id of ['one', 'two']) assert.equal((await store.reserve('t', 100, limits, { id, ttlMs: 60_000 })).granted, true);
       const writes = socketWrites(client);
       let settled: Promise<LedgerBalance> | undefined;
@@ -368,20 +379,11 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
       await settled;
       assert.equal(writes.length, 2);
       assert.equal((await store.balance('t', limits)).spentMicros, 110);
-    } finally {
-      await store.close();
-      await client.quit();
-      await deletePrefix(REDIS_URL, prefix);
-    }
+    });
   });
 
   test('settles ending together in one pass: the first goes with its entry, the others share one script call at the end of the pass, and the next pass batches too', async () => {
-    const prefix = `llmr-test:${randomUUID()}:`;
-    const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000 };
-    const client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
-    const store = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
-    try {
-      await store.restore('t', limits, 0, 0);
+    await withCoalescingLedger(async ({ prefix, limits, client, store }) => {
       const ids = ['a', 'b', 'c', 'd'];
       for (const id of ids) assert.equal((await store.reserve('t', 100, limits, { id, ttlMs: 60_000 })).granted, true);
       const writes = socketWrites(client);
@@ -404,11 +406,7 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
       await last;
       assert.equal(scriptCalls(), 1);
       assert.equal((await store.balance('t', limits)).spentMicros, 40);
-    } finally {
-      await store.close();
-      await client.quit();
-      await deletePrefix(REDIS_URL, prefix);
-    }
+    });
   });
 
   test("a journal entry the record's listener writes at once there and the call's settle go out in one write, the entry first, before the caller has its answer", async () => {
