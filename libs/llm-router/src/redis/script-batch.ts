@@ -48,9 +48,8 @@ export class ScriptBatch {
   private sentLastPass = 0;
   private readonly flushAll = (): void => {
     this.scheduled = false;
-    const sent = this.sentInPass + this.waiting();
     this.flush();
-    this.sentLastPass = sent;
+    this.sentLastPass = this.sentInPass;
     this.sentInPass = 0;
   };
 
@@ -94,12 +93,6 @@ export class ScriptBatch {
    */
   get quiet(): boolean {
     return this.sentInPass === 0 && this.sentLastPass <= 1 && this.batches.size === 0;
-  }
-
-  private waiting(): number {
-    let n = 0;
-    for (const batch of this.batches.values()) n += batch.entries.length;
-    return n;
   }
 
   /** Sends every entry waiting, now (before a command that must come after them on the connection). */

@@ -71,6 +71,18 @@ async function servedAlone(c: { done: Promise<number | Error> }): Promise<number
   return c.done;
 }
 
+/** A pool of `maxConnections` on a server that answers each call at once, destroyed (and the server holding again) after `run`. */
+async function withPoolAnsweringAtOnce(maxConnections: number, run: (pool: ClientPool) => Promise<void>): Promise<void> {
+  answerAtOnce = true;
+  const pool = new ClientPool(origin, maxConnections, 1000);
+  try {
+    await run(pool);
+  } finally {
+    answerAtOnce = false;
+    await pool.destroy();
+  }
+}
+
 describe('ClientPool', () => {
   it('opens a connection per call in flight up to the limit; past it, calls wait in order for one to free', async () => {
     connections = 0;
@@ -116,23 +128,17 @@ describe('ClientPool', () => {
       handle.setKeepAlive = (on, delayS) => (calls.push(`keepAlive ${on} ${delayS}`), setKeepAlive.call(handle, on, delayS));
       return socket;
     };
-    const pool = new ClientPool(origin, 8, 1000);
     try {
-      answerAtOnce = true;
-      assert.equal(await call(pool).done, 200);
+      await withPoolAnsweringAtOnce(8, async (pool) => assert.equal(await call(pool).done, 200));
     } finally {
       (net as { connect: unknown }).connect = connect;
-      answerAtOnce = false;
-      await pool.destroy();
     }
     assert.deepEqual(calls, ['noDelay true', 'keepAlive true 60']);
   });
 
   it('a connection the server closes while idle is dropped, and the next call opens another', async () => {
     connections = 0;
-    answerAtOnce = true;
-    try {
-      const pool = new ClientPool(origin, 8, 1000);
+    await withPoolAnsweringAtOnce(8, async (pool) => {
       assert.deepEqual(await Promise.all([call(pool).done, call(pool).done]), [200, 200]);
       assert.equal(pool.size, 2);
       // As a keep-alive timeout would: both sockets closed by the server while idle.
@@ -141,17 +147,12 @@ describe('ClientPool', () => {
       assert.equal(await call(pool).done, 200);
       assert.equal(pool.size, 1);
       assert.equal(connections, 3);
-      await pool.destroy();
-    } finally {
-      answerAtOnce = false;
-    }
+    });
   });
 
   it('a call handed to a kept-alive connection closing in the same pass is sent on a new one, not failed', async () => {
     connections = 0;
-    answerAtOnce = true;
-    try {
-      const pool = new ClientPool(origin, 8, 1000);
+    await withPoolAnsweringAtOnce(8, async (pool) => {
       assert.equal(await call(pool).done, 200);
       await new Promise((resolve) => setImmediate(resolve));
       // In the check phase: undici writes on a reused socket a pass later; the close (the next poll) comes first.
@@ -163,10 +164,7 @@ describe('ClientPool', () => {
       );
       assert.equal(status, 200);
       assert.equal(connections, 2);
-      await pool.destroy();
-    } finally {
-      answerAtOnce = false;
-    }
+    });
   });
 
   it('a connection lost under a call fails that call, and a call waiting for a place gets a new connection', async () => {
@@ -218,9 +216,7 @@ describe('ClientPool', () => {
 
   it('a long queue is served in order, skipping the calls withdrawn', async () => {
     received.length = 0;
-    answerAtOnce = true;
-    try {
-      const pool = new ClientPool(origin, 1, 1000);
+    await withPoolAnsweringAtOnce(1, async (pool) => {
       const calls = Array.from({ length: 2200 }, (_, i) => call(pool, { 'x-call': String(i) }));
       const kept: string[] = [];
       calls.forEach((c, i) => {
@@ -229,10 +225,7 @@ describe('ClientPool', () => {
       });
       await Promise.all(calls.filter((_, i) => i % 7 !== 3).map((c) => c.done));
       assert.deepEqual(received, kept);
-      await pool.destroy();
-    } finally {
-      answerAtOnce = false;
-    }
+    });
   });
 
   it('calls withdrawn while every connection stays busy are dropped from the queue, not kept', async () => {
