@@ -8,7 +8,7 @@ import { median, rotate, runAutocannon, runPacedClient, type LoadResult } from '
 import { cpuMicros, ioCalls, sleep, type Service } from './processes.js';
 import { TARGET_LABELS, type Scenario, type ScenarioId, type TargetId } from './scenarios.js';
 
-/** The llm-router gateways and the floors. Not Portkey: below its capacity (about a tenth of the others') the processes' work per second at rest would weigh on every row. */
+/** The llm-router gateways and the floors. Not Portkey: below its capacity (a fifth to a tenth of the others') the gateways' work at rest would weigh on their rows. */
 export const FIXED_RATE_TARGETS: readonly TargetId[] = ['ours', 'prod', 'nest', 'bare'];
 export const FIXED_RATE_SCENARIOS: readonly ScenarioId[] = ['single', 'stream'];
 /** A row whose median served rate falls below this share of the offered one is marked short: its target was at capacity. */
@@ -189,7 +189,7 @@ export function fixedRateNote(r: FixedRateResult): string {
     `The rate is offered by ${how} ` +
     `*read+write calls/req*: syscr + syscw from /proc/<pid>/io over the same loads, every thread (epoll, sendmsg and recvmsg not counted): a count, which other work on the machine moves far less than CPU time. ` +
     `*served*: the completed responses over the duration, or over the time to the last response when longer; **short** when its median is below ${SERVED_SHARE * 100} % of the offered rate (the target was at capacity, and its CPU per request is a saturation figure). ` +
-    `Portkey is left out: its capacity is about a tenth of the others', and at a rate below it the processes' work at rest would weigh on every row. The targets' verdicts stay on the saturation figures.`
+    `Portkey is left out: its capacity is a fifth (JSON) to a tenth (SSE) of the others', and at a rate below it the gateways' own work at rest would weigh on their rows (bench/README.md). The targets' verdicts stay on the saturation figures.`
   );
 }
 
