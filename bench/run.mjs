@@ -17,6 +17,7 @@ const ENTRIES = {
   sessions: 'dist/bench/src/session-micro.js',
   batch: 'dist/bench/src/batch.js',
   features: 'dist/bench/src/features-main.js',
+  'fixed-rate': 'dist/bench/src/fixed-rate-main.js',
 };
 const which = process.argv[2] ?? 'main';
 if (!(which in ENTRIES)) {

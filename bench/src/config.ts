@@ -62,7 +62,9 @@ export interface BenchConfig {
   soak: { seconds: number; sampleS: number };
   /** The cost of each feature: pairs of fresh processes per feature, rounds per pair, seconds per load, requests of warm-up per process; only some features (ids), for development. */
   features: { pairs: number; rounds: number; duration: number; warmRequests: number; only?: readonly string[] };
-  /** Sections of the default run left out (comma-separated: streams, soak, features), for development. */
+  /** CPU per request at a fixed offered rate: the share of the slowest target's saturation throughput offered, and the client that offers it. */
+  fixedRate: { fraction: number; client: 'autocannon' | 'paced' };
+  /** Sections of the default run left out (comma-separated: fixed-rate, streams, soak, features), for development. */
   skip: readonly string[];
 }
 
@@ -96,6 +98,19 @@ export function benchConfig(streamsForm: { count: number; seconds: number } = ST
       warmRequests: Math.round(num('BENCH_FEATURE_WARMUP_REQUESTS', 5000, 0)),
       only: process.env.BENCH_FEATURES ? process.env.BENCH_FEATURES.split(',').map((s) => s.trim()) : undefined,
     },
+    fixedRate: { fraction: fixedRateFraction(), client: fixedRateClient() },
     skip: (process.env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
+}
+
+function fixedRateFraction(): number {
+  const f = num('BENCH_FIXED_RATE_FRACTION', 0.5, 0.01);
+  if (f > 1) throw new Error(`BENCH_FIXED_RATE_FRACTION must be at most 1 (a share of the slowest target's throughput), got ${f}`);
+  return f;
+}
+
+function fixedRateClient(): 'autocannon' | 'paced' {
+  const c = process.env.BENCH_FIXED_RATE_CLIENT || 'autocannon';
+  if (c !== 'autocannon' && c !== 'paced') throw new Error(`BENCH_FIXED_RATE_CLIENT must be "autocannon" or "paced", got "${c}"`);
+  return c;
 }

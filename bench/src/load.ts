@@ -38,6 +38,12 @@ export function median(values: readonly number[]): number {
   return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
+/** `xs` rotated left by `n`: the order of the targets in round `n`. */
+export function rotate<T>(xs: readonly T[], n: number): T[] {
+  const k = ((n % xs.length) + xs.length) % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
 class Samples {
   private data = new Float64Array(1 << 16);
   length = 0;
@@ -52,15 +58,31 @@ class Samples {
   sorted(): Float64Array {
     return this.data.slice(0, this.length).sort();
   }
+  /** Median, 99th percentile and mean, in the samples' unit. */
+  summary(): { p50: number; p99: number; mean: number } {
+    const sorted = this.sorted();
+    let sum = 0;
+    for (const v of sorted) sum += v;
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: sorted.length ? sum / sorted.length : NaN };
+  }
 }
 
-/** autocannon against one target: throughput and per-response latency. */
-export function runAutocannon(spec: RequestSpec, connections: number, durationS: number): Promise<LoadResult> {
+/**
+ * autocannon against one target: throughput and per-response latency. `overallRate`: requests per second over all
+ * connections (autocannon gives each connection its share per second, sent back to back from the second's start),
+ * `overallRate` × `durationS` requests in all; req/s is then those over `durationS`, or over the time to the last
+ * response when the target took longer (stopping at `durationS` instead would count a last second's burst begun before
+ * the stop; autocannon itself notices the end of its count only at its next once-a-second tick).
+ */
+export function runAutocannon(spec: RequestSpec, connections: number, durationS: number, overallRate?: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies = new Samples();
     let ok = 0;
     let non2xx = 0;
     const started = process.hrtime.bigint();
+    let lastResponse = started;
+    // A target that stopped answering does not hold a rate-limited run (which ends on its count) much past its time.
+    const guard = overallRate ? setTimeout(() => instance.stop(), (3 * durationS + 10) * 1000) : undefined;
     const instance = autocannon(
       {
         url: spec.url,
@@ -71,28 +93,26 @@ export function runAutocannon(spec: RequestSpec, connections: number, durationS:
         duration: durationS,
         pipelining: 1,
         timeout: 10,
+        ...(overallRate ? { overallRate, amount: Math.round(overallRate * durationS) } : {}),
       },
       (err, result) => {
+        clearTimeout(guard);
         if (err) return reject(err);
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const sorted = latencies.sorted();
         const requests = ok + non2xx;
-        let sum = 0;
-        for (const v of sorted) sum += v;
         resolve({
           requests,
           ok,
           non2xx,
           errors: result.errors + result.timeouts,
           seconds,
-          rps: requests / Math.min(seconds, result.duration || seconds),
-          p50: percentile(sorted, 50),
-          p99: percentile(sorted, 99),
-          mean: sorted.length ? sum / sorted.length : NaN,
+          rps: overallRate ? requests / Math.max(durationS, Number(lastResponse - started) / 1e9) : requests / Math.min(seconds, result.duration || seconds),
+          ...latencies.summary(),
         });
       },
     );
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      lastResponse = process.hrtime.bigint();
       if (statusCode >= 200 && statusCode < 300) ok++;
       else non2xx++;
       latencies.push(responseTime);
@@ -100,15 +120,42 @@ export function runAutocannon(spec: RequestSpec, connections: number, durationS:
   });
 }
 
+/** One request on node:http through `agent`: its status and ms to the first body chunk (-1: none) and to the end; undefined on a socket error. */
+function timedRequest(agent: Agent, url: URL, headers: Record<string, string>, body: Buffer): Promise<{ status: number; firstMs: number; totalMs: number } | undefined> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    let first = -1;
+    const req = request({ agent, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+      res.on('data', () => {
+        if (first < 0) first = performance.now() - t0;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, firstMs: first, totalMs: performance.now() - t0 }));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.end(body);
+  });
+}
+
+const is2xx = (status: number) => status >= 200 && status < 300;
+
+/** A keep-alive agent of `connections` sockets and the request's parts, for the node:http clients below. */
+function clientFor(spec: RequestSpec, connections: number) {
+  const body = Buffer.from(spec.body);
+  return {
+    agent: new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections }),
+    url: new URL(spec.url),
+    body,
+    headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...spec.headers },
+  };
+}
+
 /**
  * A streaming client on node:http: `connections` loops of back-to-back requests,
  * each timing the first body chunk (TTFC) and the end of the stream.
  */
 export async function runStreamClient(spec: RequestSpec, connections: number, durationS: number): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
-  const url = new URL(spec.url);
-  const body = Buffer.from(spec.body);
-  const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...spec.headers };
+  const { agent, url, body, headers } = clientFor(spec, connections);
   const ttfc = new Samples();
   const total = new Samples();
   let ok = 0;
@@ -117,36 +164,15 @@ export async function runStreamClient(spec: RequestSpec, connections: number, du
   const started = process.hrtime.bigint();
   const endAt = performance.now() + durationS * 1000;
 
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const t0 = performance.now();
-      let first = -1;
-      const req = request({ agent, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
-        res.on('data', () => {
-          if (first < 0) first = performance.now() - t0;
-        });
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300 && first >= 0) {
-            ok++;
-            ttfc.push(first);
-            total.push(performance.now() - t0);
-          } else {
-            non2xx++;
-          }
-          resolve();
-        });
-        res.on('error', () => {
-          errors++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(body);
-    });
+  const one = async () => {
+    const r = await timedRequest(agent, url, headers, body);
+    if (!r) errors++;
+    else if (is2xx(r.status) && r.firstMs >= 0) {
+      ok++;
+      ttfc.push(r.firstMs);
+      total.push(r.totalMs);
+    } else non2xx++;
+  };
 
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -155,10 +181,7 @@ export async function runStreamClient(spec: RequestSpec, connections: number, du
   );
   agent.destroy();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const t = total.sorted();
-  const f = ttfc.sorted();
-  let sum = 0;
-  for (const v of t) sum += v;
+  const first = ttfc.summary();
   return {
     requests: ok + non2xx,
     ok,
@@ -166,10 +189,56 @@ export async function runStreamClient(spec: RequestSpec, connections: number, du
     errors,
     seconds,
     rps: (ok + non2xx) / seconds,
-    p50: percentile(t, 50),
-    p99: percentile(t, 99),
-    mean: t.length ? sum / t.length : NaN,
-    ttfcP50: percentile(f, 50),
-    ttfcP99: percentile(f, 99),
+    ...total.summary(),
+    ttfcP50: first.p50,
+    ttfcP99: first.p99,
   };
+}
+
+/**
+ * An open-loop client on node:http at a fixed offered rate: the n-th request is due at n / `ratePerS` seconds after
+ * the start and goes out on a free connection of `connections` (keep-alive) as soon as it is due (a due request waits
+ * for a connection when all are busy). Unlike autocannon's rate, which lets each connection send its share of a second
+ * back to back from the second's start (a burst at full speed, then idle), requests arrive evenly.
+ */
+export async function runPacedClient(spec: RequestSpec, connections: number, ratePerS: number, durationS: number): Promise<LoadResult> {
+  const { agent, url, body, headers } = clientFor(spec, connections);
+  const total = new Samples();
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let sent = 0;
+  let inFlight = 0;
+  const started = process.hrtime.bigint();
+  const t0 = performance.now();
+  const due = Math.floor(ratePerS * durationS);
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const one = () => {
+    sent++;
+    inFlight++;
+    void timedRequest(agent, url, headers, body).then((r) => {
+      if (!r) errors++;
+      else {
+        if (is2xx(r.status)) ok++;
+        else non2xx++;
+        total.push(r.totalMs);
+      }
+      if (--inFlight === 0 && sent === due) done();
+    });
+  };
+  // A 1 ms tick sends what has come due since the last: at 2,000 req/s two or three a tick.
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const target = Math.min(due, Math.floor(((performance.now() - t0) / 1000) * ratePerS));
+      while (sent < target) one();
+      if (sent < due) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  if (due > 0) await finished;
+  agent.destroy();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { requests: ok + non2xx, ok, non2xx, errors, seconds, rps: (ok + non2xx) / seconds, ...total.summary() };
 }

@@ -12,14 +12,15 @@ import { credentials, gatewayEnv, replacePolicy } from './our-gateway.js';
 import { productionServices, type ProductionServices } from './production.js';
 import { startFleet } from './fleet.js';
 import { machine, machineLine, type Machine } from './results.js';
+import { FIXED_RATE_SCENARIOS, fixedRateNote, fixedRateSettings, fixedRateTable, runFixedRate, type FixedRateResult } from './fixed-rate.js';
 import { featureCostsNote, featureCostsRun, featureCostsSettings, featureCostsTable, runFeatureCosts, type FeatureCost } from './feature-costs.js';
 import { checkFileLimit, runOpenStreams, streamsFailures, streamsNote, streamsChecks, streamsTable, streamTargets, type OpenStreamsResult } from './open-streams.js';
 import { runSoak, soakChecks, soakMarkdown, type SoakResult } from './soak.js';
-import { runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
+import { rotate, runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
 import { cpuMicros, httpJson, peakRss, resetPeakRss, sampleRss, settledRss, sleep, startOnFreePort, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
 import { aggregate, checkTargets, mainTable, memoryTable, microTable, productionTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
-import { body, PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type Target, type TargetId } from './scenarios.js';
+import { body, PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type ScenarioId, type Target, type TargetId } from './scenarios.js';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -182,11 +183,6 @@ async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenari
   };
 }
 
-function rotate<T>(xs: readonly T[], n: number): T[] {
-  const k = ((n % xs.length) + xs.length) % xs.length;
-  return [...xs.slice(k), ...xs.slice(0, k)];
-}
-
 async function main(): Promise<void> {
   const cfg = benchConfig();
   const started = Date.now();
@@ -267,7 +263,15 @@ async function main(): Promise<void> {
   }
 
   const rows = aggregate(measurements, all);
-  const checks = checkTargets(rows, micro, Math.max(...cfg.connections));
+  let fixedRate: FixedRateResult | undefined;
+  if (!cfg.skip.includes('fixed-rate') && chosen.some((s) => FIXED_RATE_SCENARIOS.includes(s.id))) {
+    const settings = fixedRateSettings(cfg);
+    const capacities: Partial<Record<ScenarioId, Partial<Record<TargetId, number>>>> = {};
+    for (const r of rows) if (r.kind === 'load' && r.conns === settings.conns) (capacities[r.scenario] ??= {})[r.target] = r.rps;
+    log('CPU per request at a fixed offered rate ...');
+    fixedRate = await runFixedRate(chosen, services, capacities, settings, log);
+  }
+  const checks = checkTargets(rows, micro, Math.max(...cfg.connections), fixedRate);
   const missed = checks.filter((c) => !c.met);
 
   let profile: ProfileResult | undefined;
@@ -304,11 +308,11 @@ async function main(): Promise<void> {
   await fleet.stop();
   await production?.cleanup();
 
-  const md = renderMarkdown(host, cfg, rows, checks, micro, profile, all, (Date.now() - started) / 1000, { idleMB, streams, features, soak });
+  const md = renderMarkdown(host, cfg, rows, checks, micro, profile, all, (Date.now() - started) / 1000, { idleMB, fixedRate, streams, features, soak });
   writeFileSync(join(RESULTS_DIR, 'latest.md'), md);
   writeFileSync(
     join(RESULTS_DIR, 'latest.json'),
-    JSON.stringify({ machine: host, config: cfg, micro, rows, targets: checks, idleRssMB: idleMB, openStreams: streams ?? null, featureCosts: features ?? null, soak: soak ?? null, measurements, profile: profile ?? null }, null, 2) + '\n',
+    JSON.stringify({ machine: host, config: cfg, micro, rows, targets: checks, idleRssMB: idleMB, fixedRate: fixedRate ?? null, openStreams: streams ?? null, featureCosts: features ?? null, soak: soak ?? null, measurements, profile: profile ?? null }, null, 2) + '\n',
   );
   process.stdout.write(`\n${md}\n`);
   log(`written: bench/results/latest.md and bench/results/latest.json (${((Date.now() - started) / 1000).toFixed(0)} s)`);
@@ -323,7 +327,7 @@ function renderMarkdown(
   profile: ProfileResult | undefined,
   all: Scenario[],
   seconds: number,
-  more: { idleMB: Partial<Record<TargetId, number>>; streams?: OpenStreamsResult[]; features?: FeatureCost[]; soak?: SoakResult },
+  more: { idleMB: Partial<Record<TargetId, number>>; fixedRate?: FixedRateResult; streams?: OpenStreamsResult[]; features?: FeatureCost[]; soak?: SoakResult },
 ): string {
   const maxConns = Math.max(...cfg.connections);
   const parts = [
@@ -357,6 +361,7 @@ function renderMarkdown(
           '',
         ]
       : []),
+    ...(more.fixedRate ? ['## CPU per request at a fixed offered rate', '', fixedRateTable(more.fixedRate, all), '', fixedRateNote(more.fixedRate), ''] : []),
     '## Memory',
     '',
     memoryTable(rows, more.idleMB, maxConns),
