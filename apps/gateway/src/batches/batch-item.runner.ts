@@ -129,7 +129,7 @@ export class BatchItemRunner implements OnApplicationBootstrap, OnApplicationShu
     try {
       const request = parseChatRequest(JSON.parse(item.body));
       const headers = { 'x-traffic-class': batch.trafficClass, 'x-tenant-id': batch.tenant };
-      const options = this.access.optionsFor(principal, headers, request.model);
+      const options = this.access.resolve(principal, headers, request.model);
       const routed = await untilAborted(this.router.completion$(request, options), signal);
       if (routed === undefined) return { kind: 'later', runAt: Date.now(), reason: 'the worker is closing' };
       line = answeredLine(item.customId, 200, routed.outcome.requestId, routed.completion);

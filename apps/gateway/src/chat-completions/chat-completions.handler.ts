@@ -99,16 +99,16 @@ export class ChatCompletionsHandler {
         .catch(fail);
       return;
     }
-    // Scope refusals first (resolve throws them), then the callback's; the call is tied to its caller only once it is routed.
+    // Scope refusals first (resolve throws them), then the callback's.
     const resolved = this.access.resolve(principal, req.headers, request.model);
     if (request.stream) {
       const includeUsage = request.stream_options?.include_usage === true;
-      return writeSse(res, this.router.stream$(request, this.access.attributed(principal, resolved)), includeUsage, writeErrorResponse, this.grace);
+      return writeSse(res, this.router.stream$(request, resolved), includeUsage, writeErrorResponse, this.grace);
     }
     const callback = callbackOf(req.headers);
-    if (callback === undefined) return this.complete(res, request, this.access.attributed(principal, resolved), principal, undefined);
+    if (callback === undefined) return this.complete(res, request, resolved, principal, undefined);
     // Where the callback goes is checked (its host resolved) before the call is routed.
-    checkCallbackTarget(callback, this.callbacks.targets).then(() => this.complete(res, request, this.access.attributed(principal, resolved), principal, callback), fail);
+    checkCallbackTarget(callback, this.callbacks.targets).then(() => this.complete(res, request, resolved, principal, callback), fail);
   }
 
   private complete(res: ServerResponse, request: ChatCompletionRequest, options: RouteOptions | undefined, principal: Principal, callback: DeferredCallback | undefined): void {

@@ -6,7 +6,6 @@ import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
 import { openAiError } from '../errors/openai-error.js';
 import { callerRequestId } from '../http/caller-request-id.js';
 import { redact, redactLabels } from '../logging/redact.js';
-import { RecordsService } from '../persistence/records.service.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -25,23 +24,7 @@ export class RouteAccessService {
   constructor(
     private readonly router: LlmRouter,
     private readonly budgets: GatewayBudgetsService,
-    private readonly records: RecordsService,
   ) {}
-
-  optionsFor(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions | undefined {
-    return this.attributed(principal, this.resolve(principal, headers, model));
-  }
-
-  /**
-   * `resolve`'s options, their coming record tied to the caller: called right
-   * before the call is routed, never for a call refused after `resolve`, whose
-   * record would never come to take the entry.
-   */
-  attributed(principal: Principal | null, options: RouteOptions): RouteOptions {
-    // A generated id is attributed to its key here; a caller's own id carries the key as a label (see resolve).
-    if (principal !== null && principal.keyId !== null && options.labels?.[KEY_LABEL] === undefined) this.records.attribute(options.requestId!, principal);
-    return options;
-  }
 
   /** Where the class of such a call comes from, in words (for an explanation). */
   classSource(principal: Principal | null, headers: Headers, model: string | undefined): string {
@@ -51,7 +34,7 @@ export class RouteAccessService {
     return principal === null || principal.keyId === null ? 'the policy default' : "the API key's default class";
   }
 
-  /** `optionsFor` without its bookkeeping: what a call would be routed with (explain, dry run). */
+  /** What a call would be routed with (explain and dry runs included). */
   resolve(principal: Principal | null, headers: Headers, model: string | undefined): RouteOptions {
     const headerClass = single(headers['x-traffic-class']);
     const requestId = callerRequestId(headers);
@@ -76,8 +59,8 @@ export class RouteAccessService {
     if (session !== undefined) options.session = session;
 
     this.budgets.applyKeyBudget(principal, options);
-    // A caller's own id may repeat, even across keys: its record is attributed by a label, not by the id.
-    if (requestId !== undefined) options.labels = { [KEY_LABEL]: principal.keyId };
+    // The record is attributed to the key by a label, not by the request id: a caller's own id may repeat, even across keys.
+    options.labels = { [KEY_LABEL]: principal.keyId };
     return options;
   }
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable, Observer, Subscription } from 'rxjs';
-import type { GraceBound, GraceHolder } from '../http/shutdown-grace.js';
+import type { GraceBound, GraceHolder, GracePlace } from '../http/shutdown-grace.js';
 
 /**
  * A routed call bound to its client: `start` subscribes it to `source`, and
@@ -20,7 +20,7 @@ import type { GraceBound, GraceHolder } from '../http/shutdown-grace.js';
 class ClientBoundCall<T> implements Observer<T>, GraceBound {
   private subscription?: Subscription;
   private ended = false;
-  private grace?: GraceHolder;
+  private gracePlace?: GracePlace;
   private onClose?: () => void;
 
   constructor(
@@ -30,10 +30,7 @@ class ClientBoundCall<T> implements Observer<T>, GraceBound {
 
   start(source: Observable<T>, grace?: GraceHolder): void {
     // The grace is held before the call starts (and, already over, ends it before it starts).
-    if (grace !== undefined) {
-      this.grace = grace;
-      grace.hold(this);
-    }
+    if (grace !== undefined) this.gracePlace = grace.hold(this);
     const subscription = source.subscribe(this);
     this.subscription = subscription;
     if (this.ended) subscription.unsubscribe();
@@ -65,14 +62,14 @@ class ClientBoundCall<T> implements Observer<T>, GraceBound {
   }
 
   private clientGone(): void {
-    this.grace?.release(this);
+    this.gracePlace?.release();
     this.subscription?.unsubscribe();
   }
 
   /** The call ended on its own: it lets go of the client's 'close' and of the grace. */
   private settle(): void {
     this.detach();
-    this.grace?.release(this);
+    this.gracePlace?.release();
   }
 
   /** Nothing more reaches the observer, and the client's 'close' is no longer listened to. */

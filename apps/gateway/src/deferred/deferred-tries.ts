@@ -1,8 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { LlmRouter, LlmRouterError, newRequestId, type DeferredCall, type RouteOptions } from '@llm-router/nestjs';
 import { ApiKeyService } from '../auth/api-key.service.js';
+import { KEY_LABEL } from '../auth/keyed-context.js';
 import { GatewayBudgetsService } from '../budgets/gateway-budgets.service.js';
-import { RecordsService } from '../persistence/records.service.js';
 
 /**
  * How a deferred call's try is routed from the gateway, on whichever instance
@@ -16,7 +16,6 @@ export class DeferredTries implements OnModuleInit {
     private readonly router: LlmRouter,
     private readonly keys: ApiKeyService,
     private readonly budgets: GatewayBudgetsService,
-    private readonly records: RecordsService,
   ) {}
 
   onModuleInit(): void {
@@ -40,7 +39,7 @@ export class DeferredTries implements OnModuleInit {
       });
     }
     this.budgets.applyKeyBudget(principal, options);
-    this.records.attribute(options.requestId!, principal);
+    options.labels = { ...options.labels, [KEY_LABEL]: call.caller };
     return options;
   }
 }

@@ -78,8 +78,8 @@ test('a row the store refuses is dead-lettered alone; the rest of its batch and 
   const s = await store();
   const dead: string[] = [];
   const writer = new RecordWriter(s, { flushMs: 60_000, batchSize: 10, onDeadLetter: (r) => dead.push(r.requestId) });
-  // NOT NULL traffic_class: SQLite refuses this row, and with it the whole transaction of its batch.
-  const poisoned = { ...row(3), trafficClass: null as unknown as string };
+  // NOT NULL traffic_class: SQLite refuses this row, and with it the whole transaction of its batch. It carries both journals' marks.
+  const poisoned = { ...row(3), trafficClass: null as unknown as string, journal: 7, streamEntry: '1700000000000-0' };
   for (let i = 0; i < 10; i++) writer.push(i === 3 ? poisoned : row(i));
   for (let i = 10; i < 25; i++) writer.push(row(i));
   await writer.close();
@@ -92,7 +92,9 @@ test('a row the store refuses is dead-lettered alone; the rest of its batch and 
   assert.equal(kept.length, 1);
   assert.equal(kept[0]!.requestId, 'r3');
   assert.match(kept[0]!.reason, /NOT NULL/);
-  assert.equal((JSON.parse(kept[0]!.rowJson) as { requestId: string }).requestId, 'r3');
+  const kept0 = JSON.parse(kept[0]!.rowJson) as Record<string, unknown>;
+  assert.equal(kept0.requestId, 'r3');
+  assert.ok(!('journal' in kept0) && !('streamEntry' in kept0), "the journals' marks are not the row's");
   await s.close();
 });
 

@@ -16,8 +16,6 @@ import { NoRecordJournal, type RecordJournal } from './record-journal.js';
 import { RecordWriter } from './record-writer.js';
 import { toRecordRow } from './record-row.js';
 
-/** Attribution entries kept for calls whose record has not arrived yet. */
-const MAX_IN_FLIGHT = 50_000;
 /** How often the journal is swept for the records of processes that died. */
 const JOURNAL_SWEEP_MS = 30_000;
 
@@ -30,7 +28,9 @@ interface Journaled {
 
 /**
  * The one subscriber of `router.records$`: each record is attributed to the
- * API key that made the call, turned into its store row and appended to the
+ * API key that made the call (by the key label the call's options carry; a
+ * map of calls in flight by request id, a long-lived table rebuilt as ids come
+ * and go, kept each id through V8's young collections), turned into its store row and appended to the
  * journal at once, as the router emits it: before the caller's last bytes
  * (the router emits a call's record before it completes, and before the
  * call's budget settle). A caller who saw an answer, and a ledger that booked
@@ -51,7 +51,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
   private readonly writer: RecordWriter;
   private readonly journal: RecordJournal;
   private readonly requestLog?: RequestLog;
-  private readonly inFlight = new Map<string, Principal>();
   private subscription?: Subscription;
   private sweepTimer?: NodeJS.Timeout;
   private recovering = false;
@@ -103,16 +102,6 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
       this.sweepTimer = setInterval(() => void this.recover(false), JOURNAL_SWEEP_MS);
       this.sweepTimer.unref();
     }
-  }
-
-  /** Called on the request path before routing: ties the coming record to its caller. */
-  attribute(requestId: string, principal: Principal): void {
-    if (this.inFlight.size >= MAX_IN_FLIGHT) {
-      // Never expected (every call emits its record); bound the map regardless.
-      const oldest = this.inFlight.keys().next().value;
-      if (oldest !== undefined) this.inFlight.delete(oldest);
-    }
-    this.inFlight.set(requestId, principal);
   }
 
   /** Write every waiting record now: read-your-writes for the usage reports. */
@@ -176,10 +165,9 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
 
   /** As the record is emitted: attributed, made a row and journaled now; the rest waits for the check phase. */
   private take(record: RoutingRecord): void {
-    let principal = this.inFlight.get(record.requestId);
-    if (principal !== undefined) this.inFlight.delete(record.requestId);
-    // A call of a decorated route (a sample workflow) carries its key as a label (keyed-context.ts).
-    else if (record.labels?.[KEY_LABEL] !== undefined) principal = this.keys.principalOf(record.labels[KEY_LABEL]);
+    // A keyed call carries its key as a label (route-access.service.ts, keyed-context.ts, deferred-tries.ts).
+    const keyLabel = record.labels?.[KEY_LABEL];
+    const principal = keyLabel !== undefined ? this.keys.principalOf(keyLabel) : undefined;
     let row: RecordRow | undefined;
     try {
       if (this.config.records !== false) {

@@ -28,8 +28,6 @@ import { RECOVERY_BATCH, type RecordJournal } from './record-journal.js';
  */
 export class RedisRecordJournal implements RecordJournal {
   readonly description: string;
-  /** Stream entry ids (or their pending XADD) of the rows not yet written, by recordId. */
-  private readonly entries = new Map<string, Promise<string | null> | string>();
   private lastErrorAt = 0;
 
   constructor(
@@ -43,18 +41,19 @@ export class RedisRecordJournal implements RecordJournal {
 
   append(row: RecordRow): void {
     if (this.client.status !== 'ready') return this.fallback.append(row);
-    const recordId = row.recordId;
     // Written to the socket now (ioredis writes at once on a ready connection); the reply comes later.
+    // Its entry is kept on the row, not in a map by recordId: a long-lived map's old tables, rebuilt as
+    // rows come and go, kept every entry (and the pending XADD's row) through V8's young collections.
     const added = this.client.xadd(this.key, '*', 'r', recordLine(row));
-    this.entries.set(recordId, added);
+    row.streamEntry = added;
     added.then(
       (id) => {
-        if (this.entries.get(recordId) === added) this.entries.set(recordId, id ?? '');
+        if (row.streamEntry === added) row.streamEntry = id ?? '';
       },
       (err: unknown) => {
         // Not journaled after all (Redis refused it): the file keeps it, unless it was already written.
-        if (this.entries.get(recordId) !== added) return;
-        this.entries.delete(recordId);
+        if (row.streamEntry !== added) return;
+        row.streamEntry = undefined;
         this.error(`could not journal routing record ${row.requestId} in Redis: ${err instanceof Error ? err.message : String(err)}`);
         this.fallback.append(row);
       },
@@ -66,9 +65,9 @@ export class RedisRecordJournal implements RecordJournal {
     let ids: string[] | undefined;
     let pending: Promise<string | null>[] | undefined;
     for (const row of rows) {
-      const entry = this.entries.get(row.recordId);
+      const entry = row.streamEntry;
       if (entry === undefined) continue;
-      this.entries.delete(row.recordId);
+      row.streamEntry = undefined;
       if (typeof entry === 'string') {
         if (entry !== '') (ids ??= []).push(entry);
       } else (pending ??= []).push(entry);

@@ -46,8 +46,8 @@ export class ResponsesController {
     const id = newId('resp');
     const conversation = request.previous_response_id === undefined ? { firstId: id, items: [] } : await this.stored.conversation(request.previous_response_id, owner);
     const chat = toChatRequest(request, conversation.items);
-    // Last: from here on the call is attributed to the key, and routed.
-    const options = this.access.optionsFor(principal, req.headers, request.model) ?? {};
+    // Last: from here on the call is routed (its record attributed to the key by a label).
+    const options = this.access.resolve(principal, req.headers, request.model);
     // A conversation's calls share a session (its first response's id) unless the caller names one (x-session-id): its records group by it.
     options.session ??= conversation.firstId;
     const createdAt = Math.floor(Date.now() / 1000);

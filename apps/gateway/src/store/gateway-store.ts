@@ -42,6 +42,8 @@ export interface RecordRow {
   attempts: AttemptRow[];
   /** The journal's mark for this row (which file segment holds it), not stored. */
   journal?: number;
+  /** The Redis journal's stream entry for this row (its XADD while pending, then the entry id; '' for none), not stored. */
+  streamEntry?: Promise<string | null> | string;
   /** The row's insert values and its one serialized form (record-line.ts), made once and kept for every consumer; not stored. */
   values?: LineValues;
   line?: string;

@@ -329,8 +329,8 @@ export abstract class SqlGatewayStore implements GatewayStore {
   }
 
   async insertDeadRecord(row: RecordRow, reason: string, at: number): Promise<void> {
-    // JSON.stringify escapes U+0000 as text; the request id and reason are made storable. The journal's mark, values and line are not the row's.
-    const json = JSON.stringify(row, (key, value: unknown) => (key === 'journal' || key === 'values' || key === 'line' ? undefined : value));
+    // JSON.stringify escapes U+0000 as text; the request id and reason are made storable. The journals' marks, values and line are not the row's.
+    const json = JSON.stringify(row, (key, value: unknown) => (key === 'journal' || key === 'streamEntry' || key === 'values' || key === 'line' ? undefined : value));
     await this.execute('INSERT INTO llm_dead_records (request_id, failed_at, reason, row_json) VALUES (?, ?, ?, ?)', storableParams([String(row.requestId), at, reason, json]));
   }
 
