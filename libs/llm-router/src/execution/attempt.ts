@@ -28,7 +28,8 @@ export interface AttemptListener {
  */
 export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseListener {
   private status = 0;
-  private headers: IncomingHttpHeaders = {};
+  /** A failed answer's head, for its categorization (Retry-After); a success's is not kept for a stream's life. */
+  private headers: IncomingHttpHeaders | undefined;
   private body = '';
   private chunksSent = 0;
   /** The upstream body ended: what the SSE decoder flushes now is parsed, never passed through. */
@@ -82,7 +83,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
   protected override _next(event: TransportEvent): void {
     if (event.type === 'head') {
       this.status = event.status;
-      this.headers = event.headers;
+      if (event.status < 200 || event.status >= 300) this.headers = event.headers;
       return;
     }
     if (this.status < 200 || this.status >= 300 || !this.stream) {
@@ -104,7 +105,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
     const { adapter, adapterTarget, model } = this.target;
     try {
       if (this.status < 200 || this.status >= 300) {
-        this.fail(adapter.categorizeError(this.status, this.body, this.headers));
+        this.fail(adapter.categorizeError(this.status, this.body, this.headers ?? {}));
         return;
       }
       if (!this.stream) {

@@ -42,7 +42,7 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
     private readonly request: ChatCompletionRequest,
     private readonly subscriber: Subscriber<RoutedOutput>,
     /** A call planned on a balance the first reservation may find moved: the call planned again (see `BudgetMoved`). */
-    private readonly replan?: (moved: BudgetMoved) => Observable<RoutedOutput>,
+    private replan?: (moved: BudgetMoved) => Observable<RoutedOutput>,
   ) {
     this.candidates = call.plan.candidates;
   }
@@ -153,6 +153,9 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
   }
 
   private startAttempt(model: CompiledModel, { gate, reservation }: Admission, request: ChatCompletionRequest, notes: readonly string[]): void {
+    // Admitted: its reservation (the first) was answered, so the budget can no longer have moved under the plan. The call
+    // planned again is let go of, and with it the planning's closures (a stream would hold them for its life).
+    this.replan = undefined;
     let attempt: TargetAttempt | undefined;
     try {
       // Known before it starts: an attempt that fails at once is forgotten by attemptFailed.

@@ -42,6 +42,31 @@ after(() => {
   server.close();
 });
 
+/** `server` listening on a free loopback port, and the fixture policy's provider `oa` compiled to call it. */
+async function providerOn(server: Server, settings: { maxSockets?: number } = {}): Promise<CompiledProvider> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = fixturePolicy();
+  const oa = { kind: 'openai' as const, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, ...settings };
+  return compilePolicy({ ...base, providers: { ...base.providers, oa } }).providers.get('oa')!;
+}
+
+/** A server that reads each request whole, then gives its response to `answer`. */
+const answering = (answer: (res: ServerResponse) => void): Server =>
+  createServer((req, res) => {
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+
+/** A call of `oa` with an empty body: a stream unless said otherwise. */
+const callOf = (oa: CompiledProvider, firstByteTimeoutMs = 10_000, stream = true) => ({ provider: oa, request: { path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: '{}' }, firstByteTimeoutMs, stream });
+
+/** Closes the transport, then the server and its connections. */
+function closeBoth(transport: UndiciTransport, server: Server): void {
+  transport.close();
+  server.closeAllConnections();
+  server.close();
+}
+
 function arrayBuffersMB(): number {
   gc();
   gc();
@@ -70,35 +95,80 @@ it('an open stream does not hold its request body', async () => {
   assert.ok(held < 2, `${held.toFixed(1)} MB of buffers held by ${streams} open streams of 1 MB prompts`);
 });
 
+it("an open stream does not hold its response head's bytes", async () => {
+  // Its own server: a head of ~14 kB (under undici's 16 kB limit), one event, then the stream held open.
+  const responses: ServerResponse[] = [];
+  const big = answering((res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'x-pad': 'p'.repeat(14_000) });
+    res.write('data: {}\n\n');
+    responses.push(res);
+  });
+  const oa = await providerOn(big, { maxSockets: 64 });
+  const transport = new UndiciTransport();
+  const calls: Subscription[] = [];
+  try {
+    const before = arrayBuffersMB();
+    let data = 0;
+    const streams = 32;
+    for (let i = 0; i < streams; i++) {
+      calls.push(transport.send(callOf(oa)).subscribe({ next: (e: TransportEvent) => void (e.type === 'data' && data++) }));
+    }
+    while (data < streams) await new Promise((resolve) => setTimeout(resolve, 10));
+    const held = arrayBuffersMB() - before;
+    // Held, the heads' reads would be ~0.45 MB.
+    assert.ok(held < 0.15, `${held.toFixed(2)} MB of buffers held by ${streams} open streams with 14 kB heads`);
+  } finally {
+    for (const c of calls) c.unsubscribe();
+    closeBoth(transport, big);
+  }
+});
+
+it('a character whose bytes come in two reads reaches the caller whole', async () => {
+  const split = answering((res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const bytes = Buffer.from('data: {"content":"a€b"}\n\n');
+    const cut = bytes.indexOf(0xe2) + 1;
+    res.write('data: {"content":"x"}\n\n');
+    setTimeout(() => res.write(bytes.subarray(0, cut)), 20);
+    setTimeout(() => res.end(bytes.subarray(cut)), 60);
+  });
+  const oa = await providerOn(split);
+  const transport = new UndiciTransport();
+  try {
+    const texts = await new Promise<string[]>((resolve, reject) => {
+      const seen: string[] = [];
+      transport.send(callOf(oa)).subscribe({ next: (e) => void (e.type === 'data' && seen.push(e.text)), error: reject, complete: () => resolve(seen) });
+    });
+    // Three reads: the first whole, the second cut inside the euro sign.
+    assert.ok(texts.length >= 3, `${texts.length} reads`);
+    assert.equal(texts.join(''), 'data: {"content":"x"}\n\ndata: {"content":"a€b"}\n\n');
+  } finally {
+    closeBoth(transport, split);
+  }
+});
+
 it('a head that came in time but was not read yet when the first-byte timer fired (a late event loop) is not a timeout', async () => {
   // Its own server: the head is written at once, then the event loop is held past the limit,
   // so the timer is due before the head is read (timers run before reads).
-  const late = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.flushHeaders();
-      const until = Date.now() + 150;
-      while (Date.now() < until);
-      res.end('{}');
-    });
+  const late = answering((res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+    const until = Date.now() + 150;
+    while (Date.now() < until);
+    res.end('{}');
   });
-  await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
-  const base = fixturePolicy();
-  const policy = compilePolicy({ ...base, providers: { ...base.providers, oa: { kind: 'openai', baseUrl: `http://127.0.0.1:${(late.address() as AddressInfo).port}/v1` } } });
+  const oa = await providerOn(late);
   const transport = new UndiciTransport();
   try {
     const events = await new Promise<string[]>((resolve) => {
       const seen: string[] = [];
       transport
-        .send({ provider: policy.providers.get('oa')!, request: { path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: '{}' }, firstByteTimeoutMs: 50 })
+        .send(callOf(oa, 50, false))
         .subscribe({ next: (e) => seen.push(e.type === 'head' ? `head ${e.status}` : e.type), error: (err: Error) => resolve([...seen, `error ${err.message}`]), complete: () => resolve([...seen, 'complete']) });
     });
     assert.deepEqual(events.filter((e) => e !== 'data'), ['head 200', 'complete']);
   } finally {
-    transport.close();
-    late.closeAllConnections();
-    late.close();
+    closeBoth(transport, late);
   }
 });
 

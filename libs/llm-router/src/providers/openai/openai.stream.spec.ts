@@ -41,6 +41,13 @@ describe('OpenAI stream decoder', () => {
     }
   });
 
+  it('lets go of a chunk and its text once asked for them: a stream whose content passes as text does not hold its opening chunk', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    const [opening] = decoder.decode(sseEvents('data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n')[0]!);
+    assert.ok(decoder.serialized?.(opening!)?.includes('"model":"fast-chat"'));
+    assert.equal(decoder.serialized?.(opening!), undefined);
+  });
+
   it('re-serializes a chunk spelled otherwise: spaces around the model, or data over several lines', () => {
     const spaced = decodeAll('data: {"id":"c1","object":"chat.completion.chunk","model" : "gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\ndata: [DONE]\n\n');
     assert.equal(spaced.chunks.length, 1);

@@ -19,7 +19,10 @@ export class OpenAiStreamDecoder implements StreamDecoder {
   private readonly ownField: string;
   /** The provider's `"model":"<id>"` as the last parsed chunk spelled it; undefined until one was rewritten. */
   private upstreamField: string | undefined;
-  /** The chunk `decode` returned last and its rewritten text: `serialized` is asked right after, for that chunk. */
+  /**
+   * The chunk `decode` returned last and its rewritten text: `serialized` is asked right after, for that chunk, and
+   * lets go of both (else a stream whose content passes as text holds its opening chunk for its life).
+   */
   private lastChunk: ChatCompletionChunk | undefined;
   private lastText: string | undefined;
 
@@ -29,7 +32,10 @@ export class OpenAiStreamDecoder implements StreamDecoder {
 
   /** The event's own text with `model` rewritten (see rewriteModelField), if it could be reused. */
   serialized(chunk: ChatCompletionChunk): string | undefined {
-    return chunk === this.lastChunk ? this.lastText : undefined;
+    const text = chunk === this.lastChunk ? this.lastText : undefined;
+    this.lastChunk = undefined;
+    this.lastText = undefined;
+    return text;
   }
 
   get finished(): boolean {
