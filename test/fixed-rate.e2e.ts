@@ -25,7 +25,9 @@ test("the rate: a share of the slowest llm-router or floor target's throughput, 
   assert.deepEqual(chooseRate('stream', capacities, 0.5, 1), { scenario: 'stream', rate: 922, slowest: 'prod', capacity: 1845 });
   // 922.5 over 32 connections: 28 a connection per second.
   assert.equal(chooseRate('stream', capacities, 0.5, 32).rate, 896);
+  // At least one a connection a second, while that stays below the target's capacity.
   assert.equal(chooseRate('stream', { ours: 40 }, 0.5, 32).rate, 32);
+  assert.throws(() => chooseRate('stream', { ours: 30 }, 0.5, 32), /not below ours's capacity/);
   // A target not measured (or measured at nothing) does not set the rate.
   assert.equal(chooseRate('single', { ours: 1881, prod: Number.NaN, bare: 0, nest: 2500 }, 0.4, 1).rate, 752);
   assert.throws(() => chooseRate('single', { portkey: 200, direct: 5000 }, 0.5, 32), /no saturation throughput/);

@@ -50,7 +50,10 @@ export function chooseRate(scenario: ScenarioId, capacities: Partial<Record<Targ
   if (measured.length === 0) throw new Error(`no saturation throughput measured for ${scenario}: no rate to offer`);
   const slowest = measured.reduce((a, b) => (capacities[b]! < capacities[a]! ? b : a));
   const capacity = capacities[slowest]!;
-  return { scenario, rate: conns * Math.max(1, Math.floor((capacity * fraction) / conns)), slowest, capacity };
+  const rate = conns * Math.max(1, Math.floor((capacity * fraction) / conns));
+  // One request a connection a second is the least autocannon offers: a slower target would be offered its capacity or more.
+  if (rate >= capacity) throw new Error(`${scenario}: ${conns} req/s (one a connection a second) is not below ${slowest}'s capacity of ${Math.round(capacity)} req/s`);
+  return { scenario, rate, slowest, capacity };
 }
 
 export interface FixedRateMeasurement {
@@ -149,12 +152,17 @@ export async function runFixedRate(
         const pid = services[t.service!]!.pid;
         const before = cpuMicros(pid);
         const ioBefore = ioCalls(pid);
+        // Read at the last response: autocannon notices the end of its count only at its next once-a-second tick, and
+        // the gateways' work at rest (not the floors': they have none) would weigh on their rows for up to that second.
+        let atLast: { cpu: number; io: number } | undefined;
+        const onLast = () => void (atLast = { cpu: cpuMicros(pid), io: ioCalls(pid) });
         const load =
           settings.client === 'paced'
             ? await runPacedClient(t.spec, settings.conns, offered.rate, settings.duration)
-            : await runAutocannon(t.spec, settings.conns, settings.duration, offered.rate);
-        const cpuUsPerReq = load.requests > 0 ? (cpuMicros(pid) - before) / load.requests : NaN;
-        const ioCallsPerReq = load.requests > 0 ? (ioCalls(pid) - ioBefore) / load.requests : NaN;
+            : await runAutocannon(t.spec, settings.conns, settings.duration, offered.rate, onLast);
+        const end = atLast ?? { cpu: cpuMicros(pid), io: ioCalls(pid) };
+        const cpuUsPerReq = load.requests > 0 ? (end.cpu - before) / load.requests : NaN;
+        const ioCallsPerReq = load.requests > 0 ? (end.io - ioBefore) / load.requests : NaN;
         measurements.push({ round, scenario: sc.id, target: t.id, offered: offered.rate, load, cpuUsPerReq, ioCallsPerReq });
         log(`  fixed rate ${round + 1}/${settings.rounds} ${sc.id.padEnd(6)} ${TARGET_LABELS[t.id].padEnd(29)} offered ${offered.rate} served ${load.rps.toFixed(0)} req/s  cpu ${cpuUsPerReq.toFixed(0)} µs/req  ${ioCallsPerReq.toFixed(2)} read+write calls/req`);
         await sleep(200);

@@ -74,13 +74,14 @@ class Samples {
  * response when the target took longer (stopping at `durationS` instead would count a last second's burst begun before
  * the stop; autocannon itself notices the end of its count only at its next once-a-second tick).
  */
-export function runAutocannon(spec: RequestSpec, connections: number, durationS: number, overallRate?: number): Promise<LoadResult> {
+export function runAutocannon(spec: RequestSpec, connections: number, durationS: number, overallRate?: number, onLastResponse?: () => void): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies = new Samples();
     let ok = 0;
     let non2xx = 0;
     const started = process.hrtime.bigint();
     let lastResponse = started;
+    const amount = overallRate ? Math.round(overallRate * durationS) : Infinity;
     // A target that stopped answering does not hold a rate-limited run (which ends on its count) much past its time.
     const guard = overallRate ? setTimeout(() => instance.stop(), (3 * durationS + 10) * 1000) : undefined;
     const instance = autocannon(
@@ -93,7 +94,7 @@ export function runAutocannon(spec: RequestSpec, connections: number, durationS:
         duration: durationS,
         pipelining: 1,
         timeout: 10,
-        ...(overallRate ? { overallRate, amount: Math.round(overallRate * durationS) } : {}),
+        ...(overallRate ? { overallRate, amount } : {}),
       },
       (err, result) => {
         clearTimeout(guard);
@@ -116,6 +117,7 @@ export function runAutocannon(spec: RequestSpec, connections: number, durationS:
       if (statusCode >= 200 && statusCode < 300) ok++;
       else non2xx++;
       latencies.push(responseTime);
+      if (ok + non2xx === amount) onLastResponse?.();
     });
   });
 }

@@ -269,7 +269,11 @@ async function main(): Promise<void> {
     const capacities: Partial<Record<ScenarioId, Partial<Record<TargetId, number>>>> = {};
     for (const r of rows) if (r.kind === 'load' && r.conns === settings.conns) (capacities[r.scenario] ??= {})[r.target] = r.rps;
     log('CPU per request at a fixed offered rate ...');
-    fixedRate = await runFixedRate(chosen, services, capacities, settings, log);
+    // Information beside the targets: a failure here must not lose the run's other results.
+    fixedRate = await runFixedRate(chosen, services, capacities, settings, log).catch((err: unknown) => {
+      log(`fixed rate not measured: ${(err as Error).message}`);
+      return undefined;
+    });
   }
   const checks = checkTargets(rows, micro, Math.max(...cfg.connections), fixedRate);
   const missed = checks.filter((c) => !c.met);

@@ -53,8 +53,8 @@ export interface StreamDecoder {
   /**
    * A chunk this decoder returned, already serialized as OpenAI JSON, when the
    * provider's own text could be reused: saves a JSON.stringify per chunk.
-   * Asked right after `decode`, for the chunks it returned: a decoder may
-   * answer only for those.
+   * Asked right after `decode`, once per chunk it returned: a decoder may
+   * answer only for those, and only once (it need not keep the text after).
    */
   serialized?(chunk: ChatCompletionChunk): string | undefined;
   /** True once the provider's terminal event arrived (`[DONE]`, `message_stop`). */
