@@ -28,11 +28,11 @@ interface Journaled {
 
 /**
  * The one subscriber of `router.records$`: each record is attributed to the
- * API key that made the call (by the key label the call's options carry; a
- * map of calls in flight by request id, a long-lived table rebuilt as ids come
- * and go, kept each id through V8's young collections), turned into its store row and appended to the
- * journal at once, as the router emits it: before the caller's last bytes
- * (the router emits a call's record before it completes, and before the
+ * API key that made the call (by the key label the call's options carry, not
+ * by a map of calls in flight: a long-lived table, rebuilt as ids come and go,
+ * kept each id through V8's young collections), turned into its store row and
+ * appended to the journal at once, as the router emits it: before the caller's
+ * last bytes (the router emits a call's record before it completes, and before the
  * call's budget settle). A caller who saw an answer, and a ledger that booked
  * its cost, can count on the record surviving a crash: at start-up
  * (`onModuleInit`, before the server listens and before budgets are restored
