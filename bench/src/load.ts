@@ -211,7 +211,6 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
   let errors = 0;
   let sent = 0;
   let inFlight = 0;
-  const started = process.hrtime.bigint();
   const t0 = performance.now();
   const due = Math.floor(ratePerS * durationS);
   let done!: () => void;
@@ -241,6 +240,6 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
   });
   if (due > 0) await finished;
   agent.destroy();
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = (performance.now() - t0) / 1000;
   return { requests: ok + non2xx, ok, non2xx, errors, seconds, rps: (ok + non2xx) / seconds, ...total.summary() };
 }
