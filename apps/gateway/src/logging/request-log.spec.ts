@@ -88,6 +88,17 @@ describe('requestLogLine', () => {
     assert.equal(parsed.errorCategory, 'provider_misconfigured');
   });
 
+  it('writes a value it has written before (a tenant, a model, a feature) escaped the same, each line with its own values', () => {
+    const tricky = 'a"b\\c\nd\u0000e\u2028f';
+    const lines = [tricky, 'plain', tricky, `${tricky}!`].map((tenant, i) =>
+      JSON.parse(requestLogLine({ ...base, tenant, feature: tenant, trafficClass: `class-${tenant}`, plannedRoute: [tenant, 'premium-b'] }, `key-${i % 2}`, 'T')),
+    );
+    lines.forEach((line, i) => {
+      const tenant = [tricky, 'plain', tricky, `${tricky}!`][i];
+      assert.deepEqual([line.tenant, line.feature, line.class, line.plannedRoute[0], line.keyId], [tenant, tenant, `class-${tenant}`, tenant, `key-${i % 2}`]);
+    });
+  });
+
   it('adds firstChunkMs for streams and writes numbers JSON can carry', () => {
     const parsed = JSON.parse(requestLogLine({ ...base, stream: true, firstChunkMs: 7.7, costUsd: Number.NaN, latencyMs: Number.POSITIVE_INFINITY }, 'k', 'T'));
     assert.equal(parsed.stream, true);

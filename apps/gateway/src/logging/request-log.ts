@@ -40,8 +40,29 @@ export class RequestLog {
 }
 
 const str = JSON.stringify as (value: string) => string;
-/** A string, or null for absent. */
-const optional = (value: string | null | undefined): string => (value === undefined || value === null ? 'null' : str(value));
+
+/**
+ * JSON text of the strings that recur from line to line (models, providers, the class, the outcome, the tenant,
+ * its key), each quoted once: a JSON.stringify call costs about six times a lookup here (callgrind), and a line
+ * has a dozen of them. Bounded: a caller's many features cannot grow it (a session, seldom on many lines, is not kept).
+ */
+const quotedValues = new Map<string, string>();
+const MAX_QUOTED = 1024;
+
+function quoted(value: string): string {
+  let text = quotedValues.get(value);
+  if (text === undefined) {
+    text = str(value);
+    if (quotedValues.size >= MAX_QUOTED) quotedValues.clear();
+    quotedValues.set(value, text);
+  }
+  return text;
+}
+
+/** A recurring string, or null for absent. */
+const optional = (value: string | null | undefined): string => (value === undefined || value === null ? 'null' : quoted(value));
+/** A string seldom on many lines (a session, an error's text), or null for absent. */
+const optionalOnce = (value: string | null | undefined): string => (value === undefined || value === null ? 'null' : str(value));
 /** As JSON.stringify writes a number: null for NaN and infinities. */
 const num = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
 
@@ -54,12 +75,12 @@ const num = (value: number): string => (Number.isFinite(value) ? String(value) :
  */
 export function requestLogLine(record: RoutingRecord, keyId: string | undefined, time: string): string {
   let route = '';
-  for (const model of record.plannedRoute) route += (route === '' ? '' : ',') + str(model);
+  for (const model of record.plannedRoute) route += (route === '' ? '' : ',') + quoted(model);
   let attempts = '';
   for (const a of record.attempts) {
     attempts +=
-      `${attempts === '' ? '' : ','}{"model":${str(a.model)},"outcome":${str(a.outcome)}` +
-      (a.category ? `,"category":${str(a.category)}` : '') +
+      `${attempts === '' ? '' : ','}{"model":${quoted(a.model)},"outcome":${quoted(a.outcome)}` +
+      (a.category ? `,"category":${quoted(a.category)}` : '') +
       (a.status !== undefined ? `,"status":${num(a.status)}` : '') +
       `,"latencyMs":${num(Math.round(a.latencyMs))}}`;
   }
@@ -67,16 +88,16 @@ export function requestLogLine(record: RoutingRecord, keyId: string | undefined,
   return (
     `{"time":${str(time)},"level":"${record.outcome === 'success' ? 'info' : 'warn'}","context":"Request"` +
     `,"requestId":${str(record.requestId)},"msg":"llm.request","tenant":${optional(record.tenant)},"keyId":${optional(keyId)}` +
-    `,"feature":${optional(record.feature)},"session":${optional(record.session)},"class":${str(record.trafficClass)}` +
-    `,"stream":${record.stream},"outcome":${str(record.outcome)}` +
+    `,"feature":${optional(record.feature)},"session":${optionalOnce(record.session)},"class":${quoted(record.trafficClass)}` +
+    `,"stream":${record.stream},"outcome":${quoted(record.outcome)}` +
     `,"model":${optional(record.servedBy?.model)},"provider":${optional(record.servedBy?.provider)},"fallback":${record.fallback}` +
     `,"plannedRoute":[${route}],"attempts":[${attempts}]` +
-    `,"errorCategory":${optional(record.errorCategory)},"error":${optional(redactOptional(record.errorMessage, 500))}` +
+    `,"errorCategory":${optional(record.errorCategory)},"error":${optionalOnce(redactOptional(record.errorMessage, 500))}` +
     `,"promptTokens":${num(record.promptTokens)},"completionTokens":${num(record.completionTokens)},"costUsd":${num(record.costUsd)}` +
     `,"latencyMs":${num(Math.round(record.latencyMs))}` +
     (record.firstChunkMs !== undefined ? `,"firstChunkMs":${num(Math.round(record.firstChunkMs))}` : '') +
     (budget
-      ? `,"budget":{"tier":${str(budget.tier)},"shareUsed":${num(budget.shareUsed)}${budget.action ? `,"action":${str(budget.action)}` : ''}}`
+      ? `,"budget":{"tier":${quoted(budget.tier)},"shareUsed":${num(budget.shareUsed)}${budget.action ? `,"action":${quoted(budget.action)}` : ''}}`
       : '') +
     '}'
   );

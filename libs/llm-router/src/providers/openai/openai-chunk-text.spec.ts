@@ -40,6 +40,22 @@ describe('OpenAI chunks passed on as text', () => {
     }
   });
 
+  it('once a chunk passed, later ones with its head (all before the content), with its tail or another, pass the same', () => {
+    const contents = ['Hello', ' wörld', ' 日本語', 'a \\"quote\\" and a \\\\ backslash', 'line\\nbreak \\u00e9', '', '\\"error\\"'];
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: ROLE });
+    const rest = [...contents.map((c) => frame(`{"content":"${c}"}`)), frame('{"content":"last"}', '"stop"'), frame('{"content":"x"}', 'null', ''), frame('{}', '"stop"')];
+    for (const data of [frame('{"content":"first"}'), ...rest]) {
+      const passed = decoder.passThrough?.({ data });
+      assert.ok(passed, data);
+      const reference = adapter.createStreamDecoder(target);
+      const [parsed] = reference.decode({ data });
+      assert.equal(passed.json, reference.serialized?.(parsed!), data);
+      assert.deepEqual(passed.chunk, parsed);
+      assert.deepEqual({ tokens: passed.tokens, carriesContent: passed.carriesContent }, readParsed(parsed!));
+    }
+  });
+
   it('leaves to the parser a usage report, an error, tool calls, another model, other spellings and named events', () => {
     const decoder = adapter.createStreamDecoder(target);
     decoder.decode({ data: ROLE });
@@ -56,6 +72,30 @@ describe('OpenAI chunks passed on as text', () => {
     ];
     for (const data of parsedOnly) assert.equal(decoder.passThrough?.({ data }), undefined, data);
     assert.equal(decoder.passThrough?.({ event: 'error', data: frame('{"content":"Hi"}') }), undefined);
+  });
+
+  it('after a frame was kept, leaves to the parser a chunk with its head whose rest has usage, an error, tool calls, a second choice or content, a line break, or no end', () => {
+    const decoder = adapter.createStreamDecoder(target);
+    decoder.decode({ data: ROLE });
+    assert.ok(decoder.passThrough?.({ data: frame('{"content":"first"}') }), 'the frame is kept from this one');
+    const usage = ',"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}';
+    const parsedOnly = [
+      frame('{"content":"Hi"}', 'null', usage),
+      frame('{"content":""}', 'null', usage),
+      frame('{"content":"Hi","tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}'),
+      frame('{"content":"Hi"}', 'null', ',"error":{"message":"overloaded"}'),
+      frame('{"content":"Hi"}', 'null', ',"error":null'),
+      frame('{"content":"Hi","tool_calls":[],"x":"y"}'),
+      frame('{"content":"Hi\rthere"}'),
+      frame('{"content":"Hi\nthere"}'),
+      frame('{"content":"Hi"}').replace('}]', '},{"index":1,"delta":{"content":"x"}}]'),
+      frame('{"content":"Hi"}').replace('"logprobs":null', '"logprobs":{"content":"x"}'),
+      frame('{"content":"Hi"}').replace('"logprobs"', '\n"logprobs"'),
+      frame('{"content":"Hi"}').replace('"logprobs"', '\r"logprobs"'),
+      frame('{"content":"Hi"}').slice(0, -1),
+      frame('{"content":"Hi\\u00"}'),
+    ];
+    for (const data of parsedOnly) assert.equal(decoder.passThrough?.({ data }), undefined, data);
   });
 
   it('finds the content, and a finish reason without content; leaves a second choice to the parser', () => {

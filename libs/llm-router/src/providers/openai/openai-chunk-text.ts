@@ -5,6 +5,7 @@ import type { UpstreamFailure } from '../../errors/upstream-failure.js';
 import { isObject, safeJsonParse, type JsonObject } from '../http-errors.js';
 import type { TextChunk } from '../provider-adapter.interface.js';
 import { brokenStreamProtocol } from '../sse/broken-stream-protocol.js';
+import { rewriteModelField } from './openai-model-field.js';
 
 /**
  * What makes a chunk one to parse: an error (a key, or vLLM's
@@ -31,10 +32,81 @@ export function scanChunkText(data: string): number | undefined {
   if (data.indexOf('\n') !== -1 || data.indexOf('\r') !== -1 || PARSE.test(data)) return undefined;
   // One choice: its content, if any, is the one `"content":"` (searched from the end, where the delta sits).
   const at = data.lastIndexOf(CONTENT);
-  if (at === -1) return 0;
-  const start = at + CONTENT.length;
+  return at === -1 ? 0 : contentTokens(data, at + CONTENT.length);
+}
+
+/** PARSE from a position (`lastIndex`, set before each test). */
+const PARSE_FROM = new RegExp(PARSE.source, 'g');
+
+/**
+ * What a stream's plain chunks repeat around their content: the text before it
+ * (id, model, created, the choice's index, through `"content":"`: about three
+ * quarters of a chunk) and after it (from its closing quote: the finish reason
+ * and the closings), taken from a chunk that scanned plain. A chunk that is
+ * the same head, a JSON string's text and the same tail parses as that chunk
+ * with other content: it needs no scan but of its content.
+ */
+export class PlainChunkFrame {
+  private constructor(
+    readonly head: string,
+    private readonly tail: string,
+    /** The head with `model` rewritten (see rewriteModelField). */
+    readonly ownHead: string,
+  ) {}
+
+  /** The frame of `data`, a chunk scanChunkText found plain, when it has content and its `model` (`field`) is in the head. */
+  static of(data: string, field: string, ownField: string): PlainChunkFrame | undefined {
+    const at = data.lastIndexOf(CONTENT);
+    if (at === -1) return undefined;
+    const start = at + CONTENT.length;
+    const end = stringEnd(data, start);
+    const head = data.slice(0, start);
+    const ownHead = rewriteModelField(head, field, ownField);
+    return end === -1 || ownHead === undefined ? undefined : new PlainChunkFrame(head, data.slice(end), ownHead);
+  }
+
+  /** Whether `data` starts with the head (String.prototype.startsWith compares a character at a time: ~1.3 µs for a 170-character head, against ~0.1 for a slice's equality). */
+  heads(data: string): boolean {
+    const head = this.head;
+    return data.length >= head.length && data.slice(0, head.length) === head;
+  }
+
+  /** scanChunkText for a chunk the head starts (see `heads`). */
+  scan(data: string): number | undefined {
+    const start = this.head.length;
+    const end = data.length - this.tail.length;
+    if (end >= start && data.slice(end) === this.tail && stringEnd(data, start) === end) {
+      // The content's own text is all that is new: the head and the tail had no line break.
+      return data.indexOf('\n', start) !== -1 || data.indexOf('\r', start) !== -1 ? undefined : stringTokens(data, start, end);
+    }
+    return scanAfterHead(data, start);
+  }
+}
+
+/**
+ * scanChunkText for a chunk whose first `headLength` characters are a frame's
+ * head: only what follows it is searched. A match of PARSE inside the head
+ * would have been found in the head's own chunk, and none can begin in the
+ * head and end past it (no pattern contains or ends with `"content":"`) unless
+ * it begins at the content's opening quote, where the search starts. The head
+ * had no line break; a second `"content":"` leaves the chunk to the parser.
+ */
+function scanAfterHead(data: string, headLength: number): number | undefined {
+  if (data.charCodeAt(data.length - 1) !== 0x7d) return undefined;
+  const from = headLength - 1;
+  if (data.indexOf('\n', from) !== -1 || data.indexOf('\r', from) !== -1 || data.indexOf(CONTENT, from) !== -1) return undefined;
+  PARSE_FROM.lastIndex = from;
+  return PARSE_FROM.test(data) ? undefined : contentTokens(data, headLength);
+}
+
+/** Estimated tokens of the JSON string whose text starts at `start` (just past its opening quote), or undefined if it does not end or unescape. */
+function contentTokens(data: string, start: number): number | undefined {
   const end = stringEnd(data, start);
-  if (end === -1) return undefined;
+  return end === -1 ? undefined : stringTokens(data, start, end);
+}
+
+/** Estimated tokens of the JSON string text from `start` to `end` (its closing quote), or undefined if it does not unescape. */
+function stringTokens(data: string, start: number, end: number): number | undefined {
   if (end === start) return 0;
   const raw = data.slice(start, end);
   const text = raw.indexOf('\\') === -1 ? raw : unescapeJson(raw);

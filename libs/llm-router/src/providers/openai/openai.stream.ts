@@ -2,7 +2,7 @@ import type { ChatCompletionChunk, Usage } from '../../chat/chat-completion.type
 import { isObject, safeJsonParse } from '../http-errors.js';
 import type { AdapterTarget, StreamDecoder, TextChunk } from '../provider-adapter.interface.js';
 import type { SseEvent } from '../sse/sse-decoder.js';
-import { checkedChunk, notJsonEvent, OpenAiTextChunk, scanChunkText } from './openai-chunk-text.js';
+import { checkedChunk, notJsonEvent, OpenAiTextChunk, PlainChunkFrame, scanChunkText } from './openai-chunk-text.js';
 import { isOpenAiErrorPayload, openAiInBandFailure } from './openai.errors.js';
 import { modelField, rewriteModelField } from './openai-model-field.js';
 
@@ -25,6 +25,10 @@ export class OpenAiStreamDecoder implements StreamDecoder {
    */
   private lastChunk: ChatCompletionChunk | undefined;
   private lastText: string | undefined;
+  /** The frame of the first chunk that passed as text: a later chunk with its head is scanned past it only, and passes as its own head + the rest. */
+  private frame: PlainChunkFrame | undefined;
+  /** Only the first chunk passed as text is asked for a frame: one without a usable frame must not cost a search per chunk. */
+  private frameAsked = false;
 
   constructor(private readonly target: AdapterTarget) {
     this.ownField = modelField(target.model);
@@ -50,11 +54,21 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     const field = this.upstreamField;
     if (field === undefined || event.event !== undefined) return undefined;
     const data = event.data;
+    const frame = this.frame;
+    if (frame !== undefined && frame.heads(data)) {
+      const tokens = frame.scan(data);
+      return tokens === undefined ? undefined : new OpenAiTextChunk(frame.ownHead + data.slice(frame.head.length), tokens);
+    }
     // Scanned first: a chunk that is not plain text (usage, tool calls) is parsed, and needs no splice.
     const tokens = scanChunkText(data);
     if (tokens === undefined) return undefined;
     const json = rewriteModelField(data, field, this.ownField);
-    return json === undefined ? undefined : new OpenAiTextChunk(json, tokens);
+    if (json === undefined) return undefined;
+    if (!this.frameAsked) {
+      this.frameAsked = true;
+      this.frame = PlainChunkFrame.of(data, field, this.ownField);
+    }
+    return new OpenAiTextChunk(json, tokens);
   }
 
   decode(event: SseEvent): ChatCompletionChunk[] {
@@ -73,7 +87,12 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     this.lastChunk = chunk;
     const field = typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? modelField(upstreamModel) : undefined;
     this.lastText = field === undefined ? undefined : rewriteModelField(data, field, this.ownField);
-    if (this.lastText !== undefined) this.upstreamField = field;
+    if (this.lastText !== undefined && field !== this.upstreamField) {
+      this.upstreamField = field;
+      // A frame taken with another spelling of the model would splice it the old way.
+      this.frame = undefined;
+      this.frameAsked = false;
+    }
     parsed.model = this.target.model;
     if (isObject(parsed.usage)) this.reported = parsed.usage as unknown as Usage;
     return [chunk];
