@@ -44,7 +44,8 @@ const str = JSON.stringify as (value: string) => string;
 /**
  * JSON text of the strings that recur from line to line (models, providers, the class, the outcome, the tenant,
  * its key), each quoted once: a JSON.stringify call costs about six times a lookup here (callgrind), and a line
- * has a dozen of them. Bounded: a caller's many features cannot grow it (a session, seldom on many lines, is not kept).
+ * has a dozen of them. Bounded: a caller's many features cannot grow it. Not kept: a session (seldom on many lines),
+ * an error's text and a budget action (their figures vary from call to call: they would only churn the map).
  */
 const quotedValues = new Map<string, string>();
 const MAX_QUOTED = 1024;
@@ -97,7 +98,7 @@ export function requestLogLine(record: RoutingRecord, keyId: string | undefined,
     `,"latencyMs":${num(Math.round(record.latencyMs))}` +
     (record.firstChunkMs !== undefined ? `,"firstChunkMs":${num(Math.round(record.firstChunkMs))}` : '') +
     (budget
-      ? `,"budget":{"tier":${quoted(budget.tier)},"shareUsed":${num(budget.shareUsed)}${budget.action ? `,"action":${quoted(budget.action)}` : ''}}`
+      ? `,"budget":{"tier":${quoted(budget.tier)},"shareUsed":${num(budget.shareUsed)}${budget.action ? `,"action":${str(budget.action)}` : ''}}`
       : '') +
     '}'
   );
