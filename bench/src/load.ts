@@ -23,6 +23,9 @@ export interface LoadResult {
   /** Streaming client only: time to the first body chunk. */
   readonly ttfcP50?: number;
   readonly ttfcP99?: number;
+  /** Paced client only: ms by which requests went out after they were due (the client's own lag; a lagging client sends in bursts). */
+  readonly lateP50?: number;
+  readonly lateP99?: number;
 }
 
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -122,7 +125,10 @@ export function runAutocannon(spec: RequestSpec, connections: number, durationS:
   });
 }
 
-/** One request on node:http through `agent`: its status and ms to the first body chunk (-1: none) and to the end; undefined on a socket error. */
+/** A request whose socket stays silent this long fails (as autocannon's `timeout: 10`): a hung call does not hold a run. */
+const IDLE_TIMEOUT_MS = 10_000;
+
+/** One request on node:http through `agent`: its status and ms to the first body chunk (-1: none) and to the end; undefined on a socket error or timeout. */
 function timedRequest(agent: Agent, url: URL, headers: Record<string, string>, body: Buffer): Promise<{ status: number; firstMs: number; totalMs: number } | undefined> {
   return new Promise((resolve) => {
     const t0 = performance.now();
@@ -133,7 +139,9 @@ function timedRequest(agent: Agent, url: URL, headers: Record<string, string>, b
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, firstMs: first, totalMs: performance.now() - t0 }));
       res.on('error', () => resolve(undefined));
+      res.on('close', () => resolve(undefined)); // after 'end' a no-op; before it, the socket went away mid-body
     });
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no bytes for ${IDLE_TIMEOUT_MS} ms`)));
     req.on('error', () => resolve(undefined));
     req.end(body);
   });
@@ -197,15 +205,20 @@ export async function runStreamClient(spec: RequestSpec, connections: number, du
   };
 }
 
+/** Called with each response of the paced client: its status, its latency (ms from the request's send to its last byte) and how late the request went out (ms after its due time). */
+export type OnResponse = (status: number, ms: number, lateMs: number) => void;
+
 /**
  * An open-loop client on node:http at a fixed offered rate: the n-th request is due at n / `ratePerS` seconds after
  * the start and goes out on a free connection of `connections` (keep-alive) as soon as it is due (a due request waits
  * for a connection when all are busy). Unlike autocannon's rate, which lets each connection send its share of a second
- * back to back from the second's start (a burst at full speed, then idle), requests arrive evenly.
+ * back to back from the second's start (a burst at full speed, then idle), requests arrive evenly. `lateP50`/`lateP99`
+ * say how far behind its due times the client itself fell; `onResponse` sees every response as it comes.
  */
-export async function runPacedClient(spec: RequestSpec, connections: number, ratePerS: number, durationS: number): Promise<LoadResult> {
+export async function runPacedClient(spec: RequestSpec, connections: number, ratePerS: number, durationS: number, onResponse?: OnResponse): Promise<LoadResult> {
   const { agent, url, body, headers } = clientFor(spec, connections);
   const total = new Samples();
+  const late = new Samples();
   let ok = 0;
   let non2xx = 0;
   let errors = 0;
@@ -215,7 +228,8 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
   const due = Math.floor(ratePerS * durationS);
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const one = () => {
+  const one = (lateMs: number) => {
+    late.push(lateMs);
     sent++;
     inFlight++;
     void timedRequest(agent, url, headers, body).then((r) => {
@@ -224,6 +238,7 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
         if (is2xx(r.status)) ok++;
         else non2xx++;
         total.push(r.totalMs);
+        onResponse?.(r.status, r.totalMs, lateMs);
       }
       if (--inFlight === 0 && sent === due) done();
     });
@@ -231,8 +246,10 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
   // A 1 ms tick sends what has come due since the last: at 2,000 req/s two or three a tick.
   await new Promise<void>((resolve) => {
     const tick = () => {
-      const target = Math.min(due, Math.floor(((performance.now() - t0) / 1000) * ratePerS));
-      while (sent < target) one();
+      const now = performance.now();
+      const target = Math.min(due, Math.floor(((now - t0) / 1000) * ratePerS));
+      // Request `sent` (from 0) is the (sent + 1)-th: due once (sent + 1) / rate seconds have passed.
+      while (sent < target) one(now - t0 - ((sent + 1) * 1000) / ratePerS);
       if (sent < due) setTimeout(tick, 1);
       else resolve();
     };
@@ -241,5 +258,6 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
   if (due > 0) await finished;
   agent.destroy();
   const seconds = (performance.now() - t0) / 1000;
-  return { requests: ok + non2xx, ok, non2xx, errors, seconds, rps: (ok + non2xx) / seconds, ...total.summary() };
+  const lateness = late.summary();
+  return { requests: ok + non2xx, ok, non2xx, errors, seconds, rps: (ok + non2xx) / seconds, ...total.summary(), lateP50: lateness.p50, lateP99: lateness.p99 };
 }
