@@ -16,6 +16,8 @@ export interface Service {
   readonly child: ChildProcess;
   /** Last lines the process printed, for error messages. */
   log(): string;
+  /** The file its output goes to. */
+  readonly logPath: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -84,7 +86,7 @@ export async function startService(o: StartOptions): Promise<Service> {
     }
     await sleep(100);
   }
-  return { name: o.name, url, port: o.port, pid: child.pid!, child, log: tail };
+  return { name: o.name, url, port: o.port, pid: child.pid!, child, log: tail, logPath };
 }
 
 /** A TCP socket of this machine's network namespace, from /proc/net/tcp{,6}. */
