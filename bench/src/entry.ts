@@ -1,7 +1,8 @@
 /**
  * What every benchmark entry (`npm run bench -- <name>`) does around its own run: an empty run folder, the machine
- * read at the start, the production configuration's Redis and PostgreSQL when asked for (removed again at the end),
- * and on failure the error logged, every child process stopped and exit code 1.
+ * read at the start, the production configuration's Redis and PostgreSQL when asked for (removed again at the end,
+ * on a failure and on SIGINT or SIGTERM too), and on failure the error logged, every child process stopped and exit
+ * code 1.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { RUN_DIR } from './config.js';
@@ -17,9 +18,9 @@ export interface BenchEntry {
 }
 
 export function runBenchEntry(log: (s: string) => void, run: (entry: BenchEntry) => Promise<void>): void {
-  stopChildrenOnExit(log, 'this benchmark');
   let production: Promise<ProductionServices> | undefined;
   const cleanup = async () => (production ? (await production.catch(() => undefined))?.cleanup() : undefined);
+  stopChildrenOnExit(log, 'this benchmark', cleanup);
   const main = async () => {
     // Per-run scratch: policies, logs, the gateways' store files. Each run starts empty.
     rmSync(RUN_DIR, { recursive: true, force: true });

@@ -196,13 +196,19 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((c) => stopService({ child: c })));
 }
 
-/** On exit, SIGINT or SIGTERM, the children this process started are stopped (each by its pid); `what` names this process in the log. */
-export function stopChildrenOnExit(log: (line: string) => void, what: string): void {
+/**
+ * On exit, SIGINT or SIGTERM, the children this process started are stopped (each by its pid); `what` names this
+ * process in the log. On a signal, `afterStop` then runs (what the children used, such as a run's Redis keys and schemas).
+ */
+export function stopChildrenOnExit(log: (line: string) => void, what: string, afterStop?: () => Promise<unknown>): void {
   process.on('exit', killAllSync);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       log(`${sig}: stopping the processes ${what} started`);
-      void stopAll().finally(() => process.exit(130));
+      void stopAll()
+        .then(afterStop)
+        .catch(() => undefined)
+        .finally(() => process.exit(130));
     });
   }
 }
