@@ -3,14 +3,12 @@
  * rest): the fleet, each target's saturation throughput at 32 connections (two loads each, after a warm-up), then the
  * fixed-rate rounds. Writes bench/results/fixed-rate.md.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { benchConfig, RUN_DIR } from './config.js';
+import { benchConfig } from './config.js';
+import { runBenchEntry } from './entry.js';
 import { FIXED_RATE_SCENARIOS, FIXED_RATE_TARGETS, fixedRateNote, fixedRateSettings, fixedRateTable, runFixedRate } from './fixed-rate.js';
 import { startFleet } from './fleet.js';
 import { median, rotate, runAutocannon } from './load.js';
-import { stopAll, stopChildrenOnExit } from './processes.js';
-import { productionServices, type ProductionServices } from './production.js';
-import { machine, machineLine, writeResults } from './results.js';
+import { machineLine, writeResults } from './results.js';
 import { scenarios as defineScenarios, TARGET_LABELS, type ScenarioId, type TargetId } from './scenarios.js';
 
 /** Seconds of warm-up per target (at least), and saturation loads per target for the rate (median). */
@@ -18,16 +16,11 @@ const WARMUP_S = 3;
 const CAPACITY_ROUNDS = 2;
 
 const log = (s: string) => process.stderr.write(`[fixed-rate] ${s}\n`);
-stopChildrenOnExit(log, 'this benchmark');
-let production: ProductionServices | undefined;
 
-async function main(): Promise<void> {
+runBenchEntry(log, async ({ host, startProduction }) => {
   const cfg = benchConfig();
   const started = Date.now();
-  rmSync(RUN_DIR, { recursive: true, force: true });
-  mkdirSync(RUN_DIR, { recursive: true });
-  const host = machine();
-  production = cfg.production ? await productionServices(log) : undefined;
+  const production = cfg.production ? await startProduction() : undefined;
   const fleet = await startFleet(log, { fallback: false, production });
   const settings = fixedRateSettings(cfg);
   const chosen = defineScenarios(fleet.endpoints).filter((s) => FIXED_RATE_SCENARIOS.includes(s.id) && (!cfg.only || cfg.only.includes(s.id)));
@@ -45,7 +38,6 @@ async function main(): Promise<void> {
   }
   const result = await runFixedRate(chosen, fleet.services, capacities, settings, log);
   await fleet.stop();
-  await production?.cleanup();
   const seconds = Math.round((Date.now() - started) / 1000);
   const md = [
     '# Benchmark: CPU per request at a fixed offered rate',
@@ -58,11 +50,4 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   log(`written: ${writeResults('fixed-rate', md, { machine: host, config: cfg, capacities, fixedRate: result })}`);
-}
-
-main().catch(async (err: unknown) => {
-  log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  await stopAll();
-  await production?.cleanup().catch(() => undefined);
-  process.exit(1);
 });

@@ -7,6 +7,7 @@
  * with `--inspect-port=0`, which only chooses the port: the inspector is off
  * (no cost) until SIGUSR1 opens it, on a free port Node prints to stderr.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { WebSocket } from 'undici';
 import { sleep, type Service } from './processes.js';
 
@@ -22,13 +23,30 @@ export interface CollectedMemory {
 
 const urls = new Map<number, string>();
 
-/** Opens the process's inspector (SIGUSR1) once, and finds its address in the process's output. */
+/** What the process wrote to its output from byte `from` on, at most `max` bytes. */
+function outputSince(s: Service, from: number, max: number): string {
+  const fd = openSync(s.logPath, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, max, from));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens the process's inspector (SIGUSR1) once, and finds its address in what the process wrote after the signal. Not
+ * in its last lines: a gateway under load logs a line per request, which pushed the address out of them before a busy
+ * benchmark read them (then it read the whole growing file, synchronously, a hundred times a sample: a soak's client
+ * starved, its gateway sat idle).
+ */
 export async function inspectorUrl(s: Service): Promise<string> {
   const known = urls.get(s.pid);
   if (known) return known;
+  const from = statSync(s.logPath).size;
   process.kill(s.pid, 'SIGUSR1');
   for (let i = 0; i < 100; i++) {
-    const m = /Debugger listening on (ws:\/\/\S+)/.exec(s.log());
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(outputSince(s, from, 1 << 20));
     if (m) {
       urls.set(s.pid, m[1]!);
       return m[1]!;

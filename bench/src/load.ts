@@ -23,6 +23,11 @@ export interface LoadResult {
   /** Streaming client only: time to the first body chunk. */
   readonly ttfcP50?: number;
   readonly ttfcP99?: number;
+  /** Paced client only: ms by which requests went out after they were due (the client's own lag, or every connection busy). */
+  readonly lateP50?: number;
+  readonly lateP99?: number;
+  /** Paced client only: requests due that were never sent (no connection came free before the load's end). */
+  readonly unsent?: number;
 }
 
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -122,7 +127,10 @@ export function runAutocannon(spec: RequestSpec, connections: number, durationS:
   });
 }
 
-/** One request on node:http through `agent`: its status and ms to the first body chunk (-1: none) and to the end; undefined on a socket error. */
+/** A request whose socket stays silent this long fails (as autocannon's `timeout: 10`): a hung call does not hold a run. */
+const IDLE_TIMEOUT_MS = 10_000;
+
+/** One request on node:http through `agent`: its status and ms to the first body chunk (-1: none) and to the end; undefined on a socket error or timeout. */
 function timedRequest(agent: Agent, url: URL, headers: Record<string, string>, body: Buffer): Promise<{ status: number; firstMs: number; totalMs: number } | undefined> {
   return new Promise((resolve) => {
     const t0 = performance.now();
@@ -133,7 +141,9 @@ function timedRequest(agent: Agent, url: URL, headers: Record<string, string>, b
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, firstMs: first, totalMs: performance.now() - t0 }));
       res.on('error', () => resolve(undefined));
+      res.on('close', () => resolve(undefined)); // after 'end' a no-op; before it, the socket went away mid-body
     });
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no bytes for ${IDLE_TIMEOUT_MS} ms`)));
     req.on('error', () => resolve(undefined));
     req.end(body);
   });
@@ -197,15 +207,25 @@ export async function runStreamClient(spec: RequestSpec, connections: number, du
   };
 }
 
+/** Called with each response of the paced client: its status, its latency (ms from the request's send to its last byte) and how late it was sent (ms after its due time). */
+export type OnResponse = (status: number, ms: number, lateMs: number) => void;
+
+/** The paced client sends nothing more this long after the load's last due time: a target that fell behind does not stretch the run without end. */
+const PACED_END_GRACE_MS = 1000;
+
 /**
  * An open-loop client on node:http at a fixed offered rate: the n-th request is due at n / `ratePerS` seconds after
- * the start and goes out on a free connection of `connections` (keep-alive) as soon as it is due (a due request waits
- * for a connection when all are busy). Unlike autocannon's rate, which lets each connection send its share of a second
- * back to back from the second's start (a burst at full speed, then idle), requests arrive evenly.
+ * the start and goes out on a free connection of `connections` (keep-alive) as soon as it is due; when all are busy it
+ * waits for the first to come free. Unlike autocannon's rate, which lets each connection send its share of a second
+ * back to back from the second's start (a burst at full speed, then idle), requests arrive evenly. Latency runs from
+ * the send; `lateP50`/`lateP99` say how long after their due time requests went out (the client's own lag, or every
+ * connection busy: the target fell behind); `unsent`: requests no connection came free for before the load's end
+ * (plus PACED_END_GRACE_MS). `onResponse` sees every response as it comes.
  */
-export async function runPacedClient(spec: RequestSpec, connections: number, ratePerS: number, durationS: number): Promise<LoadResult> {
+export async function runPacedClient(spec: RequestSpec, connections: number, ratePerS: number, durationS: number, onResponse?: OnResponse): Promise<LoadResult> {
   const { agent, url, body, headers } = clientFor(spec, connections);
   const total = new Samples();
+  const late = new Samples();
   let ok = 0;
   let non2xx = 0;
   let errors = 0;
@@ -213,9 +233,21 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
   let inFlight = 0;
   const t0 = performance.now();
   const due = Math.floor(ratePerS * durationS);
+  // Request n (from 0) is the (n + 1)-th: due once (n + 1) / rate seconds have passed.
+  const dueMs = (n: number) => ((n + 1) * 1000) / ratePerS;
+  const endMs = dueMs(due - 1) + PACED_END_GRACE_MS;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  const one = () => {
+  // Requests due while every connection is busy wait as a count, not as request objects queued in the agent: behind a
+  // target that fell behind, thousands of those made this process the bottleneck (one soak's served rate fell to
+  // 13 req/s of 1,387 offered, the gateway idle, this process busy).
+  const pump = () => {
+    const now = performance.now() - t0;
+    if (now <= endMs) while (sent < due && inFlight < connections && dueMs(sent) <= now) send(now - dueMs(sent));
+    if ((sent === due || now > endMs) && inFlight === 0) done();
+  };
+  const send = (lateMs: number) => {
+    late.push(lateMs);
     sent++;
     inFlight++;
     void timedRequest(agent, url, headers, body).then((r) => {
@@ -224,22 +256,20 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
         if (is2xx(r.status)) ok++;
         else non2xx++;
         total.push(r.totalMs);
+        onResponse?.(r.status, r.totalMs, lateMs);
       }
-      if (--inFlight === 0 && sent === due) done();
+      inFlight--;
+      pump();
     });
   };
-  // A 1 ms tick sends what has come due since the last: at 2,000 req/s two or three a tick.
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const target = Math.min(due, Math.floor(((performance.now() - t0) / 1000) * ratePerS));
-      while (sent < target) one();
-      if (sent < due) setTimeout(tick, 1);
-      else resolve();
-    };
-    tick();
-  });
-  if (due > 0) await finished;
+  // A 1 ms tick sends what has come due since the last (at 2,000 req/s two or three a tick); a response frees its
+  // connection for the next at once.
+  const tick = setInterval(pump, 1);
+  pump();
+  await finished;
+  clearInterval(tick);
   agent.destroy();
   const seconds = (performance.now() - t0) / 1000;
-  return { requests: ok + non2xx, ok, non2xx, errors, seconds, rps: (ok + non2xx) / seconds, ...total.summary() };
+  const lateness = late.summary();
+  return { requests: ok + non2xx, ok, non2xx, errors, unsent: due - sent, seconds, rps: (ok + non2xx) / seconds, ...total.summary(), lateP50: lateness.p50, lateP99: lateness.p99 };
 }

@@ -7,24 +7,22 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeProfile, layersMarkdown, profileMarkdown, readProfile, windowsMarkdown, type ProfileSummary, type Window } from './analyze-profile.js';
-import { benchConfig, DIST, RESULTS_DIR, ROOT, RUN_DIR, type BenchConfig } from './config.js';
+import { benchConfig, DIST, RESULTS_DIR, ROOT, type BenchConfig } from './config.js';
+import { runBenchEntry, type BenchEntry } from './entry.js';
 import { credentials, gatewayEnv, replacePolicy } from './our-gateway.js';
-import { productionServices, type ProductionServices } from './production.js';
 import { startFleet } from './fleet.js';
-import { machine, machineLine, type Machine } from './results.js';
+import { machineLine, type Machine } from './results.js';
 import { FIXED_RATE_SCENARIOS, fixedRateNote, fixedRateSettings, fixedRateTable, runFixedRate, type FixedRateResult } from './fixed-rate.js';
 import { featureCostsNote, featureCostsRun, featureCostsSettings, featureCostsTable, runFeatureCosts, type FeatureCost } from './feature-costs.js';
 import { checkFileLimit, runOpenStreams, streamsFailures, streamsNote, streamsChecks, streamsTable, streamTargets, type OpenStreamsResult } from './open-streams.js';
 import { runSoak, soakChecks, soakMarkdown, type SoakResult } from './soak.js';
 import { rotate, runAutocannon, runStreamClient, type LoadResult, type RequestSpec } from './load.js';
 import type { MicroResult } from './micro-result.js';
-import { cpuMicros, httpJson, peakRss, resetPeakRss, sampleRss, settledRss, sleep, startOnFreePort, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
+import { cpuMicros, httpJson, peakRss, resetPeakRss, sampleRss, settledRss, sleep, startOnFreePort, stopService, type Service } from './processes.js';
 import { aggregate, checkTargets, mainTable, memoryTable, microTable, productionTable, targetsTable, ttfcTable, type Kind, type Measurement, type TargetCheck } from './report.js';
 import { body, PRIMARY, scenarios as defineScenarios, SECONDARY, TARGET_LABELS, type Scenario, type ScenarioId, type Target, type TargetId } from './scenarios.js';
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
-
-stopChildrenOnExit(log, 'this benchmark');
 
 function runMicro(cfg: BenchConfig): Promise<MicroResult> {
   return new Promise((resolve, reject) => {
@@ -183,14 +181,10 @@ async function profileGateway(cfg: BenchConfig, policyFile: string, all: Scenari
   };
 }
 
-async function main(): Promise<void> {
+async function main({ host, startProduction }: BenchEntry): Promise<void> {
   const cfg = benchConfig();
   const started = Date.now();
-  // Per-run scratch: policies, logs, the gateways' store files. Each run starts empty.
-  rmSync(RUN_DIR, { recursive: true, force: true });
-  mkdirSync(RUN_DIR, { recursive: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const host = machine();
   log(`${host.nproc} cores, ${host.cpu}, Node ${host.node}, load average ${host.loadavg}`);
   log(`${cfg.rounds} rounds × ${cfg.duration} s per measurement, connections ${cfg.connections.join(', ')}`);
 
@@ -199,7 +193,7 @@ async function main(): Promise<void> {
   log(`library: ${micro.routedUs.toFixed(1)} µs routed vs ${micro.directUs.toFixed(1)} µs direct: +${micro.overheadUs.toFixed(1)} µs/call`);
 
   if (!cfg.skip.includes('streams')) checkFileLimit(cfg.streams.count);
-  production = cfg.production ? await productionServices(log) : undefined;
+  const production = cfg.production ? await startProduction() : undefined;
   const fleet = await startFleet(log, { fallback: true, production });
   const { sim, services } = fleet;
 
@@ -310,7 +304,6 @@ async function main(): Promise<void> {
   }
 
   await fleet.stop();
-  await production?.cleanup();
 
   const md = renderMarkdown(host, cfg, rows, checks, micro, profile, all, (Date.now() - started) / 1000, { idleMB, fixedRate, streams, features, soak });
   writeFileSync(join(RESULTS_DIR, 'latest.md'), md);
@@ -442,11 +435,4 @@ function renderMarkdown(
   return parts.join('\n');
 }
 
-let production: ProductionServices | undefined;
-
-main().catch(async (err: unknown) => {
-  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-  await stopAll();
-  await production?.cleanup().catch(() => undefined);
-  process.exit(1);
-});
+runBenchEntry(log, main);

@@ -10,19 +10,17 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { benchConfig, RESULTS_DIR, RUN_DIR } from './config.js';
+import { benchConfig, RESULTS_DIR } from './config.js';
+import { runBenchEntry } from './entry.js';
 import { startGateway, startSimulator } from './fleet.js';
 import { heapSummaryMarkdown, summarizeHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import { median, runAutocannon, type RequestSpec } from './load.js';
 import { credentials, writePolicies } from './our-gateway.js';
-import { cpuMicros, httpJson, sampleRss, sleep, stopAll, stopChildrenOnExit, stopService, type Service } from './processes.js';
-import { productionServices, type ProductionServices } from './production.js';
-import { machine, machineLine, writeResults } from './results.js';
+import { cpuMicros, httpJson, sampleRss, sleep, stopService, type Service } from './processes.js';
+import { machineLine, writeResults } from './results.js';
 import { body } from './scenarios.js';
 
 const log = (s: string) => process.stderr.write(`[memory] ${s}\n`);
-stopChildrenOnExit(log, 'this benchmark');
-let production: ProductionServices | undefined;
 
 /** Young-generation sizes tried (MB per semi-space); 0: no flag, V8's default. */
 const SEMI_SPACES = [0, 8, 4, 2];
@@ -175,14 +173,11 @@ function v8Markdown(r: SnapshotResult): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+runBenchEntry(log, async ({ host, startProduction }) => {
   const cfg = benchConfig();
-  rmSync(RUN_DIR, { recursive: true, force: true });
-  mkdirSync(RUN_DIR, { recursive: true });
-  const host = machine();
   const conns = Math.max(...cfg.connections);
   const seconds = Math.max(2, cfg.duration);
-  production = cfg.production ? await productionServices(log) : undefined;
+  const production = cfg.production ? await startProduction() : undefined;
   const sim = await startSimulator();
   const { policy } = writePolicies(sim.url);
   const snapshots: SnapshotResult[] = [await snapshotUnderLoad('embedded configuration', 'heap-embedded', policy, undefined, conns, seconds)];
@@ -194,7 +189,6 @@ async function main(): Promise<void> {
     semi.push(row);
   }
   await stopService(sim);
-  await production?.cleanup();
 
   const md = [
     '# Benchmark: where the gateway\'s memory goes',
@@ -212,11 +206,4 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   log(`written: ${writeResults('memory', md, { machine: host, config: cfg, snapshots, semiSpace: semi })}`);
-}
-
-main().catch(async (err: unknown) => {
-  log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  await stopAll();
-  await production?.cleanup().catch(() => undefined);
-  process.exit(1);
 });

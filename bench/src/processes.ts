@@ -16,6 +16,8 @@ export interface Service {
   readonly child: ChildProcess;
   /** Last lines the process printed, for error messages. */
   log(): string;
+  /** The file its output goes to. */
+  readonly logPath: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -84,7 +86,7 @@ export async function startService(o: StartOptions): Promise<Service> {
     }
     await sleep(100);
   }
-  return { name: o.name, url, port: o.port, pid: child.pid!, child, log: tail };
+  return { name: o.name, url, port: o.port, pid: child.pid!, child, log: tail, logPath };
 }
 
 /** A TCP socket of this machine's network namespace, from /proc/net/tcp{,6}. */
@@ -194,13 +196,19 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((c) => stopService({ child: c })));
 }
 
-/** On exit, SIGINT or SIGTERM, the children this process started are stopped (each by its pid); `what` names this process in the log. */
-export function stopChildrenOnExit(log: (line: string) => void, what: string): void {
+/**
+ * On exit, SIGINT or SIGTERM, the children this process started are stopped (each by its pid); `what` names this
+ * process in the log. On a signal, `afterStop` then runs (what the children used, such as a run's Redis keys and schemas).
+ */
+export function stopChildrenOnExit(log: (line: string) => void, what: string, afterStop?: () => Promise<unknown>): void {
   process.on('exit', killAllSync);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       log(`${sig}: stopping the processes ${what} started`);
-      void stopAll().finally(() => process.exit(130));
+      void stopAll()
+        .then(afterStop)
+        .catch(() => undefined)
+        .finally(() => process.exit(130));
     });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The soak: a fresh gateway (the production configuration when it runs) under
- * load at about half its measured capacity for a long while, with faults
+ * load at about half its measured capacity, offered evenly (runPacedClient), for a long while, with faults
  * coming and going on the primary (the fallback class: 503s, 500s, resets,
  * slow answers; the circuit opens and closes again). Every few seconds:
  * resident memory and the heap in use, as they are and again right after a
@@ -9,8 +9,7 @@
  * growth after warm-up (what a full collection leaves, second half against
  * first: a leak raises it, garbage does not), latency drift (the halves' median windows), and the tenant's ledger against the sum of its routing records.
  */
-import autocannon from 'autocannon';
-import { median, percentile, runAutocannon, type RequestSpec } from './load.js';
+import { median, percentile, runAutocannon, runPacedClient, type RequestSpec } from './load.js';
 import { collectedMemory, INSPECTABLE } from './inspector.js';
 import { ADMIN_HEADERS, credentials, writePolicyVariant } from './our-gateway.js';
 import { currentRss, httpJson, sleep, stopService, type Service } from './processes.js';
@@ -32,6 +31,8 @@ export interface SoakSample {
   readonly non2xx: number;
   readonly p50: number;
   readonly p99: number;
+  /** How long after their due time this window's answered requests were sent, p99, ms: the client's own lag, or every connection busy (the gateway fell behind the rate). */
+  readonly sentLateP99Ms: number;
   /** The gateway's event-loop delay over the window (monitorEventLoopDelay, reset at every scrape), ms. */
   readonly loopP50Ms: number;
   readonly loopP99Ms: number;
@@ -46,9 +47,18 @@ export interface SoakResult {
   readonly warmupS: number;
   readonly capacityRps: number;
   readonly rateRps: number;
+  /** The load's keep-alive connections. */
+  readonly conns: number;
+  /** ms by which the paced client's requests went out after they were due, p50 and p99 over the run: the rate was held when these are a tick or two. */
+  readonly lateP50: number;
+  readonly lateP99: number;
+  /** Requests due that were never sent: no connection came free before the load's end (the gateway fell behind). */
+  readonly unsent: number;
   readonly samples: SoakSample[];
   readonly faultsInjected: number;
   readonly requests: number;
+  /** From the load's start to its last answer: longer than `seconds` when the gateway fell behind the rate. */
+  readonly loadSeconds: number;
   readonly non2xx: number;
   readonly errors: number;
   /**
@@ -139,10 +149,13 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     await gatewayGauges(gw); // resets the gateway's loop-delay histogram
 
     let window: number[] = [];
+    let windowLate: number[] = [];
     let windowNon2xx = 0;
     let requests = 0;
     let non2xx = 0;
     const samples: SoakSample[] = [];
+    /** Each window's sample, still reading the gateway's gauges and memory. */
+    const sampling: Promise<void>[] = [];
     const started = performance.now();
     let faults = 0;
     let tick = 0;
@@ -157,13 +170,15 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     }, FAULT_WINDOW_MS);
     const sampleTimer = setInterval(() => {
       const lat = Float64Array.from(window).sort();
+      const late = Float64Array.from(windowLate).sort();
       const n = window.length;
       const bad = windowNon2xx;
       window = [];
+      windowLate = [];
       windowNon2xx = 0;
       const t = (performance.now() - started) / 1000;
       const rssMB = currentRss(gw.pid) / 2 ** 20;
-      void gatewayGauges(gw)
+      const sample = gatewayGauges(gw)
         .catch(() => ({ p50: NaN, p99: NaN, recordsPending: NaN, heapUsedMB: NaN }))
         .then(async (g) => {
           // After the gauges (the heap as the window left it), then the collection.
@@ -178,30 +193,35 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
             non2xx: bad,
             p50: percentile(lat, 50),
             p99: percentile(lat, 99),
+            sentLateP99Ms: percentile(late, 99),
             loopP50Ms: g.p50,
             loopP99Ms: g.p99,
             recordsPending: g.recordsPending,
           };
           samples.push(s);
-          log(`  soak ${s.t.toFixed(0).padStart(5)} s  RSS ${s.rssMB.toFixed(0)} MB  heap ${s.heapUsedMB.toFixed(0)} MB  after a full collection ${s.collectedRssMB.toFixed(0)} / ${s.liveHeapMB.toFixed(0)} MB  ${n} req  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  loop p99 ${s.loopP99Ms.toFixed(1)} ms${bad ? `  ${bad} non-2xx` : ''}`);
+          log(`  soak ${s.t.toFixed(0).padStart(5)} s  RSS ${s.rssMB.toFixed(0)} MB  heap ${s.heapUsedMB.toFixed(0)} MB  after a full collection ${s.collectedRssMB.toFixed(0)} / ${s.liveHeapMB.toFixed(0)} MB  ${n} req  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  sent late p99 ${s.sentLateP99Ms.toFixed(1)} ms  loop p99 ${s.loopP99Ms.toFixed(1)} ms${bad ? `  ${bad} non-2xx` : ''}`);
         });
+      sampling.push(sample);
     }, run.sampleS * 1000);
-    const errors = await new Promise<number>((resolve, reject) => {
-      const instance = autocannon(
-        { url: spec.url, method: 'POST', headers: { 'content-type': 'application/json', ...spec.headers }, body: spec.body, connections: run.conns, duration: run.seconds, overallRate: rate, timeout: 10 },
-        (err, result) => (err ? reject(err) : resolve(result.errors + result.timeouts)),
-      );
-      instance.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
-        requests++;
-        window.push(ms);
-        if (status < 200 || status >= 300) {
-          non2xx++;
-          windowNon2xx++;
-        }
-      });
+    // Offered evenly (the n-th request n / rate s after the start), not in autocannon's once-a-second bursts, whose
+    // queueing at full concurrency would be what the windows' p99 measured.
+    const load = await runPacedClient(spec, run.conns, rate, run.seconds, (status, ms, lateMs) => {
+      requests++;
+      window.push(ms);
+      windowLate.push(lateMs);
+      if (status < 200 || status >= 300) {
+        non2xx++;
+        windowNon2xx++;
+      }
     });
+    log(`soak: offered ${rate} req/s for ${run.seconds} s (${Math.floor(rate * run.seconds)} requests, ${load.unsent} not sent), ${load.requests} answered at ${load.rps.toFixed(0)} req/s over ${load.seconds.toFixed(1)} s; requests went out ${load.lateP50!.toFixed(2)} ms (p50), ${load.lateP99!.toFixed(2)} ms (p99) after they were due`);
+    // The paced load ends right after its last request's due time, which is the last window's end: let that window's
+    // sample come (it may be due a moment later), and every sample finish, before the windows are read.
+    const windows = Math.floor(run.seconds / run.sampleS);
+    while (sampling.length < windows) await sleep(10);
     clearInterval(faultTimer);
     clearInterval(sampleTimer);
+    await Promise.all(sampling);
     await httpJson(`${run.simUrl}/_sim/faults`, 'DELETE');
 
     const after = samples.filter((s) => s.t > warmupS + 0.5);
@@ -221,11 +241,16 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
       warmupS,
       capacityRps: capacity.rps,
       rateRps: rate,
+      conns: run.conns,
+      lateP50: load.lateP50!,
+      lateP99: load.lateP99!,
+      unsent: load.unsent!,
       samples,
       faultsInjected: faults,
       requests,
+      loadSeconds: load.seconds,
       non2xx,
-      errors,
+      errors: load.errors,
       fallbacks: usage.totals.fallbacks,
       rssGrowthPct: floorGrowthPct(after.map((s) => s.collectedRssMB)),
       heapGrowthPct: floorGrowthPct(after.map((s) => s.liveHeapMB)),
@@ -265,13 +290,14 @@ export function soakChecks(s: SoakResult): TargetCheck[] {
 
 export function soakMarkdown(s: SoakResult): string {
   return [
-    `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (3 s at 32 connections after 2 s of warm-up, fallback class), load ${s.rateRps} req/s for ${s.seconds} s; ` +
+    `${s.gateway}; capacity ${f(s.capacityRps, 0)} req/s (autocannon, 3 s at ${s.conns} connections after 2 s of warm-up, fallback class), load ${s.rateRps} req/s for ${s.seconds} s, ` +
+      `offered evenly by an open-loop node:http client on a keep-alive pool of ${s.conns} connections (the n-th request n / rate seconds after the start, or as soon as a connection comes free; requests went out ${f(s.lateP50, 2)} ms (p50) and ${f(s.lateP99, 2)} ms (p99) after they were due, ${s.unsent} not sent before the load's end), not in autocannon's once-a-second bursts; ` +
       `${FAULT_WINDOW_MS / 1000} s windows with a fault rule on the primary and ${FAULT_WINDOW_MS / 1000} s without, in turn (${FAULTS.map((x) => JSON.stringify(x)).join(', ')}, each for at most 20 requests; ${s.faultsInjected} in all), the circuit cooling down in 5 s. ` +
-      `${s.requests.toLocaleString('en-US')} requests, ${s.non2xx} non-2xx, ${s.errors} errors; ${s.fallbacks.toLocaleString('en-US')} of the recorded calls fell back. Warm-up: the first ${s.warmupS} s. ` +
-      `Per window: VmRSS and the V8 heap in use at its end, then both again right after a full collection (asked for over the gateway's inspector: what it holds, without the garbage V8 had yet to collect; growth is taken on these), latency of the responses in it, the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off) and the routing records waiting for the store.`,
+      `${s.requests.toLocaleString('en-US')} requests answered in ${f(s.loadSeconds, 1)} s, ${s.non2xx} non-2xx, ${s.errors} errors; ${s.fallbacks.toLocaleString('en-US')} of the recorded calls fell back. Warm-up: the first ${s.warmupS} s. ` +
+      `Per window: VmRSS and the V8 heap in use at its end, then both again right after a full collection (asked for over the gateway's inspector: what it holds, without the garbage V8 had yet to collect; growth is taken on these), latency of the responses in it (from their send) and how long after their due time they were sent (p99), the gateway's event-loop delay (prom-client's monitor, read from GET /metrics and reset by each read, its ${LOOP_TICK_MS} ms tick taken off) and the routing records waiting for the store.`,
     '',
-    '| t s | RSS MB | heap used MB | RSS after a full collection MB | live heap MB | requests | non-2xx | p50 ms | p99 ms | event-loop delay p50 ms | event-loop delay p99 ms | records pending |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...s.samples.map((x) => `| ${f(x.t, 0)} | ${f(x.rssMB, 1)} | ${f(x.heapUsedMB, 1)} | ${f(x.collectedRssMB, 1)} | ${f(x.liveHeapMB, 1)} | ${x.requests} | ${x.non2xx} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.loopP50Ms, 2)} | ${f(x.loopP99Ms, 2)} | ${f(x.recordsPending, 0)} |`),
+    '| t s | RSS MB | heap used MB | RSS after a full collection MB | live heap MB | requests | non-2xx | p50 ms | p99 ms | sent late p99 ms | event-loop delay p50 ms | event-loop delay p99 ms | records pending |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...s.samples.map((x) => `| ${f(x.t, 0)} | ${f(x.rssMB, 1)} | ${f(x.heapUsedMB, 1)} | ${f(x.collectedRssMB, 1)} | ${f(x.liveHeapMB, 1)} | ${x.requests} | ${x.non2xx} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.sentLateP99Ms, 1)} | ${f(x.loopP50Ms, 2)} | ${f(x.loopP99Ms, 2)} | ${f(x.recordsPending, 0)} |`),
   ].join('\n');
 }
