@@ -220,8 +220,9 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
   let store: RedisBudgetLedgerStore;
   let leases = 0;
   const lease = (): LedgerLease => ({ id: `pass-${++leases}`, ttlMs: 60_000 });
-  /** The commands the store sent, by name. */
+  /** The commands the store sent, by name, and their replies. */
   const sent: string[] = [];
+  const replies: Promise<unknown>[] = [];
 
   before(async () => {
     client = new Redis(REDIS_URL);
@@ -229,6 +230,7 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
     const send = storeClient.sendCommand.bind(storeClient);
     storeClient.sendCommand = (command, stream) => {
       sent.push(command.name);
+      replies.push(command.promise);
       return send(command, stream);
     };
     store = new RedisBudgetLedgerStore({ client: storeClient, keyPrefix: prefix });
@@ -265,6 +267,21 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
     assert.deepEqual([f.granted, f.refusedBy], [false, 'period'], '600 spent + 300 reserved + 300 is past the budget');
     assert.deepEqual(sent, ['evalsha'], 'one script call for the pass');
     assert.deepEqual(await store.balance('order', limits), { spentMicros: 600, reservedMicros: 300, daySpentMicros: 0, dayReservedMicros: 0 });
+  });
+
+  test("a pass's script call answers one value, its figures in one string (the client decodes each value it is sent: ~3k instructions a figure), exact to 2^53", async () => {
+    const big: LedgerLimits = { ...limits, budgetMicros: 9_000_000_000_000_000 };
+    await store.restore('big', big, 4_000_000_000_000_123, 0);
+    const held = lease();
+    sent.length = 0;
+    replies.length = 0;
+    const [reserved, other] = await Promise.all([store.reserve('big', 1_000_000_000_000_007, big, held), store.reserve('order', 1, limits, lease())]);
+    assert.deepEqual(sent, ['evalsha']);
+    assert.equal(typeof (await replies[0]), 'string', 'one string for the pass, not an integer per figure');
+    assert.deepEqual([reserved.granted, reserved.balance.spentMicros, reserved.balance.reservedMicros], [true, 4_000_000_000_000_123, 1_000_000_000_000_007]);
+    assert.equal(other.granted, true);
+    const settled = await store.settle('big', 1_000_000_000_000_007, 999_999_999_999_999, big, held.id);
+    assert.deepEqual([settled.spentMicros, settled.reservedMicros], [5_000_000_000_000_122, 0]);
   });
 
   test('a long pass goes in several script calls of at most 256 steps; none reserves past the budget', async () => {
