@@ -365,10 +365,23 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
       for (const id of ['one', 'two']) assert.equal((await store.reserve('t', 100, limits, { id, ttlMs: 60_000 })).granted, true);
       const writes = socketWrites(client);
       let settled: Promise<LedgerBalance> | undefined;
-      store.writeTogether(() => {
-        void client.xadd(`${prefix}journal`, '*', 'r', 'one');
-        settled = store.settle('t', 100, 40, limits, 'one');
-      });
+      // The step uncorks when it returns: no end-of-pass write is scheduled for its held command.
+      const uncork = (client as unknown as { uncork: () => void }).uncork;
+      let uncorksScheduled = 0;
+      const immediate = globalThis.setImmediate;
+      globalThis.setImmediate = ((fn: () => void, ...args: unknown[]) => {
+        if (fn === uncork) uncorksScheduled++;
+        return (immediate as (...a: unknown[]) => NodeJS.Immediate)(fn, ...args);
+      }) as typeof setImmediate;
+      try {
+        store.writeTogether(() => {
+          void client.xadd(`${prefix}journal`, '*', 'r', 'one');
+          settled = store.settle('t', 100, 40, limits, 'one');
+        });
+      } finally {
+        globalThis.setImmediate = immediate;
+      }
+      assert.equal(uncorksScheduled, 0);
       assert.equal(writes.length, 1, 'one write, when the step returned');
       assert.match(writes[0]!, /xadd[\s\S]*evalsha/i, 'the entry, then the settle');
       assert.equal((await settled!).spentMicros, 40);
@@ -377,6 +390,7 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
       const waiting = store.reserve('t', 100, limits, { id: 'three', ttlMs: 60_000 });
       store.writeTogether(() => {
         void client.xadd(`${prefix}journal`, '*', 'r', 'two');
+        assert.equal(writes.length, 1, 'under load nothing joins the entry: written as it is issued, not corked to the end of the step');
         settled = store.settle('t', 100, 60, limits, 'two');
       });
       assert.equal(writes.length, 1);

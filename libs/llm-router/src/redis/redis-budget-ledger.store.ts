@@ -284,8 +284,9 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
    * of the pass, one script call for them all, where its own would be one more.
    */
   writeTogether(step: () => void): void {
-    if (!(this.client instanceof WriteCoalescingRedis)) return step();
-    this.client.together(step, this.steps.quiet ? this.sendSteps : leaveSteps);
+    // Under load nothing joins the step's command: it is written as it comes, with no cork to hold it to the step's end.
+    if (!(this.client instanceof WriteCoalescingRedis) || !this.steps.quiet) return step();
+    this.client.together(step, this.sendSteps);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {
@@ -439,8 +440,6 @@ const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2:
 const NO_EXPECTATION = '0,0,-1,-1,-1';
 /** A bound for the script: -1 for none (absent or unbounded). */
 const upTo = (limit: number | undefined): number => (limit === undefined || !Number.isFinite(limit) ? -1 : limit);
-/** The steps stay for the end of the pass. */
-const leaveSteps = (): void => undefined;
 const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
 
 /** Figures {period spent, reserved, day spent, reserved, caller spent, reserved}, from `at` in `f`, as a balance. */
