@@ -220,8 +220,9 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
   let store: RedisBudgetLedgerStore;
   let leases = 0;
   const lease = (): LedgerLease => ({ id: `pass-${++leases}`, ttlMs: 60_000 });
-  /** The commands the store sent, by name. */
+  /** The commands the store sent, by name, and their replies. */
   const sent: string[] = [];
+  const replies: Promise<unknown>[] = [];
 
   before(async () => {
     client = new Redis(REDIS_URL);
@@ -229,6 +230,7 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
     const send = storeClient.sendCommand.bind(storeClient);
     storeClient.sendCommand = (command, stream) => {
       sent.push(command.name);
+      replies.push(command.promise);
       return send(command, stream);
     };
     store = new RedisBudgetLedgerStore({ client: storeClient, keyPrefix: prefix });
@@ -265,6 +267,21 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
     assert.deepEqual([f.granted, f.refusedBy], [false, 'period'], '600 spent + 300 reserved + 300 is past the budget');
     assert.deepEqual(sent, ['evalsha'], 'one script call for the pass');
     assert.deepEqual(await store.balance('order', limits), { spentMicros: 600, reservedMicros: 300, daySpentMicros: 0, dayReservedMicros: 0 });
+  });
+
+  test("a pass's script call answers one value, its figures in one string (the client decodes each value it is sent: ~3k instructions a figure), exact to 2^53", async () => {
+    const big: LedgerLimits = { ...limits, budgetMicros: 9_000_000_000_000_000 };
+    await store.restore('big', big, 4_000_000_000_000_123, 0);
+    const held = lease();
+    sent.length = 0;
+    replies.length = 0;
+    const [reserved, other] = await Promise.all([store.reserve('big', 1_000_000_000_000_007, big, held), store.reserve('order', 1, limits, lease())]);
+    assert.deepEqual(sent, ['evalsha']);
+    assert.equal(typeof (await replies[0]), 'string', 'one string for the pass, not an integer per figure');
+    assert.deepEqual([reserved.granted, reserved.balance.spentMicros, reserved.balance.reservedMicros], [true, 4_000_000_000_000_123, 1_000_000_000_000_007]);
+    assert.equal(other.granted, true);
+    const settled = await store.settle('big', 1_000_000_000_000_007, 999_999_999_999_999, big, held.id);
+    assert.deepEqual([settled.spentMicros, settled.reservedMicros], [5_000_000_000_000_122, 0]);
   });
 
   test('a long pass goes in several script calls of at most 256 steps; none reserves past the budget', async () => {
@@ -348,10 +365,23 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
       for (const id of ['one', 'two']) assert.equal((await store.reserve('t', 100, limits, { id, ttlMs: 60_000 })).granted, true);
       const writes = socketWrites(client);
       let settled: Promise<LedgerBalance> | undefined;
-      store.writeTogether(() => {
-        void client.xadd(`${prefix}journal`, '*', 'r', 'one');
-        settled = store.settle('t', 100, 40, limits, 'one');
-      });
+      // The step uncorks when it returns: no end-of-pass write is scheduled for its held command.
+      const uncork = (client as unknown as { uncork: () => void }).uncork;
+      let uncorksScheduled = 0;
+      const immediate = globalThis.setImmediate;
+      globalThis.setImmediate = ((fn: () => void, ...args: unknown[]) => {
+        if (fn === uncork) uncorksScheduled++;
+        return (immediate as (...a: unknown[]) => NodeJS.Immediate)(fn, ...args);
+      }) as typeof setImmediate;
+      try {
+        store.writeTogether(() => {
+          void client.xadd(`${prefix}journal`, '*', 'r', 'one');
+          settled = store.settle('t', 100, 40, limits, 'one');
+        });
+      } finally {
+        globalThis.setImmediate = immediate;
+      }
+      assert.equal(uncorksScheduled, 0);
       assert.equal(writes.length, 1, 'one write, when the step returned');
       assert.match(writes[0]!, /xadd[\s\S]*evalsha/i, 'the entry, then the settle');
       assert.equal((await settled!).spentMicros, 40);
@@ -360,6 +390,7 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
       const waiting = store.reserve('t', 100, limits, { id: 'three', ttlMs: 60_000 });
       store.writeTogether(() => {
         void client.xadd(`${prefix}journal`, '*', 'r', 'two');
+        assert.equal(writes.length, 1, 'under load nothing joins the entry: written as it is issued, not corked to the end of the step');
         settled = store.settle('t', 100, 60, limits, 'two');
       });
       assert.equal(writes.length, 1);

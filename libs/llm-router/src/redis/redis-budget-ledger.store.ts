@@ -70,7 +70,11 @@ end
 // key set, then 'r' and a reserve's arguments, or 's' and a settle's, the
 // arguments as one JSON array (one argument where there were up to fifteen:
 // ioredis frames, measures and copies each argument it sends, and Redis makes
-// each one a string; cjson decodes the array in C). Flags are 1 or 0.
+// each one a string; cjson decodes the array in C). Flags are 1 or 0. The
+// reply is one string, each entry's values comma-separated and ';' between
+// entries (the client decodes one value per call where it decoded each
+// figure: ~3k instructions each); when a step failed, one string per entry,
+// the failed one's its error after '!'.
 // A reserve's A: 1 amount, 2 period budget (-1: none), 3 day cap (-1: none), 4 period ttl, 5 has a day (1/0),
 // 6 lease member, 7 lease ms, 8 has a caller (1/0), 9 caller budget, 10 caller ttl,
 // 11 has an expectation (1/0), 12 spent at least, 13 spent below, 14 day spent below, 15 caller spent below (-1: none).
@@ -129,25 +133,25 @@ local function settle(K, A)
   if hasCaller then book(K[6], redis.call('ZREM', K[7], member) == 1, tonumber(A[7])) end
   return figures(K, hasDay, hasCaller)
 end
-local out, o, p = {}, 0, 1
+local out, failed, p = {}, false, 1
 while p <= #ARGV do
   local k = tonumber(ARGV[p]) * 8
   local K = {KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], KEYS[k + 6], KEYS[k + 7], KEYS[k + 8]}
   local isReserve = ARGV[p + 1] == 'r'
-  local width = 6
-  if isReserve then width = 8 end
   local ok, r = pcall(cjson.decode, ARGV[p + 2])
   if ok and isReserve then ok, r = pcall(reserve, K, r) elseif ok then ok, r = pcall(settle, K, r) end
-  -- A step that failed answers its error in its own place: the others stand.
-  if not ok then
-    r = {type(r) == 'table' and r.err or tostring(r)}
-    for i = 2, width do r[i] = 0 end
+  -- %d truncates as Redis does a Lua number it answers as an integer.
+  if ok and isReserve then out[#out + 1] = string.format('%d,%d,%d,%d,%d,%d,%d,%d', unpack(r, 1, 8))
+  elseif ok then out[#out + 1] = string.format('%d,%d,%d,%d,%d,%d', unpack(r, 1, 6))
+  else
+    -- A step that failed answers its error in its own place: the others stand.
+    failed = true
+    out[#out + 1] = '!' .. (type(r) == 'table' and r.err or tostring(r))
   end
-  for i = 1, width do out[o + i] = r[i] end
-  o = o + width
   p = p + 3
 end
-return out
+if failed then return out end
+return table.concat(out, ';')
 `;
 
 // ARGV: 1 has a day, 2 has a caller. Answers {lost (1/0), figures...}.
@@ -280,8 +284,9 @@ export class RedisBudgetLedgerStore implements BudgetLedgerStore {
    * of the pass, one script call for them all, where its own would be one more.
    */
   writeTogether(step: () => void): void {
-    if (!(this.client instanceof WriteCoalescingRedis)) return step();
-    this.client.together(step, this.steps.quiet ? this.sendSteps : leaveSteps);
+    // Under load nothing joins the step's command: it is written as it comes, with no cork to hold it to the step's end.
+    if (!(this.client instanceof WriteCoalescingRedis) || !this.steps.quiet) return step();
+    this.client.together(step, this.sendSteps);
   }
 
   async balance(tenant: string, keys: LedgerKeys): Promise<LedgerBalance> {
@@ -435,8 +440,6 @@ const REFUSED_BY: Record<number, ReserveResult['refusedBy']> = { 1: 'period', 2:
 const NO_EXPECTATION = '0,0,-1,-1,-1';
 /** A bound for the script: -1 for none (absent or unbounded). */
 const upTo = (limit: number | undefined): number => (limit === undefined || !Number.isFinite(limit) ? -1 : limit);
-/** The steps stay for the end of the pass. */
-const leaveSteps = (): void => undefined;
 const NOTHING: LedgerBalance = { spentMicros: 0, reservedMicros: 0, daySpentMicros: 0, dayReservedMicros: 0 };
 
 /** Figures {period spent, reserved, day spent, reserved, caller spent, reserved}, from `at` in `f`, as a balance. */

@@ -5,7 +5,7 @@ import { WriteCoalescingRedis } from './write-coalescing-redis.js';
 /** A kind of entry a batch script runs: how many reply values it answers, and what they mean to its caller. */
 export interface BatchedStep<R, C> {
   readonly width: number;
-  decode(reply: ReadonlyArray<number | string>, at: number, context: C): R;
+  decode(values: readonly number[], at: number, context: C): R;
 }
 
 /** One caller's entry: its step, what decoding needs, and its promise's ends. */
@@ -36,8 +36,10 @@ interface Batch {
  *
  * The script's contract: KEYS are distinct key sets of `keysPerSet` keys;
  * ARGV is, per entry, its key set's index (from 0) then its arguments; the
- * reply is, per entry, its step's `width` values, or an error message in the
- * first of them. Entries go out at the end of the pass (the check phase,
+ * reply is one string of every entry's `width` integers in order (any other
+ * character separates them: one value for the client to decode, not one per
+ * integer), or, when a step failed, an array of one such string per entry,
+ * a failed entry's being its error message after '!'. Entries go out at the end of the pass (the check phase,
  * when the coalescing connection writes anyway) or when `flush` is called.
  */
 export class ScriptBatch {
@@ -107,7 +109,7 @@ export class ScriptBatch {
     this.batches.delete(group);
     const { entries } = batch;
     this.sentInPass += entries.length;
-    this.script.run<Array<number | string>>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet).then(
+    this.script.run<string | string[]>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet).then(
       (reply) => answer(entries, reply),
       (err: unknown) => {
         for (const entry of entries) entry.reject(err);
@@ -116,12 +118,43 @@ export class ScriptBatch {
   }
 }
 
-function answer(entries: readonly Entry[], reply: ReadonlyArray<number | string>): void {
-  let at = 0;
-  for (const entry of entries) {
-    const first = reply[at];
-    if (typeof first === 'string') entry.reject(new Error(first));
-    else entry.resolve(entry.step.decode(reply, at, entry.context));
-    at += entry.step.width;
+function answer(entries: readonly Entry[], reply: string | readonly string[]): void {
+  if (typeof reply === 'string') {
+    const values = integersIn(reply);
+    let at = 0;
+    for (const entry of entries) {
+      entry.resolve(entry.step.decode(values, at, entry.context));
+      at += entry.step.width;
+    }
+    return;
   }
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const text = reply[i] ?? '!no answer';
+    if (text.startsWith('!')) entry.reject(new Error(text.slice(1)));
+    else entry.resolve(entry.step.decode(integersIn(text), 0, entry.context));
+  }
+}
+
+/** The integers written in `text`, in order; any character but a digit or a minus sign separates them. */
+export function integersIn(text: string): number[] {
+  const out: number[] = [];
+  let n = 0;
+  let negative = false;
+  let digits = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      digits = true;
+    } else if (c === 45) negative = true;
+    else {
+      if (digits) out.push(negative ? -n : n);
+      n = 0;
+      negative = false;
+      digits = false;
+    }
+  }
+  if (digits) out.push(negative ? -n : n);
+  return out;
 }

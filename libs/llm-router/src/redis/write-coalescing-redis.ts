@@ -77,7 +77,8 @@ export class WriteCoalescingRedis extends Redis {
       if (socket?.writable) {
         socket.cork();
         this.corked = socket;
-        setImmediate(this.uncork);
+        // A held command's step uncorks when it returns (`together`): no end-of-pass write to schedule.
+        if (!held) setImmediate(this.uncork);
       }
     }
     const sent = super.sendCommand(command, stream);
