@@ -73,3 +73,39 @@ const records: RoutingRecord[] = [
 test("a row's detail is byte for byte the text rows and journal lines have always held (a mixed fleet reads both)", () => {
   for (const record of records) assert.equal(toRecordRow(record, undefined, policy).detail, detailAsStored(record));
 });
+
+test("a row's start is Date.parse of the record's, read by hand or not", () => {
+  const texts = [
+    '2026-12-07T08:00:00.000Z',
+    '1999-01-01T00:00:00.001Z',
+    '2024-02-28T23:59:59.999Z',
+    '2024-02-29T12:00:00.000Z',
+    '2025-02-29T12:00:00.000Z',
+    '2026-04-31T12:00:00.000Z',
+    '2026-13-01T00:00:00.000Z',
+    '2026-00-10T00:00:00.000Z',
+    '2026-12-00T00:00:00.000Z',
+    '2026-12-07T24:00:00.000Z',
+    '2026-12-07T23:60:00.000Z',
+    '2026-12-07T23:59:60.000Z',
+    '0050-06-15T10:00:00.000Z',
+    '0999-06-15T10:00:00.000Z',
+    '+275760-09-13T00:00:00.000Z',
+    '2026-12-07T08:00:00.000+01:00',
+    '2026-12-07T08:00:00Z',
+    '2026-12-07',
+    '2026-1a-07T08:00:00.000Z',
+    '2026-12-07 08:00:00.000Z',
+    '2026-12-07T08:00:00.0000',
+    '2026-12-07T08:00:00.000+',
+    '2026-12-07T08:00:00.0a0Z',
+    '2026-12-07T08:00:0a.000Z',
+  ];
+  for (let i = 0; i < 200; i++) texts.push(new Date(Date.UTC(1970 + ((i * 37) % 90), 0, 1) + i * 86_399_937 + i * 7).toISOString());
+  for (const startedAt of texts) {
+    const expected = Date.parse(startedAt);
+    const got = toRecordRow({ ...base, startedAt }, undefined, policy).startedAt;
+    if (Number.isFinite(expected)) assert.equal(got, expected, startedAt);
+    else assert.ok(Math.abs(got - Date.now()) < 60_000, `${startedAt}: not a time, so now`);
+  }
+});
