@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
 import { carriesContent } from '../../chat/chunk-content.js';
 import { textTokens } from '../../chat/text-tokens.js';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { AdapterTarget } from '../provider-adapter.interface.js';
 import { OpenAiAdapter } from './openai.adapter.js';
-import { scanChunkText } from './openai-chunk-text.js';
+import { PlainChunkFrame, scanChunkText } from './openai-chunk-text.js';
 
 const target: AdapterTarget = { model: 'fast-chat', upstreamModel: 'gpt-4o-mini', basePath: '/v1', headers: {} };
 const adapter = new OpenAiAdapter();
@@ -130,5 +132,26 @@ describe('OpenAI chunks passed on as text', () => {
     const passed = decoder.passThrough?.({ data: frame('{"content":"Hi"}').replace('"index":0,', '"index":0,,') });
     assert.ok(passed);
     assert.throws(() => passed.chunk, (err: unknown) => err instanceof UpstreamFailure && err.code === 'invalid_stream_event');
+  });
+});
+
+describe('a plain chunk frame', () => {
+  it('keeps its own text, not the network read its chunk was cut from (a frame lives as long as its stream)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const chunk = frame('{"content":"Hi"}');
+    const frames: (PlainChunkFrame | undefined)[] = [];
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 500; i++) {
+      // One read with the chunk and 20 kB of later events, the chunk's text a slice of it (as the SSE decoder cuts it).
+      const read = `data: ${chunk}\n\n${'x'.repeat(20_000)}${i}`;
+      frames.push(PlainChunkFrame.of(read.slice(6, read.indexOf('\n')), '"model":"gpt-4o-mini-2024-07-18"', '"model":"fast-chat"'));
+    }
+    gc();
+    const perFrame = (process.memoryUsage().heapUsed - before) / frames.length;
+    assert.equal(frames.filter((f) => f !== undefined).length, 500);
+    // Holding the reads: ~20 kB a frame; its own three strings: well under 2 kB.
+    assert.ok(perFrame < 4_000, `${Math.round(perFrame)} B per frame`);
   });
 });

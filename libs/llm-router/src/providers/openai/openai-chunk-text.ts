@@ -60,9 +60,10 @@ export class PlainChunkFrame {
     if (at === -1) return undefined;
     const start = at + CONTENT.length;
     const end = stringEnd(data, start);
-    const head = data.slice(0, start);
+    if (end === -1) return undefined;
+    const head = detached(data.slice(0, start));
     const ownHead = rewriteModelField(head, field, ownField);
-    return end === -1 || ownHead === undefined ? undefined : new PlainChunkFrame(head, data.slice(end), ownHead);
+    return ownHead === undefined ? undefined : new PlainChunkFrame(head, detached(data.slice(end)), detached(ownHead));
   }
 
   /** Whether `data` starts with the head (String.prototype.startsWith compares a character at a time: ~1.3 µs for a 170-character head, against ~0.1 for a slice's equality). */
@@ -81,6 +82,15 @@ export class PlainChunkFrame {
     }
     return scanAfterHead(data, start);
   }
+}
+
+/**
+ * The same text, holding nothing else: a slice keeps the whole string it was cut from (here the network read the
+ * chunk came in, up to tens of kilobytes), and a frame lives as long as its stream. V8 flattens the concatenation
+ * into a new string of its own; the slice of that keeps only it.
+ */
+function detached(text: string): string {
+  return (' ' + text).slice(1);
 }
 
 /**
