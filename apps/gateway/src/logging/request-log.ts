@@ -50,7 +50,11 @@ const str = JSON.stringify as (value: string) => string;
 const quotedValues = new Map<string, string>();
 const MAX_QUOTED = 1024;
 
+/** Longer values are quoted per line: with API keys off, a tenant or feature header can be kilobytes long. */
+const MAX_QUOTED_LENGTH = 256;
+
 function quoted(value: string): string {
+  if (value.length > MAX_QUOTED_LENGTH) return str(value);
   let text = quotedValues.get(value);
   if (text === undefined) {
     text = str(value);
