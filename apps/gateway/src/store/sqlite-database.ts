@@ -17,7 +17,9 @@ export function openSqlite(path: string): Database.Database {
 /**
  * The record thread's connection: it only inserts, so it needs the pages on the path to each index's insert point, not
  * better-sqlite3's 16 MB default cache (built with SQLITE_DEFAULT_CACHE_SIZE=-16000), which it filled as records went in and
- * kept for good: about 15 MB of the gateway's resident memory under load. 2 MB (SQLite's own default) holds them.
+ * kept for good: about 15 MB of the gateway's resident memory under load. 2 MB (SQLite's own default) holds them while
+ * the file is young; once its indexes' inner pages outgrow it, inserts read pages back from the OS's page cache, on
+ * this thread, not the event loop (a trade for bounded memory, as any fixed size is).
  */
 export function openRecordWriter(path: string): Database.Database {
   const db = openSqlite(path);
