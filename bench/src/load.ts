@@ -210,7 +210,7 @@ export async function runStreamClient(spec: RequestSpec, connections: number, du
 /** Called with each response of the paced client: its status, its latency (ms from the request's send to its last byte) and how late it was sent (ms after its due time). */
 export type OnResponse = (status: number, ms: number, lateMs: number) => void;
 
-/** The paced client sends nothing more this long after the load's last due time: a target that fell behind does not stretch the run without end. */
+/** By default the paced client sends nothing more this long after the load's last due time: a target that fell behind does not stretch the run without end. */
 const PACED_END_GRACE_MS = 1000;
 
 /**
@@ -220,9 +220,16 @@ const PACED_END_GRACE_MS = 1000;
  * back to back from the second's start (a burst at full speed, then idle), requests arrive evenly. Latency runs from
  * the send; `lateP50`/`lateP99` say how long after their due time requests went out (the client's own lag, or every
  * connection busy: the target fell behind); `unsent`: requests no connection came free for before the load's end
- * (plus PACED_END_GRACE_MS). `onResponse` sees every response as it comes.
+ * (plus `endGraceMs`). `onResponse` sees every response as it comes.
  */
-export async function runPacedClient(spec: RequestSpec, connections: number, ratePerS: number, durationS: number, onResponse?: OnResponse): Promise<LoadResult> {
+export async function runPacedClient(
+  spec: RequestSpec,
+  connections: number,
+  ratePerS: number,
+  durationS: number,
+  onResponse?: OnResponse,
+  endGraceMs = PACED_END_GRACE_MS,
+): Promise<LoadResult> {
   const { agent, url, body, headers } = clientFor(spec, connections);
   const total = new Samples();
   const late = new Samples();
@@ -235,7 +242,7 @@ export async function runPacedClient(spec: RequestSpec, connections: number, rat
   const due = Math.floor(ratePerS * durationS);
   // Request n (from 0) is the (n + 1)-th: due once (n + 1) / rate seconds have passed.
   const dueMs = (n: number) => ((n + 1) * 1000) / ratePerS;
-  const endMs = dueMs(due - 1) + PACED_END_GRACE_MS;
+  const endMs = dueMs(due - 1) + endGraceMs;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   // Requests due while every connection is busy wait as a count, not as request objects queued in the agent: behind a

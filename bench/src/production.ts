@@ -39,6 +39,7 @@ export async function productionServices(log: (s: string) => void): Promise<Prod
     throw new Error(`the production configuration needs PostgreSQL at ${BENCH_DATABASE_URL} (BENCH_DATABASE_URL): ${(err as Error).message}; BENCH_PRODUCTION=0 leaves it out`);
   }
   const made: { schema: string; prefix: string }[] = [];
+  let cleaning: Promise<void> | undefined;
   log(`production configuration: Redis ${BENCH_REDIS_URL}, PostgreSQL ${BENCH_DATABASE_URL} (schemas bench_${run}_*, key prefixes bench:${run}:*)`);
   return {
     env(name: string) {
@@ -48,21 +49,29 @@ export async function productionServices(log: (s: string) => void): Promise<Prod
       made.push({ schema, prefix });
       return { LLM_REDIS_URL: BENCH_REDIS_URL, LLM_REDIS_PREFIX: prefix, DATABASE_URL: BENCH_DATABASE_URL, LLM_PG_SCHEMA: schema };
     },
-    async cleanup() {
-      try {
-        for (const { schema, prefix } of made.splice(0)) {
-          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length > 0) await redis.unlink(...keys);
-          } while (cursor !== '0');
+    // Once, however many ask (a signal and a failing run can both): a second call would find `made` empty and end the
+    // connections under the first one's drops. Each schema and prefix is removed on its own, so one failure loses no other.
+    cleanup() {
+      return (cleaning ??= (async () => {
+        try {
+          for (const { schema, prefix } of made.splice(0)) {
+            try {
+              await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+              let cursor = '0';
+              do {
+                const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+                cursor = next;
+                if (keys.length > 0) await redis.unlink(...keys);
+              } while (cursor !== '0');
+            } catch (err) {
+              log(`cleanup: ${schema} / ${prefix}*: ${(err as Error).message}`);
+            }
+          }
+        } finally {
+          redis.disconnect();
+          await client.end().catch(() => undefined);
         }
-      } finally {
-        redis.disconnect();
-        await client.end().catch(() => undefined);
-      }
+      })());
     },
   };
 }
