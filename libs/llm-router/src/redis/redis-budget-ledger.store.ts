@@ -140,9 +140,11 @@ while p <= #ARGV do
   local isReserve = ARGV[p + 1] == 'r'
   local ok, r = pcall(cjson.decode, ARGV[p + 2])
   if ok and isReserve then ok, r = pcall(reserve, K, r) elseif ok then ok, r = pcall(settle, K, r) end
-  -- %d truncates as Redis does a Lua number it answers as an integer.
-  if ok and isReserve then out[#out + 1] = string.format('%d,%d,%d,%d,%d,%d,%d,%d', unpack(r, 1, 8))
-  elseif ok then out[#out + 1] = string.format('%d,%d,%d,%d,%d,%d', unpack(r, 1, 6))
+  -- %d truncates as Redis does a Lua number it answers as an integer. In the pcall: a figure that is not a number
+  -- (a damaged field) fails its own step, not the whole pass after the others' writes.
+  if ok and isReserve then ok, r = pcall(string.format, '%d,%d,%d,%d,%d,%d,%d,%d', unpack(r, 1, 8))
+  elseif ok then ok, r = pcall(string.format, '%d,%d,%d,%d,%d,%d', unpack(r, 1, 6)) end
+  if ok then out[#out + 1] = r
   else
     -- A step that failed answers its error in its own place: the others stand.
     failed = true

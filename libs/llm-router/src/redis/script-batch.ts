@@ -9,7 +9,7 @@ export interface BatchedStep<R, C> {
 }
 
 /** One caller's entry: its step, what decoding needs, and its promise's ends. */
-interface Entry {
+export interface Entry {
   readonly step: BatchedStep<unknown, unknown>;
   readonly context: unknown;
   resolve(value: unknown): void;
@@ -118,9 +118,18 @@ export class ScriptBatch {
   }
 }
 
-function answer(entries: readonly Entry[], reply: string | readonly string[]): void {
+/** Hands each entry its part of the script's reply (see the class's contract). */
+export function answer(entries: readonly Entry[], reply: string | readonly string[]): void {
   if (typeof reply === 'string') {
     const values = integersIn(reply);
+    let needed = 0;
+    for (const entry of entries) needed += entry.step.width;
+    // A reply of another length (a script of another build under the same name) would hand callers undefined figures.
+    if (values.length !== needed) {
+      const err = new Error(`the batch script answered ${values.length} figures for ${needed}`);
+      for (const entry of entries) entry.reject(err);
+      return;
+    }
     let at = 0;
     for (const entry of entries) {
       entry.resolve(entry.step.decode(values, at, entry.context));
