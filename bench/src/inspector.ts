@@ -27,7 +27,8 @@ const urls = new Map<number, string>();
 function outputSince(s: Service, from: number, max: number): string {
   const fd = openSync(s.logPath, 'r');
   try {
-    const buf = Buffer.alloc(max);
+    // Not zero-filled: only the bytes read are decoded.
+    const buf = Buffer.allocUnsafe(max);
     return buf.toString('utf8', 0, readSync(fd, buf, 0, max, from));
   } finally {
     closeSync(fd);

@@ -149,7 +149,7 @@ function timedRequest(agent: Agent, url: URL, headers: Record<string, string>, b
   });
 }
 
-const is2xx = (status: number) => status >= 200 && status < 300;
+export const is2xx = (status: number) => status >= 200 && status < 300;
 
 /** A keep-alive agent of `connections` sockets and the request's parts, for the node:http clients below. */
 function clientFor(spec: RequestSpec, connections: number) {

@@ -9,7 +9,7 @@
  * growth after warm-up (what a full collection leaves, second half against
  * first: a leak raises it, garbage does not), latency drift (the halves' median windows), and the tenant's ledger against the sum of its routing records.
  */
-import { median, percentile, runAutocannon, runPacedClient, type RequestSpec } from './load.js';
+import { is2xx, median, percentile, runAutocannon, runPacedClient, type RequestSpec } from './load.js';
 import { collectedMemory, INSPECTABLE } from './inspector.js';
 import { ADMIN_HEADERS, credentials, writePolicyVariant } from './our-gateway.js';
 import { currentRss, httpJson, sleep, stopService, type Service } from './processes.js';
@@ -151,8 +151,6 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     let window: number[] = [];
     let windowLate: number[] = [];
     let windowNon2xx = 0;
-    let requests = 0;
-    let non2xx = 0;
     const samples: SoakSample[] = [];
     /** Each window's sample, still reading the gateway's gauges and memory. */
     const sampling: Promise<void>[] = [];
@@ -206,13 +204,9 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
     // Offered evenly (the n-th request n / rate s after the start), not in autocannon's once-a-second bursts, whose
     // queueing at full concurrency would be what the windows' p99 measured.
     const load = await runPacedClient(spec, run.conns, rate, run.seconds, (status, ms, lateMs) => {
-      requests++;
       window.push(ms);
       windowLate.push(lateMs);
-      if (status < 200 || status >= 300) {
-        non2xx++;
-        windowNon2xx++;
-      }
+      if (!is2xx(status)) windowNon2xx++;
     });
     log(`soak: offered ${rate} req/s for ${run.seconds} s (${Math.floor(rate * run.seconds)} requests, ${load.unsent} not sent), ${load.requests} answered at ${load.rps.toFixed(0)} req/s over ${load.seconds.toFixed(1)} s; requests went out ${load.lateP50!.toFixed(2)} ms (p50), ${load.lateP99!.toFixed(2)} ms (p99) after they were due`);
     // The paced load ends right after its last request's due time, which is the last window's end: let that window's
@@ -247,9 +241,9 @@ export async function runSoak(run: SoakRun, log: (s: string) => void): Promise<S
       unsent: load.unsent!,
       samples,
       faultsInjected: faults,
-      requests,
+      requests: load.requests,
       loadSeconds: load.seconds,
-      non2xx,
+      non2xx: load.non2xx,
       errors: load.errors,
       fallbacks: usage.totals.fallbacks,
       rssGrowthPct: floorGrowthPct(after.map((s) => s.collectedRssMB)),
