@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Command, type Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { flatCommand } from './flat-command.js';
 
 /**
  * A Lua script run by EVALSHA, and by EVAL when the server does not have it
  * (a restart, a failover, SCRIPT FLUSH): EVAL loads it for the next time.
  *
- * Built on ioredis's Command rather than `defineCommand`: every command
- * ioredis builds copies its arguments with `Array.prototype.flat`, which
- * costs Node 20 about 0.3 µs per argument, and a budgeted call sends some
- * fifty (three scripts of eight keys each). The arguments given to `run`
- * are flat already, so the command takes them as they are.
+ * Built on a flat command (flat-command.ts) rather than `defineCommand`: a
+ * budgeted call's steps send some fifty arguments (its key sets and
+ * figures), flat already, so the command takes them as they are.
  */
 export class RedisScript {
   readonly sha: string;
@@ -34,13 +33,3 @@ export class RedisScript {
   }
 }
 
-/** Its own `flat`, answering itself: what the Command constructor calls on its arguments. */
-function alreadyFlat<T>(this: T[]): T[] {
-  return this;
-}
-
-/** A command on arguments that are flat already (see RedisScript). */
-function flatCommand(name: string, args: Array<string | number>): Command {
-  (args as unknown as { flat: typeof alreadyFlat }).flat = alreadyFlat;
-  return new Command(name, args, { replyEncoding: 'utf8' });
-}
