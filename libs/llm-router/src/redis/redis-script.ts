@@ -20,13 +20,16 @@ export class RedisScript {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  /** `keysAndArgs`: the script's keys (`numberOfKeys` of them: the script's own unless given), then its arguments. */
-  run<T>(client: Redis | Cluster, keysAndArgs: Array<string | number>, numberOfKeys = this.numberOfKeys): Promise<T> {
-    const evalsha = flatCommand('evalsha', [this.sha, numberOfKeys, ...keysAndArgs]);
+  /**
+   * `keysAndArgs`: the script's keys (`numberOfKeys` of them: the script's own unless given), then its arguments.
+   * `replyEncoding`: how the reply's strings are decoded (null: as Buffers).
+   */
+  run<T>(client: Redis | Cluster, keysAndArgs: Array<string | number>, numberOfKeys = this.numberOfKeys, replyEncoding: BufferEncoding | null = 'utf8'): Promise<T> {
+    const evalsha = flatCommand('evalsha', [this.sha, numberOfKeys, ...keysAndArgs], replyEncoding);
     void client.sendCommand(evalsha);
     return (evalsha.promise as Promise<T>).catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      const load = flatCommand('eval', [this.lua, numberOfKeys, ...keysAndArgs]);
+      const load = flatCommand('eval', [this.lua, numberOfKeys, ...keysAndArgs], replyEncoding);
       void client.sendCommand(load);
       return load.promise as Promise<T>;
     });
