@@ -277,7 +277,7 @@ describe('RedisBudgetLedgerStore: the steps of one pass of the event loop', { sk
     replies.length = 0;
     const [reserved, other] = await Promise.all([store.reserve('big', 1_000_000_000_000_007, big, held), store.reserve('order', 1, limits, lease())]);
     assert.deepEqual(sent, ['evalsha']);
-    assert.equal(typeof (await replies[0]), 'string', 'one string for the pass, not an integer per figure');
+    assert.ok(Buffer.isBuffer(await replies[0]), 'one value for the pass, read as its bytes (not decoded to a string), not an integer per figure');
     assert.deepEqual([reserved.granted, reserved.balance.spentMicros, reserved.balance.reservedMicros], [true, 4_000_000_000_000_123, 1_000_000_000_000_007]);
     assert.equal(other.granted, true);
     const settled = await store.settle('big', 1_000_000_000_000_007, 999_999_999_999_999, big, held.id);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { createRedisStoreClient, type WriteCoalescingRedis } from '@llm-router/nestjs/redis';
 import { NoRecordJournal } from '../apps/gateway/src/persistence/record-journal.js';
 import { RedisRecordJournal } from '../apps/gateway/src/persistence/redis-record-journal.js';
 import { row } from '../apps/gateway/src/store/record-row.fixture.js';
@@ -20,9 +20,10 @@ const day = { from: Date.now() - 86_400_000, to: Date.now() + 86_400_000 };
 
 describe('the Redis record journal', { skip: redis === true ? false : redis }, () => {
   const key = `llmr-journal-test-${randomUUID()}:records:journal`;
-  const clients: Redis[] = [];
+  const clients: WriteCoalescingRedis[] = [];
   const client = () => {
-    const c = new Redis(REDIS_URL);
+    // The gateway's kind of connection (GatewayRedis): the journal sends its commands flat on it.
+    const c = createRedisStoreClient(REDIS_URL);
     clients.push(c);
     return c;
   };

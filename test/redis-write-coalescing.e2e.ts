@@ -47,6 +47,22 @@ describe('createRedisStoreClient: coalesced writes', { skip: available === true 
     assert.equal(await get, 'x');
   });
 
+  test('sendFlat: a command on its arguments as given, written at once when named in writeAtOnce, answered as its method would be', async () => {
+    const coalescing = client as WriteCoalescingRedis;
+    const set = client.set(`${prefix}f`, 'x');
+    assert.equal(held(), 1);
+    const added = coalescing.sendFlat<string | null>('xadd', [`${prefix}fs`, '*', 'k', 'v']);
+    assert.equal(held(), 0, 'the XADD and the SET before it are written');
+    const get = coalescing.sendFlat<string | null>('get', [`${prefix}f`]);
+    assert.equal(held(), 1, 'another command waits for the end of the pass');
+    assert.equal(await set, 'OK');
+    const id = await added;
+    assert.match(id ?? '', /^\d+-\d+$/);
+    assert.equal(await get, 'x');
+    assert.deepEqual(await client.xrange(`${prefix}fs`, '-', '+'), [[id, ['k', 'v']]]);
+    assert.equal(await coalescing.sendFlat('xdel', [`${prefix}fs`, id!]), 1);
+  });
+
   test('inside `together`, a writeAtOnce command waits for the end of the step and goes out with what came after it, in order', async () => {
     const coalescing = client as WriteCoalescingRedis;
     const order: string[] = [];

@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { WriteCoalescingRedis } from '@llm-router/nestjs/redis';
 import { recordLine } from '../../apps/gateway/src/store/record-line.js';
 import { FileRecordJournal, NoRecordJournal, type RecordJournal } from '../../apps/gateway/src/persistence/record-journal.js';
 import { RedisRecordJournal } from '../../apps/gateway/src/persistence/redis-record-journal.js';
@@ -89,10 +89,11 @@ async function main(): Promise<void> {
     result.file = await measure(file);
     await file.close();
     const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 1_000 });
+    // The gateway's kind of connection (GatewayRedis), as the journal sends on it; connected below.
+    const client = new WriteCoalescingRedis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000 });
     client.on('error', () => undefined);
     try {
-      await client.connect();
+      await client.ping();
       const key = `journal-micro-${process.pid}:records:journal`;
       const redis = new RedisRecordJournal(client, key, new NoRecordJournal(), { orphanAfterMs: 60_000 });
       // The replies (and the XDELs) are waited for between batches, outside the timed part.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { WriteCoalescingRedis } from '@llm-router/nestjs/redis';
 import { recordJournalDir, type GatewayConfig } from '../config/gateway.config.js';
 import { FileRecordJournal, NoRecordJournal, type RecordJournal } from './record-journal.js';
 import { RedisRecordJournal } from './redis-record-journal.js';
@@ -7,7 +7,7 @@ import { RedisRecordJournal } from './redis-record-journal.js';
 export const orphanAfterMs = (config: Pick<GatewayConfig, 'recordFlushMs'>) => Math.max(60_000, 4 * config.recordFlushMs);
 
 /** The configured journal: the fleet's Redis stream (files as its fallback), files alone, or none. */
-export function createRecordJournal(config: GatewayConfig, redis: Redis | undefined, onError: (message: string) => void): RecordJournal {
+export function createRecordJournal(config: GatewayConfig, redis: WriteCoalescingRedis | undefined, onError: (message: string) => void): RecordJournal {
   if (config.recordJournal === 'off') return new NoRecordJournal();
   const dir = recordJournalDir(config);
   const files = dir === undefined ? new NoRecordJournal() : new FileRecordJournal(dir, { onError });

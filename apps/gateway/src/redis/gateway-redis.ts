@@ -1,7 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
-import type { Redis } from 'ioredis';
-import type { RedisBudgetLedgerStore, RedisCircuitStateStore, RedisSessionStore } from '@llm-router/nestjs/redis';
+import type { RedisBudgetLedgerStore, RedisCircuitStateStore, RedisSessionStore, WriteCoalescingRedis } from '@llm-router/nestjs/redis';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 
 /**
@@ -17,7 +16,7 @@ import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config
  * the client's code in its memory.
  */
 export class GatewayRedis implements OnApplicationShutdown {
-  readonly client?: Redis;
+  readonly client?: WriteCoalescingRedis;
   readonly budgetLedger?: RedisBudgetLedgerStore;
   readonly circuits?: RedisCircuitStateStore;
   /** `LLM_REDIS_PREFIX`: every key the gateway writes starts with it. */

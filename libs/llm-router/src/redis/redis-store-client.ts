@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { WriteCoalescingRedis } from './write-coalescing-redis.js';
 
 export interface RedisStoreClientOptions {
@@ -21,7 +20,7 @@ export interface RedisStoreClientOptions {
  * out in one write (WriteCoalescingRedis). Whoever calls this owns the client
  * and closes it.
  */
-export function createRedisStoreClient(url: string, commandTimeoutOrOptions: number | RedisStoreClientOptions = {}): Redis {
+export function createRedisStoreClient(url: string, commandTimeoutOrOptions: number | RedisStoreClientOptions = {}): WriteCoalescingRedis {
   const o = typeof commandTimeoutOrOptions === 'number' ? { commandTimeoutMs: commandTimeoutOrOptions } : commandTimeoutOrOptions;
   const client = new WriteCoalescingRedis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout: o.commandTimeoutMs ?? 1_000 }, o.writeAtOnce);
   client.on('error', () => undefined);

@@ -39,7 +39,10 @@ interface Batch {
  * reply is one string of every entry's `width` integers in order (any other
  * character separates them: one value for the client to decode, not one per
  * integer), or, when a step failed, an array of one such string per entry,
- * a failed entry's being its error message after '!'. Entries go out at the end of the pass (the check phase,
+ * a failed entry's being its error message after '!'. The reply is read as
+ * it came, in bytes (a Buffer, not decoded to a string): Node 20 reads a
+ * string's characters through a property lookup each (~125 instructions a
+ * character), a Buffer's bytes about ten times cheaper. Entries go out at the end of the pass (the check phase,
  * when the coalescing connection writes anyway) or when `flush` is called.
  */
 export class ScriptBatch {
@@ -109,7 +112,7 @@ export class ScriptBatch {
     this.batches.delete(group);
     const { entries } = batch;
     this.sentInPass += entries.length;
-    this.script.run<string | string[]>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet).then(
+    this.script.run<Buffer | Buffer[]>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet, null).then(
       (reply) => answer(entries, reply),
       (err: unknown) => {
         for (const entry of entries) entry.reject(err);
@@ -119,8 +122,8 @@ export class ScriptBatch {
 }
 
 /** Hands each entry its part of the script's reply (see the class's contract). */
-export function answer(entries: readonly Entry[], reply: string | readonly string[]): void {
-  if (typeof reply === 'string') {
+export function answer(entries: readonly Entry[], reply: Buffer | readonly Buffer[]): void {
+  if (Buffer.isBuffer(reply)) {
     const values = integersIn(reply);
     let needed = 0;
     for (const entry of entries) needed += entry.step.width;
@@ -139,20 +142,23 @@ export function answer(entries: readonly Entry[], reply: string | readonly strin
   }
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    const text = reply[i] ?? '!no answer';
-    if (text.startsWith('!')) entry.reject(new Error(text.slice(1)));
-    else entry.resolve(entry.step.decode(integersIn(text), 0, entry.context));
+    const bytes = reply[i];
+    if (bytes === undefined) entry.reject(new Error('no answer'));
+    else if (bytes[0] === EXCLAMATION_MARK) entry.reject(new Error(bytes.toString('utf8', 1)));
+    else entry.resolve(entry.step.decode(integersIn(bytes), 0, entry.context));
   }
 }
 
-/** The integers written in `text`, in order; any character but a digit or a minus sign separates them. */
-export function integersIn(text: string): number[] {
+const EXCLAMATION_MARK = 33;
+
+/** The integers written in `text` (ASCII bytes), in order; any character but a digit or a minus sign separates them. */
+export function integersIn(text: Uint8Array): number[] {
   const out: number[] = [];
   let n = 0;
   let negative = false;
   let digits = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    const c = text[i]!;
     if (c >= 48 && c <= 57) {
       n = n * 10 + (c - 48);
       digits = true;

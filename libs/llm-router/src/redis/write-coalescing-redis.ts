@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { Redis, type Command, type RedisOptions } from 'ioredis';
+import { flatCommand } from './flat-command.js';
 
 /**
  * A Redis connection that sends the commands issued during one pass of the
@@ -36,6 +37,17 @@ export class WriteCoalescingRedis extends Redis {
   constructor(url: string, options: Pick<RedisOptions, 'maxRetriesPerRequest' | 'connectTimeout' | 'commandTimeout'>, writeAtOnce: readonly string[] = []) {
     super(url, options);
     this.writeAtOnce = new Set(writeAtOnce.map((name) => name.toLowerCase()));
+  }
+
+  /**
+   * Sends `name` on `args` as they are: flat already (strings and numbers),
+   * so spared the copy every command method makes of its arguments
+   * (flat-command.ts); no key prefix is added. For commands issued per call.
+   */
+  sendFlat<T>(name: string, args: Array<string | number>): Promise<T> {
+    const command = flatCommand(name, args);
+    void this.sendCommand(command);
+    return command.promise as Promise<T>;
   }
 
   /** Writes what this pass corked, now: for commands issued in the check phase, after the pass's own write went. */
