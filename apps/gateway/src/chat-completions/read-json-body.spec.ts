@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ClientGoneError, readJsonBody } from './read-json-body.js';
 
 const bounds = { maxDepth: 64, maxValues: 20_000 };
@@ -42,6 +44,9 @@ async function serve(then: (req: IncomingMessage) => void): Promise<{ server: Se
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
 test('a body read: onBody once, and an error on the request afterwards calls nothing more', async () => {
   let lateError: Promise<void> | undefined;
   const { server, port, outcome, settled } = await serve((req) => {
@@ -78,6 +83,31 @@ test('the client gone before the body ends: onError once, with ClientGoneError',
     assert.equal(outcome.bodies.length, 0);
     assert.equal(outcome.errors.length, 1);
     assert.ok(outcome.errors[0] instanceof ClientGoneError);
+  } finally {
+    server.close();
+  }
+});
+
+test('once the body is read, the request (which keeps the listeners) no longer holds its bytes', async () => {
+  let chunk: WeakRef<Buffer> | undefined;
+  let held: IncomingMessage | undefined;
+  const { server, port, outcome, settled } = await serve((req) => {
+    held = req;
+  });
+  server.prependListener('request', (req: IncomingMessage) => req.on('data', (c: Buffer) => (chunk = new WeakRef(c))));
+  try {
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x'.repeat(10_000) }] });
+    const sent = request({ port, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+    sent.end(body);
+    await settled;
+    assert.equal(outcome.bodies.length, 1);
+    assert.ok(held !== undefined && chunk !== undefined);
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      gc();
+    }
+    assert.equal(chunk.deref(), undefined, "the body's last chunk is still reachable while the request lives");
+    assert.ok(held.listenerCount('data') > 0);
   } finally {
     server.close();
   }
