@@ -23,7 +23,7 @@ describe('the Redis record journal', { skip: redis === true ? false : redis }, (
   const clients: WriteCoalescingRedis[] = [];
   const client = () => {
     // The gateway's kind of connection (GatewayRedis): the journal sends its commands flat on it.
-    const c = createRedisStoreClient(REDIS_URL);
+    const c = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
     clients.push(c);
     return c;
   };

@@ -63,6 +63,23 @@ describe('createRedisStoreClient: coalesced writes', { skip: available === true 
     assert.equal(await coalescing.sendFlat('xdel', [`${prefix}fs`, id!]), 1);
   });
 
+  test("sendFlat on a client with a key prefix (`?keyPrefix=` in the URL): its keys prefixed as its command methods' are; an upper-case name still written at once", async () => {
+    const prefixed = createRedisStoreClient(`${REDIS_URL}${REDIS_URL.includes('?') ? '&' : '?'}keyPrefix=${encodeURIComponent(`${prefix}p:`)}`, { writeAtOnce: ['xadd'] });
+    try {
+      await prefixed.ping();
+      const wait = prefixed.set('w', '1');
+      const added = prefixed.sendFlat<string | null>('XADD', ['s', '*', 'k', 'v']);
+      assert.equal((prefixed.stream as Socket).writableCorked, 0, 'written at once, with the SET before it');
+      await wait;
+      const id = await added;
+      assert.deepEqual(await client.xrange(`${prefix}p:s`, '-', '+'), [[id, ['k', 'v']]], 'under the prefix, where xrange() on the prefixed client reads');
+      assert.deepEqual(await prefixed.xrange('s', '-', '+'), [[id, ['k', 'v']]]);
+      assert.equal(await prefixed.sendFlat('xdel', ['s', id!]), 1);
+    } finally {
+      await prefixed.quit();
+    }
+  });
+
   test('inside `together`, a writeAtOnce command waits for the end of the step and goes out with what came after it, in order', async () => {
     const coalescing = client as WriteCoalescingRedis;
     const order: string[] = [];

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     await file.close();
     const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     // The gateway's kind of connection (GatewayRedis), as the journal sends on it; connected below.
-    const client = new WriteCoalescingRedis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000 });
+    const client = new WriteCoalescingRedis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000 }, ['xadd']);
     client.on('error', () => undefined);
     try {
       await client.ping();

@@ -44,7 +44,7 @@ export class RedisRecordJournal implements RecordJournal {
 
   append(row: RecordRow): void {
     if (this.client.status !== 'ready') return this.fallback.append(row);
-    // Written to the socket now (ioredis writes at once on a ready connection); the reply comes later.
+    // Written to the socket now (GatewayRedis names `xadd` in its writeAtOnce; inside a `together` step, at the step's end); the reply comes later.
     // Its entry is kept on the row, not in a map by recordId: a long-lived map's old tables, rebuilt as
     // rows come and go, kept every entry (and the pending XADD's row) through V8's young collections.
     // Sent flat: `xadd()` would copy its four arguments (~2k instructions each).

@@ -42,10 +42,13 @@ export class WriteCoalescingRedis extends Redis {
   /**
    * Sends `name` on `args` as they are: flat already (strings and numbers),
    * so spared the copy every command method makes of its arguments
-   * (flat-command.ts); no key prefix is added. For commands issued per call.
+   * (flat-command.ts; the array is taken over). The client's `keyPrefix`
+   * (an option, or `?keyPrefix=` in the URL) goes before its keys, as with
+   * the command methods. For commands issued per call.
    */
   sendFlat<T>(name: string, args: Array<string | number>): Promise<T> {
-    const command = flatCommand(name, args);
+    // Lower case, as the command methods name theirs: `writeAtOnce` matches the name.
+    const command = flatCommand(name.toLowerCase(), args, 'utf8', this.options.keyPrefix);
     void this.sendCommand(command);
     return command.promise as Promise<T>;
   }
