@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { createRedisStoreClient, type WriteCoalescingRedis } from '@llm-router/nestjs/redis';
-import { NoRecordJournal } from '../apps/gateway/src/persistence/record-journal.js';
+import { NoRecordJournal, type RecordJournal } from '../apps/gateway/src/persistence/record-journal.js';
 import { RedisRecordJournal } from '../apps/gateway/src/persistence/redis-record-journal.js';
+import type { RecordRow } from '../apps/gateway/src/store/gateway-store.js';
 import { row } from '../apps/gateway/src/store/record-row.fixture.js';
 import { SqliteGatewayStore } from '../apps/gateway/src/store/sqlite-gateway-store.js';
 import { REDIS_URL, redisAvailable } from './support/services.js';
@@ -65,5 +66,30 @@ describe('the Redis record journal', { skip: redis === true ? false : redis }, (
     assert.equal(await new RedisRecordJournal(other, key, new NoRecordJournal(), { orphanAfterMs: 60_000 }).recover(write, true), 1);
     assert.equal((await store.tenantUsage('acme', day)).totals.requests, 3);
     await store.close();
+  });
+
+  test('an XADD Redis refuses (the key holds another type) leaves the row to the file journal, with the error said', async () => {
+    const refusing = `${key}:wrongtype`;
+    const c = client();
+    await c.set(refusing, 'not a stream');
+    const kept: string[] = [];
+    const errors: string[] = [];
+    const files: RecordJournal = {
+      description: 'files',
+      append: (r: RecordRow) => void kept.push(r.requestId),
+      written: () => undefined,
+      recover: async () => 0,
+      close: async () => undefined,
+    };
+    const journal = new RedisRecordJournal(c, refusing, files, { orphanAfterMs: 60_000, onError: (m) => errors.push(m) });
+    const refused = row(1);
+    journal.append(refused);
+    assert.ok(refused.streamEntry instanceof Promise, 'sent to Redis first');
+    await refused.streamEntry.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(kept, [refused.requestId]);
+    assert.equal(refused.streamEntry, undefined);
+    assert.match(errors.join('\n'), /WRONGTYPE/);
+    await c.del(refusing);
   });
 });

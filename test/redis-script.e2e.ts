@@ -30,6 +30,18 @@ describe('RedisScript', { skip: available === true ? false : available }, () => 
     assert.deepEqual(await script.run(client, [`${prefix}n`, 2, '']), ['7', '', 1, 2]);
   });
 
+  test('with the reply as bytes (replyEncoding null), by EVAL when the server lacks the script and by EVALSHA after: Buffers both times', async () => {
+    const script = new RedisScript(`-- ${randomUUID()}\nreturn ARGV[1] .. ';' .. #KEYS`, 0);
+    assert.deepEqual(await client.script('EXISTS', script.sha), [0]);
+    const first = await script.run<Buffer>(client, ['1,-2'], 0, null);
+    assert.ok(Buffer.isBuffer(first), 'EVAL answers bytes');
+    assert.equal(first.toString(), '1,-2;0');
+    assert.deepEqual(await client.script('EXISTS', script.sha), [1]);
+    const again = await script.run<Buffer>(client, ['3'], 0, null);
+    assert.ok(Buffer.isBuffer(again), 'EVALSHA answers bytes');
+    assert.equal(again.toString(), '3;0');
+  });
+
   test("a script's error reaches the caller", async () => {
     const script = new RedisScript(`return redis.error_reply('refused ' .. ARGV[1])`, 0);
     await assert.rejects(script.run(client, ['x']), /refused x/);
