@@ -113,37 +113,28 @@ export class ScriptBatch {
     this.batches.delete(group);
     const { entries } = batch;
     this.sentInPass += entries.length;
-    const rejectAll = (err: unknown) => {
-      for (const entry of entries) entry.reject(err);
-    };
-    this.script.run<Buffer | Buffer[]>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet, null).then((reply) => {
-      // A reply this code cannot read (a step's decode throwing) rejects the entries still waiting, not the process.
-      try {
-        answer(entries, reply);
-      } catch (err) {
-        rejectAll(err);
-      }
-    }, rejectAll);
+    this.script.run<Buffer | Buffer[]>(this.client, batch.keys.concat(batch.args), batch.keySets.size * this.keysPerSet, null).then(
+      (reply) => {
+        // A reply this code cannot read (a step's decode throwing) rejects the entries still waiting, not the process.
+        try {
+          answer(entries, reply);
+        } catch (err) {
+          rejectEvery(entries, err);
+        }
+      },
+      (err: unknown) => rejectEvery(entries, err),
+    );
   }
 }
 
 /** Hands each entry its part of the script's reply (see the class's contract). */
 export function answer(entries: readonly Entry[], reply: Buffer | readonly (Buffer | null)[] | null): void {
-  if (reply === null || (!Buffer.isBuffer(reply) && !Array.isArray(reply))) {
-    const err = new Error('the batch script answered nothing');
-    for (const entry of entries) entry.reject(err);
-    return;
-  }
   if (Buffer.isBuffer(reply)) {
     const values = integersIn(reply);
     let needed = 0;
     for (const entry of entries) needed += entry.step.width;
     // A reply of another length (a script of another build under the same name) would hand callers undefined figures.
-    if (values.length !== needed) {
-      const err = new Error(`the batch script answered ${values.length} figures for ${needed}`);
-      for (const entry of entries) entry.reject(err);
-      return;
-    }
+    if (values.length !== needed) return rejectEvery(entries, new Error(`the batch script answered ${values.length} figures for ${needed}`));
     let at = 0;
     for (const entry of entries) {
       entry.resolve(entry.step.decode(values, at, entry.context));
@@ -151,6 +142,7 @@ export function answer(entries: readonly Entry[], reply: Buffer | readonly (Buff
     }
     return;
   }
+  if (!Array.isArray(reply)) return rejectEvery(entries, new Error('the batch script answered nothing'));
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
     const bytes = reply[i];
@@ -162,6 +154,10 @@ export function answer(entries: readonly Entry[], reply: Buffer | readonly (Buff
       else entry.resolve(entry.step.decode(values, 0, entry.context));
     }
   }
+}
+
+function rejectEvery(entries: readonly Entry[], err: unknown): void {
+  for (const entry of entries) entry.reject(err);
 }
 
 const EXCLAMATION_MARK = 33;
