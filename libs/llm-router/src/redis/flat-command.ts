@@ -1,4 +1,5 @@
 import { Command } from 'ioredis';
+import './fast-string-prototype.js';
 
 /** Its own `flat`, answering itself: what the Command constructor calls on its arguments. */
 function alreadyFlat<T>(this: T[]): T[] {
