@@ -109,3 +109,13 @@ test("a row's start is Date.parse of the record's, read by hand or not", () => {
     else assert.ok(Math.abs(got - Date.now()) < 60_000, `${startedAt}: not a time, so now`);
   }
 });
+
+test("a row's start is the record's start as a number when the record carries one (the router's do), its text otherwise", () => {
+  const text = '2026-12-07T08:00:00.000Z';
+  // The number is taken as it is: the text is not read (here they differ by a millisecond, which a router's never do).
+  assert.equal(toRecordRow({ ...base, startedAt: text, startedAtMs: Date.parse(text) + 1 }, undefined, policy).startedAt, Date.parse(text) + 1);
+  assert.equal(toRecordRow({ ...base, startedAt: text, startedAtMs: 0 }, undefined, policy).startedAt, 0);
+  // A fraction (a virtual clock's) or no number: the text's whole milliseconds, as before.
+  assert.equal(toRecordRow({ ...base, startedAt: text, startedAtMs: Date.parse(text) + 0.5 }, undefined, policy).startedAt, Date.parse(text));
+  assert.equal(toRecordRow({ ...base, startedAt: text, startedAtMs: undefined }, undefined, policy).startedAt, Date.parse(text));
+});

@@ -164,10 +164,12 @@ export class CallState {
     const { plan, context } = this;
     const tokens = this.tokens();
     const elapsed = this.clock.now() - this.startedAt;
+    // On the wall clock the start is the scheduler's own reading; on another (virtual time), the wall clock less the elapsed time.
+    const startedAtMs = this.clock instanceof TimeoutScheduler ? this.startedAt : Date.now() - elapsed;
     const record: { -readonly [K in keyof RoutingRecord]: RoutingRecord[K] } = {
       requestId: this.requestId,
-      // On the wall clock the start is the scheduler's own reading; on another (virtual time), the wall clock less the elapsed time.
-      startedAt: isoTime(this.clock instanceof TimeoutScheduler ? this.startedAt : Date.now() - elapsed),
+      startedAt: isoTime(startedAtMs),
+      startedAtMs,
       tenant: context.tenant,
       feature: context.feature,
       session: context.session,

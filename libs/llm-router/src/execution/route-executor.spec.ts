@@ -185,6 +185,25 @@ describe('route executor: waits and deadlines on virtual time', () => {
     assert.equal(half.records[0]!.latencyMs, 350);
   });
 
+  it("a record's start as a number is the instant its text names, on virtual time as on the wall clock", () => {
+    const h = harness();
+    h.transport.script('premium-a', status(503)).script('premium-a', ok('premium-a'));
+    const before = Date.now();
+    h.run(h.router.completion$(REQUEST, { trafficClass: 'general' }));
+    const record = h.records[0]!;
+    assert.equal(typeof record.startedAtMs, 'number');
+    assert.equal(record.startedAtMs, Date.parse(record.startedAt));
+    // Virtual time: the wall clock less the call's elapsed virtual time.
+    assert.ok(record.startedAtMs! >= before - record.latencyMs - 1000 && record.startedAtMs! <= Date.now());
+    const real = createLlmRouter({ policy: compilePolicy(fixturePolicy()), transport: new ScriptedTransport() });
+    const records: RoutingRecord[] = [];
+    real.records$.subscribe((r) => records.push(r));
+    // Refused before planning (an unknown class): the unplanned record.
+    real.completion$(REQUEST, { trafficClass: 'no-such-class' }).subscribe({ error: () => undefined });
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.startedAtMs, Date.parse(records[0]!.startedAt));
+  });
+
   it('backoff is capped at maxMs', () => {
     const doc = fixturePolicy();
     doc.classes['general'] = { criticality: 'standard', route: ['premium-a'], retriesPerTarget: 4, maxAttempts: 5, backoff: { baseMs: 100, maxMs: 250, jitter: false } };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lastValueFrom, take, timer, toArray } from 'rxjs';
+import { isTimerListKept } from '../shared/timer-lists.js';
 import { timeoutScheduler } from './timeout-scheduler.js';
 
 test('work runs once after its delay, with its state', async () => {
@@ -35,6 +36,7 @@ test('a finished action is closed', async () => {
 test('whole-second delays (kept timer lists) run and cancel as any other', async () => {
   let ran = false;
   const cancelled = timeoutScheduler.schedule(() => (ran = true), 1000);
+  assert.equal(isTimerListKept(1000), true);
   cancelled.unsubscribe();
   const seen: number[] = [];
   const started = Date.now();

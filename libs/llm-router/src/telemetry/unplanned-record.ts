@@ -26,9 +26,11 @@ export interface UnplannedRecordInput {
  */
 export function unplannedRecord(policy: CompiledPolicy, { requestId, context, stream, outcome, error, policyVersion, needs }: UnplannedRecordInput): RoutingRecord {
   const trafficClass = context.trafficClass ?? policy.defaultClass;
+  const startedAtMs = Date.now();
   return {
     requestId,
-    startedAt: new Date().toISOString(),
+    startedAt: new Date(startedAtMs).toISOString(),
+    startedAtMs,
     tenant: context.tenant,
     feature: context.feature,
     session: context.session,

@@ -9,6 +9,7 @@ import { compilePolicy } from '../../policy/compile-policy.js';
 import type { CompiledProvider } from '../../policy/compiled-policy.js';
 import { fixturePolicy } from '../../testing/policy.fixture.js';
 import type { TransportEvent } from './transport.interface.js';
+import { isTimerListKept } from '../../shared/timer-lists.js';
 import { UndiciTransport } from './undici.transport.js';
 
 // A full collection on demand, to read what is still held (the flag, then a fresh context's gc).
@@ -72,6 +73,22 @@ function arrayBuffersMB(): number {
   gc();
   return process.memoryUsage().arrayBuffers / 1e6;
 }
+
+it("the first-byte timer's duration keeps its timer list: a call at a time does not make and drop one each", async () => {
+  // Its own server (answering nothing): the shared one counts the requests it receives.
+  const silent = answering(() => undefined);
+  const oa = await providerOn(silent);
+  const transport = new UndiciTransport();
+  try {
+    // A duration nothing else in this process uses.
+    assert.equal(isTimerListKept(13_000), false);
+    const call = transport.send(callOf(oa, 13_000)).subscribe({ error: () => undefined });
+    assert.equal(isTimerListKept(13_000), true);
+    call.unsubscribe();
+  } finally {
+    closeBoth(transport, silent);
+  }
+});
 
 it('an open stream does not hold its request body', async () => {
   const transport = new UndiciTransport();

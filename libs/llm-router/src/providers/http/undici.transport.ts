@@ -4,6 +4,7 @@ import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { Dispatcher } from 'undici';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
 import type { CompiledProvider } from '../../policy/compiled-policy.js';
+import { keepTimerList } from '../../shared/timer-lists.js';
 import { ClientPool, type WaitingCall } from './client-pool.js';
 import { ONE_SHOT_MIN_LENGTH, OneShotBody } from './one-shot-body.js';
 import type { Transport, TransportEvent, TransportRequest } from './transport.interface.js';
@@ -76,6 +77,9 @@ class UndiciExchange implements Dispatcher.DispatchHandler, Unsubscribable {
   ) {
     this.provider = sent.provider;
     this.firstByteTimeoutMs = sent.firstByteTimeoutMs;
+    // Its duration's timer list is kept: nearly every call clears this timer, and one call at a time would otherwise make
+    // and drop the list each time (see timer-lists.ts).
+    keepTimerList(sent.firstByteTimeoutMs);
     this.firstByteTimer = setTimeout(onFirstByteTimer, sent.firstByteTimeoutMs, this);
     const { request } = sent;
     // Timeouts are the router's (first byte here, attempt and deadline above): undici's own are off.
