@@ -6,7 +6,7 @@ import type { ChatCompletionChunk } from '../../chat/chat-completion.types.js';
 import { carriesContent } from '../../chat/chunk-content.js';
 import { textTokens } from '../../chat/text-tokens.js';
 import { UpstreamFailure } from '../../errors/upstream-failure.js';
-import type { AdapterTarget } from '../provider-adapter.interface.js';
+import type { AdapterTarget, StreamDecoder } from '../provider-adapter.interface.js';
 import { OpenAiAdapter } from './openai.adapter.js';
 import { PlainChunkFrame, scanChunkText } from './openai-chunk-text.js';
 
@@ -24,22 +24,49 @@ function readParsed(chunk: ChatCompletionChunk): { tokens: number; carriesConten
   return { tokens, carriesContent: carriesContent(chunk) };
 }
 
+/** `data` passes `decoder` as text with the JSON, chunk, tokens and content a fresh decoder's parse gives. */
+function assertPassesAsParsed(decoder: StreamDecoder, data: string): void {
+  const passed = decoder.passThrough?.({ data });
+  assert.ok(passed, data);
+  const reference = adapter.createStreamDecoder(target);
+  const [parsed] = reference.decode({ data });
+  assert.equal(passed.json, reference.serialized?.(parsed!), data);
+  assert.deepEqual(passed.chunk, parsed);
+  assert.deepEqual({ tokens: passed.tokens, carriesContent: passed.carriesContent }, readParsed(parsed!));
+}
+
 describe('OpenAI chunks passed on as text', () => {
   it('pass, once a parsed chunk showed the model, with the JSON, chunk, tokens and content the parsed path gives', () => {
     const contents = ['Hello', ' wörld', ' 日本語', 'a \\"quote\\" and a \\\\ backslash', 'line\\nbreak \\u00e9', '{"not":"json"}'.replace(/"/g, '\\"'), ''];
     const chunks = [...contents.map((c) => frame(`{"content":"${c}"}`)), frame('{}', '"stop"'), frame('{"content":null}')];
     const decoder = adapter.createStreamDecoder(target);
-    assert.equal(decoder.passThrough?.({ data: chunks[0]! }), undefined, 'nothing passes before a chunk was parsed');
+    assert.equal(decoder.passThrough?.({ data: chunks[0]! }), undefined, 'a provider that names its model otherwise: nothing passes before a chunk was parsed');
     decoder.decode({ data: ROLE });
-    for (const data of chunks) {
-      const passed = decoder.passThrough?.({ data });
-      assert.ok(passed, data);
-      const reference = adapter.createStreamDecoder(target);
-      const [parsed] = reference.decode({ data });
-      assert.equal(passed.json, reference.serialized?.(parsed!));
-      assert.deepEqual(passed.chunk, parsed);
-      assert.deepEqual({ tokens: passed.tokens, carriesContent: passed.carriesContent }, readParsed(parsed!));
-    }
+    for (const data of chunks) assertPassesAsParsed(decoder, data);
+  });
+
+  it("pass from the stream's opening chunk when the provider spells its model as it was asked for (no chunk parsed first)", () => {
+    const echoed = (data: string) => data.replace('gpt-4o-mini-2024-07-18', 'gpt-4o-mini');
+    const decoder = adapter.createStreamDecoder(target);
+    const stream = [ROLE, frame('{"content":"Hello"}'), frame('{"content":" there"}'), frame('{}', '"stop"')].map(echoed);
+    for (const data of stream) assertPassesAsParsed(decoder, data);
+    // The frame is the first content chunk's, not the opening one's (whose head has the role): later content chunks match it.
+    const kept = (decoder as unknown as { frame?: PlainChunkFrame }).frame;
+    assert.ok(kept?.heads(stream[2]!), 'the content chunks share the frame');
+  });
+
+  it("drops the guessed model at the first plain chunk without it (the parse learns the provider's), and keeps one a parse showed", () => {
+    const renamed = adapter.createStreamDecoder(target);
+    assert.equal(renamed.passThrough?.({ data: ROLE }), undefined, 'spelled otherwise: parsed');
+    // Not tried again before a parse: a chunk that happens to carry the guess is parsed too.
+    assert.equal(renamed.passThrough?.({ data: frame('{"content":"Hi"}').replace('gpt-4o-mini-2024-07-18', 'gpt-4o-mini') }), undefined);
+    renamed.decode({ data: ROLE });
+    assert.ok(renamed.passThrough?.({ data: frame('{"content":"Hi"}') }));
+
+    const confirmed = adapter.createStreamDecoder(target);
+    confirmed.decode({ data: frame('{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}').replace('gpt-4o-mini-2024-07-18', 'gpt-4o-mini') });
+    assert.equal(confirmed.passThrough?.({ data: frame('{"content":"Hi"}').replace('"model":"gpt-4o-mini-2024-07-18",', '') }), undefined, 'no model: parsed');
+    assert.ok(confirmed.passThrough?.({ data: frame('{"content":"Hi"}').replace('gpt-4o-mini-2024-07-18', 'gpt-4o-mini') }), 'the spelling a parse showed is kept');
   });
 
   it('once a chunk passed, later ones with its head (all before the content), with its tail or another, pass the same', () => {
@@ -47,15 +74,7 @@ describe('OpenAI chunks passed on as text', () => {
     const decoder = adapter.createStreamDecoder(target);
     decoder.decode({ data: ROLE });
     const rest = [...contents.map((c) => frame(`{"content":"${c}"}`)), frame('{"content":"last"}', '"stop"'), frame('{"content":"x"}', 'null', ''), frame('{}', '"stop"')];
-    for (const data of [frame('{"content":"first"}'), ...rest]) {
-      const passed = decoder.passThrough?.({ data });
-      assert.ok(passed, data);
-      const reference = adapter.createStreamDecoder(target);
-      const [parsed] = reference.decode({ data });
-      assert.equal(passed.json, reference.serialized?.(parsed!), data);
-      assert.deepEqual(passed.chunk, parsed);
-      assert.deepEqual({ tokens: passed.tokens, carriesContent: passed.carriesContent }, readParsed(parsed!));
-    }
+    for (const data of [frame('{"content":"first"}'), ...rest]) assertPassesAsParsed(decoder, data);
   });
 
   it('leaves to the parser a usage report, an error, tool calls, another model, other spellings and named events', () => {

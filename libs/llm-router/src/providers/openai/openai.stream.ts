@@ -9,29 +9,38 @@ import { modelField, rewriteModelField } from './openai-model-field.js';
 /**
  * OpenAI chunks pass through untouched except for `model`; the decoder only
  * watches for `[DONE]`, the usage chunk and errors delivered inside the stream.
- * Once a parsed chunk showed how the provider spells its model, chunks that
- * a scan finds plain (content, a finish) pass as text, unparsed.
+ * Chunks that a scan finds plain (content, a finish) pass as text, unparsed,
+ * with the model spelled as we asked for it (`upstreamModel`) until a parsed
+ * chunk shows how the provider spells it: a stream's opening chunk passes too.
  */
 export class OpenAiStreamDecoder implements StreamDecoder {
   private done = false;
   private reported: Usage | undefined;
   /** Our `"model":"<id>"`, spliced into the provider's text. */
   private readonly ownField: string;
-  /** The provider's `"model":"<id>"` as the last parsed chunk spelled it; undefined until one was rewritten. */
+  /**
+   * The provider's `"model":"<id>"`: at first the model we asked for (most providers echo it), then as the last parsed
+   * chunk spelled it. Undefined once a plain chunk did not carry the first guess and no parsed chunk showed one.
+   */
   private upstreamField: string | undefined;
+  /** `upstreamField` is still the guess, not a spelling a parsed chunk showed: dropped the first time a plain chunk lacks it. */
+  private guessed = true;
   /**
    * The chunk `decode` returned last and its rewritten text: `serialized` is asked right after, for that chunk, and
    * lets go of both (else a stream whose content passes as text holds its opening chunk for its life).
    */
   private lastChunk: ChatCompletionChunk | undefined;
   private lastText: string | undefined;
-  /** The frame of the first chunk that passed as text: a later chunk with its head is scanned past it only, and passes as its own head + the rest. */
+  /** The frame of the first chunk with content that passed as text: a later chunk with its head is scanned past it only, and passes as its own head + the rest. */
   private frame: PlainChunkFrame | undefined;
-  /** Only the first chunk passed as text is asked for a frame: one without a usable frame must not cost a search per chunk. */
+  /** Only the first chunk with content passed as text is asked for a frame: one without a usable frame must not cost a search per chunk. */
   private frameAsked = false;
 
   constructor(private readonly target: AdapterTarget) {
     this.ownField = modelField(target.model);
+    // Guessed, not parsed: the opening chunk (the role) then passes as text too. Measured in the gateway's streamed
+    // request (callgrind, main thread): decode 31.3k -> 13.2k instructions, JSON.parse 37.3k -> 21.9k (scan +4.4k).
+    this.upstreamField = modelField(target.upstreamModel);
   }
 
   /** The event's own text with `model` rewritten (see rewriteModelField), if it could be reused. */
@@ -63,8 +72,13 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     const tokens = scanChunkText(data);
     if (tokens === undefined) return undefined;
     const json = rewriteModelField(data, field, this.ownField);
-    if (json === undefined) return undefined;
-    if (!this.frameAsked) {
+    if (json === undefined) {
+      // The provider spells its model otherwise: the parse learns how (and no later chunk is scanned for the guess).
+      if (this.guessed) this.upstreamField = undefined;
+      return undefined;
+    }
+    // Asked of a chunk with content: the opening chunk's head (its role) would not frame the content chunks after it.
+    if (!this.frameAsked && tokens > 0) {
       this.frameAsked = true;
       this.frame = PlainChunkFrame.of(data, field, this.ownField);
     }
@@ -87,6 +101,7 @@ export class OpenAiStreamDecoder implements StreamDecoder {
     this.lastChunk = chunk;
     const field = typeof upstreamModel === 'string' && data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? modelField(upstreamModel) : undefined;
     this.lastText = field === undefined ? undefined : rewriteModelField(data, field, this.ownField);
+    if (this.lastText !== undefined) this.guessed = false;
     if (this.lastText !== undefined && field !== this.upstreamField) {
       this.upstreamField = field;
       // A frame taken with another spelling of the model would splice it the old way.
