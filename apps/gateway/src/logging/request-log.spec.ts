@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { RoutingRecord } from '@llm-router/nestjs';
 import { RequestLog, requestLogLine } from './request-log.js';
 
@@ -121,5 +123,53 @@ describe('RequestLog', () => {
     const lines = chunks[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as { requestId: string; time: string });
     assert.deepEqual(lines.map((l) => l.requestId), [base.requestId, 'second']);
     for (const l of lines) assert.ok(Math.abs(Date.parse(l.time) - Date.now()) < 5_000, l.time);
+  });
+
+  it('keeps the bytes of every line as written, characters beyond ASCII included, in the order written', () => {
+    const chunks: string[] = [];
+    const log = new RequestLog((c) => chunks.push(c), 60_000);
+    const records = ['ünïcode 🚀 \u2028', 'plain', '日本語'].map((feature, i) => ({ ...base, requestId: `r${i}`, feature }));
+    for (const r of records) log.write(r, 'k');
+    log.flush();
+    log.flush(); // nothing left: no empty chunk
+    assert.equal(chunks.length, 1);
+    const lines = chunks[0]!.split('\n');
+    assert.equal(lines.pop(), '');
+    assert.deepEqual(lines.map((l) => JSON.parse(l).feature), records.map((r) => r.feature));
+    // The same text as the line function's, but for the time stamped on each.
+    assert.deepEqual(lines.map((l) => l.replace(/"time":"[^"]*"/, '"time":"T"')), records.map((r) => requestLogLine(r, 'k', 'T')));
+  });
+
+  it('writes what it holds before a line that might not fit, and a line longer than the buffer alone, in order', () => {
+    const chunks: string[] = [];
+    const length = requestLogLine({ ...base, requestId: 'r0' }, 'k', new Date().toISOString()).length;
+    // Room for a line as written and one more at the most UTF-8 could take (3 bytes a character), not for a third.
+    const log = new RequestLog((c) => chunks.push(c), 60_000, length + 1 + length * 3 + 1 + 10);
+    for (let i = 0; i < 3; i++) log.write({ ...base, requestId: `r${i}` }, 'k');
+    assert.equal(chunks.length, 1);
+    log.write({ ...base, requestId: 'long', feature: 'x'.repeat(length * 2) }, 'k');
+    log.write({ ...base, requestId: 'after' }, 'k');
+    log.flush();
+    const ids = chunks.map((c) => c.trimEnd().split('\n').map((l) => JSON.parse(l).requestId as string));
+    assert.deepEqual(ids, [['r0', 'r1'], ['r2'], ['long'], ['after']]);
+    assert.ok(chunks.every((c) => c.endsWith('\n')));
+  });
+
+  it('holds the lines waiting for the flush outside the JS heap (the young collections copied them as strings)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const log = new RequestLog(() => undefined, 60_000);
+    log.write(base, 'k'); // the buffer made
+    log.flush();
+    const lines = 60;
+    const lineBytes = requestLogLine(base, 'k', 'T').length;
+    gc();
+    const before = getHeapStatistics().used_heap_size;
+    for (let i = 0; i < lines; i++) log.write({ ...base, requestId: `${base.requestId}-${i}` }, 'k');
+    gc();
+    const held = getHeapStatistics().used_heap_size - before;
+    log.flush();
+    // Kept as strings, the lines alone would be lines × lineBytes (~45 kB); their bytes cost the heap nothing.
+    assert.ok(held < (lines * lineBytes) / 4, `${held} bytes of heap held for ${lines} lines of ${lineBytes}`);
   });
 });
