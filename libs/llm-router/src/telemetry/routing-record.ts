@@ -32,10 +32,11 @@ export interface RoutingRecord {
   readonly requestId: string;
   readonly startedAt: string;
   /**
-   * The same instant as `startedAt`, in milliseconds since the epoch: a store
-   * that keeps the start as a number takes it as it is instead of parsing the
-   * text back (set on every record the router makes; absent on records made
-   * before it was added).
+   * The same instant as `startedAt`, in milliseconds since the epoch (with a
+   * fraction under a virtual clock, where `startedAt` is rounded to the
+   * millisecond): a store that keeps the start as a whole number takes it as it
+   * is instead of parsing the text back (set on every record the router makes;
+   * absent on records made before it was added).
    */
   readonly startedAtMs?: number;
   readonly tenant?: string;
