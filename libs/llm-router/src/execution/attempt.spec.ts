@@ -8,7 +8,6 @@ import type { Transport, TransportEvent } from '../providers/http/transport.inte
 import { buildProviderTargets } from '../providers/provider-targets.js';
 import { fixturePolicy, openAiStreamPieces } from '../testing/policy.fixture.js';
 import type { AttemptOutput } from './routed-event.js';
-import { OpenAiTextChunk } from '../providers/openai/openai-chunk-text.js';
 import { UpstreamAttempt } from './attempt.js';
 
 /** Answers every call with one read holding `text` whole, then the end. */
@@ -43,31 +42,6 @@ test('a consumer that leaves during a read hears nothing more of it', () => {
   assert.equal(outputs.length, 1);
   assert.deepEqual(ends, []);
   assert.equal(attempt.closed, true);
-});
-
-test('asks whether a chunk carries content only until one was delivered', () => {
-  const target = buildProviderTargets(compilePolicy(fixturePolicy())).get('premium-a')!;
-  const getter = Object.getOwnPropertyDescriptor(OpenAiTextChunk.prototype, 'carriesContent')!;
-  let outputs = 0;
-  let askedAfterDelivery = 0;
-  Object.defineProperty(OpenAiTextChunk.prototype, 'carriesContent', {
-    configurable: true,
-    get(this: OpenAiTextChunk) {
-      if (outputs > 0) askedAfterDelivery++;
-      return getter.get!.call(this) as boolean;
-    },
-  });
-  try {
-    const ends: string[] = [];
-    const attempt = new UpstreamAttempt(target, true, { output: () => outputs++, failed: () => ends.push('failed'), done: () => ends.push('done') });
-    attempt.start(oneRead(openAiStreamPieces('premium-a', ['one', 'two', 'three']).join('')), { model: 'premium-a', messages: [{ role: 'user', content: 'hi' }], stream: true }, 1000);
-    assert.deepEqual(ends, ['done']);
-    // The role chunk, three contents, the finish and the usage report, all delivered.
-    assert.equal(outputs, 6);
-    assert.equal(askedAfterDelivery, 0);
-  } finally {
-    Object.defineProperty(OpenAiTextChunk.prototype, 'carriesContent', getter);
-  }
 });
 
 test("an open stream does not hold its upstream answer's head", async () => {

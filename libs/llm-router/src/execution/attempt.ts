@@ -181,9 +181,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
     const decoder = this.decoder!;
     // An event flushed by end() may be cut short: parsed, so a cut one is caught.
     const passed = this.ended ? undefined : decoder.passThrough?.(event);
-    // Whether a chunk carries content matters only until one was delivered (a chunk passed as text reads its text for it:
-    // ~0.6k instructions a chunk, asked of every chunk before).
-    if (passed !== undefined) return this.emit(passed, this.chunksSent !== 0 || passed.carriesContent);
+    if (passed !== undefined) return this.emit(passed, passed.carriesContent);
     const chunks = decoder.decode(event);
     for (const chunk of chunks) {
       const usage: Usage | undefined = chunk.usage ?? undefined;
@@ -191,7 +189,7 @@ export class UpstreamAttempt extends Subscriber<TransportEvent> implements SseLi
       const output: { type: 'chunk'; chunk: ChatCompletionChunk; usage?: Usage; json?: string } = { type: 'chunk', chunk };
       if (usage) output.usage = usage;
       if (json !== undefined) output.json = json;
-      this.emit(output, this.chunksSent !== 0 || carriesContent(chunk));
+      this.emit(output, carriesContent(chunk));
     }
   }
 
