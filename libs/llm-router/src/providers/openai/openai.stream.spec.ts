@@ -48,6 +48,27 @@ describe('OpenAI stream decoder', () => {
     assert.equal(decoder.serialized?.(opening!), undefined);
   });
 
+  it('rewrites only the top-level model: a vendor field named like it stays as the provider sent it', () => {
+    /** What the client gets for one event: the text passed through, else the parsed chunk's own text or its JSON. */
+    const sent = (data: string): Record<string, unknown> => {
+      const decoder = adapter.createStreamDecoder(target);
+      const passed = decoder.passThrough?.({ data });
+      if (passed !== undefined) return JSON.parse(passed.json) as Record<string, unknown>;
+      const [chunk] = decoder.decode({ data });
+      return JSON.parse(decoder.serialized?.(chunk!) ?? JSON.stringify(chunk)) as Record<string, unknown>;
+    };
+    const choices = '"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]';
+    // A dated spelling at the top level, the name we asked for in a vendor's object after it.
+    const dated = sent(`{"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-mini-2024-07-18",${choices},"meta":{"model":"gpt-4o-mini"}}`);
+    assert.deepEqual([dated.model, dated.meta], ['fast-chat', { model: 'gpt-4o-mini' }]);
+    // No top-level model, the name we asked for in a vendor's object.
+    const nested = sent(`{"id":"c1","object":"chat.completion.chunk",${choices},"x_provider":{"model":"gpt-4o-mini"}}`);
+    assert.deepEqual([nested.model, nested.x_provider], ['fast-chat', { model: 'gpt-4o-mini' }]);
+    // The vendor's object first, the top-level model after it.
+    const first = sent(`{"id":"c1","x_provider":{"model":"gpt-4o-mini"},"model":"gpt-4o-mini",${choices}}`);
+    assert.deepEqual([first.model, first.x_provider], ['fast-chat', { model: 'gpt-4o-mini' }]);
+  });
+
   it('re-serializes a chunk spelled otherwise: spaces around the model, or data over several lines', () => {
     const spaced = decodeAll('data: {"id":"c1","object":"chat.completion.chunk","model" : "gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\ndata: [DONE]\n\n');
     assert.equal(spaced.chunks.length, 1);
