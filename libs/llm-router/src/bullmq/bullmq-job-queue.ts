@@ -1,7 +1,5 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type RedisOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-// bullmq loads ioredis, which leaves String.prototype slow: see fast-string-prototype.ts.
-import '../redis/fast-string-prototype.js';
 import type { JobHandler, JobOutcome, JobQueue, JobState, JobWorker, JobWorkerOptions, NewJob } from '../queue/job-queue.js';
 import { outcomeOfThrow } from '../queue/job-retry.js';
 import { checkWorkerOptions } from '../queue/worker-options.js';
