@@ -8,7 +8,8 @@ import 'ioredis';
  * load IC: callgrind counted the production gateway's main thread at 84k instructions per request in `LoadIC`
  * against the embedded one's 20k, and the API key check's compare at ~28k per call against ~11k. A property stored on
  * a String wrapper, once, after ioredis has loaded, is such a miss: V8 makes the prototype fast again. Imported by
- * every file of this folder that loads ioredis (a side effect only; ioredis 5 has no such class, and this is harmless).
+ * flat-command.ts, which the one other file of this folder that loads ioredis as a value (write-coalescing-redis.ts)
+ * imports too (a side effect only; ioredis 5 has no such class, and this is harmless).
  */
 const wrapper = new String('') as String & { fastPrototype?: boolean };
 wrapper.fastPrototype = true;

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { Redis, type Command, type RedisOptions } from 'ioredis';
 import { flatCommand } from './flat-command.js';
-import './fast-string-prototype.js';
 
 /**
  * A Redis connection that sends the commands issued during one pass of the
