@@ -343,7 +343,7 @@ function socketWrites(client: Redis): string[] {
   return writes;
 }
 
-/** A ledger on a coalescing connection that writes XADD at once (the gateway's wiring), a tenant restored, then cleaned up. */
+/** A ledger on a coalescing connection that writes XADD at once (inside a step as the gateway's `writeAtStepEnd`), a tenant restored, then cleaned up. */
 async function withCoalescingLedger(use: (ledger: { prefix: string; limits: LedgerLimits; client: Redis; store: RedisBudgetLedgerStore }) => Promise<void>): Promise<void> {
   const prefix = `llmr-test:${randomUUID()}:`;
   const limits: LedgerLimits = { periodKey: '2026-11', periodTtlSec: 3600, budgetMicros: 1_000 };
@@ -445,8 +445,8 @@ describe("a call's record and its settle on the ledger's connection", { skip: av
     const sim = await startSim();
     const doc = buildPolicy(sim.url, { titles: fastClass('nonessential', ['oai-premium']) });
     const policy = compilePolicy({ ...doc, budgets: { tenants: { acme: { budgetUsd: 100 } } } });
-    // The gateway's wiring (GatewayRedis, RedisRecordJournal): one coalescing connection, the journal's XADD written at once.
-    const client = createRedisStoreClient(REDIS_URL, { writeAtOnce: ['xadd'] });
+    // The gateway's wiring (GatewayRedis, RedisRecordJournal): one coalescing connection, the journal's XADD written at a step's end.
+    const client = createRedisStoreClient(REDIS_URL, { writeAtStepEnd: ['xadd'] });
     const ledger = new RedisBudgetLedgerStore({ client, keyPrefix: prefix });
     const router = createLlmRouter({ policy, budgetLedger: ledger });
     router.records$.subscribe((r) => void client.xadd(`${prefix}journal`, '*', 'r', r.requestId));

@@ -118,4 +118,37 @@ describe('createRedisStoreClient: coalesced writes', { skip: available === true 
     assert.equal(held(), 0);
     assert.equal(await client.get(`${prefix}d`), '1');
   });
+
+  test('a writeAtStepEnd command waits for the end of the pass outside a step (afterWrite runs right after that write), and for the end of a step inside one', async () => {
+    const stepEnd = createRedisStoreClient(REDIS_URL, { writeAtStepEnd: ['xadd'] });
+    try {
+      await stepEnd.ping();
+      const corked = () => (stepEnd.stream as Socket).writableCorked;
+      const added = stepEnd.sendFlat<string | null>('xadd', [`${prefix}e`, '*', 'k', 'v']);
+      assert.equal(corked(), 1, 'held for the end of the pass, with the rest of it');
+      const seen: number[] = [];
+      stepEnd.afterWrite(() => seen.push(corked()));
+      stepEnd.afterWrite(() => seen.push(corked()));
+      assert.equal(seen.length, 0, 'waits for the write');
+      await nextPass();
+      assert.deepEqual([...seen], [0, 0], 'each ran once the write went');
+      assert.match((await added) ?? '', /^\d+-\d+$/);
+      let ran = false;
+      stepEnd.afterWrite(() => (ran = true));
+      assert.equal(ran, true, 'nothing held: at once');
+      let inStep: Promise<string | null> | undefined;
+      stepEnd.together(
+        () => {
+          inStep = stepEnd.sendFlat<string | null>('xadd', [`${prefix}e`, '*', 'k', 'w']);
+          stepEnd.afterWrite(() => seen.push(corked()));
+        },
+        () => undefined,
+      );
+      assert.equal(corked(), 0, 'inside a step: written when the step returned');
+      assert.deepEqual([...seen], [0, 0, 0]);
+      assert.match((await inStep) ?? '', /^\d+-\d+$/);
+    } finally {
+      await stepEnd.quit();
+    }
+  });
 });

@@ -89,7 +89,8 @@ async function main(): Promise<void> {
     result.file = await measure(file);
     await file.close();
     const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    // The gateway's kind of connection (GatewayRedis), as the journal sends on it; connected below.
+    // The gateway's kind of connection (GatewayRedis), each XADD written at once: as the gateway's goes out while calls come one
+    // at a time (at the end of the ledger's step); under load a pass's entries share one write. Connected below.
     const client = new WriteCoalescingRedis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000 }, ['xadd']);
     client.on('error', () => undefined);
     try {

@@ -10,6 +10,7 @@ import { ChatCompletionsHandler } from './chat-completions/chat-completions.hand
 import { defaultGatewayConfig, GATEWAY_CONFIG_KEY, gatewayConfigFromEnv, type GatewayConfig } from './config/gateway.config.js';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './errors/framework-errors.js';
 import { GatewayHttpServer } from './http/gateway-http-server.js';
+import { HeldEnds } from './http/held-ends.js';
 import { boundedJsonParser } from './http/bounded-json.parser.js';
 import { installOversizedBodyHook } from './http/oversized-body.hook.js';
 import { ShutdownGrace } from './http/shutdown-grace.js';
@@ -79,6 +80,7 @@ export async function createGateway(options: CreateGatewayOptions): Promise<Nest
     httpServer.drain(config.shutdownGraceMs, () => grace.end());
     done();
   });
+  httpServer.holdEndsWith(app.get(HeldEnds));
   const chatCompletions = app.get(ChatCompletionsHandler);
   httpServer.serveChatCompletions((req, res) => chatCompletions.handle(req, res));
   // Every default signal but SIGHUP, which reloads the policy file (main.ts).

@@ -134,7 +134,8 @@ export class ChatCompletionsHandler {
 /**
  * Writes the completion once the routed call completes, in the same tick as
  * its answer: the router emits the call's routing record (which the records
- * journal keeps at once) before it completes, so a caller never holds an
+ * journal keeps at once; on Redis under load, the response's end waits for the
+ * pass's write: HeldEnds) before it completes, so a caller never holds an
  * answer whose record a crash could lose. The rest of the call's
  * bookkeeping (metrics, log, the store write) runs after the answer is on
  * its way.

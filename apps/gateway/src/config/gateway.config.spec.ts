@@ -70,6 +70,15 @@ test('LLM_REDIS_PREFIX: llmr: by default; a bad prefix is refused', () => {
   assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_PREFIX: 'has space' }), /LLM_REDIS_PREFIX/);
 });
 
+test('LLM_REDIS_COMMAND_TIMEOUT_MS: 1000 by default; a slow environment raises it; 0 and non-integers refused', () => {
+  assert.equal(gatewayConfigFromEnv({}).redisCommandTimeoutMs, 1_000);
+  assert.equal(gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '' }).redisCommandTimeoutMs, 1_000);
+  assert.equal(gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '30000' }).redisCommandTimeoutMs, 30_000);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '0' }), /LLM_REDIS_COMMAND_TIMEOUT_MS must be at least 1/);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '1.5' }), /LLM_REDIS_COMMAND_TIMEOUT_MS must be a non-negative integer/);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: 'slow' }), /LLM_REDIS_COMMAND_TIMEOUT_MS must be a non-negative integer/);
+});
+
 test('LLM_QUEUE_LEASE_MS: 30 s by default, at least 1 s, a bad value refused', () => {
   assert.equal(gatewayConfigFromEnv({}).queueLeaseMs, 30_000);
   assert.equal(gatewayConfigFromEnv({ LLM_QUEUE_LEASE_MS: '5000' }).queueLeaseMs, 5_000);

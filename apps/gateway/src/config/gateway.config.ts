@@ -59,6 +59,12 @@ export interface GatewayConfig {
   redisUrl?: string;
   /** Prefix of every key the gateway writes in that Redis: fleets (or tests) sharing one Redis stay apart. */
   redisKeyPrefix: string;
+  /**
+   * A Redis command unanswered after this many ms fails (a reservation then follows its class's outage rule): the only
+   * way a Redis that hangs without closing the connection is noticed. Default 1000; raise it where Redis, or this
+   * process, is slow (a profiler, an overloaded host). Absent: the store client's default.
+   */
+  redisCommandTimeoutMs?: number;
   /** Routing records are written in batches every this many ms ... */
   recordFlushMs: number;
   /** ... or as soon as this many are waiting. */
@@ -212,6 +218,8 @@ export const gatewayEnvSchema = z.object({
     .optional()
     .refine((v) => v === undefined || v === '' || /^rediss?:\/\//.test(v), 'a redis:// or rediss:// URL'),
   LLM_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only, at most 64').default('llmr:'),
+  // At least 1: ioredis reads 0 as no timeout, and a Redis that hangs would then hold every call.
+  LLM_REDIS_COMMAND_TIMEOUT_MS: int('LLM_REDIS_COMMAND_TIMEOUT_MS', 1_000).refine((n) => n >= 1, 'LLM_REDIS_COMMAND_TIMEOUT_MS must be at least 1 (0 would wait for a hung Redis for ever)'),
   LLM_SQLITE_PATH: z.string().min(1).default(DEFAULT_SQLITE_PATH),
   // Short enough that a routing row is written before it outlives two young-generation collections: held 500 ms,
   // the rows were promoted to the old generation under load and died there (about 7 MB more resident memory).
@@ -302,6 +310,7 @@ export function gatewayConfigFromEnv(env: Record<string, unknown> = process.env)
       : { kind: 'sqlite', path: e.LLM_SQLITE_PATH === ':memory:' ? ':memory:' : resolve(e.LLM_SQLITE_PATH) },
     ...(redisUrl !== undefined ? { redisUrl } : {}),
     redisKeyPrefix: e.LLM_REDIS_PREFIX,
+    redisCommandTimeoutMs: e.LLM_REDIS_COMMAND_TIMEOUT_MS,
     recordFlushMs: Math.max(1, e.LLM_RECORD_FLUSH_MS),
     recordBatchSize: Math.max(1, e.LLM_RECORD_BATCH_SIZE),
     recordJournal: e.LLM_RECORD_JOURNAL,

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { GatewayConfig } from '../config/gateway.config.js';
 import { openAiError } from '../errors/openai-error.js';
 import { writeErrorBody } from '../errors/write-error-response.js';
+import type { HeldEnds } from './held-ends.js';
 
 const logger = new Logger('Shutdown');
 
@@ -27,6 +28,7 @@ function isChatCompletions(req: IncomingMessage): boolean {
  */
 export class GatewayHttpServer {
   private chatCompletions?: RequestHandler;
+  private heldEnds?: HeldEnds;
   private server?: Server;
   private closing = false;
 
@@ -35,8 +37,20 @@ export class GatewayHttpServer {
   /** Fastify's `serverFactory`. */
   readonly factory = (frameworkHandler: RequestHandler): Server => {
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = this.limits;
+    const heldEnds = () => this.heldEnds;
+    /** A response whose end waits while the record journal holds ends (HeldEnds): its last bytes follow the records written before them. */
+    class JournaledResponse extends ServerResponse {
+      override end(...args: unknown[]): this {
+        const end = super.end as (...a: unknown[]) => this;
+        const held = heldEnds();
+        if (held === undefined || !held.holding) return end.apply(this, args);
+        held.defer(() => end.apply(this, args));
+        return this;
+      }
+    }
     const server = createServer(
       {
+        ServerResponse: JournaledResponse,
         // Node refuses a header timeout longer than the request's.
         headersTimeout: requestTimeoutMs > 0 ? Math.min(headersTimeoutMs, requestTimeoutMs) : headersTimeoutMs,
         requestTimeout: requestTimeoutMs,
@@ -91,6 +105,11 @@ export class GatewayHttpServer {
       clearTimeout(grace);
       logger.log('shutdown: every connection closed');
     });
+  }
+
+  /** Called once the app's providers exist: answers' ends wait while these are held. */
+  holdEndsWith(ends: HeldEnds): void {
+    this.heldEnds = ends;
   }
 
   /** Called once the app's providers exist; until then the framework answers (404). */

@@ -7,6 +7,7 @@ import { KEY_LABEL } from '../auth/keyed-context.js';
 import type { Principal } from '../auth/key-scope.js';
 import { GATEWAY_CONFIG_KEY, type GatewayConfig } from '../config/gateway.config.js';
 import { RequestLog } from '../logging/request-log.js';
+import { HeldEnds } from '../http/held-ends.js';
 import { GatewayMetrics, type RecordQueue } from '../metrics/gateway-metrics.js';
 import { GatewayRedis } from '../redis/gateway-redis.js';
 import type { GatewayStore, RecordRow } from '../store/gateway-store.js';
@@ -70,9 +71,10 @@ export class RecordsService implements RecordQueue, OnModuleInit, OnApplicationS
     private readonly keys: ApiKeyService,
     configService: ConfigService,
     redis: GatewayRedis,
+    ends: HeldEnds,
   ) {
     this.config = configService.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
-    this.journal = createRecordJournal(this.config, redis.client, (message) => this.logger.error(message));
+    this.journal = createRecordJournal(this.config, redis.client, ends, (message) => this.logger.error(message));
     let lastErrorLog = 0;
     this.writer = new RecordWriter(store, {
       flushMs: this.config.recordFlushMs,

@@ -1,4 +1,5 @@
 import type { WriteCoalescingRedis } from '@llm-router/nestjs/redis';
+import type { HeldEnds } from '../http/held-ends.js';
 import type { RecordRow } from '../store/gateway-store.js';
 import { recordLine, rowOfLine } from '../store/record-line.js';
 import { RECOVERY_BATCH, type RecordJournal } from './record-journal.js';
@@ -11,7 +12,10 @@ import { RECOVERY_BATCH, type RecordJournal } from './record-journal.js';
  * record it lacks, and the record is as durable as the settle (Redis's own
  * persistence). The XADD's reply is not awaited on the request path. While
  * calls come one at a time, the settle goes in the XADD's own write
- * (`RedisBudgetLedgerStore.writeTogether`): one round trip for the two.
+ * (`RedisBudgetLedgerStore.writeTogether`): one round trip for the two. Under
+ * load the entries of one pass of the event loop share the pass's write (at
+ * its end, with the settles after them), where each took a write of its own:
+ * until it goes out, `ends` holds every answer's last bytes (HeldEnds).
  *
  * The writer of the instance that served the call stores the row and then
  * deletes its entry (`XDEL`, one per batch). Entries left in the stream
@@ -35,7 +39,12 @@ export class RedisRecordJournal implements RecordJournal {
     private readonly client: WriteCoalescingRedis,
     key: string,
     private readonly fallback: RecordJournal,
-    private readonly options: { orphanAfterMs: number; onError?: (message: string) => void },
+    private readonly options: {
+      orphanAfterMs: number;
+      onError?: (message: string) => void;
+      /** Answers' ends, held while an entry waits for the pass's write (a client that does not write `xadd` at once needs it). */
+      ends?: HeldEnds;
+    },
   ) {
     this.description = `Redis stream ${key} (fallback: ${fallback.description})`;
     // One flat string, not a concatenation's tree: ioredis measures it (`Buffer.byteLength`) in every XADD, slower for a tree.
@@ -44,11 +53,13 @@ export class RedisRecordJournal implements RecordJournal {
 
   append(row: RecordRow): void {
     if (this.client.status !== 'ready') return this.fallback.append(row);
-    // Written to the socket now (GatewayRedis names `xadd` in its writeAtOnce; inside a `together` step, at the step's end); the reply comes later.
+    // Written at the end of a `together` step (GatewayRedis names `xadd` in its writeAtStepEnd), else with the pass's write; the reply comes later.
     // Its entry is kept on the row, not in a map by recordId: a long-lived map's old tables, rebuilt as
     // rows come and go, kept every entry (and the pending XADD's row) through V8's young collections.
     // Sent flat: `xadd()` would copy its four arguments (~2k instructions each).
     const added = this.client.sendFlat<string | null>('xadd', [this.key, '*', 'r', recordLine(row)]);
+    const ends = this.options.ends;
+    if (ends !== undefined) this.client.afterWrite(ends.hold());
     row.streamEntry = added;
     added.then(
       (id) => {

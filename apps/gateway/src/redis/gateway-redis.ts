@@ -33,12 +33,12 @@ export class GatewayRedis implements OnApplicationShutdown {
   }
 
   static async open(config: ConfigService): Promise<GatewayRedis> {
-    const { redisUrl: url, redisKeyPrefix: prefix } = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
+    const { redisUrl: url, redisKeyPrefix: prefix, redisCommandTimeoutMs: commandTimeoutMs } = config.getOrThrow<GatewayConfig>(GATEWAY_CONFIG_KEY);
     if (url === undefined) return new GatewayRedis(prefix);
     const { createRedisStoreClient, RedisBudgetLedgerStore, RedisCircuitStateStore, RedisSessionStore } = await import('@llm-router/nestjs/redis');
-    // The record journal's XADD goes out at once: its entry must be on its way before the caller's last bytes
-    // (at the end of the ledger's writeTogether step, with the call's settle).
-    const client = createRedisStoreClient(url, { writeAtOnce: ['xadd'] });
+    // The record journal's XADD goes out at the end of the ledger's writeTogether step (with the call's settle), else
+    // with the pass's write, which the caller's last bytes then wait for (RedisRecordJournal, HeldEnds).
+    const client = createRedisStoreClient(url, { writeAtStepEnd: ['xadd'], commandTimeoutMs });
     return new GatewayRedis(prefix, {
       client,
       budgetLedger: new RedisBudgetLedgerStore({ client, keyPrefix: `${prefix}budget:` }),

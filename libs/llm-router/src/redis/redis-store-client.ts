@@ -9,6 +9,11 @@ export interface RedisStoreClientOptions {
    * way to Redis before it goes on.
    */
   writeAtOnce?: readonly string[];
+  /**
+   * Commands written at the end of a `together` step when issued inside one,
+   * else with the rest of the pass (see WriteCoalescingRedis.afterWrite).
+   */
+  writeAtStepEnd?: readonly string[];
 }
 
 /**
@@ -22,7 +27,7 @@ export interface RedisStoreClientOptions {
  */
 export function createRedisStoreClient(url: string, commandTimeoutOrOptions: number | RedisStoreClientOptions = {}): WriteCoalescingRedis {
   const o = typeof commandTimeoutOrOptions === 'number' ? { commandTimeoutMs: commandTimeoutOrOptions } : commandTimeoutOrOptions;
-  const client = new WriteCoalescingRedis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout: o.commandTimeoutMs ?? 1_000 }, o.writeAtOnce);
+  const client = new WriteCoalescingRedis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout: o.commandTimeoutMs ?? 1_000 }, o.writeAtOnce, o.writeAtStepEnd);
   client.on('error', () => undefined);
   return client;
 }

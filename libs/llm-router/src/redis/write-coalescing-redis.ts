@@ -18,12 +18,17 @@ import { flatCommand } from './flat-command.js';
  * order on the connection never changes. Nothing is held while the
  * connection is not ready (those commands queue in the client as before),
  * nor on a pipeline's own stream. Inside `together`, a writeAtOnce command
- * waits for the end of the step, so what the step sends after it shares its write.
+ * waits for the end of the step, so what the step sends after it shares its write;
+ * a `writeAtStepEnd` command does the same inside a step and waits for the end
+ * of the pass outside one, where `afterWrite` tells its caller when it went out.
  */
 export class WriteCoalescingRedis extends Redis {
   /** The socket corked in this pass of the loop, until the check phase. */
   private corked: Socket | undefined;
   private readonly writeAtOnce: ReadonlySet<string>;
+  private readonly writeAtStepEnd: ReadonlySet<string>;
+  /** What waits for this pass's write (`afterWrite`): run right after it. */
+  private afterUncork: Array<() => void> | undefined;
   /** A `together` step is running: writeAtOnce commands wait for its end. */
   private holding = false;
   /** A writeAtOnce command was issued in the running step: written at its end. */
@@ -32,11 +37,31 @@ export class WriteCoalescingRedis extends Redis {
     const socket = this.corked;
     this.corked = undefined;
     socket?.uncork();
+    const waiting = this.afterUncork;
+    if (waiting === undefined) return;
+    this.afterUncork = undefined;
+    runAll(waiting);
   };
 
-  constructor(url: string, options: Pick<RedisOptions, 'maxRetriesPerRequest' | 'connectTimeout' | 'commandTimeout'>, writeAtOnce: readonly string[] = []) {
+  constructor(
+    url: string,
+    options: Pick<RedisOptions, 'maxRetriesPerRequest' | 'connectTimeout' | 'commandTimeout'>,
+    writeAtOnce: readonly string[] = [],
+    writeAtStepEnd: readonly string[] = [],
+  ) {
     super(url, options);
     this.writeAtOnce = new Set(writeAtOnce.map((name) => name.toLowerCase()));
+    this.writeAtStepEnd = new Set(writeAtStepEnd.map((name) => name.toLowerCase()));
+  }
+
+  /**
+   * Runs `then` once what this pass holds is written to the socket (the
+   * commands issued so far, with the rest of the pass's), or now when nothing
+   * is held: for a caller that must not go on before a command is on its way.
+   */
+  afterWrite(then: () => void): void {
+    if (this.corked === undefined) return then();
+    (this.afterUncork ??= []).push(then);
   }
 
   /**
@@ -86,7 +111,7 @@ export class WriteCoalescingRedis extends Redis {
     // Unset only while the base constructor runs: nothing is held then.
     if (this.writeAtOnce === undefined) return super.sendCommand(command, stream);
     const atOnce = this.writeAtOnce.has(command.name);
-    const held = atOnce && this.holding;
+    const held = this.holding && (atOnce || this.writeAtStepEnd.has(command.name));
     if (stream === undefined && (!atOnce || held) && this.corked === undefined && this.status === 'ready') {
       const socket = this.stream as Socket | undefined;
       if (socket?.writable) {
@@ -101,4 +126,17 @@ export class WriteCoalescingRedis extends Redis {
     else if (atOnce) this.uncork();
     return sent;
   }
+}
+
+/** Runs every callback, each even if one before it throws; the first error is thrown after the last ran. */
+function runAll(callbacks: ReadonlyArray<() => void>): void {
+  let failed: { err: unknown } | undefined;
+  for (const callback of callbacks) {
+    try {
+      callback();
+    } catch (err) {
+      failed ??= { err };
+    }
+  }
+  if (failed) throw failed.err;
 }
