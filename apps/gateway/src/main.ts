@@ -1,3 +1,5 @@
+// First: Nest's loggers build their date formats as @nestjs/common loads (see the module).
+import { endDateTimeFormatDeferral } from './logging/deferred-date-time-format.js';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -12,6 +14,9 @@ import { PolicyReloadService } from './policy/policy-reload.service.js';
 import { GatewayLogger, logFormatFromEnv, type LogFormat } from './logging/gateway-logger.js';
 import { describeStore } from './store/create-store.js';
 import { startTracing } from './tracing/tracing.js';
+
+// Every static import has loaded: later code gets the real Intl.DateTimeFormat.
+endDateTimeFormatDeferral();
 
 // Every line through one logger, from the first (JSON unless LLM_LOG_FORMAT=text or a terminal).
 let logFormat: LogFormat = 'json';

@@ -7,8 +7,8 @@
  */
 import { workerData } from 'node:worker_threads';
 import { serveRecordThread, valuesOfLines } from './record-thread-port.js';
-import { openRecordWriter, recordInserter } from './sqlite-database.js';
+import { openSqlite, recordInserter } from './sqlite-database.js';
 
-const db = openRecordWriter((workerData as { path: string }).path);
+const db = openSqlite((workerData as { path: string }).path);
 const insert = recordInserter(db);
 serveRecordThread({ insert: (lines) => insert(valuesOfLines(lines)), ping: () => undefined, close: () => void db.close() });
