@@ -64,7 +64,9 @@ describe('the record journal on Redis: answers end after their records are writt
     gw.app.getHttpServer().on('connection', (socket: Socket) => noteWrites(socket, ++sockets, writes));
 
     const ids: string[] = [];
-    for (let round = 0; round < 4; round++) {
+    const xaddsPerWrite = () => writes.filter((w) => w.socket === 0).map((w) => w.text.match(/\bxadd\b/gi)?.length ?? 0);
+    // At least 4 rounds; more (up to 20) until some entries shared a write, which a fast idle host may not give in 4.
+    for (let round = 0; round < 20 && (round < 4 || Math.max(0, ...xaddsPerWrite()) < 2); round++) {
       const answers = await Promise.all(
         Array.from({ length: 24 }, async (_, i) => {
           const stream = i % 4 === 0;
@@ -94,8 +96,7 @@ describe('the record journal on Redis: answers end after their records are writt
     const xaddOf = (id: string) => writes.findIndex((w) => w.socket === 0 && w.text.includes(id));
     const early = ids.filter((id) => !(xaddOf(id) >= 0 && xaddOf(id) < lastWriteOf.get(id)!));
     assert.deepEqual(early, [], "answers whose last bytes left before their record's XADD");
-    assert.equal(ids.length, 96);
-    const entries = writes.filter((w) => w.socket === 0).map((w) => w.text.match(/\bxadd\b/gi)?.length ?? 0);
-    assert.ok(Math.max(...entries) > 1, 'some entries shared a write: the load this test is about');
+    assert.ok(ids.length >= 96);
+    assert.ok(Math.max(...xaddsPerWrite()) > 1, 'some entries shared a write: the load this test is about');
   });
 });

@@ -151,4 +151,31 @@ describe('createRedisStoreClient: coalesced writes', { skip: available === true 
       await stepEnd.quit();
     }
   });
+
+  test('an afterWrite callback that throws is reported as a warning: the others still run and nothing throws from the write', async () => {
+    const stepEnd = createRedisStoreClient(REDIS_URL, { writeAtStepEnd: ['xadd'] });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await stepEnd.ping();
+      const added = stepEnd.sendFlat<string | null>('xadd', [`${prefix}warned`, '*', 'k', 'v']);
+      const ran: string[] = [];
+      stepEnd.afterWrite(() => {
+        throw new Error('a broken callback');
+      });
+      stepEnd.afterWrite(() => ran.push('second'));
+      assert.doesNotThrow(() => stepEnd.writeNow());
+      assert.deepEqual(ran, ['second']);
+      await added;
+      await nextPass();
+      assert.deepEqual(
+        warnings.map((w) => w.message),
+        ['an afterWrite callback threw: a broken callback'],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await stepEnd.quit();
+    }
+  });
 });

@@ -75,6 +75,8 @@ test('LLM_REDIS_COMMAND_TIMEOUT_MS: 1000 by default; a slow environment raises i
   assert.equal(gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '' }).redisCommandTimeoutMs, 1_000);
   assert.equal(gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '30000' }).redisCommandTimeoutMs, 30_000);
   assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '0' }), /LLM_REDIS_COMMAND_TIMEOUT_MS must be at least 1/);
+  assert.equal(gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '2147483647' }).redisCommandTimeoutMs, 2 ** 31 - 1);
+  assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '2147483648' }), /LLM_REDIS_COMMAND_TIMEOUT_MS must be at most 2147483647/);
   assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: '1.5' }), /LLM_REDIS_COMMAND_TIMEOUT_MS must be a non-negative integer/);
   assert.throws(() => gatewayConfigFromEnv({ LLM_REDIS_COMMAND_TIMEOUT_MS: 'slow' }), /LLM_REDIS_COMMAND_TIMEOUT_MS must be a non-negative integer/);
 });

@@ -219,7 +219,10 @@ export const gatewayEnvSchema = z.object({
     .refine((v) => v === undefined || v === '' || /^rediss?:\/\//.test(v), 'a redis:// or rediss:// URL'),
   LLM_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only, at most 64').default('llmr:'),
   // At least 1: ioredis reads 0 as no timeout, and a Redis that hangs would then hold every call.
-  LLM_REDIS_COMMAND_TIMEOUT_MS: int('LLM_REDIS_COMMAND_TIMEOUT_MS', 1_000).refine((n) => n >= 1, 'LLM_REDIS_COMMAND_TIMEOUT_MS must be at least 1 (0 would wait for a hung Redis for ever)'),
+  // At most Node's largest timer: above it Node fires the timer after 1 ms, and every command would time out.
+  LLM_REDIS_COMMAND_TIMEOUT_MS: int('LLM_REDIS_COMMAND_TIMEOUT_MS', 1_000)
+    .refine((n) => n >= 1, 'LLM_REDIS_COMMAND_TIMEOUT_MS must be at least 1 (0 would wait for a hung Redis for ever)')
+    .refine((n) => n <= 2 ** 31 - 1, "LLM_REDIS_COMMAND_TIMEOUT_MS must be at most 2147483647 (Node's largest timer)"),
   LLM_SQLITE_PATH: z.string().min(1).default(DEFAULT_SQLITE_PATH),
   // Short enough that a routing row is written before it outlives two young-generation collections: held 500 ms,
   // the rows were promoted to the old generation under load and died there (about 7 MB more resident memory).

@@ -44,7 +44,15 @@ export class GatewayHttpServer {
         const end = super.end as (...a: unknown[]) => this;
         const held = heldEnds();
         if (held === undefined || !held.holding) return end.apply(this, args);
-        held.defer(() => end.apply(this, args));
+        held.defer(() => {
+          try {
+            end.apply(this, args);
+          } catch (err) {
+            // As a throwing end would have left it, but with no caller to answer: the client learns at once, not at its timeout.
+            this.destroy();
+            throw err;
+          }
+        });
         return this;
       }
     }

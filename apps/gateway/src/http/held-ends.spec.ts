@@ -20,3 +20,33 @@ test('HeldEnds: an end runs at once with no hold; else once every hold taken is 
   assert.equal(ends.holding, false);
 });
 
+
+test('HeldEnds: an end that throws does not strand the ends queued after it', () => {
+  const ends = new HeldEnds();
+  const order: string[] = [];
+  const release = ends.hold();
+  ends.defer(() => {
+    throw new Error('a broken response');
+  });
+  ends.defer(() => order.push('after'));
+  release();
+  assert.deepEqual(order, ['after']);
+  assert.equal(ends.holding, false);
+});
+
+test('HeldEnds.holdUntil: the hold is released when registering its release throws (else every answer would wait)', () => {
+  const ends = new HeldEnds();
+  let kept: (() => void) | undefined;
+  ends.holdUntil((release) => (kept = release));
+  assert.equal(ends.holding, true);
+  kept!();
+  assert.throws(() =>
+    ends.holdUntil(() => {
+      throw new TypeError('afterWrite is not a function');
+    }),
+  );
+  assert.equal(ends.holding, false);
+  let ran = false;
+  ends.defer(() => (ran = true));
+  assert.equal(ran, true);
+});

@@ -1,3 +1,5 @@
+import { Logger } from '@nestjs/common';
+
 /**
  * Responses' ends held until writes they must follow have gone out: the
  * record journal's Redis entries, which under load join the rest of the event
@@ -8,6 +10,7 @@
  * taken before them.
  */
 export class HeldEnds {
+  private readonly logger = new Logger('HeldEnds');
   private holds = 0;
   private waiting: Array<() => void> = [];
 
@@ -26,8 +29,30 @@ export class HeldEnds {
       if (--this.holds > 0) return;
       const waiting = this.waiting;
       this.waiting = [];
-      for (const end of waiting) end();
+      // Each end runs even if one before it throws: one broken response must not strand the others' clients.
+      for (const end of waiting) {
+        try {
+          end();
+        } catch (err) {
+          this.logger.error(`a held response end failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
     };
+  }
+
+  /**
+   * Holds ends until `register` calls its release (see `hold`); released at
+   * once if `register` throws, since no one would release it then and every
+   * answer of the process would wait.
+   */
+  holdUntil(register: (release: () => void) => void): void {
+    const release = this.hold();
+    try {
+      register(release);
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   /** Runs `end` once every hold taken so far is released (now when there is none). */

@@ -58,8 +58,7 @@ export class RedisRecordJournal implements RecordJournal {
     // rows come and go, kept every entry (and the pending XADD's row) through V8's young collections.
     // Sent flat: `xadd()` would copy its four arguments (~2k instructions each).
     const added = this.client.sendFlat<string | null>('xadd', [this.key, '*', 'r', recordLine(row)]);
-    const ends = this.options.ends;
-    if (ends !== undefined) this.client.afterWrite(ends.hold());
+    this.options.ends?.holdUntil((release) => this.client.afterWrite(release));
     row.streamEntry = added;
     added.then(
       (id) => {

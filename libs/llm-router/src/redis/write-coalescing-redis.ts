@@ -58,6 +58,7 @@ export class WriteCoalescingRedis extends Redis {
    * Runs `then` once what this pass holds is written to the socket (the
    * commands issued so far, with the rest of the pass's), or now when nothing
    * is held: for a caller that must not go on before a command is on its way.
+   * A callback that throws is reported as a process warning.
    */
   afterWrite(then: () => void): void {
     if (this.corked === undefined) return then();
@@ -121,22 +122,25 @@ export class WriteCoalescingRedis extends Redis {
         if (!held) setImmediate(this.uncork);
       }
     }
-    const sent = super.sendCommand(command, stream);
+    // Owed before the send: a send that throws must still leave the step's end to uncork (and run what waits on `afterWrite`).
     if (held) this.owed ||= this.corked !== undefined;
-    else if (atOnce) this.uncork();
+    const sent = super.sendCommand(command, stream);
+    if (!held && atOnce) this.uncork();
     return sent;
   }
 }
 
-/** Runs every callback, each even if one before it throws; the first error is thrown after the last ran. */
+/**
+ * Runs every callback, each even if one before it throws. An error is reported as a process warning, not thrown: the
+ * uncork runs in the check phase, at a step's end or in `writeNow`, where it would crash the process or fail an
+ * unrelated call.
+ */
 function runAll(callbacks: ReadonlyArray<() => void>): void {
-  let failed: { err: unknown } | undefined;
   for (const callback of callbacks) {
     try {
       callback();
     } catch (err) {
-      failed ??= { err };
+      process.emitWarning(`an afterWrite callback threw: ${err instanceof Error ? err.message : String(err)}`, 'WriteCoalescingRedisWarning');
     }
   }
-  if (failed) throw failed.err;
 }
