@@ -145,6 +145,16 @@ export async function runFixedRate(
     .filter((sc) => FIXED_RATE_SCENARIOS.includes(sc.id))
     .map((sc) => ({ sc, offered: chooseRate(sc.id, capacities[sc.id] ?? {}, settings.fraction, settings.conns), targets: sc.targets.filter((t) => FIXED_RATE_TARGETS.includes(t.id) && t.service && services[t.service]) }));
   for (const p of plan) log(`fixed rate, ${p.sc.id}: ${p.offered.rate} req/s (${settings.fraction} × ${TARGET_LABELS[p.offered.slowest]}'s ${Math.round(p.offered.capacity)})`);
+  // One unmeasured load per target first: straight after the saturation loads a process still recompiles for this
+  // rate's shape (V8's compiler threads at 27-88 µs per request in the first fixed-rate runs, gone by the third).
+  for (const { sc, offered, targets } of plan) {
+    for (const t of targets) {
+      if (settings.client === 'paced') await runPacedClient(t.spec, settings.conns, offered.rate, settings.duration);
+      else await runAutocannon(t.spec, settings.conns, settings.duration, offered.rate);
+      log(`  fixed rate warm-up ${sc.id.padEnd(6)} ${TARGET_LABELS[t.id]}`);
+      await sleep(200);
+    }
+  }
   const measurements: FixedRateMeasurement[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     for (const { sc, offered, targets } of plan) {
@@ -193,7 +203,7 @@ export function fixedRateNote(r: FixedRateResult): string {
   return (
     `The main table's CPU per request is taken at saturation (autocannon as fast as it goes), where it moves with the throughput the machine's other processes leave each target (on two cores: the client, the simulator, Redis, PostgreSQL; in round nine each gateway burned about a core whatever its throughput). ` +
     `Here every target of a scenario is offered the same rate, ${s.fraction} × the slowest one's saturation throughput in this run rounded down to a multiple of the connections (${r.rates.map((x) => `${x.scenario}: ${x.rate} req/s, from ${TARGET_LABELS[x.slowest]}'s ${Math.round(x.capacity)}`).join('; ')}), ` +
-    `at ${s.conns} connections, ${s.rounds} rounds × ${s.duration} s, the targets in rotating order; medians over the rounds, ratios paired by round. ` +
+    `at ${s.conns} connections, ${s.rounds} rounds × ${s.duration} s after one unmeasured load of each target at the same rate (after the saturation loads a process recompiles for a while), the targets in rotating order; medians over the rounds, ratios paired by round. ` +
     `The rate is offered by ${how} ` +
     `*read+write calls/req*: syscr + syscw from /proc/<pid>/io over the same loads, every thread (epoll, sendmsg and recvmsg not counted): a count, which other work on the machine moves far less than CPU time. ` +
     `*served*: the completed responses over the duration, or over the time to the last response when longer; **short** when its median is below ${SERVED_SHARE * 100} % of the offered rate (the target was at capacity, and its CPU per request is a saturation figure). ` +
