@@ -15,10 +15,15 @@ const { endDateTimeFormatDeferral } = await import('./deferred-date-time-format.
 // Nest's loggers' options (@nestjs/common's logger.service.js and console-logger.service.js).
 const NEST_OPTIONS: Intl.DateTimeFormatOptions = { year: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', day: '2-digit', month: '2-digit' };
 
-test('while deferred, a DateTimeFormat is made on its first use, and formats as the real one', () => {
+test("while deferred, Nest's loggers' DateTimeFormat is made on its first use, and formats as the real one; any other is made at once", () => {
   const deferred = new Intl.DateTimeFormat(undefined, NEST_OPTIONS);
-  const other = new Intl.DateTimeFormat('de-DE', { dateStyle: 'long', timeZone: 'UTC' });
   assert.equal(built, 0, 'nothing made until a format is asked for');
+  const other = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' });
+  assert.equal(built, 1, 'other arguments: the real one at once');
+  assert.ok(other instanceof RealDateTimeFormat);
+  assert.equal(typeof other.formatRange, 'function');
+  assert.throws(() => new Intl.DateTimeFormat(undefined, { timeZone: 'Nowhere/Never' }), RangeError, 'options still checked as it is built');
+  assert.equal(built, 2);
   const when = Date.UTC(2026, 11, 7, 16, 5, 9);
   const real = new RealDateTimeFormat(undefined, NEST_OPTIONS);
   assert.equal(deferred.format(when), real.format(when));
@@ -27,9 +32,9 @@ test('while deferred, a DateTimeFormat is made on its first use, and formats as 
   assert.equal(format(when), real.format(when));
   assert.deepEqual(deferred.formatToParts(when), real.formatToParts(when));
   assert.deepEqual(deferred.resolvedOptions(), real.resolvedOptions());
-  assert.equal(other.format(when), '7. Dezember 2026');
-  assert.equal(built, 2, 'one real formatter per deferred one used, built once');
-  assert.deepEqual(Intl.DateTimeFormat.supportedLocalesOf(['de-DE']), ['de-DE']);
+  assert.equal(other.format(when), 'December 7, 2026');
+  assert.equal(built, 3, 'the deferred one made once, on its first use');
+  assert.deepEqual(Intl.DateTimeFormat.supportedLocalesOf(['en-US']), ['en-US']);
 });
 
 test('once the deferral ends, Intl.DateTimeFormat builds at once again', () => {

@@ -5,13 +5,15 @@
  * ICU look through its locales: ~5 MB of the node binary's ICU data paged in
  * and more in malloc, resident for the process's life, while the gateway's
  * JSON log never asks either logger for a time. Imported before Nest (main.ts),
- * this module makes a DateTimeFormat built while the gateway's modules load
- * wait for its first use; `endDateTimeFormatDeferral()` puts the real
- * constructor back once they have loaded.
+ * this module makes a DateTimeFormat built with Nest's loggers' arguments
+ * while the gateway's modules load wait for its first use (any other is built
+ * at once, as usual: its options checked, its whole interface there);
+ * `endDateTimeFormatDeferral()` puts the real constructor back once they have
+ * loaded.
  */
 const RealDateTimeFormat = Intl.DateTimeFormat;
 
-/** An `Intl.DateTimeFormat` made from the same arguments on first use; the methods Nest's loggers and callers use. */
+/** An `Intl.DateTimeFormat` made from the same arguments on first use: `format` (all Nest's loggers call), `formatToParts`, `resolvedOptions`. */
 export class DeferredDateTimeFormat {
   private made?: Intl.DateTimeFormat;
 
@@ -37,12 +39,25 @@ export class DeferredDateTimeFormat {
     return this.real().resolvedOptions();
   }
 
-  static supportedLocalesOf(locales: string | string[], options?: Intl.DateTimeFormatOptions): string[] {
-    return RealDateTimeFormat.supportedLocalesOf(locales, options);
-  }
 }
 
-Intl.DateTimeFormat = DeferredDateTimeFormat as unknown as typeof Intl.DateTimeFormat;
+/** Nest's loggers' options (logger.service.js, console-logger.service.js), with no locales. */
+const NEST_LOGGER_OPTIONS: Readonly<Record<string, string>> = { year: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', day: '2-digit', month: '2-digit' };
+
+function isNestLoggerFormat(locales: unknown, options: unknown): options is Intl.DateTimeFormatOptions {
+  if (locales !== undefined || typeof options !== 'object' || options === null) return false;
+  const keys = Object.keys(options);
+  return keys.length === Object.keys(NEST_LOGGER_OPTIONS).length && keys.every((k) => (options as Record<string, unknown>)[k] === NEST_LOGGER_OPTIONS[k]);
+}
+
+/** The constructor in place while deferring: Nest's loggers' formats deferred, every other call the real one's. */
+function DeferringDateTimeFormat(locales?: string | string[], options?: Intl.DateTimeFormatOptions): Intl.DateTimeFormat | DeferredDateTimeFormat {
+  if (new.target !== undefined && isNestLoggerFormat(locales, options)) return new DeferredDateTimeFormat(locales, options);
+  return new.target === undefined ? RealDateTimeFormat(locales, options) : new RealDateTimeFormat(locales, options);
+}
+DeferringDateTimeFormat.supportedLocalesOf = RealDateTimeFormat.supportedLocalesOf;
+
+Intl.DateTimeFormat = DeferringDateTimeFormat as unknown as typeof Intl.DateTimeFormat;
 
 /** The real `Intl.DateTimeFormat` back, for everything built from here on. */
 export function endDateTimeFormatDeferral(): void {
