@@ -11,7 +11,7 @@ export const orphanAfterMs = (config: Pick<GatewayConfig, 'recordFlushMs'>) => M
 export function createRecordJournal(config: GatewayConfig, redis: WriteCoalescingRedis | undefined, ends: HeldEnds, onError: (message: string) => void): RecordJournal {
   if (config.recordJournal === 'off') return new NoRecordJournal();
   const dir = recordJournalDir(config);
-  const files = dir === undefined ? new NoRecordJournal() : new FileRecordJournal(dir, { onError });
+  const files = dir === undefined ? new NoRecordJournal() : new FileRecordJournal(dir, { onError, ends });
   if (redis === undefined) return files;
   return new RedisRecordJournal(redis, `${config.redisKeyPrefix}records:journal`, files, { orphanAfterMs: orphanAfterMs(config), onError, ends });
 }

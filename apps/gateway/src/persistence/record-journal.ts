@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HeldEnds } from '../http/held-ends.js';
 import type { RecordRow } from '../store/gateway-store.js';
 import { recordLine, rowOfLine } from '../store/record-line.js';
 
@@ -74,6 +75,13 @@ const SEGMENT_NAME = /^records-(\d+)-([A-Za-z0-9_-]+)-(\d+)\.jsonl$/;
  * segments go. File names carry the writing process's pid: at start-up, the
  * segments of processes that are gone are recovered; a live process's are
  * left alone (two gateways on one directory).
+ *
+ * Given `ends`, the lines of one pass of the event loop after its first share
+ * one `writeSync` at the pass's end (check phase) instead of one each, and
+ * every answer ending meanwhile holds its last bytes until that write is done
+ * (HeldEnds): a crash before it loses only records whose answers have not
+ * ended. The first line of a pass is written at once, so a call that comes
+ * alone is answered as soon as before.
  */
 export class FileRecordJournal implements RecordJournal {
   readonly description: string;
@@ -83,10 +91,23 @@ export class FileRecordJournal implements RecordJournal {
   private nextId = 0;
   private lastErrorAt = 0;
   private closed = false;
+  /** A line was written in this pass of the event loop: the next ones wait for its end (`endPass`). */
+  private passOpen = false;
+  /** Lines waiting for the pass's end, all for `pending.segment`, with their rows and the hold on answers' ends. */
+  private pending?: { segment: Segment; text: string; rows: RecordRow[]; release: () => void };
+  private readonly endPass = (): void => {
+    this.passOpen = false;
+    this.flush();
+  };
 
   constructor(
     readonly dir: string,
-    private readonly options: { segmentBytes?: number; onError?: (message: string) => void } = {},
+    private readonly options: {
+      segmentBytes?: number;
+      onError?: (message: string) => void;
+      /** Answers' ends, held while lines wait for the pass's write; without it every line is written at once. */
+      ends?: HeldEnds;
+    } = {},
   ) {
     mkdirSync(dir, { recursive: true });
     this.description = `file journal in ${dir}`;
@@ -97,14 +118,55 @@ export class FileRecordJournal implements RecordJournal {
     const line = `${recordLine(row)}\n`;
     try {
       const segment = this.current ?? this.open();
-      writeSync(segment.fd!, line);
+      if (this.passOpen) this.queue(segment, line, row);
+      else {
+        writeSync(segment.fd!, line);
+        if (this.options.ends !== undefined) {
+          this.passOpen = true;
+          setImmediate(this.endPass);
+        }
+      }
       segment.outstanding++;
       segment.bytes += line.length;
       row.journal = segment.id;
       if (segment.bytes >= (this.options.segmentBytes ?? 4 * 1024 * 1024)) this.seal(segment);
     } catch (err) {
       // A full disk: the record still goes to the store through the writer, without the journal's cover.
-      this.error(`could not journal routing record ${row.requestId}: ${err instanceof Error ? err.message : String(err)}`);
+      this.failed(`could not journal routing record ${row.requestId}`, err);
+    }
+  }
+
+  /** Joins `line` to the pass's write; answers' ends wait for it from now. */
+  private queue(segment: Segment, line: string, row: RecordRow): void {
+    const pending = this.pending;
+    if (pending !== undefined) {
+      pending.text += line;
+      pending.rows.push(row);
+      return;
+    }
+    let release: () => void = () => {};
+    this.options.ends!.holdUntil((r) => (release = r));
+    this.pending = { segment, text: line, rows: [row], release };
+  }
+
+  /** Writes the lines waiting for the pass's end, then lets the answers held for them end (also when the write fails). */
+  private flush(): void {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    try {
+      writeSync(pending.segment.fd!, pending.text);
+    } catch (err) {
+      // Not journaled after all: as when a line's own write fails, the rows still go to the store through the writer.
+      for (const row of pending.rows) {
+        if (row.journal !== pending.segment.id) continue;
+        row.journal = undefined;
+        pending.segment.outstanding--;
+      }
+      pending.segment.bytes = Math.max(0, pending.segment.bytes - pending.text.length);
+      this.failed(`could not journal ${pending.rows.length} routing records`, err);
+    } finally {
+      pending.release();
     }
   }
 
@@ -137,6 +199,7 @@ export class FileRecordJournal implements RecordJournal {
   }
 
   async close(): Promise<void> {
+    this.flush();
     this.closed = true;
     for (const segment of this.segments.values()) {
       if (segment.fd !== undefined) closeSync(segment.fd);
@@ -159,6 +222,8 @@ export class FileRecordJournal implements RecordJournal {
 
   /** No more lines go to this segment; it is deleted once its rows are written. */
   private seal(segment: Segment): void {
+    // Its waiting lines go first: they are counted in it.
+    if (this.pending?.segment === segment) this.flush();
     if (this.current === segment) this.current = undefined;
     if (segment.fd !== undefined) closeSync(segment.fd);
     segment.fd = undefined;
@@ -180,6 +245,10 @@ export class FileRecordJournal implements RecordJournal {
       // Left behind, it is only recovered again at the next start: its rows are skipped by their recordId.
       this.error(`could not retire journal segment ${segment.path}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  private failed(what: string, err: unknown): void {
+    this.error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private error(message: string): void {
