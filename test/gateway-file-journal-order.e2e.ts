@@ -42,7 +42,8 @@ describe('the record journal in files: answers end after their records are writt
     dir.remove();
   });
 
-  test('one call at a time: its line is written at once, in a write of its own', async () => {
+  // That it goes at once, not at the pass's end, is the spec's to show (record-journal-pass-write.spec.ts): from outside both look alike.
+  test('one call at a time: its line in a write of its own', async () => {
     writes.length = 0;
     for (let i = 0; i < 4; i++) {
       const res = await fetch(`${gw.url}/v1/chat/completions`, {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { HeldEnds } from '../http/held-ends.js';
-import { recordLine } from '../store/record-line.js';
+import { recordLine, rowOfLine } from '../store/record-line.js';
 import { row } from '../store/record-row.fixture.js';
 import { FileRecordJournal } from './record-journal.js';
 
@@ -26,18 +26,25 @@ const linesIn = (dir: string) =>
     .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean));
 
 const realWriteSync = fs.writeSync;
-/** Each writeSync's text, in order; `fail` makes the next ones throw. */
+/** Each writeSync's text, in order; `fail` makes the next ones throw, `shortBy` write that many bytes less (a full disk). */
 const writes: string[] = [];
 let fail: Error | undefined;
+let shortBy = 0;
 fs.writeSync = ((fd: number, data: unknown, ...rest: unknown[]) => {
   if (fail) throw fail;
   writes.push(String(data));
-  return (realWriteSync as (...a: unknown[]) => number)(fd, data, ...rest);
+  const text = shortBy > 0 ? String(data).slice(0, -shortBy) : data;
+  return (realWriteSync as (...a: unknown[]) => number)(fd, text, ...rest);
 }) as typeof fs.writeSync;
 syncBuiltinESMExports();
+after(() => {
+  fs.writeSync = realWriteSync;
+  syncBuiltinESMExports();
+});
 afterEach(() => {
   writes.length = 0;
   fail = undefined;
+  shortBy = 0;
 });
 
 test('a call alone in its pass is written at once and holds no answer', async () => {
@@ -116,6 +123,36 @@ test('a failing pass write still lets the held answers end, reports, and leaves 
   journal.written(rows);
   await journal.close();
   assert.deepEqual(readdirSync(dir), [], 'every counted row written: the segment is gone at close');
+});
+
+test('a short write (part of the text taken, no error: a full disk) is cut off again and fails: no torn line, the held answers end', async () => {
+  const dir = freshDir();
+  const ends = new HeldEnds();
+  const errors: string[] = [];
+  const journal = new FileRecordJournal(dir, { ends, onError: (m) => errors.push(m) });
+  const rows = [row(1), row(2), row(3), row(4)];
+  journal.append(rows[0]!);
+  journal.append(rows[1]!);
+  journal.append(rows[2]!);
+  let ended = false;
+  ends.defer(() => (ended = true));
+  shortBy = 100;
+  await nextPass();
+  assert.equal(ended, true);
+  assert.match(errors.join('\n'), /could not journal 2 routing records: a short write/);
+  assert.deepEqual(
+    rows.slice(0, 3).map((r) => r.journal),
+    [0, undefined, undefined],
+  );
+  shortBy = 0;
+  journal.append(rows[3]!);
+  assert.deepEqual(
+    linesIn(dir).map((l) => rowOfLine(l)?.requestId),
+    [rows[0]!.requestId, rows[3]!.requestId],
+    'every line whole: the torn batch was cut off before the next line',
+  );
+  journal.written(rows);
+  await journal.close();
 });
 
 test('without ends every line is written at once', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeldEnds } from '../http/held-ends.js';
 import type { RecordRow } from '../store/gateway-store.js';
@@ -120,7 +120,7 @@ export class FileRecordJournal implements RecordJournal {
       const segment = this.current ?? this.open();
       if (this.passOpen) this.queue(segment, line, row);
       else {
-        writeSync(segment.fd!, line);
+        writeWhole(segment.fd!, line);
         if (this.options.ends !== undefined) {
           this.passOpen = true;
           setImmediate(this.endPass);
@@ -155,7 +155,7 @@ export class FileRecordJournal implements RecordJournal {
     if (pending === undefined) return;
     this.pending = undefined;
     try {
-      writeSync(pending.segment.fd!, pending.text);
+      writeWhole(pending.segment.fd!, pending.text);
     } catch (err) {
       // Not journaled after all: as when a line's own write fails, the rows still go to the store through the writer.
       for (const row of pending.rows) {
@@ -222,7 +222,8 @@ export class FileRecordJournal implements RecordJournal {
 
   /** No more lines go to this segment; it is deleted once its rows are written. */
   private seal(segment: Segment): void {
-    // Its waiting lines go first: they are counted in it.
+    // Its waiting lines go first: they are counted in it. (The answers held for them end here, inside the
+    // append of the record that filled the segment: other calls' answers, whose lines are now written.)
     if (this.pending?.segment === segment) this.flush();
     if (this.current === segment) this.current = undefined;
     if (segment.fd !== undefined) closeSync(segment.fd);
@@ -285,4 +286,21 @@ function unlinkQuietly(path: string): void {
   } catch {
     /* already gone */
   }
+}
+
+/**
+ * Writes all of `text` at the end of the file (opened for appending), or none of it. `writeSync` is one write(2), which
+ * on a full disk or at a file-size limit can take part of the text without failing: the part is cut off again, so no torn
+ * line runs into the next one (recovery would skip both), and the write fails as one that took nothing does.
+ */
+function writeWhole(fd: number, text: string): void {
+  const written = writeSync(fd, text);
+  // The byte length is asked only when the counts differ: a multi-byte text, or a short write.
+  if (written === text.length || written === Buffer.byteLength(text)) return;
+  try {
+    ftruncateSync(fd, fstatSync(fd).size - written);
+  } catch {
+    // Left torn: recovery skips the line it cannot parse.
+  }
+  throw new Error(`a short write (${written} of ${Buffer.byteLength(text)} bytes): the disk is full or the file at its size limit`);
 }
