@@ -13,17 +13,21 @@
  */
 const RealDateTimeFormat = Intl.DateTimeFormat;
 
-/** An `Intl.DateTimeFormat` made from the same arguments on first use: `format` (all Nest's loggers call), `formatToParts`, `resolvedOptions`. */
-export class DeferredDateTimeFormat {
+/** Nest's loggers' options (logger.service.js, console-logger.service.js), with no locales. */
+const NEST_LOGGER_OPTIONS: Readonly<Record<string, string>> = { year: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', day: '2-digit', month: '2-digit' };
+
+function isNestLoggerFormat(locales: unknown, options: unknown): options is Intl.DateTimeFormatOptions {
+  if (locales !== undefined || typeof options !== 'object' || options === null) return false;
+  const keys = Object.keys(options);
+  return keys.length === Object.keys(NEST_LOGGER_OPTIONS).length && keys.every((k) => (options as Record<string, unknown>)[k] === NEST_LOGGER_OPTIONS[k]);
+}
+
+/** Nest's loggers' `Intl.DateTimeFormat`, made on first use: `format` (all they call), `formatToParts`, `resolvedOptions`. */
+class DeferredDateTimeFormat {
   private made?: Intl.DateTimeFormat;
 
-  constructor(
-    private readonly locales?: string | string[],
-    private readonly options?: Intl.DateTimeFormatOptions,
-  ) {}
-
   private real(): Intl.DateTimeFormat {
-    return (this.made ??= new RealDateTimeFormat(this.locales, this.options));
+    return (this.made ??= new RealDateTimeFormat(undefined, NEST_LOGGER_OPTIONS));
   }
 
   /** As the real one's: a function bound to its formatter. */
@@ -38,21 +42,11 @@ export class DeferredDateTimeFormat {
   resolvedOptions(): Intl.ResolvedDateTimeFormatOptions {
     return this.real().resolvedOptions();
   }
-
-}
-
-/** Nest's loggers' options (logger.service.js, console-logger.service.js), with no locales. */
-const NEST_LOGGER_OPTIONS: Readonly<Record<string, string>> = { year: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', day: '2-digit', month: '2-digit' };
-
-function isNestLoggerFormat(locales: unknown, options: unknown): options is Intl.DateTimeFormatOptions {
-  if (locales !== undefined || typeof options !== 'object' || options === null) return false;
-  const keys = Object.keys(options);
-  return keys.length === Object.keys(NEST_LOGGER_OPTIONS).length && keys.every((k) => (options as Record<string, unknown>)[k] === NEST_LOGGER_OPTIONS[k]);
 }
 
 /** The constructor in place while deferring: Nest's loggers' formats deferred, every other call the real one's. */
 function DeferringDateTimeFormat(locales?: string | string[], options?: Intl.DateTimeFormatOptions): Intl.DateTimeFormat | DeferredDateTimeFormat {
-  if (new.target !== undefined && isNestLoggerFormat(locales, options)) return new DeferredDateTimeFormat(locales, options);
+  if (new.target !== undefined && isNestLoggerFormat(locales, options)) return new DeferredDateTimeFormat();
   return new.target === undefined ? RealDateTimeFormat(locales, options) : new RealDateTimeFormat(locales, options);
 }
 DeferringDateTimeFormat.supportedLocalesOf = RealDateTimeFormat.supportedLocalesOf;

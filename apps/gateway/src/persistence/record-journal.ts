@@ -144,9 +144,7 @@ export class FileRecordJournal implements RecordJournal {
       pending.rows.push(row);
       return;
     }
-    let release: () => void = () => {};
-    this.options.ends!.holdUntil((r) => (release = r));
-    this.pending = { segment, text: line, rows: [row], release };
+    this.pending = { segment, text: line, rows: [row], release: this.options.ends!.hold() };
   }
 
   /** Writes the lines waiting for the pass's end, then lets the answers held for them end (also when the write fails). */
