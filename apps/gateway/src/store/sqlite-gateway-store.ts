@@ -3,7 +3,8 @@ import type { LineValues, RecordRow } from './gateway-store.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, spell } from './migrations.js';
 import { lineValues } from './record-line.js';
 import { SqlGatewayStore } from './sql-gateway-store.js';
-import { openSqlite, recordInserter } from './sqlite-database.js';
+import { openSqlite } from './sqlite-database.js';
+import { recordInserter } from './sqlite-record-inserter.js';
 import { RecordThread } from './record-thread.js';
 
 type Param = string | number | null;
