@@ -77,17 +77,20 @@ test('a batch that fails (a record the table refuses) stores nothing of it and t
     }
   }));
 
-test('an attempt with a value too many or too few fails the batch instead of shifting the next attempts\' columns', () =>
+test('a record or an attempt with a value too many or too few fails the batch instead of shifting the next rows\' columns', () =>
   withInserter((db, insert) => {
-    // Record 5's first attempt one value long and its second one short (or the other way round): the total still fits the
-    // statements, so only a check per attempt sees it.
-    for (const [longer, shorter] of [[0, 1], [1, 0]]) {
-      const batch = [4, 5].map(values);
-      const attempts = batch[1]![2];
-      attempts[longer]!.push('extra');
-      attempts[shorter]!.pop();
-      assert.throws(() => insert(batch), /routing attempt has \d+ values/);
-      assert.equal(db.inTransaction, false);
-      assert.deepEqual(stored(db), expected([]));
+    // One row one value long and another one short (either way round): the total still fits the statements, so only a
+    // check per row sees it. Records 4 and 5 themselves; record 5's first two attempts.
+    const rowsOf = (batch: LineValues[]) => [[batch[0]![1], batch[1]![1]], [batch[1]![2][0]!, batch[1]![2][1]!]];
+    for (const which of [0, 1]) {
+      for (const [longer, shorter] of [[0, 1], [1, 0]]) {
+        const batch = [4, 5].map(values);
+        const rows = rowsOf(batch)[which]!;
+        rows[longer]!.push('extra');
+        rows[shorter]!.pop();
+        assert.throws(() => insert(batch), new RegExp(`routing ${which === 0 ? 'record' : 'attempt'} has \\d+ values`));
+        assert.equal(db.inTransaction, false);
+        assert.deepEqual(stored(db), expected([]));
+      }
     }
   }));

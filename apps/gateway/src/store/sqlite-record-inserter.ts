@@ -10,7 +10,8 @@ const ATTEMPT_PARAMS_PER_STATEMENT = ATTEMPTS_PER_STATEMENT * ATTEMPT_COLUMNS.le
 /** A multi-row insert skipped a record already stored: the batch goes in again one record at a time. */
 class RecordStoredAlready extends Error {}
 
-type Param = string | number | null;
+/** One bound value of a line's record or attempt. */
+type Param = LineValues[1][number];
 
 /**
  * Inserts a batch of routing records (their line values) and their attempts in one transaction; a record already stored
@@ -22,8 +23,9 @@ type Param = string | number | null;
  * a record). Which rows a multi-row insert skipped is not known, only how many it inserted: a batch where one was skipped
  * (a replay after a crash) is rolled back and inserted again one record at a time, as before.
  *
- * Used by the record thread and, once that thread is gone, by the event loop's connection, which keeps SQLite's default
- * temp_store: its statement journals past 64 KiB go to a temporary file (correct, only slower; see sqlite-records.worker.ts).
+ * Used by the record thread and, once that thread is gone or when there is none (`:memory:`, `recordThread: false`), by the
+ * event loop's connection, which keeps SQLite's default temp_store: its statement journals past 64 KiB go to a temporary
+ * file (correct, only slower; see sqlite-records.worker.ts).
  */
 export function recordInserter(db: Database.Database): (rows: readonly LineValues[]) => void {
   const insertRecords = statementsByRows(db, (n) => multiRowInsert('llm_routing_records', RECORD_COLUMNS, n, ' ON CONFLICT (record_id) DO NOTHING'));
@@ -35,8 +37,8 @@ export function recordInserter(db: Database.Database): (rows: readonly LineValue
       const attemptParams: Param[] = [];
       for (let i = from; i < to; i++) {
         const [, record, attempts] = rows[i]!;
-        recordParams.push(...record);
-        for (const a of attempts) attemptParams.push(...attemptValues(a));
+        recordParams.push(...counted(record, RECORD_COLUMNS.length, 'record'));
+        for (const a of attempts) attemptParams.push(...counted(a, ATTEMPT_COLUMNS.length, 'attempt'));
       }
       // The values as arguments, not one array: the driver binds an array's elements through the generic element lookup
       // (~17k of the ~100k instructions a record's two one-row inserts cost, callgrind).
@@ -52,7 +54,7 @@ export function recordInserter(db: Database.Database): (rows: readonly LineValue
   const oneByOne = db.transaction((rows: readonly LineValues[]) => {
     for (const [, record, attempts] of rows) {
       if (insertRecord.run(...record).changes === 0) continue;
-      for (const a of attempts) insertAttempt.run(...attemptValues(a));
+      for (const a of attempts) insertAttempt.run(...counted(a, ATTEMPT_COLUMNS.length, 'attempt'));
     }
   });
   return (rows) => {
@@ -66,12 +68,12 @@ export function recordInserter(db: Database.Database): (rows: readonly LineValue
 }
 
 /**
- * An attempt's values, checked for their count: flattened into a multi-row statement, an attempt one value short or long
- * would shift the next ones' columns instead of failing as a one-row insert did (the writer sets such a record aside).
+ * A record's or an attempt's values, checked for their count: flattened into a multi-row statement, a row one value short
+ * or long would shift the next rows' columns instead of failing as a one-row insert did (the writer sets such a record aside).
  */
-function attemptValues(a: readonly Param[]): readonly Param[] {
-  if (!Array.isArray(a) || a.length !== ATTEMPT_COLUMNS.length) throw new Error(`a routing attempt has ${Array.isArray(a) ? a.length : 'no'} values, not ${ATTEMPT_COLUMNS.length}`);
-  return a;
+function counted(values: readonly Param[], columns: number, what: 'record' | 'attempt'): readonly Param[] {
+  if (!Array.isArray(values) || values.length !== columns) throw new Error(`a routing ${what} has ${Array.isArray(values) ? values.length : 'no'} values, not ${columns}`);
+  return values;
 }
 
 function multiRowInsert(table: string, columns: readonly string[], rows: number, tail = ''): string {

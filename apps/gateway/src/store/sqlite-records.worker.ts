@@ -15,7 +15,7 @@ const db = openSqlite((workerData as { path: string }).path);
 // file: three times the thread's pwrite calls (micro, batches of 50: 79k -> 254k for 40,000 records) and twice its system
 // time. In memory it holds one statement's pages at most (8 records' worth, freed with the statement). Only this connection:
 // it never sorts, where the event loop's reports spill large sorts to a file. The event loop's connection inserts only once
-// this thread is gone, and then spills like any connection (correct, slower).
+// this thread is gone or when there is none, and then spills like any connection (correct, slower).
 db.pragma('temp_store = MEMORY');
 const insert = recordInserter(db);
 serveRecordThread({ insert: (lines) => insert(valuesOfLines(lines)), ping: () => undefined, close: () => void db.close() });
