@@ -147,10 +147,12 @@ export async function runFixedRate(
   for (const p of plan) log(`fixed rate, ${p.sc.id}: ${p.offered.rate} req/s (${settings.fraction} × ${TARGET_LABELS[p.offered.slowest]}'s ${Math.round(p.offered.capacity)})`);
   // One unmeasured load per target first: straight after the saturation loads a process still recompiles for this
   // rate's shape (V8's compiler threads at 27-88 µs per request in the first fixed-rate runs, gone by the third).
+  // The rate offered to one target by the configured client (`onLast`: autocannon's last response).
+  const offer = (t: (typeof plan)[number]['targets'][number], rate: number, onLast?: () => void) =>
+    settings.client === 'paced' ? runPacedClient(t.spec, settings.conns, rate, settings.duration) : runAutocannon(t.spec, settings.conns, settings.duration, rate, onLast);
   for (const { sc, offered, targets } of plan) {
     for (const t of targets) {
-      if (settings.client === 'paced') await runPacedClient(t.spec, settings.conns, offered.rate, settings.duration);
-      else await runAutocannon(t.spec, settings.conns, settings.duration, offered.rate);
+      await offer(t, offered.rate);
       log(`  fixed rate warm-up ${sc.id.padEnd(6)} ${TARGET_LABELS[t.id]}`);
       await sleep(200);
     }
@@ -166,10 +168,7 @@ export async function runFixedRate(
         // the gateways' work at rest (not the floors': they have none) would weigh on their rows for up to that second.
         let atLast: { cpu: number; io: number } | undefined;
         const onLast = () => void (atLast = { cpu: cpuMicros(pid), io: ioCalls(pid) });
-        const load =
-          settings.client === 'paced'
-            ? await runPacedClient(t.spec, settings.conns, offered.rate, settings.duration)
-            : await runAutocannon(t.spec, settings.conns, settings.duration, offered.rate, onLast);
+        const load = await offer(t, offered.rate, onLast);
         const end = atLast ?? { cpu: cpuMicros(pid), io: ioCalls(pid) };
         const cpuUsPerReq = load.requests > 0 ? (end.cpu - before) / load.requests : NaN;
         const ioCallsPerReq = load.requests > 0 ? (end.io - ioBefore) / load.requests : NaN;

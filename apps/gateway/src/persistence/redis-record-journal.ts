@@ -34,6 +34,8 @@ export class RedisRecordJournal implements RecordJournal {
   readonly description: string;
   readonly key: string;
   private lastErrorAt = 0;
+  /** Registers a hold's release for the pass's write: one function for every entry, not a closure per XADD. */
+  private readonly releaseAfterWrite = (release: () => void): void => this.client.afterWrite(release);
 
   constructor(
     private readonly client: WriteCoalescingRedis,
@@ -58,7 +60,7 @@ export class RedisRecordJournal implements RecordJournal {
     // rows come and go, kept every entry (and the pending XADD's row) through V8's young collections.
     // Sent flat: `xadd()` would copy its four arguments (~2k instructions each).
     const added = this.client.sendFlat<string | null>('xadd', [this.key, '*', 'r', recordLine(row)]);
-    this.options.ends?.holdUntil((release) => this.client.afterWrite(release));
+    this.options.ends?.holdUntil(this.releaseAfterWrite);
     row.streamEntry = added;
     added.then(
       (id) => {
