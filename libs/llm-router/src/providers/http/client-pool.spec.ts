@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Dispatcher } from 'undici';
+import type { Client, Dispatcher } from 'undici';
 import { ClientPool, type WaitingCall } from './client-pool.js';
 
 /** A server that holds each answer until told (or, with `answerAtOnce`, answers each at once), and counts the connections it was opened. */
@@ -98,6 +98,28 @@ describe('ClientPool', () => {
     assert.equal(connections, 2);
     answerAll();
     assert.deepEqual(await Promise.all([calls[1]!.done, calls[2]!.done]), [200, 200]);
+    await pool.destroy();
+  });
+
+  it('gives its connections one parsed origin and one pair of listeners (an open stream holds its connection for its life)', async () => {
+    const pool = new ClientPool(origin, 2, 1000);
+    const calls = [call(pool), call(pool)];
+    await until(() => held.length === 2);
+    try {
+      const clients = [...(pool as unknown as { clients: Set<Client> }).clients];
+      assert.equal(clients.length, 2);
+      const [a, b] = clients as [Client, Client];
+      // undici keeps the origin under a symbol of its own (kUrl): given a string, each Client parsed a URL of its own.
+      const url = (c: Client) => (c as unknown as Record<symbol, unknown>)[Object.getOwnPropertySymbols(c).find((s) => s.description === 'url')!];
+      assert.ok(url(a) instanceof URL);
+      assert.equal(url(a), url(b));
+      assert.equal(a.listenerCount('drain'), 1);
+      assert.equal(a.listeners('drain')[0], b.listeners('drain')[0]);
+      assert.equal(a.listeners('disconnect')[0], b.listeners('disconnect')[0]);
+    } finally {
+      answerAll();
+    }
+    assert.deepEqual(await Promise.all(calls.map((c) => c.done)), [200, 200]);
     await pool.destroy();
   });
 

@@ -28,12 +28,30 @@ export class ClientPool {
   private withdrawn = 0;
   /** One connector (and TLS session cache) for all the connections, as undici's Pool shares one. */
   private readonly connect: buildConnector.connector;
+  /**
+   * The origin parsed once for all the connections: given a string, each Client parses its own URL (~250 B), and an
+   * open stream holds a connection for its life.
+   */
+  private readonly origin: URL;
+  /** The connections' listeners, one of each for the pool (an emitter calls a listener with itself as `this`), not two closures per connection. */
+  private readonly onDrain: (this: Client) => void;
+  private readonly onDisconnect: (this: Client) => void;
 
   constructor(
-    private readonly origin: string,
+    origin: string,
     private readonly maxConnections: number,
     connectTimeoutMs: number,
   ) {
+    this.origin = new URL(origin);
+    // A connection drains when its request is done (or failed): the next waiting call takes it, else it is idle.
+    const freed = (client: Client) => this.freed(client);
+    const dropped = (client: Client) => this.dropped(client);
+    this.onDrain = function (this: Client) {
+      freed(this);
+    };
+    this.onDisconnect = function (this: Client) {
+      dropped(this);
+    };
     // TCP_NODELAY and keep-alive (undici's own values) given as the socket's options: Node applies them once, when it
     // connects. undici sets them itself otherwise, before the connect, and Node sets them again after it: ten
     // setsockopt calls per new connection instead of five (a burst of new streams opens one each).
@@ -80,9 +98,8 @@ export class ClientPool {
   private open(): Client {
     const client = new Client(this.origin, { connect: this.connect });
     this.clients.add(client);
-    // A connection drains when its request is done (or failed): the next waiting call takes it, else it is idle.
-    client.on('drain', () => this.freed(client));
-    client.on('disconnect', () => this.dropped(client));
+    client.on('drain', this.onDrain);
+    client.on('disconnect', this.onDisconnect);
     return client;
   }
 
