@@ -45,3 +45,16 @@ test('whole-second delays (kept timer lists) run and cancel as any other', async
   assert.equal(ran, false);
   assert.equal(seen.length, 1);
 });
+
+test('pending timers share one callback: no closure per action (an open stream holds two timers for its life)', () => {
+  const a = timeoutScheduler.schedule(() => undefined, 5_000, 'a');
+  const b = timeoutScheduler.schedule(() => undefined, 5_000, 'b');
+  try {
+    const callback = (s: object) => (s as { timer: { _onTimeout: unknown } }).timer._onTimeout;
+    assert.equal(typeof callback(a), 'function');
+    assert.equal(callback(a), callback(b));
+  } finally {
+    a.unsubscribe();
+    b.unsubscribe();
+  }
+});

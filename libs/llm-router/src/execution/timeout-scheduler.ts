@@ -1,9 +1,14 @@
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { keepTimerList } from '../shared/timer-lists.js';
 
-/** One scheduled piece of work: a plain Node timer. */
+/**
+ * One scheduled piece of work: a plain Node timer. The timer calls a module function with the action as its
+ * argument, not a closure over it: a closure and its context per timer, and an open stream holds two (its deadline
+ * and its attempt's timeout) for its life.
+ */
 class TimeoutAction<T> extends Subscription implements SchedulerAction<T> {
   private timer: NodeJS.Timeout | undefined;
+  private state: T | undefined;
 
   constructor(private readonly work: (this: SchedulerAction<T>, state?: T) => void) {
     super();
@@ -12,13 +17,17 @@ class TimeoutAction<T> extends Subscription implements SchedulerAction<T> {
   schedule(state?: T, delay = 0): Subscription {
     if (this.closed) return this;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.work.call(this, state);
-      // Work that did not schedule itself again is done.
-      if (this.timer === undefined) this.unsubscribe();
-    }, delay);
+    this.state = state;
+    this.timer = setTimeout(runAction, delay, this);
     return this;
+  }
+
+  /** Its timer is due. */
+  run(): void {
+    this.timer = undefined;
+    this.work.call(this, this.state);
+    // Work that did not schedule itself again is done.
+    if (this.timer === undefined) this.unsubscribe();
   }
 
   override unsubscribe(): void {
@@ -26,8 +35,13 @@ class TimeoutAction<T> extends Subscription implements SchedulerAction<T> {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    this.state = undefined;
     super.unsubscribe();
   }
+}
+
+function runAction(action: { run(): void }): void {
+  action.run();
 }
 
 /**
