@@ -39,7 +39,8 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
     private readonly executor: RouteExecutor,
     private readonly deps: RouteExecutorDeps,
     private readonly call: CallState,
-    private readonly request: ChatCompletionRequest,
+    /** The prompt, until the answer started: after that no failure retries or switches (see attemptOutput). */
+    private request: ChatCompletionRequest | undefined,
     private readonly subscriber: Subscriber<RoutedOutput>,
     /** A call planned on a balance the first reservation may find moved: the call planned again (see `BudgetMoved`). */
     private replan?: (moved: BudgetMoved) => Observable<RoutedOutput>,
@@ -59,7 +60,15 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
     if (this.ended) return;
     const { call } = this;
     call.observe(routed.output);
-    if (routed.output.type !== 'completion') return this.subscriber.next(routed);
+    if (routed.output.type !== 'completion') {
+      // The answer started: a failure from here on ends the call (afterFirstChunk), no target is admitted or priced
+      // again, so the prompt (kilobytes to hundreds of them) is let go of instead of held for the stream's life.
+      if (this.request !== undefined) {
+        this.request = undefined;
+        call.plan.prompt.release();
+      }
+      return this.subscriber.next(routed);
+    }
     // A completion is the whole answer: its cost is final, and the same figure the record and the budget settle use.
     // A literal, not `{ ...routed }`: the spread cost ~1 µs per call in the library micro-benchmark.
     const tokens = call.tokens();
@@ -135,9 +144,12 @@ export class RoutedCall implements AttemptOwner, Unsubscribable {
 
   private tryTarget(): void {
     const model = this.candidates[this.index]!;
+    const prompt = this.request;
+    // Unreachable: let go of once the answer started, after which nothing retries or switches.
+    if (prompt === undefined) return this.fail(new Error('no target can be tried once the answer has started'));
     let admitted: Admitted;
     try {
-      admitted = this.executor.admit(model, this.call, this.request);
+      admitted = this.executor.admit(model, this.call, prompt);
     } catch (err) {
       return this.attemptFailed(err);
     }

@@ -15,7 +15,8 @@ export class PromptEstimate {
   private counted?: Map<TokenizerEncoding, number>;
 
   constructor(
-    private readonly request: ChatCompletionRequest,
+    /** Until `release`. */
+    private request: ChatCompletionRequest | undefined,
     private readonly needs: RequestNeeds,
     private readonly counter: TokenCounter,
   ) {}
@@ -26,12 +27,22 @@ export class PromptEstimate {
     if (encoding === undefined) return this.needs.estimatedPromptTokens;
     const known = this.counted?.get(encoding);
     if (known !== undefined) return known;
+    const request = this.request;
+    if (request === undefined) return this.needs.estimatedPromptTokens;
     let tokens = 0;
-    const images = visitPromptTexts(this.request, (text) => {
+    const images = visitPromptTexts(request, (text) => {
       tokens += this.counter.count(encoding, text);
     });
-    const total = Math.ceil(tokens) + this.request.messages.length * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE;
+    const total = Math.ceil(tokens) + request.messages.length * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE;
     (this.counted ??= new Map()).set(encoding, total);
     return total;
+  }
+
+  /**
+   * The call's answer started: nothing is priced again (the models it was priced on keep their counts), so the
+   * prompt is let go of rather than held for a stream's life. A model not counted yet gets the estimate by script.
+   */
+  release(): void {
+    this.request = undefined;
   }
 }
