@@ -7,10 +7,10 @@ import type { ChatCompletionRequest } from '../chat/chat-completion.types.js';
 import { compilePolicy } from '../policy/compile-policy.js';
 import type { Transport, TransportEvent } from '../providers/http/transport.interface.js';
 import { createLlmRouter } from '../router/create-llm-router.js';
-import type { RoutedChunk } from '../router/llm-router.service.js';
+import type { RouteOptions, RoutedChunk } from '../router/llm-router.service.js';
 import { fixturePolicy, openAiStreamPieces } from '../testing/policy.fixture.js';
 
-test('an open stream lets go of its prompt once the answer started, not before', async () => {
+async function promptLetGoOfOnceAnswerStarted(context: RouteOptions): Promise<void> {
   // A full collection on demand (the flag, then a fresh context's gc), to see whether the prompt is still held.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
@@ -32,7 +32,7 @@ test('an open stream lets go of its prompt once the answer started, not before',
   const subscription = (() => {
     const request: ChatCompletionRequest = { messages: [{ role: 'user', content: 'hi '.repeat(1000) }], stream: true };
     prompt = new WeakRef(request);
-    return router.stream$(request, { trafficClass: 'general' }).subscribe({ next: (c) => chunks.push(c) });
+    return router.stream$(request, context).subscribe({ next: (c) => chunks.push(c) });
   })();
   try {
     // A WeakRef's target is kept until the job that made it ends.
@@ -51,4 +51,9 @@ test('an open stream lets go of its prompt once the answer started, not before',
     subscription.unsubscribe();
     router.close?.();
   }
-});
+}
+
+test('an open stream lets go of its prompt once the answer started, not before', () => promptLetGoOfOnceAnswerStarted({ trafficClass: 'general' }));
+
+// The session's follow-up reads the call's pin when the turn ends: through an object, not a closure over the caller's scope (which holds the prompt).
+test('an open stream in a session lets go of its prompt once the answer started', () => promptLetGoOfOnceAnswerStarted({ trafficClass: 'general', session: 's1' }));

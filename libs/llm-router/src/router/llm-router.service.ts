@@ -323,7 +323,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
     const proceed = (assessment: BudgetAssessment | undefined, state?: SessionState): Observable<RoutedOutput> => {
       // A kept transcript: the conversation so far, then the new turn.
       const full = keepsTranscript && state?.transcript ? { ...request, messages: [...state.transcript, ...request.messages] } : request;
-      let pinned: { plan: RoutePlan; originalUnhealthyAt?: number } | undefined;
+      const pin: { current?: { plan: RoutePlan; originalUnhealthyAt?: number } } = {};
       const planAndRun = (assessment: BudgetAssessment | undefined): Observable<RoutedOutput> => {
         let plan;
         try {
@@ -331,7 +331,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
         } catch (err) {
           return refuse(err);
         }
-        if (session) plan = (pinned = this.sessions!.pin(plan, session, state)).plan;
+        if (session) plan = (pin.current = this.sessions!.pin(plan, session, state)).plan;
         // Decided on the tenant's last known balance: when the first reservation finds it moved, the call is planned again on the ledger's figures.
         const replan = assessment?.expect === undefined ? undefined : (moved: BudgetMoved) => (moved.next instanceof LlmRouterError ? refuse(moved.next) : planAndRun(moved.next));
         return this.executor.execute(plan, full, context, requestId, stream, assessment && this.budgetService.forCall(assessment, plan), generation, replan);
@@ -339,7 +339,7 @@ export class LlmRouter implements OnApplicationBootstrap, OnApplicationShutdown 
       const routed$ = planAndRun(assessment);
       if (!session) return routed$;
       // The pin read when the turn ends: a call planned again was pinned again.
-      return this.sessions!.follow(routed$, session, state, () => pinned?.originalUnhealthyAt, keepsTranscript ? request.messages : []);
+      return this.sessions!.follow(routed$, session, state, pin, keepsTranscript ? request.messages : []);
     };
     const loaded = session?.state;
     if (loaded instanceof Promise) {

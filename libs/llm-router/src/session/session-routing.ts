@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, type Observer, type Subscriber } from 'rxjs';
 import type { ChatMessage } from '../chat/chat-completion.types.js';
 import type { RoutingContext } from '../context/routing-context.js';
 import type { CircuitStateStore } from '../execution/circuit/circuit-state.store.js';
@@ -81,36 +81,62 @@ export class SessionRouting {
     routed$: Observable<RoutedOutput>,
     call: SessionCall,
     previous: SessionState | undefined,
-    /** Read when the turn ends (a call planned again was pinned again). */
-    originalUnhealthyAt: () => number | undefined,
+    /**
+     * The call's pin, read when the turn ends (a call planned again was pinned again). An object, not a closure: a
+     * closure would keep its caller's scope, and with it the prompt, for a stream's life.
+     */
+    pin: { readonly current?: { readonly originalUnhealthyAt?: number } },
     newMessages: readonly ChatMessage[],
   ): Observable<RoutedOutput> {
-    return new Observable<RoutedOutput>((subscriber) => {
-      let last: RoutedOutput | undefined;
-      const answer = call.keepsTranscript ? new AssistantMessage() : undefined;
-      const inner = routed$.subscribe({
-        next: (routed) => {
-          last = routed;
-          answer?.add(routed.output);
-          subscriber.next(routed);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => {
-          if (!last) return subscriber.complete();
-          const transcript = answer ? [...(previous?.transcript ?? []), ...newMessages, answer.message()] : undefined;
-          const unhealthyAt = originalUnhealthyAt();
-          const next = advanceSession(previous, last.outcome, this.clock(), { ...(unhealthyAt !== undefined ? { originalUnhealthyAt: unhealthyAt } : {}), ...(transcript ? { transcript } : {}) });
-          let saved: MaybePromise<void>;
-          try {
-            saved = this.store.set(call.key, next, this.ttlMs);
-          } catch {
-            saved = undefined;
-          }
-          if (saved instanceof Promise) saved.catch(() => undefined).then(() => subscriber.complete());
-          else subscriber.complete();
-        },
-      });
-      return () => inner.unsubscribe();
-    });
+    // The turn's observer holds what the save needs, not this scope: a closure here would keep `routed$`, whose
+    // subscribe keeps the prompt, for a stream's life. The inner subscription is the teardown itself, for the same reason.
+    return new Observable<RoutedOutput>((subscriber) => routed$.subscribe(new SessionTurn(this, subscriber, call, previous, pin, newMessages)));
+  }
+
+  /** Saves the session's state after a turn, then completes the caller's subscriber (a store that fails leaves the previous state). */
+  saveTurn(subscriber: Subscriber<RoutedOutput>, call: SessionCall, previous: SessionState | undefined, last: RoutedOutput, unhealthyAt: number | undefined, transcript: ChatMessage[] | undefined): void {
+    const next = advanceSession(previous, last.outcome, this.clock(), { ...(unhealthyAt !== undefined ? { originalUnhealthyAt: unhealthyAt } : {}), ...(transcript ? { transcript } : {}) });
+    let saved: MaybePromise<void>;
+    try {
+      saved = this.store.set(call.key, next, this.ttlMs);
+    } catch {
+      saved = undefined;
+    }
+    if (saved instanceof Promise) saved.catch(() => undefined).then(() => subscriber.complete());
+    else subscriber.complete();
+  }
+}
+
+/** One turn of a session followed to its end: passes the outputs on, keeps the last one (and the answer, for a kept transcript). */
+class SessionTurn implements Observer<RoutedOutput> {
+  private last: RoutedOutput | undefined;
+  private readonly answer: AssistantMessage | undefined;
+
+  constructor(
+    private readonly sessions: SessionRouting,
+    private readonly subscriber: Subscriber<RoutedOutput>,
+    private readonly call: SessionCall,
+    private readonly previous: SessionState | undefined,
+    private readonly pin: { readonly current?: { readonly originalUnhealthyAt?: number } },
+    private readonly newMessages: readonly ChatMessage[],
+  ) {
+    this.answer = call.keepsTranscript ? new AssistantMessage() : undefined;
+  }
+
+  next(routed: RoutedOutput): void {
+    this.last = routed;
+    this.answer?.add(routed.output);
+    this.subscriber.next(routed);
+  }
+
+  error(err: unknown): void {
+    this.subscriber.error(err);
+  }
+
+  complete(): void {
+    const { last, answer, previous } = this;
+    if (!last) return this.subscriber.complete();
+    const transcript = answer ? [...(previous?.transcript ?? []), ...this.newMessages, answer.message()] : undefined;
+    this.sessions.saveTurn(this.subscriber, this.call, previous, last, this.pin.current?.originalUnhealthyAt, transcript);
   }
 }

@@ -44,13 +44,13 @@ export class ClientPool {
   ) {
     this.origin = new URL(origin);
     // A connection drains when its request is done (or failed): the next waiting call takes it, else it is idle.
-    const freed = (client: Client) => this.freed(client);
-    const dropped = (client: Client) => this.dropped(client);
+    // The listeners' own `this` is the connection.
+    const pool = this;
     this.onDrain = function (this: Client) {
-      freed(this);
+      pool.freed(this);
     };
     this.onDisconnect = function (this: Client) {
-      dropped(this);
+      pool.dropped(this);
     };
     // TCP_NODELAY and keep-alive (undici's own values) given as the socket's options: Node applies them once, when it
     // connects. undici sets them itself otherwise, before the connect, and Node sets them again after it: ten
