@@ -23,3 +23,14 @@ describe('deriveRequestNeeds: custom tools', () => {
     assert.deepEqual(deriveRequestNeeds(request).capabilities, ['tools']);
   });
 });
+
+describe('deriveRequestNeeds: the capability list', () => {
+  it("is one shared, frozen list per combination of needs (a stream's plan holds it for its life: no list of its own)", () => {
+    const a = deriveRequestNeeds({ messages: [user], stream: true }).capabilities;
+    const b = deriveRequestNeeds({ messages: [{ role: 'user', content: 'another' }], stream: true }).capabilities;
+    assert.deepEqual(a, ['streaming']);
+    assert.equal(a, b);
+    assert.ok(Object.isFrozen(a));
+    assert.notEqual(deriveRequestNeeds({ messages: [user], tools: [lookup], stream: true }).capabilities, a);
+  });
+});

@@ -49,18 +49,31 @@ export function deriveRequestNeeds(request: ChatCompletionRequest): RequestNeeds
   const images = visitPromptTexts(request, (text) => {
     tokens += textTokens(text);
   });
-  const capabilities: Capability[] = [];
-  if (request.tools && request.tools.length > 0) capabilities.push('tools');
-  if (usesCustomTools(request)) capabilities.push('custom_tools');
-  if (images > 0) capabilities.push('vision');
+  let needed = 0;
+  if (request.tools && request.tools.length > 0) needed |= 1;
+  if (usesCustomTools(request)) needed |= 2;
+  if (images > 0) needed |= 4;
   const format = request.response_format?.type;
-  if (format === 'json_object' || format === 'json_schema') capabilities.push('json');
-  if (request.stream) capabilities.push('streaming');
+  if (format === 'json_object' || format === 'json_schema') needed |= 8;
+  if (request.stream) needed |= 16;
   return {
-    capabilities,
+    capabilities: capabilityList(needed),
     estimatedPromptTokens: Math.ceil(tokens) + request.messages.length * TOKENS_PER_MESSAGE + images * TOKENS_PER_IMAGE,
     requestedMaxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
   };
+}
+
+/** The capabilities a request can need, in the order of capabilityList's bits. */
+const NEEDED_CAPABILITIES: readonly Capability[] = ['tools', 'custom_tools', 'vision', 'json', 'streaming'];
+const CAPABILITY_LISTS: (readonly Capability[] | undefined)[] = [];
+
+/**
+ * One shared, frozen list per combination of needs: a stream's plan holds its
+ * list for the stream's life, and a list pushed onto from empty kept 17 slots
+ * (152 B) for its one or two.
+ */
+function capabilityList(needed: number): readonly Capability[] {
+  return (CAPABILITY_LISTS[needed] ??= Object.freeze(NEEDED_CAPABILITIES.filter((_, bit) => (needed & (1 << bit)) !== 0)));
 }
 
 /** A custom tool offered, named in tool_choice, or called earlier in the conversation: only a model that has them can read it. */

@@ -20,6 +20,13 @@ describe('RoutePlanner', () => {
     assert.deepEqual(names(planner.plan(hi, 'general', undefined)), ['premium-a', 'premium-b', 'standard-1']);
   });
 
+  it("with nothing left out, the plan's candidates are the class route itself, not a copy per call (a stream's plan holds them for its life)", () => {
+    const general = policy.classes.get('general')!;
+    assert.equal(planner.plan(hi, 'general', undefined).candidates, general.route);
+    const premium = planner.plan(hi, 'general', { tier: 'premium' });
+    assert.deepEqual(names(premium), ['premium-a', 'premium-b']);
+  });
+
   it('uses the default class when none is named', () => {
     assert.equal(planner.plan(hi, undefined, undefined).trafficClass.name, 'general');
   });

@@ -140,7 +140,7 @@ export class RoutePlanner {
     needs: RequestNeeds,
     pinned: CompiledModel | undefined,
     checkWindow: boolean,
-  ): { candidates: CompiledModel[]; excluded: Exclusion[]; floorExclusions: number } {
+  ): { candidates: readonly CompiledModel[]; excluded: Exclusion[]; floorExclusions: number } {
     const primary = ordered[0]!;
     const floorRank = floor?.tier === undefined ? Infinity : this.policy.tiers.indexOf(floor.tier);
     const candidates: CompiledModel[] = [];
@@ -154,7 +154,8 @@ export class RoutePlanner {
         if (reason.floor) floorExclusions++;
       }
     }
-    return { candidates, excluded, floorExclusions };
+    // None left out: the route itself, shared, not a copy a stream's plan would hold for its life (pushed onto from empty, 17 slots).
+    return { candidates: excluded.length === 0 ? ordered : candidates, excluded, floorExclusions };
   }
 
   resolveClass(className: string | undefined): CompiledClass {
