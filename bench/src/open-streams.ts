@@ -60,7 +60,7 @@ export interface OpenStreamsResult {
   readonly failures: FailureGroup[];
   /** An llm-router gateway's routing records of the failed calls: each call's attempts and their codes, counted. */
   readonly failedRecords?: RecordGroup[];
-  /** After a full collection, at rest before the streams. */
+  /** After a full collection, at rest between the two primings (holdStreams). */
   readonly idle: CollectedMemory;
   /** After a full collection while every stream was open (between the last one's request and the first one's end). */
   readonly open: CollectedMemory;
@@ -214,9 +214,15 @@ async function primeStreams(t: StreamTarget, load: StreamLoad): Promise<void> {
   await Promise.all(await openStreams(t, load, primingCount(load), () => undefined));
 }
 
-/** Opens `load.count` streams through `t` at a steady rate and holds them to their end. */
+/**
+ * Opens `load.count` streams through `t` at a steady rate and holds them to their end. The idle reading's collection
+ * (the inspector's, V8's last-resort one) throws away compiled code whose maps died: a burst right after it recompiled
+ * it (optimizations in the burst, 500 streams, 3 runs: ours 95-98, bare proxy 52-65, Portkey 214-221). The priming
+ * again after the reading: 74-81, 33-41, 132-156.
+ */
 export async function holdStreams(t: StreamTarget, load: StreamLoad): Promise<OpenStreamsResult> {
   const idle = await collectedMemory(t.service);
+  await primeStreams(t, load);
   const peak = sampleRss(t.service.pid, 100);
   const since = Date.now();
   const cpuBefore = cpuMicros(t.service.pid);
@@ -353,9 +359,9 @@ export function streamsNote(load: StreamLoad): string {
   const { cls, circuit } = benchClass(SLOW_CLASS);
   return (
     `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
-    `Before its measured burst, each target serves ${primingCount(load)} streams of the same shape at the same rate, to their end, not measured (a process's first burst of a request shape runs partly unoptimized code and opens its upstream connections). ` +
+    `Before its measured burst, each target serves ${primingCount(load)} streams of the same shape at the same rate, to their end, not measured (a process's first burst of a request shape runs partly unoptimized code and opens its upstream connections), and again after the idle reading (its full collection throws away compiled code). ` +
     `The llm-router gateways run the bench's policy with the defaults' timeouts and circuit (first byte within ${cls.firstByteTimeoutMs / 1000} s for a ${cls.criticality} class, a ${circuit.cooldownMs / 1000} s cool-down). ` +
-    "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest before the streams and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
+    "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest between the two primings and with every stream open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +
     'Reading memory after a full collection leaves out the garbage the collector had not yet reached, which otherwise decides a single reading of RSS. ' +
     '*first byte*: time to the first body bytes; *first token*: time to the first SSE event with content, which the simulator sends one interval after its opening role-only event (so about the interval plus the path\'s delay). ' +
