@@ -216,7 +216,7 @@ async function primeStreams(t: StreamTarget, load: StreamLoad): Promise<void> {
 
 /**
  * Opens `load.count` streams through `t` at a steady rate and holds them to their end. The idle reading's collection
- * (the inspector's, V8's last-resort one) throws away compiled code whose maps died: a burst right after it recompiled
+ * (the inspector's, V8's last-resort one) throws away compiled code: a burst right after it recompiled
  * it (optimizations in the burst, 500 streams, 3 runs: ours 95-98, bare proxy 52-65, Portkey 214-221). The priming
  * again after the reading: 74-81, 33-41, 132-156.
  */

@@ -54,7 +54,8 @@ export function recordInserter(db: Database.Database): (rows: readonly LineValue
   const oneByOne = db.transaction((rows: readonly LineValues[]) => {
     for (const [, record, attempts] of rows) {
       if (insertRecord.run(...record).changes === 0) continue;
-      for (const a of attempts) insertAttempt.run(...counted(a, ATTEMPT_COLUMNS.length, 'attempt'));
+      // One row a statement: a value too many or too few fails the insert itself.
+      for (const a of attempts) insertAttempt.run(...a);
     }
   });
   return (rows) => {

@@ -154,45 +154,41 @@ describe('OpenAI chunks passed on as text', () => {
   });
 });
 
+/**
+ * The heap a frame holds, after full collections: `count` frames, each of the chunk at the start of `readOf(i)` (cut from
+ * it as the SSE decoder cuts it). Made once unmeasured first: the first hot run also grows the heap by V8's code and
+ * feedback for it (~45 B a frame).
+ */
+function heapPerFrame(count: number, readOf: (i: number) => string): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const make = () =>
+    Array.from({ length: count }, (_, i) => {
+      const read = readOf(i);
+      return PlainChunkFrame.of(read.slice(6, read.indexOf('\n')), '"model":"gpt-4o-mini-2024-07-18"', '"model":"fast-chat"');
+    });
+  make();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const frames = make();
+  gc();
+  const perFrame = (process.memoryUsage().heapUsed - before) / count;
+  assert.equal(frames.filter((f) => f !== undefined).length, count);
+  return perFrame;
+}
+
 describe('a plain chunk frame', () => {
   it('keeps its own text, not the network read its chunk was cut from (a frame lives as long as its stream)', () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const chunk = frame('{"content":"Hi"}');
-    const frames: (PlainChunkFrame | undefined)[] = [];
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 500; i++) {
-      // One read with the chunk and 20 kB of later events, the chunk's text a slice of it (as the SSE decoder cuts it).
-      const read = `data: ${chunk}\n\n${'x'.repeat(20_000)}${i}`;
-      frames.push(PlainChunkFrame.of(read.slice(6, read.indexOf('\n')), '"model":"gpt-4o-mini-2024-07-18"', '"model":"fast-chat"'));
-    }
-    gc();
-    const perFrame = (process.memoryUsage().heapUsed - before) / frames.length;
-    assert.equal(frames.filter((f) => f !== undefined).length, 500);
+    // One read with the chunk and 20 kB of later events, the chunk's text a slice of it (as the SSE decoder cuts it).
+    const perFrame = heapPerFrame(500, (i) => `data: ${chunk}\n\n${'x'.repeat(20_000)}${i}`);
     // Holding the reads: ~20 kB a frame; its own three strings: well under 2 kB.
     assert.ok(perFrame < 4_000, `${Math.round(perFrame)} B per frame`);
   });
 
   it('keeps its strings whole, not as slices of copies (three per open stream)', () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const chunk = JSON.stringify({ id: 'chatcmpl-01a25260576e7860acf18a847d454622', object: 'chat.completion.chunk', created: 1765142375, model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] });
-    const makeFrames = (frames: (PlainChunkFrame | undefined)[]) => {
-      for (let i = 0; i < 5_000; i++) {
-        const read = `data: ${chunk}\n\n${i}`;
-        frames.push(PlainChunkFrame.of(read.slice(6, read.indexOf('\n')), '"model":"gpt-4o-mini-2024-07-18"', '"model":"fast-chat"'));
-      }
-    };
-    // Once unmeasured first: the first hot run also grows the heap by V8's code and feedback for it (~45 B a frame).
-    makeFrames([]);
-    const frames: (PlainChunkFrame | undefined)[] = [];
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    makeFrames(frames);
-    gc();
-    const perFrame = (process.memoryUsage().heapUsed - before) / frames.length;
-    assert.equal(frames.filter((f) => f !== undefined).length, 5_000);
+    const perFrame = heapPerFrame(5_000, (i) => `data: ${chunk}\n\n${i}`);
     // Node 20: ~491 B a frame with whole strings (the frame, its strings' text of ~360 characters); ~587 as slices of copies.
     assert.ok(perFrame < 540, `${Math.round(perFrame)} B per frame`);
   });
