@@ -14,7 +14,9 @@ const port = Number(process.env.PORT);
 const upstream = new URL(process.env.UPSTREAM ?? 'http://127.0.0.1:4010/openai/v1');
 const host = process.env.HOST ?? '127.0.0.1';
 // As many upstream sockets as the gateway's policy allows (bench/policy.yaml maxSockets): thousands of open streams each hold one.
-const agent = new Agent({ keepAlive: true, maxSockets: 8192, maxFreeSockets: 64, scheduling: 'lifo' });
+// Every idle one is kept, as the gateway's pool keeps them (until the upstream's keep-alive closes them): a burst after
+// a burst meets the same warm connections through both.
+const agent = new Agent({ keepAlive: true, maxSockets: 8192, maxFreeSockets: 8192, scheduling: 'lifo' });
 const basePath = upstream.pathname.replace(/\/$/, '');
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer']);

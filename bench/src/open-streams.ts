@@ -58,9 +58,11 @@ export interface OpenStreamsResult {
   /** Over both bursts (2 × streams in all). */
   readonly completed: number;
   readonly errors: number;
+  /** Streams that failed in the primings and warm-up rounds, which are not measured (a target failing there is told all the same). */
+  readonly warmupErrors: number;
   /** What the errors were: counted by kind (HTTP status and OpenAI error code, socket error and phase), the first few kinds. */
   readonly failures: FailureGroup[];
-  /** An llm-router gateway's routing records of the failed calls: each call's attempts and their codes, counted. */
+  /** An llm-router gateway's routing records of the failed calls, the primings' and warm-up rounds' too: each call's attempts and their codes, counted. */
   readonly failedRecords?: RecordGroup[];
   /** After a full collection, at rest between the two primings of the memory burst (holdStreams). */
   readonly idle: CollectedMemory;
@@ -70,6 +72,7 @@ export interface OpenStreamsResult {
   readonly endedAtRead: number;
   /** Streams that had not had their first chunk when `open` was read (0: every one was open). */
   readonly unstartedAtRead: number;
+  /** VmRSS sampled every 100 ms during both bursts (not the primings or the warm-up rounds), the highest. */
   readonly peakRssMB: number;
   /** Resident memory per stream: open less idle RSS, over the streams. */
   readonly perStreamKB: number;
@@ -214,9 +217,11 @@ export function primingCount(load: StreamLoad): number {
  * it has not served runs partly unoptimized code (28 deoptimizations counted in the gateway's first burst, none in its
  * second) and opens its upstream connections: the measured burst meets the process as a burst in service would.
  */
-async function primeStreams(t: StreamTarget, load: StreamLoad): Promise<void> {
-  await Promise.all(await openStreams(t, load, primingCount(load), () => undefined));
+async function primeStreams(t: StreamTarget, load: StreamLoad, count = primingCount(load)): Promise<number> {
+  return failed(await Promise.all(await openStreams(t, load, count, () => undefined)));
 }
+
+const failed = (outcomes: readonly StreamOutcome[]) => outcomes.filter((o) => o.error).length;
 
 /**
  * After the memory burst, rounds of this many streams (the burst's count, at most 500), each stream `WARM_SECONDS`
@@ -272,8 +277,8 @@ const timesOf = (outcomes: readonly StreamOutcome[], pick: (o: StreamOutcome) =>
   Float64Array.from(outcomes.map(pick).filter((ms) => !Number.isNaN(ms))).sort();
 
 /**
- * Two bursts of `load.count` streams through `t`. The memory burst: a full collection at rest, then the priming again
- * (the collection throws compiled code away), then the burst, read after a full collection while every stream is open.
+ * Two bursts of `load.count` streams through `t`. The memory burst: a priming, a full collection at rest, the priming
+ * again (the collection throws compiled code away), then the burst, read after a full collection while every stream is open.
  * Then `WARM_ROUNDS` rounds of short streams (the slow-stream rule shortened meanwhile), and the timed burst, with no
  * reading in it: first byte, first token, CPU and chunks are its, taken on the code of a process that has served a few
  * thousand streams rather than right after V8's last-resort collection; the memory burst's are kept beside them.
@@ -281,8 +286,9 @@ const timesOf = (outcomes: readonly StreamOutcome[], pick: (o: StreamOutcome) =>
  */
 export async function holdStreams(simUrl: string, t: StreamTarget, load: StreamLoad): Promise<OpenStreamsResult> {
   const since = Date.now();
+  let warmupErrors = await primeStreams(t, load);
   const idle = await collectedMemory(t.service);
-  await primeStreams(t, load);
+  warmupErrors += await primeStreams(t, load);
   let open: CollectedMemory | undefined;
   let endedAtRead = 0;
   let unstartedAtRead = 0;
@@ -292,7 +298,7 @@ export async function holdStreams(simUrl: string, t: StreamTarget, load: StreamL
     unstartedAtRead = unstarted;
   });
   await slowStreamsRule(simUrl, { ...load, seconds: WARM_SECONDS });
-  for (let i = 0; i < WARM_ROUNDS; i++) await Promise.all(await openStreams(t, load, warmingCount(load), () => undefined));
+  for (let i = 0; i < WARM_ROUNDS; i++) warmupErrors += await primeStreams(t, load, warmingCount(load));
   await slowStreamsRule(simUrl, load);
   const timed = await burst(t, load);
   const both = [...memory.outcomes, ...timed.outcomes];
@@ -301,13 +307,14 @@ export async function holdStreams(simUrl: string, t: StreamTarget, load: StreamL
   const errors = both.filter((o) => o.error);
   // An llm-router gateway keeps a routing record of each failed call: what its attempts met.
   const gateway = t.id === 'ours' || t.id === 'prod';
-  const failedRecords = gateway && errors.length > 0 ? await failedCallRecords(new URL(t.spec.url).origin, ADMIN_HEADERS, t.spec.headers['x-traffic-class']!, since).catch(() => undefined) : undefined;
+  const failedRecords = gateway && errors.length + warmupErrors > 0 ? await failedCallRecords(new URL(t.spec.url).origin, ADMIN_HEADERS, t.spec.headers['x-traffic-class']!, since).catch(() => undefined) : undefined;
   return {
     target: t.id,
     label: t.label,
     streams: load.count,
     completed: both.length - errors.length,
     errors: errors.length,
+    warmupErrors,
     failures: groupFailures(errors.map((o) => o.error!)),
     ...(failedRecords ? { failedRecords } : {}),
     idle,
@@ -362,10 +369,9 @@ export async function runOpenStreams(simUrl: string, targets: readonly StreamTar
     // The inspector's address is read from the last lines of the process's output: opened before the priming
     // streams' request-log lines can push it out.
     await inspectorUrl(t.service);
-    await primeStreams(t, load);
     const r = await holdStreams(simUrl, t, load);
     log(
-      `  ${t.label.padEnd(32)} ${r.completed}/${2 * r.streams} completed (two bursts), ${r.errors} errors, ${f(r.perStreamKB, 1)} KB/stream (RSS ${f(r.idle.rssMB, 0)} → ${f(r.open.rssMB, 0)} MB after full collections; heap ${f(r.perStreamHeapKB, 1)} KB/stream), ` +
+      `  ${t.label.padEnd(32)} ${r.completed}/${2 * r.streams} completed (two bursts), ${r.errors} errors (${r.warmupErrors} in the warm-up), ${f(r.perStreamKB, 1)} KB/stream (RSS ${f(r.idle.rssMB, 0)} → ${f(r.open.rssMB, 0)} MB after full collections; heap ${f(r.perStreamHeapKB, 1)} KB/stream), ` +
         `first byte p50 ${f(r.ttfbP50, 1)} ms p99 ${f(r.ttfbP99, 1)} ms, first token p50 ${f(r.ttftP50, 1)} ms p99 ${f(r.ttftP99, 1)} ms, CPU ${f(r.cpuPerStreamUs, 0)} µs/stream, ${r.chunksLate} of ${r.chunks} chunks late; ` +
         `the memory burst's first token p99 ${f(r.memoryBurst.ttftP99, 1)} ms, CPU ${f(r.memoryBurst.cpuPerStreamUs, 0)} µs/stream`,
     );
@@ -396,7 +402,12 @@ export function streamsChecks(results: readonly OpenStreamsResult[], gatewayIds:
       met: !inconclusive && g.perStreamKB <= 20,
       by: inconclusive ? undefined : `${f(g.perStreamKB - 20, 1)} KB`,
     });
-    checks.push({ goal: `${n}: no stream errors`, measured: `${g.errors} of ${2 * g.streams} (two bursts)${g.failures.length ? ` (${failuresCell(g.failures)})` : ''}`, met: g.errors === 0, by: `${g.errors} errors` });
+    checks.push({
+      goal: `${n}: no stream errors`,
+      measured: `${g.errors} of ${2 * g.streams} (two bursts)${g.failures.length ? ` (${failuresCell(g.failures)})` : ''}${g.warmupErrors ? `, and ${g.warmupErrors} in the warm-up` : ''}`,
+      met: g.errors + g.warmupErrors === 0,
+      by: `${g.errors + g.warmupErrors} errors`,
+    });
     if (bare) {
       const d = g.ttftP99 - bare.ttftP99;
       checks.push({
@@ -418,7 +429,7 @@ export function streamsNote(load: StreamLoad): string {
   return (
     `${load.count.toLocaleString('en-US')} streams held at once through each target in turn (opened ${load.openPerS.toLocaleString('en-US')} a second), each a chunk every ${load.chunkMs} ms for ${load.seconds} s from the simulator; the client holds one socket per stream. ` +
     `Each target holds them twice. First the memory burst: the target serves ${primingCount(load)} streams of the same shape at the same rate, to their end, not measured (a process's first burst of a request shape runs partly unoptimized code and opens its upstream connections), and again after the idle reading (its full collection throws away compiled code), then the burst, read with every stream open. ` +
-    `Then ${WARM_ROUNDS} rounds of ${warmingCount(load)} streams ${WARM_SECONDS} s long (the open reading's collection threw compiled code away again, and a function called once per stream is optimized only after a thousand or two calls), and the timed burst, with no reading in it: *first byte*, *first token*, *CPU per stream*, *chunks* and *late* are the timed burst's (the targets' rows give the memory burst's first token p99 beside it), *completed* and *errors* count both bursts. ` +
+    `Then ${WARM_ROUNDS} rounds of ${warmingCount(load)} streams ${WARM_SECONDS} s long (the open reading's collection threw compiled code away again, and a function called once per stream is optimized only after a thousand or two calls), and the timed burst, with no reading in it: *first byte*, *first token*, *CPU per stream*, *chunks* and *late* are the timed burst's (the memory burst's first token p99 and CPU per stream are given beside them), *completed* and *errors* count both bursts (streams that failed in the primings or warm-up rounds are counted apart). ` +
     `The llm-router gateways run the bench's policy with the defaults' timeouts and circuit (first byte within ${cls.firstByteTimeoutMs / 1000} s for a ${cls.criticality} class, a ${circuit.cooldownMs / 1000} s cool-down). ` +
     "*idle RSS*, *RSS, all open*: resident memory right after a full garbage collection (V8's mark-compact, asked for over the process's inspector), at rest between the memory burst's two primings and with every stream of it open (halfway between the last one's request and the first one's end, or later, once each has had its first chunk; read after a stream ended or before one started, the figure is marked inconclusive); " +
     '*KB per open stream*: the difference over the streams (*heap KB per stream*: the same for the V8 heap in use plus external memory, the buffers bound to sockets and streams). ' +
@@ -426,23 +437,25 @@ export function streamsNote(load: StreamLoad): string {
     '*first byte*: time to the first body bytes; *first token*: time to the first SSE event with content, which the simulator sends one interval after its opening role-only event (so about the interval plus the path\'s delay). ' +
     'A gateway that can still fall back holds that opening event until content comes (llm-router does: a switch before the first token stays invisible to the client), a plain proxy passes it on at once, so the first byte compares buffering and the first token what the user waits for; the target is on the first token. ' +
     '*CPU per stream*: the process\'s user + system time (/proc) from the first request to the last stream\'s end, over the streams: opening, every chunk, closing. ' +
-    `*chunks*: content events after the first; *late*: those in a read that came more than ${LATE_FACTOR}× the interval after the read with the previous content.`
+    `*peak RSS*: the highest VmRSS sampled every 100 ms during either burst. *chunks*: content events after the first; *late*: those in a read that came more than ${LATE_FACTOR}× the interval after the read with the previous content.`
   );
 }
 
 /** Each target's failures, below the table, then a blank line: what the client saw, then what the gateway's records say (no lines when none failed). */
 export function streamsFailures(results: readonly OpenStreamsResult[]): string[] {
   const lines = results.flatMap((r) => failureLines(r.label, r.failures, r.failedRecords));
-  return lines.length > 0 ? ["What failed: the client's view of each failed stream, then the gateway's routing records of its failed calls (each call's category and its attempts' codes).", '', ...lines, ''] : [];
+  return lines.length > 0
+    ? ["What failed: the client's view of each failed stream of the two bursts, then the gateway's routing records of its failed calls, the primings' and warm-up rounds' too (each call's category and its attempts' codes).", '', ...lines, '']
+    : [];
 }
 
 export function streamsTable(results: readonly OpenStreamsResult[]): string {
   return [
-    '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | heap KB per stream | first byte p50 ms | first byte p99 ms | first token p50 ms | first token p99 ms | CPU µs per stream | chunks | late chunks |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | streams | completed | errors | idle RSS MB | RSS, all open MB | peak RSS MB | KB per open stream | heap KB per stream | first byte p50 ms | first byte p99 ms | first token p50 ms | first token p99 ms | CPU µs per stream | memory burst: first token p99 ms | memory burst: CPU µs per stream | chunks | late chunks |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.label} | ${r.streams.toLocaleString('en-US')} × 2 | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.failures.length ? ` (${failuresCell(r.failures)})` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfbP50, 1)} | ${f(r.ttfbP99, 1)} | ${f(r.ttftP50, 1)} | ${f(r.ttftP99, 1)} | ${f(r.cpuPerStreamUs, 0)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
+        `| ${r.label} | ${r.streams.toLocaleString('en-US')} × 2 | ${r.completed.toLocaleString('en-US')} | ${r.errors}${r.failures.length ? ` (${failuresCell(r.failures)})` : ''}${r.warmupErrors ? `; ${r.warmupErrors} in the warm-up` : ''} | ${f(r.idle.rssMB, 0)} | ${f(r.open.rssMB, 0)} | ${f(r.peakRssMB, 0)} | ${f(r.perStreamKB, 1)} | ${f(r.perStreamHeapKB, 1)} | ${f(r.ttfbP50, 1)} | ${f(r.ttfbP99, 1)} | ${f(r.ttftP50, 1)} | ${f(r.ttftP99, 1)} | ${f(r.cpuPerStreamUs, 0)} | ${f(r.memoryBurst.ttftP99, 1)} | ${f(r.memoryBurst.cpuPerStreamUs, 0)} | ${r.chunks.toLocaleString('en-US')} | ${r.chunksLate.toLocaleString('en-US')} (${f((100 * r.chunksLate) / Math.max(1, r.chunks), 2)} %) |`,
     ),
   ].join('\n');
 }
