@@ -24,11 +24,13 @@ const SPACE = 0x20;
  * push's events was about 0.2 kB of garbage per chunk).
  */
 export class SseDecoder {
+  // Every field is set at construction, in one order: a decoder keeps one shape for its life. Set first by the first
+  // event, they gave the per-chunk reads (push, dispatch, addData) two or three shapes to check.
   private buffer = '';
-  private event: string | undefined;
+  private event: string | undefined = undefined;
   /** The event's first data line, then, only when there are more, all of them. */
-  private data: string | undefined;
-  private moreData: string[] | undefined;
+  private data: string | undefined = undefined;
+  private moreData: string[] | undefined = undefined;
 
   /** Feeds `text`; each event it completes goes to `listener` (one that throws leaves this decoder unusable). */
   push(text: string, listener: SseListener): void {
