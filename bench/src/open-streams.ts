@@ -238,9 +238,10 @@ const WARM_ROUNDS = 4;
 /** Short streams of the same shape: what they warm is each stream's opening, first chunk and end, not its length. */
 const WARM_SECONDS = 1;
 
-/** What one burst of `load.count` streams through a target gave. */
-interface Burst {
+/** What one burst of `load.count` streams through a target gave, with what its reading while open read (if any). */
+interface Burst<R> {
   readonly outcomes: StreamOutcome[];
+  readonly reading: R;
   /** The process's CPU from the first request to the last stream's end, without the reading's (if any). */
   readonly cpuUs: number;
   readonly peakMB: number;
@@ -252,7 +253,7 @@ interface Burst {
  * every stream has had its first chunk, halfway between the last request and the first stream's end at the earliest,
  * and never after a stream ended (a queued stream holds less than an open one); its CPU is left out of the burst's.
  */
-async function burst(t: StreamTarget, load: StreamLoad, whileOpen?: (ended: number, unstarted: number) => Promise<void>): Promise<Burst> {
+async function burst<R = undefined>(t: StreamTarget, load: StreamLoad, whileOpen?: (ended: number, unstarted: number) => Promise<R>): Promise<Burst<R>> {
   const peak = sampleRss(t.service.pid, 100);
   const cpuBefore = cpuMicros(t.service.pid);
   const started = performance.now();
@@ -260,16 +261,17 @@ async function burst(t: StreamTarget, load: StreamLoad, whileOpen?: (ended: numb
   let firsts = 0;
   const pending = (await openStreams(t, load, load.count, () => firsts++)).map((p) => p.finally(() => ended++));
   let asideUs = 0;
+  let reading: R | undefined;
   if (whileOpen) {
     const firstEnd = started + load.seconds * 1000;
     await sleep(Math.max(0, (firstEnd - performance.now()) / 2));
     while (firsts + ended < load.count && ended === 0) await sleep(50);
     const before = cpuMicros(t.service.pid);
-    await whileOpen(ended, load.count - firsts);
+    reading = await whileOpen(ended, load.count - firsts);
     asideUs = cpuMicros(t.service.pid) - before;
   }
   const outcomes = await Promise.all(pending);
-  return { outcomes, cpuUs: cpuMicros(t.service.pid) - cpuBefore - asideUs, peakMB: Math.max(...peak.stop()), seconds: (performance.now() - started) / 1000 };
+  return { outcomes, reading: reading as R, cpuUs: cpuMicros(t.service.pid) - cpuBefore - asideUs, peakMB: Math.max(...peak.stop()), seconds: (performance.now() - started) / 1000 };
 }
 
 /** Sorted times of the outcomes that have one. */
@@ -289,14 +291,8 @@ export async function holdStreams(simUrl: string, t: StreamTarget, load: StreamL
   let warmupErrors = await primeStreams(t, load);
   const idle = await collectedMemory(t.service);
   warmupErrors += await primeStreams(t, load);
-  let open: CollectedMemory | undefined;
-  let endedAtRead = 0;
-  let unstartedAtRead = 0;
-  const memory = await burst(t, load, async (ended, unstarted) => {
-    open = await collectedMemory(t.service);
-    endedAtRead = ended;
-    unstartedAtRead = unstarted;
-  });
+  const memory = await burst(t, load, async (endedAtRead, unstartedAtRead) => ({ open: await collectedMemory(t.service), endedAtRead, unstartedAtRead }));
+  const { open, endedAtRead, unstartedAtRead } = memory.reading;
   await slowStreamsRule(simUrl, { ...load, seconds: WARM_SECONDS });
   for (let i = 0; i < WARM_ROUNDS; i++) warmupErrors += await primeStreams(t, load, warmingCount(load));
   await slowStreamsRule(simUrl, load);
@@ -318,12 +314,12 @@ export async function holdStreams(simUrl: string, t: StreamTarget, load: StreamL
     failures: groupFailures(errors.map((o) => o.error!)),
     ...(failedRecords ? { failedRecords } : {}),
     idle,
-    open: open!,
+    open,
     endedAtRead,
     unstartedAtRead,
     peakRssMB: Math.max(memory.peakMB, timed.peakMB),
-    perStreamKB: ((open!.rssMB - idle.rssMB) * 1024) / load.count,
-    perStreamHeapKB: ((open!.heapUsedMB + open!.externalMB - idle.heapUsedMB - idle.externalMB) * 1024) / load.count,
+    perStreamKB: ((open.rssMB - idle.rssMB) * 1024) / load.count,
+    perStreamHeapKB: ((open.heapUsedMB + open.externalMB - idle.heapUsedMB - idle.externalMB) * 1024) / load.count,
     ttfbP50: percentile(ttfb, 50),
     ttfbP99: percentile(ttfb, 99),
     ttftP50: percentile(ttft, 50),
